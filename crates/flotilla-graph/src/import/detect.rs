@@ -26,6 +26,12 @@ pub fn detect_format(path: &Path, bytes: &[u8]) -> Result<GraphFormat> {
             Ok(GraphFormat::Describegraph)
         } else if has("channels") {
             Ok(GraphFormat::Listchannels)
+        } else if let Err(e) = serde_json::from_slice::<serde::de::IgnoredAny>(&bytes[start..]) {
+            // No known key may just mean the JSON is broken before it: say that instead.
+            Err(GraphError::Syntax {
+                path: path.to_path_buf(),
+                what: format!("invalid JSON: {e}"),
+            })
         } else {
             Err(GraphError::UnknownFormat {
                 path: path.to_path_buf(),

@@ -1,0 +1,14 @@
+//! One module per top-level command.
+
+mod graph;
+
+use anyhow::Result;
+
+use crate::cli::{Cli, Command};
+
+/// Runs the parsed command line.
+pub fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Graph(cmd) => graph::run(cmd),
+    }
+}

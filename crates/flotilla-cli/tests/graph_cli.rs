@@ -1,0 +1,146 @@
+//! `flotilla graph …` end to end: the binary's output, exit codes and error lines.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::{json, Value};
+
+fn flotilla(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_flotilla"))
+        .args(args)
+        .env_remove("FLOTILLA_GRAPH")
+        .env_remove("RUST_LOG")
+        .output()
+        .expect("binary runs")
+}
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../flotilla-graph/tests/fixtures")
+        .join(name)
+}
+
+/// Runs a command that must fail: exit non-zero, exactly one `error:` line on stderr
+/// that contains every `expect`, no panic, nothing on stdout.
+fn assert_clean_failure(args: &[&str], expect: &[&str]) {
+    let out = flotilla(args);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{args:?} succeeded");
+    assert_eq!(out.status.code(), Some(1), "{args:?}: {stderr}");
+    assert!(!stderr.contains("panicked"), "{args:?} panicked: {stderr}");
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(lines.len(), 1, "{args:?}: expected one line, got {stderr}");
+    assert!(lines[0].starts_with("error: "), "{stderr}");
+    for e in expect {
+        assert!(lines[0].contains(e), "{args:?}: {e:?} not in {stderr}");
+    }
+    assert!(out.stdout.is_empty(), "{args:?}");
+}
+
+fn write_json(dir: &Path, name: &str, v: &Value) -> String {
+    let p = dir.join(name);
+    std::fs::write(&p, serde_json::to_vec(v).unwrap()).unwrap();
+    p.to_string_lossy().into_owned()
+}
+
+fn lncli() -> Value {
+    serde_json::from_slice(&std::fs::read(fixture("lncli-describegraph.json")).unwrap()).unwrap()
+}
+
+#[test]
+fn stats_json_has_the_documented_keys() {
+    let f = fixture("lncli-describegraph.json");
+    let out = flotilla(&["graph", "stats", f.to_str().unwrap(), "--json"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["nodes"], 4);
+    assert_eq!(v["channels"], 3);
+    assert_eq!(v["policies"], 5);
+    assert_eq!(v["enabled_policies"], 4);
+    assert_eq!(v["capacity_sat"], 5_000_000 + 250_000 + 16_777_215);
+    // alice ⇄ dave is the only pair that can pay each other both ways.
+    assert_eq!(v["largest_scc_nodes"], 2);
+    assert_eq!(v["format"], "describegraph");
+    assert_eq!(v["warnings"]["htlc_max_missing"], 2);
+    assert_eq!(v["addresses"]["onion"], 1);
+}
+
+#[test]
+fn stats_table_is_readable() {
+    let f = fixture("listchannels.json");
+    let out = flotilla(&["graph", "stats", f.to_str().unwrap()]);
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("listchannels"), "{text}");
+    assert!(text.lines().any(|l| l.starts_with("channels") && l.ends_with(" 3")), "{text}");
+    assert!(text.lines().any(|l| l.starts_with("capacity (sat)") && l.ends_with("22,027,215")), "{text}");
+}
+
+#[test]
+fn convert_to_describegraph_round_trips() {
+    let dir = tempfile::tempdir().unwrap();
+    let out_path = dir.path().join("copy.json.gz");
+    let f = fixture("listchannels.json");
+    let out = flotilla(&["graph", "convert", f.to_str().unwrap(), "--to", "describegraph", "-o", out_path.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let a = flotilla(&["graph", "stats", f.to_str().unwrap(), "--json"]);
+    let b = flotilla(&["graph", "stats", out_path.to_str().unwrap(), "--json"]);
+    let (mut a, mut b): (Value, Value) = (serde_json::from_slice(&a.stdout).unwrap(), serde_json::from_slice(&b.stdout).unwrap());
+    for v in [&mut a, &mut b] {
+        for k in ["file", "format", "import_seconds", "stats_seconds"] {
+            v.as_object_mut().unwrap().remove(k);
+        }
+    }
+    assert_eq!(a, b);
+}
+
+#[test]
+fn bad_inputs_fail_with_one_clear_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    assert_clean_failure(&["graph", "stats", "/nonexistent/graph.json"], &["/nonexistent/graph.json", "No such file"]);
+    let p = write_json(d, "unknown.json", &json!({"hello": 1}));
+    assert_clean_failure(&["graph", "stats", &p], &["unknown.json", "unknown graph format"]);
+    let p = d.join("text.txt");
+    std::fs::write(&p, "just text\n").unwrap();
+    assert_clean_failure(&["graph", "stats", p.to_str().unwrap()], &["text.txt", "unknown graph format"]);
+
+    let gz = d.join("trunc.json.gz");
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    std::io::Write::write_all(&mut enc, &std::fs::read(fixture("lncli-describegraph.json")).unwrap()).unwrap();
+    let bytes = enc.finish().unwrap();
+    std::fs::write(&gz, &bytes[..bytes.len() - 100]).unwrap();
+    assert_clean_failure(&["graph", "stats", gz.to_str().unwrap()], &["trunc.json.gz", "truncated or corrupt gzip"]);
+
+    let p = d.join("broken.json");
+    std::fs::write(&p, "{\"nodes\": [}").unwrap();
+    assert_clean_failure(&["graph", "stats", p.to_str().unwrap()], &["broken.json", "invalid JSON", "line 1"]);
+
+    let cases: Vec<(&str, fn(&mut Value), Vec<&str>)> = vec![
+        ("wrongtype.json", |v| v["edges"][0]["capacity"] = json!([1]), vec!["edges[0]", "`capacity`", "invalid type"]),
+        ("badkey.json", |v| v["nodes"][1]["pub_key"] = json!("02deadbeef"), vec!["nodes[1]", "`pub_key`", "invalid public key"]),
+        ("negative.json", |v| v["edges"][1]["node1_policy"]["min_htlc"] = json!("-1"), vec!["edges[1]", "`node1_policy.min_htlc`", "negative"]),
+        ("overflow.json", |v| v["edges"][1]["node1_policy"]["time_lock_delta"] = json!(65536), vec!["edges[1]", "`node1_policy.time_lock_delta`", "overflows"]),
+        ("dup.json", |v| v["edges"][1]["channel_id"] = v["edges"][0]["channel_id"].clone(), vec!["edges[1]", "`channel_id`", "duplicate channel id"]),
+        ("loop.json", |v| v["edges"][0]["node2_pub"] = v["edges"][0]["node1_pub"].clone(), vec!["edges[0]", "to itself"]),
+    ];
+    for (name, mutate, expect) in cases {
+        let mut v = lncli();
+        mutate(&mut v);
+        let p = write_json(d, name, &v);
+        let mut all = vec![name];
+        all.extend(expect);
+        assert_clean_failure(&["graph", "stats", &p], &all);
+    }
+}
+
+#[test]
+fn help_teaches() {
+    let out = flotilla(&["graph", "stats", "--help"]);
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("strongly connected component"), "{text}");
+    assert!(text.contains("--json"));
+    let out = flotilla(&["graph", "convert", "--help"]);
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("describegraph") && text.contains("simln") && text.contains("cloth"), "{text}");
+}
