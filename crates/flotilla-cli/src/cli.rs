@@ -49,6 +49,13 @@ pub enum GraphCommand {
     /// also needs balances per direction: they come from `--liquidity`, or from the
     /// input itself when it is CLoTH.
     Convert(ConvertArgs),
+    /// Generate a seeded synthetic topology and write it in any export format.
+    ///
+    /// `watts-strogatz` reproduces the Boomerang paper's setup by default (100 nodes,
+    /// k = 8, p = 0.8, each side's balance log-uniform in [100, 1000] units of
+    /// 1,000 sat); `barabasi-albert` grows a scale-free graph with hubs, as mainnet
+    /// has. The same seed gives the same graph, byte for byte.
+    Generate(GenerateArgs),
 }
 
 /// Which graph to read.
@@ -88,6 +95,67 @@ pub struct ConvertArgs {
     /// Output file (a `.gz` name compresses), or directory for `cloth`.
     #[arg(short, long, value_name = "OUT")]
     pub output: PathBuf,
+
+    /// Hidden-liquidity model for the balances CLoTH needs: `uniform`, `half`,
+    /// `bimodal` (lnd's, scale 300,000 sat), `bimodal:SCALE_MSAT` or `bimodal:P%`
+    /// (scale as a share of capacity). Default: the input's own balances when it is
+    /// CLoTH, else `uniform`. Ignored by the other formats, which carry no balances.
+    #[arg(long, value_name = "MODEL")]
+    pub liquidity: Option<String>,
+
+    /// Seed of the liquidity model.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+}
+
+/// `flotilla graph generate`
+#[derive(Debug, Args)]
+pub struct GenerateArgs {
+    /// The model.
+    #[arg(value_enum)]
+    pub model: GeneratorArg,
+
+    /// Nodes (default: 100 for watts-strogatz, 1,000 for barabasi-albert).
+    #[arg(long)]
+    pub nodes: Option<usize>,
+
+    /// Watts–Strogatz: ring neighbours per node, even.
+    #[arg(long, default_value_t = 8)]
+    pub k: usize,
+
+    /// Watts–Strogatz: rewiring probability.
+    #[arg(long, default_value_t = 0.8)]
+    pub p: f64,
+
+    /// Barabási–Albert: channels each new node opens.
+    #[arg(long, default_value_t = 3)]
+    pub m: usize,
+
+    /// Draw fees per direction (base 0–1,000 msat, rate 0–2,500 ppm log-uniform)
+    /// instead of 1,000 msat + 1 ppm everywhere.
+    #[arg(long)]
+    pub random_fees: bool,
+
+    /// Seed.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value = "describegraph")]
+    pub to: ExportFormatArg,
+
+    /// Output file (a `.gz` name compresses), or directory for `cloth`.
+    #[arg(short, long, value_name = "OUT")]
+    pub output: PathBuf,
+}
+
+/// Synthetic topologies.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum GeneratorArg {
+    /// Small world: ring lattice with random rewiring (the Boomerang paper's setup).
+    WattsStrogatz,
+    /// Scale-free: preferential attachment.
+    BarabasiAlbert,
 }
 
 /// Input formats, as named on the command line.

@@ -35,7 +35,8 @@ impl Table {
 
     /// Sets the header row.
     pub fn header<I: IntoIterator<Item = S>, S: Into<String>>(mut self, cells: I) -> Self {
-        self.rows.insert(0, cells.into_iter().map(Into::into).collect());
+        self.rows
+            .insert(0, cells.into_iter().map(Into::into).collect());
         self.header = true;
         self
     }
@@ -99,6 +100,9 @@ mod tests {
         let mut t = Table::new(1).header(["what", "n"]);
         t.row(["nodes", "17"]);
         t.row(["channels", "1,234"]);
-        assert_eq!(t.render(), "what          n\n---------------\nnodes        17\nchannels  1,234\n");
+        assert_eq!(
+            t.render(),
+            "what          n\n---------------\nnodes        17\nchannels  1,234\n"
+        );
     }
 }

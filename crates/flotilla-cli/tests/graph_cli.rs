@@ -51,7 +51,11 @@ fn lncli() -> Value {
 fn stats_json_has_the_documented_keys() {
     let f = fixture("lncli-describegraph.json");
     let out = flotilla(&["graph", "stats", f.to_str().unwrap(), "--json"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["nodes"], 4);
     assert_eq!(v["channels"], 3);
@@ -72,8 +76,16 @@ fn stats_table_is_readable() {
     assert!(out.status.success());
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(text.contains("listchannels"), "{text}");
-    assert!(text.lines().any(|l| l.starts_with("channels") && l.ends_with(" 3")), "{text}");
-    assert!(text.lines().any(|l| l.starts_with("capacity (sat)") && l.ends_with("22,027,215")), "{text}");
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("channels") && l.ends_with(" 3")),
+        "{text}"
+    );
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("capacity (sat)") && l.ends_with("22,027,215")),
+        "{text}"
+    );
 }
 
 #[test]
@@ -81,11 +93,26 @@ fn convert_to_describegraph_round_trips() {
     let dir = tempfile::tempdir().unwrap();
     let out_path = dir.path().join("copy.json.gz");
     let f = fixture("listchannels.json");
-    let out = flotilla(&["graph", "convert", f.to_str().unwrap(), "--to", "describegraph", "-o", out_path.to_str().unwrap()]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = flotilla(&[
+        "graph",
+        "convert",
+        f.to_str().unwrap(),
+        "--to",
+        "describegraph",
+        "-o",
+        out_path.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let a = flotilla(&["graph", "stats", f.to_str().unwrap(), "--json"]);
     let b = flotilla(&["graph", "stats", out_path.to_str().unwrap(), "--json"]);
-    let (mut a, mut b): (Value, Value) = (serde_json::from_slice(&a.stdout).unwrap(), serde_json::from_slice(&b.stdout).unwrap());
+    let (mut a, mut b): (Value, Value) = (
+        serde_json::from_slice(&a.stdout).unwrap(),
+        serde_json::from_slice(&b.stdout).unwrap(),
+    );
     for v in [&mut a, &mut b] {
         for k in ["file", "format", "import_seconds", "stats_seconds"] {
             v.as_object_mut().unwrap().remove(k);
@@ -98,31 +125,75 @@ fn convert_to_describegraph_round_trips() {
 fn bad_inputs_fail_with_one_clear_line() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    assert_clean_failure(&["graph", "stats", "/nonexistent/graph.json"], &["/nonexistent/graph.json", "No such file"]);
+    assert_clean_failure(
+        &["graph", "stats", "/nonexistent/graph.json"],
+        &["/nonexistent/graph.json", "No such file"],
+    );
     let p = write_json(d, "unknown.json", &json!({"hello": 1}));
-    assert_clean_failure(&["graph", "stats", &p], &["unknown.json", "unknown graph format"]);
+    assert_clean_failure(
+        &["graph", "stats", &p],
+        &["unknown.json", "unknown graph format"],
+    );
     let p = d.join("text.txt");
     std::fs::write(&p, "just text\n").unwrap();
-    assert_clean_failure(&["graph", "stats", p.to_str().unwrap()], &["text.txt", "unknown graph format"]);
+    assert_clean_failure(
+        &["graph", "stats", p.to_str().unwrap()],
+        &["text.txt", "unknown graph format"],
+    );
 
     let gz = d.join("trunc.json.gz");
     let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-    std::io::Write::write_all(&mut enc, &std::fs::read(fixture("lncli-describegraph.json")).unwrap()).unwrap();
+    std::io::Write::write_all(
+        &mut enc,
+        &std::fs::read(fixture("lncli-describegraph.json")).unwrap(),
+    )
+    .unwrap();
     let bytes = enc.finish().unwrap();
     std::fs::write(&gz, &bytes[..bytes.len() - 100]).unwrap();
-    assert_clean_failure(&["graph", "stats", gz.to_str().unwrap()], &["trunc.json.gz", "truncated or corrupt gzip"]);
+    assert_clean_failure(
+        &["graph", "stats", gz.to_str().unwrap()],
+        &["trunc.json.gz", "truncated or corrupt gzip"],
+    );
 
     let p = d.join("broken.json");
     std::fs::write(&p, "{\"nodes\": [}").unwrap();
-    assert_clean_failure(&["graph", "stats", p.to_str().unwrap()], &["broken.json", "invalid JSON", "line 1"]);
+    assert_clean_failure(
+        &["graph", "stats", p.to_str().unwrap()],
+        &["broken.json", "invalid JSON", "line 1"],
+    );
 
-    let cases: Vec<(&str, fn(&mut Value), Vec<&str>)> = vec![
-        ("wrongtype.json", |v| v["edges"][0]["capacity"] = json!([1]), vec!["edges[0]", "`capacity`", "invalid type"]),
-        ("badkey.json", |v| v["nodes"][1]["pub_key"] = json!("02deadbeef"), vec!["nodes[1]", "`pub_key`", "invalid public key"]),
-        ("negative.json", |v| v["edges"][1]["node1_policy"]["min_htlc"] = json!("-1"), vec!["edges[1]", "`node1_policy.min_htlc`", "negative"]),
-        ("overflow.json", |v| v["edges"][1]["node1_policy"]["time_lock_delta"] = json!(65536), vec!["edges[1]", "`node1_policy.time_lock_delta`", "overflows"]),
-        ("dup.json", |v| v["edges"][1]["channel_id"] = v["edges"][0]["channel_id"].clone(), vec!["edges[1]", "`channel_id`", "duplicate channel id"]),
-        ("loop.json", |v| v["edges"][0]["node2_pub"] = v["edges"][0]["node1_pub"].clone(), vec!["edges[0]", "to itself"]),
+    type Mutation = fn(&mut Value);
+    let cases: Vec<(&str, Mutation, Vec<&str>)> = vec![
+        (
+            "wrongtype.json",
+            |v| v["edges"][0]["capacity"] = json!([1]),
+            vec!["edges[0]", "`capacity`", "invalid type"],
+        ),
+        (
+            "badkey.json",
+            |v| v["nodes"][1]["pub_key"] = json!("02deadbeef"),
+            vec!["nodes[1]", "`pub_key`", "invalid public key"],
+        ),
+        (
+            "negative.json",
+            |v| v["edges"][1]["node1_policy"]["min_htlc"] = json!("-1"),
+            vec!["edges[1]", "`node1_policy.min_htlc`", "negative"],
+        ),
+        (
+            "overflow.json",
+            |v| v["edges"][1]["node1_policy"]["time_lock_delta"] = json!(65536),
+            vec!["edges[1]", "`node1_policy.time_lock_delta`", "overflows"],
+        ),
+        (
+            "dup.json",
+            |v| v["edges"][1]["channel_id"] = v["edges"][0]["channel_id"].clone(),
+            vec!["edges[1]", "`channel_id`", "duplicate channel id"],
+        ),
+        (
+            "loop.json",
+            |v| v["edges"][0]["node2_pub"] = v["edges"][0]["node1_pub"].clone(),
+            vec!["edges[0]", "to itself"],
+        ),
     ];
     for (name, mutate, expect) in cases {
         let mut v = lncli();
@@ -142,5 +213,110 @@ fn help_teaches() {
     assert!(text.contains("--json"));
     let out = flotilla(&["graph", "convert", "--help"]);
     let text = String::from_utf8(out.stdout).unwrap();
-    assert!(text.contains("describegraph") && text.contains("simln") && text.contains("cloth"), "{text}");
+    assert!(
+        text.contains("describegraph") && text.contains("simln") && text.contains("cloth"),
+        "{text}"
+    );
+}
+
+#[test]
+fn cloth_csv_with_a_missing_column_is_one_clear_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("ws");
+    let ok = flotilla(&[
+        "graph",
+        "generate",
+        "watts-strogatz",
+        "--nodes",
+        "12",
+        "--k",
+        "4",
+        "--to",
+        "cloth",
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    let edges = out.join("edges.csv");
+    let text = std::fs::read_to_string(&edges).unwrap();
+    // Drop the `timelock` column from the header and every row.
+    let cut: String = text
+        .lines()
+        .map(|l| {
+            l.rsplit_once(',')
+                .map(|(head, _)| head)
+                .unwrap_or(l)
+                .to_string()
+                + "\n"
+        })
+        .collect();
+    std::fs::write(&edges, cut).unwrap();
+    assert_clean_failure(
+        &["graph", "stats", out.to_str().unwrap()],
+        &["edges.csv", "timelock"],
+    );
+}
+
+#[test]
+fn generate_is_deterministic_per_seed() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = |name: &str| dir.path().join(name).to_string_lossy().into_owned();
+    for (name, seed) in [("a.json", "7"), ("b.json", "7"), ("c.json", "8")] {
+        let out = flotilla(&[
+            "graph",
+            "generate",
+            "barabasi-albert",
+            "--nodes",
+            "200",
+            "--seed",
+            seed,
+            "-o",
+            &path(name),
+        ]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let read = |n: &str| std::fs::read(path(n)).unwrap();
+    assert_eq!(read("a.json"), read("b.json"));
+    assert_ne!(read("a.json"), read("c.json"));
+    assert_clean_failure(
+        &[
+            "graph",
+            "generate",
+            "watts-strogatz",
+            "--k",
+            "3",
+            "-o",
+            &path("bad.json"),
+        ],
+        &["k"],
+    );
+}
+
+#[test]
+fn convert_with_an_unknown_liquidity_model_fails_cleanly() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = fixture("lncli-describegraph.json");
+    let out = dir.path().join("c");
+    assert_clean_failure(
+        &[
+            "graph",
+            "convert",
+            f.to_str().unwrap(),
+            "--to",
+            "cloth",
+            "-o",
+            out.to_str().unwrap(),
+            "--liquidity",
+            "bogus",
+        ],
+        &["unknown liquidity model \"bogus\""],
+    );
 }

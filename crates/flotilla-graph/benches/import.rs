@@ -7,24 +7,29 @@ use std::path::{Path, PathBuf};
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use flotilla_graph::import::read_bytes;
-use flotilla_graph::stats::{largest_scc, GraphStats};
 use flotilla_graph::read_graph;
+use flotilla_graph::stats::{largest_scc, GraphStats};
 
 fn snapshot() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/mainnet-2026-02-03.describegraph.json.gz")
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../data/mainnet-2026-02-03.describegraph.json.gz")
 }
 
 fn import(c: &mut Criterion) {
     let path = snapshot();
     let mut g = c.benchmark_group("mainnet-2026");
     g.sample_size(10);
-    g.bench_function("gunzip only", |b| b.iter(|| read_bytes(&path).unwrap().len()));
+    g.bench_function("gunzip only", |b| {
+        b.iter(|| read_bytes(&path).unwrap().len())
+    });
     g.bench_function("import (gunzip + parse + validate + CSR)", |b| {
         b.iter(|| read_graph(&path, None).unwrap().graph.channel_count())
     });
     let graph = read_graph(&path, None).unwrap().graph;
     g.bench_function("largest SCC", |b| b.iter(|| largest_scc(&graph).len()));
-    g.bench_function("all stats", |b| b.iter(|| GraphStats::compute(&graph).nodes));
+    g.bench_function("all stats", |b| {
+        b.iter(|| GraphStats::compute(&graph).nodes)
+    });
     g.finish();
 }
 

@@ -179,10 +179,9 @@ impl Graph {
     /// Iterates every directed edge that has a policy, with it.
     pub fn policies(&self) -> impl Iterator<Item = (EdgeIdx, &Policy)> + '_ {
         self.channels.iter().enumerate().flat_map(|(i, c)| {
-            Direction::BOTH.into_iter().filter_map(move |d| {
-                c.policy(d)
-                    .map(|p| (ChannelIdx(i as u32).edge(d), p))
-            })
+            Direction::BOTH
+                .into_iter()
+                .filter_map(move |d| c.policy(d).map(|p| (ChannelIdx(i as u32).edge(d), p)))
         })
     }
 
@@ -287,7 +286,9 @@ impl GraphBuilder {
     /// Adds a channel; checks for duplicates and self-loops and counts odd policies.
     pub fn add_channel(&mut self, channel: Channel) -> Result<ChannelIdx, BuildError> {
         if channel.nodes[0] == channel.nodes[1] {
-            return Err(BuildError::SelfLoop(self.nodes[channel.nodes[0].ix()].pubkey));
+            return Err(BuildError::SelfLoop(
+                self.nodes[channel.nodes[0].ix()].pubkey,
+            ));
         }
         if self.by_scid.contains_key(&channel.scid) {
             return Err(BuildError::DuplicateChannel(channel.scid));
@@ -307,17 +308,20 @@ impl GraphBuilder {
     pub fn build(mut self) -> Graph {
         for c in &self.channels {
             if c.capacity_sat == 0 {
-                self.warnings.add(Warning::ZeroCapacity, || c.scid.to_string());
+                self.warnings
+                    .add(Warning::ZeroCapacity, || c.scid.to_string());
             }
             for d in Direction::BOTH {
                 let Some(p) = c.policy(d) else { continue };
                 if p.htlc_maximum_msat > c.capacity_msat() {
-                    self.warnings
-                        .add(Warning::HtlcMaxAboveCapacity, || format!("{} dir {}", c.scid, d.ix()));
+                    self.warnings.add(Warning::HtlcMaxAboveCapacity, || {
+                        format!("{} dir {}", c.scid, d.ix())
+                    });
                 }
                 if p.htlc_minimum_msat > p.htlc_maximum_msat {
-                    self.warnings
-                        .add(Warning::HtlcMinAboveMax, || format!("{} dir {}", c.scid, d.ix()));
+                    self.warnings.add(Warning::HtlcMinAboveMax, || {
+                        format!("{} dir {}", c.scid, d.ix())
+                    });
                 }
             }
         }
@@ -337,7 +341,10 @@ impl GraphBuilder {
         let mut by_alias: HashMap<String, Vec<NodeIdx>> = HashMap::new();
         for (i, node) in self.nodes.iter().enumerate() {
             if !node.alias.is_empty() {
-                by_alias.entry(node.alias.clone()).or_default().push(NodeIdx(i as u32));
+                by_alias
+                    .entry(node.alias.clone())
+                    .or_default()
+                    .push(NodeIdx(i as u32));
             }
         }
         Graph {

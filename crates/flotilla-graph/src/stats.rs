@@ -118,12 +118,20 @@ impl GraphStats {
             largest_scc_nodes: scc.len(),
             largest_scc_channels: scc_channels,
             isolated_nodes: has_channel.iter().filter(|h| !**h).count(),
-            nodes_with_addresses: graph.nodes().iter().filter(|n| !n.addresses.is_empty()).count(),
+            nodes_with_addresses: graph
+                .nodes()
+                .iter()
+                .filter(|n| !n.addresses.is_empty())
+                .count(),
             addresses,
             median_fee_base_msat: median(&mut base),
             median_fee_rate_ppm: median(&mut rate),
             median_cltv_expiry_delta: median(&mut cltv),
-            warnings: graph.warnings().iter().map(|(w, n, _)| (w.key(), n)).collect(),
+            warnings: graph
+                .warnings()
+                .iter()
+                .map(|(w, n, _)| (w.key(), n))
+                .collect(),
         }
     }
 }

@@ -148,7 +148,13 @@ impl ShortChannelId {
 impl fmt::Display for ShortChannelId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.is_onchain() {
-            write!(f, "{}x{}x{}", self.block(), self.tx_index(), self.output_index())
+            write!(
+                f,
+                "{}x{}x{}",
+                self.block(),
+                self.tx_index(),
+                self.output_index()
+            )
         } else {
             write!(f, "{}", self.0)
         }
@@ -323,7 +329,11 @@ pub enum AddressKind {
 impl NodeAddress {
     /// Classifies the host part of the address.
     pub fn kind(&self) -> AddressKind {
-        let host = self.addr.rsplit_once(':').map(|(h, _)| h).unwrap_or(&self.addr);
+        let host = self
+            .addr
+            .rsplit_once(':')
+            .map(|(h, _)| h)
+            .unwrap_or(&self.addr);
         if host.ends_with(".onion") {
             AddressKind::Onion
         } else if host.starts_with('[') || host.parse::<std::net::Ipv6Addr>().is_ok() {
@@ -446,7 +456,10 @@ mod tests {
     #[test]
     fn scid_round_trips_both_spellings() {
         let s: ShortChannelId = "513887x1177x0".parse().unwrap();
-        assert_eq!((s.block(), s.tx_index(), s.output_index()), (513887, 1177, 0));
+        assert_eq!(
+            (s.block(), s.tx_index(), s.output_index()),
+            (513887, 1177, 0)
+        );
         assert_eq!(s.to_string(), "513887x1177x0");
         let n: ShortChannelId = s.0.to_string().parse().unwrap();
         assert_eq!(n, s);
@@ -456,7 +469,15 @@ mod tests {
 
     #[test]
     fn scid_rejects_garbage() {
-        for bad in ["", "1x2", "1x2x3x4", "16777216x0x0", "1x2x65536", "abc", "-5"] {
+        for bad in [
+            "",
+            "1x2",
+            "1x2x3x4",
+            "16777216x0x0",
+            "1x2x65536",
+            "abc",
+            "-5",
+        ] {
             assert!(bad.parse::<ShortChannelId>().is_err(), "{bad}");
         }
     }
@@ -470,10 +491,16 @@ mod tests {
         let not_hex = good.replace('f', "g");
         assert_eq!(NodePubkey::from_hex(&not_hex), Err(PubkeyError::NotHex));
         let bad_prefix = format!("05{}", &good[2..]);
-        assert_eq!(NodePubkey::from_hex(&bad_prefix), Err(PubkeyError::NotOnCurve));
+        assert_eq!(
+            NodePubkey::from_hex(&bad_prefix),
+            Err(PubkeyError::NotOnCurve)
+        );
         // x = 5 is not the x coordinate of any point on secp256k1.
         let off_curve = format!("02{:064x}", 5);
-        assert_eq!(NodePubkey::from_hex(&off_curve), Err(PubkeyError::NotOnCurve));
+        assert_eq!(
+            NodePubkey::from_hex(&off_curve),
+            Err(PubkeyError::NotOnCurve)
+        );
     }
 
     #[test]

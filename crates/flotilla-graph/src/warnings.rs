@@ -46,7 +46,7 @@ impl Warning {
             Warning::HtlcMaxMissing => "policy without htlc_maximum_msat (capacity used)",
             Warning::CapacityMismatch => "directions disagree on capacity (larger kept)",
             Warning::DirectionFlagMismatch => "channel_flags direction contradicts key order",
-            Warning::ChannelNotExported => "channel the export format cannot carry (left out)",
+            Warning::ChannelNotExported => "channels without an enabled policy in both directions",
         }
     }
 }
@@ -79,7 +79,9 @@ impl Warnings {
 
     /// Every warning that occurred, with its count and first example, in a stable order.
     pub fn iter(&self) -> impl Iterator<Item = (Warning, u64, &str)> + '_ {
-        self.by_kind.iter().map(|(w, (n, ex))| (*w, *n, ex.as_str()))
+        self.by_kind
+            .iter()
+            .map(|(w, (n, ex))| (*w, *n, ex.as_str()))
     }
 
     /// Whether nothing was odd.

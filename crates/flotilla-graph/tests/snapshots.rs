@@ -2,16 +2,20 @@
 
 use std::path::{Path, PathBuf};
 
-use flotilla_graph::stats::GraphStats;
 use flotilla_graph::read_graph;
+use flotilla_graph::stats::GraphStats;
 
 fn data(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../data")
+        .join(name)
 }
 
 #[test]
 fn mainnet_2026_describegraph_counts() {
-    let g = read_graph(&data("mainnet-2026-02-03.describegraph.json.gz"), None).unwrap().graph;
+    let g = read_graph(&data("mainnet-2026-02-03.describegraph.json.gz"), None)
+        .unwrap()
+        .graph;
     let s = GraphStats::compute(&g);
     assert_eq!(s.nodes, 17_324);
     assert_eq!(s.channels, 50_808);
@@ -24,7 +28,9 @@ fn mainnet_2026_describegraph_counts() {
 
 #[test]
 fn mainnet_2021_listchannels_counts() {
-    let g = read_graph(&data("mainnet-2021-04-16.listchannels.json.gz"), None).unwrap().graph;
+    let g = read_graph(&data("mainnet-2021-04-16.listchannels.json.gz"), None)
+        .unwrap()
+        .graph;
     let s = GraphStats::compute(&g);
     assert_eq!(s.nodes, 8_827);
     assert_eq!(s.channels, 37_454);

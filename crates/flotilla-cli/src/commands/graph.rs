@@ -3,12 +3,14 @@
 use std::time::Instant;
 
 use anyhow::{Context, Result};
-use flotilla_graph::export::write_graph;
+use flotilla_graph::export::{write_graph, ExportReport};
+use flotilla_graph::generate::{BarabasiAlbert, PolicyParams, RandomFees, WattsStrogatz};
+use flotilla_graph::liquidity::LiquidityModel;
 use flotilla_graph::stats::GraphStats;
 use flotilla_graph::GraphFormat;
 use serde::Serialize;
 
-use crate::cli::{ConvertArgs, GraphCommand, StatsArgs};
+use crate::cli::{ConvertArgs, GenerateArgs, GeneratorArg, GraphCommand, StatsArgs};
 use crate::graph_source::load;
 use crate::table::{thousands, Table};
 
@@ -17,6 +19,7 @@ pub fn run(cmd: GraphCommand) -> Result<()> {
     match cmd {
         GraphCommand::Stats(args) => stats(args),
         GraphCommand::Convert(args) => convert(args),
+        GraphCommand::Generate(args) => generate(args),
     }
 }
 
@@ -59,21 +62,48 @@ fn stats(args: StatsArgs) -> Result<()> {
     t.row(["channels".to_string(), n(stats.channels)]);
     t.row(["directed policies".to_string(), n(stats.policies)]);
     t.row(["  enabled".to_string(), n(stats.enabled_policies)]);
-    t.row(["channels enabled both ways".to_string(), n(stats.channels_enabled_both_ways)]);
+    t.row([
+        "channels enabled both ways".to_string(),
+        n(stats.channels_enabled_both_ways),
+    ]);
     t.row(["capacity (sat)".to_string(), thousands(stats.capacity_sat)]);
-    t.row(["  median per channel (sat)".to_string(), thousands(stats.median_capacity_sat)]);
+    t.row([
+        "  median per channel (sat)".to_string(),
+        thousands(stats.median_capacity_sat),
+    ]);
     t.row(["largest SCC, nodes".to_string(), n(stats.largest_scc_nodes)]);
-    t.row(["largest SCC, channels".to_string(), n(stats.largest_scc_channels)]);
+    t.row([
+        "largest SCC, channels".to_string(),
+        n(stats.largest_scc_channels),
+    ]);
     t.row(["isolated nodes".to_string(), n(stats.isolated_nodes)]);
-    t.row(["nodes with addresses".to_string(), n(stats.nodes_with_addresses)]);
+    t.row([
+        "nodes with addresses".to_string(),
+        n(stats.nodes_with_addresses),
+    ]);
     let a = &stats.addresses;
     t.row([
         "  ipv4 / ipv6 / onion / dns".to_string(),
-        format!("{} / {} / {} / {}", n(a.ipv4), n(a.ipv6), n(a.onion), n(a.dns)),
+        format!(
+            "{} / {} / {} / {}",
+            n(a.ipv4),
+            n(a.ipv6),
+            n(a.onion),
+            n(a.dns)
+        ),
     ]);
-    t.row(["median base fee (msat)".to_string(), thousands(stats.median_fee_base_msat)]);
-    t.row(["median fee rate (ppm)".to_string(), thousands(stats.median_fee_rate_ppm)]);
-    t.row(["median CLTV delta (blocks)".to_string(), thousands(stats.median_cltv_expiry_delta)]);
+    t.row([
+        "median base fee (msat)".to_string(),
+        thousands(stats.median_fee_base_msat),
+    ]);
+    t.row([
+        "median fee rate (ppm)".to_string(),
+        thousands(stats.median_fee_rate_ppm),
+    ]);
+    t.row([
+        "median CLTV delta (blocks)".to_string(),
+        thousands(stats.median_cltv_expiry_delta),
+    ]);
     print!("{}", t.render());
     let warnings = loaded.imported.graph.warnings();
     if !warnings.is_empty() {
@@ -94,17 +124,72 @@ fn stats(args: StatsArgs) -> Result<()> {
 fn convert(args: ConvertArgs) -> Result<()> {
     let loaded = load(&args.input)?;
     let format: GraphFormat = args.to.into();
-    let imported = &loaded.imported;
-    let report = write_graph(&imported.graph, imported.balances.as_ref(), format, &args.output)
+    let graph = &loaded.imported.graph;
+    let balances = match (&args.liquidity, &loaded.imported.balances) {
+        (None, Some(from_file)) => Some(from_file.clone()),
+        (model, _) if format == GraphFormat::Cloth => {
+            let model: LiquidityModel = model.as_deref().unwrap_or("uniform").parse()?;
+            Some(model.assign(graph, args.seed)?)
+        }
+        _ => None,
+    };
+    let report = write_graph(graph, balances.as_ref(), format, &args.output)
         .with_context(|| format!("cannot convert {} to {format}", loaded.path.display()))?;
+    print_report(&report, &args.output, format);
+    Ok(())
+}
+
+fn generate(args: GenerateArgs) -> Result<()> {
+    let policy = PolicyParams {
+        random_fees: args.random_fees.then(RandomFees::default),
+        ..PolicyParams::default()
+    };
+    let (graph, balances) = match args.model {
+        GeneratorArg::WattsStrogatz => {
+            let d = WattsStrogatz::default();
+            WattsStrogatz {
+                n: args.nodes.unwrap_or(d.n),
+                k: args.k,
+                p: args.p,
+                policy,
+                ..d
+            }
+            .generate(args.seed)?
+        }
+        GeneratorArg::BarabasiAlbert => {
+            let d = BarabasiAlbert::default();
+            BarabasiAlbert {
+                n: args.nodes.unwrap_or(d.n),
+                m: args.m,
+                policy,
+                ..d
+            }
+            .generate(args.seed)?
+        }
+    };
+    let format: GraphFormat = args.to.into();
+    let report = write_graph(&graph, Some(&balances), format, &args.output).with_context(|| {
+        format!(
+            "cannot write the generated graph to {}",
+            args.output.display()
+        )
+    })?;
+    print_report(&report, &args.output, format);
+    Ok(())
+}
+
+fn print_report(report: &ExportReport, out: &std::path::Path, format: GraphFormat) {
     println!(
         "wrote {} nodes and {} channels to {} ({format})",
         thousands(report.nodes_written as u64),
         thousands(report.channels_written as u64),
-        args.output.display()
+        out.display()
     );
     for (kind, count, example) in report.warnings.iter() {
-        println!("  left out or changed: {} × {} (e.g. {example})", thousands(count), kind.describe());
+        println!(
+            "  left out: {} × {} (e.g. {example})",
+            thousands(count),
+            kind.describe()
+        );
     }
-    Ok(())
 }

@@ -56,7 +56,8 @@ pub(crate) fn with_writer(
     let gz = out.extension().is_some_and(|x| x == "gz");
     let run = || -> std::io::Result<ExportReport> {
         if gz {
-            let mut w = flate2::write::GzEncoder::new(BufWriter::new(file), flate2::Compression::default());
+            let mut w =
+                flate2::write::GzEncoder::new(BufWriter::new(file), flate2::Compression::default());
             let report = body(&mut w)?;
             w.finish()?.flush()?;
             Ok(report)
@@ -78,7 +79,9 @@ pub(crate) fn exportable_both_ways(graph: &Graph, report: &mut ExportReport) -> 
         if ok {
             keep.push(i);
         } else {
-            report.warnings.add(Warning::ChannelNotExported, || c.scid.to_string());
+            report
+                .warnings
+                .add(Warning::ChannelNotExported, || c.scid.to_string());
         }
     }
     keep

@@ -1,10 +1,95 @@
-//! Writes sim-ln's `sim.json`.
+//! Writes sim-ln's `sim.json`: `{"sim_network": [...]}`, one entry per channel, in
+//! the layout sim-ln's `NetworkParser` reads (see `import::simln` for the source).
+//!
+//! sim-ln needs both directions of every channel and has no disabled flag, so a
+//! channel without two enabled policies cannot be written; it is left out and
+//! counted as [`crate::Warning::ChannelNotExported`]. sim-ln infers its nodes from
+//! the channels, so nodes without a written channel disappear too.
+//!
+//! Fields our graph does not have get sim-ln-compatible defaults: `max_htlc_count`
+//! 483 (the BOLT 2 ceiling) and `max_in_flight_msat` the capacity. sim-ln refuses a
+//! `max_htlc_size_msat` above the capacity, so that is capped at the capacity.
+//! Aliases are written when a node has one (newer sim-ln reads them; older versions
+//! ignore the key). Run settings (`nodes`, `activity`, `exclude`) are left for the
+//! user to add.
 
+use std::collections::HashSet;
 use std::io::Write;
 
-use crate::export::ExportReport;
-use crate::graph::Graph;
+use serde::Serialize;
 
-pub(crate) fn write(_graph: &Graph, _w: &mut dyn Write) -> std::io::Result<ExportReport> {
-    Err(std::io::Error::other("sim.json export is not built yet"))
+use crate::export::{exportable_both_ways, ExportReport};
+use crate::graph::Graph;
+use crate::types::{Channel, Direction, Policy};
+
+/// BOLT 2's upper bound on `max_accepted_htlcs`, the most sim-ln can be asked for.
+const MAX_HTLC_COUNT: u64 = 483;
+
+#[derive(Serialize)]
+struct SimFile<'a> {
+    sim_network: Vec<SimChannel<'a>>,
+}
+
+#[derive(Serialize)]
+struct SimChannel<'a> {
+    scid: u64,
+    capacity_msat: u64,
+    node_1: SimPolicy<'a>,
+    node_2: SimPolicy<'a>,
+}
+
+#[derive(Serialize)]
+struct SimPolicy<'a> {
+    pubkey: String,
+    #[serde(skip_serializing_if = "str::is_empty")]
+    alias: &'a str,
+    max_htlc_count: u64,
+    max_in_flight_msat: u64,
+    min_htlc_size_msat: u64,
+    max_htlc_size_msat: u64,
+    cltv_expiry_delta: u32,
+    base_fee: u64,
+    fee_rate_prop: u64,
+}
+
+fn side<'a>(graph: &'a Graph, c: &Channel, d: Direction, p: &Policy) -> SimPolicy<'a> {
+    let node = graph.node(c.from_node(d));
+    let capacity = c.capacity_msat();
+    SimPolicy {
+        pubkey: node.pubkey.to_hex(),
+        alias: &node.alias,
+        max_htlc_count: MAX_HTLC_COUNT,
+        max_in_flight_msat: capacity,
+        min_htlc_size_msat: p.htlc_minimum_msat,
+        max_htlc_size_msat: p.htlc_maximum_msat.min(capacity),
+        cltv_expiry_delta: u32::from(p.cltv_expiry_delta),
+        base_fee: u64::from(p.fee_base_msat),
+        fee_rate_prop: u64::from(p.fee_rate_ppm),
+    }
+}
+
+pub(crate) fn write(graph: &Graph, w: &mut dyn Write) -> std::io::Result<ExportReport> {
+    let mut report = ExportReport::default();
+    let keep = exportable_both_ways(graph, &mut report);
+    let mut nodes = HashSet::with_capacity(graph.node_count());
+    let mut sim_network = Vec::with_capacity(keep.len());
+    for &i in &keep {
+        let c = &graph.channels()[i];
+        // `exportable_both_ways` kept only channels with both policies.
+        let (Some(p1), Some(p2)) = (c.policy(Direction::AToB), c.policy(Direction::BToA)) else {
+            continue;
+        };
+        nodes.extend(c.nodes);
+        sim_network.push(SimChannel {
+            scid: c.scid.0,
+            capacity_msat: c.capacity_msat(),
+            node_1: side(graph, c, Direction::AToB, p1),
+            node_2: side(graph, c, Direction::BToA, p2),
+        });
+    }
+    report.channels_written = sim_network.len();
+    report.nodes_written = nodes.len();
+    serde_json::to_writer(&mut *w, &SimFile { sim_network })?;
+    w.write_all(b"\n")?;
+    Ok(report)
 }

@@ -101,12 +101,22 @@ pub(crate) fn parse(path: &Path, bytes: &[u8]) -> Result<Graph> {
     for (i, n) in dump.nodes.iter().enumerate() {
         let record = || format!("nodes[{i}]");
         let pubkey = NodePubkey::from_hex(&n.pub_key).map_err(|e| {
-            GraphError::invalid(path, record(), Some("pub_key"), format!("invalid public key {:?}: {e}", n.pub_key))
+            GraphError::invalid(
+                path,
+                record(),
+                Some("pub_key"),
+                format!("invalid public key {:?}: {e}", n.pub_key),
+            )
         })?;
         let mut features = Vec::new();
         for key in n.features.iter().flat_map(|m| m.keys()) {
             let bit = key.parse::<u16>().map_err(|_| {
-                GraphError::invalid(path, record(), Some("features"), format!("feature bit {key:?} is not an integer"))
+                GraphError::invalid(
+                    path,
+                    record(),
+                    Some("features"),
+                    format!("feature bit {key:?} is not an integer"),
+                )
             })?;
             features.push(bit);
         }
@@ -126,7 +136,8 @@ pub(crate) fn parse(path: &Path, bytes: &[u8]) -> Result<Graph> {
             features,
             last_update: n.last_update,
         };
-        b.add_node(node).map_err(|e| GraphError::invalid(path, record(), Some("pub_key"), e.to_string()))?;
+        b.add_node(node)
+            .map_err(|e| GraphError::invalid(path, record(), Some("pub_key"), e.to_string()))?;
     }
 
     for (i, e) in dump.edges.iter().enumerate() {
@@ -140,7 +151,12 @@ pub(crate) fn parse(path: &Path, bytes: &[u8]) -> Result<Graph> {
                 Some(n) => Ok(n),
                 None => {
                     let key = NodePubkey::from_hex(s).map_err(|err| {
-                        GraphError::invalid(path, record(), Some(field), format!("invalid public key {s:?}: {err}"))
+                        GraphError::invalid(
+                            path,
+                            record(),
+                            Some(field),
+                            format!("invalid public key {s:?}: {err}"),
+                        )
                     })?;
                     Ok(b.node_or_insert(key))
                 }
@@ -162,7 +178,10 @@ pub(crate) fn parse(path: &Path, bytes: &[u8]) -> Result<Graph> {
                 last_update: p.last_update,
             })
         };
-        let policies = [policy(&e.node1_policy, &mut b), policy(&e.node2_policy, &mut b)];
+        let policies = [
+            policy(&e.node1_policy, &mut b),
+            policy(&e.node2_policy, &mut b),
+        ];
         let channel = Channel {
             scid: ShortChannelId(e.channel_id),
             nodes: [a, z],

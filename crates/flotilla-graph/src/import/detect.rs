@@ -47,7 +47,10 @@ pub fn detect_format(path: &Path, bytes: &[u8]) -> Result<GraphFormat> {
         .next()
         .unwrap_or_default();
     let header = String::from_utf8_lossy(first_line);
-    if header.trim_start().starts_with("id,") {
+    // CLoTH headers start with `id`: `id` alone (nodes), `id,edge1_id,…` (channels),
+    // `id,channel_id,…` (edges); some carry a unit suffix such as `id(…)`.
+    let first = header.trim().split(',').next().unwrap_or_default();
+    if first == "id" || first.starts_with("id(") {
         return Ok(GraphFormat::Cloth);
     }
     let shown: String = header.chars().take(40).collect();
@@ -80,7 +83,9 @@ pub(crate) fn top_level_keys(bytes: &[u8]) -> Vec<String> {
                     i += 1;
                 }
                 if depth == 1 && expecting_key && i <= bytes.len() {
-                    keys.push(String::from_utf8_lossy(&bytes[begin..i.min(bytes.len())]).into_owned());
+                    keys.push(
+                        String::from_utf8_lossy(&bytes[begin..i.min(bytes.len())]).into_owned(),
+                    );
                     expecting_key = false;
                 }
             }
@@ -116,16 +121,35 @@ mod tests {
     #[test]
     fn detects_each_format() {
         let p = Path::new("x");
-        assert_eq!(detect_format(p, br#" {"nodes":[],"edges":[]}"#).unwrap(), GraphFormat::Describegraph);
-        assert_eq!(detect_format(p, br#"{"channels":[]}"#).unwrap(), GraphFormat::Listchannels);
+        assert_eq!(
+            detect_format(p, br#" {"nodes":[],"edges":[]}"#).unwrap(),
+            GraphFormat::Describegraph
+        );
+        assert_eq!(
+            detect_format(p, br#"{"channels":[]}"#).unwrap(),
+            GraphFormat::Listchannels
+        );
         assert_eq!(
             detect_format(p, br#"{"nodes":[],"sim_network":[]}"#).unwrap(),
             GraphFormat::Simln
         );
-        assert_eq!(detect_format(p, b"id,channel_id,counter_edge_id\n").unwrap(), GraphFormat::Cloth);
+        assert_eq!(
+            detect_format(p, b"id,channel_id,counter_edge_id\n").unwrap(),
+            GraphFormat::Cloth
+        );
+        assert_eq!(detect_format(p, b"id\n0\n1\n").unwrap(), GraphFormat::Cloth);
         let e = detect_format(p, br#"{"foo": 1}"#).unwrap_err().to_string();
-        assert!(e.contains("unknown graph format") && e.contains("foo"), "{e}");
-        assert!(detect_format(p, b"   ").unwrap_err().to_string().contains("empty"));
-        assert!(detect_format(p, b"hello").unwrap_err().to_string().contains("hello"));
+        assert!(
+            e.contains("unknown graph format") && e.contains("foo"),
+            "{e}"
+        );
+        assert!(detect_format(p, b"   ")
+            .unwrap_err()
+            .to_string()
+            .contains("empty"));
+        assert!(detect_format(p, b"hello")
+            .unwrap_err()
+            .to_string()
+            .contains("hello"));
     }
 }

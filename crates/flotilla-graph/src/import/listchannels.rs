@@ -64,29 +64,45 @@ pub(crate) fn parse(path: &Path, bytes: &[u8]) -> Result<Graph> {
     let mut b = GraphBuilder::with_capacity(dump.channels.len() / 6, dump.channels.len() / 2);
     for (i, e) in dump.channels.iter().enumerate() {
         let record = || format!("channels[{i}] (short_channel_id {})", e.short_channel_id);
-        let invalid = |field: &str, msg: String| GraphError::invalid(path, record(), Some(field), msg);
+        let invalid =
+            |field: &str, msg: String| GraphError::invalid(path, record(), Some(field), msg);
         let key = |b: &GraphBuilder, s: &str, field: &str| -> Result<NodePubkey> {
             match NodePubkey::from_hex_unchecked(s) {
                 Ok(k) if b.node_by_pubkey(&k).is_some() => Ok(k),
-                _ => NodePubkey::from_hex(s).map_err(|err| invalid(field, format!("invalid public key {s:?}: {err}"))),
+                _ => NodePubkey::from_hex(s)
+                    .map_err(|err| invalid(field, format!("invalid public key {s:?}: {err}"))),
             }
         };
         let src = key(&b, &e.source, "source")?;
         let dst = key(&b, &e.destination, "destination")?;
         if src == dst {
-            return Err(invalid("destination", BuildError::SelfLoop(src).to_string()));
+            return Err(invalid(
+                "destination",
+                BuildError::SelfLoop(src).to_string(),
+            ));
         }
-        let scid: ShortChannelId = e
-            .short_channel_id
-            .parse()
-            .map_err(|err: crate::types::ScidParseError| invalid("short_channel_id", err.to_string()))?;
+        let scid: ShortChannelId =
+            e.short_channel_id
+                .parse()
+                .map_err(|err: crate::types::ScidParseError| {
+                    invalid("short_channel_id", err.to_string())
+                })?;
         let capacity_sat = match (e.amount_msat, e.satoshis) {
             (Some(msat), _) => msat / 1000,
             (None, Some(sat)) => sat,
-            (None, None) => return Err(invalid("amount_msat", "missing: neither `amount_msat` nor `satoshis` is given".into())),
+            (None, None) => {
+                return Err(invalid(
+                    "amount_msat",
+                    "missing: neither `amount_msat` nor `satoshis` is given".into(),
+                ))
+            }
         };
         let (first, second) = if src < dst { (src, dst) } else { (dst, src) };
-        let dir = if src == first { Direction::AToB } else { Direction::BToA };
+        let dir = if src == first {
+            Direction::AToB
+        } else {
+            Direction::BToA
+        };
         if (e.channel_flags & 1 == 1) != (dir == Direction::BToA) {
             b.warn(Warning::DirectionFlagMismatch, || scid.to_string());
         }
@@ -120,7 +136,9 @@ pub(crate) fn parse(path: &Path, bytes: &[u8]) -> Result<Graph> {
                 if ch.policies[dir.ix()].is_some() {
                     return Err(invalid(
                         "short_channel_id",
-                        format!("duplicate channel id {scid}: direction from this source given twice"),
+                        format!(
+                            "duplicate channel id {scid}: direction from this source given twice"
+                        ),
                     ));
                 }
                 ch.policies[dir.ix()] = Some(policy);

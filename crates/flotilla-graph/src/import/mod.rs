@@ -97,7 +97,10 @@ pub fn read_graph(path: &Path, format: Option<GraphFormat>) -> Result<ImportedGr
         if is_dir && format.is_some_and(|f| f != GraphFormat::Cloth) {
             return Err(GraphError::UnknownFormat {
                 path: path.to_path_buf(),
-                why: format!("a directory can only hold CLoTH CSV files, not {}", format.unwrap_or(GraphFormat::Cloth)),
+                why: format!(
+                    "a directory can only hold CLoTH CSV files, not {}",
+                    format.unwrap_or(GraphFormat::Cloth)
+                ),
             });
         }
         let paths = ClothPaths::locate(path)?;
@@ -186,7 +189,10 @@ mod tests {
     fn json_paths_split_into_record_and_field() {
         assert_eq!(
             split_json_path("edges[12].node1_policy.min_htlc"),
-            (Some("edges[12]".into()), Some("node1_policy.min_htlc".into()))
+            (
+                Some("edges[12]".into()),
+                Some("node1_policy.min_htlc".into())
+            )
         );
         assert_eq!(split_json_path("nodes[3]"), (Some("nodes[3]".into()), None));
         assert_eq!(split_json_path("edges"), (None, Some("edges".into())));

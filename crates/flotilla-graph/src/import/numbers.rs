@@ -30,7 +30,11 @@ impl<'de> Visitor<'de> for UintVisitor {
     type Value = u64;
 
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        write!(f, "a non-negative integer (number or decimal string) up to {}", self.max)
+        write!(
+            f,
+            "a non-negative integer (number or decimal string) up to {}",
+            self.max
+        )
     }
 
     fn visit_u64<E: de::Error>(self, v: u64) -> Result<u64, E> {
@@ -46,14 +50,20 @@ impl<'de> Visitor<'de> for UintVisitor {
     }
 
     fn visit_u128<E: de::Error>(self, v: u128) -> Result<u64, E> {
-        Err(E::custom(format_args!("value {v} overflows the field (maximum {})", self.max)))
+        Err(E::custom(format_args!(
+            "value {v} overflows the field (maximum {})",
+            self.max
+        )))
     }
 
     fn visit_f64<E: de::Error>(self, v: f64) -> Result<u64, E> {
         if v < 0.0 {
             Err(E::custom(format_args!("negative value {v} is not allowed")))
         } else if v.fract() == 0.0 && v > u64::MAX as f64 {
-            Err(E::custom(format_args!("value {v} overflows the field (maximum {})", self.max)))
+            Err(E::custom(format_args!(
+                "value {v} overflows the field (maximum {})",
+                self.max
+            )))
         } else {
             Err(E::custom(format_args!("value {v} is not an integer")))
         }
@@ -66,10 +76,14 @@ impl<'de> Visitor<'de> for UintVisitor {
             s
         };
         if digits.starts_with('-') {
-            return Err(E::custom(format_args!("negative value {s:?} is not allowed")));
+            return Err(E::custom(format_args!(
+                "negative value {s:?} is not allowed"
+            )));
         }
         if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(E::custom(format_args!("{s:?} is not a non-negative integer")));
+            return Err(E::custom(format_args!(
+                "{s:?} is not a non-negative integer"
+            )));
         }
         match digits.parse::<u64>() {
             Ok(v) => self.check(v),
@@ -178,14 +192,26 @@ mod tests {
 
     #[test]
     fn refuses_negative_overflow_fraction_and_text() {
-        assert!(parse(r#"{"a": -1, "m": 1}"#).unwrap_err().contains("negative"));
-        assert!(parse(r#"{"a": "-1", "m": 1}"#).unwrap_err().contains("negative"));
-        assert!(parse(r#"{"a": 4294967296, "m": 1}"#).unwrap_err().contains("overflows"));
+        assert!(parse(r#"{"a": -1, "m": 1}"#)
+            .unwrap_err()
+            .contains("negative"));
+        assert!(parse(r#"{"a": "-1", "m": 1}"#)
+            .unwrap_err()
+            .contains("negative"));
+        assert!(parse(r#"{"a": 4294967296, "m": 1}"#)
+            .unwrap_err()
+            .contains("overflows"));
         assert!(parse(r#"{"a": 1, "m": "99999999999999999999999"}"#)
             .unwrap_err()
             .contains("overflows"));
-        assert!(parse(r#"{"a": 1.5, "m": 1}"#).unwrap_err().contains("not an integer"));
-        assert!(parse(r#"{"a": "12x", "m": 1}"#).unwrap_err().contains("not a non-negative"));
-        assert!(parse(r#"{"a": true, "m": 1}"#).unwrap_err().contains("invalid type"));
+        assert!(parse(r#"{"a": 1.5, "m": 1}"#)
+            .unwrap_err()
+            .contains("not an integer"));
+        assert!(parse(r#"{"a": "12x", "m": 1}"#)
+            .unwrap_err()
+            .contains("not a non-negative"));
+        assert!(parse(r#"{"a": true, "m": 1}"#)
+            .unwrap_err()
+            .contains("invalid type"));
     }
 }
