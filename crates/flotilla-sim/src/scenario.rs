@@ -1,0 +1,571 @@
+//! The scenario: everything a run needs to be reproduced, as TOML.
+//!
+//! Every field has a default, so an empty file (or no file) is a meaningful
+//! experiment. [`DEFAULT_SCENARIO`] is the default scenario written out with a comment
+//! on every field; a test proves it parses to exactly [`Scenario::default`], so the
+//! documentation cannot drift from the code. Unknown keys are errors that name the key
+//! and the line: a typo must never silently run a different experiment.
+
+use serde::{Deserialize, Serialize};
+
+/// The default scenario, every field commented. `flotilla sim --print-default-scenario`
+/// prints it.
+pub const DEFAULT_SCENARIO: &str = r#"# flotilla scenario. Every field is optional; the values shown are the defaults.
+
+# Name shown in reports.
+name = "default"
+# Seed of every random stream (liquidity, workload, latency, faults). Same scenario and
+# seed: byte-identical payments.csv and summary.json, whatever the thread count.
+seed = 1
+
+[graph]
+# Graph file: lnd describegraph, CLN listchannels, sim-ln sim.json or CLoTH CSV
+# (gzip or not). Empty: the bundled 2026 mainnet snapshot.
+file = ""
+# Hidden liquidity (no public data has balances): "uniform" (the nodes[0] side holds
+# an amount uniform in [0, capacity]), "half", "bimodal" (lnd's, scale 300,000 sat),
+# "bimodal:SCALE_MSAT", "bimodal:P%" (scale as a share of capacity), or "file" (the
+# balances of a CLoTH graph).
+liquidity = "uniform"
+
+[workload]
+# "random": Poisson arrivals, senders uniform over the largest strongly connected
+# component, receivers drawn from it weighted by capacity (as sim-ln does).
+# "defined": sim-ln activity entries from `file` (a sim.json).
+# "csv": a payment list from `file` with columns time_secs,source,destination,amount_msat.
+# "cloth": CLoTH's payments file (id,sender_id,receiver_id,amount,start_time).
+kind = "random"
+# Payments to simulate (random workload).
+payments = 10000
+# Mean payment arrivals per second over the whole network (random workload).
+arrivals_per_sec = 10.0
+# File for the defined, csv and cloth kinds.
+file = ""
+
+[workload.amount]
+# "constant" (value_sat), "uniform" (min_sat, max_sat), "log-uniform" (min_sat,
+# max_sat) or "lognormal" (median_sat, sigma). The default spans 1,000 to 2,000,000 sat,
+# so that MPP matters.
+distribution = "log-uniform"
+min_sat = 1000
+max_sat = 2000000
+
+[network]
+# Onions: "modeled" (each hop gets its payload as a struct; fast) or "real" (BOLT 4
+# Sphinx packets built, peeled and failure onions decoded; same outcomes).
+onion = "modeled"
+# Share of nodes that are offline: a hop toward one answers unknown_next_peer.
+offline_share = 0.0
+# Share of forwarding nodes that hold every HTLC until its CLTV expiry (stuck payments).
+hodl_share = 0.0
+# Virtual seconds per block (CLTV expiries count blocks).
+block_interval_secs = 600
+
+[network.latency]
+# Per-hop message latency: "constant" (ms), "uniform" (min_ms, max_ms) or "lognormal"
+# (median_ms, sigma).
+model = "uniform"
+min_ms = 50
+max_ms = 150
+
+[sender]
+# Strategies to compare, each on its own copy of the network, all on the identical
+# workload, liquidity and faults.
+arms = ["single-path-retry", "mpp-retry"]
+# A payment that has not settled after this many seconds is given up.
+timeout_secs = 60
+# Most paths tried per payment (every part of every attempt counts).
+max_attempts = 50
+# Fee limit: fee_limit_ppm of the amount plus fee_limit_base_sat (LDK: 1% + 50 sat).
+fee_limit_ppm = 10000
+fee_limit_base_sat = 50
+# Most parts of an MPP payment, and the smallest part.
+max_parts = 16
+min_part_sat = 10000
+# CLTV delta the receivers require (the invoices' min_final_cltv_expiry_delta).
+final_cltv_delta = 40
+# "cold": every payment starts with the prior beliefs; "warm": a sender's beliefs
+# carry over from its earlier payments in the run.
+scorer = "warm"
+
+[receiver]
+# An incomplete MPP set fails all its parts with mpp_timeout after this many seconds.
+mpp_timeout_secs = 60
+"#;
+
+/// A whole scenario.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Scenario {
+    /// Name shown in reports.
+    pub name: String,
+    /// Seed of every random stream.
+    pub seed: u64,
+    /// Which graph, with which hidden liquidity.
+    pub graph: GraphConfig,
+    /// Which payments.
+    pub workload: WorkloadConfig,
+    /// Latency and faults.
+    pub network: NetworkConfig,
+    /// Sender strategies and limits.
+    pub sender: SenderConfig,
+    /// Receiver settings.
+    pub receiver: ReceiverConfig,
+}
+
+impl Default for Scenario {
+    fn default() -> Self {
+        Scenario {
+            name: "default".into(),
+            seed: 1,
+            graph: GraphConfig::default(),
+            workload: WorkloadConfig::default(),
+            network: NetworkConfig::default(),
+            sender: SenderConfig::default(),
+            receiver: ReceiverConfig::default(),
+        }
+    }
+}
+
+/// `[graph]`
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct GraphConfig {
+    /// Graph file; empty for the bundled snapshot.
+    pub file: String,
+    /// Hidden-liquidity model name (see [`DEFAULT_SCENARIO`]).
+    pub liquidity: String,
+}
+
+impl Default for GraphConfig {
+    fn default() -> Self {
+        GraphConfig {
+            file: String::new(),
+            liquidity: "uniform".into(),
+        }
+    }
+}
+
+/// What kind of workload.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum WorkloadKind {
+    /// Poisson arrivals, random senders and capacity-weighted receivers.
+    Random,
+    /// sim-ln `activity` entries.
+    Defined,
+    /// A CSV payment list.
+    Csv,
+    /// CLoTH's payments file.
+    Cloth,
+}
+
+/// `[workload]`
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WorkloadConfig {
+    /// The kind.
+    pub kind: WorkloadKind,
+    /// Payments (random kind).
+    pub payments: u64,
+    /// Mean arrivals per second (random kind).
+    pub arrivals_per_sec: f64,
+    /// File (defined, csv, cloth kinds).
+    pub file: String,
+    /// Amounts (random kind).
+    pub amount: AmountDistribution,
+}
+
+impl Default for WorkloadConfig {
+    fn default() -> Self {
+        WorkloadConfig {
+            kind: WorkloadKind::Random,
+            payments: 10_000,
+            arrivals_per_sec: 10.0,
+            file: String::new(),
+            amount: AmountDistribution::LogUniform {
+                min_sat: 1_000,
+                max_sat: 2_000_000,
+            },
+        }
+    }
+}
+
+/// How payment amounts are drawn, in sat.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "distribution", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum AmountDistribution {
+    /// Always the same amount.
+    Constant {
+        /// The amount, sat.
+        value_sat: u64,
+    },
+    /// Uniform in `[min_sat, max_sat]`.
+    Uniform {
+        /// Smallest, sat.
+        min_sat: u64,
+        /// Largest, sat.
+        max_sat: u64,
+    },
+    /// Log-uniform in `[min_sat, max_sat]`: every order of magnitude equally likely.
+    LogUniform {
+        /// Smallest, sat.
+        min_sat: u64,
+        /// Largest, sat.
+        max_sat: u64,
+    },
+    /// Lognormal with the given median and shape.
+    Lognormal {
+        /// Median, sat.
+        median_sat: u64,
+        /// Standard deviation of the logarithm.
+        sigma: f64,
+    },
+}
+
+/// `[network]`
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct NetworkConfig {
+    /// Onion mode.
+    pub onion: OnionMode,
+    /// Share of offline nodes.
+    pub offline_share: f64,
+    /// Share of forwarding nodes that hold HTLCs until expiry.
+    pub hodl_share: f64,
+    /// Virtual seconds per block.
+    pub block_interval_secs: u64,
+    /// Per-hop latency.
+    pub latency: LatencyModel,
+}
+
+impl Default for NetworkConfig {
+    fn default() -> Self {
+        NetworkConfig {
+            onion: OnionMode::Modeled,
+            offline_share: 0.0,
+            hodl_share: 0.0,
+            block_interval_secs: 600,
+            latency: LatencyModel::Uniform {
+                min_ms: 50,
+                max_ms: 150,
+            },
+        }
+    }
+}
+
+/// Onion mode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum OnionMode {
+    /// Each hop gets its payload as a struct.
+    Modeled,
+    /// BOLT 4 Sphinx packets.
+    Real,
+}
+
+/// Per-hop message latency.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "model", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum LatencyModel {
+    /// Always the same.
+    Constant {
+        /// Milliseconds.
+        ms: u64,
+    },
+    /// Uniform in `[min_ms, max_ms]`.
+    Uniform {
+        /// Smallest, ms.
+        min_ms: u64,
+        /// Largest, ms.
+        max_ms: u64,
+    },
+    /// Lognormal with the given median and shape.
+    Lognormal {
+        /// Median, ms.
+        median_ms: u64,
+        /// Standard deviation of the logarithm.
+        sigma: f64,
+    },
+}
+
+/// Whether beliefs carry over between a sender's payments.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ScorerMemory {
+    /// Beliefs carry over.
+    Warm,
+    /// Every payment starts from the prior.
+    Cold,
+}
+
+/// `[sender]`
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SenderConfig {
+    /// Arm names.
+    pub arms: Vec<String>,
+    /// Payment timeout, seconds.
+    pub timeout_secs: u64,
+    /// Most paths tried per payment.
+    pub max_attempts: u32,
+    /// Proportional fee limit, ppm of the amount.
+    pub fee_limit_ppm: u64,
+    /// Fixed fee limit, sat.
+    pub fee_limit_base_sat: u64,
+    /// Most parts of an MPP payment.
+    pub max_parts: u32,
+    /// Smallest part, sat.
+    pub min_part_sat: u64,
+    /// The receivers' final CLTV delta, blocks.
+    pub final_cltv_delta: u32,
+    /// Warm or cold beliefs.
+    pub scorer: ScorerMemory,
+}
+
+impl Default for SenderConfig {
+    fn default() -> Self {
+        SenderConfig {
+            arms: vec!["single-path-retry".into(), "mpp-retry".into()],
+            timeout_secs: 60,
+            max_attempts: 50,
+            fee_limit_ppm: 10_000,
+            fee_limit_base_sat: 50,
+            max_parts: 16,
+            min_part_sat: 10_000,
+            final_cltv_delta: 40,
+            scorer: ScorerMemory::Warm,
+        }
+    }
+}
+
+impl SenderConfig {
+    /// The fee limit for a payment of `amount_msat`, msat.
+    pub fn fee_limit_msat(&self, amount_msat: u64) -> u64 {
+        (amount_msat as u128 * self.fee_limit_ppm as u128 / 1_000_000) as u64
+            + self.fee_limit_base_sat * 1000
+    }
+}
+
+/// `[receiver]`
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ReceiverConfig {
+    /// MPP timeout, seconds.
+    pub mpp_timeout_secs: u64,
+}
+
+impl Default for ReceiverConfig {
+    fn default() -> Self {
+        ReceiverConfig {
+            mpp_timeout_secs: 60,
+        }
+    }
+}
+
+/// Why a scenario was refused. The message names the key and, for syntax and type
+/// errors, the line.
+#[derive(Debug, thiserror::Error)]
+pub enum ScenarioError {
+    /// TOML syntax, an unknown key or a wrong type (toml's message names key and line).
+    #[error("{file}: {message}")]
+    Parse {
+        /// The file.
+        file: String,
+        /// What toml said, made one line.
+        message: String,
+    },
+    /// A value of the right type that makes no sense.
+    #[error("{file}: `{key}`: {why}")]
+    Invalid {
+        /// The file.
+        file: String,
+        /// The dotted key.
+        key: String,
+        /// Why.
+        why: String,
+    },
+}
+
+impl Scenario {
+    /// Parses and validates scenario TOML; `file` names it in errors.
+    pub fn from_toml(text: &str, file: &str) -> Result<Scenario, ScenarioError> {
+        let scenario: Scenario = toml::from_str(text).map_err(|e| ScenarioError::Parse {
+            file: file.to_string(),
+            message: one_line(&e),
+        })?;
+        scenario.validate(file)?;
+        Ok(scenario)
+    }
+
+    /// Checks values that parse but make no sense.
+    pub fn validate(&self, file: &str) -> Result<(), ScenarioError> {
+        let bad = |key: &str, why: &str| {
+            Err(ScenarioError::Invalid {
+                file: file.to_string(),
+                key: key.to_string(),
+                why: why.to_string(),
+            })
+        };
+        let w = &self.workload;
+        if w.kind == WorkloadKind::Random {
+            if w.payments == 0 {
+                return bad(
+                    "workload.payments",
+                    "an empty workload: at least one payment is needed",
+                );
+            }
+            if !(w.arrivals_per_sec.is_finite() && w.arrivals_per_sec > 0.0) {
+                return bad("workload.arrivals_per_sec", "must be a positive number");
+            }
+        } else if w.file.is_empty() {
+            return bad(
+                "workload.file",
+                "the defined, csv and cloth workloads read a file: name it",
+            );
+        }
+        match w.amount {
+            AmountDistribution::Constant { value_sat: 0 } => {
+                return bad("workload.amount.value_sat", "must be at least 1 sat")
+            }
+            AmountDistribution::Uniform { min_sat, max_sat }
+            | AmountDistribution::LogUniform { min_sat, max_sat } => {
+                if min_sat == 0 {
+                    return bad("workload.amount.min_sat", "must be at least 1 sat");
+                }
+                if min_sat > max_sat {
+                    return bad("workload.amount", "min_sat is larger than max_sat");
+                }
+            }
+            AmountDistribution::Lognormal { median_sat, sigma } => {
+                if median_sat == 0 {
+                    return bad("workload.amount.median_sat", "must be at least 1 sat");
+                }
+                if !(sigma.is_finite() && sigma >= 0.0) {
+                    return bad("workload.amount.sigma", "must be a non-negative number");
+                }
+            }
+            AmountDistribution::Constant { .. } => {}
+        }
+        let n = &self.network;
+        for (key, v) in [
+            ("network.offline_share", n.offline_share),
+            ("network.hodl_share", n.hodl_share),
+        ] {
+            if !(0.0..=1.0).contains(&v) {
+                return bad(key, "must be a share between 0 and 1");
+            }
+        }
+        if n.block_interval_secs == 0 {
+            return bad("network.block_interval_secs", "must be at least 1 second");
+        }
+        match n.latency {
+            LatencyModel::Uniform { min_ms, max_ms } if min_ms > max_ms => {
+                return bad("network.latency", "min_ms is larger than max_ms")
+            }
+            LatencyModel::Lognormal { sigma, .. } if !(sigma.is_finite() && sigma >= 0.0) => {
+                return bad("network.latency.sigma", "must be a non-negative number")
+            }
+            _ => {}
+        }
+        let s = &self.sender;
+        if s.arms.is_empty() {
+            return bad("sender.arms", "name at least one arm");
+        }
+        if s.timeout_secs == 0 {
+            return bad("sender.timeout_secs", "must be at least 1 second");
+        }
+        if s.max_attempts == 0 {
+            return bad("sender.max_attempts", "must be at least 1");
+        }
+        if s.max_parts == 0 {
+            return bad("sender.max_parts", "must be at least 1");
+        }
+        if self.receiver.mpp_timeout_secs == 0 {
+            return bad("receiver.mpp_timeout_secs", "must be at least 1 second");
+        }
+        Ok(())
+    }
+}
+
+/// toml's errors span several lines (a snippet with a caret); we print one line.
+fn one_line(e: &toml::de::Error) -> String {
+    let mut msg = e.message().to_string();
+    if let Some(span) = e.span() {
+        msg = format!("{msg} (at byte {})", span.start);
+    }
+    // The Display form starts with "TOML parse error at line L, column C".
+    let shown = e.to_string();
+    if let Some(first) = shown.lines().next() {
+        if first.starts_with("TOML parse error at") {
+            let at = first.trim_start_matches("TOML parse error at ");
+            msg = format!("{at}: {}", e.message());
+        }
+    }
+    msg.replace('\n', " ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn documented_default_is_the_real_default() {
+        let parsed = Scenario::from_toml(DEFAULT_SCENARIO, "default").unwrap();
+        assert_eq!(parsed, Scenario::default());
+        assert_eq!(
+            Scenario::from_toml("", "empty").unwrap(),
+            Scenario::default()
+        );
+    }
+
+    #[test]
+    fn unknown_key_names_key_and_line() {
+        let e = Scenario::from_toml("seed = 3\n[workload]\npayment = 5\n", "s.toml")
+            .unwrap_err()
+            .to_string();
+        assert!(e.starts_with("s.toml: line 3"), "{e}");
+        assert!(e.contains("unknown field `payment`"), "{e}");
+        assert!(!e.contains('\n'));
+    }
+
+    #[test]
+    fn wrong_type_names_line() {
+        let e = Scenario::from_toml("[sender]\nmax_parts = \"many\"\n", "s.toml")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("line 2") && e.contains("invalid type"), "{e}");
+    }
+
+    #[test]
+    fn impossible_values_name_the_key() {
+        let cases = [
+            (
+                "[workload.amount]\ndistribution = \"uniform\"\nmin_sat = 10\nmax_sat = 5\n",
+                "workload.amount",
+            ),
+            (
+                "[workload.amount]\ndistribution = \"lognormal\"\nmedian_sat = 10\nsigma = -1.0\n",
+                "workload.amount.sigma",
+            ),
+            ("[workload]\npayments = 0\n", "workload.payments"),
+            ("[workload]\nkind = \"csv\"\n", "workload.file"),
+            ("[network]\nhodl_share = 1.5\n", "network.hodl_share"),
+            ("[sender]\narms = []\n", "sender.arms"),
+        ];
+        for (text, key) in cases {
+            let e = Scenario::from_toml(text, "s.toml").unwrap_err().to_string();
+            assert!(e.contains(&format!("`{key}`")), "{text}: {e}");
+        }
+        let e = Scenario::from_toml("[workload.amount]\ndistribution = \"pareto\"\n", "s.toml")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("pareto"), "{e}");
+    }
+
+    #[test]
+    fn fee_limit_is_ldks() {
+        let s = SenderConfig::default();
+        assert_eq!(s.fee_limit_msat(100_000_000), 1_000_000 + 50_000);
+    }
+}

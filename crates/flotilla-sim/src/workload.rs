@@ -1,0 +1,561 @@
+//! Workloads: which payments happen, when, from whom, to whom, for how much.
+//!
+//! A workload is a time-ordered list of [`PaymentSpec`]s. Every arm of a run gets the
+//! identical list (it is drawn once, from the `"workload"` stream). Random workloads
+//! follow sim-ln's random activity: Poisson arrivals, receivers weighted by their
+//! channel capacity, amounts from a configurable distribution; senders and receivers
+//! are drawn from the largest strongly connected component so that a route can exist.
+
+use std::path::Path;
+
+use flotilla_graph::stats::largest_scc;
+use flotilla_graph::{Graph, NodeIdx};
+use flotilla_route::Timestamp;
+use rand::Rng;
+use rand_distr::{Distribution, LogNormal};
+use serde::Deserialize;
+
+use crate::rng::stream;
+use crate::scenario::{AmountDistribution, WorkloadConfig, WorkloadKind};
+
+/// One payment to make.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PaymentSpec {
+    /// Position in the workload (0-based), the payment's id in every output.
+    pub index: u64,
+    /// When the sender starts it (virtual time).
+    pub start: Timestamp,
+    /// The sender.
+    pub source: NodeIdx,
+    /// The receiver.
+    pub destination: NodeIdx,
+    /// Amount, msat.
+    pub amount_msat: u64,
+}
+
+/// Why a workload could not be built. Names the file, line and field where one applies.
+#[derive(Debug, thiserror::Error)]
+pub enum WorkloadError {
+    /// The file could not be read.
+    #[error("{file}: {source}")]
+    Io {
+        /// The file.
+        file: String,
+        /// What the OS said.
+        source: std::io::Error,
+    },
+    /// A record is malformed.
+    #[error("{file}: {record}: {message}")]
+    Invalid {
+        /// The file.
+        file: String,
+        /// Line or entry, and field.
+        record: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// The graph cannot host the workload.
+    #[error("workload: {0}")]
+    Graph(String),
+}
+
+/// Builds the workload a scenario describes.
+pub fn build(
+    graph: &Graph,
+    config: &WorkloadConfig,
+    seed: u64,
+) -> Result<Vec<PaymentSpec>, WorkloadError> {
+    let mut specs = match config.kind {
+        WorkloadKind::Random => random(graph, config, seed)?,
+        WorkloadKind::Defined => defined(graph, Path::new(&config.file), config.payments, seed)?,
+        WorkloadKind::Csv => csv_list(graph, Path::new(&config.file))?,
+        WorkloadKind::Cloth => cloth(graph, Path::new(&config.file))?,
+    };
+    if specs.is_empty() {
+        return Err(WorkloadError::Graph(
+            "the workload is empty: no payment to simulate".into(),
+        ));
+    }
+    // Stable by start time, then file order: ties keep their order.
+    specs.sort_by_key(|s| (s.start, s.index));
+    for (i, s) in specs.iter_mut().enumerate() {
+        s.index = i as u64;
+    }
+    Ok(specs)
+}
+
+/// Draws an amount in msat.
+pub fn draw_amount_msat<R: Rng>(dist: &AmountDistribution, rng: &mut R) -> u64 {
+    let sat = match *dist {
+        AmountDistribution::Constant { value_sat } => value_sat as f64,
+        AmountDistribution::Uniform { min_sat, max_sat } => {
+            rng.random_range(min_sat..=max_sat) as f64
+        }
+        AmountDistribution::LogUniform { min_sat, max_sat } => {
+            let (lo, hi) = ((min_sat as f64).ln(), (max_sat as f64).ln());
+            (lo + (hi - lo) * rng.random::<f64>()).exp()
+        }
+        AmountDistribution::Lognormal { median_sat, sigma } => {
+            LogNormal::new((median_sat as f64).ln(), sigma)
+                .map(|d| d.sample(rng))
+                .unwrap_or(median_sat as f64)
+        }
+    };
+    ((sat * 1000.0).round() as u64).max(1)
+}
+
+fn random(
+    graph: &Graph,
+    config: &WorkloadConfig,
+    seed: u64,
+) -> Result<Vec<PaymentSpec>, WorkloadError> {
+    let scc = largest_scc(graph);
+    if scc.len() < 2 {
+        return Err(WorkloadError::Graph(format!(
+            "the largest strongly connected component has {} node(s): no payment can route",
+            scc.len()
+        )));
+    }
+    // Receivers weighted by the capacity of their channels (sim-ln's choice: big nodes
+    // receive more), by binary search over cumulative weights.
+    let mut cumulative = Vec::with_capacity(scc.len());
+    let mut total = 0u128;
+    for &n in &scc {
+        let cap: u64 = graph
+            .channels_of(n)
+            .map(|c| graph.channel(c).capacity_sat)
+            .sum();
+        total += cap.max(1) as u128;
+        cumulative.push(total);
+    }
+    let mut rng = stream(seed, "workload");
+    let mut t = 0.0f64;
+    let mut out = Vec::with_capacity(config.payments.min(10_000_000) as usize);
+    for index in 0..config.payments {
+        // Exponential inter-arrival times: a Poisson process of the given rate.
+        let u: f64 = rng.random::<f64>();
+        t += -(1.0 - u).ln() / config.arrivals_per_sec;
+        let source = scc[rng.random_range(0..scc.len())];
+        let destination = loop {
+            let x = rng.random_range(0..total);
+            let i = cumulative.partition_point(|&c| c <= x);
+            if scc[i] != source {
+                break scc[i];
+            }
+        };
+        let amount_msat = draw_amount_msat(&config.amount, &mut rng);
+        out.push(PaymentSpec {
+            index,
+            start: Timestamp((t * 1e6) as u64),
+            source,
+            destination,
+            amount_msat,
+        });
+    }
+    Ok(out)
+}
+
+fn resolve(
+    graph: &Graph,
+    name: &str,
+    file: &str,
+    record: &str,
+    field: &str,
+) -> Result<NodeIdx, WorkloadError> {
+    graph
+        .find_node(name.trim())
+        .map_err(|e| WorkloadError::Invalid {
+            file: file.to_string(),
+            record: format!("{record}, field `{field}`"),
+            message: e.to_string(),
+        })
+}
+
+/// sim-ln's `activity` entries: a fixed or ranged amount every `interval_secs`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Activity {
+    source: String,
+    destination: String,
+    interval_secs: ValueOrRange,
+    amount_msat: ValueOrRange,
+    #[serde(default)]
+    start_secs: u64,
+    #[serde(default)]
+    count: Option<u64>,
+}
+
+#[derive(Deserialize, Clone, Copy)]
+#[serde(untagged)]
+enum ValueOrRange {
+    Value(u64),
+    Range([u64; 2]),
+}
+
+impl ValueOrRange {
+    fn draw<R: Rng>(self, rng: &mut R) -> u64 {
+        match self {
+            ValueOrRange::Value(v) => v,
+            ValueOrRange::Range([a, b]) => rng.random_range(a.min(b)..=a.max(b)),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct ActivityFile {
+    #[serde(default)]
+    activity: Vec<Activity>,
+}
+
+fn defined(
+    graph: &Graph,
+    path: &Path,
+    cap: u64,
+    seed: u64,
+) -> Result<Vec<PaymentSpec>, WorkloadError> {
+    let file = path.display().to_string();
+    let bytes = flotilla_graph::import::read_bytes(path)
+        .map_err(|e| WorkloadError::Graph(e.to_string()))?;
+    let parsed: ActivityFile =
+        serde_json::from_slice(&bytes).map_err(|e| WorkloadError::Invalid {
+            file: file.clone(),
+            record: format!("line {}", e.line()),
+            message: e.to_string(),
+        })?;
+    if parsed.activity.is_empty() {
+        return Err(WorkloadError::Invalid {
+            file,
+            record: "activity".into(),
+            message: "no activity entries: the defined workload is empty".into(),
+        });
+    }
+    let mut rng = stream(seed, "workload");
+    let mut out = Vec::new();
+    // Entries without a count run until the run's payment cap; merge them by time.
+    let mut next: Vec<(u64, u64)> = Vec::new(); // (next start µs, emitted)
+    let mut ends = Vec::new();
+    for (i, a) in parsed.activity.iter().enumerate() {
+        let rec = format!("activity[{i}]");
+        let s = resolve(graph, &a.source, &file, &rec, "source")?;
+        let d = resolve(graph, &a.destination, &file, &rec, "destination")?;
+        if s == d {
+            return Err(WorkloadError::Invalid {
+                file,
+                record: rec,
+                message: "source and destination are the same node".into(),
+            });
+        }
+        if matches!(a.interval_secs, ValueOrRange::Value(0)) {
+            return Err(WorkloadError::Invalid {
+                file,
+                record: format!("{rec}, field `interval_secs`"),
+                message: "must be at least 1 second".into(),
+            });
+        }
+        if matches!(a.amount_msat, ValueOrRange::Value(0)) {
+            return Err(WorkloadError::Invalid {
+                file,
+                record: format!("{rec}, field `amount_msat`"),
+                message: "must be at least 1 msat".into(),
+            });
+        }
+        next.push((a.start_secs * 1_000_000, 0));
+        ends.push((s, d));
+    }
+    while (out.len() as u64) < cap {
+        let Some((i, &(t, emitted))) = next
+            .iter()
+            .enumerate()
+            .filter(|(i, (_, n))| parsed.activity[*i].count.is_none_or(|c| *n < c))
+            .min_by_key(|(i, (t, _))| (*t, *i))
+        else {
+            break;
+        };
+        let a = &parsed.activity[i];
+        out.push(PaymentSpec {
+            index: out.len() as u64,
+            start: Timestamp(t),
+            source: ends[i].0,
+            destination: ends[i].1,
+            amount_msat: a.amount_msat.draw(&mut rng).max(1),
+        });
+        next[i] = (
+            t + a.interval_secs.draw(&mut rng).max(1) * 1_000_000,
+            emitted + 1,
+        );
+    }
+    Ok(out)
+}
+
+fn read_csv(path: &Path) -> Result<(String, csv::Reader<std::io::Cursor<Vec<u8>>>), WorkloadError> {
+    let file = path.display().to_string();
+    let bytes = flotilla_graph::import::read_bytes(path)
+        .map_err(|e| WorkloadError::Graph(e.to_string()))?;
+    Ok((
+        file,
+        csv::ReaderBuilder::new()
+            .trim(csv::Trim::All)
+            .from_reader(std::io::Cursor::new(bytes)),
+    ))
+}
+
+fn column(headers: &csv::StringRecord, file: &str, name: &str) -> Result<usize, WorkloadError> {
+    headers
+        .iter()
+        .position(|h| h == name)
+        .ok_or_else(|| WorkloadError::Invalid {
+            file: file.to_string(),
+            record: "line 1 (header)".into(),
+            message: format!(
+                "missing column `{name}` (have: {})",
+                headers.iter().collect::<Vec<_>>().join(",")
+            ),
+        })
+}
+
+fn field<T: std::str::FromStr>(
+    row: &csv::StringRecord,
+    at: usize,
+    file: &str,
+    line: u64,
+    name: &str,
+) -> Result<T, WorkloadError>
+where
+    T::Err: std::fmt::Display,
+{
+    let raw = row.get(at).unwrap_or("");
+    raw.parse::<T>().map_err(|e| WorkloadError::Invalid {
+        file: file.to_string(),
+        record: format!("line {line}, column `{name}`"),
+        message: format!("{raw:?}: {e}"),
+    })
+}
+
+fn csv_list(graph: &Graph, path: &Path) -> Result<Vec<PaymentSpec>, WorkloadError> {
+    let (file, mut rdr) = read_csv(path)?;
+    let headers = rdr.headers().map_err(|e| csv_error(&file, e))?.clone();
+    let (ti, si, di, ai) = (
+        column(&headers, &file, "time_secs")?,
+        column(&headers, &file, "source")?,
+        column(&headers, &file, "destination")?,
+        column(&headers, &file, "amount_msat")?,
+    );
+    let mut out = Vec::new();
+    for row in rdr.records() {
+        let row = row.map_err(|e| csv_error(&file, e))?;
+        let line = row.position().map(|p| p.line()).unwrap_or(0);
+        let t: f64 = field(&row, ti, &file, line, "time_secs")?;
+        if !(t.is_finite() && t >= 0.0) {
+            return Err(WorkloadError::Invalid {
+                file,
+                record: format!("line {line}, column `time_secs`"),
+                message: "must be a non-negative number".into(),
+            });
+        }
+        let rec = format!("line {line}");
+        let source = resolve(graph, row.get(si).unwrap_or(""), &file, &rec, "source")?;
+        let destination = resolve(graph, row.get(di).unwrap_or(""), &file, &rec, "destination")?;
+        let amount_msat: u64 = field(&row, ai, &file, line, "amount_msat")?;
+        if amount_msat == 0 || source == destination {
+            return Err(WorkloadError::Invalid {
+                file,
+                record: rec,
+                message: "a payment needs a positive amount and two different nodes".into(),
+            });
+        }
+        out.push(PaymentSpec {
+            index: out.len() as u64,
+            start: Timestamp((t * 1e6) as u64),
+            source,
+            destination,
+            amount_msat,
+        });
+    }
+    Ok(out)
+}
+
+/// CLoTH's `payments.csv`: `id,sender_id,receiver_id,amount,start_time` (msat, ms).
+/// Node ids are CLoTH's, which the CLoTH graph importer keeps as aliases.
+fn cloth(graph: &Graph, path: &Path) -> Result<Vec<PaymentSpec>, WorkloadError> {
+    let (file, mut rdr) = read_csv(path)?;
+    let headers = rdr.headers().map_err(|e| csv_error(&file, e))?.clone();
+    let (si, ri, ai, ti) = (
+        column(&headers, &file, "sender_id")?,
+        column(&headers, &file, "receiver_id")?,
+        column(&headers, &file, "amount")?,
+        column(&headers, &file, "start_time")?,
+    );
+    let mut out = Vec::new();
+    for row in rdr.records() {
+        let row = row.map_err(|e| csv_error(&file, e))?;
+        let line = row.position().map(|p| p.line()).unwrap_or(0);
+        let rec = format!("line {line}");
+        let source = resolve(graph, row.get(si).unwrap_or(""), &file, &rec, "sender_id")?;
+        let destination = resolve(graph, row.get(ri).unwrap_or(""), &file, &rec, "receiver_id")?;
+        let amount_msat: u64 = field(&row, ai, &file, line, "amount")?;
+        let start_ms: u64 = field(&row, ti, &file, line, "start_time")?;
+        if amount_msat == 0 || source == destination {
+            return Err(WorkloadError::Invalid {
+                file,
+                record: rec,
+                message: "a payment needs a positive amount and two different nodes".into(),
+            });
+        }
+        out.push(PaymentSpec {
+            index: out.len() as u64,
+            start: Timestamp::from_millis(start_ms),
+            source,
+            destination,
+            amount_msat,
+        });
+    }
+    Ok(out)
+}
+
+fn csv_error(file: &str, e: csv::Error) -> WorkloadError {
+    let line = e.position().map(|p| p.line()).unwrap_or(0);
+    WorkloadError::Invalid {
+        file: file.to_string(),
+        record: format!("line {line}"),
+        message: e.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use flotilla_graph::generate::WattsStrogatz;
+
+    fn graph() -> Graph {
+        WattsStrogatz::default().generate(3).unwrap().0
+    }
+
+    #[test]
+    fn random_workload_is_seeded_and_ordered() {
+        let g = graph();
+        let cfg = WorkloadConfig {
+            payments: 500,
+            ..WorkloadConfig::default()
+        };
+        let a = build(&g, &cfg, 9).unwrap();
+        let b = build(&g, &cfg, 9).unwrap();
+        let c = build(&g, &cfg, 10).unwrap();
+        assert_eq!(a, b);
+        assert_ne!(a, c);
+        assert_eq!(a.len(), 500);
+        assert!(a.windows(2).all(|w| w[0].start <= w[1].start));
+        assert!(a.iter().all(|p| p.source != p.destination));
+        assert!(a
+            .iter()
+            .all(|p| (1_000_000..=2_000_000_000).contains(&p.amount_msat)));
+        // 500 arrivals at 10/s take about 50 s.
+        let end = a.last().unwrap().start.as_secs_f64();
+        assert!((35.0..65.0).contains(&end), "{end}");
+    }
+
+    #[test]
+    fn amount_distributions_stay_in_range() {
+        let mut rng = stream(1, "t");
+        for _ in 0..1000 {
+            let a = draw_amount_msat(
+                &AmountDistribution::Uniform {
+                    min_sat: 5,
+                    max_sat: 10,
+                },
+                &mut rng,
+            );
+            assert!((5_000..=10_000).contains(&a));
+        }
+        assert_eq!(
+            draw_amount_msat(&AmountDistribution::Constant { value_sat: 7 }, &mut rng),
+            7_000
+        );
+        let mut v: Vec<u64> = (0..2001)
+            .map(|_| {
+                draw_amount_msat(
+                    &AmountDistribution::Lognormal {
+                        median_sat: 1000,
+                        sigma: 1.0,
+                    },
+                    &mut rng,
+                )
+            })
+            .collect();
+        v.sort_unstable();
+        let median = v[1000] as f64 / 1000.0;
+        assert!((800.0..1250.0).contains(&median), "{median}");
+    }
+
+    #[test]
+    fn csv_list_reads_and_names_bad_fields() {
+        let g = graph();
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("pay.csv");
+        std::fs::write(
+            &p,
+            "time_secs,source,destination,amount_msat\n1.5,ws-0,ws-3,5000\n0.5,ws-1,ws-2,7000\n",
+        )
+        .unwrap();
+        let cfg = WorkloadConfig {
+            kind: WorkloadKind::Csv,
+            file: p.display().to_string(),
+            ..WorkloadConfig::default()
+        };
+        let w = build(&g, &cfg, 0).unwrap();
+        assert_eq!(w.len(), 2);
+        assert_eq!(w[0].amount_msat, 7000);
+        assert_eq!(w[0].start, Timestamp::from_millis(500));
+        std::fs::write(
+            &p,
+            "time_secs,source,destination,amount_msat\n1,ws-0,nobody,5000\n",
+        )
+        .unwrap();
+        let e = build(&g, &cfg, 0).unwrap_err().to_string();
+        assert!(
+            e.contains("pay.csv: line 2, field `destination`") && e.contains("nobody"),
+            "{e}"
+        );
+        std::fs::write(
+            &p,
+            "time_secs,source,destination,amount_msat\n1,ws-0,ws-1,-5\n",
+        )
+        .unwrap();
+        let e = build(&g, &cfg, 0).unwrap_err().to_string();
+        assert!(e.contains("line 2, column `amount_msat`"), "{e}");
+        std::fs::write(&p, "time_secs,source,amount_msat\n").unwrap();
+        let e = build(&g, &cfg, 0).unwrap_err().to_string();
+        assert!(e.contains("missing column `destination`"), "{e}");
+        std::fs::write(&p, "time_secs,source,destination,amount_msat\n").unwrap();
+        let e = build(&g, &cfg, 0).unwrap_err().to_string();
+        assert!(e.contains("empty"), "{e}");
+    }
+
+    #[test]
+    fn defined_activity_like_sim_ln() {
+        let g = graph();
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("sim.json");
+        std::fs::write(
+            &p,
+            r#"{"sim_network": [], "activity": [
+                {"source": "ws-0", "destination": "ws-5", "interval_secs": 2, "amount_msat": 2000, "count": 3},
+                {"source": "ws-1", "destination": "ws-6", "interval_secs": [1, 3], "amount_msat": [100, 200], "start_secs": 1}
+            ]}"#,
+        )
+        .unwrap();
+        let cfg = WorkloadConfig {
+            kind: WorkloadKind::Defined,
+            file: p.display().to_string(),
+            payments: 10,
+            ..WorkloadConfig::default()
+        };
+        let w = build(&g, &cfg, 0).unwrap();
+        assert_eq!(w.len(), 10);
+        assert_eq!(w.iter().filter(|p| p.amount_msat == 2000).count(), 3);
+        assert!(w.windows(2).all(|x| x[0].start <= x[1].start));
+        assert!(w
+            .iter()
+            .filter(|p| p.amount_msat != 2000)
+            .all(|p| (100..=200).contains(&p.amount_msat)));
+    }
+}
