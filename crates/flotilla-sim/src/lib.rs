@@ -13,6 +13,8 @@
 #![warn(missing_docs)]
 
 pub mod metrics;
+pub mod output;
+pub mod queue;
 pub mod rng;
 pub mod scenario;
 pub mod workload;
