@@ -205,7 +205,10 @@ mod tests {
     fn wire_values_match_bolt4() {
         assert_eq!(FailureCode::TemporaryChannelFailure.value(), 0x1007);
         assert_eq!(FailureCode::UnknownNextPeer.value(), 0x400a);
-        assert_eq!(FailureCode::IncorrectOrUnknownPaymentDetails.value(), 0x400f);
+        assert_eq!(
+            FailureCode::IncorrectOrUnknownPaymentDetails.value(),
+            0x400f
+        );
         assert_eq!(FailureCode::InvalidOnionHmac.value(), 0xc005);
         assert_eq!(FailureCode::ChannelDisabled.value(), 0x1014);
         assert_eq!(FailureCode::MppTimeout.value(), 23);

@@ -7,11 +7,28 @@
 //! driver around it.
 //!
 //! - [`failure`]: BOLT 4 failure codes, one definition for everything.
+//! - [`invoice`]: BOLT 11 invoices: create, sign, decode, check.
 //! - [`payload`]: each hop's onion payload.
+//! - [`onion`]: onions in two modes (modeled structs, real Sphinx) and failure reasons.
+//! - [`network`]: the driver's view: [`network::Network`] with `send`, `deliver`, `fire`
+//!   and the [`output::Output`]s they append; built from [`clock`], [`config`],
+//!   [`channel`], [`htlc`], [`msg`], [`forward`], [`receiver`] and [`sender`].
 
 #![warn(missing_docs)]
 
+pub mod channel;
+pub mod clock;
+pub mod config;
 pub mod failure;
+pub mod forward;
+pub mod htlc;
+pub mod invoice;
+pub mod msg;
+pub mod network;
+pub mod onion;
+pub mod output;
 pub mod payload;
+pub mod receiver;
+pub mod sender;
 
 pub use lightning_types::payment::{PaymentHash, PaymentPreimage, PaymentSecret};

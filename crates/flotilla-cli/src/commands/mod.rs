@@ -1,6 +1,7 @@
 //! One module per top-level command.
 
 mod graph;
+mod invoice;
 
 use anyhow::Result;
 
@@ -10,5 +11,6 @@ use crate::cli::{Cli, Command};
 pub fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Graph(cmd) => graph::run(cmd),
+        Command::Invoice(cmd) => invoice::run(cmd),
     }
 }

@@ -1,0 +1,248 @@
+//! Per-node settings: the BOLT 2 channel limits a node imposes on its peers, what it
+//! accepts as a receiver, how it behaves, and policy overrides for scenarios.
+//!
+//! BOLT 2 limits are set by the node that *receives* HTLCs and constrain the peer that
+//! offers them (`open_channel`/`accept_channel`): `max_accepted_htlcs`,
+//! `max_htlc_value_in_flight_msat` and `channel_reserve_satoshis` of node B bound what A
+//! may offer B over their channel. flotilla keeps one setting per node for all of its
+//! channels, which is how implementations configure them in practice.
+
+use std::time::Duration;
+
+use flotilla_graph::{Graph, NodeIdx, Policy};
+
+/// BOLT 2: `max_accepted_htlcs` may not exceed 483, so that a commitment transaction with
+/// every HTLC on it stays within the standard transaction size.
+pub const MAX_ACCEPTED_HTLCS_LIMIT: u16 = 483;
+
+/// BOLT 2/3: the smallest allowed `dust_limit_satoshis`. 354 sat is the dust threshold of
+/// the costliest standard segwit output (BOLT 3 "Dust Limits"); 546 sat is the legacy
+/// P2PKH threshold some implementations still default to.
+pub const MIN_DUST_LIMIT_SAT: u64 = 354;
+
+/// BOLT 4 `max_htlc_cltv`: an HTLC expiring more than 2016 blocks ahead is refused with
+/// `expiry_too_far`.
+pub const MAX_HTLC_CLTV: u32 = 2016;
+
+/// How a node treats the HTLCs it gets.
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Behaviour {
+    /// Follows the protocol.
+    #[default]
+    Honest,
+    /// Holds every HTLC it is offered (forwarding or receiving) without acting on it until
+    /// the HTLC's CLTV expiry, when its peer times it out (a griefing/jamming node). The
+    /// network emits an expiry timer that the driver fires.
+    Hodl,
+    /// A receiver that does not check `payment_secret` (pre-2021 software): a probing
+    /// hop can tell it apart, which the probing scenario measures.
+    LegacyReceiver,
+}
+
+/// Replaces fields of every policy a node announces: a scenario's "what if this node
+/// changed its fees". Applied to the node's own forwarding checks and, through
+/// [`apply_policy_overrides`], to the graph routers see.
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct PolicyOverride {
+    /// New `fee_base_msat`.
+    pub fee_base_msat: Option<u32>,
+    /// New `fee_proportional_millionths`.
+    pub fee_rate_ppm: Option<u32>,
+    /// New `cltv_expiry_delta`.
+    pub cltv_expiry_delta: Option<u16>,
+    /// New `htlc_minimum_msat`.
+    pub htlc_minimum_msat: Option<u64>,
+}
+
+impl PolicyOverride {
+    /// A zero-fee router: base 0, rate 0.
+    pub fn zero_fee() -> Self {
+        PolicyOverride {
+            fee_base_msat: Some(0),
+            fee_rate_ppm: Some(0),
+            ..Default::default()
+        }
+    }
+
+    /// Writes the override into `p`.
+    pub fn apply(&self, p: &mut Policy) {
+        if let Some(v) = self.fee_base_msat {
+            p.fee_base_msat = v;
+        }
+        if let Some(v) = self.fee_rate_ppm {
+            p.fee_rate_ppm = v;
+        }
+        if let Some(v) = self.cltv_expiry_delta {
+            p.cltv_expiry_delta = v;
+        }
+        if let Some(v) = self.htlc_minimum_msat {
+            p.htlc_minimum_msat = v;
+        }
+    }
+}
+
+/// One node's settings. [`NodeConfig::default`] is a typical honest, online node.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct NodeConfig {
+    /// Most HTLCs a peer may have offered to this node at once per channel (BOLT 2,
+    /// at most [`MAX_ACCEPTED_HTLCS_LIMIT`]). Default 483.
+    pub max_accepted_htlcs: u16,
+    /// Most value a peer may have offered to this node at once per channel, msat;
+    /// `None` (the default) means the channel capacity, i.e. no extra cap.
+    pub max_htlc_value_in_flight_msat: Option<u64>,
+    /// Reserve a peer must keep on its side of each channel, in millionths of the
+    /// capacity (BOLT 2 recommends 1%: 10,000, the default). Never below the dust limit
+    /// (BOLT 2: `channel_reserve_satoshis` ≥ `dust_limit_satoshis`); 0 disables it.
+    pub channel_reserve_ppm: u32,
+    /// `dust_limit_satoshis` (default 354, the BOLT minimum). HTLCs below it are trimmed
+    /// from this node's commitment transaction: they still move balances and count
+    /// against every limit, but would go to miners on a force close.
+    pub dust_limit_sat: u64,
+    /// Most value this node lets sit in dust HTLCs on one channel (both directions),
+    /// msat, when it offers one. Not BOLT, but every implementation caps it; `None` (the
+    /// default) disables the cap.
+    pub max_dust_htlc_exposure_msat: Option<u64>,
+    /// Whether this node accepts keysend payments. Default true.
+    pub accept_keysend: bool,
+    /// `min_final_cltv_expiry_delta` for payments without an invoice (keysend); an
+    /// invoice carries its own. Default 18, BOLT 11's default.
+    pub min_final_cltv_expiry_delta: u32,
+    /// A forward whose outgoing expiry is within this many blocks of the current height
+    /// fails with `expiry_too_soon`. Default 3 (LDK's latency grace period).
+    pub expiry_too_soon_blocks: u32,
+    /// How long an incomplete MPP set is held before every part fails with
+    /// `mpp_timeout`. Default 60 s (BOLT 4's "at least 60 seconds").
+    pub mpp_timeout: Duration,
+    /// Offline nodes are unreachable: a hop that would forward to one fails with
+    /// `unknown_next_peer`. Default true.
+    pub online: bool,
+    /// See [`Behaviour`].
+    pub behaviour: Behaviour,
+    /// Replaces fields of every policy this node announces.
+    pub policy_override: Option<PolicyOverride>,
+}
+
+impl Default for NodeConfig {
+    fn default() -> Self {
+        NodeConfig {
+            max_accepted_htlcs: MAX_ACCEPTED_HTLCS_LIMIT,
+            max_htlc_value_in_flight_msat: None,
+            channel_reserve_ppm: 10_000,
+            dust_limit_sat: MIN_DUST_LIMIT_SAT,
+            max_dust_htlc_exposure_msat: None,
+            accept_keysend: true,
+            min_final_cltv_expiry_delta: 18,
+            expiry_too_soon_blocks: 3,
+            mpp_timeout: Duration::from_secs(60),
+            online: true,
+            behaviour: Behaviour::Honest,
+            policy_override: None,
+        }
+    }
+}
+
+/// A setting outside what BOLT 2 allows.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigError {
+    /// `max_accepted_htlcs` is 0 or above 483.
+    #[error("max_accepted_htlcs must be 1..=483, got {0}")]
+    MaxAcceptedHtlcs(u16),
+    /// `dust_limit_satoshis` below 354.
+    #[error("dust_limit_satoshis must be at least 354, got {0}")]
+    DustLimit(u64),
+    /// `channel_reserve_ppm` above 1,000,000 (more than the whole channel).
+    #[error("channel_reserve_ppm must be at most 1000000, got {0}")]
+    Reserve(u32),
+}
+
+impl NodeConfig {
+    /// Checks the BOLT 2 bounds.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if self.max_accepted_htlcs == 0 || self.max_accepted_htlcs > MAX_ACCEPTED_HTLCS_LIMIT {
+            return Err(ConfigError::MaxAcceptedHtlcs(self.max_accepted_htlcs));
+        }
+        if self.dust_limit_sat < MIN_DUST_LIMIT_SAT {
+            return Err(ConfigError::DustLimit(self.dust_limit_sat));
+        }
+        if self.channel_reserve_ppm > 1_000_000 {
+            return Err(ConfigError::Reserve(self.channel_reserve_ppm));
+        }
+        Ok(())
+    }
+
+    /// The reserve this node requires its peer to keep on a channel of `capacity_msat`.
+    #[inline]
+    pub fn reserve_msat(&self, capacity_msat: u64) -> u64 {
+        if self.channel_reserve_ppm == 0 {
+            return 0;
+        }
+        let share = (capacity_msat as u128 * self.channel_reserve_ppm as u128 / 1_000_000) as u64;
+        share
+            .max(self.dust_limit_sat.saturating_mul(1000))
+            .min(capacity_msat)
+    }
+
+    /// The in-flight cap this node imposes on a channel of `capacity_msat`.
+    #[inline]
+    pub fn max_in_flight_msat(&self, capacity_msat: u64) -> u64 {
+        self.max_htlc_value_in_flight_msat.unwrap_or(capacity_msat)
+    }
+
+    /// The dust limit in msat.
+    #[inline]
+    pub fn dust_limit_msat(&self) -> u64 {
+        self.dust_limit_sat.saturating_mul(1000)
+    }
+}
+
+/// The graph with every node's [`PolicyOverride`] applied, or `None` when no node has
+/// one. The network forwards by this graph; give it to routers that should know the
+/// overrides (those that should not, e.g. to model stale gossip, keep the original).
+pub fn apply_policy_overrides(graph: &Graph, configs: &[NodeConfig]) -> Option<Graph> {
+    let mut out: Option<Graph> = None;
+    for (i, cfg) in configs.iter().enumerate() {
+        if let Some(o) = cfg.policy_override {
+            let base = out.as_ref().unwrap_or(graph);
+            out = Some(base.with_node_policies(NodeIdx(i as u32), |p| o.apply(p)));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_valid_and_bolt_like() {
+        let c = NodeConfig::default();
+        c.validate().unwrap();
+        assert_eq!(c.max_accepted_htlcs, 483);
+        // 1% of 1 M sat.
+        assert_eq!(c.reserve_msat(1_000_000_000), 10_000_000);
+        // Small channels: the reserve is never below the dust limit.
+        assert_eq!(c.reserve_msat(20_000_000), 354_000);
+        assert_eq!(c.max_in_flight_msat(5), 5);
+    }
+
+    #[test]
+    fn out_of_range_settings_are_refused() {
+        let mut c = NodeConfig {
+            max_accepted_htlcs: 484,
+            ..Default::default()
+        };
+        assert_eq!(c.validate(), Err(ConfigError::MaxAcceptedHtlcs(484)));
+        c.max_accepted_htlcs = 10;
+        c.dust_limit_sat = 300;
+        assert_eq!(c.validate(), Err(ConfigError::DustLimit(300)));
+    }
+
+    #[test]
+    fn zero_reserve_is_zero() {
+        let c = NodeConfig {
+            channel_reserve_ppm: 0,
+            ..Default::default()
+        };
+        assert_eq!(c.reserve_msat(1_000_000_000), 0);
+    }
+}

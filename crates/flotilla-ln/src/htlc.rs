@@ -1,0 +1,211 @@
+//! HTLC records and where they live.
+//!
+//! Every HTLC in the network is one [`Htlc`] in one [`HtlcSlab`]: a `Vec` of slots with a
+//! free list, so adding and resolving are O(1) without hashing, and a resolved slot is
+//! reused by the next HTLC. An [`HtlcId`] carries the slot's generation: a message or
+//! timer that names an HTLC resolved in the meantime finds a newer generation and is
+//! refused, which is how "every HTLC is resolved exactly once" is enforced.
+//!
+//! The record is shared by both ends of the channel (the network is simulated as one
+//! state), so it plays the role of both peers' copies of the HTLC in BOLT 2.
+
+use flotilla_graph::EdgeIdx;
+
+use crate::PaymentHash;
+
+/// Names one HTLC: its slot and the slot's generation.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct HtlcId {
+    index: u32,
+    gen: u32,
+}
+
+impl HtlcId {
+    /// The slot, for side tables indexed like the slab.
+    #[inline]
+    pub fn slot(self) -> usize {
+        self.index as usize
+    }
+}
+
+/// Where an HTLC is in its life.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+pub enum HtlcState {
+    /// `update_add_htlc` sent; the receiving peer has not processed it yet.
+    Offered,
+    /// The receiving peer processed it: forwarded it, or holds it (MPP set, hodl).
+    Accepted,
+    /// The receiving peer sent `update_fulfill_htlc` or `update_fail_htlc`; the value moves
+    /// when the message reaches the offerer.
+    Removing,
+}
+
+/// Why an HTLC exists.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+pub enum HtlcOrigin {
+    /// The first HTLC of a payment part; `part` names the sender's record.
+    Local {
+        /// Slot of the sender's part record.
+        part: u32,
+    },
+    /// Forwarded: created by the offerer because `incoming` asked for it.
+    Forwarded {
+        /// The HTLC that came in to the forwarder.
+        incoming: HtlcId,
+    },
+}
+
+/// One HTLC.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Htlc {
+    /// The channel direction it travels over (offerer = the edge's source).
+    pub edge: EdgeIdx,
+    /// Its value, msat.
+    pub amount_msat: u64,
+    /// The hash whose preimage claims it.
+    pub payment_hash: PaymentHash,
+    /// Absolute block height at which the offerer may time it out.
+    pub cltv_expiry: u32,
+    /// Why it exists.
+    pub origin: HtlcOrigin,
+    /// Where it is in its life.
+    pub state: HtlcState,
+    /// Below the dust limit of either side (trimmed from a commitment transaction).
+    pub is_dust: bool,
+}
+
+#[derive(Clone, Debug)]
+struct Slot {
+    gen: u32,
+    htlc: Option<Htlc>,
+}
+
+/// The HTLCs of a whole network.
+#[derive(Clone, Debug, Default)]
+pub struct HtlcSlab {
+    slots: Vec<Slot>,
+    free: Vec<u32>,
+    live: usize,
+}
+
+impl HtlcSlab {
+    /// An empty slab.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Stores an HTLC and names it.
+    #[inline]
+    pub fn insert(&mut self, htlc: Htlc) -> HtlcId {
+        self.live += 1;
+        if let Some(index) = self.free.pop() {
+            let slot = &mut self.slots[index as usize];
+            slot.htlc = Some(htlc);
+            return HtlcId {
+                index,
+                gen: slot.gen,
+            };
+        }
+        let index = self.slots.len() as u32;
+        self.slots.push(Slot {
+            gen: 0,
+            htlc: Some(htlc),
+        });
+        HtlcId { index, gen: 0 }
+    }
+
+    /// The HTLC, if `id` names a live one.
+    #[inline]
+    pub fn get(&self, id: HtlcId) -> Option<&Htlc> {
+        let slot = self.slots.get(id.index as usize)?;
+        if slot.gen != id.gen {
+            return None;
+        }
+        slot.htlc.as_ref()
+    }
+
+    /// The HTLC, mutably, if `id` names a live one.
+    #[inline]
+    pub fn get_mut(&mut self, id: HtlcId) -> Option<&mut Htlc> {
+        let slot = self.slots.get_mut(id.index as usize)?;
+        if slot.gen != id.gen {
+            return None;
+        }
+        slot.htlc.as_mut()
+    }
+
+    /// Removes a live HTLC; its id stops naming anything.
+    #[inline]
+    pub fn remove(&mut self, id: HtlcId) -> Option<Htlc> {
+        let slot = self.slots.get_mut(id.index as usize)?;
+        if slot.gen != id.gen {
+            return None;
+        }
+        let htlc = slot.htlc.take()?;
+        slot.gen = slot.gen.wrapping_add(1);
+        self.free.push(id.index);
+        self.live -= 1;
+        Some(htlc)
+    }
+
+    /// Number of live HTLCs.
+    pub fn len(&self) -> usize {
+        self.live
+    }
+
+    /// Whether no HTLC is live.
+    pub fn is_empty(&self) -> bool {
+        self.live == 0
+    }
+
+    /// Number of slots ever used (for side tables indexed by [`HtlcId::slot`]).
+    pub fn capacity(&self) -> usize {
+        self.slots.len()
+    }
+
+    /// Every live HTLC with its id.
+    pub fn iter(&self) -> impl Iterator<Item = (HtlcId, &Htlc)> + '_ {
+        self.slots.iter().enumerate().filter_map(|(i, s)| {
+            s.htlc.as_ref().map(|h| {
+                (
+                    HtlcId {
+                        index: i as u32,
+                        gen: s.gen,
+                    },
+                    h,
+                )
+            })
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn htlc(amount: u64) -> Htlc {
+        Htlc {
+            edge: EdgeIdx(0),
+            amount_msat: amount,
+            payment_hash: PaymentHash([0; 32]),
+            cltv_expiry: 100,
+            origin: HtlcOrigin::Local { part: 0 },
+            state: HtlcState::Offered,
+            is_dust: false,
+        }
+    }
+
+    #[test]
+    fn stale_ids_name_nothing() {
+        let mut s = HtlcSlab::new();
+        let a = s.insert(htlc(1));
+        assert_eq!(s.remove(a).map(|h| h.amount_msat), Some(1));
+        assert!(s.remove(a).is_none(), "resolved twice");
+        let b = s.insert(htlc(2));
+        assert_eq!(a.slot(), b.slot(), "slot reused");
+        assert!(s.get(a).is_none());
+        assert_eq!(s.get(b).map(|h| h.amount_msat), Some(2));
+        assert_eq!(s.len(), 1);
+        assert_eq!(s.iter().count(), 1);
+    }
+}

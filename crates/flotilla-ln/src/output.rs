@@ -1,0 +1,101 @@
+//! What the protocol asks of its driver: send a message, set a timer, report an event.
+//!
+//! Entry points append [`Output`]s to a `Vec` the caller owns and reuses, so a busy
+//! simulation allocates nothing per step for them. The driver adds latency to messages
+//! and later calls [`crate::network::Network::deliver`]; it schedules timers and later
+//! calls [`crate::network::Network::fire`]. Timers are never cancelled: a timer whose
+//! subject has gone (a set completed, an HTLC resolved) is ignored when fired.
+
+use flotilla_graph::NodeIdx;
+use flotilla_route::{PathFailure, Timestamp};
+
+use crate::failure::Failure;
+use crate::htlc::HtlcId;
+use crate::msg::Msg;
+use crate::sender::PartId;
+use crate::{PaymentHash, PaymentPreimage};
+
+/// One thing the driver must do.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Output {
+    /// Carry `msg` from `from` to `to` (its peer over the HTLC's channel).
+    Message {
+        /// Sending node.
+        from: NodeIdx,
+        /// Receiving node.
+        to: NodeIdx,
+        /// The message.
+        msg: Msg,
+    },
+    /// Call [`crate::network::Network::fire`] with `timer` at `at`.
+    Timer {
+        /// When.
+        at: Timestamp,
+        /// What.
+        timer: Timer,
+    },
+    /// Something a node's user learns.
+    Event {
+        /// The node.
+        node: NodeIdx,
+        /// What happened.
+        event: Event,
+    },
+}
+
+/// A deadline the protocol set.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Timer {
+    /// An MPP set's 60 s (configurable) wait: if still incomplete, fail every part with
+    /// `mpp_timeout`.
+    MppTimeout {
+        /// The receiver.
+        node: NodeIdx,
+        /// The set's payment hash.
+        payment_hash: PaymentHash,
+        /// Which set of that hash (a hash can be retried after a timeout).
+        set: u32,
+    },
+    /// A held HTLC reached its CLTV expiry: its offerer times it out (BOLT 2 would force
+    /// close; the channel is kept here) and fails it back upstream with
+    /// `permanent_channel_failure`.
+    HtlcExpiry {
+        /// The HTLC.
+        htlc: HtlcId,
+    },
+}
+
+/// What a node's user learns.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Event {
+    /// Sender: a part settled; `preimage` is the proof of payment.
+    PartSettled {
+        /// The part.
+        part: PartId,
+        /// The preimage.
+        preimage: PaymentPreimage,
+        /// What the part delivered, msat.
+        amount_msat: u64,
+        /// Fees the part paid, msat.
+        fee_msat: u64,
+    },
+    /// Sender: a part failed.
+    PartFailed {
+        /// The part.
+        part: PartId,
+        /// The failure as decoded: code, data, erring node's position.
+        failure: Failure,
+        /// What it says about the path (see [`crate::sender::path_failure`]); hand it to
+        /// the router so its scorer learns.
+        path_failure: PathFailure,
+    },
+    /// Receiver: a payment (all parts of a set) was claimed.
+    PaymentReceived {
+        /// Its hash.
+        payment_hash: PaymentHash,
+        /// Sum of the parts' `amt_to_forward`, msat.
+        amount_msat: u64,
+        /// Number of parts.
+        parts: u32,
+    },
+}
