@@ -10,6 +10,7 @@
 //! state), so it plays the role of both peers' copies of the HTLC in BOLT 2.
 
 use flotilla_graph::EdgeIdx;
+use flotilla_route::Timestamp;
 
 use crate::PaymentHash;
 
@@ -72,6 +73,23 @@ pub struct Htlc {
     pub state: HtlcState,
     /// Below the dust limit of either side (trimmed from a commitment transaction).
     pub is_dust: bool,
+    /// When the offerer added it: with the time it is resolved, how long its value was
+    /// locked (liquidity-seconds).
+    pub added_at: Timestamp,
+    /// The sender's part this HTLC carries (slot and sequence number of the part
+    /// record), so its locked liquidity is charged to that part. Forwarded HTLCs
+    /// inherit it from their incoming HTLC.
+    pub part: PartRef,
+}
+
+/// Which sender part an HTLC belongs to: the record's slot, and a sequence number that
+/// tells a reused slot from the one the HTLC was made for.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+pub struct PartRef {
+    /// Slot of the part record.
+    pub slot: u32,
+    /// Network-wide sequence number of the part.
+    pub seq: u32,
 }
 
 #[derive(Clone, Debug)]
@@ -192,6 +210,8 @@ mod tests {
             origin: HtlcOrigin::Local { part: 0 },
             state: HtlcState::Offered,
             is_dust: false,
+            added_at: Timestamp::ZERO,
+            part: PartRef { slot: 0, seq: 0 },
         }
     }
 

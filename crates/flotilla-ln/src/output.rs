@@ -78,6 +78,8 @@ pub enum Event {
         amount_msat: u64,
         /// Fees the part paid, msat.
         fee_msat: u64,
+        /// Σ over the part's HTLCs of amount × time held, msat·µs (liquidity locked).
+        locked_msat_micros: u128,
     },
     /// Sender: a part failed.
     PartFailed {
@@ -88,6 +90,8 @@ pub enum Event {
         /// What it says about the path (see [`crate::sender::path_failure`]); hand it to
         /// the router so its scorer learns.
         path_failure: PathFailure,
+        /// Σ over the part's HTLCs of amount × time held, msat·µs (liquidity locked).
+        locked_msat_micros: u128,
     },
     /// Receiver: a payment (all parts of a set) was claimed.
     PaymentReceived {

@@ -142,6 +142,10 @@ pub(crate) struct SentPart {
     pub path_len: usize,
     pub amount_msat: u64,
     pub fee_msat: u64,
+    /// Sequence number: tells this record from a later one in the same slot.
+    pub seq: u32,
+    /// Σ amount × time held over the part's HTLCs resolved so far, msat·µs.
+    pub locked_msat_micros: u128,
     /// Real mode: the hops' shared secrets, to decode a failure onion.
     pub shared_secrets: Option<Box<[SharedSecret]>>,
 }

@@ -276,3 +276,36 @@ fn real_onion_failure_data_survives_the_round_trip() {
         }
     );
 }
+
+#[test]
+fn locked_liquidity_is_amount_times_hold_time_over_every_htlc() {
+    // A hodl node holds the 1 → 2 HTLC until it expires; both HTLCs of the part (0 → 1
+    // and 1 → 2) are locked from the send until then.
+    let g = line(4, 1_000_000);
+    let b = balances(&g, 0.9);
+    let mut configs = vec![NodeConfig::default(); 4];
+    configs[2].behaviour = Behaviour::Hodl;
+    let mut d = Driver::new(g, b, Some(configs));
+    let k = keys(6);
+    d.net
+        .register_invoice(NodeIdx(3), k.hash, invoice(&k, Some(1_000_000)))
+        .unwrap();
+    let g = d.graph();
+    let p = path(&g, &[0, 1, 2, 3], 1_000_000, 18);
+    d.pay(1, &p, &k, 1_000_000).unwrap();
+    d.run();
+    let held = Duration::from_secs(600 * p.hops[1].cltv_expiry as u64);
+    d.advance(held, p.hops[1].cltv_expiry);
+    let locked = d
+        .events
+        .iter()
+        .find_map(|(_, e)| match e {
+            flotilla_ln::output::Event::PartFailed {
+                locked_msat_micros, ..
+            } => Some(*locked_msat_micros),
+            _ => None,
+        })
+        .expect("the part failed");
+    let expected = (p.hops[0].amount_msat + p.hops[1].amount_msat) as u128 * held.as_micros();
+    assert_eq!(locked, expected);
+}

@@ -7,7 +7,7 @@ use crate::clock::Clock;
 use crate::config::Behaviour;
 use crate::failure::{FailureCode, FailureData};
 use crate::forward::{check_forward, ForwardCtx};
-use crate::htlc::{Htlc, HtlcId, HtlcOrigin, HtlcState};
+use crate::htlc::{Htlc, HtlcId, HtlcOrigin, HtlcState, PartRef};
 use crate::msg::{Msg, UpdateAddHtlc, UpdateFailMalformedHtlc};
 use crate::onion::{self, Onion, PeelError};
 use crate::output::{Event, Output, Timer};
@@ -164,6 +164,11 @@ impl Network {
             origin: HtlcOrigin::Forwarded { incoming },
             state: HtlcState::Offered,
             is_dust: fwd.is_dust,
+            added_at: self.now,
+            part: self.htlcs.get(incoming).map(|h| h.part).unwrap_or(PartRef {
+                slot: u32::MAX,
+                seq: 0,
+            }),
         });
         self.counters.added += 1;
         out.push(Output::Message {

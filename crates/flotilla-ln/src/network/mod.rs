@@ -31,6 +31,7 @@ use std::time::Duration;
 use bitcoin::secp256k1::{PublicKey, Secp256k1, SecretKey};
 use flotilla_graph::liquidity::Balances;
 use flotilla_graph::{ChannelIdx, Direction, Graph, NodeIdx};
+use flotilla_route::Timestamp;
 
 use crate::channel::{Channels, EdgeState};
 use crate::clock::Clock;
@@ -155,6 +156,10 @@ pub struct Network {
     secrets: Vec<Option<SharedSecret>>,
     sessions: u64,
     block_interval: Duration,
+    /// The time of the entry point being handled (set by `send`, `deliver`, `fire`).
+    now: Timestamp,
+    /// Sequence number of the next part sent.
+    part_seq: u32,
 }
 
 impl Network {
@@ -208,6 +213,8 @@ impl Network {
             secrets: Vec::new(),
             sessions: 0,
             block_interval: Duration::from_secs(600),
+            now: Timestamp::ZERO,
+            part_seq: 0,
         })
     }
 
@@ -345,6 +352,7 @@ impl Network {
         clock: &Clock,
         out: &mut Vec<Output>,
     ) -> Result<(), DeliverError> {
+        self.now = clock.now;
         match msg {
             Msg::AddHtlc(add) => self.on_add(to, from, add, clock, out),
             Msg::FulfillHtlc(m) => self.on_fulfill(to, from, m, out),
@@ -355,6 +363,7 @@ impl Network {
 
     /// Handles a due timer. A timer whose subject has gone is ignored.
     pub fn fire(&mut self, timer: Timer, clock: &Clock, out: &mut Vec<Output>) {
+        self.now = clock.now;
         match timer {
             Timer::MppTimeout {
                 node,
@@ -387,7 +396,15 @@ impl Network {
         if let Some(s) = self.secrets.get_mut(id.slot()) {
             *s = None;
         }
-        self.htlcs.remove(id).expect("checked live by the caller")
+        let rec = self.htlcs.remove(id).expect("checked live by the caller");
+        // Charge the time this HTLC locked its value to the part it carries. Resolution
+        // runs from the receiver back to the sender, so the part record is still there.
+        if let Some(Some(p)) = self.parts.get_mut(rec.part.slot as usize) {
+            if p.seq == rec.part.seq {
+                p.locked_msat_micros += rec.amount_msat as u128 * (self.now - rec.added_at) as u128;
+            }
+        }
+        rec
     }
 
     fn take_part(&mut self, slot: u32) -> Option<SentPart> {

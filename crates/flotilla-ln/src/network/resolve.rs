@@ -148,6 +148,7 @@ impl Network {
                             preimage: m.preimage,
                             amount_msat: p.amount_msat,
                             fee_msat: p.fee_msat,
+                            locked_msat_micros: p.locked_msat_micros,
                         },
                     });
                 }
@@ -193,6 +194,7 @@ impl Network {
                             part: p.id,
                             failure,
                             path_failure: pf,
+                            locked_msat_micros: p.locked_msat_micros,
                         },
                     });
                 }
@@ -248,6 +250,7 @@ impl Network {
                                 hop: 0,
                                 kind: FailureKind::ChannelUnusable,
                             },
+                            locked_msat_micros: p.locked_msat_micros,
                         },
                     });
                 }
@@ -293,6 +296,7 @@ impl Network {
                                 hop: 0,
                                 kind: FailureKind::ChannelUnusable,
                             },
+                            locked_msat_micros: p.locked_msat_micros,
                         },
                     });
                 }

@@ -6,7 +6,7 @@ use bitcoin::secp256k1::{PublicKey, SecretKey};
 use crate::clock::Clock;
 use crate::failure::FailureCode;
 use crate::forward::{is_dust, offer_limits};
-use crate::htlc::{Htlc, HtlcId, HtlcOrigin, HtlcState};
+use crate::htlc::{Htlc, HtlcId, HtlcOrigin, HtlcState, PartRef};
 use crate::msg::{Msg, UpdateAddHtlc};
 use crate::onion::real::{self, SharedSecret};
 use crate::onion::{ModeledOnion, Onion, OnionMode};
@@ -30,6 +30,7 @@ impl Network {
         clock: &Clock,
         out: &mut Vec<Output>,
     ) -> Result<HtlcId, SendError> {
+        self.now = clock.now;
         let payloads = build_payloads(
             &self.graph,
             part.path,
@@ -64,6 +65,7 @@ impl Network {
         out: &mut Vec<Output>,
     ) -> Result<HtlcId, SendError> {
         check_path(&self.graph, path)?;
+        self.now = clock.now;
         let first = self.check_first_hop(path, clock)?;
         Ok(self.launch(id, path, payment_hash, onion, None, first, out))
     }
@@ -118,8 +120,12 @@ impl Network {
             path_len: path.hops.len(),
             amount_msat: path.amount_msat(),
             fee_msat: path.fee_msat(),
+            seq: self.part_seq,
+            locked_msat_micros: 0,
             shared_secrets,
         };
+        let seq = self.part_seq;
+        self.part_seq = self.part_seq.wrapping_add(1);
         let part_slot = match self.free_parts.pop() {
             Some(slot) => {
                 self.parts[slot as usize] = Some(record);
@@ -139,6 +145,11 @@ impl Network {
             origin: HtlcOrigin::Local { part: part_slot },
             state: HtlcState::Offered,
             is_dust: dust,
+            added_at: self.now,
+            part: PartRef {
+                slot: part_slot,
+                seq,
+            },
         });
         self.counters.added += 1;
         out.push(Output::Message {

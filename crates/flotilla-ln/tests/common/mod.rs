@@ -283,6 +283,7 @@ impl Driver {
                 part,
                 failure,
                 path_failure,
+                ..
             } if part.0 == id => Some(Outcome::Failed {
                 failure: failure.clone(),
                 path_failure: *path_failure,
