@@ -33,6 +33,81 @@ pub enum Command {
     /// Create and decode BOLT 11 invoices (real ones, readable by any Lightning node).
     #[command(subcommand)]
     Invoice(InvoiceCommand),
+    /// Run a payment simulation: every strategy ("arm") on its own copy of the network,
+    /// over the identical workload, liquidity and faults.
+    ///
+    /// With no arguments it runs the default experiment on the bundled 2026 mainnet
+    /// snapshot: uniform hidden liquidity, 10,000 payments of 1,000–2,000,000 sat
+    /// (log-uniform), 50–150 ms per hop, arms single-path-retry and mpp-retry, modeled
+    /// onions. A scenario file (TOML; see --print-default-scenario for every field and
+    /// its default) or a sim-ln sim.json changes that; flags override both.
+    ///
+    /// Results go to --out (default results/<unix time>): payments.csv (one row per
+    /// payment and arm), attempts.jsonl (every path tried), summary.json. While running,
+    /// the directory holds an INCOMPLETE marker; a failed run leaves it with the reason.
+    Sim(SimArgs),
+}
+
+/// `flotilla sim`
+#[derive(Debug, Args)]
+pub struct SimArgs {
+    /// Scenario TOML, or a sim-ln sim.json (its sim_network is the graph, its activity
+    /// the workload).
+    #[arg(value_name = "SCENARIO")]
+    pub scenario: Option<PathBuf>,
+
+    /// Print the default scenario, every field documented, and exit.
+    #[arg(long)]
+    pub print_default_scenario: bool,
+
+    /// Graph file (overrides the scenario's graph.file).
+    #[arg(long, value_name = "FILE")]
+    pub graph: Option<PathBuf>,
+
+    /// Payments per arm (overrides workload.payments).
+    #[arg(long, value_name = "N")]
+    pub payments: Option<u64>,
+
+    /// Seed of every random stream (overrides seed).
+    #[arg(long, value_name = "S")]
+    pub seed: Option<u64>,
+
+    /// Comma-separated arms (overrides sender.arms), e.g. single-path-retry,mpp-retry-ldk.
+    #[arg(long, value_name = "A,B,…", value_delimiter = ',')]
+    pub arms: Option<Vec<String>>,
+
+    /// Onion mode (overrides network.onion).
+    #[arg(long, value_enum)]
+    pub onion: Option<OnionArg>,
+
+    /// Hidden-liquidity model (overrides graph.liquidity).
+    #[arg(long, value_name = "MODEL")]
+    pub liquidity: Option<String>,
+
+    /// Results directory (default results/<unix time>).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+
+    /// Arms run at once, one thread each (default: all cores). Results do not depend on it.
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
+
+    /// Print summary.json instead of the table.
+    #[arg(long)]
+    pub json: bool,
+
+    /// No progress bar and no table (errors still go to stderr).
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+/// Onion modes.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum OnionArg {
+    /// Each hop gets its payload as a struct (fast).
+    Modeled,
+    /// Real BOLT 4 Sphinx onions, built, peeled and failure-decoded.
+    Real,
 }
 
 /// `flotilla graph …`

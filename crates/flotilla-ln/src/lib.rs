@@ -30,5 +30,6 @@ pub mod output;
 pub mod payload;
 pub mod receiver;
 pub mod sender;
+pub mod session;
 
 pub use lightning_types::payment::{PaymentHash, PaymentPreimage, PaymentSecret};

@@ -14,13 +14,18 @@
 
 #![warn(missing_docs)]
 
+pub mod ldk;
 mod path;
+pub mod pathfinder;
 mod request;
 mod router;
 mod scorer;
+pub mod scorers;
+pub mod splitters;
 mod time;
 
 pub use path::{Hop, Path, PathError};
+pub use pathfinder::{CostParams, FoundPath, Pathfinder, SearchStats, SearchTuning};
 pub use request::{Limits, RouteError, RouteRequest};
 pub use router::{Route, Router};
 pub use scorer::{FailureKind, PathFailure, Scorer};

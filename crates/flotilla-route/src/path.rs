@@ -93,7 +93,9 @@ impl Path {
             };
             if i > 0 {
                 // The node before this hop charges for forwarding over it.
-                let p = graph.policy(edges[i]).ok_or(PathError::NoPolicy { hop: i })?;
+                let p = graph
+                    .policy(edges[i])
+                    .ok_or(PathError::NoPolicy { hop: i })?;
                 amount = amount
                     .checked_add(p.fee_msat(amount))
                     .ok_or(PathError::Overflow { hop: i })?;

@@ -40,7 +40,12 @@ pub trait Router: Send {
     fn name(&self) -> &str;
 
     /// Finds one path, or up to `request.limits.max_parts` parts, for `request`.
-    fn find_route(&mut self, graph: &Graph, request: &RouteRequest, now: Timestamp) -> Result<Route, RouteError>;
+    fn find_route(
+        &mut self,
+        graph: &Graph,
+        request: &RouteRequest,
+        now: Timestamp,
+    ) -> Result<Route, RouteError>;
 
     /// A part settled.
     fn path_succeeded(&mut self, graph: &Graph, path: &Path, now: Timestamp);

@@ -36,7 +36,13 @@ pub struct PathFailure {
 pub trait Scorer {
     /// Probability in `(0, 1]` that `edge` can carry `amount_msat` now. Zero is
     /// allowed for a channel known not to carry it.
-    fn success_probability(&self, graph: &Graph, edge: EdgeIdx, amount_msat: u64, now: Timestamp) -> f64;
+    fn success_probability(
+        &self,
+        graph: &Graph,
+        edge: EdgeIdx,
+        amount_msat: u64,
+        now: Timestamp,
+    ) -> f64;
 
     /// Every hop of `path` carried its amount and the payment settled.
     fn path_succeeded(&mut self, graph: &Graph, path: &Path, now: Timestamp);
@@ -47,6 +53,50 @@ pub trait Scorer {
     /// HTLCs of `path` were added (`added = true`) or resolved (`false`): beliefs
     /// account for the sender's own in-flight amounts.
     fn htlcs_in_flight(&mut self, graph: &Graph, path: &Path, added: bool);
+
+    /// The risk term path finders add up: `−ln` of
+    /// [`Scorer::success_probability`], in `[0, +∞]` (`+∞` when the probability is
+    /// zero, `0` when it is one). Summing costs over hops gives `−ln` of the path's
+    /// probability.
+    ///
+    /// The default takes the logarithm of `success_probability`; scorers whose
+    /// probability has a closed form override it with something cheaper (see
+    /// [`crate::scorers::neg_ln_one_minus`]) and must agree with the default to a
+    /// relative error they document.
+    fn cost(&self, graph: &Graph, edge: EdgeIdx, amount_msat: u64, now: Timestamp) -> f64 {
+        let p = self.success_probability(graph, edge, amount_msat, now);
+        if p >= 1.0 {
+            0.0
+        } else if p > 0.0 {
+            -p.ln()
+        } else {
+            f64::INFINITY
+        }
+    }
+
+    /// A lower bound on [`Scorer::cost`] of `edge` over every amount of at least
+    /// `amount_msat`; path finders use it to aim their search (a bound that is too high
+    /// makes them miss cheaper paths, one that is too low only makes them slower).
+    ///
+    /// The default relies on what every liquidity model satisfies: whatever can carry
+    /// an amount can carry less, so above the policy's `htlc_minimum_msat` the cost
+    /// never falls as the amount grows. It returns the cost at
+    /// `max(amount_msat, htlc_minimum_msat)`. A scorer whose cost can fall with the
+    /// amount must override it (`0.0` is always a valid bound).
+    fn cost_lower_bound(
+        &self,
+        graph: &Graph,
+        edge: EdgeIdx,
+        amount_msat: u64,
+        now: Timestamp,
+    ) -> f64 {
+        let at = graph
+            .channels()
+            .get(edge.channel().ix())
+            .and_then(|c| c.policy(edge.direction()))
+            .map_or(amount_msat, |p| p.htlc_minimum_msat.max(amount_msat));
+        self.cost(graph, edge, at, now)
+    }
 
     /// Probability that the whole path succeeds: the product over its hops.
     fn path_probability(&self, graph: &Graph, path: &Path, now: Timestamp) -> f64 {

@@ -12,9 +12,13 @@
 
 #![warn(missing_docs)]
 
+pub mod arms;
+pub mod experiment;
+pub mod faults;
 pub mod metrics;
 pub mod output;
 pub mod queue;
 pub mod rng;
+pub mod run;
 pub mod scenario;
 pub mod workload;

@@ -10,57 +10,10 @@
 //! - failure reasons: see [`FailureReason`].
 
 use std::collections::BTreeMap;
-use std::fmt;
 
 use serde::Serialize;
 
-/// Why a payment failed, in the categories every report uses.
-#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum FailureReason {
-    /// The router found no path within the limits (before or between attempts).
-    NoRoute,
-    /// Attempts failed for lack of liquidity or HTLC slots (`temporary_channel_failure`).
-    Liquidity,
-    /// Attempts failed on a policy check (fees, CLTV, minimum, disabled channel).
-    Policy,
-    /// Attempts failed at an offline node (`unknown_next_peer`).
-    Offline,
-    /// The payment did not settle before the sender's timeout.
-    Timeout,
-    /// The receiver refused (`incorrect_or_unknown_payment_details`, `mpp_timeout`).
-    ReceiverReject,
-}
-
-impl FailureReason {
-    /// Every reason, in report order.
-    pub const ALL: [FailureReason; 6] = [
-        FailureReason::NoRoute,
-        FailureReason::Liquidity,
-        FailureReason::Policy,
-        FailureReason::Offline,
-        FailureReason::Timeout,
-        FailureReason::ReceiverReject,
-    ];
-
-    /// The snake_case name used in CSV and JSON.
-    pub fn name(self) -> &'static str {
-        match self {
-            FailureReason::NoRoute => "no_route",
-            FailureReason::Liquidity => "liquidity",
-            FailureReason::Policy => "policy",
-            FailureReason::Offline => "offline",
-            FailureReason::Timeout => "timeout",
-            FailureReason::ReceiverReject => "receiver_reject",
-        }
-    }
-}
-
-impl fmt::Display for FailureReason {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
+pub use flotilla_ln::session::FailureReason;
 
 /// The 95% Wilson score interval of `successes` out of `n`.
 pub fn wilson_ci95(successes: u64, n: u64) -> [f64; 2] {
@@ -99,6 +52,8 @@ pub struct PaymentOutcome {
     pub fee_msat: u64,
     /// Paths tried.
     pub attempts: u32,
+    /// Parts that left the sender.
+    pub parts_sent: u32,
     /// Parts that settled.
     pub parts_settled: u32,
     /// Time to complete, ms (successful payments).
@@ -246,6 +201,7 @@ mod tests {
             succeeded: true,
             fee_msat: fee,
             attempts: 2,
+            parts_sent: 1,
             parts_settled: 1,
             ttc_ms: Some(ttc),
             failure: None,

@@ -14,9 +14,13 @@ use std::path::{Path, PathBuf};
 /// Name of the marker that says the directory is not (yet) a finished run.
 pub const INCOMPLETE_MARKER: &str = "INCOMPLETE";
 
-/// Header of `payments.csv`: sim-ln's result columns first, then flotilla's.
-pub const PAYMENTS_HEADER: &str = "source,destination,amount_msat,hash,dispatch_time,htlc_count,payment_outcome,\
-arm,payment,fee_msat,attempts,parts,parts_sent,parts_settled,ttc_ms,failure_reason,liquidity_sat_seconds\n";
+/// Header of `payments.csv`: sim-ln's result columns first (`dispatch_time` is virtual
+/// seconds since the run started; `htlc_count` the parts sent), then flotilla's: `parts`
+/// is the number of parts that settled, `ttc_ms` is empty for failed payments, and
+/// `liquidity_sat_seconds` is Σ amount × hold time over every HTLC of the payment.
+pub const PAYMENTS_HEADER: &str =
+    "source,destination,amount_msat,hash,dispatch_time,htlc_count,payment_outcome,\
+arm,payment,fee_msat,attempts,parts,parts_sent,ttc_ms,failure_reason,liquidity_sat_seconds\n";
 
 /// A results directory being written.
 #[derive(Debug)]

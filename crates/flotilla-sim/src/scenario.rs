@@ -70,7 +70,10 @@ max_ms = 150
 
 [sender]
 # Strategies to compare, each on its own copy of the network, all on the identical
-# workload, liquidity and faults.
+# workload, liquidity and faults. Names say what they are: single-path-retry,
+# mpp-retry (greedy splitter), mpp-retry-mcf, mpp-retry-halving, and -ldk for LDK's own
+# router (single-path-retry-ldk, mpp-retry-ldk). Each arm keeps one belief state
+# that learns from all of its payments, as one wallet sending every payment would.
 arms = ["single-path-retry", "mpp-retry"]
 # A payment that has not settled after this many seconds is given up.
 timeout_secs = 60
@@ -84,9 +87,6 @@ max_parts = 16
 min_part_sat = 10000
 # CLTV delta the receivers require (the invoices' min_final_cltv_expiry_delta).
 final_cltv_delta = 40
-# "cold": every payment starts with the prior beliefs; "warm": a sender's beliefs
-# carry over from its earlier payments in the run.
-scorer = "warm"
 
 [receiver]
 # An incomplete MPP set fails all its parts with mpp_timeout after this many seconds.
@@ -289,16 +289,6 @@ pub enum LatencyModel {
     },
 }
 
-/// Whether beliefs carry over between a sender's payments.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum ScorerMemory {
-    /// Beliefs carry over.
-    Warm,
-    /// Every payment starts from the prior.
-    Cold,
-}
-
 /// `[sender]`
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -319,8 +309,6 @@ pub struct SenderConfig {
     pub min_part_sat: u64,
     /// The receivers' final CLTV delta, blocks.
     pub final_cltv_delta: u32,
-    /// Warm or cold beliefs.
-    pub scorer: ScorerMemory,
 }
 
 impl Default for SenderConfig {
@@ -334,7 +322,6 @@ impl Default for SenderConfig {
             max_parts: 16,
             min_part_sat: 10_000,
             final_cltv_delta: 40,
-            scorer: ScorerMemory::Warm,
         }
     }
 }

@@ -2,6 +2,7 @@
 
 mod graph;
 mod invoice;
+mod sim;
 
 use anyhow::Result;
 
@@ -12,5 +13,6 @@ pub fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Graph(cmd) => graph::run(cmd),
         Command::Invoice(cmd) => invoice::run(cmd),
+        Command::Sim(args) => sim::run(args),
     }
 }

@@ -1,0 +1,167 @@
+//! `flotilla sim`: run an experiment, show progress, print the table.
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use flotilla_sim::experiment::{scenario_from_simln, Experiment, RunSummary};
+use flotilla_sim::scenario::{OnionMode, Scenario, DEFAULT_SCENARIO};
+
+use crate::cli::{OnionArg, SimArgs};
+use crate::graph_source::default_graph_path;
+use crate::table::{thousands, Table};
+
+/// Runs `flotilla sim`.
+pub fn run(args: SimArgs) -> Result<()> {
+    if args.print_default_scenario {
+        print!("{DEFAULT_SCENARIO}");
+        return Ok(());
+    }
+    let mut scenario = load_scenario(args.scenario.as_deref())?;
+    apply_flags(&mut scenario, &args);
+    let prepared = Experiment::prepare(scenario, &default_graph_path())?;
+    let out = args.out.clone().unwrap_or_else(default_out_dir);
+    let threads = args.threads.unwrap_or_else(|| {
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+    });
+    let total = (prepared.workload.len() * prepared.arms.len()) as u64;
+    let progress = AtomicU64::new(0);
+    let show_bar = !args.quiet && !args.json && std::io::stderr().is_terminal();
+    let done = AtomicBool::new(false);
+    let summary = std::thread::scope(|s| {
+        if show_bar {
+            s.spawn(|| progress_bar(total, &progress, &done));
+        }
+        let r = prepared.run(&out, threads, &progress);
+        done.store(true, Ordering::Relaxed);
+        r
+    })
+    .with_context(|| format!("simulation failed; see {}", out.display()))?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&summary)?);
+    } else if !args.quiet {
+        print_table(&summary, &out);
+    }
+    Ok(())
+}
+
+fn load_scenario(path: Option<&Path>) -> Result<Scenario> {
+    let Some(path) = path else {
+        return Ok(Scenario::default());
+    };
+    let text = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let looks_like_simln = text.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{')
+        || text.starts_with(&[0x1f, 0x8b]);
+    if looks_like_simln {
+        return Ok(scenario_from_simln(path));
+    }
+    let text =
+        String::from_utf8(text).with_context(|| format!("{}: not UTF-8 text", path.display()))?;
+    Ok(Scenario::from_toml(&text, &path.display().to_string())?)
+}
+
+fn apply_flags(s: &mut Scenario, a: &SimArgs) {
+    if let Some(g) = &a.graph {
+        s.graph.file = g.display().to_string();
+    }
+    if let Some(n) = a.payments {
+        s.workload.payments = n;
+    }
+    if let Some(seed) = a.seed {
+        s.seed = seed;
+    }
+    if let Some(arms) = &a.arms {
+        s.sender.arms = arms.clone();
+    }
+    if let Some(o) = a.onion {
+        s.network.onion = match o {
+            OnionArg::Modeled => OnionMode::Modeled,
+            OnionArg::Real => OnionMode::Real,
+        };
+    }
+    if let Some(l) = &a.liquidity {
+        s.graph.liquidity = l.clone();
+    }
+}
+
+fn default_out_dir() -> PathBuf {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    PathBuf::from("results").join(secs.to_string())
+}
+
+fn progress_bar(total: u64, progress: &AtomicU64, done: &AtomicBool) {
+    let bar = indicatif::ProgressBar::new(total);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} payments ({per_sec}, eta {eta})",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    while !done.load(Ordering::Relaxed) {
+        bar.set_position(progress.load(Ordering::Relaxed));
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    bar.finish_and_clear();
+}
+
+fn print_table(s: &RunSummary, out: &Path) {
+    println!(
+        "{} · seed {} · {} ({} nodes, {} channels) · {} payments per arm · {:.1} s, {} payments/s\n",
+        s.scenario,
+        s.seed,
+        s.graph,
+        thousands(s.graph_nodes as u64),
+        thousands(s.graph_channels as u64),
+        thousands(s.payments as u64),
+        s.wall_seconds,
+        thousands(s.payments_per_second as u64),
+    );
+    let mut t = Table::new(1).header([
+        "arm",
+        "success",
+        "95% CI",
+        "attempts",
+        "TTC p50 ms",
+        "TTC p99 ms",
+        "fee ppm",
+        "liq sat·s",
+    ]);
+    for a in &s.arms {
+        t.row([
+            a.name.clone(),
+            format!("{:.1}%", a.success_rate * 100.0),
+            format!(
+                "{:.1}–{:.1}%",
+                a.success_ci95[0] * 100.0,
+                a.success_ci95[1] * 100.0
+            ),
+            format!("{:.2}", a.attempts_mean),
+            format!("{:.0}", a.ttc_ms_p50),
+            format!("{:.0}", a.ttc_ms_p99),
+            format!("{:.0}", a.fee_ppm_mean),
+            format!("{:.0}", a.liquidity_seconds_mean),
+        ]);
+    }
+    print!("{}", t.render());
+    println!();
+    let reasons: Vec<&str> = s
+        .arms
+        .first()
+        .map(|a| a.failures.keys().copied().collect())
+        .unwrap_or_default();
+    let mut f = Table::new(1).header(std::iter::once("failures").chain(reasons.iter().copied()));
+    for a in &s.arms {
+        f.row(
+            std::iter::once(a.name.clone()).chain(reasons.iter().map(|r| thousands(a.failures[r]))),
+        );
+    }
+    print!("{}", f.render());
+    println!("\nresults in {}", out.display());
+}

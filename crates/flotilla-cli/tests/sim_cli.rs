@@ -1,0 +1,174 @@
+//! `flotilla sim` end to end on a small generated graph: table, JSON, outputs, errors.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn flotilla(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_flotilla"))
+        .args(args)
+        .env_remove("FLOTILLA_GRAPH")
+        .env_remove("RUST_LOG")
+        .output()
+        .expect("binary runs")
+}
+
+fn ws(dir: &Path) -> String {
+    let p = dir.join("ws.json");
+    let out = flotilla(&[
+        "graph",
+        "generate",
+        "watts-strogatz",
+        "-o",
+        p.to_str().unwrap(),
+    ]);
+    assert!(out.status.success());
+    p.display().to_string()
+}
+
+#[test]
+fn sim_prints_a_table_and_writes_the_results() {
+    let t = tempfile::tempdir().unwrap();
+    let g = ws(t.path());
+    let out = t.path().join("run");
+    let o = flotilla(&[
+        "sim",
+        "--graph",
+        &g,
+        "--payments",
+        "150",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        stdout.contains("single-path-retry") && stdout.contains("mpp-retry"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("95% CI") && stdout.contains("TTC p99"),
+        "{stdout}"
+    );
+    for f in ["payments.csv", "attempts.jsonl", "summary.json"] {
+        assert!(out.join(f).exists(), "{f}");
+    }
+    assert!(!out.join("INCOMPLETE").exists());
+}
+
+#[test]
+fn sim_json_has_the_documented_keys() {
+    let t = tempfile::tempdir().unwrap();
+    let g = ws(t.path());
+    let out = t.path().join("run");
+    let o = flotilla(&[
+        "sim",
+        "--graph",
+        &g,
+        "--payments",
+        "50",
+        "--arms",
+        "mpp-retry",
+        "--seed",
+        "9",
+        "--json",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    for k in [
+        "scenario",
+        "seed",
+        "graph",
+        "wall_seconds",
+        "payments_per_second",
+        "arms",
+    ] {
+        assert!(v.get(k).is_some(), "{k}");
+    }
+    assert_eq!(v["seed"], 9);
+    let arm = &v["arms"][0];
+    for k in [
+        "name",
+        "payments",
+        "succeeded",
+        "success_rate",
+        "success_ci95",
+        "attempts_mean",
+        "ttc_ms_mean",
+        "ttc_ms_p50",
+        "ttc_ms_p99",
+        "fee_ppm_mean",
+        "liquidity_seconds_mean",
+        "failures",
+    ] {
+        assert!(arm.get(k).is_some(), "{k}");
+    }
+    assert_eq!(arm["name"], "mpp-retry");
+    assert_eq!(arm["payments"], 50);
+}
+
+#[test]
+fn default_scenario_prints_and_runs_back() {
+    let t = tempfile::tempdir().unwrap();
+    let o = flotilla(&["sim", "--print-default-scenario"]);
+    assert!(o.status.success());
+    let text = String::from_utf8(o.stdout).unwrap();
+    assert!(text.contains("[workload]") && text.contains("arrivals_per_sec"));
+    let p = t.path().join("s.toml");
+    std::fs::write(&p, text.replace("payments = 10000", "payments = 20")).unwrap();
+    let g = ws(t.path());
+    let out = t.path().join("run");
+    let o = flotilla(&[
+        "sim",
+        p.to_str().unwrap(),
+        "--graph",
+        &g,
+        "--quiet",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(o.stdout.is_empty());
+}
+
+#[test]
+fn bad_scenarios_fail_with_one_line_naming_key_and_line() {
+    let t = tempfile::tempdir().unwrap();
+    let cases = [
+        (
+            "[workload]\npaymentz = 5\n",
+            vec!["line 2", "unknown field `paymentz`"],
+        ),
+        (
+            "[sender]\nmax_parts = \"lots\"\n",
+            vec!["line 2", "invalid type"],
+        ),
+        (
+            "[workload]\npayments = 0\n",
+            vec!["workload.payments", "empty"],
+        ),
+        (
+            "[workload.amount]\ndistribution = \"uniform\"\nmin_sat = 9\nmax_sat = 1\n",
+            vec!["workload.amount"],
+        ),
+        ("[sender]\narms = [\"warp\"]\n", vec!["sender.arms", "warp"]),
+    ];
+    for (i, (text, expect)) in cases.iter().enumerate() {
+        let p = t.path().join(format!("bad{i}.toml"));
+        std::fs::write(&p, text).unwrap();
+        let o = flotilla(&[
+            "sim",
+            p.to_str().unwrap(),
+            "--out",
+            t.path().join("x").to_str().unwrap(),
+        ]);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(1), "{text}: {err}");
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(err.starts_with("error: "), "{err}");
+        for e in expect {
+            assert!(err.contains(e), "{text}: {e:?} not in {err}");
+        }
+    }
+}

@@ -1,0 +1,162 @@
+//! A radix heap: the priority queue of the search.
+//!
+//! Dijkstra pops keys in non-decreasing order and never pushes a key below the last
+//! one popped, which is all a radix heap needs. Keys are the bit patterns of
+//! non-negative `f64` costs: for those, `f64` order and `u64` order agree.
+//!
+//! Bucket `b > 0` holds keys whose highest bit differing from the last popped key is
+//! bit `b - 1`; bucket 0 holds keys equal to it. A push is one `Vec::push`; a pop
+//! takes from bucket 0 or, when it is empty, redistributes the first non-empty bucket,
+//! whose keys all move to strictly lower buckets, so every key moves at most 64 times
+//! (in practice two or three). The buckets keep their allocations between queries.
+//!
+//! Stale entries (a node whose cost improved after it was pushed) are not removed;
+//! the search skips them when they come out (lazy deletion).
+
+/// Min-heap of `(key, payload)` with monotone keys.
+#[derive(Clone, Debug)]
+pub(crate) struct RadixHeap {
+    last: u64,
+    /// Bit `b` set iff `buckets[b]` is non-empty.
+    occupied: u128,
+    buckets: Vec<Vec<(u64, u64)>>,
+}
+
+impl Default for RadixHeap {
+    fn default() -> Self {
+        RadixHeap {
+            last: 0,
+            occupied: 0,
+            buckets: (0..65).map(|_| Vec::new()).collect(),
+        }
+    }
+}
+
+#[inline(always)]
+fn bucket(key: u64, last: u64) -> usize {
+    (64 - (key ^ last).leading_zeros()) as usize
+}
+
+impl RadixHeap {
+    /// Empties the heap, keeping its memory.
+    pub fn clear(&mut self) {
+        let mut occ = self.occupied;
+        while occ != 0 {
+            let b = occ.trailing_zeros() as usize;
+            self.buckets[b].clear();
+            occ &= occ - 1;
+        }
+        self.occupied = 0;
+        self.last = 0;
+    }
+
+    /// The last key popped (0 after `clear`): no key pushed may be smaller.
+    #[inline(always)]
+    pub fn floor(&self) -> u64 {
+        self.last
+    }
+
+    /// Adds an entry. `key` must not be below the last key popped.
+    #[inline(always)]
+    pub fn push(&mut self, key: u64, node: u64) {
+        debug_assert!(key >= self.last, "radix heap keys must be monotone");
+        let b = bucket(key, self.last);
+        // SAFETY-free: `b <= 64` and there are 65 buckets.
+        self.buckets[b].push((key, node));
+        self.occupied |= 1u128 << b;
+    }
+
+    /// Removes an entry with the smallest key.
+    #[inline]
+    pub fn pop(&mut self) -> Option<(u64, u64)> {
+        if self.occupied & 1 == 0 {
+            if self.occupied == 0 {
+                return None;
+            }
+            self.refill();
+        }
+        let b0 = &mut self.buckets[0];
+        let e = b0.pop();
+        if b0.is_empty() {
+            self.occupied &= !1;
+        }
+        e
+    }
+
+    /// Moves the first non-empty bucket's entries down, around its smallest key.
+    #[cold]
+    fn refill(&mut self) {
+        let i = self.occupied.trailing_zeros() as usize;
+        let mut moved = std::mem::take(&mut self.buckets[i]);
+        self.occupied &= !(1u128 << i);
+        let min = moved.iter().map(|e| e.0).min().unwrap_or(self.last);
+        self.last = min;
+        for &(k, n) in &moved {
+            let b = bucket(k, min);
+            self.buckets[b].push((k, n));
+            self.occupied |= 1u128 << b;
+        }
+        moved.clear();
+        // Give the (now empty) vector back so its allocation is reused.
+        self.buckets[i] = moved;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pops_in_order_with_monotone_pushes() {
+        let mut h = RadixHeap::default();
+        let mut state = 12345u64;
+        let mut rnd = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for round in 0..3 {
+            h.clear();
+            let mut reference = std::collections::BinaryHeap::new();
+            let mut last = 0u64;
+            for i in 0..2000u64 {
+                if rnd() % 3 != 0 || reference.is_empty() {
+                    let k = last + rnd() % 1_000_000_000;
+                    h.push(k, i);
+                    reference.push(std::cmp::Reverse(k));
+                } else {
+                    let (k, _) = h.pop().unwrap();
+                    assert_eq!(
+                        std::cmp::Reverse(k),
+                        reference.pop().unwrap(),
+                        "round {round}"
+                    );
+                    last = k;
+                }
+            }
+            while let Some(std::cmp::Reverse(k)) = reference.pop() {
+                assert_eq!(h.pop().unwrap().0, k);
+            }
+            assert!(h.pop().is_none());
+        }
+    }
+
+    #[test]
+    fn float_bits_order_like_floats() {
+        let xs = [
+            0.0f64,
+            1e-300,
+            0.5,
+            1.0,
+            1.5,
+            2.0,
+            1e10,
+            1e300,
+            f64::INFINITY,
+        ];
+        for w in xs.windows(2) {
+            assert!(w[0].to_bits() < w[1].to_bits());
+        }
+    }
+}

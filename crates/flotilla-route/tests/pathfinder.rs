@@ -1,0 +1,1279 @@
+//! The pathfinder against plain references.
+//!
+//! What the pathfinder guarantees (see `flotilla_route::pathfinder`):
+//! 1. its cost equals that of a plain one-label-per-node label-setting search
+//!    (`reference_label_setting` below: a textbook Dijkstra from the receiver with no
+//!    pruning, no potential, no compact arrays, eager scorer calls);
+//! 2. with pure fee cost, `htlc_minimum_msat` at most the amount and no binding CLTV or
+//!    length limit, that cost is the exact minimum over all simple paths
+//!    (`exhaustive` below enumerates them);
+//! 3. in general it is never below the exhaustive minimum, and every path it returns
+//!    obeys every policy and limit (`check_path`).
+
+use std::cmp::Ordering;
+use std::collections::BinaryHeap;
+
+use flotilla_graph::{
+    Channel, EdgeIdx, Graph, GraphBuilder, Node, NodeIdx, NodePubkey, Policy, ShortChannelId,
+};
+use flotilla_route::scorers::UniformScorer;
+use flotilla_route::{
+    CostParams, FoundPath, Limits, Path, PathFailure, Pathfinder, RouteError, RouteRequest, Router,
+    Scorer, SearchTuning, Timestamp,
+};
+use proptest::prelude::*;
+
+const NOW: Timestamp = Timestamp::ZERO;
+
+// ---------------------------------------------------------------------------------
+// Test scorer and graph construction
+// ---------------------------------------------------------------------------------
+
+/// A smooth probability with no policy gate of its own, `P = c / (c + a)` (`c` the
+/// capacity), so that the pathfinder's own checks of HTLC limits, capacity and
+/// disabled or missing policies are what the tests see; except that `blocked` edges
+/// have probability zero.
+#[derive(Clone, Debug, Default)]
+struct Blocking {
+    blocked: Vec<EdgeIdx>,
+}
+
+impl Scorer for Blocking {
+    fn success_probability(&self, g: &Graph, e: EdgeIdx, a: u64, _: Timestamp) -> f64 {
+        if self.blocked.contains(&e) {
+            return 0.0;
+        }
+        let c = g
+            .channels()
+            .get(e.channel().ix())
+            .map_or(0, |c| c.capacity_msat()) as f64;
+        if c + a as f64 > 0.0 {
+            c / (c + a as f64)
+        } else {
+            1.0
+        }
+    }
+
+    fn path_succeeded(&mut self, _: &Graph, _: &Path, _: Timestamp) {}
+    fn path_failed(&mut self, _: &Graph, _: &Path, _: PathFailure, _: Timestamp) {}
+    fn htlcs_in_flight(&mut self, _: &Graph, _: &Path, _: bool) {}
+}
+
+#[derive(Clone, Debug)]
+struct PolicySpec {
+    base: u32,
+    ppm: u32,
+    cltv: u16,
+    htlc_min: u64,
+    /// `None`: the channel capacity.
+    htlc_max: Option<u64>,
+    disabled: bool,
+}
+
+#[derive(Clone, Debug)]
+struct ChannelSpec {
+    a: usize,
+    b: usize,
+    capacity_sat: u64,
+    policies: [Option<PolicySpec>; 2],
+}
+
+fn key(i: usize) -> NodePubkey {
+    NodePubkey::from_secret([i as u8 + 1; 32]).unwrap()
+}
+
+fn policy(spec: &PolicySpec, capacity_sat: u64) -> Policy {
+    Policy {
+        fee_base_msat: spec.base,
+        fee_rate_ppm: spec.ppm,
+        cltv_expiry_delta: spec.cltv,
+        htlc_minimum_msat: spec.htlc_min,
+        htlc_maximum_msat: spec.htlc_max.unwrap_or(capacity_sat * 1000),
+        disabled: spec.disabled,
+        last_update: 0,
+    }
+}
+
+fn build(nodes: usize, channels: &[ChannelSpec]) -> Graph {
+    let mut b = GraphBuilder::new();
+    for i in 0..nodes {
+        b.add_node(Node::bare(key(i))).unwrap();
+    }
+    for (i, c) in channels.iter().enumerate() {
+        b.add_channel(Channel {
+            scid: ShortChannelId(i as u64 + 1),
+            nodes: [NodeIdx(c.a as u32), NodeIdx(c.b as u32)],
+            capacity_sat: c.capacity_sat,
+            policies: [
+                c.policies[0].as_ref().map(|p| policy(p, c.capacity_sat)),
+                c.policies[1].as_ref().map(|p| policy(p, c.capacity_sat)),
+            ],
+            chan_point: None,
+            last_update: 0,
+        })
+        .unwrap();
+    }
+    b.build()
+}
+
+// ---------------------------------------------------------------------------------
+// References
+// ---------------------------------------------------------------------------------
+
+#[derive(Clone, Debug)]
+struct RefLabel {
+    cost: f64,
+    amount: u64,
+    cltv: u32,
+    hops: u32,
+    next: Option<EdgeIdx>,
+}
+
+/// Min-heap entry ordered by cost.
+#[derive(PartialEq)]
+struct Entry(f64, usize);
+impl Eq for Entry {}
+impl PartialOrd for Entry {
+    fn partial_cmp(&self, o: &Self) -> Option<Ordering> {
+        Some(self.cmp(o))
+    }
+}
+impl Ord for Entry {
+    fn cmp(&self, o: &Self) -> Ordering {
+        o.0.total_cmp(&self.0).then(o.1.cmp(&self.1))
+    }
+}
+
+/// The definition of what the pathfinder computes, written as plainly as possible: a
+/// textbook reverse Dijkstra over the `Graph` itself, one label per node, every
+/// policy and limit checked on each relaxation, the scorer asked eagerly, no pruning.
+/// Costs are summed in the order the pathfinder documents, so equal paths give equal
+/// bits.
+fn reference_label_setting<S: Scorer>(
+    g: &Graph,
+    scorer: &S,
+    req: &RouteRequest,
+    params: &CostParams,
+) -> Option<(f64, Vec<EdgeIdx>)> {
+    let n = g.node_count();
+    let (s, t, a) = (req.source.ix(), req.target.ix(), req.amount_msat);
+    let lim = &req.limits;
+    if a == 0 || s >= n || t >= n || s == t || lim.max_path_len == 0 {
+        return None;
+    }
+    if req.final_cltv_delta > lim.max_total_cltv {
+        return None;
+    }
+    let (rp, cp, hp) = (
+        params.risk_price(a),
+        params.cltv_price(a),
+        params.hop_price(a),
+    );
+    let max_len = lim.max_path_len as u32;
+    let mut label: Vec<Option<RefLabel>> = vec![None; n];
+    let mut settled = vec![false; n];
+    for x in &lim.excluded_nodes {
+        if x.ix() < n && x.ix() != s && x.ix() != t {
+            settled[x.ix()] = true;
+        }
+    }
+    label[t] = Some(RefLabel {
+        cost: 0.0,
+        amount: a,
+        cltv: req.final_cltv_delta,
+        hops: 0,
+        next: None,
+    });
+    let mut heap = BinaryHeap::new();
+    heap.push(Entry(0.0, t));
+    while let Some(Entry(c, v)) = heap.pop() {
+        let lv = label[v].clone().unwrap();
+        if settled[v] || c != lv.cost {
+            continue;
+        }
+        settled[v] = true;
+        if v == s {
+            let mut path = Vec::new();
+            let mut x = s;
+            while let Some(e) = label[x].as_ref().unwrap().next {
+                path.push(e);
+                x = g.edge_target(e).ix();
+            }
+            return Some((lv.cost, path));
+        }
+        for &e in g.in_edges(NodeIdx(v as u32)) {
+            let u = g.edge_source(e).ix();
+            if settled[u] || lim.excluded_edges.contains(&e) {
+                continue;
+            }
+            let Some(p) = g.policy(e) else { continue };
+            let amt = lv.amount;
+            if p.disabled
+                || amt < p.htlc_minimum_msat
+                || amt > p.htlc_maximum_msat
+                || amt > g.channel(e.channel()).capacity_msat()
+            {
+                continue;
+            }
+            let nlp = scorer.cost(g, e, amt, NOW);
+            if nlp.is_nan() || nlp == f64::INFINITY {
+                continue;
+            }
+            let nlp = if nlp > 0.0 { nlp } else { 0.0 };
+            let cand = if u == s {
+                if lv.hops + 1 > max_len {
+                    continue;
+                }
+                RefLabel {
+                    cost: lv.cost + hp + rp * nlp,
+                    amount: amt,
+                    cltv: lv.cltv,
+                    hops: lv.hops + 1,
+                    next: Some(e),
+                }
+            } else {
+                if lv.hops + 2 > max_len {
+                    continue;
+                }
+                let fee = p.fee_msat(amt);
+                let Some(au) = amt.checked_add(fee) else {
+                    continue;
+                };
+                if au - a > lim.max_fee_msat {
+                    continue;
+                }
+                let cu = lv.cltv as u64 + p.cltv_expiry_delta as u64;
+                if cu > lim.max_total_cltv as u64 {
+                    continue;
+                }
+                RefLabel {
+                    cost: lv.cost + fee as f64 + cp * p.cltv_expiry_delta as f64 + hp + rp * nlp,
+                    amount: au,
+                    cltv: cu as u32,
+                    hops: lv.hops + 1,
+                    next: Some(e),
+                }
+            };
+            if label[u].as_ref().is_none_or(|l| cand.cost < l.cost) {
+                heap.push(Entry(cand.cost, u));
+                label[u] = Some(cand);
+            }
+        }
+    }
+    None
+}
+
+/// The cost of `edges` delivering the request, if that path obeys every policy and
+/// limit; computed from scratch with `Policy::fee_msat`.
+fn feasible_cost<S: Scorer>(
+    g: &Graph,
+    scorer: &S,
+    req: &RouteRequest,
+    params: &CostParams,
+    edges: &[EdgeIdx],
+) -> Option<f64> {
+    let lim = &req.limits;
+    let a = req.amount_msat;
+    let k = edges.len();
+    if k == 0 || k > lim.max_path_len as usize {
+        return None;
+    }
+    let mut amounts = vec![0u64; k];
+    let mut cltvs = vec![0u64; k];
+    amounts[k - 1] = a;
+    cltvs[k - 1] = req.final_cltv_delta as u64;
+    for i in (1..k).rev() {
+        let p = g.policy(edges[i])?;
+        amounts[i - 1] = amounts[i].checked_add(p.fee_msat(amounts[i]))?;
+        cltvs[i - 1] = cltvs[i] + p.cltv_expiry_delta as u64;
+    }
+    if amounts[0] - a > lim.max_fee_msat || cltvs[0] > lim.max_total_cltv as u64 {
+        return None;
+    }
+    for (i, &e) in edges.iter().enumerate() {
+        let p = g.policy(e)?;
+        if p.disabled
+            || lim.excluded_edges.contains(&e)
+            || amounts[i] < p.htlc_minimum_msat
+            || amounts[i] > p.htlc_maximum_msat
+            || amounts[i] > g.channel(e.channel()).capacity_msat()
+        {
+            return None;
+        }
+        if i > 0 && lim.excluded_nodes.contains(&g.edge_source(e)) {
+            return None;
+        }
+    }
+    let (rp, cp, hp) = (
+        params.risk_price(a),
+        params.cltv_price(a),
+        params.hop_price(a),
+    );
+    let mut cost = 0.0;
+    for i in (0..k).rev() {
+        let nlp = scorer.cost(g, edges[i], amounts[i], NOW);
+        if nlp.is_nan() || nlp == f64::INFINITY {
+            return None;
+        }
+        let nlp = if nlp > 0.0 { nlp } else { 0.0 };
+        if i == 0 {
+            cost = cost + hp + rp * nlp;
+        } else {
+            let fee = amounts[i - 1] - amounts[i];
+            let delta = g.policy(edges[i])?.cltv_expiry_delta;
+            cost = cost + fee as f64 + cp * delta as f64 + hp + rp * nlp;
+        }
+    }
+    Some(cost)
+}
+
+/// The minimum cost over every simple path that obeys every policy and limit.
+fn exhaustive<S: Scorer>(
+    g: &Graph,
+    scorer: &S,
+    req: &RouteRequest,
+    params: &CostParams,
+) -> Option<f64> {
+    fn dfs<S: Scorer>(
+        g: &Graph,
+        scorer: &S,
+        req: &RouteRequest,
+        params: &CostParams,
+        at: NodeIdx,
+        visited: &mut Vec<NodeIdx>,
+        edges: &mut Vec<EdgeIdx>,
+        best: &mut Option<f64>,
+    ) {
+        if at == req.target {
+            if let Some(c) = feasible_cost(g, scorer, req, params, edges) {
+                if best.is_none_or(|b| c < b) {
+                    *best = Some(c);
+                }
+            }
+            return;
+        }
+        if edges.len() >= req.limits.max_path_len as usize {
+            return;
+        }
+        for &e in g.out_edges(at) {
+            let next = g.edge_target(e);
+            if visited.contains(&next) {
+                continue;
+            }
+            visited.push(next);
+            edges.push(e);
+            dfs(g, scorer, req, params, next, visited, edges, best);
+            edges.pop();
+            visited.pop();
+        }
+    }
+    if req.amount_msat == 0 || req.source == req.target {
+        return None;
+    }
+    let mut best = None;
+    dfs(
+        g,
+        scorer,
+        req,
+        params,
+        req.source,
+        &mut vec![req.source],
+        &mut Vec::new(),
+        &mut best,
+    );
+    best
+}
+
+/// Every rule a returned path must obey, checked from the graph.
+fn check_path<S: Scorer>(
+    g: &Graph,
+    scorer: &S,
+    req: &RouteRequest,
+    path: &Path,
+) -> Result<(), String> {
+    let lim = &req.limits;
+    let hops = &path.hops;
+    if hops.is_empty() || hops.len() > lim.max_path_len as usize {
+        return Err(format!("{} hops", hops.len()));
+    }
+    if path.source(g) != req.source || path.target(g) != req.target {
+        return Err("wrong endpoints".into());
+    }
+    let mut seen = vec![req.source];
+    for (i, h) in hops.iter().enumerate() {
+        if i > 0 && g.edge_source(h.edge) != g.edge_target(hops[i - 1].edge) {
+            return Err(format!("hop {i} not contiguous"));
+        }
+        let next = g.edge_target(h.edge);
+        if seen.contains(&next) {
+            return Err(format!("hop {i} revisits a node"));
+        }
+        seen.push(next);
+        if i + 1 < hops.len() && lim.excluded_nodes.contains(&next) {
+            return Err(format!("hop {i} enters an excluded node"));
+        }
+        let p = g.policy(h.edge).ok_or(format!("hop {i} has no policy"))?;
+        if p.disabled {
+            return Err(format!("hop {i} is disabled"));
+        }
+        if lim.excluded_edges.contains(&h.edge) {
+            return Err(format!("hop {i} is excluded"));
+        }
+        if h.amount_msat < p.htlc_minimum_msat
+            || h.amount_msat > p.htlc_maximum_msat
+            || h.amount_msat > g.channel(h.edge.channel()).capacity_msat()
+        {
+            return Err(format!(
+                "hop {i} amount {} outside its HTLC range",
+                h.amount_msat
+            ));
+        }
+        if scorer.success_probability(g, h.edge, h.amount_msat, NOW) <= 0.0 {
+            return Err(format!("hop {i} has probability zero"));
+        }
+        if i > 0 {
+            // BOLT 7, from the destination backwards: the previous hop carries this
+            // hop's amount plus this hop's fee, rounded down.
+            let prev = &hops[i - 1];
+            if prev.amount_msat != h.amount_msat + p.fee_msat(h.amount_msat) {
+                return Err(format!(
+                    "hop {} amount is not hop {i}'s plus its fee",
+                    i - 1
+                ));
+            }
+            if prev.cltv_expiry != h.cltv_expiry + p.cltv_expiry_delta as u32 {
+                return Err(format!(
+                    "hop {} CLTV is not hop {i}'s plus its delta",
+                    i - 1
+                ));
+            }
+        }
+    }
+    let last = hops.last().unwrap();
+    if last.amount_msat != req.amount_msat || last.cltv_expiry != req.final_cltv_delta {
+        return Err("last hop does not deliver the amount with the final delta".into());
+    }
+    if path.fee_msat() > lim.max_fee_msat {
+        return Err(format!("fee {} over the limit", path.fee_msat()));
+    }
+    if path.total_cltv() > lim.max_total_cltv {
+        return Err(format!("total CLTV {} over the limit", path.total_cltv()));
+    }
+    Ok(())
+}
+
+fn same_cost(a: f64, b: f64) -> bool {
+    a == b || (a - b).abs() <= 1e-9 * a.abs().max(b.abs())
+}
+
+// ---------------------------------------------------------------------------------
+// Random cases
+// ---------------------------------------------------------------------------------
+
+#[derive(Clone, Debug)]
+struct Case {
+    nodes: usize,
+    channels: Vec<ChannelSpec>,
+    src: usize,
+    dst: usize,
+    amount: u64,
+    max_fee: u64,
+    max_cltv: u32,
+    max_len: u8,
+    final_cltv: u32,
+    excluded_edges: Vec<u32>,
+    excluded_nodes: Vec<u32>,
+    blocked: Vec<u32>,
+    params: CostParams,
+    tuning: SearchTuning,
+}
+
+impl Case {
+    fn graph(&self) -> Graph {
+        build(self.nodes, &self.channels)
+    }
+
+    fn request(&self) -> RouteRequest {
+        RouteRequest {
+            source: NodeIdx(self.src as u32),
+            target: NodeIdx(self.dst as u32),
+            amount_msat: self.amount,
+            final_cltv_delta: self.final_cltv,
+            limits: Limits {
+                max_fee_msat: self.max_fee,
+                max_total_cltv: self.max_cltv,
+                max_parts: 1,
+                min_part_msat: 0,
+                max_path_len: self.max_len,
+                excluded_edges: self.excluded_edges.iter().map(|&e| EdgeIdx(e)).collect(),
+                excluded_nodes: self.excluded_nodes.iter().map(|&n| NodeIdx(n)).collect(),
+            },
+        }
+    }
+
+    fn scorer(&self) -> Blocking {
+        Blocking {
+            blocked: self.blocked.iter().map(|&e| EdgeIdx(e)).collect(),
+        }
+    }
+}
+
+fn policy_spec() -> impl Strategy<Value = PolicySpec> {
+    (
+        prop_oneof![Just(0u32), 0u32..3_000],
+        prop_oneof![0u32..2_000, 0u32..300_000],
+        0u16..150,
+        prop_oneof![3 => Just(0u64), 3 => 0u64..5_000, 1 => 0u64..2_000_000],
+        prop_oneof![3 => Just(None), 1 => (1u64..4_000_000).prop_map(Some)],
+        prop::bool::weighted(0.1),
+    )
+        .prop_map(
+            |(base, ppm, cltv, htlc_min, htlc_max, disabled)| PolicySpec {
+                base,
+                ppm,
+                cltv,
+                htlc_min,
+                htlc_max,
+                disabled,
+            },
+        )
+}
+
+fn channel_spec(n: usize) -> impl Strategy<Value = ChannelSpec> {
+    (
+        0..n,
+        1..n,
+        prop_oneof![3 => 1u64..4_000, 1 => 1u64..100],
+        prop::option::weighted(0.9, policy_spec()),
+        prop::option::weighted(0.9, policy_spec()),
+    )
+        .prop_map(move |(a, k, capacity_sat, p0, p1)| ChannelSpec {
+            a,
+            b: (a + k) % n,
+            capacity_sat,
+            policies: [p0, p1],
+        })
+}
+
+fn params() -> impl Strategy<Value = CostParams> {
+    prop_oneof![
+        Just(CostParams::default()),
+        Just(CostParams::fee_only()),
+        (
+            0f64..30_000.0,
+            0f64..10_000.0,
+            0f64..50.0,
+            0f64..2.0,
+            0f64..3_000.0,
+            0f64..500.0
+        )
+            .prop_map(|(rb, rp, cb, cp, hb, hp)| CostParams {
+                risk_base_msat: rb,
+                risk_amount_ppm: rp,
+                cltv_base_msat: cb,
+                cltv_amount_ppm: cp,
+                hop_base_msat: hb,
+                hop_amount_ppm: hp,
+            }),
+    ]
+}
+
+/// Speed knobs, mostly tiny so that small graphs exercise every phase of the search
+/// (the potential's upgrade, exhausted budgets).
+fn tuning() -> impl Strategy<Value = SearchTuning> {
+    prop_oneof![
+        1 => Just(SearchTuning::default()),
+        3 => (
+            prop_oneof![0u32..4, Just(u32::MAX)],
+            0u32..6,
+            prop_oneof![0u32..12, Just(u32::MAX)],
+            prop_oneof![0u32..8, Just(u32::MAX)],
+        )
+            .prop_map(|(upgrade_after, forward_nodes, forward_edges, bfs_edges)| SearchTuning {
+                upgrade_after,
+                forward_nodes,
+                forward_edges,
+                bfs_edges,
+            }),
+    ]
+}
+
+fn case() -> impl Strategy<Value = Case> {
+    (3usize..=8).prop_flat_map(|n| {
+        (
+            (
+                Just(n),
+                prop::collection::vec(channel_spec(n), n..=2 * n + 4),
+                0..n,
+                1..n,
+                prop_oneof![2 => 1u64..20_000, 2 => 1u64..300_000, 1 => 1u64..3_000_000],
+                prop::bool::weighted(0.2),
+            ),
+            (
+                prop_oneof![3 => Just(u64::MAX), 1 => 0u64..5_000, 1 => 0u64..100_000],
+                prop_oneof![3 => Just(2016u32), 1 => 0u32..400],
+                prop_oneof![3 => Just(20u8), 1 => 1u8..=5],
+                0u32..=40,
+            ),
+            (
+                prop_oneof![2 => Just(vec![]), 1 => prop::collection::vec(0u32..40, 1..3)],
+                prop_oneof![3 => Just(vec![]), 1 => prop::collection::vec(0u32..n as u32, 1..3)],
+                prop_oneof![2 => Just(vec![]), 1 => prop::collection::vec(0u32..40, 1..3)],
+                params(),
+                tuning(),
+            ),
+        )
+            .prop_map(
+                |(
+                    (nodes, mut channels, src, k, amount, direct),
+                    (max_fee, max_cltv, max_len, final_cltv),
+                    (excluded_edges, excluded_nodes, blocked, params, tuning),
+                )| {
+                    let dst = (src + k) % nodes;
+                    if !direct {
+                        // Mostly multi-hop questions: no channel joins the endpoints.
+                        channels
+                            .retain(|c| !(c.a == src && c.b == dst || c.a == dst && c.b == src));
+                    }
+                    Case {
+                        nodes,
+                        channels,
+                        src,
+                        dst,
+                        amount,
+                        max_fee,
+                        max_cltv,
+                        max_len,
+                        final_cltv,
+                        excluded_edges,
+                        excluded_nodes,
+                        blocked,
+                        params,
+                        tuning,
+                    }
+                },
+            )
+    })
+}
+
+/// Cases where a one-label search is provably exact: pure fee cost, every
+/// `htlc_minimum_msat` at most the amount, no binding CLTV or length limit.
+fn exact_case() -> impl Strategy<Value = Case> {
+    case().prop_map(|mut c| {
+        c.params = CostParams::fee_only();
+        for ch in &mut c.channels {
+            for p in ch.policies.iter_mut().flatten() {
+                p.htlc_min = p.htlc_min.min(c.amount);
+            }
+        }
+        c.max_cltv = u32::MAX;
+        c.max_len = 20;
+        c
+    })
+}
+
+fn run(case: &Case) -> (Graph, RouteRequest, Blocking, Result<FoundPath, RouteError>) {
+    let g = case.graph();
+    let req = case.request();
+    let scorer = case.scorer();
+    let mut pf = Pathfinder::with_params(scorer.clone(), case.params);
+    pf.set_tuning(case.tuning);
+    let found = pf.find_path(&g, &req, NOW);
+    (g, req, scorer, found)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2_000))]
+
+    /// Same cost as the plain label-setting reference; a real, valid path whose cost
+    /// is what the pathfinder says; never cheaper than the exhaustive optimum; no route
+    /// only if... and a route whenever the reference has one.
+    #[test]
+    fn agrees_with_label_setting_and_never_beats_exhaustive(case in case()) {
+        let (g, req, scorer, found) = run(&case);
+        let reference = reference_label_setting(&g, &scorer, &req, &case.params);
+        let best = exhaustive(&g, &scorer, &req, &case.params);
+        match (&found, &reference) {
+            (Ok(f), Some((c, _))) => {
+                prop_assert!(same_cost(f.cost, *c), "cost {} vs reference {}", f.cost, c);
+                if let Err(why) = check_path(&g, &scorer, &req, &f.path) {
+                    prop_assert!(false, "invalid path: {why}: {:?}", f.path);
+                }
+                prop_assert_eq!(f.cost, case.params.path_cost(&g, &scorer, &f.path, NOW));
+                let again = feasible_cost(&g, &scorer, &req, &case.params,
+                    &f.path.hops.iter().map(|h| h.edge).collect::<Vec<_>>());
+                prop_assert_eq!(again, Some(f.cost));
+                let best = best.expect("a feasible path exists");
+                prop_assert!(f.cost >= best - 1e-9 * best.abs(), "{} below the optimum {}", f.cost, best);
+                let p = scorer.path_probability(&g, &f.path, NOW);
+                prop_assert_eq!(f.probability, p);
+                prop_assert!(f.probability > 0.0 && f.probability <= 1.0);
+            }
+            (Err(e), None) => {
+                let expected = matches!(e, RouteError::NoRoute { .. } | RouteError::AmountAboveCapacity { .. })
+                    || (matches!(e, RouteError::ImpossibleLimits(_)) && req.final_cltv_delta > req.limits.max_total_cltv);
+                prop_assert!(expected, "unexpected error {e:?}");
+            }
+            (Ok(f), None) => prop_assert!(false, "found {:?} but the reference has no route", f.path),
+            (Err(e), Some((c, p))) => prop_assert!(false, "error {e} but the reference has {p:?} at {c}"),
+        }
+        if best.is_none() {
+            prop_assert!(found.is_err());
+        }
+    }
+
+    /// Where a one-label search is provably exact, it finds the exhaustive minimum.
+    #[test]
+    fn fee_only_search_is_exact(case in exact_case()) {
+        let (g, req, scorer, found) = run(&case);
+        let best = exhaustive(&g, &scorer, &req, &case.params);
+        match (&found, best) {
+            (Ok(f), Some(b)) => {
+                prop_assert_eq!(f.cost, b);
+                prop_assert_eq!(f.cost, f.path.fee_msat() as f64);
+                if let Err(why) = check_path(&g, &scorer, &req, &f.path) {
+                    prop_assert!(false, "invalid path: {why}");
+                }
+            }
+            (Err(_), None) => {}
+            (Ok(f), None) => prop_assert!(false, "found {:?} where no path is feasible", f.path),
+            (Err(e), Some(b)) => prop_assert!(false, "error {e} where a path costs {b}"),
+        }
+    }
+
+    /// Arbitrary, mostly invalid requests: a clear error or a valid path, never a panic.
+    #[test]
+    fn bad_requests_never_panic(
+        case in case(),
+        src in prop_oneof![0u32..8, any::<u32>()],
+        dst in prop_oneof![0u32..8, any::<u32>()],
+        amount in prop_oneof![Just(0u64), any::<u64>(), 0u64..10_000_000],
+        max_fee in any::<u64>(),
+        max_cltv in any::<u32>(),
+        max_len in any::<u8>(),
+        max_parts in 0u32..3,
+        final_cltv in any::<u32>(),
+        excluded_edges in prop::collection::vec(any::<u32>(), 0..3),
+        excluded_nodes in prop::collection::vec(any::<u32>(), 0..3),
+    ) {
+        let g = case.graph();
+        let req = RouteRequest {
+            source: NodeIdx(src),
+            target: NodeIdx(dst),
+            amount_msat: amount,
+            final_cltv_delta: final_cltv,
+            limits: Limits {
+                max_fee_msat: max_fee,
+                max_total_cltv: max_cltv,
+                max_parts,
+                min_part_msat: 0,
+                max_path_len: max_len,
+                excluded_edges: excluded_edges.into_iter().map(EdgeIdx).collect(),
+                excluded_nodes: excluded_nodes.into_iter().map(NodeIdx).collect(),
+            },
+        };
+        let scorer = case.scorer();
+        let mut pf = Pathfinder::new(scorer.clone());
+        let n = g.node_count() as u32;
+        match pf.find_route(&g, &req, NOW) {
+            Ok(route) => {
+                prop_assert_eq!(route.paths.len(), 1);
+                if let Err(why) = check_path(&g, &scorer, &req, &route.paths[0]) {
+                    prop_assert!(false, "invalid path: {why}");
+                }
+            }
+            Err(RouteError::ZeroAmount) => prop_assert_eq!(amount, 0),
+            Err(RouteError::UnknownNode(x)) => prop_assert!(x >= n && (x == src || x == dst)),
+            Err(RouteError::SameNode) => prop_assert_eq!(src, dst),
+            Err(RouteError::ImpossibleLimits(_)) => {
+                prop_assert!(max_len == 0 || max_parts == 0 || final_cltv > max_cltv)
+            }
+            Err(RouteError::AmountAboveCapacity { amount_msat, capacity_msat }) => {
+                prop_assert_eq!(amount_msat, amount);
+                prop_assert!(amount_msat > capacity_msat);
+            }
+            Err(RouteError::NoRoute { reason, .. }) => prop_assert!(!reason.is_empty()),
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------
+// Hand-made cases
+// ---------------------------------------------------------------------------------
+
+fn pol(base: u32, ppm: u32, cltv: u16) -> PolicySpec {
+    PolicySpec {
+        base,
+        ppm,
+        cltv,
+        htlc_min: 0,
+        htlc_max: None,
+        disabled: false,
+    }
+}
+
+fn chan(
+    a: usize,
+    b: usize,
+    capacity_sat: u64,
+    ab: Option<PolicySpec>,
+    ba: Option<PolicySpec>,
+) -> ChannelSpec {
+    ChannelSpec {
+        a,
+        b,
+        capacity_sat,
+        policies: [ab, ba],
+    }
+}
+
+#[test]
+fn fees_and_cltv_accumulate_backwards_per_bolt7() {
+    // 0 -> 1 -> 2 -> 3, each channel with a distinct policy.
+    let g = build(
+        4,
+        &[
+            chan(0, 1, 10_000, Some(pol(7, 999_999, 99)), None),
+            chan(1, 2, 10_000, Some(pol(1_000, 1_500, 40)), None),
+            chan(2, 3, 10_000, Some(pol(500, 333, 144)), None),
+        ],
+    );
+    let req = RouteRequest::new(NodeIdx(0), NodeIdx(3), 1_234_567);
+    let mut pf = Pathfinder::new(UniformScorer);
+    let f = pf.find_path(&g, &req, NOW).unwrap();
+    let h = &f.path.hops;
+    assert_eq!(h.len(), 3);
+    // Last hop: the amount and the final delta.
+    assert_eq!((h[2].amount_msat, h[2].cltv_expiry), (1_234_567, 18));
+    // Node 2 forwards over 2->3: 500 + floor(1_234_567 * 333 / 1e6) = 500 + 411.
+    assert_eq!(
+        (h[1].amount_msat, h[1].cltv_expiry),
+        (1_234_567 + 911, 18 + 144)
+    );
+    // Node 1 forwards over 1->2: 1000 + floor(1_235_478 * 1500 / 1e6) = 1000 + 1853.
+    assert_eq!(
+        (h[0].amount_msat, h[0].cltv_expiry),
+        (1_235_478 + 2_853, 162 + 40)
+    );
+    // The sender's own channel (ppm 999,999) charges nothing.
+    assert_eq!(f.path.fee_msat(), 911 + 2_853);
+    check_path(&g, &UniformScorer, &req, &f.path).unwrap();
+}
+
+#[test]
+fn avoids_disabled_missing_and_excluded_and_prefers_cheap() {
+    // Four parallel two-hop routes from 0 to 5 through 1, 2, 3, 4.
+    let mut off = pol(0, 0, 10);
+    off.disabled = true;
+    let g = build(
+        6,
+        &[
+            chan(0, 1, 5_000, Some(pol(0, 0, 10)), None),
+            chan(1, 5, 5_000, Some(off), None), // disabled
+            chan(0, 2, 5_000, Some(pol(0, 0, 10)), None),
+            chan(2, 5, 5_000, None, Some(pol(0, 0, 10))), // only 5 -> 2 announced
+            chan(0, 3, 5_000, Some(pol(0, 0, 10)), None),
+            chan(3, 5, 5_000, Some(pol(0, 10, 10)), None), // cheap
+            chan(0, 4, 5_000, Some(pol(0, 0, 10)), None),
+            chan(4, 5, 5_000, Some(pol(2_000, 500, 10)), None), // dear
+        ],
+    );
+    let mut pf = Pathfinder::new(UniformScorer);
+    let mut req = RouteRequest::new(NodeIdx(0), NodeIdx(5), 1_000_000);
+    let f = pf.find_path(&g, &req, NOW).unwrap();
+    assert_eq!(
+        f.path.nodes(&g).collect::<Vec<_>>(),
+        vec![NodeIdx(3), NodeIdx(5)]
+    );
+    req.limits.excluded_nodes.push(NodeIdx(3));
+    let f = pf.find_path(&g, &req, NOW).unwrap();
+    assert_eq!(
+        f.path.nodes(&g).collect::<Vec<_>>(),
+        vec![NodeIdx(4), NodeIdx(5)]
+    );
+    req.limits.excluded_edges.push(f.path.hops[1].edge);
+    let e = pf.find_path(&g, &req, NOW).unwrap_err();
+    assert!(matches!(e, RouteError::NoRoute { .. }), "{e:?}");
+}
+
+#[test]
+fn errors_name_what_is_wrong() {
+    let g = build(
+        4,
+        &[
+            chan(
+                0,
+                1,
+                1_000,
+                Some(pol(1_000, 100, 40)),
+                Some(pol(1_000, 100, 40)),
+            ),
+            chan(
+                1,
+                2,
+                1_000,
+                Some(pol(1_000, 100, 40)),
+                Some(pol(1_000, 100, 40)),
+            ),
+            chan(2, 3, 800, None, Some(pol(0, 0, 40))), // 3 -> 2 only
+        ],
+    );
+    let mut pf = Pathfinder::new(UniformScorer);
+    let find = |pf: &mut Pathfinder<UniformScorer>, r: &RouteRequest| {
+        pf.find_path(&g, r, NOW).map(|f| f.path)
+    };
+    let ok = RouteRequest::new(NodeIdx(0), NodeIdx(2), 100_000);
+    assert!(find(&mut pf, &ok).is_ok());
+
+    let mut r = ok.clone();
+    r.amount_msat = 0;
+    assert_eq!(find(&mut pf, &r).unwrap_err(), RouteError::ZeroAmount);
+
+    let r = RouteRequest::new(NodeIdx(1), NodeIdx(1), 1_000);
+    assert_eq!(find(&mut pf, &r).unwrap_err(), RouteError::SameNode);
+
+    let r = RouteRequest::new(NodeIdx(9), NodeIdx(1), 1_000);
+    assert_eq!(find(&mut pf, &r).unwrap_err(), RouteError::UnknownNode(9));
+    let r = RouteRequest::new(NodeIdx(0), NodeIdx(u32::MAX), 1_000);
+    assert_eq!(
+        find(&mut pf, &r).unwrap_err(),
+        RouteError::UnknownNode(u32::MAX)
+    );
+
+    // Node 2 can receive over 1 -> 2 (1,000 sat) and 3 -> 2 (800 sat).
+    let r = RouteRequest::new(NodeIdx(0), NodeIdx(2), 1_800_001);
+    assert_eq!(
+        find(&mut pf, &r).unwrap_err(),
+        RouteError::AmountAboveCapacity {
+            amount_msat: 1_800_001,
+            capacity_msat: 1_800_000
+        }
+    );
+    let r = RouteRequest::new(NodeIdx(0), NodeIdx(2), 1_000_001);
+    let e = find(&mut pf, &r).unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("no single channel into the receiver"),
+        "{e}"
+    );
+
+    // Node 3 has no way in at all.
+    let r = RouteRequest::new(NodeIdx(0), NodeIdx(3), 1_000);
+    assert!(matches!(
+        find(&mut pf, &r).unwrap_err(),
+        RouteError::AmountAboveCapacity {
+            capacity_msat: 0,
+            ..
+        }
+    ));
+
+    // Node 3 can send, but nothing reaches 0 from... 3 -> 2 -> 1 -> 0 works; 2 -> 3 does not.
+    let r = RouteRequest::new(NodeIdx(3), NodeIdx(0), 1_000);
+    assert!(find(&mut pf, &r).is_ok());
+
+    let mut r = ok.clone();
+    r.limits.max_path_len = 0;
+    assert!(matches!(
+        find(&mut pf, &r).unwrap_err(),
+        RouteError::ImpossibleLimits(_)
+    ));
+    let mut r = ok.clone();
+    r.limits.max_parts = 0;
+    assert!(matches!(
+        find(&mut pf, &r).unwrap_err(),
+        RouteError::ImpossibleLimits(_)
+    ));
+    let mut r = ok.clone();
+    r.final_cltv_delta = 3_000;
+    let e = find(&mut pf, &r).unwrap_err();
+    assert!(
+        matches!(e, RouteError::ImpossibleLimits(_)) && e.to_string().contains("final CLTV"),
+        "{e}"
+    );
+
+    // Over limits: one hop too few, a fee limit below the one fee, a CLTV limit below.
+    let mut r = ok.clone();
+    r.limits.max_path_len = 1;
+    let e = find(&mut pf, &r).unwrap_err();
+    assert!(
+        matches!(e, RouteError::NoRoute { .. }) && e.to_string().contains("hops"),
+        "{e}"
+    );
+    let mut r = ok.clone();
+    r.limits.max_fee_msat = 1_009;
+    let e = find(&mut pf, &r).unwrap_err();
+    assert!(e.to_string().contains("fee limit"), "{e}");
+    r.limits.max_fee_msat = 1_010;
+    assert_eq!(find(&mut pf, &r).unwrap().fee_msat(), 1_010);
+    let mut r = ok.clone();
+    r.limits.max_total_cltv = 18 + 39;
+    let e = find(&mut pf, &r).unwrap_err();
+    assert!(e.to_string().contains("CLTV"), "{e}");
+    let mut r = ok.clone();
+    r.limits.excluded_nodes.push(NodeIdx(1));
+    let e = find(&mut pf, &r).unwrap_err();
+    assert!(e.to_string().contains("excluded"), "{e}");
+}
+
+#[test]
+fn unreachable_receiver_is_no_route() {
+    // Two islands.
+    let g = build(
+        4,
+        &[
+            chan(0, 1, 1_000, Some(pol(0, 0, 40)), Some(pol(0, 0, 40))),
+            chan(2, 3, 1_000, Some(pol(0, 0, 40)), Some(pol(0, 0, 40))),
+        ],
+    );
+    let mut pf = Pathfinder::new(UniformScorer);
+    let e = pf
+        .find_path(&g, &RouteRequest::new(NodeIdx(0), NodeIdx(3), 1_000), NOW)
+        .unwrap_err();
+    assert!(
+        matches!(e, RouteError::NoRoute { .. }) && e.to_string().contains("not reachable"),
+        "{e}"
+    );
+}
+
+/// The documented limit of a one-label search: the cheapest way from node 1 to the
+/// receiver (the zero-fee channel) delivers too little for the sender's channel's
+/// `htlc_minimum_msat`; only the dearer parallel channel would. The exhaustive search
+/// finds that path; the label-setting search (ours and the plain reference) does not.
+#[test]
+fn documented_limit_htlc_minimum_behind_a_cheaper_suffix() {
+    let mut first = pol(0, 0, 40);
+    first.htlc_min = 100_010;
+    let g = build(
+        3,
+        &[
+            chan(0, 1, 1_000, Some(first), None),
+            chan(1, 2, 1_000, Some(pol(0, 0, 40)), None),
+            chan(1, 2, 1_000, Some(pol(10, 0, 40)), None),
+        ],
+    );
+    let req = RouteRequest::new(NodeIdx(0), NodeIdx(2), 100_000);
+    let params = CostParams::default();
+    let mut pf = Pathfinder::with_params(UniformScorer, params);
+    assert!(matches!(
+        pf.find_path(&g, &req, NOW),
+        Err(RouteError::NoRoute { .. })
+    ));
+    assert!(reference_label_setting(&g, &UniformScorer, &req, &params).is_none());
+    assert!(exhaustive(&g, &UniformScorer, &req, &params).is_some());
+}
+
+/// Counts what the router forwards to its scorer.
+#[derive(Default)]
+struct Counting {
+    succeeded: usize,
+    failed: Vec<PathFailure>,
+    in_flight: Vec<bool>,
+}
+
+impl Scorer for Counting {
+    fn success_probability(&self, g: &Graph, e: EdgeIdx, a: u64, now: Timestamp) -> f64 {
+        UniformScorer.success_probability(g, e, a, now)
+    }
+    fn path_succeeded(&mut self, _: &Graph, _: &Path, _: Timestamp) {
+        self.succeeded += 1;
+    }
+    fn path_failed(&mut self, _: &Graph, _: &Path, f: PathFailure, _: Timestamp) {
+        self.failed.push(f);
+    }
+    fn htlcs_in_flight(&mut self, _: &Graph, _: &Path, added: bool) {
+        self.in_flight.push(added);
+    }
+}
+
+#[test]
+fn router_answers_one_path_and_forwards_outcomes_to_its_scorer() {
+    let g = build(
+        3,
+        &[
+            chan(0, 1, 1_000, Some(pol(0, 0, 40)), None),
+            chan(1, 2, 1_000, Some(pol(1_000, 1, 40)), None),
+        ],
+    );
+    let mut pf = Pathfinder::new(Counting::default());
+    assert_eq!(pf.name(), "flotilla");
+    let req = RouteRequest::new(NodeIdx(0), NodeIdx(2), 500_000);
+    let route = pf.find_route(&g, &req, NOW).unwrap();
+    assert_eq!(route.paths.len(), 1);
+    assert_eq!(route.amount_msat(), 500_000);
+    assert_eq!(route.fee_msat(), 1_000);
+    let p = UniformScorer.path_probability(&g, &route.paths[0], NOW);
+    assert_eq!(route.probabilities, vec![p]);
+    let path = &route.paths[0];
+    pf.htlcs_in_flight(&g, path, true);
+    pf.path_failed(
+        &g,
+        path,
+        PathFailure {
+            hop: 1,
+            kind: flotilla_route::FailureKind::Liquidity,
+        },
+        NOW,
+    );
+    pf.htlcs_in_flight(&g, path, false);
+    pf.path_succeeded(&g, path, NOW);
+    let s = pf.into_scorer();
+    assert_eq!(s.succeeded, 1);
+    assert_eq!(s.failed.len(), 1);
+    assert_eq!(s.in_flight, vec![true, false]);
+}
+
+#[test]
+fn a_new_graph_is_recognised() {
+    let cheap = build(
+        3,
+        &[
+            chan(0, 1, 1_000, Some(pol(0, 0, 40)), None),
+            chan(1, 2, 1_000, Some(pol(0, 0, 40)), None),
+            chan(0, 2, 1_000, Some(pol(0, 0, 40)), None),
+        ],
+    );
+    let mut pf = Pathfinder::new(UniformScorer);
+    let req = RouteRequest::new(NodeIdx(0), NodeIdx(2), 1_000);
+    assert_eq!(pf.find_path(&cheap, &req, NOW).unwrap().path.hops.len(), 1);
+    // Same shape, but the direct channel is gone from the routing view.
+    let mut off = pol(0, 0, 40);
+    off.disabled = true;
+    let other = build(
+        3,
+        &[
+            chan(0, 1, 1_000, Some(pol(0, 0, 40)), None),
+            chan(1, 2, 1_000, Some(pol(0, 0, 40)), None),
+            chan(0, 2, 1_000, Some(off), None),
+        ],
+    );
+    assert_eq!(pf.find_path(&other, &req, NOW).unwrap().path.hops.len(), 2);
+    assert_eq!(pf.find_path(&cheap, &req, NOW).unwrap().path.hops.len(), 1);
+}
+
+// ---------------------------------------------------------------------------------
+// The bundled mainnet snapshot
+// ---------------------------------------------------------------------------------
+
+/// On the real graph, with the default prices, the pathfinder's answers match the
+/// plain reference for random queries (SCC endpoints and arbitrary ones, some with
+/// exclusions and tight limits), and every path is valid. Slow in debug builds.
+#[test]
+#[cfg_attr(
+    debug_assertions,
+    ignore = "reads the mainnet snapshot; run with --release"
+)]
+fn mainnet_snapshot_agrees_with_reference() {
+    use rand::{Rng, SeedableRng};
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../data/mainnet-2026-02-03.describegraph.json.gz");
+    let g = flotilla_graph::read_graph(&path, None).unwrap().graph;
+    let scc = flotilla_graph::stats::largest_scc(&g);
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
+    let mut pf = Pathfinder::new(UniformScorer);
+    let params = *pf.params();
+    let (mut answered, mut total) = (0, 0);
+    for i in 0..300 {
+        let pick = |rng: &mut rand_chacha::ChaCha8Rng| {
+            if i % 5 == 4 {
+                NodeIdx(rng.random_range(0..g.node_count() as u32))
+            } else {
+                scc[rng.random_range(0..scc.len())]
+            }
+        };
+        let s = pick(&mut rng);
+        let t = pick(&mut rng);
+        if s == t {
+            continue;
+        }
+        let sat = rng.random_range(1_000f64.ln()..1_000_000f64.ln()).exp();
+        let mut req = RouteRequest::new(s, t, (sat * 1000.0) as u64);
+        match i % 4 {
+            1 => req.limits.max_path_len = rng.random_range(1..4),
+            2 => {
+                req.limits.max_fee_msat = rng.random_range(0..req.limits.max_fee_msat);
+                req.limits.max_total_cltv = rng.random_range(18..300);
+            }
+            3 => {
+                for _ in 0..20 {
+                    req.limits
+                        .excluded_edges
+                        .push(EdgeIdx(rng.random_range(0..g.edge_slots() as u32)));
+                    req.limits
+                        .excluded_nodes
+                        .push(scc[rng.random_range(0..scc.len())]);
+                }
+            }
+            _ => {}
+        }
+        total += 1;
+        // Vary the speed knobs too: they must not change answers.
+        pf.set_tuning(match i % 3 {
+            0 => SearchTuning::default(),
+            1 => SearchTuning {
+                upgrade_after: 0,
+                forward_nodes: rng.random_range(0..300),
+                forward_edges: rng.random_range(0..20_000),
+                bfs_edges: rng.random_range(0..5_000),
+            },
+            _ => SearchTuning {
+                upgrade_after: u32::MAX,
+                bfs_edges: 0,
+                ..SearchTuning::default()
+            },
+        });
+        let found = pf.find_path(&g, &req, NOW);
+        let reference = reference_label_setting(&g, &UniformScorer, &req, &params);
+        match (&found, &reference) {
+            (Ok(f), Some((c, _))) => {
+                answered += 1;
+                assert!(
+                    same_cost(f.cost, *c),
+                    "query {i}: cost {} vs reference {c}",
+                    f.cost
+                );
+                check_path(&g, &UniformScorer, &req, &f.path)
+                    .unwrap_or_else(|w| panic!("query {i}: {w}"));
+            }
+            (Err(_), None) => {}
+            _ => panic!("query {i}: {found:?} vs reference {reference:?}"),
+        }
+    }
+    // Many queries have tight limits or endpoints outside the core on purpose.
+    assert!(answered * 4 > total, "only {answered} of {total} answered");
+}
+
+/// How far the one-label search falls short of the exhaustive optimum on the random
+/// cases of the property test (the numbers quoted in the module docs). Diagnostic:
+/// `cargo test --release -p flotilla-route --test pathfinder label_setting_gap -- --ignored --nocapture`.
+#[test]
+#[ignore = "diagnostic statistics"]
+fn label_setting_gap() {
+    use proptest::strategy::ValueTree;
+    use proptest::test_runner::TestRunner;
+    let mut runner = TestRunner::deterministic();
+    let (mut answerable, mut costlier, mut missed, mut hops) = (0, 0, 0, 0);
+    for _ in 0..20_000 {
+        let c = case().new_tree(&mut runner).unwrap().current();
+        let (g, req, scorer, found) = run(&c);
+        let Some(best) = exhaustive(&g, &scorer, &req, &c.params) else {
+            continue;
+        };
+        answerable += 1;
+        match found {
+            Ok(f) => {
+                hops += f.path.hops.len();
+                if f.cost > best + 1e-9 * best.abs() {
+                    costlier += 1;
+                }
+            }
+            Err(_) => missed += 1,
+        }
+    }
+    let pct = |x: usize| 100.0 * x as f64 / answerable as f64;
+    println!(
+        "{answerable} answerable cases (mean {:.2} hops): {costlier} costlier ({:.2}%), {missed} no route ({:.2}%)",
+        hops as f64 / (answerable - missed) as f64,
+        pct(costlier),
+        pct(missed),
+    );
+}

@@ -1,0 +1,119 @@
+//! Sender strategies ("arms"): what each arm name means and the router it runs.
+
+use std::fmt;
+use std::str::FromStr;
+
+use flotilla_graph::Graph;
+use flotilla_route::ldk::LdkRouter;
+use flotilla_route::scorers::LiquidityBoundsScorer;
+use flotilla_route::{Pathfinder, Router};
+
+/// How a payment is split.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Strategy {
+    /// One path at a time for the whole amount; retry on failure.
+    SinglePath,
+    /// Basic MPP: up to `max_parts` parts; failed parts' amounts are re-routed.
+    Mpp,
+}
+
+/// Which path finder (and splitter) an arm uses.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum RouterKind {
+    /// flotilla's pathfinder with liquidity-bounds beliefs.
+    Flotilla,
+    /// LDK's `find_route` with its `ProbabilisticScorer`.
+    Ldk,
+}
+
+/// One arm of an experiment.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ArmSpec {
+    /// The name as given (and printed).
+    pub name: String,
+    /// Single path or MPP.
+    pub strategy: Strategy,
+    /// Router.
+    pub router: RouterKind,
+}
+
+/// An arm name that means nothing.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown arm {name:?}; known arms: {known}", name = .0, known = KNOWN_ARMS.join(", "))]
+pub struct UnknownArm(pub String);
+
+/// Every arm name flotilla runs.
+pub const KNOWN_ARMS: &[&str] = &[
+    "single-path-retry",
+    "single-path-retry-ldk",
+    "mpp-retry",
+    "mpp-retry-ldk",
+];
+
+impl FromStr for ArmSpec {
+    type Err = UnknownArm;
+    fn from_str(s: &str) -> Result<Self, UnknownArm> {
+        let name = s.trim();
+        let (strategy, router) = match name {
+            "single-path-retry" => (Strategy::SinglePath, RouterKind::Flotilla),
+            "single-path-retry-ldk" => (Strategy::SinglePath, RouterKind::Ldk),
+            "mpp-retry" => (Strategy::Mpp, RouterKind::Flotilla),
+            "mpp-retry-ldk" => (Strategy::Mpp, RouterKind::Ldk),
+            _ => return Err(UnknownArm(name.to_string())),
+        };
+        Ok(ArmSpec {
+            name: name.to_string(),
+            strategy,
+            router,
+        })
+    }
+}
+
+impl fmt::Display for ArmSpec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.name)
+    }
+}
+
+impl ArmSpec {
+    /// Builds the arm's router over `graph` (the graph the network forwards by, policy
+    /// overrides applied). `seed` seeds LDK's randomised CLTV offsets.
+    pub fn build_router(&self, graph: &Graph, seed: u64) -> Box<dyn Router> {
+        match self.router {
+            RouterKind::Flotilla => {
+                // The scorer's sender only matters for exact local balances, which a
+                // run-wide arm does not set; node 0 stands in.
+                let scorer = LiquidityBoundsScorer::new(graph, flotilla_graph::NodeIdx(0));
+                let mut pf = Pathfinder::new(scorer);
+                pf.prepare(graph);
+                Box::new(pf)
+            }
+            RouterKind::Ldk => Box::new(LdkRouter::with_seed(graph, seed)),
+        }
+    }
+
+    /// Most parts a payment of this arm may have in flight.
+    pub fn max_parts(&self, configured: u32) -> u32 {
+        match self.strategy {
+            Strategy::SinglePath => 1,
+            Strategy::Mpp => configured,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_known_arm_parses_and_unknown_ones_say_what_exists() {
+        for a in KNOWN_ARMS {
+            assert_eq!(a.parse::<ArmSpec>().unwrap().name, *a);
+        }
+        let e = "mpp-magic".parse::<ArmSpec>().unwrap_err().to_string();
+        assert!(
+            e.contains("mpp-magic") && e.contains("single-path-retry"),
+            "{e}"
+        );
+    }
+}

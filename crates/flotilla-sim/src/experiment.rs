@@ -1,0 +1,228 @@
+//! An experiment end to end: scenario → graph, liquidity, workload, faults → arms →
+//! results directory and summary.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicU64;
+use std::sync::Arc;
+use std::time::Instant;
+
+use flotilla_graph::liquidity::{Balances, LiquidityModel};
+use flotilla_graph::{read_graph, Graph};
+use serde::Serialize;
+
+use crate::arms::{ArmSpec, UnknownArm};
+use crate::faults::Faults;
+use crate::metrics::ArmSummary;
+use crate::output::OutputDir;
+use crate::run::{run_arms, RunError, RunInput};
+use crate::scenario::{Scenario, ScenarioError, WorkloadKind};
+use crate::workload::{self, PaymentSpec, WorkloadError};
+
+/// Why an experiment could not run. Each names what is wrong.
+#[derive(Debug, thiserror::Error)]
+pub enum SimError {
+    /// The scenario is invalid.
+    #[error(transparent)]
+    Scenario(#[from] ScenarioError),
+    /// The graph could not be read.
+    #[error(transparent)]
+    Graph(#[from] flotilla_graph::GraphError),
+    /// The liquidity model is unknown or does not fit.
+    #[error("graph.liquidity: {0}")]
+    Liquidity(#[from] flotilla_graph::liquidity::LiquidityError),
+    /// `graph.liquidity = "file"` on a graph without balances.
+    #[error("graph.liquidity = \"file\" needs a graph file with balances (CLoTH); {0} has none")]
+    NoBalances(String),
+    /// The workload is invalid.
+    #[error(transparent)]
+    Workload(#[from] WorkloadError),
+    /// An arm name is unknown.
+    #[error("sender.arms: {0}")]
+    Arm(#[from] UnknownArm),
+    /// The run failed.
+    #[error(transparent)]
+    Run(#[from] RunError),
+}
+
+/// `summary.json`.
+#[derive(Debug, Clone, Serialize)]
+pub struct RunSummary {
+    /// Scenario name.
+    pub scenario: String,
+    /// Seed.
+    pub seed: u64,
+    /// Graph file.
+    pub graph: String,
+    /// Nodes and channels of the graph.
+    pub graph_nodes: usize,
+    /// Channels of the graph.
+    pub graph_channels: usize,
+    /// Payments per arm.
+    pub payments: usize,
+    /// Offline and hodl nodes drawn.
+    pub offline_nodes: usize,
+    /// Hodl nodes drawn.
+    pub hodl_nodes: usize,
+    /// Wall time of the arms, seconds (not deterministic).
+    pub wall_seconds: f64,
+    /// payments × arms ÷ wall seconds (not deterministic).
+    pub payments_per_second: f64,
+    /// Per-arm results, in the scenario's arm order.
+    pub arms: Vec<ArmSummary>,
+    /// The scenario as run, every field.
+    pub scenario_config: Scenario,
+}
+
+/// Everything prepared for running: the same for every arm.
+pub struct Experiment {
+    /// The scenario.
+    pub scenario: Scenario,
+    /// Where the graph came from.
+    pub graph_file: PathBuf,
+    /// The graph.
+    pub graph: Arc<Graph>,
+    /// Initial balances.
+    pub balances: Balances,
+    /// The payments.
+    pub workload: Vec<PaymentSpec>,
+    /// Faults.
+    pub faults: Faults,
+    /// Arms.
+    pub arms: Vec<ArmSpec>,
+}
+
+impl Experiment {
+    /// Reads the graph (`default_graph` when the scenario names none), assigns hidden
+    /// liquidity, builds the workload and draws the faults.
+    pub fn prepare(scenario: Scenario, default_graph: &Path) -> Result<Self, SimError> {
+        scenario.validate("scenario")?;
+        let arms = scenario
+            .sender
+            .arms
+            .iter()
+            .map(|a| a.parse::<ArmSpec>())
+            .collect::<Result<Vec<_>, _>>()?;
+        let graph_file = if scenario.graph.file.is_empty() {
+            default_graph.to_path_buf()
+        } else {
+            PathBuf::from(&scenario.graph.file)
+        };
+        let imported = read_graph(&graph_file, None)?;
+        let balances = if scenario.graph.liquidity.trim() == "file" {
+            imported
+                .balances
+                .clone()
+                .ok_or_else(|| SimError::NoBalances(graph_file.display().to_string()))?
+        } else {
+            let model: LiquidityModel = scenario.graph.liquidity.parse()?;
+            model.assign(&imported.graph, scenario.seed)?
+        };
+        let graph = Arc::new(imported.graph);
+        let workload = workload::build(&graph, &scenario.workload, scenario.seed)?;
+        let faults = Faults::draw(&graph, &scenario.network, scenario.seed);
+        Ok(Experiment {
+            scenario,
+            graph_file,
+            graph,
+            balances,
+            workload,
+            faults,
+            arms,
+        })
+    }
+
+    /// Runs every arm into `out`, at most `threads` arms at a time (results do not
+    /// depend on it). `progress` counts finished payments over all arms.
+    pub fn run(
+        &self,
+        out: &Path,
+        threads: usize,
+        progress: &AtomicU64,
+    ) -> Result<RunSummary, SimError> {
+        let dir = OutputDir::create(out).map_err(RunError::from)?;
+        match self.run_into(&dir, threads, progress) {
+            Ok(summary) => {
+                dir.finish().map_err(RunError::from)?;
+                Ok(summary)
+            }
+            Err(e) => {
+                dir.fail(&e.to_string());
+                Err(e)
+            }
+        }
+    }
+
+    fn run_into(
+        &self,
+        dir: &OutputDir,
+        threads: usize,
+        progress: &AtomicU64,
+    ) -> Result<RunSummary, SimError> {
+        let input = RunInput {
+            scenario: &self.scenario,
+            graph: self.graph.clone(),
+            balances: &self.balances,
+            workload: &self.workload,
+            faults: &self.faults,
+        };
+        let started = Instant::now();
+        let mut results = Vec::with_capacity(self.arms.len());
+        // Arms in chunks of `threads`; each chunk writes parts numbered by arm index.
+        for (c, chunk) in self.arms.chunks(threads.max(1)).enumerate() {
+            let offset = c * threads.max(1);
+            results.extend(run_arms(&input, chunk, offset, dir, progress)?);
+        }
+        let wall = started.elapsed().as_secs_f64();
+        dir.join_parts(
+            "payments.csv",
+            crate::output::PAYMENTS_HEADER,
+            self.arms.len(),
+        )
+        .map_err(RunError::from)?;
+        dir.join_parts("attempts.jsonl", "", self.arms.len())
+            .map_err(RunError::from)?;
+        let summary = RunSummary {
+            scenario: self.scenario.name.clone(),
+            seed: self.scenario.seed,
+            graph: self.graph_file.display().to_string(),
+            graph_nodes: self.graph.node_count(),
+            graph_channels: self.graph.channel_count(),
+            payments: self.workload.len(),
+            offline_nodes: self.faults.offline.len(),
+            hodl_nodes: self.faults.hodl.len(),
+            wall_seconds: wall,
+            payments_per_second: (self.workload.len() * self.arms.len()) as f64 / wall.max(1e-9),
+            arms: results.into_iter().map(|r| r.summary).collect(),
+            scenario_config: self.scenario.clone(),
+        };
+        let json = serde_json::to_vec_pretty(&summary).expect("summary serializes");
+        dir.write_file("summary.json", &json)
+            .map_err(RunError::from)?;
+        Ok(summary)
+    }
+}
+
+/// A sim-ln `sim.json` used as a scenario: its `sim_network` is the graph, its
+/// `activity` (if any) the workload; everything else keeps the defaults.
+pub fn scenario_from_simln(path: &Path) -> Scenario {
+    let mut s = Scenario::default();
+    s.name = path
+        .file_stem()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "sim.json".into());
+    s.graph.file = path.display().to_string();
+    let has_activity = flotilla_graph::import::read_bytes(path)
+        .ok()
+        .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+        .and_then(|v| {
+            v.get("activity")
+                .and_then(|a| a.as_array())
+                .map(|a| !a.is_empty())
+        })
+        .unwrap_or(false);
+    if has_activity {
+        s.workload.kind = WorkloadKind::Defined;
+        s.workload.file = path.display().to_string();
+    }
+    s
+}

@@ -1,0 +1,118 @@
+//! Network models: per-hop latency, offline nodes, hodl nodes.
+//!
+//! Faults are drawn once per run from the `"faults"` stream, so every arm sees the same
+//! offline and hodl nodes. Latencies are drawn per message from each arm's own
+//! `"latency"` stream (arms send different messages, so they cannot share draws).
+
+use flotilla_graph::{Graph, NodeIdx};
+use flotilla_ln::config::{Behaviour, NodeConfig};
+use rand::seq::index::sample;
+use rand::Rng;
+use rand_distr::{Distribution, LogNormal};
+
+use crate::rng::stream;
+use crate::scenario::{LatencyModel, NetworkConfig, ReceiverConfig};
+
+/// Draws one per-hop message latency, µs.
+pub fn draw_latency_micros<R: Rng>(model: &LatencyModel, rng: &mut R) -> u64 {
+    match *model {
+        LatencyModel::Constant { ms } => ms * 1000,
+        LatencyModel::Uniform { min_ms, max_ms } => rng.random_range(min_ms * 1000..=max_ms * 1000),
+        LatencyModel::Lognormal { median_ms, sigma } => {
+            let ms = LogNormal::new((median_ms.max(1) as f64).ln(), sigma)
+                .map(|d| d.sample(rng))
+                .unwrap_or(median_ms as f64);
+            (ms * 1000.0).round() as u64
+        }
+    }
+}
+
+/// Which nodes are offline and which hold HTLCs, for the whole run.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Faults {
+    /// Offline nodes, ascending.
+    pub offline: Vec<NodeIdx>,
+    /// Hodl nodes, ascending.
+    pub hodl: Vec<NodeIdx>,
+}
+
+impl Faults {
+    /// Draws `offline_share` and `hodl_share` of the graph's nodes (disjoint sets).
+    pub fn draw(graph: &Graph, config: &NetworkConfig, seed: u64) -> Faults {
+        let n = graph.node_count();
+        let mut rng = stream(seed, "faults");
+        let offline_n = (config.offline_share * n as f64).round() as usize;
+        let hodl_n = (config.hodl_share * n as f64).round() as usize;
+        let total = (offline_n + hodl_n).min(n);
+        let picked: Vec<usize> = sample(&mut rng, n, total).into_vec();
+        let mut offline: Vec<NodeIdx> = picked[..offline_n.min(total)]
+            .iter()
+            .map(|&i| NodeIdx(i as u32))
+            .collect();
+        let mut hodl: Vec<NodeIdx> = picked[offline_n.min(total)..]
+            .iter()
+            .map(|&i| NodeIdx(i as u32))
+            .collect();
+        offline.sort_unstable();
+        hodl.sort_unstable();
+        Faults { offline, hodl }
+    }
+
+    /// Node configs with these faults and the receiver settings applied.
+    pub fn node_configs(&self, graph: &Graph, receiver: &ReceiverConfig) -> Vec<NodeConfig> {
+        let mut configs = vec![
+            NodeConfig {
+                mpp_timeout: std::time::Duration::from_secs(receiver.mpp_timeout_secs),
+                ..NodeConfig::default()
+            };
+            graph.node_count()
+        ];
+        for n in &self.offline {
+            configs[n.ix()].online = false;
+        }
+        for n in &self.hodl {
+            configs[n.ix()].behaviour = Behaviour::Hodl;
+        }
+        configs
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use flotilla_graph::generate::WattsStrogatz;
+
+    #[test]
+    fn faults_are_seeded_disjoint_and_sized() {
+        let g = WattsStrogatz::default().generate(1).unwrap().0;
+        let cfg = NetworkConfig {
+            offline_share: 0.1,
+            hodl_share: 0.05,
+            ..NetworkConfig::default()
+        };
+        let a = Faults::draw(&g, &cfg, 4);
+        assert_eq!(a, Faults::draw(&g, &cfg, 4));
+        assert_ne!(a, Faults::draw(&g, &cfg, 5));
+        assert_eq!((a.offline.len(), a.hodl.len()), (10, 5));
+        assert!(a.offline.iter().all(|n| !a.hodl.contains(n)));
+    }
+
+    #[test]
+    fn latencies_follow_their_model() {
+        let mut rng = stream(1, "latency");
+        for _ in 0..1000 {
+            let l = draw_latency_micros(
+                &LatencyModel::Uniform {
+                    min_ms: 50,
+                    max_ms: 150,
+                },
+                &mut rng,
+            );
+            assert!((50_000..=150_000).contains(&l));
+        }
+        assert_eq!(
+            draw_latency_micros(&LatencyModel::Constant { ms: 7 }, &mut rng),
+            7_000
+        );
+    }
+}

@@ -1,0 +1,472 @@
+//! Running an experiment: every arm on its own copy of the network, in parallel
+//! threads, over the identical workload, liquidity and faults.
+//!
+//! One arm is one event loop: a single heap of events (payment starts, message
+//! deliveries, protocol timers, sender deadlines) in virtual time, driving the
+//! `flotilla-ln` state machines. Payments run concurrently and interact through the
+//! liquidity they share.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt::Write as _;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+
+use bitcoin::hashes::{sha256, Hash, HashEngine};
+use flotilla_graph::liquidity::Balances;
+use flotilla_graph::{Graph, NodeIdx};
+use flotilla_ln::clock::Clock;
+use flotilla_ln::invoice::PaymentKeys;
+use flotilla_ln::msg::Msg;
+use flotilla_ln::network::Network;
+use flotilla_ln::output::{Event, Output, Timer};
+use flotilla_ln::receiver::InvoiceRecord;
+use flotilla_ln::session::{AttemptRecord, PaymentSession, SessionLimits, SessionState};
+use flotilla_route::{Router, Timestamp};
+
+use crate::arms::ArmSpec;
+use crate::faults::{draw_latency_micros, Faults};
+use crate::metrics::{ArmSummary, PaymentOutcome, SummaryBuilder};
+use crate::output::{OutputDir, PartWriter};
+use crate::queue::EventQueue;
+use crate::rng::stream;
+use crate::scenario::{OnionMode, Scenario};
+use crate::workload::PaymentSpec;
+
+/// The block height at virtual time zero (any plausible mainnet height).
+pub const START_HEIGHT: u32 = 900_000;
+
+/// Why a run stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// The network could not be built (e.g. balances that do not fit).
+    #[error("arm {arm}: {why}")]
+    Setup {
+        /// The arm.
+        arm: String,
+        /// Why.
+        why: String,
+    },
+    /// The protocol rejected a step the driver took: a bug, reported rather than hidden.
+    #[error("arm {arm}: internal error at t={at}: {why}")]
+    Internal {
+        /// The arm.
+        arm: String,
+        /// When.
+        at: Timestamp,
+        /// What.
+        why: String,
+    },
+    /// Writing results failed.
+    #[error(transparent)]
+    Output(#[from] crate::output::OutputError),
+}
+
+/// Everything the arms share.
+pub struct RunInput<'a> {
+    /// The scenario.
+    pub scenario: &'a Scenario,
+    /// The graph.
+    pub graph: Arc<Graph>,
+    /// Initial balances.
+    pub balances: &'a Balances,
+    /// The payments.
+    pub workload: &'a [PaymentSpec],
+    /// Offline and hodl nodes.
+    pub faults: &'a Faults,
+}
+
+/// Per-arm result.
+#[derive(Debug)]
+pub struct ArmResult {
+    /// The summary.
+    pub summary: ArmSummary,
+    /// Events the arm processed.
+    pub events: u64,
+}
+
+enum Ev {
+    Start(usize),
+    Deliver {
+        from: NodeIdx,
+        to: NodeIdx,
+        msg: Msg,
+    },
+    Fire(Timer),
+    Deadline(u64),
+}
+
+/// The preimage and secret of payment `index`: derived from the seed, so every arm
+/// pays the same invoice and outputs do not depend on thread scheduling.
+fn payment_keys(seed: u64, index: usize) -> PaymentKeys {
+    let mut e = sha256::Hash::engine();
+    e.input(b"flotilla-payment");
+    e.input(&seed.to_le_bytes());
+    e.input(&(index as u64).to_le_bytes());
+    let preimage = sha256::Hash::from_engine(e).to_byte_array();
+    let secret = sha256::Hash::hash(&preimage).to_byte_array();
+    PaymentKeys::from_bytes(preimage, sha256::Hash::hash(&secret).to_byte_array())
+}
+
+/// Runs `arms` (one thread each), streaming rows into `out` as parts numbered from
+/// `offset`. `progress` counts finished payments over all arms, for a progress bar.
+pub fn run_arms(
+    input: &RunInput<'_>,
+    arms: &[ArmSpec],
+    offset: usize,
+    out: &OutputDir,
+    progress: &AtomicU64,
+) -> Result<Vec<ArmResult>, RunError> {
+    let results: Vec<Result<ArmResult, RunError>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = arms
+            .iter()
+            .enumerate()
+            .map(|(i, arm)| {
+                let payments = out.part_writer("payments.csv", offset + i);
+                let attempts = out.part_writer("attempts.jsonl", offset + i);
+                scope.spawn(move || {
+                    let payments = payments?;
+                    let attempts = attempts?;
+                    run_arm(input, arm, payments, attempts, progress)
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| match h.join() {
+                Ok(r) => r,
+                Err(_) => Err(RunError::Internal {
+                    arm: "?".into(),
+                    at: Timestamp::ZERO,
+                    why: "an arm's thread panicked".into(),
+                }),
+            })
+            .collect()
+    });
+    results.into_iter().collect()
+}
+
+/// Writes rows in payment order although payments finish out of order: rows wait in a
+/// small buffer until every earlier payment has finished.
+struct OrderedRows {
+    next: usize,
+    pending: BTreeMap<usize, String>,
+    writer: PartWriter,
+}
+
+impl OrderedRows {
+    fn push(&mut self, index: usize, row: String) -> Result<(), RunError> {
+        self.pending.insert(index, row);
+        while let Some(row) = self.pending.remove(&self.next) {
+            self.writer.write(row.as_bytes())?;
+            self.next += 1;
+        }
+        Ok(())
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        let _ = write!(s, "{b:02x}");
+    }
+    s
+}
+
+fn run_arm(
+    input: &RunInput<'_>,
+    arm: &ArmSpec,
+    payments_out: PartWriter,
+    mut attempts_out: PartWriter,
+    progress: &AtomicU64,
+) -> Result<ArmResult, RunError> {
+    let sc = input.scenario;
+    let setup = |why: String| RunError::Setup {
+        arm: arm.name.clone(),
+        why,
+    };
+    let configs = input.faults.node_configs(&input.graph, &sc.receiver);
+    let mut net = Network::new(input.graph.clone(), input.balances.clone(), configs)
+        .map_err(|e| setup(e.to_string()))?;
+    net.set_block_interval(std::time::Duration::from_secs(
+        sc.network.block_interval_secs,
+    ));
+    if sc.network.onion == OnionMode::Real {
+        net.enable_real_onions(sc.seed);
+    }
+    let graph = net.graph().clone();
+    let mut router: Box<dyn Router> = arm.build_router(&graph, sc.seed);
+    let limits = |amount_msat: u64| SessionLimits {
+        timeout_micros: sc.sender.timeout_secs * 1_000_000,
+        max_attempts: sc.sender.max_attempts,
+        max_parts: arm.max_parts(sc.sender.max_parts),
+        min_part_msat: sc.sender.min_part_sat * 1000,
+        max_fee_msat: sc.sender.fee_limit_msat(amount_msat),
+        final_cltv_delta: sc.sender.final_cltv_delta,
+    };
+    let mut latency = stream(sc.seed, "latency");
+    let block_micros = sc.network.block_interval_secs * 1_000_000;
+    let mut q: EventQueue<Ev> = EventQueue::new();
+    if let Some(first) = input.workload.first() {
+        q.push(first.start, Ev::Start(0));
+    }
+    let mut sessions: HashMap<u64, PaymentSession> = HashMap::new();
+    let mut out: Vec<Output> = Vec::new();
+    let mut batch: Vec<Output> = Vec::new();
+    let mut summary = SummaryBuilder::default();
+    let mut rows = OrderedRows {
+        next: 0,
+        pending: BTreeMap::new(),
+        writer: payments_out,
+    };
+    let mut events = 0u64;
+    let mut line = String::new();
+    while let Some((now, ev)) = q.pop() {
+        events += 1;
+        let clock = Clock::new(now, START_HEIGHT + (now.micros() / block_micros) as u32);
+        let internal = |why: String| RunError::Internal {
+            arm: arm.name.clone(),
+            at: now,
+            why,
+        };
+        let mut touched: Option<u64> = None;
+        match ev {
+            Ev::Start(i) => {
+                if let Some(next) = input.workload.get(i + 1) {
+                    q.push(next.start, Ev::Start(i + 1));
+                }
+                let spec = &input.workload[i];
+                let keys = payment_keys(sc.seed, i);
+                net.register_invoice(
+                    spec.destination,
+                    keys.hash,
+                    InvoiceRecord {
+                        preimage: keys.preimage,
+                        payment_secret: keys.secret,
+                        amount_msat: Some(spec.amount_msat),
+                        min_final_cltv_expiry_delta: sc.sender.final_cltv_delta,
+                        expires_at: now + 3_600_000_000,
+                    },
+                )
+                .map_err(|e| internal(format!("payment {i}: {e}")))?;
+                let mut s = PaymentSession::new(
+                    i as u64,
+                    spec.source,
+                    spec.destination,
+                    spec.amount_msat,
+                    keys.hash,
+                    keys.secret,
+                    limits(spec.amount_msat),
+                    now,
+                );
+                s.pump(router.as_mut(), &mut net, &clock, &mut out);
+                q.push(s.deadline(), Ev::Deadline(i as u64));
+                touched = Some(i as u64);
+                sessions.insert(i as u64, s);
+            }
+            Ev::Deliver { from, to, msg } => {
+                net.deliver(to, from, msg, &clock, &mut out)
+                    .map_err(|e| internal(e.to_string()))?;
+            }
+            Ev::Fire(t) => net.fire(t, &clock, &mut out),
+            Ev::Deadline(id) => {
+                if let Some(s) = sessions.get_mut(&id) {
+                    s.on_deadline(now);
+                    touched = Some(id);
+                }
+            }
+        }
+        // Outputs can cause more outputs (a failed part is re-routed at once), so drain
+        // until nothing is left.
+        let mut finished: Vec<u64> = touched.into_iter().collect();
+        while !out.is_empty() {
+            std::mem::swap(&mut out, &mut batch);
+            for o in batch.drain(..) {
+                match o {
+                    Output::Message { from, to, msg } => {
+                        let at = now + draw_latency_micros(&sc.network.latency, &mut latency);
+                        q.push(at, Ev::Deliver { from, to, msg });
+                    }
+                    Output::Timer { at, timer } => q.push(at, Ev::Fire(timer)),
+                    Output::Event { event, .. } => match event {
+                        Event::PartSettled {
+                            part,
+                            amount_msat,
+                            fee_msat,
+                            locked_msat_micros,
+                            ..
+                        } => {
+                            let id = PaymentSession::session_of(part);
+                            if let Some(s) = sessions.get_mut(&id) {
+                                s.on_settled(
+                                    part,
+                                    amount_msat,
+                                    fee_msat,
+                                    locked_msat_micros,
+                                    router.as_mut(),
+                                    &net,
+                                    now,
+                                );
+                                finished.push(id);
+                            }
+                        }
+                        Event::PartFailed {
+                            part,
+                            failure,
+                            path_failure,
+                            locked_msat_micros,
+                        } => {
+                            let id = PaymentSession::session_of(part);
+                            if let Some(s) = sessions.get_mut(&id) {
+                                s.on_failed(
+                                    part,
+                                    &failure,
+                                    path_failure,
+                                    locked_msat_micros,
+                                    router.as_mut(),
+                                    &net,
+                                    now,
+                                );
+                                s.pump(router.as_mut(), &mut net, &clock, &mut out);
+                                finished.push(id);
+                            }
+                        }
+                        Event::PaymentReceived { .. } => {}
+                    },
+                }
+            }
+        }
+        for id in finished {
+            let Some(s) = sessions.get_mut(&id) else {
+                continue;
+            };
+            for a in s.drain_attempts() {
+                line.clear();
+                attempt_json(&graph, &arm.name, &a, &mut line);
+                attempts_out.write(line.as_bytes())?;
+            }
+            if s.state() == SessionState::Active {
+                continue;
+            }
+            let s = sessions.remove(&id).expect("present");
+            let spec = &input.workload[id as usize];
+            let outcome = outcome_of(&s, spec);
+            summary.add(&outcome);
+            let keys_hash = payment_keys(sc.seed, id as usize).hash;
+            if !outcome.succeeded {
+                net.cancel_invoice(spec.destination, &keys_hash);
+            }
+            rows.push(
+                id as usize,
+                payment_row(&graph, &arm.name, spec, &keys_hash.0, &s, &outcome),
+            )?;
+            progress.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+    if !sessions.is_empty() {
+        return Err(RunError::Internal {
+            arm: arm.name.clone(),
+            at: q.now(),
+            why: format!("{} payments never finished", sessions.len()),
+        });
+    }
+    if cfg!(debug_assertions) {
+        net.check_invariants().map_err(|e| RunError::Internal {
+            arm: arm.name.clone(),
+            at: q.now(),
+            why: e.to_string(),
+        })?;
+    }
+    rows.writer.finish()?;
+    attempts_out.finish()?;
+    Ok(ArmResult {
+        summary: summary.finish(&arm.name),
+        events,
+    })
+}
+
+fn outcome_of(s: &PaymentSession, spec: &PaymentSpec) -> PaymentOutcome {
+    let (succeeded, ttc_ms, failure) = match s.state() {
+        SessionState::Succeeded(at) => (true, Some((at - s.started()) as f64 / 1000.0), None),
+        SessionState::Failed(r, _) => (false, None, Some(r)),
+        SessionState::Active => (false, None, None),
+    };
+    PaymentOutcome {
+        payment: spec.index,
+        amount_msat: spec.amount_msat,
+        succeeded,
+        fee_msat: if succeeded { s.stats.fees_msat } else { 0 },
+        attempts: s.stats.attempts,
+        parts_sent: s.stats.parts_sent,
+        parts_settled: s.stats.parts_settled,
+        ttc_ms,
+        failure,
+        liquidity_sat_seconds: s.stats.locked_msat_micros as f64 / 1e9,
+    }
+}
+
+fn payment_row(
+    graph: &Graph,
+    arm: &str,
+    spec: &PaymentSpec,
+    hash: &[u8; 32],
+    s: &PaymentSession,
+    o: &PaymentOutcome,
+) -> String {
+    format!(
+        "{},{},{},{},{:.6},{},{},{},{},{},{},{},{},{},{},{:.3}\n",
+        graph.node(spec.source).pubkey,
+        graph.node(spec.destination).pubkey,
+        spec.amount_msat,
+        hex(hash),
+        spec.start.as_secs_f64(),
+        s.stats.parts_sent,
+        if o.succeeded { "Success" } else { "Failure" },
+        arm,
+        spec.index,
+        o.fee_msat,
+        o.attempts,
+        o.parts_settled,
+        o.parts_sent,
+        o.ttc_ms.map(|t| format!("{t:.3}")).unwrap_or_default(),
+        o.failure.map(|f| f.name()).unwrap_or(""),
+        o.liquidity_sat_seconds,
+    )
+}
+
+fn attempt_json(graph: &Graph, arm: &str, a: &AttemptRecord, out: &mut String) {
+    let hops: Vec<serde_json::Value> = a
+        .path
+        .hops
+        .iter()
+        .map(|h| {
+            serde_json::json!({
+                "scid": graph.channel(h.edge.channel()).scid.to_string(),
+                "to": graph.node(graph.edge_target(h.edge)).pubkey.to_hex(),
+                "amount_msat": h.amount_msat,
+                "cltv_expiry": h.cltv_expiry,
+            })
+        })
+        .collect();
+    let v = serde_json::json!({
+        "arm": arm,
+        "payment": a.payment,
+        "part": a.part,
+        "sent_ms": a.sent_at.micros() as f64 / 1000.0,
+        "resolved_ms": a.resolved_at.micros() as f64 / 1000.0,
+        "amount_msat": a.path.amount_msat(),
+        "fee_msat": a.path.fee_msat(),
+        "outcome": if a.failure.is_none() { "settled" } else { "failed" },
+        "failure_code": a.failure.map(|c| c.name()),
+        "origin_hop": a.origin_hop,
+        "failed_hop": a.failed_hop,
+        "liquidity_sat_seconds": a.locked_msat_micros as f64 / 1e9,
+        "hops": hops,
+    });
+    let _ = writeln!(out, "{v}");
+}
+
+/// Wall-clock helper for `payments_per_second`.
+pub fn elapsed_secs(since: Instant) -> f64 {
+    since.elapsed().as_secs_f64()
+}
