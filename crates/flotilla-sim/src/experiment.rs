@@ -8,6 +8,7 @@ use std::time::Instant;
 
 use flotilla_graph::liquidity::{Balances, LiquidityModel};
 use flotilla_graph::{read_graph, Graph};
+use flotilla_ln::config::PolicyOverride;
 use serde::Serialize;
 
 use crate::arms::{ArmSpec, UnknownArm};
@@ -36,6 +37,14 @@ pub enum SimError {
     /// The workload is invalid.
     #[error(transparent)]
     Workload(#[from] WorkloadError),
+    /// A policy override names no node of the graph.
+    #[error("network.overrides[{index}].node: {why}")]
+    Override {
+        /// Which override.
+        index: usize,
+        /// Why.
+        why: String,
+    },
     /// An arm name is unknown.
     #[error("sender.arms: {0}")]
     Arm(#[from] UnknownArm),
@@ -89,6 +98,8 @@ pub struct Experiment {
     pub faults: Faults,
     /// Arms.
     pub arms: Vec<ArmSpec>,
+    /// Policy overrides, resolved to nodes.
+    pub overrides: Vec<(flotilla_graph::NodeIdx, PolicyOverride)>,
 }
 
 impl Experiment {
@@ -120,6 +131,27 @@ impl Experiment {
         let graph = Arc::new(imported.graph);
         let workload = workload::build(&graph, &scenario.workload, scenario.seed)?;
         let faults = Faults::draw(&graph, &scenario.network, scenario.seed);
+        let overrides = scenario
+            .network
+            .overrides
+            .iter()
+            .enumerate()
+            .map(|(i, o)| {
+                let node = graph.find_node(&o.node).map_err(|e| SimError::Override {
+                    index: i,
+                    why: e.to_string(),
+                })?;
+                Ok((
+                    node,
+                    PolicyOverride {
+                        fee_base_msat: o.fee_base_msat,
+                        fee_rate_ppm: o.fee_rate_ppm,
+                        cltv_expiry_delta: o.cltv_expiry_delta,
+                        htlc_minimum_msat: o.htlc_minimum_msat,
+                    },
+                ))
+            })
+            .collect::<Result<Vec<_>, SimError>>()?;
         Ok(Experiment {
             scenario,
             graph_file,
@@ -128,6 +160,7 @@ impl Experiment {
             workload,
             faults,
             arms,
+            overrides,
         })
     }
 
@@ -164,6 +197,7 @@ impl Experiment {
             balances: &self.balances,
             workload: &self.workload,
             faults: &self.faults,
+            overrides: &self.overrides,
         };
         let started = Instant::now();
         let mut results = Vec::with_capacity(self.arms.len());

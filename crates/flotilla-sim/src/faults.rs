@@ -5,7 +5,7 @@
 //! `"latency"` stream (arms send different messages, so they cannot share draws).
 
 use flotilla_graph::{Graph, NodeIdx};
-use flotilla_ln::config::{Behaviour, NodeConfig};
+use flotilla_ln::config::{Behaviour, NodeConfig, PolicyOverride};
 use rand::seq::index::sample;
 use rand::Rng;
 use rand_distr::{Distribution, LogNormal};
@@ -58,8 +58,14 @@ impl Faults {
         Faults { offline, hodl }
     }
 
-    /// Node configs with these faults and the receiver settings applied.
-    pub fn node_configs(&self, graph: &Graph, receiver: &ReceiverConfig) -> Vec<NodeConfig> {
+    /// Node configs with these faults, the receiver settings and the policy overrides
+    /// (already resolved to nodes) applied.
+    pub fn node_configs(
+        &self,
+        graph: &Graph,
+        receiver: &ReceiverConfig,
+        overrides: &[(NodeIdx, PolicyOverride)],
+    ) -> Vec<NodeConfig> {
         let mut configs = vec![
             NodeConfig {
                 mpp_timeout: std::time::Duration::from_secs(receiver.mpp_timeout_secs),
@@ -72,6 +78,9 @@ impl Faults {
         }
         for n in &self.hodl {
             configs[n.ix()].behaviour = Behaviour::Hodl;
+        }
+        for (n, o) in overrides {
+            configs[n.ix()].policy_override = Some(*o);
         }
         configs
     }

@@ -74,6 +74,8 @@ pub struct RunInput<'a> {
     pub workload: &'a [PaymentSpec],
     /// Offline and hodl nodes.
     pub faults: &'a Faults,
+    /// Policy overrides, resolved to nodes.
+    pub overrides: &'a [(NodeIdx, flotilla_ln::config::PolicyOverride)],
 }
 
 /// Per-arm result.
@@ -185,7 +187,9 @@ fn run_arm(
         arm: arm.name.clone(),
         why,
     };
-    let configs = input.faults.node_configs(&input.graph, &sc.receiver);
+    let configs = input
+        .faults
+        .node_configs(&input.graph, &sc.receiver, input.overrides);
     let mut net = Network::new(input.graph.clone(), input.balances.clone(), configs)
         .map_err(|e| setup(e.to_string()))?;
     net.set_block_interval(std::time::Duration::from_secs(

@@ -60,6 +60,14 @@ offline_share = 0.0
 hodl_share = 0.0
 # Virtual seconds per block (CLTV expiries count blocks).
 block_interval_secs = 600
+# Per-node policy overrides ("what if this node changed its fees"), applied to the
+# node's forwarding checks and to the graph every router sees. None by default. E.g. a
+# zero-fee routing hub:
+#   [[network.overrides]]
+#   node = "ACINQ"          # alias or public key
+#   fee_base_msat = 0
+#   fee_rate_ppm = 0
+#   # also: cltv_expiry_delta, htlc_minimum_msat
 
 [network.latency]
 # Per-hop message latency: "constant" (ms), "uniform" (min_ms, max_ms) or "lognormal"
@@ -237,6 +245,28 @@ pub struct NetworkConfig {
     pub block_interval_secs: u64,
     /// Per-hop latency.
     pub latency: LatencyModel,
+    /// Per-node policy overrides.
+    pub overrides: Vec<PolicyOverrideConfig>,
+}
+
+/// `[[network.overrides]]`: fields of every policy one node announces, replaced.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PolicyOverrideConfig {
+    /// Alias or public key.
+    pub node: String,
+    /// New base fee, msat.
+    #[serde(default)]
+    pub fee_base_msat: Option<u32>,
+    /// New proportional fee, ppm.
+    #[serde(default)]
+    pub fee_rate_ppm: Option<u32>,
+    /// New CLTV delta, blocks.
+    #[serde(default)]
+    pub cltv_expiry_delta: Option<u16>,
+    /// New minimum HTLC, msat.
+    #[serde(default)]
+    pub htlc_minimum_msat: Option<u64>,
 }
 
 impl Default for NetworkConfig {
@@ -250,6 +280,7 @@ impl Default for NetworkConfig {
                 min_ms: 50,
                 max_ms: 150,
             },
+            overrides: Vec::new(),
         }
     }
 }

@@ -159,3 +159,44 @@ fn every_shipped_scenario_parses() {
     }
     assert!(n >= 3);
 }
+
+#[test]
+fn policy_overrides_reach_forwarding_and_routing() {
+    use flotilla_sim::scenario::PolicyOverrideConfig;
+    let t = tempfile::tempdir().unwrap();
+    let g = ws_graph(t.path());
+    let mut s = scenario(&g, 100);
+    s.network.overrides = (0..100)
+        .map(|i| PolicyOverrideConfig {
+            node: format!("ws-{i}"),
+            fee_base_msat: Some(0),
+            fee_rate_ppm: Some(0),
+            cltv_expiry_delta: None,
+            htlc_minimum_msat: None,
+        })
+        .collect();
+    let exp = Experiment::prepare(s, Path::new("unused")).unwrap();
+    let r = exp
+        .run(&t.path().join("zero"), 2, &AtomicU64::new(0))
+        .unwrap();
+    for a in &r.arms {
+        assert!(a.succeeded > 0, "{}", a.name);
+        assert_eq!(a.fees_msat, 0, "{}: every node forwards for free", a.name);
+    }
+    let mut s = scenario(&g, 10);
+    s.network.overrides = vec![PolicyOverrideConfig {
+        node: "nobody".into(),
+        fee_base_msat: Some(0),
+        fee_rate_ppm: None,
+        cltv_expiry_delta: None,
+        htlc_minimum_msat: None,
+    }];
+    let e = Experiment::prepare(s, Path::new("unused"))
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(
+        e.contains("network.overrides[0].node") && e.contains("nobody"),
+        "{e}"
+    );
+}
