@@ -6,6 +6,7 @@ use std::str::FromStr;
 use flotilla_graph::Graph;
 use flotilla_route::ldk::LdkRouter;
 use flotilla_route::scorers::LiquidityBoundsScorer;
+use flotilla_route::splitters::{GreedySplitter, HalvingSplitter, MinCostFlowSplitter};
 use flotilla_route::{Pathfinder, Router};
 
 /// How a payment is split.
@@ -20,8 +21,14 @@ pub enum Strategy {
 /// Which path finder (and splitter) an arm uses.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub enum RouterKind {
-    /// flotilla's pathfinder with liquidity-bounds beliefs.
+    /// flotilla's single-path pathfinder with liquidity-bounds beliefs.
     Flotilla,
+    /// Greedy MPP splitter (LDK-like) over flotilla's pathfinder.
+    Greedy,
+    /// Min-cost-flow MPP splitter (Pickhardt–Richter).
+    MinCostFlow,
+    /// lnd-style halving MPP splitter.
+    Halving,
     /// LDK's `find_route` with its `ProbabilisticScorer`.
     Ldk,
 }
@@ -47,6 +54,9 @@ pub const KNOWN_ARMS: &[&str] = &[
     "single-path-retry",
     "single-path-retry-ldk",
     "mpp-retry",
+    "mpp-retry-greedy",
+    "mpp-retry-mcf",
+    "mpp-retry-halving",
     "mpp-retry-ldk",
 ];
 
@@ -57,7 +67,9 @@ impl FromStr for ArmSpec {
         let (strategy, router) = match name {
             "single-path-retry" => (Strategy::SinglePath, RouterKind::Flotilla),
             "single-path-retry-ldk" => (Strategy::SinglePath, RouterKind::Ldk),
-            "mpp-retry" => (Strategy::Mpp, RouterKind::Flotilla),
+            "mpp-retry" | "mpp-retry-greedy" => (Strategy::Mpp, RouterKind::Greedy),
+            "mpp-retry-mcf" => (Strategy::Mpp, RouterKind::MinCostFlow),
+            "mpp-retry-halving" => (Strategy::Mpp, RouterKind::Halving),
             "mpp-retry-ldk" => (Strategy::Mpp, RouterKind::Ldk),
             _ => return Err(UnknownArm(name.to_string())),
         };
@@ -79,14 +91,29 @@ impl ArmSpec {
     /// Builds the arm's router over `graph` (the graph the network forwards by, policy
     /// overrides applied). `seed` seeds LDK's randomised CLTV offsets.
     pub fn build_router(&self, graph: &Graph, seed: u64) -> Box<dyn Router> {
+        // The scorer's sender only matters for exact local balances, which a run-wide
+        // arm does not set; node 0 stands in.
+        let scorer = || LiquidityBoundsScorer::new(graph, flotilla_graph::NodeIdx(0));
         match self.router {
             RouterKind::Flotilla => {
-                // The scorer's sender only matters for exact local balances, which a
-                // run-wide arm does not set; node 0 stands in.
-                let scorer = LiquidityBoundsScorer::new(graph, flotilla_graph::NodeIdx(0));
-                let mut pf = Pathfinder::new(scorer);
-                pf.prepare(graph);
-                Box::new(pf)
+                let mut r = Pathfinder::new(scorer());
+                r.prepare(graph);
+                Box::new(r)
+            }
+            RouterKind::Greedy => {
+                let mut r = GreedySplitter::new(scorer());
+                r.prepare(graph);
+                Box::new(r)
+            }
+            RouterKind::MinCostFlow => {
+                let mut r = MinCostFlowSplitter::new(scorer());
+                r.prepare(graph);
+                Box::new(r)
+            }
+            RouterKind::Halving => {
+                let mut r = HalvingSplitter::new(scorer());
+                r.prepare(graph);
+                Box::new(r)
             }
             RouterKind::Ldk => Box::new(LdkRouter::with_seed(graph, seed)),
         }

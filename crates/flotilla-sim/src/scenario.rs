@@ -79,7 +79,8 @@ max_ms = 150
 [sender]
 # Strategies to compare, each on its own copy of the network, all on the identical
 # workload, liquidity and faults. Names say what they are: single-path-retry,
-# mpp-retry (greedy splitter), mpp-retry-mcf, mpp-retry-halving, and -ldk for LDK's own
+# mpp-retry (= mpp-retry-greedy, the LDK-like splitter), mpp-retry-mcf (min-cost flow),
+# mpp-retry-halving (lnd-style), and -ldk for LDK's own
 # router (single-path-retry-ldk, mpp-retry-ldk). Each arm keeps one belief state
 # that learns from all of its payments, as one wallet sending every payment would.
 arms = ["single-path-retry", "mpp-retry"]

@@ -224,7 +224,7 @@ pub(crate) fn greedy_parts<S: Scorer>(
         return Err(RouteError::NoRoute {
             amount_msat: amount,
             reason: format!(
-                "no single path carries it (it cannot be split into parts of at least {min_part} msat{}): {}",
+                "no single path carries it (it cannot be split into parts of at least {min_part} msat{}); last search {}",
                 if max_parts == 1 { " and max_parts is 1" } else { "" },
                 core.last_reason
             ),
@@ -234,7 +234,7 @@ pub(crate) fn greedy_parts<S: Scorer>(
     Err(split_error(
         request,
         &format!(
-            "{covered} msat found over {} parts, {remaining} msat left; last search: {}",
+            "{covered} msat found over {} parts, {remaining} msat left; last search {}",
             parts.len(),
             core.last_reason
         ),

@@ -122,7 +122,7 @@ impl<S: Scorer> HalvingSplitter<S> {
                         }
                         Some(found) => {
                             core.last_reason = format!(
-                                "the best path for {shard} msat succeeds with probability {:.4}, below the minimum {min_probability}",
+                                "for {shard} msat: the best path succeeds with probability {:.4}, below the minimum {min_probability}",
                                 found.probability
                             );
                             failed = shard;
@@ -140,7 +140,7 @@ impl<S: Scorer> HalvingSplitter<S> {
                     }
                 }
                 if last {
-                    return Err(self_error(
+                    return Err(shard_error(
                         request,
                         parts,
                         remaining,
@@ -150,7 +150,7 @@ impl<S: Scorer> HalvingSplitter<S> {
                 }
                 shard /= 2;
                 if shard < min_part {
-                    return Err(self_error(
+                    return Err(shard_error(
                         request,
                         parts,
                         remaining,
@@ -172,7 +172,7 @@ impl<S: Scorer> HalvingSplitter<S> {
 }
 
 /// The error when a shard of what remains finds no path.
-fn self_error(
+fn shard_error(
     request: &RouteRequest,
     parts: &[Part],
     remaining: u64,
@@ -180,17 +180,19 @@ fn self_error(
     why: &str,
 ) -> RouteError {
     if request.limits.max_parts == 1
-        || (parts.is_empty() && request.amount_msat < 2 * min_part(request))
+        || (parts.is_empty() && request.amount_msat < min_part(request).saturating_mul(2))
     {
         return RouteError::NoRoute {
             amount_msat: request.amount_msat,
-            reason: format!("no single path carries it and it cannot be split: {last_reason}"),
+            reason: format!(
+                "no single path carries it and it cannot be split; last search {last_reason}"
+            ),
         };
     }
     split_error(
         request,
         &format!(
-            "{} msat found over {} parts, no path for a shard of the {remaining} msat left ({why}); last search: {last_reason}",
+            "{} msat found over {} parts, no path for a shard of the {remaining} msat left ({why}); last search {last_reason}",
             request.amount_msat - remaining,
             parts.len()
         ),

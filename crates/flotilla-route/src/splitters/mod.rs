@@ -358,7 +358,7 @@ impl<S: Scorer> Scorer for SplitScorer<S> {
 pub(crate) struct SplitCore<S> {
     pub pf: Pathfinder<SplitScorer<S>>,
     pub stats: SplitStats,
-    /// The reason the last failed search gave.
+    /// The reason the last failed search gave, as `for <amount> msat: <reason>`.
     pub last_reason: String,
     /// The error of the last failed search.
     pub last_error: Option<RouteError>,
@@ -415,7 +415,10 @@ impl<S: Scorer> SplitCore<S> {
             Ok(found) => Ok(Some(found)),
             Err(e @ (RouteError::NoRoute { .. } | RouteError::AmountAboveCapacity { .. })) => {
                 self.stats.failed_searches += 1;
-                self.last_reason = e.to_string();
+                self.last_reason = match &e {
+                    RouteError::NoRoute { reason, .. } => format!("for {amount} msat: {reason}"),
+                    other => format!("for {amount} msat: {other}"),
+                };
                 self.last_error = Some(e);
                 Ok(None)
             }
