@@ -23,7 +23,7 @@ use serde::Serialize;
 use crate::clock::Clock;
 use crate::failure::{Failure, FailureCode};
 use crate::network::Network;
-use crate::output::Output;
+use crate::output::{Event, Output};
 use crate::payload::PaymentData;
 use crate::sender::{PartId, SendError, SendPart};
 use crate::{PaymentHash, PaymentSecret};
@@ -414,8 +414,51 @@ impl PaymentSession {
         self.finish_if_done(clock.now);
     }
 
-    /// A part of this session settled.
-    pub fn on_settled(
+    /// A part of this session settled or failed (`PartSettled` / `PartFailed`; other
+    /// events are ignored). After a failure, call [`PaymentSession::pump`] to retry.
+    pub fn on_part_event(
+        &mut self,
+        event: &Event,
+        router: &mut dyn Router,
+        net: &Network,
+        now: Timestamp,
+    ) {
+        match event {
+            Event::PartSettled {
+                part,
+                amount_msat,
+                fee_msat,
+                locked_msat_micros,
+                ..
+            } => self.on_settled(
+                *part,
+                *amount_msat,
+                *fee_msat,
+                *locked_msat_micros,
+                router,
+                net,
+                now,
+            ),
+            Event::PartFailed {
+                part,
+                failure,
+                path_failure,
+                locked_msat_micros,
+            } => self.on_failed(
+                *part,
+                failure,
+                *path_failure,
+                *locked_msat_micros,
+                router,
+                net,
+                now,
+            ),
+            Event::PaymentReceived { .. } => {}
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn on_settled(
         &mut self,
         part: PartId,
         amount_msat: u64,
@@ -449,9 +492,8 @@ impl PaymentSession {
         self.finish_if_done(now);
     }
 
-    /// A part of this session failed. Call [`PaymentSession::pump`] afterwards to retry.
     #[allow(clippy::too_many_arguments)]
-    pub fn on_failed(
+    fn on_failed(
         &mut self,
         part: PartId,
         failure: &Failure,

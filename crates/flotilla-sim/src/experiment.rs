@@ -239,11 +239,13 @@ impl Experiment {
 /// A sim-ln `sim.json` used as a scenario: its `sim_network` is the graph, its
 /// `activity` (if any) the workload; everything else keeps the defaults.
 pub fn scenario_from_simln(path: &Path) -> Scenario {
-    let mut s = Scenario::default();
-    s.name = path
-        .file_stem()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "sim.json".into());
+    let mut s = Scenario {
+        name: path
+            .file_stem()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "sim.json".into()),
+        ..Scenario::default()
+    };
     s.graph.file = path.display().to_string();
     let has_activity = flotilla_graph::import::read_bytes(path)
         .ok()

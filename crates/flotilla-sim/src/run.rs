@@ -292,51 +292,21 @@ fn run_arm(
                         q.push(at, Ev::Deliver { from, to, msg });
                     }
                     Output::Timer { at, timer } => q.push(at, Ev::Fire(timer)),
-                    Output::Event { event, .. } => match event {
-                        Event::PartSettled {
-                            part,
-                            amount_msat,
-                            fee_msat,
-                            locked_msat_micros,
-                            ..
-                        } => {
-                            let id = PaymentSession::session_of(part);
-                            if let Some(s) = sessions.get_mut(&id) {
-                                s.on_settled(
-                                    part,
-                                    amount_msat,
-                                    fee_msat,
-                                    locked_msat_micros,
-                                    router.as_mut(),
-                                    &net,
-                                    now,
-                                );
-                                finished.push(id);
-                            }
-                        }
-                        Event::PartFailed {
-                            part,
-                            failure,
-                            path_failure,
-                            locked_msat_micros,
-                        } => {
-                            let id = PaymentSession::session_of(part);
-                            if let Some(s) = sessions.get_mut(&id) {
-                                s.on_failed(
-                                    part,
-                                    &failure,
-                                    path_failure,
-                                    locked_msat_micros,
-                                    router.as_mut(),
-                                    &net,
-                                    now,
-                                );
+                    Output::Event { event, .. } => {
+                        let (part, failed) = match &event {
+                            Event::PartSettled { part, .. } => (*part, false),
+                            Event::PartFailed { part, .. } => (*part, true),
+                            Event::PaymentReceived { .. } => continue,
+                        };
+                        let id = PaymentSession::session_of(part);
+                        if let Some(s) = sessions.get_mut(&id) {
+                            s.on_part_event(&event, router.as_mut(), &net, now);
+                            if failed {
                                 s.pump(router.as_mut(), &mut net, &clock, &mut out);
-                                finished.push(id);
                             }
+                            finished.push(id);
                         }
-                        Event::PaymentReceived { .. } => {}
-                    },
+                    }
                 }
             }
         }

@@ -287,7 +287,10 @@ fn defined(
     Ok(out)
 }
 
-fn read_csv(path: &Path) -> Result<(String, csv::Reader<std::io::Cursor<Vec<u8>>>), WorkloadError> {
+/// A CSV reader over a file's (decompressed) bytes.
+type CsvReader = csv::Reader<std::io::Cursor<Vec<u8>>>;
+
+fn read_csv(path: &Path) -> Result<(String, CsvReader), WorkloadError> {
     let file = path.display().to_string();
     let bytes = flotilla_graph::import::read_bytes(path)
         .map_err(|e| WorkloadError::Graph(e.to_string()))?;
