@@ -60,7 +60,7 @@ fn report(label: &str, micros: &[f64]) {
     let mut sorted = micros.to_vec();
     sorted.sort_by(f64::total_cmp);
     println!(
-        "  {label}: median {:.1} µs, p90 {:.1} µs, p99 {:.1} µs, max {:.1} µs, mean {:.1} µs",
+        "  {label:<17}: median {:.1} µs, p90 {:.1} µs, p99 {:.1} µs, max {:.1} µs, mean {:.1} µs",
         percentile(&sorted, 0.5),
         percentile(&sorted, 0.9),
         percentile(&sorted, 0.99),
@@ -114,8 +114,8 @@ fn distribution(graph: &Graph, qs: &[RouteRequest]) {
         "pathfinder/mainnet-2026: {} queries (seed {SEED}; SCC endpoints; 1k-1M sat log-uniform), UniformScorer, default CostParams",
         qs.len()
     );
-    report("single pass          ", &first);
-    report(&format!("best of {PASSES} passes    "), &best);
+    report("single pass", &first);
+    report(&format!("best of {PASSES} passes"), &best);
     println!(
         "  answered {answered}/{} ({:.1}%), mean hops {:.2}, mean probability {:.4}, mean fee {:.0} ppm, mean settled nodes {:.0}, mean scorer calls {:.0}",
         qs.len(),

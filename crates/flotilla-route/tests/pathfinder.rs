@@ -334,54 +334,57 @@ fn exhaustive<S: Scorer>(
     req: &RouteRequest,
     params: &CostParams,
 ) -> Option<f64> {
-    fn dfs<S: Scorer>(
-        g: &Graph,
-        scorer: &S,
-        req: &RouteRequest,
-        params: &CostParams,
-        at: NodeIdx,
-        visited: &mut Vec<NodeIdx>,
-        edges: &mut Vec<EdgeIdx>,
-        best: &mut Option<f64>,
-    ) {
-        if at == req.target {
-            if let Some(c) = feasible_cost(g, scorer, req, params, edges) {
-                if best.is_none_or(|b| c < b) {
-                    *best = Some(c);
+    struct Dfs<'a, S> {
+        g: &'a Graph,
+        scorer: &'a S,
+        req: &'a RouteRequest,
+        params: &'a CostParams,
+        visited: Vec<NodeIdx>,
+        edges: Vec<EdgeIdx>,
+        best: Option<f64>,
+    }
+    impl<S: Scorer> Dfs<'_, S> {
+        fn go(&mut self, at: NodeIdx) {
+            if at == self.req.target {
+                if let Some(c) =
+                    feasible_cost(self.g, self.scorer, self.req, self.params, &self.edges)
+                {
+                    if self.best.is_none_or(|b| c < b) {
+                        self.best = Some(c);
+                    }
                 }
+                return;
             }
-            return;
-        }
-        if edges.len() >= req.limits.max_path_len as usize {
-            return;
-        }
-        for &e in g.out_edges(at) {
-            let next = g.edge_target(e);
-            if visited.contains(&next) {
-                continue;
+            if self.edges.len() >= self.req.limits.max_path_len as usize {
+                return;
             }
-            visited.push(next);
-            edges.push(e);
-            dfs(g, scorer, req, params, next, visited, edges, best);
-            edges.pop();
-            visited.pop();
+            for &e in self.g.out_edges(at) {
+                let next = self.g.edge_target(e);
+                if self.visited.contains(&next) {
+                    continue;
+                }
+                self.visited.push(next);
+                self.edges.push(e);
+                self.go(next);
+                self.edges.pop();
+                self.visited.pop();
+            }
         }
     }
     if req.amount_msat == 0 || req.source == req.target {
         return None;
     }
-    let mut best = None;
-    dfs(
+    let mut dfs = Dfs {
         g,
         scorer,
         req,
         params,
-        req.source,
-        &mut vec![req.source],
-        &mut Vec::new(),
-        &mut best,
-    );
-    best
+        visited: vec![req.source],
+        edges: Vec::new(),
+        best: None,
+    };
+    dfs.go(req.source);
+    dfs.best
 }
 
 /// Every rule a returned path must obey, checked from the graph.
@@ -678,6 +681,17 @@ fn run(case: &Case) -> (Graph, RouteRequest, Blocking, Result<FoundPath, RouteEr
     let scorer = case.scorer();
     let mut pf = Pathfinder::with_params(scorer.clone(), case.params);
     pf.set_tuning(case.tuning);
+    // Earlier questions on the same pathfinder leave state behind (labels, stamps,
+    // bounds, exclusions) that must not leak into the answer.
+    for (k, other) in (0..case.nodes as u32).rev().enumerate().take(3) {
+        let mut decoy = req.clone();
+        decoy.source = NodeIdx(other);
+        decoy.target = NodeIdx((other + 1 + k as u32) % case.nodes as u32);
+        decoy.amount_msat = req.amount_msat / (k as u64 + 1) + 1;
+        decoy.limits.excluded_nodes.push(NodeIdx(k as u32));
+        decoy.limits.excluded_edges.push(EdgeIdx(k as u32 * 3));
+        let _ = pf.find_path(&g, &decoy, NOW);
+    }
     let found = pf.find_path(&g, &req, NOW);
     (g, req, scorer, found)
 }

@@ -14,6 +14,11 @@
 //!   `z` with `y != z` (e.g. a node with a single peer) can only be the sender or the
 //!   receiver of a simple path, never a forwarder.
 //!
+//! Within each of those groups a node's edges are sorted by decreasing
+//! `min(htlc_maximum_msat, capacity)`, so a scan stops at the first edge too small for
+//! the amount (amounts only grow towards the sender). An out-edge CSR with the same
+//! layout serves the searches that start at the sender.
+//!
 //! Nodes are renumbered in breadth-first order from the best-connected node, so that
 //! the per-query state of nodes that are close in the graph is close in memory.
 
@@ -197,6 +202,7 @@ pub(crate) struct RoutingArrays {
     /// Per node: where its out-edges to other components begin (those before stay in
     /// its component; each group is sorted by decreasing HTLC maximum).
     pub out_inter: Vec<u32>,
+    /// The out-edge records.
     pub out_edges: Vec<OutEdge>,
 }
 
@@ -210,7 +216,8 @@ struct Raw {
 }
 
 impl RoutingArrays {
-    /// Packs `graph`. O(nodes + channels).
+    /// Packs `graph`: O((nodes + channels) log channels), about 15 ms for the mainnet
+    /// snapshot.
     pub fn build(graph: &Graph) -> Self {
         let n = graph.node_count();
         let mut raw: Vec<Raw> = Vec::with_capacity(graph.edge_slots());

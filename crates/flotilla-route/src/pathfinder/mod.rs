@@ -95,18 +95,21 @@ use arrays::{GraphKey, RoutingArrays};
 use search::{Query, Workspace, NO_EDGE};
 pub use search::{SearchStats, SearchTuning};
 
-/// How the pathfinder prices fees, risk and locked time, all in msat.
+/// How the pathfinder prices risk, locked time and hops against fees, all in msat.
 ///
 /// Prices scale with the amount `a` (msat) being delivered:
-/// `risk_price(a) = risk_base_msat + risk_amount_ppm × a / 1e6` msat per unit of
-/// `−ln P`, and `cltv_price(a) = cltv_base_msat + cltv_amount_ppm × a / 1e6` msat per
-/// block of CLTV delta.
+/// - `risk_price(a) = risk_base_msat + risk_amount_ppm × a / 1e6` per unit of `−ln P`;
+/// - `cltv_price(a) = cltv_base_msat + cltv_amount_ppm × a / 1e6` per block of CLTV delta;
+/// - `hop_price(a) = hop_base_msat + hop_amount_ppm × a / 1e6` per hop.
 ///
-/// Defaults: `risk_base_msat = 10_000`, `risk_amount_ppm = 2_000`, `cltv_base_msat = 0`,
-/// `cltv_amount_ppm = 0.1`. For 100,000 sat, risk costs 210 sat per unit of `−ln P`
-/// (a hop with `P = 0.9` costs about 22 sat, comparable with the fee of a 220 ppm hop),
-/// and a 40-block delta costs 0.4 sat; for 1,000 sat the risk price is 12 sat per unit,
-/// so fees dominate where failures are unlikely anyway.
+/// Defaults: risk 10,000 msat + 2,000 ppm, CLTV 0 + 0.1 ppm, hop 1,000 msat + 100 ppm.
+/// For 100,000 sat that is 210 sat per unit of `−ln P` (a hop with `P = 0.9` costs
+/// about 22 sat, like the fee of a 220 ppm hop), 0.4 sat for a 40-block delta and 11
+/// sat per hop; for 1,000 sat the risk price is 12 sat per unit, so fees dominate
+/// where failures are unlikely anyway. The hop price plays the role of LDK's base
+/// penalty (1,024 msat + about 122 ppm): every hop is one more node that can be
+/// offline or slow, which the liquidity model does not see; it also gives the search
+/// its sense of direction (see the module docs).
 #[derive(Copy, Clone, Debug, PartialEq)]
 pub struct CostParams {
     /// Fixed part of the risk price, msat per unit of `−ln P`.
