@@ -172,3 +172,48 @@ fn bad_scenarios_fail_with_one_line_naming_key_and_line() {
         }
     }
 }
+
+#[test]
+fn export_simln_writes_network_and_activity_that_run_back() {
+    let t = tempfile::tempdir().unwrap();
+    let g = ws(t.path());
+    let sim = t.path().join("sim.json");
+    let o = flotilla(&[
+        "sim",
+        "--graph",
+        &g,
+        "--payments",
+        "40",
+        "--quiet",
+        "--export-simln",
+        sim.to_str().unwrap(),
+        "--out",
+        t.path().join("a").to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&sim).unwrap()).unwrap();
+    assert_eq!(v["sim_network"].as_array().unwrap().len(), 400);
+    let act = v["activity"].as_array().unwrap();
+    assert_eq!(act.len(), 40);
+    for k in [
+        "source",
+        "destination",
+        "interval_secs",
+        "amount_msat",
+        "start_secs",
+        "count",
+    ] {
+        assert!(act[0].get(k).is_some(), "{k}");
+    }
+    // sim.json as the scenario: its network is the graph, its activity the workload.
+    let o = flotilla(&[
+        "sim",
+        sim.to_str().unwrap(),
+        "--json",
+        "--out",
+        t.path().join("b").to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let s: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(s["payments"], 40);
+}

@@ -262,3 +262,57 @@ pub fn scenario_from_simln(path: &Path) -> Scenario {
     }
     s
 }
+
+/// Writes the experiment as a sim-ln `sim.json`: the graph's `sim_network` (channels
+/// with enabled policies both ways, which is all sim-ln can represent) and one
+/// `activity` entry per payment (`count = 1` at its start second), so that sim-ln can
+/// run the same payments on the same topology. Returns (payments written, payments
+/// left out because an endpoint is not in the exported network).
+pub fn export_simln(exp: &Experiment, path: &Path) -> Result<(usize, usize), SimError> {
+    let tmp = path.with_extension("network.tmp.json");
+    flotilla_graph::export::write_graph(
+        &exp.graph,
+        None,
+        flotilla_graph::GraphFormat::Simln,
+        &tmp,
+    )?;
+    let bytes = std::fs::read(&tmp).map_err(|e| flotilla_graph::GraphError::io(&tmp, e))?;
+    let _ = std::fs::remove_file(&tmp);
+    let mut doc: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| {
+        SimError::Graph(flotilla_graph::GraphError::Syntax {
+            path: tmp.clone(),
+            what: e.to_string(),
+        })
+    })?;
+    let mut present = std::collections::HashSet::new();
+    for ch in doc["sim_network"].as_array().into_iter().flatten() {
+        for side in ["node_1", "node_2"] {
+            if let Some(k) = ch[side]["pubkey"].as_str() {
+                present.insert(k.to_string());
+            }
+        }
+    }
+    let mut activity = Vec::new();
+    let mut left_out = 0;
+    for p in &exp.workload {
+        let src = exp.graph.node(p.source).pubkey.to_hex();
+        let dst = exp.graph.node(p.destination).pubkey.to_hex();
+        if !present.contains(&src) || !present.contains(&dst) {
+            left_out += 1;
+            continue;
+        }
+        activity.push(serde_json::json!({
+            "source": src,
+            "destination": dst,
+            "interval_secs": 1,
+            "amount_msat": p.amount_msat,
+            "start_secs": p.start.micros() / 1_000_000,
+            "count": 1,
+        }));
+    }
+    let written = activity.len();
+    doc["activity"] = serde_json::Value::Array(activity);
+    let text = serde_json::to_vec_pretty(&doc).expect("serializes");
+    std::fs::write(path, text).map_err(|e| flotilla_graph::GraphError::io(path, e))?;
+    Ok((written, left_out))
+}

@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use anyhow::{Context, Result};
-use flotilla_sim::experiment::{scenario_from_simln, Experiment, RunSummary};
+use flotilla_sim::experiment::{export_simln, scenario_from_simln, Experiment, RunSummary};
 use flotilla_sim::scenario::{OnionMode, Scenario, DEFAULT_SCENARIO};
 
 use crate::cli::{OnionArg, SimArgs};
@@ -22,6 +22,17 @@ pub fn run(args: SimArgs) -> Result<()> {
     let mut scenario = load_scenario(args.scenario.as_deref())?;
     apply_flags(&mut scenario, &args);
     let prepared = Experiment::prepare(scenario, &default_graph_path())?;
+    if let Some(path) = &args.export_simln {
+        let (written, left_out) = export_simln(&prepared, path)?;
+        if !args.quiet && !args.json {
+            eprintln!(
+                "wrote {} payments to {} for sim-ln ({} left out: an endpoint has no channel with both policies)",
+                thousands(written as u64),
+                path.display(),
+                thousands(left_out as u64)
+            );
+        }
+    }
     let out = args.out.clone().unwrap_or_else(default_out_dir);
     let threads = args.threads.unwrap_or_else(|| {
         std::thread::available_parallelism()
