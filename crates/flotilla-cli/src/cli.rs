@@ -46,6 +46,30 @@ pub enum Command {
     /// payment and arm), attempts.jsonl (every path tried), summary.json. While running,
     /// the directory holds an INCOMPLETE marker; a failed run leaves it with the reason.
     Sim(SimArgs),
+    /// Find a route for one payment and print its paths: hops, amounts, fees, CLTV
+    /// expiries and the router's estimate of the success probability.
+    ///
+    /// NODE is a public key (66 hex characters) or an alias announced by exactly one
+    /// node. The sender's own first channel charges no fee; every later hop's fee is
+    /// charged by the node it leaves (BOLT 7: base + amount × ppm / 1e6, rounded down),
+    /// so hop amounts fall by exactly those fees toward the destination.
+    ///
+    /// Routers: `flotilla` (our single-path search; the default for --max-parts 1),
+    /// `greedy` (the default for --max-parts > 1), `mcf` (min-cost flow) and `halving`
+    /// (lnd-style) split into up to --max-parts parts; all four score channels with a
+    /// fresh liquidity-bounds scorer, i.e. hidden liquidity uniform on [0, capacity].
+    /// `ldk` is LDK 0.2.7's find_route with a fresh ProbabilisticScorer (single path, or
+    /// multi-path when --max-parts > 1).
+    ///
+    /// --json prints one object (keys: from, to, router, scorer, amount_msat,
+    /// max_parts, limits, parts, paths[] (amount_msat, sent_msat, fee_msat, total_cltv,
+    /// probability, hops[]: scid, from, to, amount_msat, fee_msat, cltv_expiry),
+    /// total_amount_msat, total_sent_msat, total_fee_msat, fee_ppm, probability (the
+    /// product over paths), search_micros).
+    Route(RouteArgs),
+    /// Benchmarks.
+    #[command(subcommand)]
+    Bench(BenchCommand),
 }
 
 /// `flotilla sim`
@@ -91,6 +115,11 @@ pub struct SimArgs {
     /// Arms run at once, one thread each (default: all cores). Results do not depend on it.
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
+
+    /// Also write the experiment as a sim-ln sim.json (its graph's channels with both
+    /// policies, and one activity entry per payment) so sim-ln can run the same payments.
+    #[arg(long, value_name = "FILE")]
+    pub export_simln: Option<PathBuf>,
 
     /// Print summary.json instead of the table.
     #[arg(long)]
@@ -414,4 +443,165 @@ impl From<InvoiceNetworkArg> for flotilla_ln::invoice::Currency {
             InvoiceNetworkArg::Regtest => C::Regtest,
         }
     }
+}
+
+// ---- `flotilla route` and `flotilla bench …` ----------------------------------
+
+/// Routers `flotilla route` can use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RouterArg {
+    /// Our fast single-path pathfinder.
+    Flotilla,
+    /// Greedy MPP splitter (LDK-like path collection with channel saturation limits).
+    Greedy,
+    /// Min-cost-flow MPP splitter (Pickhardt–Richter).
+    Mcf,
+    /// lnd-style halving MPP splitter.
+    Halving,
+    /// LDK 0.2.7's find_route with its ProbabilisticScorer.
+    Ldk,
+}
+
+/// `flotilla route`
+#[derive(Debug, Args)]
+pub struct RouteArgs {
+    /// The sender: public key or alias.
+    #[arg(long, value_name = "NODE", allow_hyphen_values = true)]
+    pub from: String,
+
+    /// The receiver: public key or alias.
+    #[arg(long, value_name = "NODE", allow_hyphen_values = true)]
+    pub to: String,
+
+    /// Amount to deliver to the receiver, millisatoshis (1 sat = 1000 msat).
+    #[arg(long, value_name = "MSAT", allow_hyphen_values = true)]
+    pub amount_msat: String,
+
+    /// The router (default: flotilla for one part, greedy for more).
+    #[arg(long, value_enum)]
+    pub router: Option<RouterArg>,
+
+    /// Most parts the payment may be split into (1: a single path).
+    #[arg(long, value_name = "K", default_value_t = 1)]
+    pub max_parts: u32,
+
+    /// Most fees the sender pays over all parts, msat (default: LDK's, 1% of the
+    /// amount plus 50 sat).
+    #[arg(long, value_name = "MSAT")]
+    pub max_fee_msat: Option<u64>,
+
+    /// Smallest part of a split payment, msat (default 10,000,000, i.e. 10,000 sat).
+    #[arg(long, value_name = "MSAT")]
+    pub min_part_msat: Option<u64>,
+
+    /// CLTV delta the receiver requires on its HTLC, blocks (BOLT 11 default 18).
+    #[arg(long, value_name = "BLOCKS", default_value_t = 18)]
+    pub final_cltv: u32,
+
+    /// Most blocks the sender's first HTLC may lock funds for.
+    #[arg(long, value_name = "BLOCKS", default_value_t = 2016)]
+    pub max_total_cltv: u32,
+
+    /// The graph file (default: the bundled 2026 mainnet snapshot).
+    #[arg(long, value_name = "FILE")]
+    pub graph: Option<PathBuf>,
+
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `flotilla bench …`
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// Time every router on the same seeded random queries, in one process.
+    ///
+    /// Queries: sender and receiver drawn from the largest strongly connected
+    /// component (distinct), amount log-uniform in [1,000, 1,000,000] sat, from a
+    /// ChaCha8 generator seeded with --seed (seed 2026 gives the queries of the
+    /// criterion benches in crates/flotilla-route/benches). Single-path rows: flotilla,
+    /// ldk. Multi-path rows (up to --max-parts parts): greedy, mcf, halving, ldk-mpp.
+    ///
+    /// Every router scores statelessly: ours use UniformScorer (hidden liquidity
+    /// uniform on [0, capacity]), LDK a fresh ProbabilisticScorer with its default
+    /// parameters; no outcome is fed back, so every query starts from the same beliefs.
+    /// Each router is warmed up on the first queries (not timed), then each
+    /// find_route call is timed alone with a monotonic clock. LDK takes tens of
+    /// milliseconds per query, so its rows run on the first --ldk-queries queries
+    /// only; speedup_vs_ldk compares medians on exactly those queries.
+    ///
+    /// The success probability of an answer is computed under one common model for
+    /// every router: uniform hidden liquidity on [0, capacity], all parts of the answer
+    /// together (parts sharing a channel direction must fit together: that direction
+    /// contributes (c + 1 − Σa) / (c + 1)), product over channel directions.
+    ///
+    /// JSON (--json) keys. Top level: graph, nodes, channels, scc_nodes, queries, seed,
+    /// max_parts, ldk_queries, amount_min_sat, amount_max_sat, probability_model,
+    /// routers[]. Per router: router (name), paths ("single" or "mpp"), max_parts,
+    /// queries (timed), warmup_queries, answered, answered_share, median_us, p99_us,
+    /// mean_us (all timed queries, answered or not), median_us_answered (answered
+    /// queries only), mean_fee_ppm, mean_parts and mean_probability (answered queries;
+    /// probability under the common model), reference (the LDK row it is compared
+    /// with: "ldk" or "ldk-mpp"), reference_queries (how many queries both ran),
+    /// median_us_on_reference_queries and mean_probability_on_reference_queries (this
+    /// router's values over those queries), speedup_vs_ldk (the reference's median ÷
+    /// this router's median over those queries; null when the reference did not run).
+    /// Times are microseconds per query; p99 is the nearest-rank 99th percentile.
+    Routers(BenchRoutersArgs),
+}
+
+/// Routers `flotilla bench routers` can time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, ValueEnum)]
+pub enum BenchRouterArg {
+    /// Our single-path pathfinder.
+    Flotilla,
+    /// LDK's find_route, single path.
+    Ldk,
+    /// Greedy MPP splitter.
+    Greedy,
+    /// Min-cost-flow MPP splitter.
+    Mcf,
+    /// Halving MPP splitter.
+    Halving,
+    /// LDK's find_route with multi-path payments.
+    #[value(name = "ldk-mpp")]
+    LdkMpp,
+}
+
+/// `flotilla bench routers`
+#[derive(Debug, Args)]
+pub struct BenchRoutersArgs {
+    /// The graph file (default: the bundled 2026 mainnet snapshot).
+    #[arg(long, value_name = "FILE")]
+    pub graph: Option<PathBuf>,
+
+    /// Random queries per router.
+    #[arg(long, value_name = "N", default_value_t = 1000)]
+    pub queries: usize,
+
+    /// Queries LDK's rows run (the first ones of the same list).
+    #[arg(long, value_name = "M", default_value_t = 200)]
+    pub ldk_queries: usize,
+
+    /// Seed of the query generator.
+    #[arg(long, value_name = "S", default_value_t = 2026)]
+    pub seed: u64,
+
+    /// Most parts for the multi-path rows (greedy, mcf, halving, ldk-mpp).
+    #[arg(long, value_name = "K", default_value_t = 10)]
+    pub max_parts: u32,
+
+    /// Comma-separated routers to run, in this order (default: all).
+    #[arg(
+        long,
+        value_name = "A,B,…",
+        value_enum,
+        value_delimiter = ',',
+        default_value = "flotilla,ldk,greedy,mcf,halving,ldk-mpp"
+    )]
+    pub routers: Vec<BenchRouterArg>,
+
+    /// Print one JSON object instead of a table.
+    #[arg(long)]
+    pub json: bool,
 }

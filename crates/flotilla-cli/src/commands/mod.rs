@@ -1,7 +1,9 @@
 //! One module per top-level command.
 
+mod bench;
 mod graph;
 mod invoice;
+mod route;
 mod sim;
 
 use anyhow::Result;
@@ -14,5 +16,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Graph(cmd) => graph::run(cmd),
         Command::Invoice(cmd) => invoice::run(cmd),
         Command::Sim(args) => sim::run(args),
+        Command::Route(args) => route::run(args),
+        Command::Bench(cmd) => bench::run(cmd),
     }
 }
