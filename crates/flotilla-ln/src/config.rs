@@ -37,6 +37,12 @@ pub enum Behaviour {
     /// A receiver that does not check `payment_secret` (pre-2021 software): a probing
     /// hop can tell it apart, which the probing scenario measures.
     LegacyReceiver,
+    /// A redundant-payment receiver that tries to claim every held part, not only those
+    /// whose secrets the sender revealed (re-using revealed secrets, or a guess where
+    /// none was revealed). Every such claim is refused by the lock check and counted in
+    /// [`crate::network::HtlcCounters::overclaim_attempts`]; the test case for "no
+    /// receiver keeps more than A".
+    CheatingReceiver,
 }
 
 /// Replaces fields of every policy a node announces: a scenario's "what if this node
@@ -118,6 +124,10 @@ pub struct NodeConfig {
     pub online: bool,
     /// See [`Behaviour`].
     pub behaviour: Behaviour,
+    /// Whether this node understands `h2tlc` locks (the feature bit). A node without it
+    /// fails an `h2tlc` HTLC offered to it with `required_node_feature_missing`.
+    /// Default true.
+    pub supports_h2tlc: bool,
     /// Replaces fields of every policy this node announces.
     pub policy_override: Option<PolicyOverride>,
 }
@@ -136,6 +146,7 @@ impl Default for NodeConfig {
             mpp_timeout: Duration::from_secs(60),
             online: true,
             behaviour: Behaviour::Honest,
+            supports_h2tlc: true,
             policy_override: None,
         }
     }

@@ -12,6 +12,7 @@
 use flotilla_graph::EdgeIdx;
 use flotilla_route::Timestamp;
 
+use crate::lock::HtlcLock;
 use crate::PaymentHash;
 
 /// Names one HTLC: its slot and the slot's generation.
@@ -65,6 +66,8 @@ pub struct Htlc {
     pub amount_msat: u64,
     /// The hash whose preimage claims it.
     pub payment_hash: PaymentHash,
+    /// What else a claim needs (see [`crate::lock`]); forwarded HTLCs copy it.
+    pub lock: HtlcLock,
     /// Absolute block height at which the offerer may time it out.
     pub cltv_expiry: u32,
     /// Why it exists.
@@ -206,6 +209,7 @@ mod tests {
             edge: EdgeIdx(0),
             amount_msat: amount,
             payment_hash: PaymentHash([0; 32]),
+            lock: HtlcLock::Hash,
             cltv_expiry: 100,
             origin: HtlcOrigin::Local { part: 0 },
             state: HtlcState::Offered,

@@ -9,6 +9,10 @@
 //! - [`failure`]: BOLT 4 failure codes, one definition for everything.
 //! - [`invoice`]: BOLT 11 invoices: create, sign, decode, check.
 //! - [`payload`]: each hop's onion payload.
+//! - [`lock`]: the lock types an HTLC carries (`hash`, `sender_hash`, `h2tlc`) and the
+//!   claim check every hop applies.
+//! - [`redundant`]: redundant overpayment: the receiver's held parts and claim request,
+//!   the sender's answer and exact subset choice.
 //! - [`onion`]: onions in two modes (modeled structs, real Sphinx) and failure reasons.
 //! - [`network`]: the driver's view: [`network::Network`] with `send`, `deliver`, `fire`
 //!   and the [`output::Output`]s they append; built from [`clock`], [`config`],
@@ -23,12 +27,14 @@ pub mod failure;
 pub mod forward;
 pub mod htlc;
 pub mod invoice;
+pub mod lock;
 pub mod msg;
 pub mod network;
 pub mod onion;
 pub mod output;
 pub mod payload;
 pub mod receiver;
+pub mod redundant;
 pub mod sender;
 pub mod session;
 

@@ -17,6 +17,7 @@ use flotilla_graph::EdgeIdx;
 
 use crate::failure::FailureCode;
 use crate::htlc::HtlcId;
+use crate::lock::HtlcLock;
 use crate::onion::{FailReason, Onion};
 use crate::{PaymentHash, PaymentPreimage};
 
@@ -31,6 +32,9 @@ pub struct UpdateAddHtlc {
     pub amount_msat: u64,
     /// `payment_hash`.
     pub payment_hash: PaymentHash,
+    /// The HTLC's lock: [`HtlcLock::Hash`] for today's HTLCs; an `h2tlc`'s second hash
+    /// (a TLV extension of `update_add_htlc` that only supporting peers understand).
+    pub lock: HtlcLock,
     /// `cltv_expiry`, absolute block height.
     pub cltv_expiry: u32,
     /// `onion_routing_packet`.
@@ -44,6 +48,8 @@ pub struct UpdateFulfillHtlc {
     pub htlc: HtlcId,
     /// `payment_preimage`.
     pub preimage: PaymentPreimage,
+    /// An `h2tlc` claim's sender secret s_i (`None` for every other lock).
+    pub sender_secret: Option<[u8; 32]>,
 }
 
 /// `update_fail_htlc`: give an HTLC back, with the (onion-wrapped) reason.

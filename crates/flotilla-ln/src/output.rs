@@ -13,7 +13,7 @@ use crate::failure::Failure;
 use crate::htlc::HtlcId;
 use crate::msg::Msg;
 use crate::sender::PartId;
-use crate::{PaymentHash, PaymentPreimage};
+use crate::{PaymentHash, PaymentPreimage, PaymentSecret};
 
 /// One thing the driver must do.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -55,6 +55,16 @@ pub enum Timer {
         payment_hash: PaymentHash,
         /// Which set of that hash (a hash can be retried after a timeout).
         set: u32,
+    },
+    /// A redundant payment's round has waited `mpp_timeout` since its first part: if it
+    /// was not claimed, every held part fails with `mpp_timeout`.
+    RedundantTimeout {
+        /// The receiver.
+        node: NodeIdx,
+        /// The payment's secret (its name at the receiver).
+        payment_secret: PaymentSecret,
+        /// Which round of that payment.
+        round: u32,
     },
     /// A held HTLC reached its CLTV expiry: its offerer times it out (BOLT 2 would force
     /// close; the channel is kept here) and fails it back upstream with

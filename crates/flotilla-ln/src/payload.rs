@@ -6,6 +6,8 @@
 
 use lightning_types::payment::{PaymentPreimage, PaymentSecret};
 
+use crate::lock::LockKind;
+
 /// TLV type of the keysend preimage (a de-facto standard shared by lnd, CLN, LDK).
 pub const KEYSEND_TLV_TYPE: u64 = 5_482_373_484;
 
@@ -17,6 +19,21 @@ pub struct PaymentData {
     pub payment_secret: PaymentSecret,
     /// The total of all parts of the payment, msat.
     pub total_msat: u64,
+}
+
+/// A redundant part's final-hop record (odd custom TLV
+/// [`crate::onion::tlv::REDUNDANT_PART_TYPE`]): which redundant payment the part belongs
+/// to, its number, the amount the receiver may claim in all (A) and the part's lock.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+pub struct RedundantPart {
+    /// The sender's name for the payment; echoed in the claim request.
+    pub payment_id: [u8; 32],
+    /// The part's number: the sender reveals secrets by it.
+    pub part_index: u16,
+    /// A: what the receiver may claim from all parts together, msat.
+    pub amount_due_msat: u64,
+    /// The part's lock type.
+    pub lock: LockKind,
 }
 
 /// One hop's onion payload (BOLT 4 `tlv_payload`).
@@ -34,6 +51,8 @@ pub struct HopPayload {
     pub payment_data: Option<PaymentData>,
     /// Keysend preimage (TLV 5482373484), final hop only.
     pub keysend_preimage: Option<PaymentPreimage>,
+    /// A redundant part's record (odd TLV 65537), final hop only.
+    pub redundant: Option<RedundantPart>,
 }
 
 impl HopPayload {
@@ -45,6 +64,7 @@ impl HopPayload {
             short_channel_id: Some(short_channel_id),
             payment_data: None,
             keysend_preimage: None,
+            redundant: None,
         }
     }
 
@@ -61,6 +81,7 @@ impl HopPayload {
             short_channel_id: None,
             payment_data,
             keysend_preimage,
+            redundant: None,
         }
     }
 

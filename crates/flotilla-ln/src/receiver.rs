@@ -32,6 +32,7 @@ use crate::failure::{FailureCode, FailureData};
 use crate::htlc::HtlcId;
 use crate::invoice::payment_hash_of;
 use crate::payload::HopPayload;
+use crate::redundant::RedundantBook;
 use crate::{PaymentHash, PaymentPreimage, PaymentSecret};
 
 /// What a node knows about a payment it requested (the receiving half of a BOLT 11
@@ -59,6 +60,13 @@ pub enum RegisterError {
     /// An invoice with this hash exists, or the hash was paid.
     #[error("payment hash already registered")]
     Duplicate,
+    /// A redundant payment with a plain hash lock: any part's claim would reveal the
+    /// preimage that claims every part.
+    #[error("a redundant payment needs a sender_hash or h2tlc lock")]
+    UnsafeLock,
+    /// An `h2tlc` redundant payment without the receiver's preimage.
+    #[error("an h2tlc payment needs the receiver's preimage")]
+    MissingPreimage,
 }
 
 /// An HTLC that ended at this node, as the receiver sees it.
@@ -127,6 +135,8 @@ pub struct Receiver {
     sets: HashMap<PaymentHash, HtlcSet>,
     paid: HashSet<PaymentHash>,
     next_set_id: u32,
+    /// Redundant payments (see [`crate::redundant`]).
+    pub redundant: RedundantBook,
 }
 
 /// `incorrect_or_unknown_payment_details` for an HTLC of `htlc_msat` at `height`.

@@ -256,6 +256,7 @@ fn driver_mistakes_are_typed_errors_that_change_nothing() {
     let fulfil = Msg::FulfillHtlc(UpdateFulfillHtlc {
         htlc: id,
         preimage: k.preimage,
+        sender_secret: None,
     });
     let e = d
         .net
@@ -284,6 +285,7 @@ fn driver_mistakes_are_typed_errors_that_change_nothing() {
     let again = Msg::FulfillHtlc(UpdateFulfillHtlc {
         htlc: id,
         preimage: PaymentPreimage([0; 32]),
+        sender_secret: None,
     });
     assert_eq!(
         d.net.deliver(from, to, again, &d.clock, &mut out),

@@ -8,6 +8,7 @@ use crate::config::Behaviour;
 use crate::failure::{FailureCode, FailureData};
 use crate::forward::{check_forward, ForwardCtx};
 use crate::htlc::{Htlc, HtlcId, HtlcOrigin, HtlcState, PartRef};
+use crate::lock::HtlcLock;
 use crate::msg::{Msg, UpdateAddHtlc, UpdateFailMalformedHtlc};
 use crate::onion::{self, Onion, PeelError};
 use crate::output::{Event, Output, Timer};
@@ -43,6 +44,7 @@ impl Network {
             || self.graph.edge_target(rec.edge) != to
             || rec.amount_msat != add.amount_msat
             || rec.payment_hash != add.payment_hash
+            || rec.lock != add.lock
             || rec.cltv_expiry != add.cltv_expiry
         {
             return Err(wrong);
@@ -54,7 +56,8 @@ impl Network {
                 state: rec.state,
             });
         }
-        let (amount, cltv, hash) = (rec.amount_msat, rec.cltv_expiry, rec.payment_hash);
+        let (amount, cltv, hash, lock) =
+            (rec.amount_msat, rec.cltv_expiry, rec.payment_hash, rec.lock);
         self.set_state(id, HtlcState::Accepted);
 
         if self.configs[to.ix()].behaviour == Behaviour::Hodl {
@@ -109,6 +112,16 @@ impl Network {
         if let Some(ss) = peeled.shared_secret {
             self.store_secret(id, ss);
         }
+        // An h2tlc needs the node to understand its second hash (the feature bit).
+        if lock != HtlcLock::Hash && !self.configs[to.ix()].supports_h2tlc {
+            self.fail_back(
+                id,
+                FailureCode::RequiredNodeFeatureMissing,
+                FailureData::default(),
+                out,
+            );
+            return Ok(());
+        }
         match peeled.next {
             None => self.on_final(to, id, amount, cltv, hash, &peeled.payload, clock, out),
             Some(next) => self.on_forward(
@@ -147,6 +160,7 @@ impl Network {
             channels: &self.channels,
             clock: *clock,
         };
+        let lock = self.htlcs.get(incoming).map(|h| h.lock).unwrap_or_default();
         let fwd = match check_forward(&ctx, node, amount, cltv, payload) {
             Ok(f) => f,
             Err(rej) => {
@@ -160,6 +174,7 @@ impl Network {
             edge: fwd.edge,
             amount_msat: fwd.amount_msat,
             payment_hash: hash,
+            lock,
             cltv_expiry: fwd.cltv_expiry,
             origin: HtlcOrigin::Forwarded { incoming },
             state: HtlcState::Offered,
@@ -179,6 +194,7 @@ impl Network {
                 edge: fwd.edge,
                 amount_msat: fwd.amount_msat,
                 payment_hash: hash,
+                lock,
                 cltv_expiry: fwd.cltv_expiry,
                 onion: next_onion,
             }),
@@ -205,6 +221,16 @@ impl Network {
             cltv_expiry: cltv,
             payment_hash: hash,
         };
+        if let Some(red) = payload.redundant {
+            self.on_final_redundant(node, htlc, payload, &red, clock, out);
+            return;
+        }
+        // An ordinary payment cannot open an h2tlc's second lock.
+        if self.htlcs.get(id).is_some_and(|h| h.lock != HtlcLock::Hash) {
+            let (code, data) = unknown_payment(amount, clock.height);
+            self.fail_back(id, code, data, out);
+            return;
+        }
         let cfg = &self.configs[node.ix()];
         let mpp_timeout = cfg.mpp_timeout;
         match self.receivers[node.ix()].receive(htlc, payload, cfg, clock) {
@@ -225,7 +251,7 @@ impl Network {
             } => {
                 let count = parts.len() as u32;
                 for (part, _) in parts {
-                    self.fulfil_back(part, preimage, out);
+                    self.fulfil_back(part, preimage, None, out);
                 }
                 out.push(Output::Event {
                     node,

@@ -49,6 +49,16 @@ pub enum InvariantError {
         /// Initial + paid in − paid out.
         expected: i128,
     },
+    /// A receiver settled more than A of a redundant payment.
+    #[error("node {node}: redundant payment settled {settled_msat} msat of {due_msat}")]
+    Overpaid {
+        /// The receiver.
+        node: u32,
+        /// A.
+        due_msat: u64,
+        /// What it settled.
+        settled_msat: u64,
+    },
 }
 
 impl Network {
@@ -68,7 +78,8 @@ impl Network {
     /// - every HTLC was resolved at most once: added = fulfilled + failed + live;
     /// - every live HTLC still has its origin (incoming HTLC or sender's part);
     /// - every node's value (balances plus HTLCs it offered) equals its start plus what
-    ///   it was paid minus what it paid: value moves only by payments.
+    ///   it was paid minus what it paid: value moves only by payments;
+    /// - no receiver settled more than A of a redundant payment.
     ///
     /// Tests call it after every step; debug builds check the channels each step touched.
     pub fn check_invariants(&self) -> Result<(), InvariantError> {
@@ -105,6 +116,7 @@ impl Network {
             added,
             fulfilled,
             failed,
+            ..
         } = self.counters;
         if added != fulfilled + failed + live {
             return Err(InvariantError::Resolution {
@@ -130,6 +142,15 @@ impl Network {
                     node: n as u32,
                     now: *v,
                     expected,
+                });
+            }
+        }
+        for (n, r) in self.receivers.iter().enumerate() {
+            if let Some((_, due_msat, settled_msat)) = r.redundant.overpaid() {
+                return Err(InvariantError::Overpaid {
+                    node: n as u32,
+                    due_msat,
+                    settled_msat,
                 });
             }
         }

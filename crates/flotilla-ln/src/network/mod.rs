@@ -6,9 +6,15 @@
 //! - [`Network::deliver`] when a message reaches its peer,
 //! - [`Network::fire`] when a timer is due,
 //!
-//! each with the current [`Clock`] and an output `Vec` it reuses; each returns after
-//! applying the step, having appended the messages, timers and events it caused. No
-//! entry point sleeps, blocks or queues: ordering, latency and time are the driver's.
+//! and, for redundant payments ([`crate::redundant`]), [`Network::send_redundant`],
+//! [`Network::poll_claim_request`] (after every step: claim requests to carry from
+//! receiver to sender), [`Network::reveal_secrets`] (when the sender's answer arrives) and
+//! [`Network::claim_held`] (a receiver's direct claim: the cheating case),
+//!
+//! each with an output `Vec` it reuses (and, but for `claim_held`, the current
+//! [`Clock`]); each returns after applying the step, having appended the messages, timers
+//! and events it caused. No entry point sleeps or blocks: ordering, latency and time are
+//! the driver's (claim requests alone wait in the network until the driver polls them).
 //!
 //! Misuse by the driver (a message for an HTLC that does not exist, or between the wrong
 //! nodes) is a typed [`DeliverError`] that changes nothing; protocol failures are BOLT 4
@@ -20,6 +26,7 @@
 
 mod arrive;
 mod invariants;
+mod redundant;
 mod resolve;
 mod send;
 
@@ -104,6 +111,13 @@ pub enum DeliverError {
     /// A fulfil whose preimage does not hash to the HTLC's payment hash.
     #[error("preimage does not match HTLC {0:?}")]
     WrongPreimage(HtlcId),
+    /// An `h2tlc` fulfil without the sender secret, or with one that does not hash to
+    /// the HTLC's second hash.
+    #[error("sender secret missing or wrong for HTLC {0:?}")]
+    WrongSenderSecret(HtlcId),
+    /// A direct claim of an HTLC the node does not hold as a redundant part.
+    #[error("HTLC {0:?} is not a part held by this node")]
+    NotHeld(HtlcId),
 }
 
 /// How many HTLCs were ever added and how they ended.
@@ -115,6 +129,9 @@ pub struct HtlcCounters {
     pub fulfilled: u64,
     /// HTLCs failed (including timed out).
     pub failed: u64,
+    /// Claims refused because they did not open the HTLC's lock (wrong preimage, missing
+    /// or wrong sender secret): a receiver or hop trying to take what it was not given.
+    pub overclaim_attempts: u64,
 }
 
 /// Per-node money flows over the run.
@@ -160,6 +177,8 @@ pub struct Network {
     now: Timestamp,
     /// Sequence number of the next part sent.
     part_seq: u32,
+    /// Redundant payments' claim requests not yet taken by the driver.
+    claim_requests: std::collections::VecDeque<crate::redundant::ClaimRequest>,
 }
 
 impl Network {
@@ -215,6 +234,7 @@ impl Network {
             block_interval: Duration::from_secs(600),
             now: Timestamp::ZERO,
             part_seq: 0,
+            claim_requests: Default::default(),
         })
     }
 
@@ -377,6 +397,11 @@ impl Network {
                     self.fail_back(id, FailureCode::MppTimeout, FailureData::default(), out);
                 }
             }
+            Timer::RedundantTimeout {
+                node,
+                payment_secret,
+                round,
+            } => self.redundant_timeout(node, payment_secret, round, out),
             Timer::HtlcExpiry { htlc } => self.expire(htlc, clock, out),
         }
     }

@@ -8,7 +8,7 @@ use flotilla_route::{FailureKind, PathFailure};
 use crate::clock::Clock;
 use crate::failure::{Failure, FailureCode, FailureData};
 use crate::htlc::{Htlc, HtlcId, HtlcOrigin, HtlcState};
-use crate::invoice::payment_hash_of;
+use crate::lock::{check_claim, ClaimError};
 use crate::msg::{Msg, UpdateFailHtlc, UpdateFailMalformedHtlc, UpdateFulfillHtlc};
 use crate::onion::real;
 use crate::onion::FailReason;
@@ -50,11 +50,14 @@ impl Network {
         });
     }
 
-    /// The receiving peer of `id` claims it with the preimage.
+    /// The receiving peer of `id` claims it with the preimage (and, for an `h2tlc`, the
+    /// sender secret). The caller checked the claim opens the lock (or relays a claim
+    /// checked downstream on the same lock).
     pub(super) fn fulfil_back(
         &mut self,
         id: HtlcId,
         preimage: PaymentPreimage,
+        sender_secret: Option<[u8; 32]>,
         out: &mut Vec<Output>,
     ) {
         let Some((from, to)) = self.begin_removal(id) else {
@@ -63,7 +66,11 @@ impl Network {
         out.push(Output::Message {
             from,
             to,
-            msg: Msg::FulfillHtlc(UpdateFulfillHtlc { htlc: id, preimage }),
+            msg: Msg::FulfillHtlc(UpdateFulfillHtlc {
+                htlc: id,
+                preimage,
+                sender_secret,
+            }),
         });
     }
 
@@ -119,12 +126,20 @@ impl Network {
         out: &mut Vec<Output>,
     ) -> Result<(), DeliverError> {
         let rec = self.removal(to, from, m.htlc, "update_fulfill_htlc")?;
-        // Every preimage in flight came from a receiver that checked it against the hash
-        // (invoices at registration, keysend on arrival), so the SHA-256 per hop is a
-        // debug check only: it would cost more than the rest of the hop.
-        debug_assert_eq!(payment_hash_of(&m.preimage), rec.payment_hash);
-        if cfg!(debug_assertions) && payment_hash_of(&m.preimage) != rec.payment_hash {
-            return Err(DeliverError::WrongPreimage(m.htlc));
+        // Every hop checks the claim opens its HTLC's lock: the preimage hashes to the
+        // payment hash and, for an h2tlc, the sender secret to the second hash. A wrong
+        // claim is refused and moves nothing (one SHA-256 per hop, two for an h2tlc).
+        if let Err(e) = check_claim(
+            &rec.payment_hash,
+            &rec.lock,
+            &m.preimage,
+            m.sender_secret.as_ref(),
+        ) {
+            self.counters.overclaim_attempts += 1;
+            return Err(match e {
+                ClaimError::WrongPreimage => DeliverError::WrongPreimage(m.htlc),
+                _ => DeliverError::WrongSenderSecret(m.htlc),
+            });
         }
         let rec = self.resolve(m.htlc);
         self.channels.fulfil(rec.edge, rec.amount_msat, rec.is_dust);
@@ -137,7 +152,7 @@ impl Network {
                     self.ledger[to.ix()].fees_earned_msat +=
                         inc.amount_msat.saturating_sub(rec.amount_msat);
                 }
-                self.fulfil_back(incoming, m.preimage, out);
+                self.fulfil_back(incoming, m.preimage, m.sender_secret, out);
             }
             HtlcOrigin::Local { part } => {
                 if let Some(p) = self.take_part(part) {

@@ -7,6 +7,7 @@ use crate::clock::Clock;
 use crate::failure::FailureCode;
 use crate::forward::{is_dust, offer_limits};
 use crate::htlc::{Htlc, HtlcId, HtlcOrigin, HtlcState, PartRef};
+use crate::lock::HtlcLock;
 use crate::msg::{Msg, UpdateAddHtlc};
 use crate::onion::real::{self, SharedSecret};
 use crate::onion::{ModeledOnion, Onion, OnionMode};
@@ -18,7 +19,7 @@ use crate::PaymentHash;
 use super::Network;
 
 /// The per-hop shared secrets a real-mode sender keeps.
-type Secrets = Box<[SharedSecret]>;
+pub(super) type Secrets = Box<[SharedSecret]>;
 
 impl Network {
     /// Starts a payment part at the path's source: checks the sender's own channel,
@@ -43,7 +44,7 @@ impl Network {
         Ok(self.launch(
             part.id,
             part.path,
-            part.payment_hash,
+            (part.payment_hash, HtlcLock::Hash),
             onion,
             secrets,
             first,
@@ -67,7 +68,15 @@ impl Network {
         check_path(&self.graph, path)?;
         self.now = clock.now;
         let first = self.check_first_hop(path, clock)?;
-        Ok(self.launch(id, path, payment_hash, onion, None, first, out))
+        Ok(self.launch(
+            id,
+            path,
+            (payment_hash, HtlcLock::Hash),
+            onion,
+            None,
+            first,
+            out,
+        ))
     }
 
     /// The sender's checks of its own channel: its peer online, then the peer's limits
@@ -108,7 +117,7 @@ impl Network {
         &mut self,
         id: PartId,
         path: &flotilla_route::Path,
-        payment_hash: PaymentHash,
+        (payment_hash, lock): (PaymentHash, HtlcLock),
         onion: Onion,
         shared_secrets: Option<Secrets>,
         (amount, cltv, dust): (u64, u32, bool),
@@ -141,6 +150,7 @@ impl Network {
             edge,
             amount_msat: amount,
             payment_hash,
+            lock,
             cltv_expiry: cltv,
             origin: HtlcOrigin::Local { part: part_slot },
             state: HtlcState::Offered,
@@ -160,6 +170,7 @@ impl Network {
                 edge,
                 amount_msat: amount,
                 payment_hash,
+                lock,
                 cltv_expiry: cltv,
                 onion,
             }),

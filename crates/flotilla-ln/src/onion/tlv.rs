@@ -10,6 +10,7 @@
 //! | 4 | `outgoing_cltv_value` | `tu32` |
 //! | 6 | `short_channel_id` | 8 bytes |
 //! | 8 | `payment_data` | 32-byte `payment_secret` + `tu64` `total_msat` |
+//! | 65537 | redundant part (flotilla, odd) | 32-byte `payment_id` + `u16` `part_index` + `u8` lock + `tu64` `amount_due_msat` |
 //! | 5482373484 | keysend preimage | 32 bytes |
 //!
 //! Reading follows "it's OK to be odd": an unknown odd type is skipped, an unknown even type
@@ -25,7 +26,8 @@
 //! This codec handles the TLV stream alone; the BigSize length prefix that frames it inside
 //! a Sphinx packet is added and removed by [`super::real`].
 
-use crate::payload::{HopPayload, PaymentData, KEYSEND_TLV_TYPE};
+use crate::lock::LockKind;
+use crate::payload::{HopPayload, PaymentData, RedundantPart, KEYSEND_TLV_TYPE};
 use lightning_types::payment::{PaymentPreimage, PaymentSecret};
 
 /// TLV type of `amt_to_forward`.
@@ -36,6 +38,10 @@ pub const OUTGOING_CLTV_VALUE_TYPE: u64 = 4;
 pub const SHORT_CHANNEL_ID_TYPE: u64 = 6;
 /// TLV type of `payment_data`.
 pub const PAYMENT_DATA_TYPE: u64 = 8;
+/// TLV type of flotilla's redundant-part record: a custom (≥ 65536) odd type, so a
+/// receiver that does not know it skips it ("it's OK to be odd") and treats the part as
+/// an ordinary one.
+pub const REDUNDANT_PART_TYPE: u64 = 65_537;
 
 /// Why a TLV payload (or a BigSize inside it) could not be decoded.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, thiserror::Error)]
@@ -260,6 +266,13 @@ pub fn encode_into(out: &mut Vec<u8>, payload: &HopPayload) {
         out.extend_from_slice(&pd.payment_secret.0);
         write_tu64(out, pd.total_msat);
     }
+    if let Some(r) = payload.redundant {
+        write_record_header(out, REDUNDANT_PART_TYPE, 35 + tu64_len(r.amount_due_msat));
+        out.extend_from_slice(&r.payment_id);
+        out.extend_from_slice(&r.part_index.to_be_bytes());
+        out.push(r.lock.to_byte());
+        write_tu64(out, r.amount_due_msat);
+    }
     if let Some(preimage) = payload.keysend_preimage {
         write_record_header(out, KEYSEND_TLV_TYPE, 32);
         out.extend_from_slice(&preimage.0);
@@ -287,6 +300,9 @@ pub fn encoded_len(payload: &HopPayload) -> usize {
     if let Some(pd) = payload.payment_data {
         n += rec(PAYMENT_DATA_TYPE, 32 + tu64_len(pd.total_msat));
     }
+    if let Some(r) = payload.redundant {
+        n += rec(REDUNDANT_PART_TYPE, 35 + tu64_len(r.amount_due_msat));
+    }
     if payload.keysend_preimage.is_some() {
         n += rec(KEYSEND_TLV_TYPE, 32);
     }
@@ -306,6 +322,7 @@ pub fn decode(bytes: &[u8]) -> Result<HopPayload, PayloadError> {
     let mut scid: Option<u64> = None;
     let mut payment_data: Option<PaymentData> = None;
     let mut keysend: Option<PaymentPreimage> = None;
+    let mut redundant: Option<RedundantPart> = None;
 
     let mut pos = 0usize;
     let mut last_type: Option<u64> = None;
@@ -364,6 +381,23 @@ pub fn decode(bytes: &[u8]) -> Result<HopPayload, PayloadError> {
                     total_msat,
                 });
             }
+            REDUNDANT_PART_TYPE => {
+                if value.len() < 35 {
+                    return Err(bad_len());
+                }
+                let mut payment_id = [0u8; 32];
+                payment_id.copy_from_slice(&value[..32]);
+                let part_index = u16::from_be_bytes([value[32], value[33]]);
+                // An unknown lock byte is a value this node cannot interpret.
+                let lock = LockKind::from_byte(value[34]).ok_or_else(bad_len)?;
+                let amount_due_msat = read_tu(&value[35..], 8, tlv_type, record_start)?;
+                redundant = Some(RedundantPart {
+                    payment_id,
+                    part_index,
+                    amount_due_msat,
+                    lock,
+                });
+            }
             KEYSEND_TLV_TYPE => {
                 let arr: [u8; 32] = value.try_into().map_err(|_| bad_len())?;
                 keysend = Some(PaymentPreimage(arr));
@@ -390,12 +424,13 @@ pub fn decode(bytes: &[u8]) -> Result<HopPayload, PayloadError> {
         short_channel_id: scid,
         payment_data,
         keysend_preimage: keysend,
+        redundant,
     })
 }
 
 /// Checks a decoded payload against its position on the path: a forwarding hop needs
-/// `short_channel_id` and must not carry `payment_data` or a keysend preimage; the final
-/// hop must not carry `short_channel_id`.
+/// `short_channel_id` and must not carry `payment_data`, a keysend preimage or a redundant
+/// part record; the final hop must not carry `short_channel_id`.
 pub fn check_position(payload: &HopPayload, is_final: bool) -> Result<(), PayloadError> {
     if is_final {
         if payload.short_channel_id.is_some() {
@@ -419,6 +454,12 @@ pub fn check_position(payload: &HopPayload, is_final: bool) -> Result<(), Payloa
         if payload.keysend_preimage.is_some() {
             return Err(PayloadError::UnexpectedField {
                 tlv_type: KEYSEND_TLV_TYPE,
+                final_hop: false,
+            });
+        }
+        if payload.redundant.is_some() {
+            return Err(PayloadError::UnexpectedField {
+                tlv_type: REDUNDANT_PART_TYPE,
                 final_hop: false,
             });
         }
@@ -744,6 +785,58 @@ mod tests {
         assert_eq!(decode_hop(&encode(&z), true), Ok(z));
     }
 
+    #[test]
+    fn redundant_record_round_trips_and_is_final_only() {
+        let mut p = HopPayload::final_hop(
+            10_000,
+            800_018,
+            Some(PaymentData {
+                payment_secret: PaymentSecret([3; 32]),
+                total_msat: 20_000,
+            }),
+            None,
+        );
+        p.redundant = Some(RedundantPart {
+            payment_id: [9; 32],
+            part_index: 258,
+            amount_due_msat: 20_000,
+            lock: LockKind::H2tlc,
+        });
+        let b = encode(&p);
+        assert_eq!(b.len(), encoded_len(&p));
+        // type 65537 is a 5-byte BigSize, length 35 + 2 (tu64 of 20000)
+        let rec = &b[b.len() - 43..];
+        assert_eq!(rec[..6].to_lower_hex_string(), "fe0001000125");
+        assert_eq!(decode_hop(&b, true), Ok(p.clone()));
+        // At a forwarding hop it is refused like payment_data.
+        let mut fwd = HopPayload::forward(7, 1000, 500);
+        fwd.redundant = p.redundant;
+        assert_eq!(
+            decode_hop(&encode(&fwd), false),
+            Err(PayloadError::UnexpectedField {
+                tlv_type: REDUNDANT_PART_TYPE,
+                final_hop: false
+            })
+        );
+        // An unknown lock byte is an invalid value.
+        let mut bad = b.clone();
+        let lock_at = bad.len() - 3;
+        bad[lock_at] = 7;
+        assert!(matches!(
+            decode(&bad),
+            Err(PayloadError::InvalidLength {
+                tlv_type: REDUNDANT_PART_TYPE,
+                ..
+            })
+        ));
+        // A node that does not know the type skips it (odd): strip our knowledge by
+        // checking that the stream with the record removed decodes to the same payload
+        // minus the record.
+        let mut plain = p.clone();
+        plain.redundant = None;
+        assert_eq!(decode(&b[..b.len() - 43]), Ok(plain));
+    }
+
     fn arb_payload() -> impl Strategy<Value = HopPayload> {
         (
             any::<u64>(),
@@ -751,8 +844,9 @@ mod tests {
             proptest::option::of(any::<u64>()),
             proptest::option::of((any::<[u8; 32]>(), any::<u64>())),
             proptest::option::of(any::<[u8; 32]>()),
+            proptest::option::of((any::<[u8; 32]>(), any::<u16>(), any::<u64>(), 0u8..3)),
         )
-            .prop_map(|(amt, cltv, scid, pd, ks)| HopPayload {
+            .prop_map(|(amt, cltv, scid, pd, ks, red)| HopPayload {
                 amt_to_forward: amt,
                 outgoing_cltv_value: cltv,
                 short_channel_id: scid,
@@ -761,6 +855,12 @@ mod tests {
                     total_msat: t,
                 }),
                 keysend_preimage: ks.map(PaymentPreimage),
+                redundant: red.map(|(id, i, a, l)| RedundantPart {
+                    payment_id: id,
+                    part_index: i,
+                    amount_due_msat: a,
+                    lock: LockKind::from_byte(l).unwrap_or_default(),
+                }),
             })
     }
 

@@ -17,11 +17,13 @@ use flotilla_ln::config::NodeConfig;
 use flotilla_ln::failure::Failure;
 use flotilla_ln::invoice::PaymentKeys;
 use flotilla_ln::msg::Msg;
+use flotilla_ln::network::DeliverError;
 use flotilla_ln::network::Network;
 use flotilla_ln::onion::Onion;
 use flotilla_ln::output::{Event, Output, Timer};
 use flotilla_ln::payload::PaymentData;
 use flotilla_ln::receiver::InvoiceRecord;
+use flotilla_ln::redundant::{ClaimRequest, RedundantSendPart, RevealError};
 use flotilla_ln::sender::{PartId, SendError, SendPart};
 use flotilla_ln::{PaymentHash, PaymentPreimage};
 use flotilla_route::{Path, PathFailure, Timestamp};
@@ -149,6 +151,8 @@ pub struct Driver {
     pub queue: VecDeque<(NodeIdx, NodeIdx, Msg)>,
     pub timers: Vec<(Timestamp, Timer)>,
     pub events: Vec<(NodeIdx, Event)>,
+    /// Redundant payments' claim requests, in the order the network emitted them.
+    pub claim_requests: Vec<ClaimRequest>,
     pub steps: usize,
     out: Vec<Output>,
 }
@@ -164,6 +168,7 @@ impl Driver {
             queue: VecDeque::new(),
             timers: Vec::new(),
             events: Vec::new(),
+            claim_requests: Vec::new(),
             steps: 0,
             out: Vec::new(),
         }
@@ -188,10 +193,57 @@ impl Driver {
                 Output::Event { node, event } => self.events.push((node, event)),
             }
         }
+        while let Some(r) = self.net.poll_claim_request() {
+            self.claim_requests.push(r);
+        }
         self.net
             .check_invariants()
             .expect("invariants after every step");
         self.steps += 1;
+    }
+
+    /// Sends a redundant part.
+    pub fn send_redundant(&mut self, part: RedundantSendPart<'_>) -> Result<(), SendError> {
+        let r = self.net.send_redundant(part, &self.clock, &mut self.out);
+        self.absorb();
+        r.map(|_| ())
+    }
+
+    /// The sender's secrets reach `receiver`.
+    pub fn reveal(
+        &mut self,
+        receiver: usize,
+        payment_id: [u8; 32],
+        secrets: Vec<(u16, [u8; 32])>,
+    ) -> Result<(), RevealError> {
+        let r = self.net.reveal_secrets(
+            NodeIdx(receiver as u32),
+            payment_id,
+            secrets,
+            &self.clock,
+            &mut self.out,
+        );
+        self.absorb();
+        r
+    }
+
+    /// `node` claims a held HTLC directly.
+    pub fn claim_held(
+        &mut self,
+        node: usize,
+        htlc: flotilla_ln::htlc::HtlcId,
+        preimage: PaymentPreimage,
+        sender_secret: Option<[u8; 32]>,
+    ) -> Result<(), DeliverError> {
+        let r = self.net.claim_held(
+            NodeIdx(node as u32),
+            htlc,
+            preimage,
+            sender_secret,
+            &mut self.out,
+        );
+        self.absorb();
+        r
     }
 
     pub fn send(&mut self, part: SendPart<'_>) -> Result<(), SendError> {
