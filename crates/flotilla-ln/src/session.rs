@@ -108,7 +108,16 @@ pub struct SessionLimits {
     pub max_fee_msat: u64,
     /// The receiver's final CLTV delta, blocks.
     pub final_cltv_delta: u32,
+    /// A route whose estimated success probability (the product over its parts, as
+    /// the router estimates them) is below this is not tried: with beliefs that decay,
+    /// a channel that just failed soon looks possible again, and without a floor a
+    /// sender would burn its attempts on near-certain failures. lnd's default
+    /// `DefaultMinRouteProbability` is 0.01.
+    pub min_route_probability: f64,
 }
+
+/// lnd's minimum route probability.
+pub const DEFAULT_MIN_ROUTE_PROBABILITY: f64 = 0.01;
 
 /// Where a session stands.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -541,16 +550,23 @@ impl PaymentSession {
     }
 
     fn exclude(&mut self, path: &Path, pf: PathFailure) {
-        // Liquidity failures are the scorer's to weigh (a smaller part may pass);
-        // an unusable channel or unreachable node is avoided for the rest of the payment.
-        if matches!(
-            pf.kind,
-            FailureKind::ChannelUnusable | FailureKind::NodeUnreachable
-        ) {
-            if let Some(h) = path.hops.get(pf.hop) {
-                if !self.excluded_edges.contains(&h.edge) {
-                    self.excluded_edges.push(h.edge);
-                }
+        // An unusable channel or unreachable node is avoided for the rest of the
+        // payment. So is a channel that lacked liquidity when the whole amount travels
+        // on one path, as LDK does with `previously_failed_channels`: beliefs decay
+        // continuously, so a channel that just refused an amount soon looks barely
+        // possible again, and a single-path sender would retry it. With MPP the
+        // scorer's lowered bound steers smaller parts instead, which may still pass.
+        let avoid = match pf.kind {
+            FailureKind::ChannelUnusable | FailureKind::NodeUnreachable => true,
+            FailureKind::Liquidity => self.limits.max_parts <= 1,
+            FailureKind::Destination => false,
+        };
+        if !avoid {
+            return;
+        }
+        if let Some(h) = path.hops.get(pf.hop) {
+            if !self.excluded_edges.contains(&h.edge) {
+                self.excluded_edges.push(h.edge);
             }
         }
     }

@@ -98,6 +98,29 @@ pub trait Scorer {
         self.cost(graph, edge, at, now)
     }
 
+    /// An upper bound on what the sender can still put over `edge` now, msat, over
+    /// all its HTLCs there together: [`Scorer::success_probability`] is zero for every
+    /// amount above it (with the sender's in-flight HTLCs as they are now).
+    ///
+    /// Splitters sum it over the receiver's channels (and the sender's) to see, in
+    /// O(degree), that no split of an amount can have a positive probability, instead
+    /// of finding that out with many searches.
+    ///
+    /// The default is the capacity of an enabled direction (0 without a policy or when
+    /// disabled), which the policy gate every scorer applies makes a valid bound. It
+    /// is deliberately not `htlc_maximum_msat`: that limits one HTLC, and several parts
+    /// may share a channel. Scorers that learn liquidity override it with what they
+    /// believe.
+    fn max_liquidity_msat(&self, graph: &Graph, edge: EdgeIdx, _now: Timestamp) -> u64 {
+        match graph.channels().get(edge.channel().ix()) {
+            Some(c) => match c.policy(edge.direction()) {
+                Some(p) if !p.disabled => c.capacity_msat(),
+                _ => 0,
+            },
+            None => 0,
+        }
+    }
+
     /// Probability that the whole path succeeds: the product over its hops.
     fn path_probability(&self, graph: &Graph, path: &Path, now: Timestamp) -> f64 {
         path.hops

@@ -17,10 +17,13 @@ use flotilla_graph::liquidity::Balances;
 use flotilla_graph::{Graph, NodeIdx};
 use flotilla_ln::clock::Clock;
 use flotilla_ln::invoice::PaymentKeys;
+use flotilla_ln::lock::LockKind;
 use flotilla_ln::msg::Msg;
 use flotilla_ln::network::Network;
 use flotilla_ln::output::{Event, Output, Timer};
 use flotilla_ln::receiver::InvoiceRecord;
+use flotilla_ln::redundant::RedundantInvoice;
+use flotilla_ln::redundant_session::{RedundantLimits, RedundantSession};
 use flotilla_ln::session::{AttemptRecord, PaymentSession, SessionLimits, SessionState};
 use flotilla_route::{Router, Timestamp};
 
@@ -96,6 +99,90 @@ enum Ev {
     },
     Fire(Timer),
     Deadline(u64),
+    /// A redundant payment's claim request reaches its sender (session `id`), which
+    /// answers with a reveal that travels `hops` hops back.
+    ClaimRequest {
+        id: u64,
+        receiver: NodeIdx,
+        payment_id: [u8; 32],
+        parts: Vec<(u16, u64)>,
+        hops: usize,
+    },
+    /// The sender's secrets reach the receiver.
+    Reveal {
+        receiver: NodeIdx,
+        payment_id: [u8; 32],
+        secrets: Vec<(u16, [u8; 32])>,
+    },
+}
+
+/// Largest base part of a redundant arm, msat: k = ⌈A / this⌉ (at most
+/// `sender.max_parts`), n = ⌈k·(1+ρ)⌉ parts of A/k.
+pub const REDUNDANT_MAX_PART_MSAT: u64 = 100_000_000;
+
+/// One payment's sender: an MPP (or single-path) session or a redundant one.
+enum Session {
+    Mpp(PaymentSession),
+    Redundant(RedundantSession),
+}
+
+impl Session {
+    fn pump(
+        &mut self,
+        router: &mut dyn Router,
+        net: &mut Network,
+        clock: &Clock,
+        out: &mut Vec<Output>,
+    ) {
+        match self {
+            Session::Mpp(s) => s.pump(router, net, clock, out),
+            Session::Redundant(s) => s.pump(router, net, clock, out),
+        }
+    }
+
+    fn on_part_event(&mut self, e: &Event, router: &mut dyn Router, net: &Network, now: Timestamp) {
+        match self {
+            Session::Mpp(s) => s.on_part_event(e, router, net, now),
+            Session::Redundant(s) => s.on_part_event(e, router, net, now),
+        }
+    }
+
+    fn on_deadline(&mut self, now: Timestamp) {
+        match self {
+            Session::Mpp(s) => s.on_deadline(now),
+            Session::Redundant(s) => s.on_deadline(now),
+        }
+    }
+
+    fn deadline(&self) -> Timestamp {
+        match self {
+            Session::Mpp(s) => s.deadline(),
+            Session::Redundant(s) => s.deadline(),
+        }
+    }
+
+    fn drain_attempts(&mut self) -> std::vec::Drain<'_, AttemptRecord> {
+        match self {
+            Session::Mpp(s) => s.drain_attempts(),
+            Session::Redundant(s) => s.drain_attempts(),
+        }
+    }
+
+    /// Decided, and (redundant) every part back: the driver may drop it.
+    fn is_finished(&self) -> bool {
+        match self {
+            Session::Mpp(s) => s.state() != SessionState::Active,
+            Session::Redundant(s) => s.is_finished(),
+        }
+    }
+}
+
+/// The sum of one drawn per-hop latency for each of `hops` hops, µs: how long a claim
+/// request or a reveal takes along a part's path (like an onion message).
+fn path_latency_micros(model: &crate::scenario::LatencyModel, hops: usize, rng: &mut impl rand::Rng) -> u64 {
+    (0..hops.max(1))
+        .map(|_| draw_latency_micros(model, rng))
+        .sum()
 }
 
 /// The preimage and secret of payment `index`: derived from the seed, so every arm
@@ -207,6 +294,7 @@ fn run_arm(
         min_part_msat: sc.sender.min_part_sat * 1000,
         max_fee_msat: sc.sender.fee_limit_msat(amount_msat),
         final_cltv_delta: sc.sender.final_cltv_delta,
+        min_route_probability: sc.sender.min_route_probability,
     };
     let mut latency = stream(sc.seed, "latency");
     let block_micros = sc.network.block_interval_secs * 1_000_000;

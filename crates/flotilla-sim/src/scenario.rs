@@ -96,6 +96,10 @@ max_parts = 16
 min_part_sat = 10000
 # CLTV delta the receivers require (the invoices' min_final_cltv_expiry_delta).
 final_cltv_delta = 40
+# Routes the router itself gives less than this chance of success are not tried
+# (lnd's DefaultMinRouteProbability): beliefs decay, so a channel that just failed soon
+# looks barely possible again, and a sender without a floor burns attempts on it.
+min_route_probability = 0.01
 
 [receiver]
 # An incomplete MPP set fails all its parts with mpp_timeout after this many seconds.
@@ -341,6 +345,8 @@ pub struct SenderConfig {
     pub min_part_sat: u64,
     /// The receivers' final CLTV delta, blocks.
     pub final_cltv_delta: u32,
+    /// Routes estimated below this success probability are not tried.
+    pub min_route_probability: f64,
 }
 
 impl Default for SenderConfig {
@@ -354,6 +360,7 @@ impl Default for SenderConfig {
             max_parts: 16,
             min_part_sat: 10_000,
             final_cltv_delta: 40,
+            min_route_probability: 0.01,
         }
     }
 }
@@ -499,6 +506,12 @@ impl Scenario {
         }
         if s.max_parts == 0 {
             return bad("sender.max_parts", "must be at least 1");
+        }
+        if !(0.0..=1.0).contains(&s.min_route_probability) {
+            return bad(
+                "sender.min_route_probability",
+                "must be a probability between 0 and 1",
+            );
         }
         if self.receiver.mpp_timeout_secs == 0 {
             return bad("receiver.mpp_timeout_secs", "must be at least 1 second");

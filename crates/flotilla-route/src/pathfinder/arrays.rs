@@ -418,6 +418,31 @@ impl RoutingArrays {
             .chain(self.out_edges[inter..inter_end].iter().take_while(fits))
     }
 
+    /// [`Self::out_scan`] with each edge's position in `out_edges`.
+    #[inline]
+    pub fn out_scan_pos(
+        &self,
+        x: usize,
+        amount: u64,
+        same_comp: bool,
+    ) -> impl Iterator<Item = (usize, &OutEdge)> {
+        let (start, inter, end) = (
+            self.out_start[x] as usize,
+            self.out_inter[x] as usize,
+            self.out_start[x + 1] as usize,
+        );
+        let inter_end = if same_comp { inter } else { end };
+        let fits = move |o: &(usize, &OutEdge)| o.1.htlc_max >= amount;
+        (start..inter)
+            .zip(&self.out_edges[start..inter])
+            .take_while(fits)
+            .chain(
+                (inter..inter_end)
+                    .zip(&self.out_edges[inter..inter_end])
+                    .take_while(fits),
+            )
+    }
+
     /// Number of nodes.
     pub fn node_count(&self) -> usize {
         self.ext_of.len()

@@ -33,12 +33,14 @@
 //!
 //! A search that is still running after `upgrade_after` settled nodes strengthens `h`
 //! with a forward Dijkstra from the sender under lower-bound edge costs (the sender's
-//! edges as above; any other edge `hop_price + fee_e(a) + cltv_price × delta_e`),
-//! within a budget: `h` becomes the maximum of the old `h` and the forward distance
-//! (for nodes the forward search did not settle, the smallest distance it left
-//! unsettled). A maximum of consistent potentials is consistent, and `h` only grows,
-//! so keys already queued are lower bounds of their new values: an entry whose key
-//! grew goes back into the queue when it comes out (lazy re-keying).
+//! edges as above; any other edge `hop_price + fee_e(a) + cltv_price × delta_e +
+//! risk_price × Scorer::cost_lower_bound(e, a)`, the risk priced lazily when the edge
+//! comes out of the forward queue), within a budget: `h` becomes the maximum of the
+//! old `h` and the forward distance (for nodes the forward search did not settle, the
+//! smallest distance it left unsettled). A maximum of consistent potentials is
+//! consistent, and `h` only grows, so keys already queued are lower bounds of their
+//! new values: an entry whose key grew goes back into the queue when it comes out
+//! (lazy re-keying).
 //!
 //! **Lazy risk.** Asking the scorer is the expensive part of a relaxation (it reads its
 //! beliefs and the channel). A relaxation therefore only queues a *candidate* keyed by
@@ -712,7 +714,15 @@ impl<S: Scorer + ?Sized> Relax<'_, '_, S> {
     }
     /// Dijkstra from the sender under lower-bound edge costs, within a budget:
     /// `hop_price + risk_price × cost_lower_bound` for the sender's edges,
-    /// `hop_price + fee(a) + cltv_price × delta` for the others.
+    /// `hop_price + fee(a) + cltv_price × delta + risk_price × cost_lower_bound` for
+    /// the others (every hop carries at least `a`). Counting the risk of every hop,
+    /// not only the sender's, is what lets the potential see that the channels near
+    /// a busy sender are all expensive for this amount: without it, such searches
+    /// settled most of the graph before reaching the sender.
+    ///
+    /// The risk bound is a scorer call, so it is taken lazily, as in the main search:
+    /// an edge is queued as a candidate keyed without it, and priced when it comes
+    /// out (most never do within the budget).
     fn forward_search(&mut self) {
         let (gen, settled, q) = (self.gen, self.settled, self.q);
         let arrays = self.arrays;
@@ -730,17 +740,41 @@ impl<S: Scorer + ?Sized> Relax<'_, '_, S> {
             let Some((key, x)) = heap.pop() else {
                 break f64::INFINITY;
             };
+            if nodes >= q.tuning.forward_nodes || scanned >= q.tuning.forward_edges {
+                // Every key still queued, candidates included, bounds the distance of
+                // the nodes not settled from below.
+                break f64::from_bits(key);
+            }
+            if x >= CANDIDATE {
+                // A candidate: price its risk now.
+                let o = &arrays.out_edges[(x - CANDIDATE) as usize];
+                let y = o.head as usize;
+                if fwd[y].fstamp == settled {
+                    continue;
+                }
+                let lb = self
+                    .scorer
+                    .cost_lower_bound(self.graph, EdgeIdx(o.edge), q.amount, q.now);
+                if lb.is_nan() || lb == f64::INFINITY {
+                    continue; // no amount of at least `a` passes: on no path
+                }
+                let hy = f64::from_bits(key) + q.risk_price * if lb > 0.0 { lb } else { 0.0 };
+                let f = &mut fwd[y];
+                if f.fstamp < gen || (f.fstamp == gen && hy < f.h) {
+                    f.h = hy;
+                    f.fstamp = gen;
+                    heap.push(hy.to_bits().max(heap.floor()), y as u64);
+                }
+                continue;
+            }
             let x = x as usize;
             if fwd[x].fstamp == settled {
                 continue;
             }
-            if nodes >= q.tuning.forward_nodes || scanned >= q.tuning.forward_edges {
-                break f64::from_bits(key);
-            }
             fwd[x].fstamp = settled;
             nodes += 1;
             let hx = fwd[x].h;
-            for o in arrays.out_scan(x, q.amount, same_comp) {
+            for (pos, o) in arrays.out_scan_pos(x, q.amount, same_comp) {
                 let y = o.head as usize;
                 // Only nodes that can be on a path (see `source_potential`). Excluded
                 // nodes and edges are not skipped: a bound over more paths is still a
@@ -751,24 +785,32 @@ impl<S: Scorer + ?Sized> Relax<'_, '_, S> {
                     continue;
                 }
                 scanned += 1;
-                let c = if x == src {
+                if fwd[y].fstamp == settled {
+                    continue;
+                }
+                if x == src {
                     let lb =
                         self.scorer
                             .cost_lower_bound(self.graph, EdgeIdx(o.edge), q.amount, q.now);
                     if lb.is_nan() || lb == f64::INFINITY {
                         continue;
                     }
-                    q.hop_price + q.risk_price * if lb > 0.0 { lb } else { 0.0 }
+                    let hy = hx + q.hop_price + q.risk_price * if lb > 0.0 { lb } else { 0.0 };
+                    let f = &mut fwd[y];
+                    if f.fstamp < gen || (f.fstamp == gen && hy < f.h) {
+                        f.h = hy;
+                        f.fstamp = gen;
+                        heap.push(hy.to_bits().max(heap.floor()), y as u64);
+                    }
                 } else {
                     let Some(fee) = o.fee(q.amount) else { continue };
-                    q.hop_price + fee as f64 + q.cltv_price * o.cltv as f64
-                };
-                let hy = hx + c;
-                let f = &mut fwd[y];
-                if f.fstamp < gen || (f.fstamp == gen && hy < f.h) {
-                    f.h = hy;
-                    f.fstamp = gen;
-                    heap.push(hy.to_bits().max(heap.floor()), y as u64);
+                    let partial = hx + q.hop_price + fee as f64 + q.cltv_price * o.cltv as f64;
+                    // Skip candidates that cannot improve the node's current bound.
+                    let f = &fwd[y];
+                    if f.fstamp == gen && partial >= f.h {
+                        continue;
+                    }
+                    heap.push(partial.to_bits().max(heap.floor()), CANDIDATE + pos as u64);
                 }
             }
         };

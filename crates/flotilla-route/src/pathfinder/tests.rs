@@ -93,7 +93,8 @@ fn transit(g: &Graph, x: NodeIdx) -> bool {
 /// The cheapest lower-bound cost from the sender to every node, over the paths the
 /// search could really use: edges that can carry the amount, intermediate nodes that
 /// forward, reach the receiver and are not excluded. First hop: `hop + risk ×
-/// cost_lower_bound`; others: `hop + fee(a) + cltv price × delta`.
+/// cost_lower_bound`; others: `hop + fee(a) + cltv price × delta + risk ×
+/// cost_lower_bound` (every hop carries at least `a`).
 fn reference_bounds(g: &Graph, req: &RouteRequest, params: &CostParams) -> Vec<f64> {
     let n = g.node_count();
     let a = req.amount_msat;
@@ -147,15 +148,15 @@ fn reference_bounds(g: &Graph, req: &RouteRequest, params: &CostParams) -> Vec<f
             if !usable(g, e, a, &lim.excluded_edges) || !enterable(y) {
                 continue;
             }
+            let lb = Smooth.cost_lower_bound(g, e, a, Timestamp::ZERO);
+            if lb == f64::INFINITY {
+                continue;
+            }
             let c = if x == req.source {
-                let lb = Smooth.cost_lower_bound(g, e, a, Timestamp::ZERO);
-                if lb == f64::INFINITY {
-                    continue;
-                }
                 hp + rp * lb.max(0.0)
             } else {
                 let p = g.policy(e).unwrap();
-                hp + p.fee_msat(a) as f64 + cp * p.cltv_expiry_delta as f64
+                hp + p.fee_msat(a) as f64 + cp * p.cltv_expiry_delta as f64 + rp * lb.max(0.0)
             };
             if d + c < dist[y.ix()] {
                 dist[y.ix()] = d + c;

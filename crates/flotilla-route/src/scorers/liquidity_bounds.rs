@@ -331,6 +331,20 @@ impl Scorer for LiquidityBoundsScorer {
         }
     }
 
+    /// The believed upper bound minus the sender's in-flight amount (an exactly known
+    /// local balance minus in-flight): above it `P = 0`.
+    fn max_liquidity_msat(&self, graph: &Graph, edge: EdgeIdx, now: Timestamp) -> u64 {
+        let Some(channel) = graph.channels().get(edge.channel().ix()) else {
+            return 0;
+        };
+        match channel.policy(edge.direction()) {
+            Some(p) if !p.disabled => {}
+            _ => return 0,
+        }
+        let (_, upper) = self.liquidity_bounds(graph, edge, now);
+        upper.saturating_sub(self.in_flight_msat(edge))
+    }
+
     fn path_succeeded(&mut self, graph: &Graph, path: &Path, now: Timestamp) {
         for h in &path.hops {
             let x = h
@@ -529,6 +543,22 @@ mod tests {
             1.0
         );
         assert!(s.success_probability(&g, fwd(0), 250_001, Timestamp::ZERO) < 1.0);
+    }
+
+    #[test]
+    fn max_liquidity_is_upper_bound_minus_in_flight() {
+        let g = line(&[1000, 1000]);
+        let mut s = LiquidityBoundsScorer::new(&g, NodeIdx(9));
+        let t = Timestamp::ZERO;
+        assert_eq!(s.max_liquidity_msat(&g, fwd(1), t), 1_000_000);
+        s.path_failed(&g, &path(&g, 2, 400_000), liquidity(1), t);
+        let p = path(&g, 2, 100_000);
+        s.htlcs_in_flight(&g, &p, true);
+        let m = s.max_liquidity_msat(&g, fwd(1), t);
+        assert_eq!(m, 399_999 - 100_000);
+        // It is a bound: nothing above it has a chance, and it has one.
+        assert_eq!(s.success_probability(&g, fwd(1), m + 1, t), 0.0);
+        assert!(s.success_probability(&g, fwd(1), m, t) > 0.0);
     }
 
     #[test]

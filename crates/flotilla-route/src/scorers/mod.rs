@@ -178,6 +178,9 @@ impl<S: Scorer + ?Sized> Scorer for &mut S {
     fn path_probability(&self, graph: &Graph, path: &Path, now: Timestamp) -> f64 {
         (**self).path_probability(graph, path, now)
     }
+    fn max_liquidity_msat(&self, graph: &Graph, edge: EdgeIdx, now: Timestamp) -> u64 {
+        (**self).max_liquidity_msat(graph, edge, now)
+    }
 }
 
 impl<S: Scorer + ?Sized> Scorer for Box<S> {
@@ -204,6 +207,9 @@ impl<S: Scorer + ?Sized> Scorer for Box<S> {
     }
     fn path_probability(&self, graph: &Graph, path: &Path, now: Timestamp) -> f64 {
         (**self).path_probability(graph, path, now)
+    }
+    fn max_liquidity_msat(&self, graph: &Graph, edge: EdgeIdx, now: Timestamp) -> u64 {
+        (**self).max_liquidity_msat(graph, edge, now)
     }
 }
 

@@ -97,6 +97,8 @@ impl<S: Scorer> GreedySplitter<S> {
     ) -> Result<Route, RouteError> {
         validate(graph, request)?;
         self.core.begin(graph);
+        // Cheap proof that no split can work, before any search.
+        self.core.believed_cut(graph, request, now)?;
         let mut parts = Vec::new();
         match greedy_parts(
             &mut self.core,
@@ -284,6 +286,34 @@ mod tests {
     use crate::scorers::UniformScorer;
     use crate::Router;
     use flotilla_graph::NodeIdx;
+
+    #[test]
+    fn believed_cut_fails_fast_and_exactly() {
+        use crate::scorers::test_util::{fwd, path};
+        use crate::scorers::LiquidityBoundsScorer;
+        use crate::{FailureKind, PathFailure};
+        let g = line(&[1000, 1000]);
+        let mut s = GreedySplitter::new(LiquidityBoundsScorer::new(&g, NodeIdx(0)));
+        let t = Timestamp::ZERO;
+        // The receiver's only channel refused 500,000 msat: it holds less.
+        let failed = path(&g, 2, 500_000);
+        let failure = PathFailure {
+            hop: 1,
+            kind: FailureKind::Liquidity,
+        };
+        s.path_failed(&g, &failed, failure, t);
+        assert_eq!(s.scorer().max_liquidity_msat(&g, fwd(1), t), 499_999);
+        let mut req = RouteRequest::new(NodeIdx(0), NodeIdx(2), 600_000);
+        req.limits.max_parts = 4;
+        req.limits.min_part_msat = 1_000;
+        let e = s.find_route(&g, &req, t).unwrap_err();
+        assert!(e.to_string().contains("believed"), "{e}");
+        assert_eq!(s.last_stats().searches, 0);
+        // At the bound itself the splitter still searches and answers.
+        req.amount_msat = 499_999;
+        let r = s.find_route(&g, &req, t).unwrap();
+        assert_eq!(r.amount_msat(), 499_999);
+    }
 
     #[test]
     fn single_line_single_part() {

@@ -80,6 +80,8 @@ impl<S: Scorer> HalvingSplitter<S> {
     ) -> Result<Route, RouteError> {
         validate(graph, request)?;
         self.core.begin(graph);
+        // Cheap proof that no split can work, before any search.
+        self.core.believed_cut(graph, request, now)?;
         let mut parts = Vec::new();
         match self.parts(graph, request, now, &mut parts) {
             Ok(()) => self.core.finish(graph, request, &parts, now),

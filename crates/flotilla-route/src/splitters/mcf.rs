@@ -118,6 +118,8 @@ impl<S: Scorer> MinCostFlowSplitter<S> {
     ) -> Result<Route, RouteError> {
         validate(graph, request)?;
         self.core.begin(graph);
+        // Cheap proof that no split can work, before any search.
+        self.core.believed_cut(graph, request, now)?;
         let amount = request.amount_msat;
         let min_part = min_part(request);
         let max_parts = request.limits.max_parts as u64;

@@ -26,7 +26,15 @@
 //!   uniform on `[l, u]` this is exactly the chance that the liquidity left after the
 //!   earlier parts carries `a`), or, when `used + a` is above `htlc_maximum` (so the
 //!   scorer cannot be asked about it), `min(P(a), (c + 1 − used − a) / (c + 1 − used))`
-//!   with `c` the capacity (the uniform-prior conditional).
+//!   with `c` the capacity (the uniform-prior conditional), and 0 if `used + a`
+//!   exceeds what the scorer believes the direction holds
+//!   ([`Scorer::max_liquidity_msat`]).
+//!
+//! So the parts a splitter places never put more on a direction than its
+//! `max_liquidity_msat`. Every splitter uses that before searching at all: when the
+//! receiver's channel directions together (or the sender's) are believed to take less
+//! than the amount, no split can work, and the answer is an immediate `NoRoute`
+//! instead of a series of searches that all come back empty.
 //!
 //! No pathfinder code is involved: the wrapper is an ordinary [`Scorer`], and a
 //! direction it gives probability 0 is one the pathfinder never uses.
@@ -307,6 +315,11 @@ impl<S: Scorer> Scorer for SplitScorer<S> {
                 return 0.0;
             }
             (self.inner.success_probability(graph, edge, total, now) / p_used).clamp(0.0, 1.0)
+        } else if total > self.inner.max_liquidity_msat(graph, edge, now) {
+            // The scorer cannot be asked about `total` (above `htlc_maximum`), but it
+            // can say that the direction holds less than that: the parts together
+            // must not put more on it than it is believed to hold.
+            0.0
         } else {
             p_own.min(Self::uniform_conditional(graph, edge, used, total))
         }
@@ -330,13 +343,29 @@ impl<S: Scorer> Scorer for SplitScorer<S> {
             }
             (c_total - c_used).max(0.0)
         } else {
-            let p = Self::uniform_conditional(graph, edge, used, total);
+            // As in `success_probability`: never more than the direction is believed
+            // to hold over all parts.
+            let p = if total > self.inner.max_liquidity_msat(graph, edge, now) {
+                0.0
+            } else {
+                Self::uniform_conditional(graph, edge, used, total)
+            };
             if p <= 0.0 {
                 f64::INFINITY
             } else {
                 c_own.max(-p.ln())
             }
         }
+    }
+
+    /// What the caller's scorer believes the direction holds, within the saturation
+    /// share, minus what the earlier parts put on it.
+    fn max_liquidity_msat(&self, graph: &Graph, edge: EdgeIdx, now: Timestamp) -> u64 {
+        let mut max = self.inner.max_liquidity_msat(graph, edge, now);
+        if self.shift > 0 {
+            max = max.min(graph.channel(edge.channel()).capacity_msat() >> self.shift);
+        }
+        max.saturating_sub(self.used(edge))
     }
 
     fn path_succeeded(&mut self, graph: &Graph, path: &Path, now: Timestamp) {
@@ -395,6 +424,60 @@ impl<S: Scorer> SplitCore<S> {
         self.last_reason.clear();
         self.last_error = None;
         self.scorer_mut().begin(graph);
+    }
+
+    /// `NoRoute` when the caller's scorer rules out every way of delivering the whole
+    /// request, however it is split: the receiver's channel directions (or the
+    /// sender's) together are believed to take less than the amount
+    /// ([`Scorer::max_liquidity_msat`], the sender's in-flight HTLCs accounted).
+    /// Every part a splitter places has a positive probability with the other parts
+    /// accounted, so the parts over those directions can never sum to more: the
+    /// searches would all come back empty, only much later. O(degree).
+    pub fn believed_cut(
+        &self,
+        graph: &Graph,
+        request: &RouteRequest,
+        now: Timestamp,
+    ) -> Result<(), RouteError> {
+        let amount = request.amount_msat;
+        let scorer = &self.scorer().inner;
+        let excluded = &request.limits.excluded_edges;
+        // Sums stop as soon as they reach the amount: only "less than" matters.
+        let sum = |edges: &[EdgeIdx], max: &dyn Fn(EdgeIdx) -> u64| {
+            let mut total = 0u64;
+            for &e in edges {
+                if total >= amount {
+                    break;
+                }
+                if !excluded.contains(&e) {
+                    total = total.saturating_add(max(e));
+                }
+            }
+            total
+        };
+        let believed = |e| scorer.max_liquidity_msat(graph, e, now);
+        let capacity = |e| crate::scorers::UniformScorer.max_liquidity_msat(graph, e, now);
+        let into_receiver = graph.in_edges(request.target);
+        if sum(into_receiver, &capacity) < amount {
+            // Above the capacity itself: the first search says so without searching
+            // (`AmountAboveCapacity`, which callers tell apart from `NoRoute`).
+            return Ok(());
+        }
+        for (side, edges) in [
+            ("receiver's", into_receiver),
+            ("sender's", graph.out_edges(request.source)),
+        ] {
+            let believed = sum(edges, &believed);
+            if believed < amount {
+                return Err(RouteError::NoRoute {
+                    amount_msat: amount,
+                    reason: format!(
+                        "the {side} channels are believed to take at most {believed} msat in all"
+                    ),
+                });
+            }
+        }
+        Ok(())
     }
 
     /// One pathfinder search for `amount` within `fee_budget` (the rest of `sub` as the
