@@ -119,6 +119,10 @@ pub struct NodeConfig {
     /// How long an incomplete MPP set is held before every part fails with
     /// `mpp_timeout`. Default 60 s (BOLT 4's "at least 60 seconds").
     pub mpp_timeout: Duration,
+    /// How long this node keeps trying to reach an offline next peer before it fails
+    /// the HTLC back with `unknown_next_peer` (a TCP connection attempt timing out).
+    /// The HTLC stays locked meanwhile. Default 0: fail at once.
+    pub offline_peer_timeout: Duration,
     /// Offline nodes are unreachable: a hop that would forward to one fails with
     /// `unknown_next_peer`. Default true.
     pub online: bool,
@@ -144,6 +148,7 @@ impl Default for NodeConfig {
             min_final_cltv_expiry_delta: 18,
             expiry_too_soon_blocks: 3,
             mpp_timeout: Duration::from_secs(60),
+            offline_peer_timeout: Duration::ZERO,
             online: true,
             behaviour: Behaviour::Honest,
             supports_h2tlc: true,

@@ -66,6 +66,12 @@ pub enum Timer {
         /// Which round of that payment.
         round: u32,
     },
+    /// A forwarder gave up reaching its offline next peer: the incoming HTLC fails with
+    /// `unknown_next_peer` (see `NodeConfig::offline_peer_timeout`).
+    PeerUnreachable {
+        /// The incoming HTLC.
+        htlc: HtlcId,
+    },
     /// A held HTLC reached its CLTV expiry: its offerer times it out (BOLT 2 would force
     /// close; the channel is kept here) and fails it back upstream with
     /// `permanent_channel_failure`.

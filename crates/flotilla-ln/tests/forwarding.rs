@@ -451,3 +451,28 @@ fn rules_are_checked_in_bolt_order() {
     let (f, _, _) = fail_with(g, 0.9, c, &p);
     assert_eq!(f.code, FailureCode::AmountBelowMinimum);
 }
+
+#[test]
+fn an_offline_next_peer_fails_only_after_the_connection_attempt_times_out() {
+    let mut c = configs();
+    c[2].online = false;
+    c[1].offline_peer_timeout = std::time::Duration::from_secs(3);
+    let g = line(4, 1_000_000);
+    let p = path(&g, &[0, 1, 2, 3], AMOUNT, 18);
+    let mut d = Driver::new(g, balances(&line(4, 1_000_000), 0.9), Some(c));
+    let k = keys(9);
+    d.net
+        .register_invoice(NodeIdx(3), k.hash, invoice(&k, Some(AMOUNT)))
+        .unwrap();
+    d.pay(1, &p, &k, AMOUNT).unwrap();
+    d.run();
+    assert_eq!(d.outcome(1), None, "node 1 is still trying to reach node 2");
+    assert_eq!(d.net.live_htlcs(), 1);
+    d.advance(std::time::Duration::from_secs(2), 0);
+    assert_eq!(d.outcome(1), None);
+    d.advance(std::time::Duration::from_secs(1), 0);
+    let f = d.failure(1);
+    assert_eq!(f.code, FailureCode::UnknownNextPeer);
+    assert_eq!(f.origin_hop, 0);
+    assert_eq!(d.net.live_htlcs(), 0);
+}

@@ -6,7 +6,7 @@ use flotilla_graph::NodeIdx;
 use crate::clock::Clock;
 use crate::config::Behaviour;
 use crate::failure::{FailureCode, FailureData};
-use crate::forward::{check_forward, ForwardCtx};
+use crate::forward::{check_forward, ForwardCtx, ForwardError};
 use crate::htlc::{Htlc, HtlcId, HtlcOrigin, HtlcState, PartRef};
 use crate::lock::HtlcLock;
 use crate::msg::{Msg, UpdateAddHtlc, UpdateFailMalformedHtlc};
@@ -165,6 +165,15 @@ impl Network {
             Ok(f) => f,
             Err(rej) => {
                 tracing::trace!(node = node.0, error = %rej.error, "forward refused");
+                let wait = self.configs[node.ix()].offline_peer_timeout;
+                if matches!(rej.error, ForwardError::PeerOffline(_)) && !wait.is_zero() {
+                    // Trying to connect to the peer takes time; the HTLC waits locked.
+                    out.push(Output::Timer {
+                        at: clock.now + wait.as_micros() as u64,
+                        timer: Timer::PeerUnreachable { htlc: incoming },
+                    });
+                    return;
+                }
                 self.fail_back(incoming, rej.code, rej.data, out);
                 return;
             }

@@ -403,6 +403,20 @@ impl Network {
                 round,
             } => self.redundant_timeout(node, payment_secret, round, out),
             Timer::HtlcExpiry { htlc } => self.expire(htlc, clock, out),
+            Timer::PeerUnreachable { htlc } => {
+                if self
+                    .htlcs
+                    .get(htlc)
+                    .is_some_and(|h| h.state == HtlcState::Accepted)
+                {
+                    self.fail_back(
+                        htlc,
+                        FailureCode::UnknownNextPeer,
+                        FailureData::default(),
+                        out,
+                    );
+                }
+            }
         }
     }
 
