@@ -13,6 +13,7 @@
 //!   claim check every hop applies.
 //! - [`redundant`]: redundant overpayment: the receiver's held parts and claim request,
 //!   the sender's answer and exact subset choice.
+//! - [`redundant_session`]: the sender's redundant payment with fixed redundancy.
 //! - [`onion`]: onions in two modes (modeled structs, real Sphinx) and failure reasons.
 //! - [`network`]: the driver's view: [`network::Network`] with `send`, `deliver`, `fire`
 //!   and the [`output::Output`]s they append; built from [`clock`], [`config`],
@@ -35,6 +36,7 @@ pub mod output;
 pub mod payload;
 pub mod receiver;
 pub mod redundant;
+pub mod redundant_session;
 pub mod sender;
 pub mod session;
 

@@ -4,6 +4,7 @@ use std::fmt;
 use std::str::FromStr;
 
 use flotilla_graph::Graph;
+use flotilla_ln::lock::LockKind;
 use flotilla_route::ldk::LdkRouter;
 use flotilla_route::scorers::LiquidityBoundsScorer;
 use flotilla_route::splitters::{GreedySplitter, HalvingSplitter, MinCostFlowSplitter};
@@ -16,6 +17,16 @@ pub enum Strategy {
     SinglePath,
     /// Basic MPP: up to `max_parts` parts; failed parts' amounts are re-routed.
     Mpp,
+    /// Redundant overpayment with fixed redundancy: n = ⌈k·(1+ρ)⌉ equal parts of A/k,
+    /// each on its own path, the receiver claims exactly A
+    /// ([`flotilla_ln::redundant_session`]).
+    Redundant {
+        /// `SenderHash` or `H2tlc`.
+        lock: LockKind,
+        /// ρ as the bits of an `f64` (so the spec stays `Eq`); see
+        /// [`ArmSpec::redundancy`].
+        redundancy_bits: u64,
+    },
 }
 
 /// Which path finder (and splitter) an arm uses.
@@ -49,7 +60,9 @@ pub struct ArmSpec {
 #[error("unknown arm {name:?}; known arms: {known}", name = .0, known = KNOWN_ARMS.join(", "))]
 pub struct UnknownArm(pub String);
 
-/// Every arm name flotilla runs.
+/// Every arm name flotilla runs. Redundant arms take any ρ ≥ 0:
+/// `redundant-sender_hash-<ρ>` and `redundant-h2tlc-<ρ>` (e.g. `redundant-h2tlc-0.25`);
+/// the list shows ρ = 0.5.
 pub const KNOWN_ARMS: &[&str] = &[
     "single-path-retry",
     "single-path-retry-ldk",
@@ -58,6 +71,8 @@ pub const KNOWN_ARMS: &[&str] = &[
     "mpp-retry-mcf",
     "mpp-retry-halving",
     "mpp-retry-ldk",
+    "redundant-sender_hash-0.5",
+    "redundant-h2tlc-0.5",
 ];
 
 impl FromStr for ArmSpec {
@@ -71,7 +86,10 @@ impl FromStr for ArmSpec {
             "mpp-retry-mcf" => (Strategy::Mpp, RouterKind::MinCostFlow),
             "mpp-retry-halving" => (Strategy::Mpp, RouterKind::Halving),
             "mpp-retry-ldk" => (Strategy::Mpp, RouterKind::Ldk),
-            _ => return Err(UnknownArm(name.to_string())),
+            _ => match parse_redundant(name) {
+                Some(strategy) => (strategy, RouterKind::Flotilla),
+                None => return Err(UnknownArm(name.to_string())),
+            },
         };
         Ok(ArmSpec {
             name: name.to_string(),
@@ -79,6 +97,28 @@ impl FromStr for ArmSpec {
             router,
         })
     }
+}
+
+/// `redundant-<lock>-<ρ>` with lock `sender_hash` or `h2tlc` and a number ρ ≥ 0.
+fn parse_redundant(name: &str) -> Option<Strategy> {
+    let rest = name.strip_prefix("redundant-")?;
+    let (lock, rho) = rest.rsplit_once('-')?;
+    let lock = match lock {
+        "sender_hash" => LockKind::SenderHash,
+        "h2tlc" => LockKind::H2tlc,
+        _ => return None,
+    };
+    if rho.is_empty() || !rho.chars().all(|c| c.is_ascii_digit() || c == '.') {
+        return None;
+    }
+    let rho: f64 = rho.parse().ok()?;
+    if !rho.is_finite() || rho < 0.0 {
+        return None;
+    }
+    Some(Strategy::Redundant {
+        lock,
+        redundancy_bits: rho.to_bits(),
+    })
 }
 
 impl fmt::Display for ArmSpec {
@@ -124,6 +164,18 @@ impl ArmSpec {
         match self.strategy {
             Strategy::SinglePath => 1,
             Strategy::Mpp => configured,
+            Strategy::Redundant { .. } => 1,
+        }
+    }
+
+    /// The lock and ρ of a redundant arm.
+    pub fn redundancy(&self) -> Option<(LockKind, f64)> {
+        match self.strategy {
+            Strategy::Redundant {
+                lock,
+                redundancy_bits,
+            } => Some((lock, f64::from_bits(redundancy_bits))),
+            _ => None,
         }
     }
 }
@@ -136,6 +188,20 @@ mod tests {
     fn every_known_arm_parses_and_unknown_ones_say_what_exists() {
         for a in KNOWN_ARMS {
             assert_eq!(a.parse::<ArmSpec>().unwrap().name, *a);
+        }
+        let a = "redundant-h2tlc-0.5".parse::<ArmSpec>().unwrap();
+        assert_eq!(a.redundancy(), Some((LockKind::H2tlc, 0.5)));
+        assert_eq!(a.router, RouterKind::Flotilla);
+        let a = "redundant-sender_hash-2".parse::<ArmSpec>().unwrap();
+        assert_eq!(a.redundancy(), Some((LockKind::SenderHash, 2.0)));
+        for bad in [
+            "redundant-hash-0.5",
+            "redundant-h2tlc-",
+            "redundant-h2tlc--1",
+            "redundant-h2tlc-inf",
+            "redundant-boomerang-1.0",
+        ] {
+            assert!(bad.parse::<ArmSpec>().is_err(), "{bad}");
         }
         let e = "mpp-magic".parse::<ArmSpec>().unwrap_err().to_string();
         assert!(

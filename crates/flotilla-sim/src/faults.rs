@@ -64,11 +64,15 @@ impl Faults {
         &self,
         graph: &Graph,
         receiver: &ReceiverConfig,
+        network: &NetworkConfig,
         overrides: &[(NodeIdx, PolicyOverride)],
     ) -> Vec<NodeConfig> {
         let mut configs = vec![
             NodeConfig {
                 mpp_timeout: std::time::Duration::from_secs(receiver.mpp_timeout_secs),
+                offline_peer_timeout: std::time::Duration::from_millis(
+                    network.offline_peer_timeout_ms
+                ),
                 ..NodeConfig::default()
             };
             graph.node_count()

@@ -62,6 +62,10 @@ pub struct PaymentOutcome {
     pub failure: Option<FailureReason>,
     /// Σ amount (sat) × hold time (s) over every HTLC of the payment.
     pub liquidity_sat_seconds: f64,
+    /// Settled beyond the amount, msat (redundant arms; must be 0).
+    pub overpaid_msat: u64,
+    /// Messages beyond the HTLCs' own (redundant arms: claim request and reveal).
+    pub extra_messages: u32,
 }
 
 /// Per-arm summary, as `summary.json` and the stdout table show it.
@@ -95,6 +99,17 @@ pub struct ArmSummary {
     pub liquidity_seconds_mean: f64,
     /// Failed payments by reason (every reason present, zeros included).
     pub failures: BTreeMap<&'static str, u64>,
+    /// Parts that left the sender, over all payments.
+    pub parts_sent: u64,
+    /// Parts that settled, over all payments.
+    pub parts_settled: u64,
+    /// Σ over payments of settled − amount where positive, msat: must be 0.
+    pub overpaid_msat: u64,
+    /// Claims refused because they did not open an HTLC's lock (the network's count;
+    /// set by the run).
+    pub overclaim_attempts: u64,
+    /// Messages beyond the HTLCs' own (claim requests and reveals), over all payments.
+    pub extra_messages: u64,
 }
 
 /// Accumulates outcomes of one arm into an [`ArmSummary`]. Memory grows only with the
@@ -109,6 +124,10 @@ pub struct SummaryBuilder {
     fees_msat: u64,
     liquidity: f64,
     failures: BTreeMap<FailureReason, u64>,
+    parts_sent: u64,
+    parts_settled: u64,
+    overpaid_msat: u64,
+    extra_messages: u64,
 }
 
 impl SummaryBuilder {
@@ -117,6 +136,10 @@ impl SummaryBuilder {
         self.payments += 1;
         self.attempts += o.attempts as u64;
         self.liquidity += o.liquidity_sat_seconds;
+        self.parts_sent += o.parts_sent as u64;
+        self.parts_settled += o.parts_settled as u64;
+        self.overpaid_msat += o.overpaid_msat;
+        self.extra_messages += o.extra_messages as u64;
         if o.succeeded {
             self.succeeded += 1;
             self.fees_msat += o.fee_msat;
@@ -161,6 +184,11 @@ impl SummaryBuilder {
                 .into_iter()
                 .map(|r| (r.name(), self.failures.get(&r).copied().unwrap_or(0)))
                 .collect(),
+            parts_sent: self.parts_sent,
+            parts_settled: self.parts_settled,
+            overpaid_msat: self.overpaid_msat,
+            overclaim_attempts: 0,
+            extra_messages: self.extra_messages,
         }
     }
 }
@@ -206,6 +234,8 @@ mod tests {
             ttc_ms: Some(ttc),
             failure: None,
             liquidity_sat_seconds: 10.0,
+            overpaid_msat: 0,
+            extra_messages: 0,
         };
         b.add(&ok(100.0, 1000));
         b.add(&ok(300.0, 3000));
@@ -227,5 +257,7 @@ mod tests {
         assert_eq!(s.failures["liquidity"], 1);
         assert_eq!(s.failures["timeout"], 0);
         assert_eq!(s.liquidity_seconds_mean, 10.0);
+        assert_eq!((s.parts_sent, s.parts_settled), (3, 3));
+        assert_eq!(s.overpaid_msat, 0);
     }
 }

@@ -179,7 +179,11 @@ impl Session {
 
 /// The sum of one drawn per-hop latency for each of `hops` hops, µs: how long a claim
 /// request or a reveal takes along a part's path (like an onion message).
-fn path_latency_micros(model: &crate::scenario::LatencyModel, hops: usize, rng: &mut impl rand::Rng) -> u64 {
+fn path_latency_micros(
+    model: &crate::scenario::LatencyModel,
+    hops: usize,
+    rng: &mut impl rand::Rng,
+) -> u64 {
     (0..hops.max(1))
         .map(|_| draw_latency_micros(model, rng))
         .sum()
@@ -274,9 +278,10 @@ fn run_arm(
         arm: arm.name.clone(),
         why,
     };
-    let configs = input
-        .faults
-        .node_configs(&input.graph, &sc.receiver, input.overrides);
+    let configs =
+        input
+            .faults
+            .node_configs(&input.graph, &sc.receiver, &sc.network, input.overrides);
     let mut net = Network::new(input.graph.clone(), input.balances.clone(), configs)
         .map_err(|e| setup(e.to_string()))?;
     net.set_block_interval(std::time::Duration::from_secs(
@@ -302,7 +307,7 @@ fn run_arm(
     if let Some(first) = input.workload.first() {
         q.push(first.start, Ev::Start(0));
     }
-    let mut sessions: HashMap<u64, PaymentSession> = HashMap::new();
+    let mut sessions: HashMap<u64, Session> = HashMap::new();
     let mut out: Vec<Output> = Vec::new();
     let mut batch: Vec<Output> = Vec::new();
     let mut summary = SummaryBuilder::default();
@@ -329,32 +334,71 @@ fn run_arm(
                 }
                 let spec = &input.workload[i];
                 let keys = payment_keys(sc.seed, i);
-                net.register_invoice(
-                    spec.destination,
-                    keys.hash,
-                    InvoiceRecord {
-                        preimage: keys.preimage,
-                        payment_secret: keys.secret,
-                        amount_msat: Some(spec.amount_msat),
-                        min_final_cltv_expiry_delta: sc.sender.final_cltv_delta,
-                        expires_at: now + 3_600_000_000,
-                    },
-                )
-                .map_err(|e| internal(format!("payment {i}: {e}")))?;
-                let mut s = PaymentSession::new(
-                    i as u64,
-                    spec.source,
-                    spec.destination,
-                    spec.amount_msat,
-                    keys.hash,
-                    keys.secret,
-                    limits(spec.amount_msat),
-                    now,
-                );
-                s.pump(router.as_mut(), &mut net, &clock, &mut out);
-                q.push(s.deadline(), Ev::Deadline(i as u64));
-                touched = Some(i as u64);
-                sessions.insert(i as u64, s);
+                if let Some((lock, redundancy)) = arm.redundancy() {
+                    net.register_redundant(
+                        spec.destination,
+                        RedundantInvoice {
+                            payment_secret: keys.secret,
+                            amount_msat: spec.amount_msat,
+                            lock,
+                            preimage: (lock == LockKind::H2tlc).then_some(keys.preimage),
+                            min_final_cltv_expiry_delta: sc.sender.final_cltv_delta,
+                            expires_at: now + 3_600_000_000,
+                        },
+                    )
+                    .map_err(|e| internal(format!("payment {i}: {e}")))?;
+                    let mut s = Session::Redundant(RedundantSession::new(
+                        i as u64,
+                        spec.source,
+                        spec.destination,
+                        spec.amount_msat,
+                        lock,
+                        RedundantSession::payment_id_for(i as u64, &keys.secret.0),
+                        keys.secret,
+                        (lock == LockKind::H2tlc).then_some(keys.hash),
+                        sc.seed,
+                        RedundantLimits {
+                            redundancy,
+                            max_part_msat: REDUNDANT_MAX_PART_MSAT,
+                            max_base_parts: sc.sender.max_parts.max(1),
+                            timeout_micros: sc.sender.timeout_secs * 1_000_000,
+                            max_fee_msat: sc.sender.fee_limit_msat(spec.amount_msat),
+                            final_cltv_delta: sc.sender.final_cltv_delta,
+                        },
+                        now,
+                    ));
+                    s.pump(router.as_mut(), &mut net, &clock, &mut out);
+                    q.push(s.deadline(), Ev::Deadline(i as u64));
+                    touched = Some(i as u64);
+                    sessions.insert(i as u64, s);
+                } else {
+                    net.register_invoice(
+                        spec.destination,
+                        keys.hash,
+                        InvoiceRecord {
+                            preimage: keys.preimage,
+                            payment_secret: keys.secret,
+                            amount_msat: Some(spec.amount_msat),
+                            min_final_cltv_expiry_delta: sc.sender.final_cltv_delta,
+                            expires_at: now + 3_600_000_000,
+                        },
+                    )
+                    .map_err(|e| internal(format!("payment {i}: {e}")))?;
+                    let mut s = Session::Mpp(PaymentSession::new(
+                        i as u64,
+                        spec.source,
+                        spec.destination,
+                        spec.amount_msat,
+                        keys.hash,
+                        keys.secret,
+                        limits(spec.amount_msat),
+                        now,
+                    ));
+                    s.pump(router.as_mut(), &mut net, &clock, &mut out);
+                    q.push(s.deadline(), Ev::Deadline(i as u64));
+                    touched = Some(i as u64);
+                    sessions.insert(i as u64, s);
+                }
             }
             Ev::Deliver { from, to, msg } => {
                 net.deliver(to, from, msg, &clock, &mut out)
@@ -365,6 +409,39 @@ fn run_arm(
                 if let Some(s) = sessions.get_mut(&id) {
                     s.on_deadline(now);
                     touched = Some(id);
+                }
+            }
+            Ev::ClaimRequest {
+                id,
+                receiver,
+                payment_id,
+                parts,
+                hops,
+            } => {
+                if let Some(Session::Redundant(s)) = sessions.get_mut(&id) {
+                    if let Some(secrets) = s.on_claim_request(&parts) {
+                        let at = now + path_latency_micros(&sc.network.latency, hops, &mut latency);
+                        q.push(
+                            at,
+                            Ev::Reveal {
+                                receiver,
+                                payment_id,
+                                secrets,
+                            },
+                        );
+                    }
+                }
+            }
+            Ev::Reveal {
+                receiver,
+                payment_id,
+                secrets,
+            } => {
+                // Refused (the round timed out meanwhile): nothing changed, the parts
+                // have come or will come back failed.
+                if let Err(e) = net.reveal_secrets(receiver, payment_id, secrets, &clock, &mut out)
+                {
+                    tracing::trace!(error = %e, "reveal refused");
                 }
             }
         }
@@ -398,6 +475,30 @@ fn run_arm(
                 }
             }
         }
+        // Claim requests the network raised: each travels back to its sender along the
+        // longest path of the payment's parts in flight, one drawn per-hop latency per
+        // hop; the reveal travels the same number of hops forward.
+        while let Some(r) = net.poll_claim_request() {
+            let id = RedundantSession::session_of_payment_id(&r.payment_id);
+            let Some(Session::Redundant(s)) = sessions.get(&id) else {
+                continue;
+            };
+            if s.payment_id() != r.payment_id {
+                continue;
+            }
+            let hops = s.longest_path_hops();
+            let at = now + path_latency_micros(&sc.network.latency, hops, &mut latency);
+            q.push(
+                at,
+                Ev::ClaimRequest {
+                    id,
+                    receiver: r.receiver,
+                    payment_id: r.payment_id,
+                    parts: r.parts,
+                    hops,
+                },
+            );
+        }
         for id in finished {
             let Some(s) = sessions.get_mut(&id) else {
                 continue;
@@ -407,7 +508,7 @@ fn run_arm(
                 attempt_json(&graph, &arm.name, &a, &mut line);
                 attempts_out.write(line.as_bytes())?;
             }
-            if s.state() == SessionState::Active {
+            if !s.is_finished() {
                 continue;
             }
             let s = sessions.remove(&id).expect("present");
@@ -415,12 +516,12 @@ fn run_arm(
             let outcome = outcome_of(&s, spec);
             summary.add(&outcome);
             let keys_hash = payment_keys(sc.seed, id as usize).hash;
-            if !outcome.succeeded {
+            if !outcome.succeeded && matches!(s, Session::Mpp(_)) {
                 net.cancel_invoice(spec.destination, &keys_hash);
             }
             rows.push(
                 id as usize,
-                payment_row(&graph, &arm.name, spec, &keys_hash.0, &s, &outcome),
+                payment_row(&graph, &arm.name, spec, &keys_hash.0, &outcome),
             )?;
             progress.fetch_add(1, Ordering::Relaxed);
         }
@@ -441,29 +542,65 @@ fn run_arm(
     }
     rows.writer.finish()?;
     attempts_out.finish()?;
-    Ok(ArmResult {
-        summary: summary.finish(&arm.name),
-        events,
-    })
+    // The safety invariant, checked in every build: no receiver settled more than A
+    // for any redundant payment (the sender-side count is `overpaid_msat`).
+    for n in 0..graph.node_count() {
+        if let Some((_, due, got)) = net.receiver(NodeIdx(n as u32)).redundant.overpaid() {
+            return Err(RunError::Internal {
+                arm: arm.name.clone(),
+                at: q.now(),
+                why: format!("receiver {n} settled {got} msat of a {due} msat payment"),
+            });
+        }
+    }
+    let mut summary = summary.finish(&arm.name);
+    summary.overclaim_attempts = net.counters().overclaim_attempts;
+    Ok(ArmResult { summary, events })
 }
 
-fn outcome_of(s: &PaymentSession, spec: &PaymentSpec) -> PaymentOutcome {
-    let (succeeded, ttc_ms, failure) = match s.state() {
-        SessionState::Succeeded(at) => (true, Some((at - s.started()) as f64 / 1000.0), None),
+fn outcome_of(s: &Session, spec: &PaymentSpec) -> PaymentOutcome {
+    let (state, started) = match s {
+        Session::Mpp(s) => (s.state(), s.started()),
+        Session::Redundant(s) => (s.state(), s.started()),
+    };
+    let (succeeded, ttc_ms, failure) = match state {
+        SessionState::Succeeded(at) => (true, Some((at - started) as f64 / 1000.0), None),
         SessionState::Failed(r, _) => (false, None, Some(r)),
         SessionState::Active => (false, None, None),
+    };
+    let (fees, attempts, parts_sent, parts_settled, locked, overpaid, extra) = match s {
+        Session::Mpp(s) => (
+            s.stats.fees_msat,
+            s.stats.attempts,
+            s.stats.parts_sent,
+            s.stats.parts_settled,
+            s.stats.locked_msat_micros,
+            0,
+            0,
+        ),
+        Session::Redundant(s) => (
+            s.stats.fees_msat,
+            s.stats.attempts,
+            s.stats.parts_sent,
+            s.stats.parts_settled,
+            s.stats.locked_msat_micros,
+            s.stats.overpaid_msat,
+            s.stats.extra_messages,
+        ),
     };
     PaymentOutcome {
         payment: spec.index,
         amount_msat: spec.amount_msat,
         succeeded,
-        fee_msat: if succeeded { s.stats.fees_msat } else { 0 },
-        attempts: s.stats.attempts,
-        parts_sent: s.stats.parts_sent,
-        parts_settled: s.stats.parts_settled,
+        fee_msat: if succeeded { fees } else { 0 },
+        attempts,
+        parts_sent,
+        parts_settled,
         ttc_ms,
         failure,
-        liquidity_sat_seconds: s.stats.locked_msat_micros as f64 / 1e9,
+        liquidity_sat_seconds: locked as f64 / 1e9,
+        overpaid_msat: overpaid,
+        extra_messages: extra,
     }
 }
 
@@ -472,7 +609,6 @@ fn payment_row(
     arm: &str,
     spec: &PaymentSpec,
     hash: &[u8; 32],
-    s: &PaymentSession,
     o: &PaymentOutcome,
 ) -> String {
     format!(
@@ -482,7 +618,7 @@ fn payment_row(
         spec.amount_msat,
         hex(hash),
         spec.start.as_secs_f64(),
-        s.stats.parts_sent,
+        o.parts_sent,
         if o.succeeded { "Success" } else { "Failure" },
         arm,
         spec.index,

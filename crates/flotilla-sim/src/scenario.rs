@@ -54,8 +54,11 @@ max_sat = 2000000
 # Onions: "modeled" (each hop gets its payload as a struct; fast) or "real" (BOLT 4
 # Sphinx packets built, peeled and failure onions decoded; same outcomes).
 onion = "modeled"
-# Share of nodes that are offline: a hop toward one answers unknown_next_peer.
+# Share of nodes that are offline: a hop toward one answers unknown_next_peer, after
+# trying to connect for offline_peer_timeout_ms (a TCP connect timeout; the HTLC stays
+# locked meanwhile).
 offline_share = 0.0
+offline_peer_timeout_ms = 3000
 # Share of forwarding nodes that hold every HTLC until its CLTV expiry (stuck payments).
 hodl_share = 0.0
 # Virtual seconds per block (CLTV expiries count blocks).
@@ -83,6 +86,9 @@ max_ms = 150
 # mpp-retry-halving (lnd-style), and -ldk for LDK's own
 # router (single-path-retry-ldk, mpp-retry-ldk). Each arm keeps one belief state
 # that learns from all of its payments, as one wallet sending every payment would.
+# Redundant overpayment: redundant-sender_hash-R and redundant-h2tlc-R for any R >= 0
+# (e.g. redundant-h2tlc-0.5): n = ceil(k*(1+R)) parts of A/k (k = ceil(A / 100,000 sat),
+# at most max_parts), each on its own path; the receiver claims exactly A.
 arms = ["single-path-retry", "mpp-retry"]
 # A payment that has not settled after this many seconds is given up.
 timeout_secs = 60
@@ -244,6 +250,8 @@ pub struct NetworkConfig {
     pub onion: OnionMode,
     /// Share of offline nodes.
     pub offline_share: f64,
+    /// How long a forwarder tries to reach an offline peer before failing, ms.
+    pub offline_peer_timeout_ms: u64,
     /// Share of forwarding nodes that hold HTLCs until expiry.
     pub hodl_share: f64,
     /// Virtual seconds per block.
@@ -279,6 +287,7 @@ impl Default for NetworkConfig {
         NetworkConfig {
             onion: OnionMode::Modeled,
             offline_share: 0.0,
+            offline_peer_timeout_ms: 3000,
             hodl_share: 0.0,
             block_interval_secs: 600,
             latency: LatencyModel::Uniform {

@@ -174,5 +174,29 @@ fn print_table(s: &RunSummary, out: &Path) {
         );
     }
     print!("{}", f.render());
+    if s.arms.iter().any(|a| a.extra_messages > 0) {
+        println!();
+        let mut r = Table::new(1).header([
+            "redundancy",
+            "parts sent",
+            "parts settled",
+            "overpaid msat",
+            "overclaims",
+            "extra msgs",
+            "TTC mean ms",
+        ]);
+        for a in &s.arms {
+            r.row([
+                a.name.clone(),
+                thousands(a.parts_sent),
+                thousands(a.parts_settled),
+                thousands(a.overpaid_msat),
+                thousands(a.overclaim_attempts),
+                thousands(a.extra_messages),
+                format!("{:.0}", a.ttc_ms_mean),
+            ]);
+        }
+        print!("{}", r.render());
+    }
     println!("\nresults in {}", out.display());
 }
