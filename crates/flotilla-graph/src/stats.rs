@@ -151,11 +151,32 @@ pub fn is_enabled(graph: &Graph, e: EdgeIdx) -> bool {
     graph.policy(e).is_some_and(|p| !p.disabled)
 }
 
-/// Component id per node of the directed graph of enabled policies (Tarjan's
-/// algorithm, iterative so that deep graphs cannot overflow the stack).
+/// Component id per node of the directed graph of enabled policies (see
+/// [`tarjan_scc`] for the numbering).
 pub fn strongly_connected_components(graph: &Graph) -> Vec<u32> {
-    const UNSEEN: u32 = u32::MAX;
+    // Successor lists of enabled policies in CSR form, so the search walks slices.
     let n = graph.node_count();
+    let mut start = Vec::with_capacity(n + 1);
+    let mut succ = Vec::with_capacity(graph.edge_slots());
+    for v in 0..n as u32 {
+        start.push(succ.len());
+        for &e in graph.out_edges(NodeIdx(v)) {
+            if is_enabled(graph, e) {
+                succ.push(graph.edge_target(e).0);
+            }
+        }
+    }
+    start.push(succ.len());
+    tarjan_scc(n, |v| &succ[start[v as usize]..start[v as usize + 1]])
+}
+
+/// Strongly connected components of any directed graph on nodes `0..n` given by its
+/// successor lists (Tarjan's algorithm, iterative so that deep graphs cannot overflow
+/// the stack). Components are numbered in the order Tarjan completes them, which is a
+/// reverse topological order of the condensation: for every edge `x → y`,
+/// `comp[x] >= comp[y]`.
+pub fn tarjan_scc<'a>(n: usize, successors: impl Fn(u32) -> &'a [u32]) -> Vec<u32> {
+    const UNSEEN: u32 = u32::MAX;
     let mut index = vec![UNSEEN; n];
     let mut low = vec![0u32; n];
     let mut on_stack = vec![false; n];
@@ -175,14 +196,10 @@ pub fn strongly_connected_components(graph: &Graph) -> Vec<u32> {
         on_stack[root as usize] = true;
         calls.push((root, 0));
         while let Some(&mut (v, ref mut pos)) = calls.last_mut() {
-            let out = graph.out_edges(NodeIdx(v));
-            if (*pos as usize) < out.len() {
-                let e = out[*pos as usize];
+            let succ = successors(v);
+            if (*pos as usize) < succ.len() {
+                let w = succ[*pos as usize];
                 *pos += 1;
-                if !is_enabled(graph, e) {
-                    continue;
-                }
-                let w = graph.edge_target(e).0;
                 if index[w as usize] == UNSEEN {
                     index[w as usize] = counter;
                     low[w as usize] = counter;

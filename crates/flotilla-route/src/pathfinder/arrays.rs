@@ -521,64 +521,13 @@ fn bfs_order(n: usize, out: &Csr, inc: &Csr) -> Vec<NodeIdx> {
     order
 }
 
-/// Strongly connected components (iterative Tarjan), numbered in topological order
-/// of the condensation: for every edge `x -> y`, `comp[x] <= comp[y]`.
+/// Strongly connected components, numbered in topological order of the condensation:
+/// for every edge `x -> y`, `comp[x] <= comp[y]`.
 fn scc_topological(n: usize, out: &Csr) -> Vec<u32> {
-    const UNSEEN: u32 = u32::MAX;
-    let mut index = vec![UNSEEN; n];
-    let mut low = vec![0u32; n];
-    let mut on_stack = vec![false; n];
-    let mut comp = vec![UNSEEN; n];
-    let mut stack: Vec<u32> = Vec::new();
-    let mut calls: Vec<(u32, u32)> = Vec::new();
-    let mut counter = 0u32;
-    let mut comps = 0u32;
-    for root in 0..n as u32 {
-        if index[root as usize] != UNSEEN {
-            continue;
-        }
-        index[root as usize] = counter;
-        low[root as usize] = counter;
-        counter += 1;
-        stack.push(root);
-        on_stack[root as usize] = true;
-        calls.push((root, 0));
-        while let Some(&mut (v, ref mut pos)) = calls.last_mut() {
-            let succ = out.of(v);
-            if (*pos as usize) < succ.len() {
-                let w = succ[*pos as usize];
-                *pos += 1;
-                if index[w as usize] == UNSEEN {
-                    index[w as usize] = counter;
-                    low[w as usize] = counter;
-                    counter += 1;
-                    stack.push(w);
-                    on_stack[w as usize] = true;
-                    calls.push((w, 0));
-                } else if on_stack[w as usize] {
-                    low[v as usize] = low[v as usize].min(index[w as usize]);
-                }
-            } else {
-                calls.pop();
-                if let Some(&(u, _)) = calls.last() {
-                    low[u as usize] = low[u as usize].min(low[v as usize]);
-                }
-                if low[v as usize] == index[v as usize] {
-                    while let Some(w) = stack.pop() {
-                        on_stack[w as usize] = false;
-                        comp[w as usize] = comps;
-                        if w == v {
-                            break;
-                        }
-                    }
-                    comps += 1;
-                }
-            }
-        }
-    }
     // Tarjan completes a component only after every component it reaches, so its
     // numbering is reverse topological; flip it.
-    let last = comps.saturating_sub(1);
+    let comp = flotilla_graph::stats::tarjan_scc(n, |v| out.of(v));
+    let last = comp.iter().copied().max().unwrap_or(0);
     comp.iter().map(|&c| last - c).collect()
 }
 
