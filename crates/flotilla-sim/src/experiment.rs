@@ -94,6 +94,8 @@ pub struct Experiment {
     pub balances: Balances,
     /// The payments.
     pub workload: Vec<PaymentSpec>,
+    /// Unreported background payments.
+    pub background: Vec<PaymentSpec>,
     /// Faults.
     pub faults: Faults,
     /// Arms.
@@ -130,6 +132,14 @@ impl Experiment {
         };
         let graph = Arc::new(imported.graph);
         let workload = workload::build(&graph, &scenario.workload, scenario.seed)?;
+        let duration = workload.last().map(|p| p.start).unwrap_or_default();
+        let background = workload::background(
+            &graph,
+            &scenario.workload,
+            scenario.network.background_per_sec,
+            duration,
+            scenario.seed,
+        )?;
         let faults = Faults::draw(&graph, &scenario.network, scenario.seed);
         let overrides = scenario
             .network
@@ -158,6 +168,7 @@ impl Experiment {
             graph,
             balances,
             workload,
+            background,
             faults,
             arms,
             overrides,
@@ -196,6 +207,7 @@ impl Experiment {
             graph: self.graph.clone(),
             balances: &self.balances,
             workload: &self.workload,
+            background: &self.background,
             faults: &self.faults,
             overrides: &self.overrides,
         };

@@ -25,7 +25,8 @@ use flotilla_ln::receiver::InvoiceRecord;
 use flotilla_ln::redundant::RedundantInvoice;
 use flotilla_ln::redundant_session::{RedundantLimits, RedundantSession};
 use flotilla_ln::session::{AttemptRecord, PaymentSession, SessionLimits, SessionState};
-use flotilla_route::{Router, Timestamp};
+use flotilla_route::scorers::LiquidityBoundsScorer;
+use flotilla_route::{Pathfinder, Router, Timestamp};
 
 use crate::arms::ArmSpec;
 use crate::faults::{draw_latency_micros, Faults};
@@ -75,6 +76,8 @@ pub struct RunInput<'a> {
     pub balances: &'a Balances,
     /// The payments.
     pub workload: &'a [PaymentSpec],
+    /// Unreported background payments.
+    pub background: &'a [PaymentSpec],
     /// Offline and hodl nodes.
     pub faults: &'a Faults,
     /// Policy overrides, resolved to nodes.
@@ -99,6 +102,8 @@ enum Ev {
     },
     Fire(Timer),
     Deadline(u64),
+    /// Background payment `j` starts.
+    Background(usize),
     /// A redundant payment's claim request reaches its sender (session `id`), which
     /// answers with a reveal that travels `hops` hops back.
     ClaimRequest {
@@ -187,6 +192,20 @@ fn path_latency_micros(
     (0..hops.max(1))
         .map(|_| draw_latency_micros(model, rng))
         .sum()
+}
+
+/// Background sessions' ids start here, far above any workload index.
+const BACKGROUND_BASE: u64 = 1 << 40;
+
+/// Mixed into the seed for background payments' keys, so they never collide with the
+/// workload's.
+const BACKGROUND_SALT: u64 = 0x6261_636b_6772_6f75;
+
+/// The router background payments use: flotilla's pathfinder with its own beliefs.
+fn background_router(graph: &Graph) -> Pathfinder<LiquidityBoundsScorer> {
+    let mut r = Pathfinder::new(LiquidityBoundsScorer::new(graph, NodeIdx(0)));
+    r.prepare(graph);
+    r
 }
 
 /// The preimage and secret of payment `index`: derived from the seed, so every arm
@@ -307,7 +326,14 @@ fn run_arm(
     if let Some(first) = input.workload.first() {
         q.push(first.start, Ev::Start(0));
     }
+    if let Some(first) = input.background.first() {
+        q.push(first.start, Ev::Background(0));
+    }
     let mut sessions: HashMap<u64, Session> = HashMap::new();
+    // Background payments: their own router (so they teach the arm nothing) and
+    // sessions, ids from BACKGROUND_BASE up; they move liquidity and are not reported.
+    let mut bg_router = background_router(&graph);
+    let mut bg_sessions: HashMap<u64, PaymentSession> = HashMap::new();
     let mut out: Vec<Output> = Vec::new();
     let mut batch: Vec<Output> = Vec::new();
     let mut summary = SummaryBuilder::default();
@@ -409,7 +435,48 @@ fn run_arm(
                 if let Some(s) = sessions.get_mut(&id) {
                     s.on_deadline(now);
                     touched = Some(id);
+                } else if let Some(s) = bg_sessions.get_mut(&id) {
+                    s.on_deadline(now);
+                    touched = Some(id);
                 }
+            }
+            Ev::Background(j) => {
+                if let Some(next) = input.background.get(j + 1) {
+                    q.push(next.start, Ev::Background(j + 1));
+                }
+                let spec = &input.background[j];
+                let keys = payment_keys(sc.seed ^ BACKGROUND_SALT, j);
+                net.register_invoice(
+                    spec.destination,
+                    keys.hash,
+                    InvoiceRecord {
+                        preimage: keys.preimage,
+                        payment_secret: keys.secret,
+                        amount_msat: Some(spec.amount_msat),
+                        min_final_cltv_expiry_delta: sc.sender.final_cltv_delta,
+                        expires_at: now + 3_600_000_000,
+                    },
+                )
+                .map_err(|e| internal(format!("background payment {j}: {e}")))?;
+                let id = BACKGROUND_BASE + j as u64;
+                let mut s = PaymentSession::new(
+                    id,
+                    spec.source,
+                    spec.destination,
+                    spec.amount_msat,
+                    keys.hash,
+                    keys.secret,
+                    SessionLimits {
+                        max_attempts: 3,
+                        max_parts: 1,
+                        ..limits(spec.amount_msat)
+                    },
+                    now,
+                );
+                s.pump(&mut bg_router, &mut net, &clock, &mut out);
+                q.push(s.deadline(), Ev::Deadline(id));
+                touched = Some(id);
+                bg_sessions.insert(id, s);
             }
             Ev::ClaimRequest {
                 id,
@@ -470,6 +537,12 @@ fn run_arm(
                                 s.pump(router.as_mut(), &mut net, &clock, &mut out);
                             }
                             finished.push(id);
+                        } else if let Some(s) = bg_sessions.get_mut(&id) {
+                            s.on_part_event(&event, &mut bg_router, &net, now);
+                            if failed {
+                                s.pump(&mut bg_router, &mut net, &clock, &mut out);
+                            }
+                            finished.push(id);
                         }
                     }
                 }
@@ -500,6 +573,18 @@ fn run_arm(
             );
         }
         for id in finished {
+            if let Some(s) = bg_sessions.get_mut(&id) {
+                s.drain_attempts().for_each(drop);
+                if s.state() != SessionState::Active {
+                    let j = (id - BACKGROUND_BASE) as usize;
+                    if !matches!(s.state(), SessionState::Succeeded(_)) {
+                        let hash = payment_keys(sc.seed ^ BACKGROUND_SALT, j).hash;
+                        net.cancel_invoice(input.background[j].destination, &hash);
+                    }
+                    bg_sessions.remove(&id);
+                }
+                continue;
+            }
             let Some(s) = sessions.get_mut(&id) else {
                 continue;
             };
@@ -526,11 +611,15 @@ fn run_arm(
             progress.fetch_add(1, Ordering::Relaxed);
         }
     }
-    if !sessions.is_empty() {
+    if !sessions.is_empty() || !bg_sessions.is_empty() {
         return Err(RunError::Internal {
             arm: arm.name.clone(),
             at: q.now(),
-            why: format!("{} payments never finished", sessions.len()),
+            why: format!(
+                "{} payments and {} background payments never finished",
+                sessions.len(),
+                bg_sessions.len()
+            ),
         });
     }
     if cfg!(debug_assertions) {

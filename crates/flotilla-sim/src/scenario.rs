@@ -63,6 +63,11 @@ offline_peer_timeout_ms = 3000
 hodl_share = 0.0
 # Virtual seconds per block (CLTV expiries count blocks).
 block_interval_secs = 600
+# Background traffic: this many extra random payments per second (single path, up to 3
+# attempts, the workload's amount distribution) move liquidity alongside the measured
+# payments, for as long as the workload lasts, and are not reported. Every arm gets the
+# same background payments.
+background_per_sec = 0.0
 # Per-node policy overrides ("what if this node changed its fees"), applied to the
 # node's forwarding checks and to the graph every router sees. None by default. E.g. a
 # zero-fee routing hub:
@@ -256,6 +261,8 @@ pub struct NetworkConfig {
     pub hodl_share: f64,
     /// Virtual seconds per block.
     pub block_interval_secs: u64,
+    /// Unreported background payments per second.
+    pub background_per_sec: f64,
     /// Per-hop latency.
     pub latency: LatencyModel,
     /// Per-node policy overrides.
@@ -290,6 +297,7 @@ impl Default for NetworkConfig {
             offline_peer_timeout_ms: 3000,
             hodl_share: 0.0,
             block_interval_secs: 600,
+            background_per_sec: 0.0,
             latency: LatencyModel::Uniform {
                 min_ms: 50,
                 max_ms: 150,
@@ -490,6 +498,12 @@ impl Scenario {
             if !(0.0..=1.0).contains(&v) {
                 return bad(key, "must be a share between 0 and 1");
             }
+        }
+        if !(n.background_per_sec.is_finite() && n.background_per_sec >= 0.0) {
+            return bad(
+                "network.background_per_sec",
+                "must be a non-negative number",
+            );
         }
         if n.block_interval_secs == 0 {
             return bad("network.block_interval_secs", "must be at least 1 second");

@@ -66,7 +66,7 @@ pub fn build(
     seed: u64,
 ) -> Result<Vec<PaymentSpec>, WorkloadError> {
     let mut specs = match config.kind {
-        WorkloadKind::Random => random(graph, config, seed)?,
+        WorkloadKind::Random => random(graph, config, seed, "workload")?,
         WorkloadKind::Defined => defined(graph, Path::new(&config.file), config.payments, seed)?,
         WorkloadKind::Csv => csv_list(graph, Path::new(&config.file))?,
         WorkloadKind::Cloth => cloth(graph, Path::new(&config.file))?,
@@ -104,10 +104,32 @@ pub fn draw_amount_msat<R: Rng>(dist: &AmountDistribution, rng: &mut R) -> u64 {
     ((sat * 1000.0).round() as u64).max(1)
 }
 
+/// Background traffic: random payments at `per_sec` for `duration`, drawn like a
+/// random workload but from the `"background"` stream.
+pub fn background(
+    graph: &Graph,
+    config: &WorkloadConfig,
+    per_sec: f64,
+    duration: Timestamp,
+    seed: u64,
+) -> Result<Vec<PaymentSpec>, WorkloadError> {
+    if per_sec <= 0.0 || duration == Timestamp::ZERO {
+        return Ok(Vec::new());
+    }
+    let config = WorkloadConfig {
+        kind: WorkloadKind::Random,
+        payments: (per_sec * duration.as_secs_f64()).ceil() as u64,
+        arrivals_per_sec: per_sec,
+        ..config.clone()
+    };
+    random(graph, &config, seed, "background")
+}
+
 fn random(
     graph: &Graph,
     config: &WorkloadConfig,
     seed: u64,
+    purpose: &str,
 ) -> Result<Vec<PaymentSpec>, WorkloadError> {
     let scc = largest_scc(graph);
     if scc.len() < 2 {
@@ -128,7 +150,7 @@ fn random(
         total += cap.max(1) as u128;
         cumulative.push(total);
     }
-    let mut rng = stream(seed, "workload");
+    let mut rng = stream(seed, purpose);
     let mut t = 0.0f64;
     let mut out = Vec::with_capacity(config.payments.min(10_000_000) as usize);
     for index in 0..config.payments {

@@ -200,3 +200,39 @@ fn policy_overrides_reach_forwarding_and_routing() {
         "{e}"
     );
 }
+
+#[test]
+fn background_traffic_moves_liquidity_but_is_not_reported() {
+    let t = tempfile::tempdir().unwrap();
+    let g = ws_graph(t.path());
+    let quiet = scenario(&g, 200);
+    let mut busy = quiet.clone();
+    busy.network.background_per_sec = 40.0;
+    let a = Experiment::prepare(quiet, Path::new("unused")).unwrap();
+    let b = Experiment::prepare(busy, Path::new("unused")).unwrap();
+    assert!(a.background.is_empty());
+    // 200 payments at 10/s last about 20 s: about 800 background payments.
+    assert!(
+        (500..1200).contains(&b.background.len()),
+        "{}",
+        b.background.len()
+    );
+    assert_eq!(
+        a.workload, b.workload,
+        "background draws do not disturb the workload"
+    );
+    let ra = a.run(&t.path().join("a"), 2, &AtomicU64::new(0)).unwrap();
+    let rb = b.run(&t.path().join("b"), 2, &AtomicU64::new(0)).unwrap();
+    let rb2 = b.run(&t.path().join("b2"), 1, &AtomicU64::new(0)).unwrap();
+    let rows = |d: &str| std::fs::read_to_string(t.path().join(d).join("payments.csv")).unwrap();
+    assert_eq!(
+        rows("b").lines().count(),
+        1 + 200 * 3,
+        "background payments have no rows"
+    );
+    assert_eq!(rows("b"), rows("b2"));
+    assert_eq!(rb.arms[0].payments, 200);
+    // The same payments meet other balances: the outcomes change.
+    assert_ne!(rows("a"), rows("b"));
+    let _ = (ra, rb2);
+}
