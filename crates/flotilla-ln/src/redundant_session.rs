@@ -35,7 +35,9 @@ use crate::network::Network;
 use crate::output::{Event, Output};
 use crate::redundant::{choose_exact_subset, RedundantSender};
 use crate::sender::{PartId, SendError};
-use crate::session::{AttemptRecord, FailureReason, SessionState, FINAL_CLTV_PADDING};
+use crate::session::{
+    AttemptRecord, FailureReason, FailureTally, SessionState, FINAL_CLTV_PADDING,
+};
 use crate::{PaymentHash, PaymentSecret};
 
 /// Bits of a [`PartId`] that number the parts within one session (as
@@ -101,7 +103,7 @@ pub struct RedundantSession {
     limits: RedundantLimits,
     started: Timestamp,
     in_flight: Vec<InFlight>,
-    failures: [u32; 6],
+    failures: FailureTally,
     failed_edges: Vec<EdgeIdx>,
     state: SessionState,
     placed: bool,
@@ -171,7 +173,7 @@ impl RedundantSession {
             limits,
             started,
             in_flight: Vec::new(),
-            failures: [0; 6],
+            failures: FailureTally::default(),
             failed_edges: Vec::new(),
             state: SessionState::Active,
             placed: false,
@@ -355,7 +357,7 @@ impl RedundantSession {
                 }
                 Err(err) => {
                     router.htlcs_in_flight(net.graph(), &path, false);
-                    self.note_failure(match &err {
+                    self.failures.note(match &err {
                         SendError::FirstHop { code, .. } => FailureReason::of_code(*code),
                         _ => FailureReason::Policy,
                     });
@@ -384,7 +386,7 @@ impl RedundantSession {
             }
         }
         if self.in_flight.is_empty() {
-            self.state = SessionState::Failed(self.dominant_failure(), clock.now);
+            self.state = SessionState::Failed(self.failures.dominant(), clock.now);
         }
     }
 
@@ -448,7 +450,7 @@ impl RedundantSession {
                 if self.state == SessionState::Active {
                     // A surplus part cancelled after success is no failure.
                     self.stats.last_failure = Some(failure.code);
-                    self.note_failure(FailureReason::of_code(failure.code));
+                    self.failures.note(FailureReason::of_code(failure.code));
                 }
                 self.record(
                     &p,
@@ -498,22 +500,6 @@ impl RedundantSession {
         });
     }
 
-    fn note_failure(&mut self, r: FailureReason) {
-        self.failures[r as usize] += 1;
-    }
-
-    fn dominant_failure(&self) -> FailureReason {
-        let mut best = FailureReason::NoRoute;
-        let mut n = 0;
-        for r in FailureReason::ALL {
-            if self.failures[r as usize] > n {
-                best = r;
-                n = self.failures[r as usize];
-            }
-        }
-        best
-    }
-
     fn finish_if_done(&mut self, now: Timestamp) {
         if self.state != SessionState::Active {
             return;
@@ -521,10 +507,10 @@ impl RedundantSession {
         if self.stats.settled_msat >= self.sender.amount_msat {
             self.state = SessionState::Succeeded(now);
         } else if self.in_flight.is_empty() && self.placed {
-            let reason = if self.failures[FailureReason::Timeout as usize] > 0 {
+            let reason = if self.failures.count(FailureReason::Timeout) > 0 {
                 FailureReason::Timeout
             } else {
-                self.dominant_failure()
+                self.failures.dominant()
             };
             self.state = SessionState::Failed(reason, now);
         }

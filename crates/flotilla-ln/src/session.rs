@@ -93,6 +93,36 @@ impl fmt::Display for FailureReason {
     }
 }
 
+/// How often each [`FailureReason`] ended an attempt of one payment; the payment's
+/// reason, when it fails after attempts, is the most frequent one.
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
+pub struct FailureTally([u32; 6]);
+
+impl FailureTally {
+    /// Counts one failed attempt.
+    pub fn note(&mut self, r: FailureReason) {
+        self.0[r as usize] += 1;
+    }
+
+    /// Attempts that failed for `r`.
+    pub fn count(&self, r: FailureReason) -> u32 {
+        self.0[r as usize]
+    }
+
+    /// The most frequent reason (ties: report order); `NoRoute` when nothing failed.
+    pub fn dominant(&self) -> FailureReason {
+        let mut best = FailureReason::NoRoute;
+        let mut n = 0;
+        for r in FailureReason::ALL {
+            if self.0[r as usize] > n {
+                best = r;
+                n = self.0[r as usize];
+            }
+        }
+        best
+    }
+}
+
 /// What the sender accepts for one payment.
 #[derive(Clone, Debug, PartialEq)]
 pub struct SessionLimits {
@@ -176,7 +206,7 @@ pub struct PaymentSession {
     next_part: u32,
     excluded_edges: Vec<EdgeIdx>,
     stop_placing: Option<FailureReason>,
-    failures: [u32; 6],
+    failures: FailureTally,
     state: SessionState,
     log: Vec<AttemptRecord>,
     /// Public counters for reports.
@@ -237,7 +267,7 @@ impl PaymentSession {
             next_part: 0,
             excluded_edges: Vec::new(),
             stop_placing: None,
-            failures: [0; 6],
+            failures: FailureTally::default(),
             state: SessionState::Active,
             log: Vec::new(),
             stats: SessionStats::default(),
@@ -313,7 +343,7 @@ impl PaymentSession {
                 break;
             }
             if self.stats.attempts >= self.limits.max_attempts {
-                self.stop_placing = Some(self.dominant_failure());
+                self.stop_placing = Some(self.failures.dominant());
                 break;
             }
             let free_parts = self
@@ -347,7 +377,7 @@ impl PaymentSession {
                         RouteError::NoRoute { .. } | RouteError::AmountAboveCapacity { .. }
                             if self.stats.attempts > 0 =>
                         {
-                            self.dominant_failure()
+                            self.failures.dominant()
                         }
                         _ => FailureReason::NoRoute,
                     };
@@ -393,7 +423,7 @@ impl PaymentSession {
                     }
                     Err(err) => {
                         // Refused by the sender's own channel: learnt at once, no latency.
-                        self.note_failure(match &err {
+                        self.failures.note(match &err {
                             SendError::FirstHop { code, .. } => FailureReason::of_code(*code),
                             _ => FailureReason::Policy,
                         });
@@ -521,7 +551,7 @@ impl PaymentSession {
         self.stats.locked_msat_micros += locked_msat_micros;
         self.stats.last_failure = Some(failure.code);
         let reason = FailureReason::of_code(failure.code);
-        self.note_failure(reason);
+        self.failures.note(reason);
         if reason == FailureReason::ReceiverReject {
             // The receiver does not know or accept this payment: retrying cannot help.
             self.stop_placing = Some(FailureReason::ReceiverReject);
@@ -569,23 +599,6 @@ impl PaymentSession {
                 self.excluded_edges.push(h.edge);
             }
         }
-    }
-
-    fn note_failure(&mut self, r: FailureReason) {
-        self.failures[r as usize] += 1;
-    }
-
-    /// The most frequent category among failed attempts (ties: report order).
-    fn dominant_failure(&self) -> FailureReason {
-        let mut best = FailureReason::NoRoute;
-        let mut n = 0;
-        for r in FailureReason::ALL {
-            if self.failures[r as usize] > n {
-                best = r;
-                n = self.failures[r as usize];
-            }
-        }
-        best
     }
 
     fn finish_if_done(&mut self, now: Timestamp) {
