@@ -96,6 +96,8 @@ pub struct Experiment {
     pub workload: Vec<PaymentSpec>,
     /// Unreported background payments.
     pub background: Vec<PaymentSpec>,
+    /// Unreported warm-up payments, before the workload.
+    pub warmup: Vec<PaymentSpec>,
     /// Faults.
     pub faults: Faults,
     /// Arms.
@@ -132,6 +134,19 @@ impl Experiment {
         };
         let graph = Arc::new(imported.graph);
         let workload = workload::build(&graph, &scenario.workload, scenario.seed)?;
+        let warmup = workload::warmup(
+            &graph,
+            &scenario.workload,
+            scenario.sender.warmup_payments,
+            scenario.seed,
+        )?;
+        let mut workload = workload;
+        if let Some(last) = warmup.last() {
+            // The measured payments begin once the last warm-up payment has started.
+            for p in &mut workload {
+                p.start = p.start + (last.start.micros() + 1);
+            }
+        }
         let duration = workload.last().map(|p| p.start).unwrap_or_default();
         let background = workload::background(
             &graph,
@@ -169,6 +184,7 @@ impl Experiment {
             balances,
             workload,
             background,
+            warmup,
             faults,
             arms,
             overrides,
@@ -208,6 +224,7 @@ impl Experiment {
             balances: &self.balances,
             workload: &self.workload,
             background: &self.background,
+            warmup: &self.warmup,
             faults: &self.faults,
             overrides: &self.overrides,
         };

@@ -78,6 +78,8 @@ pub struct RunInput<'a> {
     pub workload: &'a [PaymentSpec],
     /// Unreported background payments.
     pub background: &'a [PaymentSpec],
+    /// Unreported warm-up payments routed by the arm's own router.
+    pub warmup: &'a [PaymentSpec],
     /// Offline and hodl nodes.
     pub faults: &'a Faults,
     /// Policy overrides, resolved to nodes.
@@ -104,6 +106,8 @@ enum Ev {
     Deadline(u64),
     /// Background payment `j` starts.
     Background(usize),
+    /// Warm-up payment `j` starts.
+    Warmup(usize),
     /// A redundant payment's claim request reaches its sender (session `id`), which
     /// answers with a reveal that travels `hops` hops back.
     ClaimRequest {
@@ -200,6 +204,12 @@ const BACKGROUND_BASE: u64 = 1 << 40;
 /// Mixed into the seed for background payments' keys, so they never collide with the
 /// workload's.
 const BACKGROUND_SALT: u64 = 0x6261_636b_6772_6f75;
+
+/// Warm-up sessions' ids start here (below the background's, above any workload index).
+const WARMUP_BASE: u64 = 1 << 39;
+
+/// Mixed into the seed for warm-up payments' keys.
+const WARMUP_SALT: u64 = 0x7761_726d_7570_7061;
 
 /// The router background payments use: flotilla's pathfinder with its own beliefs.
 fn background_router(graph: &Graph) -> Pathfinder<LiquidityBoundsScorer> {
@@ -329,6 +339,9 @@ fn run_arm(
     if let Some(first) = input.background.first() {
         q.push(first.start, Ev::Background(0));
     }
+    if let Some(first) = input.warmup.first() {
+        q.push(first.start, Ev::Warmup(0));
+    }
     let mut sessions: HashMap<u64, Session> = HashMap::new();
     // Background payments: their own router (so they teach the arm nothing) and
     // sessions, ids from BACKGROUND_BASE up; they move liquidity and are not reported.
@@ -439,6 +452,40 @@ fn run_arm(
                     s.on_deadline(now);
                     touched = Some(id);
                 }
+            }
+            Ev::Warmup(j) => {
+                if let Some(next) = input.warmup.get(j + 1) {
+                    q.push(next.start, Ev::Warmup(j + 1));
+                }
+                let spec = &input.warmup[j];
+                let keys = payment_keys(sc.seed ^ WARMUP_SALT, j);
+                net.register_invoice(
+                    spec.destination,
+                    keys.hash,
+                    InvoiceRecord {
+                        preimage: keys.preimage,
+                        payment_secret: keys.secret,
+                        amount_msat: Some(spec.amount_msat),
+                        min_final_cltv_expiry_delta: sc.sender.final_cltv_delta,
+                        expires_at: now + 3_600_000_000,
+                    },
+                )
+                .map_err(|e| internal(format!("warm-up payment {j}: {e}")))?;
+                let id = WARMUP_BASE + j as u64;
+                let mut s = Session::Mpp(PaymentSession::new(
+                    id,
+                    spec.source,
+                    spec.destination,
+                    spec.amount_msat,
+                    keys.hash,
+                    keys.secret,
+                    limits(spec.amount_msat),
+                    now,
+                ));
+                s.pump(router.as_mut(), &mut net, &clock, &mut out);
+                q.push(s.deadline(), Ev::Deadline(id));
+                touched = Some(id);
+                sessions.insert(id, s);
             }
             Ev::Background(j) => {
                 if let Some(next) = input.background.get(j + 1) {
@@ -588,6 +635,17 @@ fn run_arm(
             let Some(s) = sessions.get_mut(&id) else {
                 continue;
             };
+            if id >= WARMUP_BASE {
+                // Warm-up payments taught the router; they have no rows.
+                s.drain_attempts().for_each(drop);
+                if s.is_finished() {
+                    let j = (id - WARMUP_BASE) as usize;
+                    let hash = payment_keys(sc.seed ^ WARMUP_SALT, j).hash;
+                    net.cancel_invoice(input.warmup[j].destination, &hash);
+                    sessions.remove(&id);
+                }
+                continue;
+            }
             for a in s.drain_attempts() {
                 line.clear();
                 attempt_json(&graph, &arm.name, &a, &mut line);

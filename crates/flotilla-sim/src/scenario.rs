@@ -107,6 +107,11 @@ max_parts = 16
 min_part_sat = 10000
 # CLTV delta the receivers require (the invoices' min_final_cltv_expiry_delta).
 final_cltv_delta = 40
+# Scorer warm-up. 0 (the default) is a cold start: every arm's beliefs start from the
+# prior and learn from the measured payments only. N > 0 runs N unreported random
+# payments through each arm's own router first, so its beliefs are warm when the
+# measured workload begins (the workload is shifted to start after them).
+warmup_payments = 0
 # Routes the router itself gives less than this chance of success are not tried
 # (lnd's DefaultMinRouteProbability): beliefs decay, so a channel that just failed soon
 # looks barely possible again, and a sender without a floor burns attempts on it.
@@ -364,6 +369,8 @@ pub struct SenderConfig {
     pub final_cltv_delta: u32,
     /// Routes estimated below this success probability are not tried.
     pub min_route_probability: f64,
+    /// Unreported payments that warm each arm's beliefs before the workload.
+    pub warmup_payments: u64,
 }
 
 impl Default for SenderConfig {
@@ -378,6 +385,7 @@ impl Default for SenderConfig {
             min_part_sat: 10_000,
             final_cltv_delta: 40,
             min_route_probability: 0.01,
+            warmup_payments: 0,
         }
     }
 }

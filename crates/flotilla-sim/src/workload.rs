@@ -125,6 +125,25 @@ pub fn background(
     random(graph, &config, seed, "background")
 }
 
+/// Warm-up payments: `count` random payments drawn like a random workload from the
+/// `"warmup"` stream, starting at time zero.
+pub fn warmup(
+    graph: &Graph,
+    config: &WorkloadConfig,
+    count: u64,
+    seed: u64,
+) -> Result<Vec<PaymentSpec>, WorkloadError> {
+    if count == 0 {
+        return Ok(Vec::new());
+    }
+    let config = WorkloadConfig {
+        kind: WorkloadKind::Random,
+        payments: count,
+        ..config.clone()
+    };
+    random(graph, &config, seed, "warmup")
+}
+
 fn random(
     graph: &Graph,
     config: &WorkloadConfig,

@@ -236,3 +236,44 @@ fn background_traffic_moves_liquidity_but_is_not_reported() {
     assert_ne!(rows("a"), rows("b"));
     let _ = (ra, rb2);
 }
+
+#[test]
+fn warm_up_trains_each_arm_before_the_measured_payments() {
+    let t = tempfile::tempdir().unwrap();
+    let g = ws_graph(t.path());
+    let cold = scenario(&g, 150);
+    let mut warm = cold.clone();
+    warm.sender.warmup_payments = 300;
+    let c = Experiment::prepare(cold, Path::new("unused")).unwrap();
+    let w = Experiment::prepare(warm, Path::new("unused")).unwrap();
+    assert!(c.warmup.is_empty());
+    assert_eq!(w.warmup.len(), 300);
+    // The measured payments are the same, shifted after the warm-up.
+    let shift = w.warmup.last().unwrap().start.micros() + 1;
+    for (a, b) in c.workload.iter().zip(&w.workload) {
+        assert_eq!(
+            (a.source, a.destination, a.amount_msat),
+            (b.source, b.destination, b.amount_msat)
+        );
+        assert_eq!(b.start.micros(), a.start.micros() + shift);
+    }
+    let rc = c
+        .run(&t.path().join("cold"), 2, &AtomicU64::new(0))
+        .unwrap();
+    let rw = w
+        .run(&t.path().join("warm"), 2, &AtomicU64::new(0))
+        .unwrap();
+    let rw2 = w
+        .run(&t.path().join("warm2"), 1, &AtomicU64::new(0))
+        .unwrap();
+    let rows = |d: &str| std::fs::read_to_string(t.path().join(d).join("payments.csv")).unwrap();
+    assert_eq!(
+        rows("warm").lines().count(),
+        1 + 150 * 3,
+        "warm-up payments have no rows"
+    );
+    assert_eq!(rows("warm"), rows("warm2"));
+    assert_eq!(rw.arms[0].payments, 150);
+    assert_ne!(rows("cold"), rows("warm"));
+    let _ = (rc, rw2);
+}
