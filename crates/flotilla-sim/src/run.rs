@@ -218,6 +218,42 @@ fn background_router(graph: &Graph) -> Pathfinder<LiquidityBoundsScorer> {
     r
 }
 
+/// The invoice a receiver registers for an ordinary (hash-locked) payment `spec`.
+fn plain_invoice(
+    keys: &PaymentKeys,
+    spec: &PaymentSpec,
+    final_cltv_delta: u32,
+    now: Timestamp,
+) -> InvoiceRecord {
+    InvoiceRecord {
+        preimage: keys.preimage,
+        payment_secret: keys.secret,
+        amount_msat: Some(spec.amount_msat),
+        min_final_cltv_expiry_delta: final_cltv_delta,
+        expires_at: now + 3_600_000_000,
+    }
+}
+
+/// The sender's session for an ordinary payment `spec` with id `id`.
+fn plain_session(
+    id: u64,
+    spec: &PaymentSpec,
+    keys: &PaymentKeys,
+    limits: SessionLimits,
+    now: Timestamp,
+) -> PaymentSession {
+    PaymentSession::new(
+        id,
+        spec.source,
+        spec.destination,
+        spec.amount_msat,
+        keys.hash,
+        keys.secret,
+        limits,
+        now,
+    )
+}
+
 /// The preimage and secret of payment `index`: derived from the seed, so every arm
 /// pays the same invoice and outputs do not depend on thread scheduling.
 fn payment_keys(seed: u64, index: usize) -> PaymentKeys {
@@ -414,22 +450,13 @@ fn run_arm(
                     net.register_invoice(
                         spec.destination,
                         keys.hash,
-                        InvoiceRecord {
-                            preimage: keys.preimage,
-                            payment_secret: keys.secret,
-                            amount_msat: Some(spec.amount_msat),
-                            min_final_cltv_expiry_delta: sc.sender.final_cltv_delta,
-                            expires_at: now + 3_600_000_000,
-                        },
+                        plain_invoice(&keys, spec, sc.sender.final_cltv_delta, now),
                     )
                     .map_err(|e| internal(format!("payment {i}: {e}")))?;
-                    let mut s = Session::Mpp(PaymentSession::new(
+                    let mut s = Session::Mpp(plain_session(
                         i as u64,
-                        spec.source,
-                        spec.destination,
-                        spec.amount_msat,
-                        keys.hash,
-                        keys.secret,
+                        spec,
+                        &keys,
                         limits(spec.amount_msat),
                         now,
                     ));
@@ -462,23 +489,14 @@ fn run_arm(
                 net.register_invoice(
                     spec.destination,
                     keys.hash,
-                    InvoiceRecord {
-                        preimage: keys.preimage,
-                        payment_secret: keys.secret,
-                        amount_msat: Some(spec.amount_msat),
-                        min_final_cltv_expiry_delta: sc.sender.final_cltv_delta,
-                        expires_at: now + 3_600_000_000,
-                    },
+                    plain_invoice(&keys, spec, sc.sender.final_cltv_delta, now),
                 )
                 .map_err(|e| internal(format!("warm-up payment {j}: {e}")))?;
                 let id = WARMUP_BASE + j as u64;
-                let mut s = Session::Mpp(PaymentSession::new(
+                let mut s = Session::Mpp(plain_session(
                     id,
-                    spec.source,
-                    spec.destination,
-                    spec.amount_msat,
-                    keys.hash,
-                    keys.secret,
+                    spec,
+                    &keys,
                     limits(spec.amount_msat),
                     now,
                 ));
@@ -496,23 +514,14 @@ fn run_arm(
                 net.register_invoice(
                     spec.destination,
                     keys.hash,
-                    InvoiceRecord {
-                        preimage: keys.preimage,
-                        payment_secret: keys.secret,
-                        amount_msat: Some(spec.amount_msat),
-                        min_final_cltv_expiry_delta: sc.sender.final_cltv_delta,
-                        expires_at: now + 3_600_000_000,
-                    },
+                    plain_invoice(&keys, spec, sc.sender.final_cltv_delta, now),
                 )
                 .map_err(|e| internal(format!("background payment {j}: {e}")))?;
                 let id = BACKGROUND_BASE + j as u64;
-                let mut s = PaymentSession::new(
+                let mut s = plain_session(
                     id,
-                    spec.source,
-                    spec.destination,
-                    spec.amount_msat,
-                    keys.hash,
-                    keys.secret,
+                    spec,
+                    &keys,
                     SessionLimits {
                         max_attempts: 3,
                         max_parts: 1,
