@@ -202,6 +202,18 @@ impl Channels {
         self.edges[e.ix()].balance_msat += amount_msat;
     }
 
+    /// Moves `amount_msat` settled over `e` back to `e`'s source (a boomerang refund).
+    /// Refused (`false`, nothing moved) if the far side no longer has it.
+    pub fn refund(&mut self, e: EdgeIdx, amount_msat: u64) -> bool {
+        let far = &mut self.edges[e.reverse().ix()];
+        if far.balance_msat < amount_msat {
+            return false;
+        }
+        far.balance_msat -= amount_msat;
+        self.edges[e.ix()].balance_msat += amount_msat;
+        true
+    }
+
     fn release(&mut self, e: EdgeIdx, amount_msat: u64, is_dust: bool) {
         let s = &mut self.edges[e.ix()];
         debug_assert!(s.pending_msat >= amount_msat && s.pending_count > 0);

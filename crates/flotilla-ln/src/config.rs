@@ -132,6 +132,10 @@ pub struct NodeConfig {
     /// fails an `h2tlc` HTLC offered to it with `required_node_feature_missing`.
     /// Default true.
     pub supports_h2tlc: bool,
+    /// Whether this node forwards point-locked HTLCs (PTLCs, which `boomerang` parts
+    /// are). A node without it fails such an add with `required_node_feature_missing`.
+    /// Default true.
+    pub supports_ptlc: bool,
     /// Replaces fields of every policy this node announces.
     pub policy_override: Option<PolicyOverride>,
 }
@@ -152,6 +156,7 @@ impl Default for NodeConfig {
             online: true,
             behaviour: Behaviour::Honest,
             supports_h2tlc: true,
+            supports_ptlc: true,
             policy_override: None,
         }
     }

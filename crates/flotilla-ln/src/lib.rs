@@ -9,8 +9,10 @@
 //! - [`failure`]: BOLT 4 failure codes, one definition for everything.
 //! - [`invoice`]: BOLT 11 invoices: create, sign, decode, check.
 //! - [`payload`]: each hop's onion payload.
-//! - [`lock`]: the lock types an HTLC carries (`hash`, `sender_hash`, `h2tlc`) and the
+//! - [`lock`]: the lock types an HTLC carries (`hash`, `sender_hash`, `h2tlc`, `boomerang`) and the
 //!   claim check every hop applies.
+//! - [`boomerang`]: Boomerang's committed polynomial, point locks and the interpolation
+//!   that lets a sender take back an over-claimed payment.
 //! - [`redundant`]: redundant overpayment: the receiver's held parts and claim request,
 //!   the sender's answer and exact subset choice.
 //! - [`redundant_session`]: the sender's redundant payment with fixed redundancy.
@@ -21,6 +23,7 @@
 
 #![warn(missing_docs)]
 
+pub mod boomerang;
 pub mod channel;
 pub mod clock;
 pub mod config;

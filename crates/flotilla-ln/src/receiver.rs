@@ -62,11 +62,15 @@ pub enum RegisterError {
     Duplicate,
     /// A redundant payment with a plain hash lock: any part's claim would reveal the
     /// preimage that claims every part.
-    #[error("a redundant payment needs a sender_hash or h2tlc lock")]
+    #[error("a redundant payment needs a sender_hash, h2tlc or boomerang lock")]
     UnsafeLock,
     /// An `h2tlc` redundant payment without the receiver's preimage.
     #[error("an h2tlc payment needs the receiver's preimage")]
     MissingPreimage,
+    /// A `boomerang` payment registered without its polynomial, or one whose A does not
+    /// split into k equal parts.
+    #[error("a boomerang payment needs a polynomial of degree k ≥ 1 with k dividing A")]
+    BadPolynomial,
 }
 
 /// An HTLC that ended at this node, as the receiver sees it.

@@ -19,8 +19,17 @@
 //!    part at once with `incorrect_or_unknown_payment_details`; later parts fail the same
 //!    way.
 //! 5. Timeouts: the receiver's `mpp_timeout` runs from the first part; if the payment is
-//!    not claimed by then (no answer, or not enough parts), every held part fails with
-//!    `mpp_timeout` and the registration stays for another round.
+//!    not claimed by then (no answer — the sender is offline or gone —, or not enough
+//!    parts), every held part fails with `mpp_timeout` and the registration stays for
+//!    another round. A sender that gives up earlier cancels the round
+//!    ([`RedundantBook::cancel`]): the held parts fail at once.
+//!
+//! `boomerang` ([`crate::boomerang`]) has no claim request: the receiver registers its
+//! polynomial of degree k ([`RedundantBook::register_boomerang`]), holds parts of exactly
+//! A/k each locked to its point P(i)·G, and as soon as it holds k it claims them with
+//! their scalars and fails the rest ([`RedundantBook::claim_boomerang`]). If it claims
+//! more than k, the sender learns P(0) and the refund takes every claimed part back
+//! ([`RedundantBook::refund`]).
 //!
 //! Safety does not rest on the receiver's honesty: a part can be claimed only with its s_i
 //! (every hop checks the lock, [`crate::lock::check_claim`]), and the sender reveals
@@ -33,6 +42,9 @@ use bitcoin::hashes::{sha256, Hash, HashEngine};
 use flotilla_graph::NodeIdx;
 use flotilla_route::{Path, Timestamp};
 
+use bitcoin::secp256k1::{PublicKey, SecretKey};
+
+use crate::boomerang::{BoomerangCommitments, BoomerangPolynomial};
 use crate::clock::Clock;
 use crate::failure::{FailureCode, FailureData};
 use crate::htlc::HtlcId;
@@ -117,6 +129,8 @@ pub enum RedundantDecision {
         new_round: Option<u32>,
         /// The held parts reached A for the first time: send this claim request.
         claim_request: Option<Vec<(u16, u64)>>,
+        /// `boomerang`: k parts are held; claim them now ([`RedundantBook::claim_boomerang`]).
+        claim_now: bool,
     },
 }
 
@@ -154,6 +168,9 @@ pub struct RevealPlan {
     pub claims: Vec<(HeldPart, PaymentPreimage, Option<[u8; 32]>)>,
     /// Every other held part.
     pub rest: Vec<HeldPart>,
+    /// `boomerang`: the scalar of each part in `rest`, which the receiver knows (it
+    /// picked the polynomial) and a cheating one uses; empty for the hash locks.
+    pub rest_scalars: Vec<PaymentPreimage>,
     /// Σ `amt_to_forward` of the claims (= A).
     pub amount_msat: u64,
     /// The hash a `PaymentReceived` event names: the receiver's for `h2tlc`, the
@@ -181,6 +198,44 @@ struct Entry {
     invoice: RedundantInvoice,
     hash: Option<PaymentHash>,
     round: Option<Round>,
+    /// `boomerang`: the receiver's polynomial.
+    polynomial: Option<Box<BoomerangPolynomial>>,
+}
+
+/// What one payment settled, for the safety invariant.
+#[derive(Copy, Clone, Debug)]
+struct Settled {
+    /// A.
+    due: u64,
+    /// Value claimed so far.
+    got: u64,
+    /// Value the boomerang clause took back.
+    refunded: u64,
+    /// `boomerang`: C_0 = P(0)·G, what a refund's secret must match.
+    c0: Option<PublicKey>,
+}
+
+impl Settled {
+    fn refund_pending(&self) -> bool {
+        self.c0.is_some() && self.got > self.due && self.refunded == 0
+    }
+}
+
+/// Why a boomerang refund was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RefundError {
+    /// No boomerang payment with this secret was registered here.
+    #[error("no boomerang payment with this secret")]
+    UnknownPayment,
+    /// The scalar is not P(0).
+    #[error("the scalar is not the polynomial's secret P(0)")]
+    WrongSecret,
+    /// Already refunded.
+    #[error("already refunded")]
+    AlreadyRefunded,
+    /// A channel on a claimed part's path no longer holds the value on the far side.
+    #[error("a channel on the refund's path lacks the balance")]
+    Liquidity,
 }
 
 /// One node's redundant payments: registered, in progress, paid, and what each settled.
@@ -189,8 +244,8 @@ pub struct RedundantBook {
     entries: HashMap<PaymentSecret, Entry>,
     by_id: HashMap<[u8; 32], PaymentSecret>,
     paid: HashSet<PaymentSecret>,
-    /// Per payment: (A, value claimed so far), for the safety invariant.
-    settled: HashMap<PaymentSecret, (u64, u64)>,
+    settled: HashMap<PaymentSecret, Settled>,
+    kept_polynomials: HashMap<PaymentSecret, Box<BoomerangPolynomial>>,
     next_round: u32,
 }
 
@@ -206,22 +261,59 @@ impl RedundantBook {
             LockKind::H2tlc if invoice.preimage.is_none() => {
                 return Err(RegisterError::MissingPreimage)
             }
+            LockKind::Boomerang => return Err(RegisterError::BadPolynomial),
             _ => {}
         }
+        self.insert(invoice, None);
+        Ok(())
+    }
+
+    /// Expects a `boomerang` payment: A in k = `polynomial.degree()` equal parts, each
+    /// locked to its point on `polynomial`.
+    pub fn register_boomerang(
+        &mut self,
+        invoice: RedundantInvoice,
+        polynomial: BoomerangPolynomial,
+    ) -> Result<(), RegisterError> {
+        let s = invoice.payment_secret;
+        if self.entries.contains_key(&s) || self.paid.contains(&s) {
+            return Err(RegisterError::Duplicate);
+        }
+        let k = polynomial.degree() as u64;
+        if invoice.lock != LockKind::Boomerang || k == 0 || invoice.amount_msat % k != 0 {
+            return Err(RegisterError::BadPolynomial);
+        }
+        self.insert(invoice, Some(polynomial));
+        Ok(())
+    }
+
+    fn insert(&mut self, invoice: RedundantInvoice, polynomial: Option<BoomerangPolynomial>) {
+        let s = invoice.payment_secret;
         let hash = match invoice.lock {
             LockKind::H2tlc => invoice.payment_hash(),
             _ => None,
         };
+        let c0 = polynomial
+            .as_ref()
+            .map(|p| PublicKey::from_secret_key(crate::boomerang::secp(), &p.secret()));
         self.entries.insert(
             s,
             Entry {
                 invoice,
                 hash,
                 round: None,
+                polynomial: polynomial.map(Box::new),
             },
         );
-        self.settled.insert(s, (invoice.amount_msat, 0));
-        Ok(())
+        self.settled.insert(
+            s,
+            Settled {
+                due: invoice.amount_msat,
+                got: 0,
+                refunded: 0,
+                c0,
+            },
+        );
     }
 
     /// Whether the payment with this secret was claimed.
@@ -231,7 +323,15 @@ impl RedundantBook {
 
     /// Value claimed so far from the payment with this secret, msat.
     pub fn settled_msat(&self, secret: &PaymentSecret) -> u64 {
-        self.settled.get(secret).map_or(0, |s| s.1)
+        self.settled.get(secret).map_or(0, |s| s.got)
+    }
+
+    /// Value the receiver keeps of the payment with this secret: claimed minus what the
+    /// boomerang clause took back, msat.
+    pub fn kept_msat(&self, secret: &PaymentSecret) -> u64 {
+        self.settled
+            .get(secret)
+            .map_or(0, |s| s.got.saturating_sub(s.refunded))
     }
 
     /// Number of parts held for the payment with this secret.
@@ -250,13 +350,24 @@ impl RedundantBook {
             .map_or_else(Vec::new, |r| r.held.clone())
     }
 
-    /// A payment that settled more than its A: `(secret, A, settled)`. Never happens
-    /// unless a lock is broken.
+    /// A payment of which the receiver keeps more than its A: `(secret, A, kept)`.
+    /// Never happens unless a lock is broken (a boomerang receiver that claimed more than
+    /// k parts keeps them only until the sender's refund).
+    ///
+    /// A boomerang over-claim whose refund has not happened yet is not reported here
+    /// (more than k claimed scalars always let the sender recover P(0)); it is counted by
+    /// [`RedundantBook::pending_refunds`], which must be 0 when a run ends.
     pub fn overpaid(&self) -> Option<(PaymentSecret, u64, u64)> {
         self.settled
             .iter()
-            .find(|(_, (due, got))| got > due)
-            .map(|(s, (due, got))| (*s, *due, *got))
+            .filter(|(_, v)| !v.refund_pending())
+            .map(|(s, v)| (*s, v.due, v.got.saturating_sub(v.refunded)))
+            .find(|(_, due, kept)| kept > due)
+    }
+
+    /// Boomerang payments claimed beyond A and not (yet) refunded.
+    pub fn pending_refunds(&self) -> usize {
+        self.settled.values().filter(|v| v.refund_pending()).count()
     }
 
     /// Decides on an HTLC whose final payload carries `red`.
@@ -293,6 +404,17 @@ impl RedundantBook {
             LockKind::H2tlc => {
                 matches!(lock, HtlcLock::H2tlc { .. }) && Some(htlc.payment_hash) == entry.hash
             }
+            // The part must be locked to its own point and be exactly A/k.
+            LockKind::Boomerang => match (&lock, &entry.polynomial) {
+                (HtlcLock::Point { point }, Some(poly)) => {
+                    let k = poly.degree() as u64;
+                    payload.amt_to_forward == inv.amount_msat / k
+                        && poly.share(red.part_index).is_some_and(|s| {
+                            PublicKey::from_secret_key(crate::boomerang::secp(), &s) == *point
+                        })
+                }
+                _ => false,
+            },
             LockKind::Hash => false,
         };
         if !lock_ok {
@@ -359,6 +481,15 @@ impl RedundantBook {
         round.held.push(part);
         round.held_msat = round.held_msat.saturating_add(part.amount_msat);
         let mut claim_request = None;
+        let boomerang = entry.polynomial.is_some();
+        if !round.requested && round.held_msat >= inv.amount_msat && boomerang {
+            round.requested = true;
+            return RedundantDecision::Hold {
+                new_round,
+                claim_request: None,
+                claim_now: true,
+            };
+        }
         if !round.requested && round.held_msat >= inv.amount_msat {
             round.requested = true;
             claim_request = Some(
@@ -372,7 +503,100 @@ impl RedundantBook {
         RedundantDecision::Hold {
             new_round,
             claim_request,
+            claim_now: false,
         }
+    }
+
+    /// `boomerang`: claims the first k parts held for the payment with `secret` (equal
+    /// parts worth A) with their scalars, and fails the rest; the payment is complete.
+    /// `None` if it is not a boomerang payment holding k parts.
+    ///
+    /// `keep_polynomial` keeps the polynomial after the payment (a cheating receiver
+    /// uses it to claim parts that arrive later, [`RedundantBook::late_scalar`]); an
+    /// honest one drops it.
+    pub fn claim_boomerang(
+        &mut self,
+        secret: &PaymentSecret,
+        keep_polynomial: bool,
+    ) -> Option<RevealPlan> {
+        let entry = self.entries.get(secret)?;
+        let poly = entry.polynomial.as_ref()?;
+        let round = entry.round.as_ref()?;
+        let k = poly.degree() as usize;
+        if round.held.len() < k {
+            return None;
+        }
+        let scalar = |p: &HeldPart| {
+            poly.share(p.part_index)
+                .map(|s| PaymentPreimage(s.secret_bytes()))
+        };
+        let claims: Vec<(HeldPart, PaymentPreimage, Option<[u8; 32]>)> = round.held[..k]
+            .iter()
+            .map(|p| Some((*p, scalar(p)?, None)))
+            .collect::<Option<_>>()?;
+        let rest_scalars = round.held[k..].iter().map(scalar).collect::<Option<_>>()?;
+        let entry = self.entries.remove(secret)?;
+        let round = entry.round?;
+        self.by_id.remove(&round.payment_id);
+        self.paid.insert(*secret);
+        if keep_polynomial {
+            if let Some(p) = entry.polynomial {
+                self.kept_polynomials.insert(*secret, p);
+            }
+        }
+        Some(RevealPlan {
+            amount_msat: claims.iter().map(|c| c.0.amount_msat).sum(),
+            claims,
+            rest: round.held[k..].to_vec(),
+            rest_scalars,
+            event_hash: PaymentHash(round.payment_id),
+            lock: LockKind::Boomerang,
+            preimage: None,
+            secret: *secret,
+        })
+    }
+
+    /// A paid boomerang payment's scalar for part `index`, if its polynomial was kept
+    /// (cheating receivers only).
+    pub fn late_scalar(&self, secret: &PaymentSecret, index: u16) -> Option<PaymentPreimage> {
+        let p = self.kept_polynomials.get(secret)?;
+        p.share(index).map(|s| PaymentPreimage(s.secret_bytes()))
+    }
+
+    /// The sender gave up on its open round `payment_id`: the held parts to fail (the
+    /// registration stays). `None` if no round of that id is open.
+    pub fn cancel(&mut self, payment_id: &[u8; 32]) -> Option<Vec<HeldPart>> {
+        let secret = *self.by_id.get(payment_id)?;
+        let entry = self.entries.get_mut(&secret)?;
+        let round = entry.round.take()?;
+        self.by_id.remove(payment_id);
+        Some(round.held)
+    }
+
+    /// The boomerang clause: `p0` is the receiver's P(0) for the payment with `secret`,
+    /// recovered by the sender from more than k claimed scalars; every claimed part goes
+    /// back. Returns the value the receiver had claimed (now refunded).
+    pub fn refund(&mut self, secret: &PaymentSecret, p0: &SecretKey) -> Result<u64, RefundError> {
+        let s = self
+            .settled
+            .get_mut(secret)
+            .ok_or(RefundError::UnknownPayment)?;
+        let c0 = s.c0.ok_or(RefundError::UnknownPayment)?;
+        if PublicKey::from_secret_key(crate::boomerang::secp(), p0) != c0 {
+            return Err(RefundError::WrongSecret);
+        }
+        if s.refunded > 0 {
+            return Err(RefundError::AlreadyRefunded);
+        }
+        s.refunded = s.got;
+        Ok(s.got)
+    }
+
+    /// The commitments of the boomerang payment with `secret` (what the invoice
+    /// publishes), while it is registered.
+    pub fn commitments(&self, secret: &PaymentSecret) -> Option<BoomerangCommitments> {
+        let e = self.entries.get(secret)?;
+        e.polynomial.as_ref().map(|p| p.commitments())
     }
 
     /// Checks the sender's secrets for the open round of `payment_id`. On success the
@@ -393,6 +617,10 @@ impl RedundantBook {
             .ok_or(RevealError::UnknownPayment)?;
         let round = entry.round.as_ref().ok_or(RevealError::UnknownPayment)?;
         let inv = entry.invoice;
+        if inv.lock == LockKind::Boomerang {
+            // Boomerang payments are claimed without the sender's secrets.
+            return Err(RevealError::UnknownPayment);
+        }
         let mut claims = Vec::with_capacity(secrets.len());
         let mut sum = 0u64;
         for (i, (index, s)) in secrets.iter().enumerate() {
@@ -436,6 +664,7 @@ impl RedundantBook {
         Ok(RevealPlan {
             claims,
             rest,
+            rest_scalars: Vec::new(),
             amount_msat: sum,
             event_hash: entry.hash.unwrap_or(PaymentHash(*payment_id)),
             lock: inv.lock,
@@ -447,7 +676,7 @@ impl RedundantBook {
     /// Records that `value_msat` of the payment with `secret` was claimed.
     pub fn record_settled(&mut self, secret: &PaymentSecret, value_msat: u64) {
         if let Some(s) = self.settled.get_mut(secret) {
-            s.1 = s.1.saturating_add(value_msat);
+            s.got = s.got.saturating_add(value_msat);
         }
     }
 
@@ -511,8 +740,22 @@ pub struct RedundantSender {
     pub payment_secret: PaymentSecret,
     /// `h2tlc`: the invoice's payment hash.
     pub payment_hash: Option<PaymentHash>,
-    parts: Vec<(u64, [u8; 32])>,
+    /// `boomerang`: the invoice's commitments.
+    commitments: Option<BoomerangCommitments>,
+    parts: Vec<SenderPart>,
     revealed_msat: u64,
+    /// `boomerang`: the scalars learned from settled parts.
+    learned: Vec<(u16, SecretKey)>,
+}
+
+#[derive(Clone, Debug)]
+struct SenderPart {
+    amount_msat: u64,
+    /// s_i (hash locks).
+    secret: [u8; 32],
+    /// `boomerang`: P(i)·G (`None` only in the negligible case the point is infinity; the
+    /// part then carries an unclaimable hash lock and fails at the receiver).
+    point: Option<PublicKey>,
 }
 
 impl RedundantSender {
@@ -531,8 +774,50 @@ impl RedundantSender {
             lock,
             payment_secret,
             payment_hash,
+            commitments: None,
             parts: Vec::new(),
             revealed_msat: 0,
+            learned: Vec::new(),
+        }
+    }
+
+    /// A `boomerang` payment to an invoice that published `commitments` (k =
+    /// their degree; every part must be A/k).
+    pub fn boomerang(
+        payment_id: [u8; 32],
+        amount_msat: u64,
+        payment_secret: PaymentSecret,
+        commitments: BoomerangCommitments,
+    ) -> Self {
+        let mut s = RedundantSender::new(
+            payment_id,
+            amount_msat,
+            LockKind::Boomerang,
+            payment_secret,
+            None,
+        );
+        s.commitments = Some(commitments);
+        s
+    }
+
+    /// `boomerang`: a part of this payment settled with `preimage` (its scalar). Returns
+    /// P(0) once more than k distinct valid scalars are known: the receiver over-claimed
+    /// and the refund ([`crate::network::Network::boomerang_refund`]) may take every
+    /// claimed part back.
+    pub fn learn(&mut self, index: u16, preimage: &PaymentPreimage) -> Option<SecretKey> {
+        let c = self.commitments.as_ref()?;
+        let point = self.parts.get(index as usize)?.point?;
+        if !crate::boomerang::opens_point(&point, &preimage.0)
+            || self.learned.iter().any(|l| l.0 == index)
+        {
+            return None;
+        }
+        self.learned
+            .push((index, SecretKey::from_slice(&preimage.0).ok()?));
+        if self.learned.len() > c.degree() as usize {
+            c.recover_secret(&self.learned)
+        } else {
+            None
         }
     }
 
@@ -547,10 +832,18 @@ impl RedundantSender {
         sha256::Hash::from_engine(e).to_byte_array()
     }
 
-    /// Adds a part of `amount_msat` locked to `secret`; returns its index.
+    /// Adds a part of `amount_msat` locked to `secret` (hash locks) or to its point
+    /// computed from the commitments (`boomerang`, which ignores `secret`: k point
+    /// multiplications); returns its index.
     pub fn add_part(&mut self, amount_msat: u64, secret: [u8; 32]) -> u16 {
-        self.parts.push((amount_msat, secret));
-        (self.parts.len() - 1) as u16
+        let index = self.parts.len() as u16;
+        let point = self.commitments.as_ref().and_then(|c| c.point(index));
+        self.parts.push(SenderPart {
+            amount_msat,
+            secret,
+            point,
+        });
+        index
     }
 
     /// Number of parts added.
@@ -561,13 +854,16 @@ impl RedundantSender {
     /// Part `index` as a [`RedundantSendPart`] over `path` (which must deliver the part's
     /// amount), named `id`.
     pub fn part<'a>(&self, index: u16, id: PartId, path: &'a Path) -> RedundantSendPart<'a> {
-        let s = self.parts[index as usize].1;
-        let h = sender_hash_of(&s);
-        let (payment_hash, lock) = match self.lock {
-            LockKind::H2tlc => (
+        let part = &self.parts[index as usize];
+        let h = sender_hash_of(&part.secret);
+        let (payment_hash, lock) = match (self.lock, part.point) {
+            (LockKind::H2tlc, _) => (
                 self.payment_hash.unwrap_or(PaymentHash([0; 32])),
                 HtlcLock::H2tlc { sender_hash: h },
             ),
+            (LockKind::Boomerang, Some(point)) => {
+                (HtlcLock::point_id(&point), HtlcLock::Point { point })
+            }
             _ => (h, HtlcLock::Hash),
         };
         RedundantSendPart {
@@ -601,18 +897,18 @@ impl RedundantSender {
         }
         let mut known: Vec<(u16, u64)> = held
             .iter()
-            .filter_map(|&(i, _)| self.parts.get(i as usize).map(|p| (i, p.0)))
+            .filter_map(|&(i, _)| self.parts.get(i as usize).map(|p| (i, p.amount_msat)))
             .collect();
         known.sort_unstable();
         known.dedup_by_key(|p| p.0);
         let chosen = choose_exact_subset(&known, self.amount_msat)?;
         let out: Vec<(u16, [u8; 32])> = chosen
             .iter()
-            .map(|&i| (i, self.parts[i as usize].1))
+            .map(|&i| (i, self.parts[i as usize].secret))
             .collect();
         self.revealed_msat = chosen
             .iter()
-            .map(|&i| self.parts[i as usize].0)
+            .map(|&i| self.parts[i as usize].amount_msat)
             .sum::<u64>()
             .max(1);
         Some(out)

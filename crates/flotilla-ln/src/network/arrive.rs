@@ -112,8 +112,15 @@ impl Network {
         if let Some(ss) = peeled.shared_secret {
             self.store_secret(id, ss);
         }
-        // An h2tlc needs the node to understand its second hash (the feature bit).
-        if lock != HtlcLock::Hash && !self.configs[to.ix()].supports_h2tlc {
+        // An h2tlc needs the node to understand its second hash, a point lock needs PTLC
+        // support (the feature bits).
+        let cfg = &self.configs[to.ix()];
+        let supported = match lock {
+            HtlcLock::Hash => true,
+            HtlcLock::H2tlc { .. } => cfg.supports_h2tlc,
+            HtlcLock::Point { .. } => cfg.supports_ptlc,
+        };
+        if !supported {
             self.fail_back(
                 id,
                 FailureCode::RequiredNodeFeatureMissing,

@@ -1,9 +1,13 @@
 //! Redundant overpayment at the network level (see [`crate::redundant`]): sending locked
 //! parts, holding them at the receiver, the claim request, the sender's reveal, direct
-//! (possibly cheating) claims, and the round timeout.
+//! (possibly cheating) claims, the sender's cancel, the round timeout, and Boomerang's
+//! immediate claim and refund.
 
+use bitcoin::secp256k1::SecretKey;
 use flotilla_graph::NodeIdx;
+use flotilla_route::Path;
 
+use crate::boomerang::BoomerangPolynomial;
 use crate::clock::Clock;
 use crate::config::Behaviour;
 use crate::failure::{FailureCode, FailureData};
@@ -13,7 +17,8 @@ use crate::output::{Event, Output, Timer};
 use crate::payload::{HopPayload, RedundantPart};
 use crate::receiver::{unknown_payment, IncomingHtlc, RegisterError};
 use crate::redundant::{
-    ClaimRequest, HeldPart, RedundantDecision, RedundantInvoice, RedundantSendPart, RevealError,
+    ClaimRequest, HeldPart, RedundantDecision, RedundantInvoice, RedundantSendPart, RefundError,
+    RevealError, RevealPlan,
 };
 use crate::sender::{build_payloads, SendError};
 use crate::{PaymentPreimage, PaymentSecret};
@@ -65,6 +70,93 @@ impl Network {
         self.receivers[node.ix()].redundant.register(invoice)
     }
 
+    /// Makes `node` expect a `boomerang` payment of A in k = `polynomial.degree()`
+    /// equal parts.
+    pub fn register_boomerang(
+        &mut self,
+        node: NodeIdx,
+        invoice: RedundantInvoice,
+        polynomial: BoomerangPolynomial,
+    ) -> Result<(), RegisterError> {
+        self.receivers[node.ix()]
+            .redundant
+            .register_boomerang(invoice, polynomial)
+    }
+
+    /// The sender of `payment_id` gave up: its cancel reached `receiver`, which fails
+    /// every part it holds for that payment at once (instead of at its timeout). Returns
+    /// how many parts failed; 0 if no round of that id is open.
+    pub fn cancel_redundant(
+        &mut self,
+        receiver: NodeIdx,
+        payment_id: [u8; 32],
+        clock: &Clock,
+        out: &mut Vec<Output>,
+    ) -> usize {
+        self.now = clock.now;
+        let Some(parts) = self.receivers[receiver.ix()].redundant.cancel(&payment_id) else {
+            return 0;
+        };
+        self.fail_held(&parts, FailureCode::MppTimeout, clock, out)
+    }
+
+    /// The boomerang clause: the sender learned `p0` = P(0) of the payment with
+    /// `payment_secret` from more than k claimed scalars. If `p0` matches the receiver's
+    /// commitment C_0, every claimed part (`paths`, as the sender routed them) moves back
+    /// hop by hop, fees included, and the receiver keeps nothing. Refused, with nothing
+    /// moved, if the secret is wrong or a channel's far side no longer holds the value
+    /// (the real protocol locks the reverse HTLCs' collateral up front; this model does
+    /// not). Returns the value refunded to the receiver's side, msat.
+    pub fn boomerang_refund(
+        &mut self,
+        receiver: NodeIdx,
+        payment_secret: &PaymentSecret,
+        p0: &SecretKey,
+        paths: &[&Path],
+    ) -> Result<u64, RefundError> {
+        let book = &self.receivers[receiver.ix()].redundant;
+        if book.settled_msat(payment_secret) == 0 {
+            return Err(RefundError::UnknownPayment);
+        }
+        // Check every hop can move back before moving any.
+        let mut need: std::collections::HashMap<flotilla_graph::EdgeIdx, u64> = Default::default();
+        for p in paths {
+            for h in &p.hops {
+                *need.entry(h.edge).or_default() += h.amount_msat;
+            }
+        }
+        if need
+            .iter()
+            .any(|(e, amt)| self.channels.edge(e.reverse()).balance_msat < *amt)
+        {
+            return Err(RefundError::Liquidity);
+        }
+        let refunded = self.receivers[receiver.ix()]
+            .redundant
+            .refund(payment_secret, p0)?;
+        for p in paths {
+            for (i, h) in p.hops.iter().enumerate() {
+                self.channels.refund(h.edge, h.amount_msat);
+                let (from, to) = (
+                    self.graph.edge_source(h.edge),
+                    self.graph.edge_target(h.edge),
+                );
+                self.ledger[from.ix()].paid_out_msat = self.ledger[from.ix()]
+                    .paid_out_msat
+                    .saturating_sub(h.amount_msat);
+                self.ledger[to.ix()].paid_in_msat = self.ledger[to.ix()]
+                    .paid_in_msat
+                    .saturating_sub(h.amount_msat);
+                if let Some(next) = p.hops.get(i + 1) {
+                    let fee = h.amount_msat.saturating_sub(next.amount_msat);
+                    let l = &mut self.ledger[to.ix()];
+                    l.fees_earned_msat = l.fees_earned_msat.saturating_sub(fee);
+                }
+            }
+        }
+        Ok(refunded)
+    }
+
     /// The oldest claim request no driver has taken yet. A driver calls it after every
     /// step and carries each request from its `receiver` to its `sender` with the return
     /// latency; the sender answers with [`Network::reveal_secrets`].
@@ -95,29 +187,64 @@ impl Network {
         self.now = clock.now;
         let book = &mut self.receivers[receiver.ix()].redundant;
         let plan = book.reveal(&payment_id, &secrets)?;
+        let guesses: Vec<[u8; 32]> = secrets.iter().map(|(_, s)| *s).collect();
+        self.execute_plan(receiver, plan, &guesses, clock, out);
+        Ok(())
+    }
+
+    /// Claims a plan's parts and fails the rest. A [`Behaviour::CheatingReceiver`]
+    /// first tries to claim the rest too: with `guesses` (the secrets it was given, and
+    /// zero) under the hash locks, refused by the lock check and counted; with the true
+    /// scalars it knows under `boomerang`, which succeed and hand the sender the k + 1st
+    /// scalar that triggers the refund.
+    fn execute_plan(
+        &mut self,
+        receiver: NodeIdx,
+        plan: RevealPlan,
+        guesses: &[[u8; 32]],
+        clock: &Clock,
+        out: &mut Vec<Output>,
+    ) {
         let secret = plan.secret;
+        let mut rest: Vec<HeldPart> = plan.rest.clone();
         if self.configs[receiver.ix()].behaviour == Behaviour::CheatingReceiver {
-            for p in &plan.rest {
-                let guesses = secrets
-                    .iter()
-                    .map(|(_, s)| *s)
-                    .chain(std::iter::once([0u8; 32]));
-                for g in guesses {
-                    let (preimage, sender_secret) = match plan.lock {
-                        LockKind::H2tlc => {
-                            (plan.preimage.unwrap_or(PaymentPreimage([0; 32])), Some(g))
-                        }
-                        _ => (PaymentPreimage(g), None),
-                    };
+            let mut kept = Vec::new();
+            for (i, p) in plan.rest.iter().enumerate() {
+                let tries: Vec<(PaymentPreimage, Option<[u8; 32]>)> = match plan.lock {
+                    LockKind::Boomerang => plan
+                        .rest_scalars
+                        .get(i)
+                        .map(|s| (*s, None))
+                        .into_iter()
+                        .collect(),
+                    LockKind::H2tlc => guesses
+                        .iter()
+                        .chain(std::iter::once(&[0u8; 32]))
+                        .map(|g| (plan.preimage.unwrap_or(PaymentPreimage([0; 32])), Some(*g)))
+                        .collect(),
+                    _ => guesses
+                        .iter()
+                        .chain(std::iter::once(&[0u8; 32]))
+                        .map(|g| (PaymentPreimage(*g), None))
+                        .collect(),
+                };
+                let mut claimed = false;
+                for (preimage, sender_secret) in tries {
                     if self.try_claim(p, preimage, sender_secret, out).is_ok() {
-                        // Only a broken lock gets here; the invariant reports it.
+                        // Under a hash lock only a broken lock gets here; the invariant
+                        // reports it. Under boomerang the refund undoes it.
                         self.receivers[receiver.ix()]
                             .redundant
                             .record_settled(&secret, p.amount_msat);
+                        claimed = true;
                         break;
                     }
                 }
+                if !claimed {
+                    kept.push(*p);
+                }
             }
+            rest = kept;
         }
         let mut claimed = 0u32;
         for (p, preimage, sender_secret) in &plan.claims {
@@ -128,12 +255,8 @@ impl Network {
                     .record_settled(&secret, p.amount_msat);
             }
         }
-        for p in &plan.rest {
-            if self.is_accepted(p.htlc) {
-                let (code, data) = unknown_payment(p.htlc_msat, clock.height);
-                self.fail_back(p.htlc, code, data, out);
-            }
-        }
+        let (code, _) = unknown_payment(0, clock.height);
+        self.fail_held(&rest, code, clock, out);
         out.push(Output::Event {
             node: receiver,
             event: Event::PaymentReceived {
@@ -142,7 +265,29 @@ impl Network {
                 parts: claimed,
             },
         });
-        Ok(())
+    }
+
+    /// Fails every still-accepted part of `parts` with `code`; returns how many.
+    fn fail_held(
+        &mut self,
+        parts: &[HeldPart],
+        code: FailureCode,
+        clock: &Clock,
+        out: &mut Vec<Output>,
+    ) -> usize {
+        let mut n = 0;
+        for p in parts {
+            if self.is_accepted(p.htlc) {
+                let (code, data) = if code == FailureCode::IncorrectOrUnknownPaymentDetails {
+                    unknown_payment(p.htlc_msat, clock.height)
+                } else {
+                    (code, FailureData::default())
+                };
+                self.fail_back(p.htlc, code, data, out);
+                n += 1;
+            }
+        }
+        n
     }
 
     /// `node` claims an HTLC it holds as a redundant part with `preimage` (and
@@ -200,7 +345,9 @@ impl Network {
         ) {
             self.counters.overclaim_attempts += 1;
             return Err(match e {
-                ClaimError::WrongPreimage => DeliverError::WrongPreimage(id),
+                ClaimError::WrongPreimage | ClaimError::WrongScalar => {
+                    DeliverError::WrongPreimage(id)
+                }
                 _ => DeliverError::WrongSenderSecret(id),
             });
         }
@@ -237,12 +384,17 @@ impl Network {
     ) {
         let lock = self.htlcs.get(htlc.id).map(|h| h.lock).unwrap_or_default();
         let mpp_timeout = self.configs[node.ix()].mpp_timeout;
+        let cheating = self.configs[node.ix()].behaviour == Behaviour::CheatingReceiver;
+        if cheating && self.cheat_late_boomerang_part(node, htlc, payload, red, out) {
+            return;
+        }
         let book = &mut self.receivers[node.ix()].redundant;
         match book.receive(htlc, lock, payload, red, clock) {
             RedundantDecision::Fail { code, data } => self.fail_back(htlc.id, code, data, out),
             RedundantDecision::Hold {
                 new_round,
                 claim_request,
+                claim_now,
             } => {
                 if let (Some(round), Some(pd)) = (new_round, payload.payment_data) {
                     out.push(Output::Timer {
@@ -263,8 +415,50 @@ impl Network {
                         parts,
                     });
                 }
+                if claim_now {
+                    if let Some(plan) = payload
+                        .payment_data
+                        .and_then(|pd| book_claim(self, node, &pd.payment_secret))
+                    {
+                        self.execute_plan(node, plan, &[], clock, out);
+                    }
+                }
             }
         }
+    }
+
+    /// A cheating receiver claims a boomerang part that arrives after the payment was
+    /// claimed, with the scalar it knows. Returns whether it did.
+    fn cheat_late_boomerang_part(
+        &mut self,
+        node: NodeIdx,
+        htlc: IncomingHtlc,
+        payload: &HopPayload,
+        red: &RedundantPart,
+        out: &mut Vec<Output>,
+    ) -> bool {
+        let Some(pd) = payload.payment_data else {
+            return false;
+        };
+        let book = &self.receivers[node.ix()].redundant;
+        let Some(scalar) = book.late_scalar(&pd.payment_secret, red.part_index) else {
+            return false;
+        };
+        let part = HeldPart {
+            part_index: red.part_index,
+            htlc: htlc.id,
+            htlc_msat: htlc.amount_msat,
+            amount_msat: payload.amt_to_forward,
+            payment_hash: htlc.payment_hash,
+            lock: self.htlcs.get(htlc.id).map(|h| h.lock).unwrap_or_default(),
+        };
+        if self.try_claim(&part, scalar, None, out).is_err() {
+            return false;
+        }
+        self.receivers[node.ix()]
+            .redundant
+            .record_settled(&pd.payment_secret, part.amount_msat);
+        true
     }
 
     /// A round's timeout: if it was not claimed, every held part fails with
@@ -285,4 +479,12 @@ impl Network {
             }
         }
     }
+}
+
+/// `node`'s boomerang claim of the payment with `secret` (k parts held).
+fn book_claim(net: &mut Network, node: NodeIdx, secret: &PaymentSecret) -> Option<RevealPlan> {
+    let cheating = net.configs[node.ix()].behaviour == Behaviour::CheatingReceiver;
+    net.receivers[node.ix()]
+        .redundant
+        .claim_boomerang(secret, cheating)
 }

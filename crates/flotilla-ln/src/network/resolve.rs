@@ -137,7 +137,7 @@ impl Network {
         ) {
             self.counters.overclaim_attempts += 1;
             return Err(match e {
-                ClaimError::WrongPreimage => DeliverError::WrongPreimage(m.htlc),
+                ClaimError::WrongPreimage | ClaimError::WrongScalar => DeliverError::WrongPreimage(m.htlc),
                 _ => DeliverError::WrongSenderSecret(m.htlc),
             });
         }

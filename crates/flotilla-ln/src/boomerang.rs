@@ -1,0 +1,317 @@
+//! Boomerang's point locks: a secret polynomial, its public commitments, the point each
+//! part is locked to, and the interpolation that makes over-claiming self-defeating.
+//!
+//! The receiver picks a random polynomial P of degree k over the secp256k1 scalar field
+//! and publishes commitments C_j = a_j·G to its coefficients. Part i (x = i + 1: x = 0
+//! is the secret) is locked to the point P(x)·G, which anyone can compute from the
+//! commitments: P(x)·G = Σ x^j·C_j. Claiming part i reveals the scalar P(x). Any k
+//! claimed scalars say nothing about P(0); k + 1 of them determine P, so the sender
+//! interpolates P(0), checks it against C_0, and the reverse ("boomerang") clause of
+//! every claimed part returns its value. A receiver that claims more than the k parts it
+//! is owed therefore keeps nothing ([`crate::network::Network::boomerang_refund`]).
+//!
+//! All arithmetic is real: scalars and points of `secp256k1` (the one `bitcoin`
+//! re-exports), field inverses by Fermat's little theorem.
+
+use std::sync::OnceLock;
+
+use bitcoin::hashes::{sha256, Hash, HashEngine};
+use bitcoin::secp256k1::{All, PublicKey, Scalar, Secp256k1, SecretKey};
+
+/// The process-wide context for point arithmetic (building one costs ~1 ms).
+pub(crate) fn secp() -> &'static Secp256k1<All> {
+    static SECP: OnceLock<Secp256k1<All>> = OnceLock::new();
+    SECP.get_or_init(Secp256k1::new)
+}
+
+/// An element of the scalar field (integers mod the group order n), zero included
+/// (`SecretKey` cannot hold zero).
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+struct Fe(Option<SecretKey>);
+
+/// n − 2, the exponent of Fermat's inverse a^(n−2) = a⁻¹ mod n.
+const N_MINUS_2: [u8; 32] = [
+    0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFE,
+    0xBA, 0xAE, 0xDC, 0xE6, 0xAF, 0x48, 0xA0, 0x3B, 0xBF, 0xD2, 0x5E, 0x8C, 0xD0, 0x36, 0x41, 0x3F,
+];
+
+impl Fe {
+    const ZERO: Fe = Fe(None);
+
+    fn from_u64(v: u64) -> Fe {
+        let mut b = [0u8; 32];
+        b[24..].copy_from_slice(&v.to_be_bytes());
+        Fe(SecretKey::from_slice(&b).ok())
+    }
+
+    /// x − y for small integers, as a field element.
+    fn from_diff(x: u64, y: u64) -> Fe {
+        if x >= y {
+            Fe::from_u64(x - y)
+        } else {
+            Fe::from_u64(y - x).neg()
+        }
+    }
+
+    fn one() -> Fe {
+        Fe::from_u64(1)
+    }
+
+    fn add(self, o: Fe) -> Fe {
+        match (self.0, o.0) {
+            (None, _) => o,
+            (_, None) => self,
+            // An error means the sum is zero.
+            (Some(a), Some(b)) => Fe(a.add_tweak(&Scalar::from(b)).ok()),
+        }
+    }
+
+    fn mul(self, o: Fe) -> Fe {
+        match (self.0, o.0) {
+            (Some(a), Some(b)) => Fe(a.mul_tweak(&Scalar::from(b)).ok()),
+            _ => Fe::ZERO,
+        }
+    }
+
+    fn neg(self) -> Fe {
+        Fe(self.0.map(SecretKey::negate))
+    }
+
+    /// The inverse (zero has none).
+    fn inv(self) -> Option<Fe> {
+        self.0?;
+        let mut r = Fe::one();
+        for byte in N_MINUS_2 {
+            for bit in (0..8).rev() {
+                r = r.mul(r);
+                if byte >> bit & 1 == 1 {
+                    r = r.mul(self);
+                }
+            }
+        }
+        Some(r)
+    }
+}
+
+/// The x coordinate of part `index` (x = 0 is the secret).
+fn x_of(index: u16) -> u64 {
+    index as u64 + 1
+}
+
+/// The receiver's secret polynomial of degree k (k + 1 coefficients a_0 … a_k).
+#[derive(Clone, PartialEq, Eq)]
+pub struct BoomerangPolynomial {
+    coefficients: Vec<SecretKey>,
+}
+
+impl std::fmt::Debug for BoomerangPolynomial {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never print secrets.
+        write!(f, "BoomerangPolynomial(degree {})", self.degree())
+    }
+}
+
+impl BoomerangPolynomial {
+    /// A polynomial of `degree` whose coefficients derive from `seed` (SHA-256 of
+    /// "flotilla-boomerang" ‖ seed ‖ j ‖ counter, the counter skipping the ~2^-128 of
+    /// digests that are not valid scalars). A real receiver uses a random seed.
+    pub fn from_seed(seed: &[u8; 32], degree: u16) -> Self {
+        let coefficients = (0..=degree as u32)
+            .map(|j| {
+                (0u32..)
+                    .find_map(|counter| {
+                        let mut e = sha256::Hash::engine();
+                        e.input(b"flotilla-boomerang");
+                        e.input(seed);
+                        e.input(&j.to_be_bytes());
+                        e.input(&counter.to_be_bytes());
+                        SecretKey::from_slice(&sha256::Hash::from_engine(e).to_byte_array()).ok()
+                    })
+                    .expect("some digest is a valid scalar")
+            })
+            .collect();
+        BoomerangPolynomial { coefficients }
+    }
+
+    /// k: the number of parts the receiver may claim.
+    pub fn degree(&self) -> u16 {
+        (self.coefficients.len() - 1) as u16
+    }
+
+    /// The public commitments C_j = a_j·G.
+    pub fn commitments(&self) -> BoomerangCommitments {
+        BoomerangCommitments {
+            points: self
+                .coefficients
+                .iter()
+                .map(|a| PublicKey::from_secret_key(secp(), a))
+                .collect(),
+        }
+    }
+
+    /// P(x) for part `index`: the scalar that claims it. `None` in the negligible case
+    /// P(x) = 0 (such a part cannot be locked; the sender's point computation fails too).
+    pub fn share(&self, index: u16) -> Option<SecretKey> {
+        let x = Fe::from_u64(x_of(index));
+        let mut acc = Fe::ZERO;
+        for a in self.coefficients.iter().rev() {
+            acc = acc.mul(x).add(Fe(Some(*a)));
+        }
+        acc.0
+    }
+
+    /// P(0), the secret that triggers the boomerang clause.
+    pub fn secret(&self) -> SecretKey {
+        self.coefficients[0]
+    }
+}
+
+/// The commitments to a [`BoomerangPolynomial`]'s coefficients, as published with the
+/// invoice. Everything the sender computes comes from these.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BoomerangCommitments {
+    points: Vec<PublicKey>,
+}
+
+impl BoomerangCommitments {
+    /// k.
+    pub fn degree(&self) -> u16 {
+        (self.points.len() - 1) as u16
+    }
+
+    /// P(x)·G for part `index`, by Horner's rule over the commitments (k point
+    /// multiplications by the small scalar x, k point additions). `None` only if a
+    /// partial sum is the point at infinity (negligible).
+    pub fn point(&self, index: u16) -> Option<PublicKey> {
+        let x = Scalar::from_be_bytes(Fe::from_u64(x_of(index)).0?.secret_bytes()).ok()?;
+        let mut points = self.points.iter().rev();
+        let mut acc = *points.next()?;
+        for c in points {
+            acc = acc.mul_tweak(secp(), &x).ok()?.combine(c).ok()?;
+        }
+        Some(acc)
+    }
+
+    /// Whether `secret` is P(0), i.e. secret·G = C_0.
+    pub fn is_secret(&self, secret: &SecretKey) -> bool {
+        PublicKey::from_secret_key(secp(), secret) == self.points[0]
+    }
+
+    /// P(0) from k + 1 claimed shares `(part_index, P(x))`, checked against C_0: the
+    /// sender's key to the boomerang clause. `None` with fewer than k + 1 distinct
+    /// shares, or when they do not lie on the committed polynomial.
+    pub fn recover_secret(&self, shares: &[(u16, SecretKey)]) -> Option<SecretKey> {
+        let mut distinct: Vec<(u16, SecretKey)> = Vec::with_capacity(shares.len());
+        for s in shares {
+            if !distinct.iter().any(|d| d.0 == s.0) {
+                distinct.push(*s);
+            }
+        }
+        let need = self.degree() as usize + 1;
+        if distinct.len() < need {
+            return None;
+        }
+        let used = &distinct[..need];
+        let secret = interpolate_at_zero(used)?;
+        self.is_secret(&secret).then_some(secret)
+    }
+}
+
+/// Lagrange interpolation at x = 0 through `shares` (`(part_index, P(x))`, distinct
+/// indices): Σ_j y_j · Π_{m≠j} x_m / (x_m − x_j).
+fn interpolate_at_zero(shares: &[(u16, SecretKey)]) -> Option<SecretKey> {
+    let mut sum = Fe::ZERO;
+    for (j, (ij, yj)) in shares.iter().enumerate() {
+        let xj = x_of(*ij);
+        let mut num = Fe::one();
+        let mut den = Fe::one();
+        for (m, (im, _)) in shares.iter().enumerate() {
+            if m != j {
+                let xm = x_of(*im);
+                num = num.mul(Fe::from_u64(xm));
+                den = den.mul(Fe::from_diff(xm, xj));
+            }
+        }
+        let weight = num.mul(den.inv()?);
+        sum = sum.add(Fe(Some(*yj)).mul(weight));
+    }
+    sum.0
+}
+
+/// Whether `scalar` (a claim's 32 bytes) opens a part locked to `point`: scalar·G =
+/// point. One generator multiplication, what every hop checks on a fulfil.
+pub fn opens_point(point: &PublicKey, scalar: &[u8; 32]) -> bool {
+    SecretKey::from_slice(scalar).is_ok_and(|s| PublicKey::from_secret_key(secp(), &s) == *point)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn poly(k: u16) -> BoomerangPolynomial {
+        BoomerangPolynomial::from_seed(&[7; 32], k)
+    }
+
+    #[test]
+    fn field_arithmetic_inverts_and_negates() {
+        for v in [1u64, 2, 3, 25, 65_536, u64::MAX] {
+            let a = Fe::from_u64(v);
+            assert_eq!(a.mul(a.inv().unwrap()), Fe::one(), "{v}");
+            assert_eq!(a.add(a.neg()), Fe::ZERO);
+        }
+        assert_eq!(Fe::ZERO.inv(), None);
+        assert_eq!(Fe::from_diff(3, 5), Fe::from_u64(2).neg());
+    }
+
+    #[test]
+    fn the_sender_computes_the_point_the_receiver_claims_with() {
+        let p = poly(5);
+        let c = p.commitments();
+        for i in [0u16, 1, 4, 9, 30] {
+            let s = p.share(i).unwrap();
+            let point = c.point(i).unwrap();
+            assert!(opens_point(&point, &s.secret_bytes()), "part {i}");
+            // Another part's scalar does not open it.
+            let other = p.share(i + 1).unwrap();
+            assert!(!opens_point(&point, &other.secret_bytes()));
+        }
+        assert!(!opens_point(&c.point(0).unwrap(), &[0u8; 32]));
+    }
+
+    #[test]
+    fn k_shares_hide_the_secret_and_k_plus_one_reveal_it() {
+        let k = 4;
+        let p = poly(k);
+        let c = p.commitments();
+        let shares: Vec<(u16, SecretKey)> = [2u16, 7, 0, 11, 5]
+            .iter()
+            .map(|&i| (i, p.share(i).unwrap()))
+            .collect();
+        // k shares: not enough (and no k-share interpolation passes the commitment check).
+        assert_eq!(c.recover_secret(&shares[..k as usize]), None);
+        let wrong = interpolate_at_zero(&shares[..k as usize]).unwrap();
+        assert!(!c.is_secret(&wrong));
+        // k + 1: the secret, whichever k + 1 are used.
+        assert_eq!(c.recover_secret(&shares), Some(p.secret()));
+        let mut rev = shares.clone();
+        rev.reverse();
+        assert_eq!(c.recover_secret(&rev), Some(p.secret()));
+        // Duplicates do not count twice.
+        let dup = vec![shares[0]; 5];
+        assert_eq!(c.recover_secret(&dup), None);
+        // A forged share fails the commitment check.
+        let mut forged = shares.clone();
+        forged[1].1 = p.share(40).unwrap();
+        assert_eq!(c.recover_secret(&forged), None);
+    }
+
+    #[test]
+    fn degree_zero_is_revealed_by_one_share() {
+        let p = poly(0);
+        assert_eq!(p.share(3), Some(p.secret()));
+        assert_eq!(
+            p.commitments().recover_secret(&[(3, p.secret())]),
+            Some(p.secret())
+        );
+    }
+}

@@ -1,0 +1,259 @@
+//! Boomerang: point-locked parts on the receiver's committed polynomial; the receiver
+//! claims k equal parts without a round trip, and a receiver that claims more loses
+//! everything to the refund.
+
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+use flotilla_graph::{Graph, NodeIdx};
+use flotilla_ln::boomerang::BoomerangPolynomial;
+use flotilla_ln::config::{Behaviour, NodeConfig};
+use flotilla_ln::failure::FailureCode;
+use flotilla_ln::invoice::PaymentKeys;
+use flotilla_ln::lock::LockKind;
+use flotilla_ln::redundant::{RedundantInvoice, RedundantSender, RefundError};
+use flotilla_ln::sender::PartId;
+use flotilla_ln::PaymentPreimage;
+use flotilla_route::{Path, Timestamp};
+
+const A: u64 = 20_000_000;
+const RECEIVER: usize = 9;
+const K: u16 = 2;
+
+fn fan(n: usize, configs: Option<Vec<NodeConfig>>) -> (Driver, Graph) {
+    let mut ch = Vec::new();
+    for i in 1..=n {
+        ch.push((0, i, 1_000_000));
+        ch.push((i, RECEIVER, 1_000_000));
+    }
+    let g = graph(10, &ch);
+    let b = balances(&g, 0.9);
+    let d = Driver::new(g, b, configs);
+    let g = (*d.graph()).clone();
+    (d, g)
+}
+
+fn invoice(k: &PaymentKeys) -> RedundantInvoice {
+    RedundantInvoice {
+        payment_secret: k.secret,
+        amount_msat: A,
+        lock: LockKind::Boomerang,
+        preimage: None,
+        min_final_cltv_expiry_delta: 18,
+        expires_at: Timestamp::from_secs(3_600),
+    }
+}
+
+/// Registers a boomerang payment of A in K parts and sends `n` parts of A/K, part i over
+/// 0 — (i+1) — 9.
+fn start(d: &mut Driver, g: &Graph, k: &PaymentKeys, n: usize) -> (RedundantSender, Vec<Path>) {
+    let poly = BoomerangPolynomial::from_seed(&k.secret.0, K);
+    let commitments = poly.commitments();
+    d.net
+        .register_boomerang(NodeIdx(RECEIVER as u32), invoice(k), poly)
+        .unwrap();
+    let id = [0xBB; 32];
+    let mut s = RedundantSender::boomerang(id, A, k.secret, commitments);
+    let mut paths = Vec::new();
+    for i in 0..n {
+        let idx = s.add_part(A / K as u64, [0; 32]);
+        let p = path(g, &[0, i + 1, RECEIVER], A / K as u64, 18);
+        d.send_redundant(s.part(idx, PartId(i as u64), &p)).unwrap();
+        paths.push(p);
+    }
+    (s, paths)
+}
+
+fn settled(d: &Driver, id: u64) -> Option<(PaymentPreimage, u64)> {
+    match d.outcome(id) {
+        Some(Outcome::Settled { preimage, fee_msat }) => Some((preimage, fee_msat)),
+        _ => None,
+    }
+}
+
+#[test]
+fn the_receiver_claims_the_first_k_parts_without_a_round_trip() {
+    let (mut d, g) = fan(4, None);
+    let k = keys(1);
+    let (mut s, _) = start(&mut d, &g, &k, 4);
+    d.run();
+    assert!(d.claim_requests.is_empty(), "no claim request");
+    let mut fees = 0;
+    let mut settled_parts = 0;
+    for i in 0..4u64 {
+        match settled(&d, i) {
+            Some((scalar, fee)) => {
+                settled_parts += 1;
+                fees += fee;
+                // The sender learns the scalar; k of them reveal nothing.
+                assert_eq!(s.learn(i as u16, &scalar), None);
+            }
+            None => assert_eq!(
+                d.failure(i).code,
+                FailureCode::IncorrectOrUnknownPaymentDetails
+            ),
+        }
+    }
+    assert_eq!(settled_parts, K as usize);
+    assert_eq!(
+        d.received(RECEIVER),
+        vec![(flotilla_ln::PaymentHash([0xBB; 32]), A, 2)]
+    );
+    assert_eq!(d.net.ledger(NodeIdx(0)).paid_out_msat, A + fees);
+    assert_eq!(d.net.ledger(NodeIdx(RECEIVER as u32)).paid_in_msat, A);
+    assert_eq!(d.net.live_htlcs(), 0);
+    d.net.check_invariants().unwrap();
+}
+
+#[test]
+fn fewer_than_k_parts_are_held_and_fail_at_the_timeout() {
+    let (mut d, g) = fan(2, None);
+    let k = keys(2);
+    start(&mut d, &g, &k, 1);
+    d.run();
+    assert!(d.events.is_empty(), "one part of two is held, not claimed");
+    d.advance(Duration::from_secs(60), 0);
+    assert_eq!(d.failure(0).code, FailureCode::MppTimeout);
+    assert_eq!(d.net.ledger(NodeIdx(RECEIVER as u32)).paid_in_msat, 0);
+}
+
+#[test]
+fn the_sender_can_cancel_held_parts() {
+    let (mut d, g) = fan(2, None);
+    let k = keys(3);
+    start(&mut d, &g, &k, 1);
+    d.run();
+    let mut out = Vec::new();
+    let clock = d.clock;
+    let n = d
+        .net
+        .cancel_redundant(NodeIdx(RECEIVER as u32), [0xBB; 32], &clock, &mut out);
+    assert_eq!(n, 1);
+    for o in out {
+        if let flotilla_ln::output::Output::Message { from, to, msg } = o {
+            d.queue.push_back((from, to, msg));
+        }
+    }
+    d.run();
+    assert_eq!(d.failure(0).code, FailureCode::MppTimeout);
+    assert_eq!(d.net.live_htlcs(), 0);
+}
+
+#[test]
+fn parts_of_the_wrong_size_or_point_are_refused() {
+    let (mut d, g) = fan(3, None);
+    let k = keys(4);
+    let poly = BoomerangPolynomial::from_seed(&k.secret.0, K);
+    let c = poly.commitments();
+    d.net
+        .register_boomerang(NodeIdx(RECEIVER as u32), invoice(&k), poly)
+        .unwrap();
+    let mut s = RedundantSender::boomerang([0xBB; 32], A, k.secret, c);
+    // Not A/k.
+    let idx = s.add_part(A / 4, [0; 32]);
+    let p = path(&g, &[0, 1, RECEIVER], A / 4, 18);
+    d.send_redundant(s.part(idx, PartId(0), &p)).unwrap();
+    // A point from another polynomial.
+    let other = BoomerangPolynomial::from_seed(&[9; 32], K).commitments();
+    let mut s2 = RedundantSender::boomerang([0xBB; 32], A, k.secret, other);
+    s2.add_part(A / 2, [0; 32]);
+    let idx = s2.add_part(A / 2, [0; 32]);
+    let p = path(&g, &[0, 2, RECEIVER], A / 2, 18);
+    d.send_redundant(s2.part(idx, PartId(1), &p)).unwrap();
+    d.run();
+    for i in 0..2 {
+        assert_eq!(
+            d.failure(i).code,
+            FailureCode::IncorrectOrUnknownPaymentDetails
+        );
+    }
+    // A plain registration of a boomerang payment, or k not dividing A, is refused.
+    assert!(d
+        .net
+        .register_redundant(NodeIdx(RECEIVER as u32), invoice(&keys(5)))
+        .is_err());
+    assert!(d
+        .net
+        .register_boomerang(
+            NodeIdx(RECEIVER as u32),
+            invoice(&keys(6)),
+            BoomerangPolynomial::from_seed(&[1; 32], 3)
+        )
+        .is_err());
+}
+
+#[test]
+fn hops_without_ptlc_support_refuse_point_locks() {
+    let mut configs = vec![NodeConfig::default(); 10];
+    configs[1].supports_ptlc = false;
+    let (mut d, g) = fan(3, Some(configs));
+    let k = keys(7);
+    start(&mut d, &g, &k, 3);
+    d.run();
+    let f = d.failure(0);
+    assert_eq!(f.code, FailureCode::RequiredNodeFeatureMissing);
+    assert_eq!(f.origin_hop, 0);
+    // The two other parts make up A.
+    assert_eq!(d.net.ledger(NodeIdx(RECEIVER as u32)).paid_in_msat, A);
+}
+
+/// A receiver that claims every part it holds gets k + 1 claims through (it knows
+/// every scalar), but the k + 1st scalar tells the sender P(0), and the refund takes
+/// every claimed part back: it keeps nothing.
+#[test]
+fn a_cheating_receiver_that_claims_k_plus_one_keeps_nothing() {
+    let mut configs = vec![NodeConfig::default(); 10];
+    configs[RECEIVER].behaviour = Behaviour::CheatingReceiver;
+    let (mut d, g) = fan(4, Some(configs));
+    let k = keys(8);
+    let before: Vec<(u64, u64)> = (1..=3)
+        .map(|i| (d.balance(0, i), d.balance(i, RECEIVER)))
+        .collect();
+    // Hold all three parts first (the third arrives with the first k).
+    let (mut s, paths) = start(&mut d, &g, &k, 3);
+    d.run();
+    let node = NodeIdx(RECEIVER as u32);
+    let claimed: Vec<u64> = (0..3).filter(|i| settled(&d, *i).is_some()).collect();
+    assert_eq!(claimed.len(), 3, "the cheater claimed all three");
+    assert_eq!(d.net.receiver(node).redundant.pending_refunds(), 1);
+    // The sender learns the scalars; the third reveals P(0).
+    let mut p0 = None;
+    for &i in &claimed {
+        let (scalar, _) = settled(&d, i).unwrap();
+        if let Some(sec) = s.learn(i as u16, &scalar) {
+            p0 = Some(sec);
+        }
+    }
+    let p0 = p0.expect("k + 1 scalars reveal P(0)");
+    // A wrong secret moves nothing.
+    let wrong = BoomerangPolynomial::from_seed(&[3; 32], K).secret();
+    let refs: Vec<&Path> = paths.iter().collect();
+    assert_eq!(
+        d.net.boomerang_refund(node, &k.secret, &wrong, &refs),
+        Err(RefundError::WrongSecret)
+    );
+    let refunded = d.net.boomerang_refund(node, &k.secret, &p0, &refs).unwrap();
+    assert_eq!(refunded, 3 * A / 2);
+    assert_eq!(d.net.receiver(node).redundant.kept_msat(&k.secret), 0);
+    assert_eq!(d.net.receiver(node).redundant.pending_refunds(), 0);
+    assert_eq!(d.net.ledger(node).paid_in_msat, 0);
+    assert_eq!(
+        d.net.ledger(NodeIdx(0)).paid_out_msat,
+        0,
+        "fees come back too"
+    );
+    for i in 1..=3 {
+        assert_eq!(
+            (d.balance(0, i), d.balance(i, RECEIVER)),
+            before[i - 1],
+            "every channel is back where it started"
+        );
+    }
+    assert_eq!(
+        d.net.boomerang_refund(node, &k.secret, &p0, &refs),
+        Err(RefundError::AlreadyRefunded)
+    );
+    d.net.check_invariants().unwrap();
+}
