@@ -246,6 +246,7 @@ pub struct RedundantBook {
     paid: HashSet<PaymentSecret>,
     settled: HashMap<PaymentSecret, Settled>,
     kept_polynomials: HashMap<PaymentSecret, Box<BoomerangPolynomial>>,
+    cancelled: HashSet<[u8; 32]>,
     next_round: u32,
 }
 
@@ -386,7 +387,7 @@ impl RedundantBook {
         let Some(PaymentData { payment_secret, .. }) = payload.payment_data else {
             return unknown();
         };
-        if self.paid.contains(&payment_secret) {
+        if self.paid.contains(&payment_secret) || self.cancelled.contains(&red.payment_id) {
             return unknown();
         }
         let Some(entry) = self.entries.get_mut(&payment_secret) else {
@@ -563,14 +564,18 @@ impl RedundantBook {
         p.share(index).map(|s| PaymentPreimage(s.secret_bytes()))
     }
 
-    /// The sender gave up on its open round `payment_id`: the held parts to fail (the
-    /// registration stays). `None` if no round of that id is open.
-    pub fn cancel(&mut self, payment_id: &[u8; 32]) -> Option<Vec<HeldPart>> {
-        let secret = *self.by_id.get(payment_id)?;
-        let entry = self.entries.get_mut(&secret)?;
-        let round = entry.round.take()?;
-        self.by_id.remove(payment_id);
-        Some(round.held)
+    /// The sender gave up on `payment_id`: the held parts to fail (empty if none is
+    /// open yet). Parts of that id that arrive later fail at once: a cancel can overtake
+    /// the parts it cancels.
+    pub fn cancel(&mut self, payment_id: &[u8; 32]) -> Vec<HeldPart> {
+        self.cancelled.insert(*payment_id);
+        let Some(secret) = self.by_id.remove(payment_id) else {
+            return Vec::new();
+        };
+        self.entries
+            .get_mut(&secret)
+            .and_then(|e| e.round.take())
+            .map_or_else(Vec::new, |r| r.held)
     }
 
     /// The boomerang clause: `p0` is the receiver's P(0) for the payment with `secret`,

@@ -1,33 +1,56 @@
-//! The sender's side of one redundant payment with fixed redundancy ρ (`sender_hash` or
-//! `h2tlc` lock; see [`crate::redundant`]).
+//! The sender's side of one redundant payment (any redundant lock: `sender_hash`,
+//! `h2tlc`, `boomerang`; see [`crate::redundant`] and [`crate::boomerang`]).
 //!
 //! **Part sizing.** k = clamp(⌈A / `max_part_msat`⌉, 1, `max_base_parts`) base parts;
 //! then the smallest k' in k..=2k that divides A is used (amounts in whole sat are
 //! divisible by every divisor of 1000, so this almost always succeeds) and every part is
 //! A / k': any k' of them sum to exactly A. If no such k' exists, A is split into k parts
 //! of ⌊A/k⌋ msat and A mod k parts of one msat more; the extra parts repeat that pattern
-//! in proportion, and the answer relies on [`crate::redundant::choose_exact_subset`]
-//! (it may find no exact subset among what the receiver holds: the parts then time out).
-//! n = ⌈k'·(1+ρ)⌉ parts are sent at once.
+//! in proportion, and the answer relies on [`crate::redundant::choose_exact_subset`].
+//! `boomerang` needs equal parts: its k' is the degree of the receiver's polynomial
+//! ([`RedundantSession::boomerang_degree`]).
+//!
+//! **How many parts** ([`RedundancyStrategy`]):
+//! - `Fixed(ρ)`: n = ⌈k'·(1+ρ)⌉ parts at once.
+//! - `Adaptive { target }`: parts are routed one by one until the probability that at
+//!   least k' of them arrive — a Poisson-binomial over the router's own estimate of each
+//!   path's success probability — reaches `target` (e.g. 0.95), at most
+//!   `max_parts_in_flight`.
+//!
+//! With `retry`, every part that fails before the payment is decided is replaced (the
+//! same amount, a new part and path) while attempts and time remain, keeping the count
+//! or probability target; without it the payment lives on its first parts alone. A part
+//! the receiver refused with `incorrect_or_unknown_payment_details` is never replaced:
+//! the receiver has completed (or rejects) the payment.
 //!
 //! **Routing.** Each part gets its own single path (`max_parts = 1`), excluding the
-//! channels earlier parts of this payment use so that paths are as disjoint as the graph
-//! allows; if that finds nothing, the part may share channels (never ones that failed
-//! for this payment). All parts are routed before any is sent; if the routed parts cannot
-//! make up exactly A, nothing is sent and the payment fails with `no_route` (such parts
-//! would only sit at the receiver until its timeout). Each part's fee budget is the payment's budget × part / A, so the
-//! settled parts (the only ones that pay) stay within it. No part is retried.
+//! channels other live parts of this payment use, so that paths are as disjoint as the
+//! graph allows; if that finds nothing, the part may share channels (never ones that
+//! failed for this payment, never `excluded_nodes` — hops without support for the lock).
+//! Routes the router itself rates below `min_route_probability` are not used. The first
+//! parts are all routed before any is sent; if they cannot make up exactly A, nothing is
+//! sent and the payment fails with `no_route`. Each part's fee budget is the payment's
+//! budget × part / A, so the settled parts (the only ones that pay) stay within it.
+//!
+//! **Giving up.** When the live parts can no longer make up A and no more will be sent
+//! (no retry, attempts or time exhausted), or at the sender's deadline, the payment
+//! fails and the sender cancels the parts the receiver holds
+//! ([`RedundantSession::take_cancel`], carried by the driver to
+//! [`crate::network::Network::cancel_redundant`]) instead of leaving them locked until
+//! the receiver's timeout.
 //!
 //! **Outcome.** The session succeeds when the settled parts sum to A, at the time the
-//! sender learns the last settle; it fails when no part could be sent, or when every part
-//! has come back without A settling (the reason is the most frequent failure among the
-//! parts, `timeout` if the receiver's round timed out). It *finishes* only when every
-//! part has come back, so that the cancelled surplus parts' liquidity and the router's
-//! bookkeeping are complete ([`RedundantSession::is_finished`]).
+//! sender learns the last settle. It *finishes* only when every part has come back, so
+//! that the cancelled surplus parts' liquidity and the router's bookkeeping are complete
+//! ([`RedundantSession::is_finished`]). Under `boomerang` each settle tells the sender
+//! the part's scalar; more than k' of them reveal P(0), and the session asks for the
+//! refund of every claimed part ([`RedundantSession::take_refund`]).
 
+use bitcoin::secp256k1::SecretKey;
 use flotilla_graph::{EdgeIdx, NodeIdx};
 use flotilla_route::{Limits, Path, PathFailure, RouteRequest, Router, Timestamp};
 
+use crate::boomerang::BoomerangCommitments;
 use crate::clock::Clock;
 use crate::failure::{Failure, FailureCode};
 use crate::lock::LockKind;
@@ -44,22 +67,70 @@ use crate::{PaymentHash, PaymentSecret};
 /// [`crate::session::PaymentSession`]).
 const PART_BITS: u32 = 20;
 
+/// How many parts a redundant payment sends.
+#[derive(Copy, Clone, Debug, PartialEq)]
+pub enum RedundancyStrategy {
+    /// n = ⌈k'·(1+ρ)⌉ parts for k' base parts, ρ ≥ 0.
+    Fixed(f64),
+    /// Enough parts that P(at least k' arrive) ≥ `target` by the router's estimates.
+    Adaptive {
+        /// The probability to reach, in (0, 1).
+        target: f64,
+    },
+}
+
 /// What the sender accepts for one redundant payment.
 #[derive(Clone, Debug, PartialEq)]
 pub struct RedundantLimits {
-    /// Redundancy ρ ≥ 0: n = ⌈k·(1+ρ)⌉ parts for k base parts.
-    pub redundancy: f64,
+    /// How many parts.
+    pub strategy: RedundancyStrategy,
+    /// Replace failed parts while the payment is undecided.
+    pub retry: bool,
     /// Largest base part, msat (sets k).
     pub max_part_msat: u64,
     /// Most base parts k.
     pub max_base_parts: u32,
-    /// The sender's timeout, µs (no part is placed after it; the session ends when its
-    /// parts come back).
+    /// Most parts alive at once (caps the adaptive strategy; the fixed one sends
+    /// ⌈k'·(1+ρ)⌉ regardless).
+    pub max_parts_in_flight: u32,
+    /// Most paths tried over the payment's life (every part sent or refused at the first
+    /// hop, replacements included).
+    pub max_attempts: u32,
+    /// The sender's timeout, µs: no part is placed after it, and the payment is given up.
     pub timeout_micros: u64,
     /// Most fees over the settled parts, msat.
     pub max_fee_msat: u64,
     /// The receiver's final CLTV delta, blocks.
     pub final_cltv_delta: u32,
+    /// Routes the router rates less likely than this are not used.
+    pub min_route_probability: f64,
+    /// Nodes a part must not pass through (hops without support for the lock).
+    pub excluded_nodes: Vec<NodeIdx>,
+}
+
+/// The payment a [`RedundantSession`] makes.
+#[derive(Clone, Debug)]
+pub struct RedundantPayment {
+    /// The session id (unique per driver).
+    pub id: u64,
+    /// The sender.
+    pub source: NodeIdx,
+    /// The receiver.
+    pub target: NodeIdx,
+    /// A, msat.
+    pub amount_msat: u64,
+    /// The lock.
+    pub lock: LockKind,
+    /// Names the payment in its parts and the claim request.
+    pub payment_id: [u8; 32],
+    /// The invoice's secret.
+    pub payment_secret: PaymentSecret,
+    /// `h2tlc`: the invoice's payment hash.
+    pub payment_hash: Option<PaymentHash>,
+    /// `boomerang`: the invoice's commitments (their degree is k').
+    pub commitments: Option<BoomerangCommitments>,
+    /// Seeds the per-part sender secrets.
+    pub secret_seed: u64,
 }
 
 /// What a redundant session did, for reports.
@@ -77,9 +148,11 @@ pub struct RedundantStats {
     pub fees_msat: u64,
     /// Σ amount × time held over every HTLC of every part, msat·µs.
     pub locked_msat_micros: u128,
-    /// Settled − A if positive (must stay 0).
+    /// Settled − refunded − A if positive (must stay 0).
     pub overpaid_msat: u64,
-    /// Messages beyond the HTLCs' own: the claim request and the reveal.
+    /// Taken back by the boomerang refund after an over-claim, msat.
+    pub refunded_msat: u64,
+    /// Messages beyond the HTLCs' own: the claim request, the reveal, the cancel.
     pub extra_messages: u32,
     /// The last failure code any part got.
     pub last_failure: Option<FailureCode>,
@@ -88,8 +161,11 @@ pub struct RedundantStats {
 #[derive(Clone, Debug)]
 struct InFlight {
     part: PartId,
+    index: u16,
     path: Path,
     sent_at: Timestamp,
+    /// The router's estimate that it arrives.
+    probability: f64,
 }
 
 /// One redundant payment from the sender's side.
@@ -99,6 +175,11 @@ pub struct RedundantSession {
     source: NodeIdx,
     target: NodeIdx,
     sender: RedundantSender,
+    secret_seed: u64,
+    /// k': parts that must settle.
+    needed: u32,
+    /// The first parts' amounts (n of them for a fixed strategy; the pattern that
+    /// replacements and adaptive parts repeat).
     amounts: Vec<u64>,
     limits: RedundantLimits,
     started: Timestamp,
@@ -107,9 +188,27 @@ pub struct RedundantSession {
     failed_edges: Vec<EdgeIdx>,
     state: SessionState,
     placed: bool,
+    /// No more parts will be sent (the receiver completed or refused, or routing ran out).
+    exhausted: bool,
+    cancel: Option<bool>,
+    settled_paths: Vec<Path>,
+    refund: Option<SecretKey>,
     log: Vec<AttemptRecord>,
     /// Public counters for reports.
     pub stats: RedundantStats,
+}
+
+/// k' for A with `k` base parts: the smallest divisor of A in k..=2k (`None` if none).
+fn equal_split(amount_msat: u64, k: u64) -> Option<u64> {
+    (k..=(2 * k).min(amount_msat)).find(|d| amount_msat % d == 0)
+}
+
+/// k for A under `limits`.
+fn base_parts(amount_msat: u64, limits: &RedundantLimits) -> u64 {
+    amount_msat
+        .div_ceil(limits.max_part_msat.max(1))
+        .clamp(1, limits.max_base_parts.max(1) as u64)
+        .min(amount_msat.max(1))
 }
 
 /// The part amounts for A with `k` base parts and redundancy ρ (see the module docs).
@@ -122,7 +221,7 @@ pub fn part_amounts(amount_msat: u64, k: u32, redundancy: f64) -> Vec<u64> {
         0.0
     };
     let count = |k: u64| ((k as f64 * (1.0 + rho)).ceil() as u64).max(k);
-    if let Some(k2) = (k..=(2 * k).min(amount)).find(|d| amount % d == 0) {
+    if let Some(k2) = equal_split(amount, k) {
         return vec![amount / k2; count(k2) as usize];
     }
     let base = amount / k;
@@ -135,40 +234,86 @@ pub fn part_amounts(amount_msat: u64, k: u32, redundancy: f64) -> Vec<u64> {
         .collect()
 }
 
-impl RedundantSession {
-    /// A session for payment `id` (unique per driver) of `amount_msat` from `source` to
-    /// `target`, to an invoice with `payment_secret` (and, for `h2tlc`, `payment_hash`),
-    /// under `lock`. `payment_id` names it in the parts and the claim request;
-    /// `secret_seed` seeds the per-part sender secrets.
-    #[allow(clippy::too_many_arguments)]
-    pub fn new(
-        id: u64,
-        source: NodeIdx,
-        target: NodeIdx,
-        amount_msat: u64,
-        lock: LockKind,
-        payment_id: [u8; 32],
-        payment_secret: PaymentSecret,
-        payment_hash: Option<PaymentHash>,
-        secret_seed: u64,
-        limits: RedundantLimits,
-        started: Timestamp,
-    ) -> Self {
-        let mut sender =
-            RedundantSender::new(payment_id, amount_msat, lock, payment_secret, payment_hash);
-        let k = amount_msat
-            .div_ceil(limits.max_part_msat.max(1))
-            .clamp(1, limits.max_base_parts.max(1) as u64) as u32;
-        let amounts = part_amounts(amount_msat, k, limits.redundancy);
-        for (i, a) in amounts.iter().enumerate() {
-            let s = RedundantSender::derive_secret(secret_seed, &payment_id, i as u16);
-            sender.add_part(*a, s);
+/// P(at least `m` of independent events with probabilities `p` happen): the
+/// Poisson-binomial tail, by dynamic programming over the count (capped at `m`).
+pub fn at_least(p: &[f64], m: usize) -> f64 {
+    if m == 0 {
+        return 1.0;
+    }
+    // dist[j] = P(exactly j so far) for j < m; dist[m] = P(at least m).
+    let mut dist = vec![0.0; m + 1];
+    dist[0] = 1.0;
+    for &q in p {
+        let q = q.clamp(0.0, 1.0);
+        dist[m] += dist[m - 1] * q;
+        for j in (1..m).rev() {
+            dist[j] = dist[j] * (1.0 - q) + dist[j - 1] * q;
         }
+        dist[0] *= 1.0 - q;
+    }
+    dist[m]
+}
+
+impl RedundantSession {
+    /// k' of a `boomerang` payment of `amount_msat` under `limits`: the degree the
+    /// receiver's polynomial must have (`None` if A has no equal split near k).
+    pub fn boomerang_degree(amount_msat: u64, limits: &RedundantLimits) -> Option<u16> {
+        let k = base_parts(amount_msat, limits);
+        equal_split(amount_msat, k).and_then(|d| u16::try_from(d).ok())
+    }
+
+    /// A session for `payment` under `limits`, started at `started`.
+    pub fn new(payment: RedundantPayment, limits: RedundantLimits, started: Timestamp) -> Self {
+        let RedundantPayment {
+            id,
+            source,
+            target,
+            amount_msat,
+            lock,
+            payment_id,
+            payment_secret,
+            payment_hash,
+            commitments,
+            secret_seed,
+        } = payment;
+        let k = base_parts(amount_msat, &limits);
+        let first_count = |k2: u64| match limits.strategy {
+            RedundancyStrategy::Fixed(rho) => part_amounts(amount_msat, k2 as u32, rho),
+            // Adaptive parts are added one by one; the pattern of k' parts repeats.
+            RedundancyStrategy::Adaptive { .. } => part_amounts(amount_msat, k2 as u32, 0.0),
+        };
+        let (sender, amounts, needed) = match (lock, commitments) {
+            (LockKind::Boomerang, Some(c)) => {
+                let kd = c.degree().max(1) as u64;
+                let n = match limits.strategy {
+                    RedundancyStrategy::Fixed(rho) if rho.is_finite() => {
+                        ((kd as f64 * (1.0 + rho.max(0.0))).ceil() as u64).max(kd)
+                    }
+                    _ => kd,
+                };
+                let s = RedundantSender::boomerang(payment_id, amount_msat, payment_secret, c);
+                (s, vec![amount_msat / kd; n as usize], kd as u32)
+            }
+            _ => {
+                let s = RedundantSender::new(
+                    payment_id,
+                    amount_msat,
+                    lock,
+                    payment_secret,
+                    payment_hash,
+                );
+                let amounts = first_count(k);
+                let needed = equal_split(amount_msat.max(1), k).unwrap_or(k) as u32;
+                (s, amounts, needed)
+            }
+        };
         RedundantSession {
             id,
             source,
             target,
             sender,
+            secret_seed,
+            needed,
             amounts,
             limits,
             started,
@@ -177,6 +322,10 @@ impl RedundantSession {
             failed_edges: Vec::new(),
             state: SessionState::Active,
             placed: false,
+            exhausted: false,
+            cancel: None,
+            settled_paths: Vec::new(),
+            refund: None,
             log: Vec::new(),
             stats: RedundantStats::default(),
         }
@@ -212,6 +361,11 @@ impl RedundantSession {
         self.sender.payment_id
     }
 
+    /// The invoice's secret.
+    pub fn payment_secret(&self) -> PaymentSecret {
+        self.sender.payment_secret
+    }
+
     /// A, msat.
     pub fn amount_msat(&self) -> u64 {
         self.sender.amount_msat
@@ -237,14 +391,20 @@ impl RedundantSession {
         self.started
     }
 
-    /// When the sender stops placing parts.
+    /// When the sender stops placing parts and gives up.
     pub fn deadline(&self) -> Timestamp {
         self.started + self.limits.timeout_micros
     }
 
-    /// Number of parts planned (n).
+    /// Number of parts planned at the start (n for a fixed strategy, k' for adaptive
+    /// before its probability target adds more).
     pub fn planned_parts(&self) -> usize {
-        self.sender.part_count()
+        self.amounts.len()
+    }
+
+    /// k': parts that must settle.
+    pub fn needed_parts(&self) -> u32 {
+        self.needed
     }
 
     /// Parts in flight now.
@@ -252,8 +412,8 @@ impl RedundantSession {
         self.in_flight.len()
     }
 
-    /// Hops of the longest path in flight (what a claim request and the reveal travel,
-    /// like an onion message along a part's path); 1 if none.
+    /// Hops of the longest path in flight (what a claim request, the reveal and the
+    /// cancel travel, like an onion message along a part's path); 1 if none.
     pub fn longest_path_hops(&self) -> usize {
         self.in_flight
             .iter()
@@ -268,11 +428,118 @@ impl RedundantSession {
         self.log.drain(..)
     }
 
+    /// Whether the sender wants the receiver to fail the parts it holds now (once; the
+    /// driver carries a cancel to [`Network::cancel_redundant`] and counts it).
+    pub fn take_cancel(&mut self) -> bool {
+        if self.cancel == Some(true) {
+            self.cancel = Some(false);
+            self.stats.extra_messages += 1;
+            true
+        } else {
+            false
+        }
+    }
+
+    /// `boomerang`: the receiver claimed more than k' parts and the sender recovered
+    /// P(0): the secret and the claimed parts' paths for
+    /// [`Network::boomerang_refund`] (once).
+    pub fn take_refund(&mut self) -> Option<(SecretKey, Vec<Path>)> {
+        let p0 = self.refund.take()?;
+        Some((p0, std::mem::take(&mut self.settled_paths)))
+    }
+
+    /// The refund the driver asked for went through: `msat` went back.
+    pub fn on_refunded(&mut self, msat: u64, now: Timestamp) {
+        self.stats.refunded_msat += msat;
+        self.stats.overpaid_msat = 0;
+        self.state = SessionState::Failed(FailureReason::ReceiverReject, now);
+    }
+
     fn part_number(part: PartId) -> u32 {
         (part.0 & ((1 << PART_BITS) - 1)) as u32
     }
 
-    /// Routes and sends all n parts (once; later calls do nothing).
+    fn live_msat(&self) -> u64 {
+        self.in_flight.iter().map(|p| p.path.amount_msat()).sum()
+    }
+
+    /// Whether the live parts plus the settled ones can still make up A.
+    fn can_complete(&self) -> bool {
+        self.stats.settled_msat + self.live_msat() >= self.sender.amount_msat
+    }
+
+    /// Whether more parts are wanted now.
+    fn wants_more(&self) -> bool {
+        let alive = self.in_flight.len() as u32;
+        if alive
+            >= self
+                .limits
+                .max_parts_in_flight
+                .max(self.amounts.len() as u32)
+        {
+            return false;
+        }
+        let still = self.needed.saturating_sub(self.stats.parts_settled) as usize;
+        match self.limits.strategy {
+            RedundancyStrategy::Fixed(_) => (alive as usize) < self.amounts.len(),
+            RedundancyStrategy::Adaptive { target } => {
+                let p: Vec<f64> = self.in_flight.iter().map(|f| f.probability).collect();
+                at_least(&p, still) < target
+            }
+        }
+    }
+
+    /// The amount of the next part: the pattern of the first parts, repeated.
+    fn next_amount(&self) -> u64 {
+        let n = self.sender.part_count();
+        self.amounts[n % self.amounts.len()]
+    }
+
+    /// Routes one part of `amount`: disjoint from the live parts if possible.
+    fn route_part(
+        &self,
+        router: &mut dyn Router,
+        net: &Network,
+        amount: u64,
+        extra_used: &[EdgeIdx],
+        now: Timestamp,
+    ) -> Option<(Path, f64)> {
+        let total = self.sender.amount_msat.max(1);
+        let fee = (self.limits.max_fee_msat as u128 * amount as u128 / total as u128) as u64;
+        let request = |excluded: Vec<EdgeIdx>| RouteRequest {
+            source: self.source,
+            target: self.target,
+            amount_msat: amount,
+            final_cltv_delta: self.limits.final_cltv_delta + FINAL_CLTV_PADDING,
+            limits: Limits {
+                max_fee_msat: fee,
+                max_total_cltv: 2016,
+                max_parts: 1,
+                min_part_msat: amount,
+                max_path_len: 20,
+                excluded_edges: excluded,
+                excluded_nodes: self.limits.excluded_nodes.clone(),
+            },
+        };
+        let mut disjoint = self.failed_edges.clone();
+        disjoint.extend(extra_used.iter().copied());
+        for f in &self.in_flight {
+            disjoint.extend(f.path.hops.iter().map(|h| h.edge));
+        }
+        let found = router
+            .find_route(net.graph(), &request(disjoint), now)
+            .or_else(|_| router.find_route(net.graph(), &request(self.failed_edges.clone()), now))
+            .ok()?;
+        let p = found.probabilities.first().copied().unwrap_or(1.0);
+        if p < self.limits.min_route_probability {
+            return None;
+        }
+        let path = found.paths.into_iter().next()?;
+        Some((path, p))
+    }
+
+    /// Routes and sends the first parts (once), then, with retry or an adaptive target,
+    /// whatever the payment still wants.
     pub fn pump(
         &mut self,
         router: &mut dyn Router,
@@ -280,113 +547,159 @@ impl RedundantSession {
         clock: &Clock,
         out: &mut Vec<Output>,
     ) {
-        if self.placed || self.state != SessionState::Active {
+        if self.state != SessionState::Active {
             return;
         }
-        self.placed = true;
-        let amount = self.sender.amount_msat.max(1);
+        if !self.placed {
+            self.placed = true;
+            self.place_first(router, net, clock, out);
+        }
+        if self.state == SessionState::Active && self.tops_up() {
+            self.top_up(router, net, clock, out);
+        }
+        self.give_up_if_hopeless(clock.now);
+    }
+
+    fn place_first(
+        &mut self,
+        router: &mut dyn Router,
+        net: &mut Network,
+        clock: &Clock,
+        out: &mut Vec<Output>,
+    ) {
         let mut used: Vec<EdgeIdx> = Vec::new();
-        let mut planned: Vec<(usize, Path)> = Vec::new();
-        for i in 0..self.sender.part_count() {
-            if clock.now >= self.deadline() {
+        let mut planned: Vec<(u64, Path, f64)> = Vec::new();
+        let mut probs: Vec<f64> = Vec::new();
+        let adaptive = matches!(self.limits.strategy, RedundancyStrategy::Adaptive { .. });
+        let cap = if adaptive {
+            self.limits.max_parts_in_flight.max(self.needed) as usize
+        } else {
+            self.amounts.len()
+        };
+        for i in 0..cap {
+            if self.stats.attempts as usize + planned.len() >= self.limits.max_attempts as usize {
                 break;
             }
-            let part_msat = self.amounts[i];
-            let fee =
-                (self.limits.max_fee_msat as u128 * part_msat as u128 / amount as u128) as u64;
-            let request = |excluded: Vec<EdgeIdx>| RouteRequest {
-                source: self.source,
-                target: self.target,
-                amount_msat: part_msat,
-                final_cltv_delta: self.limits.final_cltv_delta + FINAL_CLTV_PADDING,
-                limits: Limits {
-                    max_fee_msat: fee,
-                    max_total_cltv: 2016,
-                    max_parts: 1,
-                    min_part_msat: part_msat,
-                    max_path_len: 20,
-                    excluded_edges: excluded,
-                    excluded_nodes: Vec::new(),
-                },
-            };
-            let mut disjoint = self.failed_edges.clone();
-            disjoint.extend(used.iter().copied());
-            let found = router
-                .find_route(net.graph(), &request(disjoint), clock.now)
-                .or_else(|_| {
-                    router.find_route(net.graph(), &request(self.failed_edges.clone()), clock.now)
-                });
-            let Some(path) = found.ok().and_then(|r| r.paths.into_iter().next()) else {
-                continue;
-            };
-            for h in &path.hops {
-                if !used.contains(&h.edge) {
-                    used.push(h.edge);
+            if let RedundancyStrategy::Adaptive { target } = self.limits.strategy {
+                if i >= self.needed as usize && at_least(&probs, self.needed as usize) >= target {
+                    break;
                 }
             }
+            let amount = self.amounts[i % self.amounts.len()];
+            let Some((path, p)) = self.route_part(router, net, amount, &used, clock.now) else {
+                if adaptive {
+                    break;
+                }
+                continue;
+            };
+            used.extend(path.hops.iter().map(|h| h.edge));
             // The router counts the part in flight at once, so that later parts see the
             // liquidity it will take.
             router.htlcs_in_flight(net.graph(), &path, true);
-            planned.push((i, path));
+            probs.push(p);
+            planned.push((amount, path, p));
         }
         // Parts that cannot add up to A would only sit at the receiver until its
         // timeout: send nothing.
         let routed: Vec<(u16, u64)> = planned
             .iter()
-            .map(|(i, _)| (*i as u16, self.amounts[*i]))
+            .enumerate()
+            .map(|(i, (a, _, _))| (i as u16, *a))
             .collect();
         if choose_exact_subset(&routed, self.sender.amount_msat).is_none() {
-            for (_, path) in &planned {
+            for (_, path, _) in &planned {
                 router.htlcs_in_flight(net.graph(), path, false);
             }
             self.state = SessionState::Failed(FailureReason::NoRoute, clock.now);
             return;
         }
-        for (i, path) in planned {
-            self.stats.attempts += 1;
-            let part = PartId((self.id << PART_BITS) | (i as u64 & ((1 << PART_BITS) - 1)));
-            let sent = net.send_redundant(self.sender.part(i as u16, part, &path), clock, out);
-            match sent {
-                Ok(_) => {
-                    self.stats.parts_sent += 1;
-                    self.in_flight.push(InFlight {
-                        part,
-                        path,
-                        sent_at: clock.now,
-                    });
-                }
-                Err(err) => {
-                    router.htlcs_in_flight(net.graph(), &path, false);
-                    self.failures.note(match &err {
-                        SendError::FirstHop { code, .. } => FailureReason::of_code(*code),
-                        _ => FailureReason::Policy,
-                    });
-                    let pf = err.path_failure();
-                    if let Some(pf) = pf {
-                        router.path_failed(net.graph(), &path, pf, clock.now);
-                        if let Some(h) = path.hops.get(pf.hop) {
-                            self.failed_edges.push(h.edge);
-                        }
-                    }
-                    self.log.push(AttemptRecord {
-                        payment: self.id,
-                        part: Self::part_number(part),
-                        sent_at: clock.now,
-                        resolved_at: clock.now,
-                        failure: match &err {
-                            SendError::FirstHop { code, .. } => Some(*code),
-                            _ => Some(FailureCode::PermanentChannelFailure),
-                        },
-                        origin_hop: None,
-                        failed_hop: pf.map(|p| p.hop),
-                        path,
-                        locked_msat_micros: 0,
-                    });
-                }
-            }
+        for (amount, path, p) in planned {
+            self.send_part(amount, path, p, router, net, clock, out);
         }
-        if self.in_flight.is_empty() {
-            self.state = SessionState::Failed(self.failures.dominant(), clock.now);
+    }
+
+    /// Replaces failed parts (retry) or adds parts until the adaptive target holds.
+    fn top_up(
+        &mut self,
+        router: &mut dyn Router,
+        net: &mut Network,
+        clock: &Clock,
+        out: &mut Vec<Output>,
+    ) {
+        while !self.exhausted
+            && clock.now < self.deadline()
+            && self.stats.attempts < self.limits.max_attempts
+            && self.sender.revealed_msat() == 0
+            && self.wants_more()
+        {
+            let amount = self.next_amount();
+            let Some((path, p)) = self.route_part(router, net, amount, &[], clock.now) else {
+                self.exhausted = true;
+                break;
+            };
+            router.htlcs_in_flight(net.graph(), &path, true);
+            self.send_part(amount, path, p, router, net, clock, out);
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn send_part(
+        &mut self,
+        amount: u64,
+        path: Path,
+        probability: f64,
+        router: &mut dyn Router,
+        net: &mut Network,
+        clock: &Clock,
+        out: &mut Vec<Output>,
+    ) {
+        let payment_id = self.sender.payment_id;
+        let n = self.sender.part_count() as u16;
+        let i = self.sender.add_part(
+            amount,
+            RedundantSender::derive_secret(self.secret_seed, &payment_id, n),
+        );
+        self.stats.attempts += 1;
+        let part = PartId((self.id << PART_BITS) | (i as u64 & ((1 << PART_BITS) - 1)));
+        match net.send_redundant(self.sender.part(i, part, &path), clock, out) {
+            Ok(_) => {
+                self.stats.parts_sent += 1;
+                self.in_flight.push(InFlight {
+                    part,
+                    index: i,
+                    path,
+                    sent_at: clock.now,
+                    probability,
+                });
+            }
+            Err(err) => {
+                router.htlcs_in_flight(net.graph(), &path, false);
+                self.failures.note(match &err {
+                    SendError::FirstHop { code, .. } => FailureReason::of_code(*code),
+                    _ => FailureReason::Policy,
+                });
+                let pf = err.path_failure();
+                if let Some(pf) = pf {
+                    router.path_failed(net.graph(), &path, pf, clock.now);
+                    if let Some(h) = path.hops.get(pf.hop) {
+                        self.failed_edges.push(h.edge);
+                    }
+                }
+                self.log.push(AttemptRecord {
+                    payment: self.id,
+                    part: Self::part_number(part),
+                    sent_at: clock.now,
+                    resolved_at: clock.now,
+                    failure: match &err {
+                        SendError::FirstHop { code, .. } => Some(*code),
+                        _ => Some(FailureCode::PermanentChannelFailure),
+                    },
+                    origin_hop: None,
+                    failed_hop: pf.map(|p| p.hop),
+                    path,
+                    locked_msat_micros: 0,
+                });
+            }
         }
     }
 
@@ -406,7 +719,8 @@ impl RedundantSession {
         r
     }
 
-    /// A part of this session settled or failed (other events are ignored).
+    /// A part of this session settled or failed (other events are ignored). The driver
+    /// calls [`RedundantSession::pump`] after a failure, to replace the part.
     pub fn on_part_event(
         &mut self,
         event: &Event,
@@ -417,10 +731,10 @@ impl RedundantSession {
         match event {
             Event::PartSettled {
                 part,
+                preimage,
                 amount_msat,
                 fee_msat,
                 locked_msat_micros,
-                ..
             } => {
                 let Some(p) = self.take(*part, router, net) else {
                     return;
@@ -433,8 +747,15 @@ impl RedundantSession {
                 self.stats.overpaid_msat = self
                     .stats
                     .settled_msat
+                    .saturating_sub(self.stats.refunded_msat)
                     .saturating_sub(self.sender.amount_msat);
                 self.record(&p, now, None, None, *locked_msat_micros);
+                if self.sender.lock == LockKind::Boomerang {
+                    if let Some(p0) = self.sender.learn(p.index, preimage) {
+                        self.refund = Some(p0);
+                    }
+                    self.settled_paths.push(p.path);
+                }
             }
             Event::PartFailed {
                 part,
@@ -447,6 +768,13 @@ impl RedundantSession {
                 };
                 router.path_failed(net.graph(), &p.path, *path_failure, now);
                 self.stats.locked_msat_micros += locked_msat_micros;
+                let at_receiver = failure.origin_hop as usize + 1 >= p.path.hops.len();
+                if at_receiver && failure.code == FailureCode::IncorrectOrUnknownPaymentDetails {
+                    // The receiver completed (this is surplus) or refuses: no replacement.
+                    self.exhausted = true;
+                } else if let Some(h) = p.path.hops.get(path_failure.hop) {
+                    self.failed_edges.push(h.edge);
+                }
                 if self.state == SessionState::Active {
                     // A surplus part cancelled after success is no failure.
                     self.stats.last_failure = Some(failure.code);
@@ -465,10 +793,12 @@ impl RedundantSession {
         self.finish_if_done(now);
     }
 
-    /// The sender's timeout passed. Parts are all placed at the start, so this only
-    /// matters if they are still out: the session still waits for them (the receiver's
-    /// round timeout returns them).
+    /// The sender's timeout passed: an undecided payment fails and its held parts are
+    /// cancelled.
     pub fn on_deadline(&mut self, now: Timestamp) {
+        if self.state == SessionState::Active && now >= self.deadline() {
+            self.fail(FailureReason::Timeout, now);
+        }
         self.finish_if_done(now);
     }
 
@@ -500,13 +830,36 @@ impl RedundantSession {
         });
     }
 
+    /// Fails the payment and, if parts are still out, asks to cancel them.
+    fn fail(&mut self, reason: FailureReason, now: Timestamp) {
+        self.state = SessionState::Failed(reason, now);
+        if !self.in_flight.is_empty() && self.cancel.is_none() {
+            self.cancel = Some(true);
+        }
+    }
+
+    /// Gives up when the live parts cannot make up A and no more will come.
+    fn give_up_if_hopeless(&mut self, now: Timestamp) {
+        if self.state != SessionState::Active || !self.placed || self.can_complete() {
+            return;
+        }
+        if !self.can_retry(now) {
+            let reason = if self.failures.count(FailureReason::Timeout) > 0 {
+                FailureReason::Timeout
+            } else {
+                self.failures.dominant()
+            };
+            self.fail(reason, now);
+        }
+    }
+
     fn finish_if_done(&mut self, now: Timestamp) {
         if self.state != SessionState::Active {
             return;
         }
         if self.stats.settled_msat >= self.sender.amount_msat {
             self.state = SessionState::Succeeded(now);
-        } else if self.in_flight.is_empty() && self.placed {
+        } else if self.in_flight.is_empty() && self.placed && !self.can_retry(now) {
             let reason = if self.failures.count(FailureReason::Timeout) > 0 {
                 FailureReason::Timeout
             } else {
@@ -515,11 +868,37 @@ impl RedundantSession {
             self.state = SessionState::Failed(reason, now);
         }
     }
+
+    /// Whether the strategy sends parts after the first ones (retry, or an adaptive
+    /// target to keep).
+    fn tops_up(&self) -> bool {
+        self.limits.retry || matches!(self.limits.strategy, RedundancyStrategy::Adaptive { .. })
+    }
+
+    /// Whether a pump could still send a part.
+    fn can_retry(&self, now: Timestamp) -> bool {
+        self.tops_up()
+            && !self.exhausted
+            && now < self.deadline()
+            && self.stats.attempts < self.limits.max_attempts
+            && self.sender.revealed_msat() == 0
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn poisson_binomial_tail() {
+        assert_eq!(at_least(&[], 0), 1.0);
+        assert_eq!(at_least(&[], 1), 0.0);
+        assert!((at_least(&[0.5, 0.5], 1) - 0.75).abs() < 1e-12);
+        assert!((at_least(&[0.5, 0.5], 2) - 0.25).abs() < 1e-12);
+        // 2 of 3 with p = 0.9: 3·0.81·0.1 + 0.729 = 0.972.
+        assert!((at_least(&[0.9; 3], 2) - 0.972).abs() < 1e-12);
+        assert!((at_least(&[1.0, 0.0, 0.3], 2) - 0.3).abs() < 1e-12);
+    }
 
     #[test]
     fn equal_parts_when_a_divisor_is_near() {

@@ -8,72 +8,105 @@ use std::sync::Arc;
 
 use common::*;
 use flotilla_graph::NodeIdx;
+use flotilla_ln::boomerang::BoomerangPolynomial;
 use flotilla_ln::clock::Clock;
+use flotilla_ln::config::NodeConfig;
 use flotilla_ln::lock::LockKind;
 use flotilla_ln::msg::Msg;
 use flotilla_ln::network::Network;
 use flotilla_ln::output::{Event, Output};
 use flotilla_ln::redundant::RedundantInvoice;
-use flotilla_ln::redundant_session::{RedundantLimits, RedundantSession};
+use flotilla_ln::redundant_session::{
+    RedundancyStrategy, RedundantLimits, RedundantPayment, RedundantSession,
+};
 use flotilla_ln::session::SessionState;
 use flotilla_route::scorers::LiquidityBoundsScorer;
 use flotilla_route::{Pathfinder, Timestamp};
 
 const A: u64 = 20_000_000;
+const RECEIVER: usize = 9;
 
-fn run_fan(lock: LockKind) -> (RedundantSession, Network) {
-    // 0 reaches 4 over 0 — i — 4 for i in 1..=3: three disjoint two-hop paths.
-    let mut ch = Vec::new();
-    for i in 1..=3 {
-        ch.push((0, i, 1_000_000));
-        ch.push((i, 4, 1_000_000));
+fn limits(strategy: RedundancyStrategy, retry: bool) -> RedundantLimits {
+    RedundantLimits {
+        strategy,
+        retry,
+        max_part_msat: A / 2,
+        max_base_parts: 16,
+        max_parts_in_flight: 8,
+        max_attempts: 50,
+        timeout_micros: 60_000_000,
+        max_fee_msat: 1_000_000,
+        final_cltv_delta: 40,
+        min_route_probability: 0.0,
+        excluded_nodes: Vec::new(),
     }
-    let g = graph(5, &ch);
+}
+
+/// Runs one redundant payment from 0 to 9 over `paths` disjoint two-hop paths 0 — i —
+/// 9 (i = 1..=paths), with the middle nodes in `offline` unreachable, in a tiny event
+/// loop where every message, the claim request, the reveal and the cancel take 100 ms.
+fn run(
+    lock: LockKind,
+    limits: RedundantLimits,
+    paths: usize,
+    offline: &[usize],
+) -> (RedundantSession, Network) {
+    let mut ch = Vec::new();
+    for i in 1..=paths {
+        // A part (A/2 = 10,000 sat) is a third of a channel: the router is unsure.
+        ch.push((0, i, 30_000));
+        ch.push((i, RECEIVER, 30_000));
+    }
+    let g = graph(10, &ch);
     let b = balances(&g, 0.9);
-    let mut net = Network::new(Arc::new(g), b, vec![Default::default(); 5]).unwrap();
+    let mut configs = vec![NodeConfig::default(); 10];
+    for &o in offline {
+        configs[o].online = false;
+    }
+    let mut net = Network::new(Arc::new(g), b, configs).unwrap();
     let graph = net.graph().clone();
     let mut router = Pathfinder::new(LiquidityBoundsScorer::new(&graph, NodeIdx(0)));
     router.prepare(&graph);
     let k = keys(1);
-    net.register_redundant(
-        NodeIdx(4),
-        RedundantInvoice {
-            payment_secret: k.secret,
-            amount_msat: A,
-            lock,
-            preimage: (lock == LockKind::H2tlc).then_some(k.preimage),
-            min_final_cltv_expiry_delta: 40,
-            expires_at: Timestamp::from_secs(3_600),
-        },
-    )
-    .unwrap();
-    let limits = RedundantLimits {
-        redundancy: 0.5,
-        max_part_msat: A / 2,
-        max_base_parts: 16,
-        timeout_micros: 60_000_000,
-        max_fee_msat: 1_000_000,
-        final_cltv_delta: 40,
+    let invoice = RedundantInvoice {
+        payment_secret: k.secret,
+        amount_msat: A,
+        lock,
+        preimage: (lock == LockKind::H2tlc).then_some(k.preimage),
+        min_final_cltv_expiry_delta: 40,
+        expires_at: Timestamp::from_secs(3_600),
+    };
+    let receiver = NodeIdx(RECEIVER as u32);
+    let commitments = if lock == LockKind::Boomerang {
+        let degree = RedundantSession::boomerang_degree(A, &limits).unwrap();
+        let poly = BoomerangPolynomial::from_seed(&k.secret.0, degree);
+        let c = poly.commitments();
+        net.register_boomerang(receiver, invoice, poly).unwrap();
+        Some(c)
+    } else {
+        net.register_redundant(receiver, invoice).unwrap();
+        None
     };
     let mut s = RedundantSession::new(
-        7,
-        NodeIdx(0),
-        NodeIdx(4),
-        A,
-        lock,
-        RedundantSession::payment_id_for(7, &k.secret.0),
-        k.secret,
-        (lock == LockKind::H2tlc).then_some(k.hash),
-        1,
+        RedundantPayment {
+            id: 7,
+            source: NodeIdx(0),
+            target: receiver,
+            amount_msat: A,
+            lock,
+            payment_id: RedundantSession::payment_id_for(7, &k.secret.0),
+            payment_secret: k.secret,
+            payment_hash: (lock == LockKind::H2tlc).then_some(k.hash),
+            commitments,
+            secret_seed: 1,
+        },
         limits,
         Timestamp::ZERO,
     );
-    assert_eq!(s.planned_parts(), 3, "k = 2, ρ = 0.5: three parts of A/2");
     let mut clock = Clock::new(Timestamp::ZERO, 800_000);
     let mut out = Vec::new();
     let mut queue: VecDeque<(NodeIdx, NodeIdx, Msg)> = VecDeque::new();
     s.pump(&mut router, &mut net, &clock, &mut out);
-    assert_eq!(s.parts_in_flight(), 3);
     loop {
         for o in std::mem::take(&mut out) {
             match o {
@@ -83,6 +116,9 @@ fn run_fan(lock: LockKind) -> (RedundantSession, Network) {
                     if matches!(event, Event::PartSettled { .. } | Event::PartFailed { .. }) {
                         assert_eq!(s.id(), RedundantSession::session_of(part_of(&event)));
                         s.on_part_event(&event, &mut router, &net, clock.now);
+                        if matches!(event, Event::PartFailed { .. }) {
+                            s.pump(&mut router, &mut net, &clock, &mut out);
+                        }
                     }
                 }
             }
@@ -93,9 +129,21 @@ fn run_fan(lock: LockKind) -> (RedundantSession, Network) {
                 s.id()
             );
             clock.now = clock.now + 200_000;
-            let secrets = s.on_claim_request(&req.parts).expect("an exact subset");
-            net.reveal_secrets(req.receiver, req.payment_id, secrets, &clock, &mut out)
+            if let Some(secrets) = s.on_claim_request(&req.parts) {
+                net.reveal_secrets(req.receiver, req.payment_id, secrets, &clock, &mut out)
+                    .unwrap();
+            }
+        }
+        if s.take_cancel() {
+            clock.now = clock.now + 200_000;
+            net.cancel_redundant(receiver, s.payment_id(), &clock, &mut out);
+        }
+        if let Some((p0, paths)) = s.take_refund() {
+            let refs: Vec<&flotilla_route::Path> = paths.iter().collect();
+            let msat = net
+                .boomerang_refund(receiver, &s.payment_secret(), &p0, &refs)
                 .unwrap();
+            s.on_refunded(msat, clock.now);
         }
         if !out.is_empty() {
             continue;
@@ -107,7 +155,12 @@ fn run_fan(lock: LockKind) -> (RedundantSession, Network) {
         net.deliver(to, from, msg, &clock, &mut out).unwrap();
     }
     net.check_invariants().unwrap();
+    assert_eq!(net.live_htlcs(), 0, "every part came back");
     (s, net)
+}
+
+fn run_fan(lock: LockKind) -> (RedundantSession, Network) {
+    run(lock, limits(RedundancyStrategy::Fixed(0.5), false), 3, &[])
 }
 
 fn part_of(e: &Event) -> flotilla_ln::sender::PartId {
@@ -119,7 +172,7 @@ fn part_of(e: &Event) -> flotilla_ln::sender::PartId {
 
 #[test]
 fn three_halves_settle_exactly_a() {
-    for lock in [LockKind::SenderHash, LockKind::H2tlc] {
+    for lock in [LockKind::SenderHash, LockKind::H2tlc, LockKind::Boomerang] {
         let (mut s, net) = run_fan(lock);
         assert!(
             matches!(s.state(), SessionState::Succeeded(_)),
@@ -133,9 +186,11 @@ fn three_halves_settle_exactly_a() {
         assert_eq!(st.parts_settled, 2);
         assert_eq!(st.settled_msat, A);
         assert_eq!(st.overpaid_msat, 0);
-        assert_eq!(st.extra_messages, 2);
+        // The claim request and the reveal; boomerang needs neither.
+        let extra = if lock == LockKind::Boomerang { 0 } else { 2 };
+        assert_eq!(st.extra_messages, extra, "{lock:?}");
         assert!(st.fees_msat > 0 && st.locked_msat_micros > 0);
-        assert_eq!(net.ledger(NodeIdx(4)).paid_in_msat, A);
+        assert_eq!(net.ledger(NodeIdx(RECEIVER as u32)).paid_in_msat, A);
         assert_eq!(net.ledger(NodeIdx(0)).paid_out_msat, A + st.fees_msat);
         assert_eq!(net.live_htlcs(), 0);
         let log: Vec<_> = s.drain_attempts().collect();
@@ -146,5 +201,74 @@ fn three_halves_settle_exactly_a() {
         mids.sort_unstable();
         mids.dedup();
         assert_eq!(mids.len(), 3);
+    }
+}
+
+const LOCKS: [LockKind; 3] = [LockKind::SenderHash, LockKind::H2tlc, LockKind::Boomerang];
+
+#[test]
+fn without_retry_a_lost_part_fails_the_payment_and_cancels_the_held_one() {
+    // k = 2, ρ = 0: two parts, one through an offline node.
+    for lock in LOCKS {
+        let (s, net) = run(lock, limits(RedundancyStrategy::Fixed(0.0), false), 2, &[1]);
+        assert!(
+            matches!(s.state(), SessionState::Failed(..)),
+            "{lock:?}: {:?}",
+            s.state()
+        );
+        assert_eq!(s.stats.attempts, 2);
+        assert_eq!(s.stats.parts_sent, 1, "the other was refused at the first hop");
+        assert_eq!(s.stats.extra_messages, 1, "{lock:?}: the cancel");
+        assert_eq!(net.ledger(NodeIdx(RECEIVER as u32)).paid_in_msat, 0);
+        // The held part was cancelled after ~1 s, not after the receiver's 60 s.
+        let held_for = s.stats.locked_msat_micros / (A as u128 / 2);
+        assert!(held_for < 5_000_000, "{lock:?}: {held_for} µs");
+    }
+}
+
+#[test]
+fn with_retry_a_lost_part_is_replaced() {
+    for lock in LOCKS {
+        let (s, net) = run(lock, limits(RedundancyStrategy::Fixed(0.0), true), 3, &[1]);
+        assert!(
+            matches!(s.state(), SessionState::Succeeded(_)),
+            "{lock:?}: {:?}",
+            s.state()
+        );
+        assert_eq!(s.stats.attempts, 3, "{lock:?}: one replacement");
+        assert_eq!(s.stats.parts_sent, 2, "the first part was refused at the first hop");
+        assert_eq!(s.stats.parts_settled, 2);
+        assert_eq!(net.ledger(NodeIdx(RECEIVER as u32)).paid_in_msat, A);
+    }
+}
+
+#[test]
+fn adaptive_sends_more_parts_when_paths_look_unlikely() {
+    for lock in LOCKS {
+        let (s, net) = run(
+            lock,
+            limits(RedundancyStrategy::Adaptive { target: 0.95 }, false),
+            6,
+            &[],
+        );
+        assert!(
+            matches!(s.state(), SessionState::Succeeded(_)),
+            "{lock:?}: {:?}",
+            s.state()
+        );
+        // A third of each channel per part on cold beliefs: two parts are not enough
+        // for 95%.
+        assert!(s.stats.parts_sent > 2, "{lock:?}: {}", s.stats.parts_sent);
+        assert!(s.stats.parts_sent <= 8, "max_parts_in_flight");
+        assert_eq!(s.stats.parts_settled, 2);
+        assert_eq!(net.ledger(NodeIdx(RECEIVER as u32)).paid_in_msat, A);
+        // A lower target needs no more parts than a higher one.
+        let (low, _) = run(
+            lock,
+            limits(RedundancyStrategy::Adaptive { target: 0.5 }, false),
+            6,
+            &[],
+        );
+        assert!(low.stats.parts_sent <= s.stats.parts_sent);
     }
 }

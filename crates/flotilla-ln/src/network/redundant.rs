@@ -84,8 +84,8 @@ impl Network {
     }
 
     /// The sender of `payment_id` gave up: its cancel reached `receiver`, which fails
-    /// every part it holds for that payment at once (instead of at its timeout). Returns
-    /// how many parts failed; 0 if no round of that id is open.
+    /// every part it holds for that payment at once (instead of at its timeout), and
+    /// every part of it that arrives later. Returns how many held parts failed.
     pub fn cancel_redundant(
         &mut self,
         receiver: NodeIdx,
@@ -94,9 +94,7 @@ impl Network {
         out: &mut Vec<Output>,
     ) -> usize {
         self.now = clock.now;
-        let Some(parts) = self.receivers[receiver.ix()].redundant.cancel(&payment_id) else {
-            return 0;
-        };
+        let parts = self.receivers[receiver.ix()].redundant.cancel(&payment_id);
         self.fail_held(&parts, FailureCode::MppTimeout, clock, out)
     }
 
