@@ -5,6 +5,7 @@ use std::str::FromStr;
 
 use flotilla_graph::Graph;
 use flotilla_ln::lock::LockKind;
+use flotilla_ln::redundant_session::RedundancyStrategy;
 use flotilla_route::ldk::LdkRouter;
 use flotilla_route::scorers::LiquidityBoundsScorer;
 use flotilla_route::splitters::{GreedySplitter, HalvingSplitter, MinCostFlowSplitter};
@@ -17,16 +18,25 @@ pub enum Strategy {
     SinglePath,
     /// Basic MPP: up to `max_parts` parts; failed parts' amounts are re-routed.
     Mpp,
-    /// Redundant overpayment with fixed redundancy: n = ⌈k·(1+ρ)⌉ equal parts of A/k,
-    /// each on its own path, the receiver claims exactly A
-    /// ([`flotilla_ln::redundant_session`]).
+    /// Redundant overpayment: more parts than needed, each on its own path; the
+    /// receiver claims exactly A ([`flotilla_ln::redundant_session`]).
     Redundant {
-        /// `SenderHash` or `H2tlc`.
+        /// `SenderHash`, `H2tlc` or `Boomerang`.
         lock: LockKind,
-        /// ρ as the bits of an `f64` (so the spec stays `Eq`); see
-        /// [`ArmSpec::redundancy`].
-        redundancy_bits: u64,
+        /// How many parts.
+        redundancy: Redundancy,
+        /// Replace lost parts while the payment is undecided.
+        retry: bool,
     },
+}
+
+/// How many parts a redundant arm sends.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Redundancy {
+    /// n = ⌈k·(1+ρ)⌉; ρ as the bits of an `f64`, so the spec stays `Eq`.
+    Fixed(u64),
+    /// Enough parts that P(k arrive) reaches `sender.adaptive_target`.
+    Adaptive,
 }
 
 /// Which path finder (and splitter) an arm uses.
@@ -60,9 +70,10 @@ pub struct ArmSpec {
 #[error("unknown arm {name:?}; known arms: {known}", name = .0, known = KNOWN_ARMS.join(", "))]
 pub struct UnknownArm(pub String);
 
-/// Every arm name flotilla runs. Redundant arms take any ρ ≥ 0:
-/// `redundant-sender_hash-<ρ>` and `redundant-h2tlc-<ρ>` (e.g. `redundant-h2tlc-0.25`);
-/// the list shows ρ = 0.5.
+/// Every arm name flotilla runs. Redundant arms are `redundant-<lock>-<how many>`
+/// with lock `sender_hash`, `h2tlc` or `boomerang` and either a redundancy ρ ≥ 0
+/// (n = ⌈k·(1+ρ)⌉ parts, e.g. `redundant-h2tlc-0.25`) or `adaptive`; a `-retry` suffix
+/// replaces lost parts (adaptive always does). The list shows a few.
 pub const KNOWN_ARMS: &[&str] = &[
     "single-path-retry",
     "single-path-retry-ldk",
@@ -73,6 +84,11 @@ pub const KNOWN_ARMS: &[&str] = &[
     "mpp-retry-ldk",
     "redundant-sender_hash-0.5",
     "redundant-h2tlc-0.5",
+    "redundant-boomerang-0.5",
+    "redundant-h2tlc-0.5-retry",
+    "redundant-boomerang-1.0-retry",
+    "redundant-h2tlc-adaptive",
+    "redundant-boomerang-adaptive",
 ];
 
 impl FromStr for ArmSpec {
@@ -99,25 +115,35 @@ impl FromStr for ArmSpec {
     }
 }
 
-/// `redundant-<lock>-<ρ>` with lock `sender_hash` or `h2tlc` and a number ρ ≥ 0.
+/// `redundant-<lock>-<ρ|adaptive>[-retry]` with lock `sender_hash`, `h2tlc` or
+/// `boomerang` and a number ρ ≥ 0.
 fn parse_redundant(name: &str) -> Option<Strategy> {
     let rest = name.strip_prefix("redundant-")?;
-    let (lock, rho) = rest.rsplit_once('-')?;
-    let lock = match lock {
-        "sender_hash" => LockKind::SenderHash,
-        "h2tlc" => LockKind::H2tlc,
-        _ => return None,
+    let (rest, retry) = match rest.strip_suffix("-retry") {
+        Some(r) => (r, true),
+        None => (rest, false),
     };
-    if rho.is_empty() || !rho.chars().all(|c| c.is_ascii_digit() || c == '.') {
-        return None;
-    }
-    let rho: f64 = rho.parse().ok()?;
-    if !rho.is_finite() || rho < 0.0 {
-        return None;
-    }
+    let (lock, how) = rest.rsplit_once('-')?;
+    let lock = match LockKind::from_name(lock)? {
+        LockKind::Hash => return None,
+        l => l,
+    };
+    let redundancy = if how == "adaptive" {
+        Redundancy::Adaptive
+    } else {
+        if how.is_empty() || !how.chars().all(|c| c.is_ascii_digit() || c == '.') {
+            return None;
+        }
+        let rho: f64 = how.parse().ok()?;
+        if !rho.is_finite() || rho < 0.0 {
+            return None;
+        }
+        Redundancy::Fixed(rho.to_bits())
+    };
     Some(Strategy::Redundant {
         lock,
-        redundancy_bits: rho.to_bits(),
+        redundancy,
+        retry,
     })
 }
 
@@ -168,15 +194,30 @@ impl ArmSpec {
         }
     }
 
-    /// The lock and ρ of a redundant arm.
-    pub fn redundancy(&self) -> Option<(LockKind, f64)> {
+    /// The lock, strategy and retry flag of a redundant arm; an adaptive one aims at
+    /// `adaptive_target`.
+    pub fn redundancy(&self, adaptive_target: f64) -> Option<(LockKind, RedundancyStrategy, bool)> {
         match self.strategy {
             Strategy::Redundant {
                 lock,
-                redundancy_bits,
-            } => Some((lock, f64::from_bits(redundancy_bits))),
+                redundancy,
+                retry,
+            } => {
+                let strategy = match redundancy {
+                    Redundancy::Fixed(bits) => RedundancyStrategy::Fixed(f64::from_bits(bits)),
+                    Redundancy::Adaptive => RedundancyStrategy::Adaptive {
+                        target: adaptive_target,
+                    },
+                };
+                Some((lock, strategy, retry))
+            }
             _ => None,
         }
+    }
+
+    /// Whether this is a `mpp-retry*` arm (the baseline redundant arms compare with).
+    pub fn is_mpp_retry(&self) -> bool {
+        self.strategy == Strategy::Mpp
     }
 }
 
@@ -190,16 +231,43 @@ mod tests {
             assert_eq!(a.parse::<ArmSpec>().unwrap().name, *a);
         }
         let a = "redundant-h2tlc-0.5".parse::<ArmSpec>().unwrap();
-        assert_eq!(a.redundancy(), Some((LockKind::H2tlc, 0.5)));
+        assert_eq!(
+            a.redundancy(0.9),
+            Some((LockKind::H2tlc, RedundancyStrategy::Fixed(0.5), false))
+        );
         assert_eq!(a.router, RouterKind::Flotilla);
         let a = "redundant-sender_hash-2".parse::<ArmSpec>().unwrap();
-        assert_eq!(a.redundancy(), Some((LockKind::SenderHash, 2.0)));
+        assert_eq!(
+            a.redundancy(0.9),
+            Some((LockKind::SenderHash, RedundancyStrategy::Fixed(2.0), false))
+        );
+        let a = "redundant-boomerang-1.0-retry".parse::<ArmSpec>().unwrap();
+        assert_eq!(
+            a.redundancy(0.9),
+            Some((LockKind::Boomerang, RedundancyStrategy::Fixed(1.0), true))
+        );
+        let a = "redundant-h2tlc-adaptive".parse::<ArmSpec>().unwrap();
+        assert_eq!(
+            a.redundancy(0.9),
+            Some((
+                LockKind::H2tlc,
+                RedundancyStrategy::Adaptive { target: 0.9 },
+                false
+            ))
+        );
+        assert!("mpp-retry-mcf".parse::<ArmSpec>().unwrap().is_mpp_retry());
+        assert!(!"single-path-retry"
+            .parse::<ArmSpec>()
+            .unwrap()
+            .is_mpp_retry());
         for bad in [
             "redundant-hash-0.5",
             "redundant-h2tlc-",
             "redundant-h2tlc--1",
             "redundant-h2tlc-inf",
-            "redundant-boomerang-1.0",
+            "redundant-ptlc-1.0",
+            "redundant-boomerang-retry",
+            "redundant-boomerang-1.0-retry-retry",
         ] {
             assert!(bad.parse::<ArmSpec>().is_err(), "{bad}");
         }

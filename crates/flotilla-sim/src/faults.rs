@@ -34,6 +34,10 @@ pub struct Faults {
     pub offline: Vec<NodeIdx>,
     /// Hodl nodes, ascending.
     pub hodl: Vec<NodeIdx>,
+    /// Nodes that do not forward h2tlc HTLCs, ascending.
+    pub no_h2tlc: Vec<NodeIdx>,
+    /// Nodes that do not forward point-locked HTLCs, ascending.
+    pub no_ptlc: Vec<NodeIdx>,
 }
 
 impl Faults {
@@ -55,7 +59,26 @@ impl Faults {
             .collect();
         offline.sort_unstable();
         hodl.sort_unstable();
-        Faults { offline, hodl }
+        // Lock support comes from its own stream, so that the fault draws above stay
+        // the same whatever the support shares.
+        let mut support = stream(seed, "lock-support");
+        let mut lacking = |share: f64| {
+            let k = ((1.0 - share) * n as f64).round() as usize;
+            let mut v: Vec<NodeIdx> = sample(&mut support, n, k.min(n))
+                .into_iter()
+                .map(|i| NodeIdx(i as u32))
+                .collect();
+            v.sort_unstable();
+            v
+        };
+        let no_h2tlc = lacking(config.h2tlc_support_share);
+        let no_ptlc = lacking(config.ptlc_support_share);
+        Faults {
+            offline,
+            hodl,
+            no_h2tlc,
+            no_ptlc,
+        }
     }
 
     /// Node configs with these faults, the receiver settings and the policy overrides
@@ -82,6 +105,12 @@ impl Faults {
         }
         for n in &self.hodl {
             configs[n.ix()].behaviour = Behaviour::Hodl;
+        }
+        for n in &self.no_h2tlc {
+            configs[n.ix()].supports_h2tlc = false;
+        }
+        for n in &self.no_ptlc {
+            configs[n.ix()].supports_ptlc = false;
         }
         for (n, o) in overrides {
             configs[n.ix()].policy_override = Some(*o);

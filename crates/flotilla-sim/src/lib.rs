@@ -18,6 +18,7 @@ pub mod faults;
 pub mod metrics;
 pub mod output;
 pub mod queue;
+pub mod redundant_arm;
 pub mod rng;
 pub mod run;
 pub mod scenario;

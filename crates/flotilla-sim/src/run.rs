@@ -22,9 +22,11 @@ use flotilla_ln::msg::Msg;
 use flotilla_ln::network::Network;
 use flotilla_ln::output::{Event, Output, Timer};
 use flotilla_ln::receiver::InvoiceRecord;
-use flotilla_ln::redundant::RedundantInvoice;
-use flotilla_ln::redundant_session::{RedundantLimits, RedundantSession};
-use flotilla_ln::session::{AttemptRecord, PaymentSession, SessionLimits, SessionState};
+use flotilla_ln::receiver::RegisterError;
+use flotilla_ln::redundant_session::RedundantSession;
+use flotilla_ln::session::{
+    AttemptRecord, FailureReason, PaymentSession, SessionLimits, SessionState,
+};
 use flotilla_route::scorers::LiquidityBoundsScorer;
 use flotilla_route::{Pathfinder, Router, Timestamp};
 
@@ -33,6 +35,7 @@ use crate::faults::{draw_latency_micros, Faults};
 use crate::metrics::{ArmSummary, PaymentOutcome, SummaryBuilder};
 use crate::output::{OutputDir, PartWriter};
 use crate::queue::EventQueue;
+use crate::redundant_arm::{redundant_limits, start_redundant};
 use crate::rng::stream;
 use crate::scenario::{OnionMode, Scenario};
 use crate::workload::PaymentSpec;
@@ -123,16 +126,20 @@ enum Ev {
         payment_id: [u8; 32],
         secrets: Vec<(u16, [u8; 32])>,
     },
+    /// The sender's cancel reaches the receiver.
+    Cancel {
+        receiver: NodeIdx,
+        payment_id: [u8; 32],
+    },
 }
-
-/// Largest base part of a redundant arm, msat: k = ⌈A / this⌉ (at most
-/// `sender.max_parts`), n = ⌈k·(1+ρ)⌉ parts of A/k.
-pub const REDUNDANT_MAX_PART_MSAT: u64 = 100_000_000;
 
 /// One payment's sender: an MPP (or single-path) session or a redundant one.
 enum Session {
     Mpp(PaymentSession),
     Redundant(RedundantSession),
+    /// A payment the arm cannot even start (a boomerang amount with no equal split):
+    /// failed with `no_route` at once, when it started.
+    Unpayable(Timestamp),
 }
 
 impl Session {
@@ -146,6 +153,7 @@ impl Session {
         match self {
             Session::Mpp(s) => s.pump(router, net, clock, out),
             Session::Redundant(s) => s.pump(router, net, clock, out),
+            Session::Unpayable(..) => {}
         }
     }
 
@@ -153,6 +161,7 @@ impl Session {
         match self {
             Session::Mpp(s) => s.on_part_event(e, router, net, now),
             Session::Redundant(s) => s.on_part_event(e, router, net, now),
+            Session::Unpayable(..) => {}
         }
     }
 
@@ -160,6 +169,7 @@ impl Session {
         match self {
             Session::Mpp(s) => s.on_deadline(now),
             Session::Redundant(s) => s.on_deadline(now),
+            Session::Unpayable(..) => {}
         }
     }
 
@@ -167,13 +177,15 @@ impl Session {
         match self {
             Session::Mpp(s) => s.deadline(),
             Session::Redundant(s) => s.deadline(),
+            Session::Unpayable(at) => *at,
         }
     }
 
-    fn drain_attempts(&mut self) -> std::vec::Drain<'_, AttemptRecord> {
+    fn drain_attempts(&mut self) -> Vec<AttemptRecord> {
         match self {
-            Session::Mpp(s) => s.drain_attempts(),
-            Session::Redundant(s) => s.drain_attempts(),
+            Session::Mpp(s) => s.drain_attempts().collect(),
+            Session::Redundant(s) => s.drain_attempts().collect(),
+            Session::Unpayable(..) => Vec::new(),
         }
     }
 
@@ -182,6 +194,7 @@ impl Session {
         match self {
             Session::Mpp(s) => s.state() != SessionState::Active,
             Session::Redundant(s) => s.is_finished(),
+            Session::Unpayable(..) => true,
         }
     }
 }
@@ -379,6 +392,7 @@ fn run_arm(
         q.push(first.start, Ev::Warmup(0));
     }
     let mut sessions: HashMap<u64, Session> = HashMap::new();
+    let no_nodes: Vec<NodeIdx> = Vec::new();
     // Background payments: their own router (so they teach the arm nothing) and
     // sessions, ids from BACKGROUND_BASE up; they move liquidity and are not reported.
     let mut bg_router = background_router(&graph);
@@ -409,39 +423,22 @@ fn run_arm(
                 }
                 let spec = &input.workload[i];
                 let keys = payment_keys(sc.seed, i);
-                if let Some((lock, redundancy)) = arm.redundancy() {
-                    net.register_redundant(
-                        spec.destination,
-                        RedundantInvoice {
-                            payment_secret: keys.secret,
-                            amount_msat: spec.amount_msat,
-                            lock,
-                            preimage: (lock == LockKind::H2tlc).then_some(keys.preimage),
-                            min_final_cltv_expiry_delta: sc.sender.final_cltv_delta,
-                            expires_at: now + 3_600_000_000,
-                        },
-                    )
-                    .map_err(|e| internal(format!("payment {i}: {e}")))?;
-                    let mut s = Session::Redundant(RedundantSession::new(
-                        i as u64,
-                        spec.source,
-                        spec.destination,
-                        spec.amount_msat,
-                        lock,
-                        RedundantSession::payment_id_for(i as u64, &keys.secret.0),
-                        keys.secret,
-                        (lock == LockKind::H2tlc).then_some(keys.hash),
-                        sc.seed,
-                        RedundantLimits {
-                            redundancy,
-                            max_part_msat: REDUNDANT_MAX_PART_MSAT,
-                            max_base_parts: sc.sender.max_parts.max(1),
-                            timeout_micros: sc.sender.timeout_secs * 1_000_000,
-                            max_fee_msat: sc.sender.fee_limit_msat(spec.amount_msat),
-                            final_cltv_delta: sc.sender.final_cltv_delta,
-                        },
-                        now,
-                    ));
+                if let Some((lock, strategy, retry)) = arm.redundancy(sc.sender.adaptive_target) {
+                    let excluded = match lock {
+                        LockKind::H2tlc => &input.faults.no_h2tlc,
+                        LockKind::Boomerang => &input.faults.no_ptlc,
+                        _ => &no_nodes,
+                    };
+                    let limits =
+                        redundant_limits(&sc.sender, strategy, retry, spec.amount_msat, excluded);
+                    let mut s = match start_redundant(
+                        &mut net, i as u64, spec, &keys, lock, limits, sc.seed, now,
+                    ) {
+                        Ok(s) => Session::Redundant(s),
+                        // No equal split for boomerang: the payment cannot be made.
+                        Err(RegisterError::BadPolynomial) => Session::Unpayable(now),
+                        Err(e) => return Err(internal(format!("payment {i}: {e}"))),
+                    };
                     s.pump(router.as_mut(), &mut net, &clock, &mut out);
                     q.push(s.deadline(), Ev::Deadline(i as u64));
                     touched = Some(i as u64);
@@ -567,6 +564,12 @@ fn run_arm(
                     tracing::trace!(error = %e, "reveal refused");
                 }
             }
+            Ev::Cancel {
+                receiver,
+                payment_id,
+            } => {
+                net.cancel_redundant(receiver, payment_id, &clock, &mut out);
+            }
         }
         // Outputs can cause more outputs (a failed part is re-routed at once), so drain
         // until nothing is left.
@@ -644,9 +647,36 @@ fn run_arm(
             let Some(s) = sessions.get_mut(&id) else {
                 continue;
             };
+            if let Session::Redundant(r) = s {
+                // A sender that gave up cancels the parts the receiver holds; the cancel
+                // travels like the claim request. A boomerang over-claim is refunded
+                // through the reverse clause at once.
+                if r.take_cancel() {
+                    let at = now
+                        + path_latency_micros(
+                            &sc.network.latency,
+                            r.longest_path_hops(),
+                            &mut latency,
+                        );
+                    q.push(
+                        at,
+                        Ev::Cancel {
+                            receiver: r.target(),
+                            payment_id: r.payment_id(),
+                        },
+                    );
+                }
+                if let Some((p0, paths)) = r.take_refund() {
+                    let refs: Vec<&flotilla_route::Path> = paths.iter().collect();
+                    let msat = net
+                        .boomerang_refund(r.target(), &r.payment_secret(), &p0, &refs)
+                        .map_err(|e| internal(format!("payment {id}: refund: {e}")))?;
+                    r.on_refunded(msat, now);
+                }
+            }
             if id >= WARMUP_BASE {
                 // Warm-up payments taught the router; they have no rows.
-                s.drain_attempts().for_each(drop);
+                drop(s.drain_attempts());
                 if s.is_finished() {
                     let j = (id - WARMUP_BASE) as usize;
                     let hash = payment_keys(sc.seed ^ WARMUP_SALT, j).hash;
@@ -701,11 +731,19 @@ fn run_arm(
     // The safety invariant, checked in every build: no receiver settled more than A
     // for any redundant payment (the sender-side count is `overpaid_msat`).
     for n in 0..graph.node_count() {
-        if let Some((_, due, got)) = net.receiver(NodeIdx(n as u32)).redundant.overpaid() {
+        let book = &net.receiver(NodeIdx(n as u32)).redundant;
+        if let Some((_, due, got)) = book.overpaid() {
             return Err(RunError::Internal {
                 arm: arm.name.clone(),
                 at: q.now(),
-                why: format!("receiver {n} settled {got} msat of a {due} msat payment"),
+                why: format!("receiver {n} kept {got} msat of a {due} msat payment"),
+            });
+        }
+        if book.pending_refunds() > 0 {
+            return Err(RunError::Internal {
+                arm: arm.name.clone(),
+                at: q.now(),
+                why: format!("receiver {n} over-claimed a boomerang payment never refunded"),
             });
         }
     }
@@ -718,6 +756,7 @@ fn outcome_of(s: &Session, spec: &PaymentSpec) -> PaymentOutcome {
     let (state, started) = match s {
         Session::Mpp(s) => (s.state(), s.started()),
         Session::Redundant(s) => (s.state(), s.started()),
+        Session::Unpayable(at) => (SessionState::Failed(FailureReason::NoRoute, *at), *at),
     };
     let (succeeded, ttc_ms, failure) = match state {
         SessionState::Succeeded(at) => (true, Some((at - started) as f64 / 1000.0), None),
@@ -743,6 +782,7 @@ fn outcome_of(s: &Session, spec: &PaymentSpec) -> PaymentOutcome {
             s.stats.overpaid_msat,
             s.stats.extra_messages,
         ),
+        Session::Unpayable(..) => (0, 0, 0, 0, 0, 0, 0),
     };
     PaymentOutcome {
         payment: spec.index,

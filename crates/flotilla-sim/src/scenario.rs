@@ -61,6 +61,10 @@ offline_share = 0.0
 offline_peer_timeout_ms = 3000
 # Share of forwarding nodes that hold every HTLC until its CLTV expiry (stuck payments).
 hodl_share = 0.0
+# Share of nodes that forward h2tlc HTLCs, and point-locked HTLCs (PTLCs, which
+# boomerang parts are). Redundant arms route around the others (the feature bits).
+h2tlc_support_share = 1.0
+ptlc_support_share = 1.0
 # Virtual seconds per block (CLTV expiries count blocks).
 block_interval_secs = 600
 # Background traffic: this many extra random payments per second (single path, up to 3
@@ -91,10 +95,13 @@ max_ms = 150
 # mpp-retry-halving (lnd-style), and -ldk for LDK's own
 # router (single-path-retry-ldk, mpp-retry-ldk). Each arm keeps one belief state
 # that learns from all of its payments, as one wallet sending every payment would.
-# Redundant overpayment: redundant-sender_hash-R and redundant-h2tlc-R for any R >= 0
-# (e.g. redundant-h2tlc-0.5): n = ceil(k*(1+R)) parts of A/k (k = ceil(A / 100,000 sat),
-# at most max_parts), each on its own path; the receiver claims exactly A.
-arms = ["single-path-retry", "mpp-retry"]
+# Redundant overpayment: redundant-LOCK-R with LOCK sender_hash, h2tlc or boomerang and
+# R >= 0 (e.g. redundant-h2tlc-0.5): n = ceil(k*(1+R)) equal parts of A/k, each on its
+# own path; the receiver claims exactly A and the rest fail. redundant-LOCK-adaptive
+# sends parts until the chance that k arrive, by the router's own estimates, reaches
+# adaptive_target (and replaces lost ones). A -retry suffix (redundant-h2tlc-0.5-retry)
+# replaces lost parts while the payment is undecided.
+arms = ["single-path-retry", "mpp-retry", "redundant-h2tlc-0.5-retry"]
 # A payment that has not settled after this many seconds is given up.
 timeout_secs = 60
 # Most paths tried per payment (every part of every attempt counts).
@@ -105,6 +112,13 @@ fee_limit_base_sat = 50
 # Most parts of an MPP payment, and the smallest part.
 max_parts = 16
 min_part_sat = 10000
+# Redundant arms: k = ceil(A / redundant_part_sat) base parts, at most max_parts (then
+# the nearest k' <= 2k dividing A, so that parts are equal), or exactly
+# redundant_base_parts if that is above 0 (the Boomerang paper's fixed v). Adaptive arms
+# keep at most 3 * max_parts parts in flight.
+redundant_part_sat = 100000
+redundant_base_parts = 0
+adaptive_target = 0.95
 # CLTV delta the receivers require (the invoices' min_final_cltv_expiry_delta).
 final_cltv_delta = 40
 # Scorer warm-up. 0 (the default) is a cold start: every arm's beliefs start from the
@@ -268,6 +282,10 @@ pub struct NetworkConfig {
     pub block_interval_secs: u64,
     /// Unreported background payments per second.
     pub background_per_sec: f64,
+    /// Share of nodes that forward h2tlc HTLCs.
+    pub h2tlc_support_share: f64,
+    /// Share of nodes that forward point-locked HTLCs.
+    pub ptlc_support_share: f64,
     /// Per-hop latency.
     pub latency: LatencyModel,
     /// Per-node policy overrides.
@@ -303,6 +321,8 @@ impl Default for NetworkConfig {
             hodl_share: 0.0,
             block_interval_secs: 600,
             background_per_sec: 0.0,
+            h2tlc_support_share: 1.0,
+            ptlc_support_share: 1.0,
             latency: LatencyModel::Uniform {
                 min_ms: 50,
                 max_ms: 150,
@@ -371,12 +391,22 @@ pub struct SenderConfig {
     pub min_route_probability: f64,
     /// Unreported payments that warm each arm's beliefs before the workload.
     pub warmup_payments: u64,
+    /// Largest base part of a redundant payment, sat.
+    pub redundant_part_sat: u64,
+    /// Exactly this many base parts for redundant payments, if above 0.
+    pub redundant_base_parts: u32,
+    /// The probability adaptive arms aim for.
+    pub adaptive_target: f64,
 }
 
 impl Default for SenderConfig {
     fn default() -> Self {
         SenderConfig {
-            arms: vec!["single-path-retry".into(), "mpp-retry".into()],
+            arms: vec![
+                "single-path-retry".into(),
+                "mpp-retry".into(),
+                "redundant-h2tlc-0.5-retry".into(),
+            ],
             timeout_secs: 60,
             max_attempts: 50,
             fee_limit_ppm: 10_000,
@@ -386,6 +416,9 @@ impl Default for SenderConfig {
             final_cltv_delta: 40,
             min_route_probability: 0.01,
             warmup_payments: 0,
+            redundant_part_sat: 100_000,
+            redundant_base_parts: 0,
+            adaptive_target: 0.95,
         }
     }
 }
@@ -502,6 +535,8 @@ impl Scenario {
         for (key, v) in [
             ("network.offline_share", n.offline_share),
             ("network.hodl_share", n.hodl_share),
+            ("network.h2tlc_support_share", n.h2tlc_support_share),
+            ("network.ptlc_support_share", n.ptlc_support_share),
         ] {
             if !(0.0..=1.0).contains(&v) {
                 return bad(key, "must be a share between 0 and 1");
@@ -542,6 +577,15 @@ impl Scenario {
             return bad(
                 "sender.min_route_probability",
                 "must be a probability between 0 and 1",
+            );
+        }
+        if s.redundant_part_sat == 0 {
+            return bad("sender.redundant_part_sat", "must be at least 1 sat");
+        }
+        if !(s.adaptive_target > 0.0 && s.adaptive_target < 1.0) {
+            return bad(
+                "sender.adaptive_target",
+                "must be a probability strictly between 0 and 1",
             );
         }
         if self.receiver.mpp_timeout_secs == 0 {

@@ -84,7 +84,8 @@ pub fn build(
     Ok(specs)
 }
 
-/// Draws an amount in msat.
+/// Draws an amount in msat: a whole number of sat, as wallets write invoices (and as
+/// Boomerang's equal parts need: a whole-sat amount has a divisor near every k ≤ 500).
 pub fn draw_amount_msat<R: Rng>(dist: &AmountDistribution, rng: &mut R) -> u64 {
     let sat = match *dist {
         AmountDistribution::Constant { value_sat } => value_sat as f64,
@@ -101,7 +102,7 @@ pub fn draw_amount_msat<R: Rng>(dist: &AmountDistribution, rng: &mut R) -> u64 {
                 .unwrap_or(median_sat as f64)
         }
     };
-    ((sat * 1000.0).round() as u64).max(1)
+    (sat.round() as u64).max(1) * 1000
 }
 
 /// Background traffic: random payments at `per_sec` for `duration`, drawn like a

@@ -112,15 +112,16 @@ impl Network {
         if let Some(ss) = peeled.shared_secret {
             self.store_secret(id, ss);
         }
-        // An h2tlc needs the node to understand its second hash, a point lock needs PTLC
-        // support (the feature bits).
+        // A forwarding hop must understand an h2tlc's second hash, a point lock needs
+        // PTLC support (the feature bits). A receiver that registered a redundant
+        // payment runs the protocol by definition.
         let cfg = &self.configs[to.ix()];
         let supported = match lock {
             HtlcLock::Hash => true,
             HtlcLock::H2tlc { .. } => cfg.supports_h2tlc,
             HtlcLock::Point { .. } => cfg.supports_ptlc,
         };
-        if !supported {
+        if !supported && peeled.next.is_some() {
             self.fail_back(
                 id,
                 FailureCode::RequiredNodeFeatureMissing,
