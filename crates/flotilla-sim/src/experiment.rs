@@ -227,6 +227,7 @@ impl Experiment {
             warmup: &self.warmup,
             faults: &self.faults,
             overrides: &self.overrides,
+            point_memo: Default::default(),
         };
         let started = Instant::now();
         let mut results = Vec::with_capacity(self.arms.len());
@@ -244,6 +245,8 @@ impl Experiment {
         .map_err(RunError::from)?;
         dir.join_parts("attempts.jsonl", "", self.arms.len())
             .map_err(RunError::from)?;
+        let mut arms: Vec<ArmSummary> = results.into_iter().map(|r| r.summary).collect();
+        set_liquidity_ratios(&mut arms, &self.arms);
         let summary = RunSummary {
             scenario: self.scenario.name.clone(),
             seed: self.scenario.seed,
@@ -255,7 +258,7 @@ impl Experiment {
             hodl_nodes: self.faults.hodl.len(),
             wall_seconds: wall,
             payments_per_second: (self.workload.len() * self.arms.len()) as f64 / wall.max(1e-9),
-            arms: results.into_iter().map(|r| r.summary).collect(),
+            arms,
             scenario_config: self.scenario.clone(),
         };
         let json = serde_json::to_vec_pretty(&summary).expect("summary serializes");
@@ -344,4 +347,20 @@ pub fn export_simln(exp: &Experiment, path: &Path) -> Result<(usize, usize), Sim
     let text = serde_json::to_vec_pretty(&doc).expect("serializes");
     std::fs::write(path, text).map_err(|e| flotilla_graph::GraphError::io(path, e))?;
     Ok((written, left_out))
+}
+
+/// Sets every arm's `liquidity_ratio_to_mpp` against the `mpp-retry*` arm with the
+/// highest success rate (the first such arm on a tie).
+fn set_liquidity_ratios(arms: &mut [ArmSummary], specs: &[ArmSpec]) {
+    let mut best: Option<(f64, f64)> = None;
+    for (a, spec) in arms.iter().zip(specs) {
+        if spec.is_mpp_retry() && best.is_none_or(|(rate, _)| a.success_rate > rate) {
+            best = Some((a.success_rate, a.liquidity_seconds_mean));
+        }
+    }
+    if let Some((_, base)) = best.filter(|(_, l)| *l > 0.0) {
+        for a in arms {
+            a.liquidity_ratio_to_mpp = Some(a.liquidity_seconds_mean / base);
+        }
+    }
 }

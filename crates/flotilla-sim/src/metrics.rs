@@ -108,8 +108,12 @@ pub struct ArmSummary {
     /// Claims refused because they did not open an HTLC's lock (the network's count;
     /// set by the run).
     pub overclaim_attempts: u64,
-    /// Messages beyond the HTLCs' own (claim requests and reveals), over all payments.
+    /// Messages beyond the HTLCs' own (claim requests, reveals, cancels), over all
+    /// payments.
     pub extra_messages: u64,
+    /// `liquidity_seconds_mean` over that of the run's best `mpp-retry*` arm (highest
+    /// success rate): the liquidity price of a strategy. `None` without such an arm.
+    pub liquidity_ratio_to_mpp: Option<f64>,
 }
 
 /// Accumulates outcomes of one arm into an [`ArmSummary`]. Memory grows only with the
@@ -189,6 +193,7 @@ impl SummaryBuilder {
             overpaid_msat: self.overpaid_msat,
             overclaim_attempts: 0,
             extra_messages: self.extra_messages,
+            liquidity_ratio_to_mpp: None,
         }
     }
 }

@@ -1,8 +1,10 @@
 //! Starting a redundant payment in the event loop: the receiver's registration (for
 //! `boomerang`, its polynomial) and the sender's session, from the scenario.
 
+use std::sync::Arc;
+
 use flotilla_graph::NodeIdx;
-use flotilla_ln::boomerang::BoomerangPolynomial;
+use flotilla_ln::boomerang::{BoomerangPolynomial, PointMemo};
 use flotilla_ln::invoice::PaymentKeys;
 use flotilla_ln::lock::LockKind;
 use flotilla_ln::network::Network;
@@ -49,7 +51,8 @@ pub fn redundant_limits(
 /// Registers redundant payment `id` (`spec`, paid to an invoice with `keys`) at its
 /// receiver and returns the sender's session. `boomerang` draws the receiver's
 /// polynomial from the payment's preimage (each payment its own) with the degree the
-/// sender's sizing gives; an amount with no equal split fails registration.
+/// sender's sizing gives; an amount with no equal split fails registration. The
+/// sender's points come from `memo` when another arm computed them already.
 #[allow(clippy::too_many_arguments)]
 pub fn start_redundant(
     net: &mut Network,
@@ -59,6 +62,7 @@ pub fn start_redundant(
     lock: LockKind,
     limits: RedundantLimits,
     secret_seed: u64,
+    memo: &Arc<PointMemo>,
     now: Timestamp,
 ) -> Result<RedundantSession, RegisterError> {
     let invoice = RedundantInvoice {
@@ -72,7 +76,8 @@ pub fn start_redundant(
     let commitments = if lock == LockKind::Boomerang {
         let degree = RedundantSession::boomerang_degree(spec.amount_msat, &limits)
             .ok_or(RegisterError::BadPolynomial)?;
-        let poly = BoomerangPolynomial::from_seed(&keys.preimage.0, degree);
+        let poly =
+            BoomerangPolynomial::from_seed(&keys.preimage.0, degree).with_memo(Arc::clone(memo));
         let c = poly.commitments();
         net.register_boomerang(spec.destination, invoice, poly)?;
         Some(c)

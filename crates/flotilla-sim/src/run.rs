@@ -87,6 +87,9 @@ pub struct RunInput<'a> {
     pub faults: &'a Faults,
     /// Policy overrides, resolved to nodes.
     pub overrides: &'a [(NodeIdx, flotilla_ln::config::PolicyOverride)],
+    /// Boomerang points computed so far, shared by the arms (each payment's polynomial
+    /// is the same in every arm).
+    pub point_memo: Arc<flotilla_ln::boomerang::PointMemo>,
 }
 
 /// Per-arm result.
@@ -368,6 +371,7 @@ fn run_arm(
     if sc.network.onion == OnionMode::Real {
         net.enable_real_onions(sc.seed);
     }
+    net.share_point_memo(Arc::clone(&input.point_memo));
     let graph = net.graph().clone();
     let mut router: Box<dyn Router> = arm.build_router(&graph, sc.seed);
     let limits = |amount_msat: u64| SessionLimits {
@@ -432,7 +436,15 @@ fn run_arm(
                     let limits =
                         redundant_limits(&sc.sender, strategy, retry, spec.amount_msat, excluded);
                     let mut s = match start_redundant(
-                        &mut net, i as u64, spec, &keys, lock, limits, sc.seed, now,
+                        &mut net,
+                        i as u64,
+                        spec,
+                        &keys,
+                        lock,
+                        limits,
+                        sc.seed,
+                        &input.point_memo,
+                        now,
                     ) {
                         Ok(s) => Session::Redundant(s),
                         // No equal split for boomerang: the payment cannot be made.

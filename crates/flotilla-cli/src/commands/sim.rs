@@ -72,7 +72,18 @@ fn load_scenario(path: Option<&Path>) -> Result<Scenario> {
     }
     let text =
         String::from_utf8(text).with_context(|| format!("{}: not UTF-8 text", path.display()))?;
-    Ok(Scenario::from_toml(&text, &path.display().to_string())?)
+    let mut s = Scenario::from_toml(&text, &path.display().to_string())?;
+    // Files a scenario names are found next to it first, so that a scenario runs from
+    // any directory.
+    if let Some(dir) = path.parent() {
+        for file in [&mut s.graph.file, &mut s.workload.file] {
+            let beside = dir.join(&*file);
+            if !file.is_empty() && Path::new(file.as_str()).is_relative() && beside.exists() {
+                *file = beside.display().to_string();
+            }
+        }
+    }
+    Ok(s)
 }
 
 fn apply_flags(s: &mut Scenario, a: &SimArgs) {
@@ -139,8 +150,9 @@ fn print_table(s: &RunSummary, out: &Path) {
         "success",
         "95% CI",
         "attempts",
-        "TTC p50 ms",
-        "TTC p99 ms",
+        "TTC mean ms",
+        "p50",
+        "p99",
         "fee ppm",
         "liq sat·s",
     ]);
@@ -154,6 +166,7 @@ fn print_table(s: &RunSummary, out: &Path) {
                 a.success_ci95[1] * 100.0
             ),
             format!("{:.2}", a.attempts_mean),
+            format!("{:.0}", a.ttc_ms_mean),
             format!("{:.0}", a.ttc_ms_p50),
             format!("{:.0}", a.ttc_ms_p99),
             format!("{:.0}", a.fee_ppm_mean),
@@ -174,7 +187,7 @@ fn print_table(s: &RunSummary, out: &Path) {
         );
     }
     print!("{}", f.render());
-    if s.arms.iter().any(|a| a.extra_messages > 0) {
+    if s.arms.iter().any(|a| a.name.starts_with("redundant-")) {
         println!();
         let mut r = Table::new(1).header([
             "redundancy",
@@ -183,7 +196,7 @@ fn print_table(s: &RunSummary, out: &Path) {
             "overpaid msat",
             "overclaims",
             "extra msgs",
-            "TTC mean ms",
+            "liq ×MPP",
         ]);
         for a in &s.arms {
             r.row([
@@ -193,7 +206,8 @@ fn print_table(s: &RunSummary, out: &Path) {
                 thousands(a.overpaid_msat),
                 thousands(a.overclaim_attempts),
                 thousands(a.extra_messages),
-                format!("{:.0}", a.ttc_ms_mean),
+                a.liquidity_ratio_to_mpp
+                    .map_or_else(|| "–".into(), |x| format!("{x:.2}")),
             ]);
         }
         print!("{}", r.render());

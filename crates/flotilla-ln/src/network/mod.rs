@@ -26,6 +26,7 @@
 
 mod arrive;
 mod invariants;
+mod point_claims;
 mod redundant;
 mod resolve;
 mod send;
@@ -179,6 +180,8 @@ pub struct Network {
     part_seq: u32,
     /// Redundant payments' claim requests not yet taken by the driver.
     claim_requests: std::collections::VecDeque<crate::redundant::ClaimRequest>,
+    /// Point-lock claims already verified.
+    verified_claims: point_claims::VerifiedClaims,
 }
 
 impl Network {
@@ -235,6 +238,7 @@ impl Network {
             now: Timestamp::ZERO,
             part_seq: 0,
             claim_requests: Default::default(),
+            verified_claims: Default::default(),
         })
     }
 

@@ -12,7 +12,7 @@ use crate::clock::Clock;
 use crate::config::Behaviour;
 use crate::failure::{FailureCode, FailureData};
 use crate::htlc::{HtlcId, HtlcOrigin, HtlcState};
-use crate::lock::{check_claim, ClaimError, LockKind};
+use crate::lock::{ClaimError, LockKind};
 use crate::output::{Event, Output, Timer};
 use crate::payload::{HopPayload, RedundantPart};
 use crate::receiver::{unknown_payment, IncomingHtlc, RegisterError};
@@ -335,12 +335,8 @@ impl Network {
                 state: rec.state,
             });
         }
-        if let Err(e) = check_claim(
-            &rec.payment_hash,
-            &rec.lock,
-            &preimage,
-            sender_secret.as_ref(),
-        ) {
+        let (hash, lock) = (rec.payment_hash, rec.lock);
+        if let Err(e) = self.claim_opens(&hash, &lock, &preimage, sender_secret.as_ref()) {
             self.counters.overclaim_attempts += 1;
             return Err(match e {
                 ClaimError::WrongPreimage | ClaimError::WrongScalar => {

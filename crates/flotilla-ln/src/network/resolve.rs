@@ -8,7 +8,7 @@ use flotilla_route::{FailureKind, PathFailure};
 use crate::clock::Clock;
 use crate::failure::{Failure, FailureCode, FailureData};
 use crate::htlc::{Htlc, HtlcId, HtlcOrigin, HtlcState};
-use crate::lock::{check_claim, ClaimError};
+use crate::lock::ClaimError;
 use crate::msg::{Msg, UpdateFailHtlc, UpdateFailMalformedHtlc, UpdateFulfillHtlc};
 use crate::onion::real;
 use crate::onion::FailReason;
@@ -129,15 +129,13 @@ impl Network {
         // Every hop checks the claim opens its HTLC's lock: the preimage hashes to the
         // payment hash and, for an h2tlc, the sender secret to the second hash. A wrong
         // claim is refused and moves nothing (one SHA-256 per hop, two for an h2tlc).
-        if let Err(e) = check_claim(
-            &rec.payment_hash,
-            &rec.lock,
-            &m.preimage,
-            m.sender_secret.as_ref(),
-        ) {
+        let (hash, lock) = (rec.payment_hash, rec.lock);
+        if let Err(e) = self.claim_opens(&hash, &lock, &m.preimage, m.sender_secret.as_ref()) {
             self.counters.overclaim_attempts += 1;
             return Err(match e {
-                ClaimError::WrongPreimage | ClaimError::WrongScalar => DeliverError::WrongPreimage(m.htlc),
+                ClaimError::WrongPreimage | ClaimError::WrongScalar => {
+                    DeliverError::WrongPreimage(m.htlc)
+                }
                 _ => DeliverError::WrongSenderSecret(m.htlc),
             });
         }
