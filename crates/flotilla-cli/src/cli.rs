@@ -92,6 +92,11 @@ pub struct SimArgs {
     #[arg(long, value_name = "N")]
     pub payments: Option<u64>,
 
+    /// Mean payment arrivals per second over the network (overrides
+    /// workload.arrivals_per_sec): the load, e.g. for a throughput sweep.
+    #[arg(long, value_name = "RATE")]
+    pub rate: Option<f64>,
+
     /// Seed of every random stream (overrides seed).
     #[arg(long, value_name = "S")]
     pub seed: Option<u64>,

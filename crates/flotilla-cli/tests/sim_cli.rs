@@ -46,7 +46,12 @@ fn sim_prints_a_table_and_writes_the_results() {
         "{stdout}"
     );
     assert!(
-        stdout.contains("95% CI") && stdout.contains("TTC p99"),
+        stdout.contains("95% CI") && stdout.contains("TTC mean ms") && stdout.contains("p99"),
+        "{stdout}"
+    );
+    // The default run includes a redundant arm, with the redundancy table.
+    assert!(
+        stdout.contains("redundant-h2tlc-0.5-retry") && stdout.contains("liq ×MPP"),
         "{stdout}"
     );
     for f in ["payments.csv", "attempts.jsonl", "summary.json"] {

@@ -247,6 +247,13 @@ impl Experiment {
             .map_err(RunError::from)?;
         let mut arms: Vec<ArmSummary> = results.into_iter().map(|r| r.summary).collect();
         set_liquidity_ratios(&mut arms, &self.arms);
+        let span = match (self.workload.first(), self.workload.last()) {
+            (Some(a), Some(b)) => (b.start - a.start) as f64 / 1e6,
+            _ => 0.0,
+        };
+        for a in &mut arms {
+            a.throughput_sat_per_sec = a.succeeded_msat as f64 / 1000.0 / span.max(1e-6);
+        }
         let summary = RunSummary {
             scenario: self.scenario.name.clone(),
             seed: self.scenario.seed,

@@ -114,6 +114,11 @@ pub struct ArmSummary {
     /// `liquidity_seconds_mean` over that of the run's best `mpp-retry*` arm (highest
     /// success rate): the liquidity price of a strategy. `None` without such an arm.
     pub liquidity_ratio_to_mpp: Option<f64>,
+    /// Value of the payments that succeeded, msat.
+    pub succeeded_msat: u64,
+    /// `succeeded_msat` (in sat) per second of the workload's arrival span: the
+    /// throughput the Boomerang paper compares (set by the experiment).
+    pub throughput_sat_per_sec: f64,
 }
 
 /// Accumulates outcomes of one arm into an [`ArmSummary`]. Memory grows only with the
@@ -132,6 +137,7 @@ pub struct SummaryBuilder {
     parts_settled: u64,
     overpaid_msat: u64,
     extra_messages: u64,
+    succeeded_msat: u64,
 }
 
 impl SummaryBuilder {
@@ -146,6 +152,7 @@ impl SummaryBuilder {
         self.extra_messages += o.extra_messages as u64;
         if o.succeeded {
             self.succeeded += 1;
+            self.succeeded_msat += o.amount_msat;
             self.fees_msat += o.fee_msat;
             self.fee_ppm_sum += o.fee_msat as f64 / o.amount_msat.max(1) as f64 * 1e6;
             if let Some(t) = o.ttc_ms {
@@ -194,6 +201,8 @@ impl SummaryBuilder {
             overclaim_attempts: 0,
             extra_messages: self.extra_messages,
             liquidity_ratio_to_mpp: None,
+            succeeded_msat: self.succeeded_msat,
+            throughput_sat_per_sec: 0.0,
         }
     }
 }

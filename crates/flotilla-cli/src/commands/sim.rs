@@ -93,6 +93,9 @@ fn apply_flags(s: &mut Scenario, a: &SimArgs) {
     if let Some(n) = a.payments {
         s.workload.payments = n;
     }
+    if let Some(r) = a.rate {
+        s.workload.arrivals_per_sec = r;
+    }
     if let Some(seed) = a.seed {
         s.seed = seed;
     }
