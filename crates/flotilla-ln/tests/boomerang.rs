@@ -257,3 +257,23 @@ fn a_cheating_receiver_that_claims_k_plus_one_keeps_nothing() {
     );
     d.net.check_invariants().unwrap();
 }
+
+/// A part stuck at a hodl hop: the receiver claims the k parts that arrived, and the
+/// sender pays exactly A plus their fees; the stuck part returns at expiry.
+#[test]
+fn a_part_stuck_at_a_hodl_hop_costs_nothing_but_time() {
+    let mut configs = vec![NodeConfig::default(); 10];
+    configs[1].behaviour = Behaviour::Hodl;
+    let (mut d, g) = fan(3, Some(configs));
+    let k = keys(9);
+    start(&mut d, &g, &k, 3);
+    d.run();
+    let fees: u64 = [1, 2].iter().map(|&i| settled(&d, i).unwrap().1).sum();
+    assert_eq!(d.outcome(0), None, "still stuck");
+    assert_eq!(d.net.ledger(NodeIdx(0)).paid_out_msat, A + fees);
+    d.advance(Duration::from_secs(3_600 * 24), 200);
+    assert!(matches!(d.outcome(0), Some(Outcome::Failed { .. })));
+    assert_eq!(d.net.ledger(NodeIdx(0)).paid_out_msat, A + fees);
+    assert_eq!(d.net.ledger(NodeIdx(RECEIVER as u32)).paid_in_msat, A);
+    assert_eq!(d.net.live_htlcs(), 0);
+}

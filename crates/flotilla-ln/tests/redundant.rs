@@ -467,3 +467,36 @@ fn plain_hash_lock_cannot_be_registered_redundant() {
     inv.preimage = None;
     assert!(d.net.register_redundant(NodeIdx(9), inv).is_err());
 }
+
+/// A part stuck at a hodl hop: the receiver claims A from the others, the stuck part
+/// comes back failed only when its HTLC expires, and the sender pays exactly A plus
+/// the settled parts' fees, never the stuck part.
+#[test]
+fn a_part_stuck_at_a_hodl_hop_costs_nothing_but_time() {
+    for lock in [LockKind::SenderHash, LockKind::H2tlc] {
+        let mut configs = vec![NodeConfig::default(); 10];
+        configs[1].behaviour = Behaviour::Hodl;
+        let (mut d, g) = fan(3, Some(configs));
+        let k = keys(12);
+        let (mut s, _) = start(&mut d, &g, &k, lock, &[A / 2, A / 2, A / 2]);
+        d.run();
+        let req = d.claim_requests[0].clone();
+        assert_eq!(
+            req.parts.len(),
+            2,
+            "parts 1 and 2 arrived; part 0 is held at the hodl hop"
+        );
+        let secrets = s.answer(&req.parts).unwrap();
+        d.reveal(RECEIVER, req.payment_id, secrets).unwrap();
+        d.run();
+        let fees = settled_fee(&d, 1) + settled_fee(&d, 2);
+        assert_eq!(d.outcome(0), None, "still stuck");
+        assert_eq!(d.net.ledger(NodeIdx(0)).paid_out_msat, A + fees);
+        // The hodl hop lets go only at expiry (CLTV blocks later).
+        d.advance(Duration::from_secs(3_600 * 24), 200);
+        assert!(matches!(d.outcome(0), Some(Outcome::Failed { .. })));
+        assert_eq!(d.net.ledger(NodeIdx(0)).paid_out_msat, A + fees);
+        assert_eq!(d.net.ledger(NodeIdx(RECEIVER as u32)).paid_in_msat, A);
+        assert_eq!(d.net.live_htlcs(), 0);
+    }
+}
