@@ -190,6 +190,8 @@ pub struct RedundantSession {
     placed: bool,
     /// No more parts will be sent (the receiver completed or refused, or routing ran out).
     exhausted: bool,
+    /// A part found no path disjoint from the others: later ones do not look for one.
+    disjoint_exhausted: bool,
     cancel: Option<bool>,
     settled_paths: Vec<Path>,
     refund: Option<SecretKey>,
@@ -323,6 +325,7 @@ impl RedundantSession {
             state: SessionState::Active,
             placed: false,
             exhausted: false,
+            disjoint_exhausted: false,
             cancel: None,
             settled_paths: Vec::new(),
             refund: None,
@@ -495,9 +498,11 @@ impl RedundantSession {
         self.amounts[n % self.amounts.len()]
     }
 
-    /// Routes one part of `amount`: disjoint from the live parts if possible.
+    /// Routes one part of `amount`: disjoint from the live parts if possible. Once a
+    /// disjoint search has failed, later parts skip it (more parts only exclude more
+    /// channels): a failed search explores the whole reachable graph.
     fn route_part(
-        &self,
+        &mut self,
         router: &mut dyn Router,
         net: &Network,
         amount: u64,
@@ -521,15 +526,27 @@ impl RedundantSession {
                 excluded_nodes: self.limits.excluded_nodes.clone(),
             },
         };
-        let mut disjoint = self.failed_edges.clone();
-        disjoint.extend(extra_used.iter().copied());
-        for f in &self.in_flight {
-            disjoint.extend(f.path.hops.iter().map(|h| h.edge));
+        let mut found = None;
+        if !self.disjoint_exhausted {
+            let mut disjoint = self.failed_edges.clone();
+            disjoint.extend(extra_used.iter().copied());
+            for f in &self.in_flight {
+                disjoint.extend(f.path.hops.iter().map(|h| h.edge));
+            }
+            let nothing_to_avoid = disjoint.len() == self.failed_edges.len();
+            found = router.find_route(net.graph(), &request(disjoint), now).ok();
+            if found.is_none() && nothing_to_avoid {
+                // The same search again would fail again.
+                return None;
+            }
+            self.disjoint_exhausted = found.is_none();
         }
-        let found = router
-            .find_route(net.graph(), &request(disjoint), now)
-            .or_else(|_| router.find_route(net.graph(), &request(self.failed_edges.clone()), now))
-            .ok()?;
+        let found = match found {
+            Some(f) => f,
+            None => router
+                .find_route(net.graph(), &request(self.failed_edges.clone()), now)
+                .ok()?,
+        };
         let p = found.probabilities.first().copied().unwrap_or(1.0);
         if p < self.limits.min_route_probability {
             return None;
@@ -587,10 +604,9 @@ impl RedundantSession {
             }
             let amount = self.amounts[i % self.amounts.len()];
             let Some((path, p)) = self.route_part(router, net, amount, &used, clock.now) else {
-                if adaptive {
-                    break;
-                }
-                continue;
+                // Even sharing channels nothing carries this amount: neither will it for
+                // the next part of the same size.
+                break;
             };
             used.extend(path.hops.iter().map(|h| h.edge));
             // The router counts the part in flight at once, so that later parts see the
