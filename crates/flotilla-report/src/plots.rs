@@ -44,8 +44,13 @@ fn line_legend(r: &Results, extra: impl Fn(usize) -> String) -> Vec<(Swatch, Str
         .collect()
 }
 
+/// 0–100% with a little room beyond both ends, so markers at 0% and 100% are whole.
 fn share_axis(label: &str) -> Axis {
-    Axis::new(Scale::linear(0.0, 1.0), label, percent)
+    Axis {
+        scale: Scale::linear(-0.03, 1.04),
+        label: label.to_string(),
+        ticks: Scale::linear(0.0, 1.0).ticks(percent),
+    }
 }
 
 fn success_by_amount(r: &Results) -> Plot {
@@ -71,8 +76,10 @@ fn success_by_amount(r: &Results) -> Plot {
     let n = r.arms.len() as f64;
     for (i, payments) in r.payments.iter().enumerate() {
         let style = arm_style(i);
-        // Nudge arms sideways (in log units) so their interval bars stay apart.
-        let nudge = 10f64.powf((i as f64 - (n - 1.0) / 2.0) * 0.012);
+        // Nudge arms sideways (in log units, within an eighth of a decade) so their
+        // interval bars stay apart.
+        let step = (0.12 / (n - 1.0).max(1.0)).min(0.02);
+        let nudge = 10f64.powf((i as f64 - (n - 1.0) / 2.0) * step);
         let bins = data::success_by_amount(payments, &edges);
         let points: Vec<(f64, f64)> = bins
             .iter()
