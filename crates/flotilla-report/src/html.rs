@@ -175,6 +175,8 @@ fn cell(key: &str, v: &Value) -> String {
             let f = n.as_f64().unwrap_or(0.0);
             if key.ends_with("_rate") {
                 format!("{:.2}%", f * 100.0)
+            } else if f == f.trunc() && f.abs() < 1000.0 {
+                format!("{f:.1}")
             } else if f.abs() >= 1000.0 {
                 thousands(f.round() as u64)
             } else if f.abs() >= 10.0 {
@@ -397,6 +399,7 @@ mod tests {
         assert_eq!(cell("attempts_mean", &json!(0.8556)), "0.856");
         assert_eq!(cell("file", &json!("")), "\"\"");
         assert_eq!(cell("x", &json!(null)), "—");
+        assert_eq!(cell("offline_share", &json!(0.0)), "0.0");
     }
 
     #[test]
