@@ -45,7 +45,11 @@ pub fn run(args: SimArgs) -> Result<()> {
     let show_bar = !args.quiet && !args.json && std::io::stderr().is_terminal();
     let done = AtomicBool::new(false);
     // What was run and how to run it again, written before the arms start.
-    let command: Vec<String> = std::env::args().skip(1).collect();
+    // (args_os: a non-UTF-8 path must not panic here; it is recorded lossily.)
+    let command: Vec<String> = std::env::args_os()
+        .skip(1)
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
     write_manifest(&prepared, &out, &command)
         .with_context(|| format!("cannot write the run's manifest to {}", out.display()))?;
     let summary = std::thread::scope(|s| {
