@@ -43,9 +43,27 @@ pub enum Command {
     /// its default) or a sim-ln sim.json changes that; flags override both.
     ///
     /// Results go to --out (default results/<unix time>): payments.csv (one row per
-    /// payment and arm), attempts.jsonl (every path tried), summary.json. While running,
-    /// the directory holds an INCOMPLETE marker; a failed run leaves it with the reason.
+    /// payment and arm), attempts.jsonl (every path tried), summary.json, scenario.toml
+    /// (the effective scenario: run it again with `flotilla sim DIR/scenario.toml`),
+    /// run.json (format version, the command, the graph's statistics), and the report:
+    /// report.html plus plots/*.svg and plots/*.png (see `flotilla report`). While
+    /// running, the directory holds an INCOMPLETE marker; a failed run leaves it with
+    /// the reason.
     Sim(SimArgs),
+    /// Rebuild report.html and plots/ from a finished results directory.
+    ///
+    /// `flotilla sim` writes the report itself; this command makes it again, e.g. after
+    /// upgrading flotilla or deleting the plots. report.html is one self-contained page
+    /// (inline SVG, no network access, readable offline): the run's scenario with every
+    /// parameter, the graph's statistics, the summary tables, six plots with every arm
+    /// in one chart (success rate by amount with 95% Wilson intervals; time to
+    /// complete; paths tried per payment; fees in ppm; liquidity-seconds per payment;
+    /// failures by reason) and the command that reproduces the run. The same plots are
+    /// written to plots/ as SVG and as PNG (2× size, embedded font).
+    ///
+    /// A directory that is missing, still running or failed (INCOMPLETE marker), or
+    /// written in another results format version, is refused with one error line.
+    Report(ReportArgs),
     /// Find a route for one payment and print its paths: hops, amounts, fees, CLTV
     /// expiries and the router's estimate of the success probability.
     ///
@@ -133,6 +151,19 @@ pub struct SimArgs {
     /// No progress bar and no table (errors still go to stderr).
     #[arg(long)]
     pub quiet: bool,
+
+    /// Do not write report.html and plots/ (saves well under a second; `flotilla
+    /// report DIR` writes them later).
+    #[arg(long)]
+    pub no_report: bool,
+}
+
+/// `flotilla report`
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// Results directory written by `flotilla sim` (its --out).
+    #[arg(value_name = "DIR")]
+    pub dir: PathBuf,
 }
 
 /// Onion modes.

@@ -9,12 +9,15 @@
 //! - [`rng`]: one seeded ChaCha stream per purpose, so adding a draw in one place does
 //!   not reshuffle the rest.
 //! - [`metrics`]: the one definition of every reported number.
+//! - [`manifest`]: `run.json` and `scenario.toml`, so a results directory says what was
+//!   run and how to run it again.
 
 #![warn(missing_docs)]
 
 pub mod arms;
 pub mod experiment;
 pub mod faults;
+pub mod manifest;
 pub mod metrics;
 pub mod output;
 pub mod queue;

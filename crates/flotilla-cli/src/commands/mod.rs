@@ -3,6 +3,7 @@
 mod bench;
 mod graph;
 mod invoice;
+mod report;
 mod route;
 mod sim;
 
@@ -16,6 +17,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Graph(cmd) => graph::run(cmd),
         Command::Invoice(cmd) => invoice::run(cmd),
         Command::Sim(args) => sim::run(args),
+        Command::Report(args) => report::run(args),
         Command::Route(args) => route::run(args),
         Command::Bench(cmd) => bench::run(cmd),
     }

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 use flotilla_sim::experiment::{export_simln, scenario_from_simln, Experiment, RunSummary};
+use flotilla_sim::manifest::write_manifest;
 use flotilla_sim::scenario::{OnionMode, Scenario, DEFAULT_SCENARIO};
 
 use crate::cli::{OnionArg, SimArgs};
@@ -43,6 +44,14 @@ pub fn run(args: SimArgs) -> Result<()> {
     let progress = AtomicU64::new(0);
     let show_bar = !args.quiet && !args.json && std::io::stderr().is_terminal();
     let done = AtomicBool::new(false);
+    // What was run and how to run it again, written before the arms start.
+    // (args_os: a non-UTF-8 path must not panic here; it is recorded lossily.)
+    let command: Vec<String> = std::env::args_os()
+        .skip(1)
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    write_manifest(&prepared, &out, &command)
+        .with_context(|| format!("cannot write the run's manifest to {}", out.display()))?;
     let summary = std::thread::scope(|s| {
         if show_bar {
             s.spawn(|| progress_bar(total, &progress, &done));
@@ -56,6 +65,17 @@ pub fn run(args: SimArgs) -> Result<()> {
         println!("{}", serde_json::to_string_pretty(&summary)?);
     } else if !args.quiet {
         print_table(&summary, &out);
+    }
+    if !args.no_report {
+        let written = flotilla_report::write_report(&out).with_context(|| {
+            format!(
+                "the simulation finished (results in {}) but its report could not be written",
+                out.display()
+            )
+        })?;
+        if !args.quiet && !args.json {
+            super::report::print_written(&written, &out);
+        }
     }
     Ok(())
 }

@@ -1,0 +1,269 @@
+//! Reading a results directory: the manifest, the summary, the scenario and the
+//! per-payment rows, checked in that order so the first problem found is the one
+//! reported.
+//!
+//! `summary.json` is kept as generic JSON: arms may gain fields (new strategies report
+//! new numbers) and the report shows whatever is there. `payments.csv` is read by
+//! column name, so added columns are ignored and a missing one is named.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use flotilla_sim::manifest::{
+    RunManifest, MANIFEST_FILE, RESULTS_FORMAT, RESULTS_FORMAT_VERSION, SCENARIO_FILE,
+};
+use flotilla_sim::output::INCOMPLETE_MARKER;
+use serde_json::Value;
+
+use crate::error::ReportError;
+
+/// One payment under one arm: the columns of `payments.csv` the plots use.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Payment {
+    /// Amount, msat.
+    pub amount_msat: u64,
+    /// Whether it fully settled.
+    pub succeeded: bool,
+    /// Fees paid, msat (settled parts only).
+    pub fee_msat: u64,
+    /// Paths tried.
+    pub attempts: u32,
+    /// Time to complete, ms (successful payments).
+    pub ttc_ms: Option<f64>,
+    /// Why it failed (empty for successes).
+    pub failure_reason: String,
+    /// Σ amount (sat) × hold time (s) over the payment's HTLCs.
+    pub liquidity_sat_seconds: f64,
+}
+
+/// A results directory, read.
+#[derive(Debug, Clone)]
+pub struct Results {
+    /// The directory.
+    pub dir: PathBuf,
+    /// `run.json`.
+    pub manifest: RunManifest,
+    /// `summary.json`, as written.
+    pub summary: Value,
+    /// `scenario.toml`, as written.
+    pub scenario_toml: String,
+    /// `scenario.toml` parsed: the effective scenario, the graph file resolved.
+    pub scenario: Value,
+    /// Arm names in the scenario's order.
+    pub arms: Vec<String>,
+    /// Payments per arm, same order as `arms`.
+    pub payments: Vec<Vec<Payment>>,
+}
+
+const NOT_A_RUN: &str = "a results directory written by `flotilla sim` has it \
+                         (an older flotilla did not write it: rerun the simulation)";
+
+fn read(path: &Path) -> Result<Vec<u8>, ReportError> {
+    match fs::read(path) {
+        Ok(b) => Ok(b),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(ReportError::Missing {
+            path: path.to_path_buf(),
+            hint: NOT_A_RUN,
+        }),
+        Err(e) => Err(ReportError::io(path, e)),
+    }
+}
+
+fn json(path: &Path) -> Result<Value, ReportError> {
+    let bytes = read(path)?;
+    serde_json::from_slice(&bytes)
+        .map_err(|e| ReportError::invalid(path, format!("not valid JSON: {e}")))
+}
+
+impl Results {
+    /// Reads `dir`; refuses a missing, unfinished or failed run and a results format
+    /// this version does not know.
+    pub fn load(dir: &Path) -> Result<Results, ReportError> {
+        match fs::metadata(dir) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(ReportError::NoDir(dir.to_path_buf()))
+            }
+            Err(e) => return Err(ReportError::io(dir, e)),
+            Ok(m) if !m.is_dir() => return Err(ReportError::NotDir(dir.to_path_buf())),
+            Ok(_) => {}
+        }
+        let marker = dir.join(INCOMPLETE_MARKER);
+        if marker.exists() {
+            let text = fs::read_to_string(&marker).unwrap_or_default();
+            let why = text.split_whitespace().collect::<Vec<_>>().join(" ");
+            return Err(ReportError::Incomplete {
+                dir: dir.to_path_buf(),
+                why: if why.is_empty() {
+                    "the run did not finish".into()
+                } else {
+                    why
+                },
+            });
+        }
+        let manifest = load_manifest(&dir.join(MANIFEST_FILE))?;
+        let summary_path = dir.join("summary.json");
+        let summary = json(&summary_path)?;
+        let arms = arm_names(&summary)
+            .ok_or_else(|| ReportError::invalid(&summary_path, "no `arms` list of named arms"))?;
+        let scenario_path = dir.join(SCENARIO_FILE);
+        let scenario_toml = String::from_utf8(read(&scenario_path)?)
+            .map_err(|_| ReportError::invalid(&scenario_path, "not UTF-8 text"))?;
+        let scenario = toml::from_str::<toml::Value>(&scenario_toml)
+            .map_err(|e| {
+                let first = e.to_string();
+                let first = first.lines().next().unwrap_or("").to_string();
+                ReportError::invalid(&scenario_path, format!("not valid TOML: {first}"))
+            })
+            .and_then(|t| {
+                serde_json::to_value(t)
+                    .map_err(|e| ReportError::invalid(&scenario_path, e.to_string()))
+            })?;
+        let payments = load_payments(&dir.join("payments.csv"), &arms)?;
+        Ok(Results {
+            dir: dir.to_path_buf(),
+            manifest,
+            summary,
+            scenario_toml,
+            scenario,
+            arms,
+            payments,
+        })
+    }
+
+    /// The arms' objects of `summary.json`, in order.
+    pub fn arm_summaries(&self) -> Vec<&serde_json::Map<String, Value>> {
+        self.summary["arms"]
+            .as_array()
+            .map(|a| a.iter().filter_map(Value::as_object).collect())
+            .unwrap_or_default()
+    }
+}
+
+fn load_manifest(path: &Path) -> Result<RunManifest, ReportError> {
+    let v = json(path)?;
+    let format = v["format"].as_str().unwrap_or("").to_string();
+    let version = v["format_version"].as_u64();
+    if format != RESULTS_FORMAT || version != Some(RESULTS_FORMAT_VERSION as u64) {
+        if format.is_empty() && version.is_none() {
+            return Err(ReportError::invalid(
+                path,
+                "no `format` and `format_version`: not a flotilla results manifest",
+            ));
+        }
+        return Err(ReportError::Version {
+            path: path.to_path_buf(),
+            format,
+            version: version.unwrap_or(0),
+        });
+    }
+    serde_json::from_value(v).map_err(|e| ReportError::invalid(path, e.to_string()))
+}
+
+fn arm_names(summary: &Value) -> Option<Vec<String>> {
+    summary["arms"]
+        .as_array()?
+        .iter()
+        .map(|a| a["name"].as_str().map(str::to_string))
+        .collect()
+}
+
+/// Column positions in `payments.csv`.
+struct Columns {
+    amount: usize,
+    outcome: usize,
+    arm: usize,
+    fee: usize,
+    attempts: usize,
+    ttc: usize,
+    reason: usize,
+    liquidity: usize,
+}
+
+fn columns(path: &Path, header: &csv::StringRecord) -> Result<Columns, ReportError> {
+    let find = |name: &str| {
+        header.iter().position(|h| h == name).ok_or_else(|| {
+            ReportError::invalid(
+                path,
+                format!("no `{name}` column in the header (written by another version?)"),
+            )
+        })
+    };
+    Ok(Columns {
+        amount: find("amount_msat")?,
+        outcome: find("payment_outcome")?,
+        arm: find("arm")?,
+        fee: find("fee_msat")?,
+        attempts: find("attempts")?,
+        ttc: find("ttc_ms")?,
+        reason: find("failure_reason")?,
+        liquidity: find("liquidity_sat_seconds")?,
+    })
+}
+
+fn load_payments(path: &Path, arms: &[String]) -> Result<Vec<Vec<Payment>>, ReportError> {
+    let bytes = read(path)?;
+    let mut reader = csv::ReaderBuilder::new().from_reader(bytes.as_slice());
+    let header = reader
+        .headers()
+        .map_err(|e| ReportError::invalid(path, format!("unreadable header: {e}")))?
+        .clone();
+    let c = columns(path, &header)?;
+    let mut out: Vec<Vec<Payment>> = vec![Vec::new(); arms.len()];
+    let mut record = csv::StringRecord::new();
+    let mut last_arm = 0;
+    loop {
+        let more = reader.read_record(&mut record).map_err(|e| {
+            let line = e.position().map(|p| p.line()).unwrap_or(0);
+            ReportError::invalid(path, format!("line {line}: {e}"))
+        })?;
+        if !more {
+            break;
+        }
+        let line = record.position().map(|p| p.line()).unwrap_or(0);
+        let bad = |col: &str, what: &str| {
+            ReportError::invalid(path, format!("line {line}, column `{col}`: {what}"))
+        };
+        let arm = &record[c.arm];
+        // Rows come grouped by arm: look at the last arm first.
+        let idx = if arms.get(last_arm).is_some_and(|a| a == arm) {
+            last_arm
+        } else {
+            arms.iter()
+                .position(|a| a == arm)
+                .ok_or_else(|| bad("arm", &format!("`{arm}` is not an arm of summary.json")))?
+        };
+        last_arm = idx;
+        let num = |col: usize, name: &str| -> Result<f64, ReportError> {
+            record[col]
+                .parse::<f64>()
+                .ok()
+                .filter(|v| v.is_finite() && *v >= 0.0)
+                .ok_or_else(|| bad(name, &format!("`{}` is not a number", &record[col])))
+        };
+        let succeeded = match &record[c.outcome] {
+            "Success" => true,
+            "Failure" => false,
+            other => {
+                return Err(bad(
+                    "payment_outcome",
+                    &format!("`{other}` is neither Success nor Failure"),
+                ))
+            }
+        };
+        let ttc_ms = if record[c.ttc].is_empty() {
+            None
+        } else {
+            Some(num(c.ttc, "ttc_ms")?)
+        };
+        out[idx].push(Payment {
+            amount_msat: num(c.amount, "amount_msat")? as u64,
+            succeeded,
+            fee_msat: num(c.fee, "fee_msat")? as u64,
+            attempts: num(c.attempts, "attempts")? as u32,
+            ttc_ms,
+            failure_reason: record[c.reason].to_string(),
+            liquidity_sat_seconds: num(c.liquidity, "liquidity_sat_seconds")?,
+        });
+    }
+    Ok(out)
+}
