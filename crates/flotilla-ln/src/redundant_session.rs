@@ -106,6 +106,10 @@ pub struct RedundantLimits {
     pub min_route_probability: f64,
     /// Nodes a part must not pass through (hops without support for the lock).
     pub excluded_nodes: Vec<NodeIdx>,
+    /// Hash locks under a fixed strategy: a part no path carries is split in two halves
+    /// down to this size, msat, once the payment has been shown routable (one part
+    /// found a path). `boomerang` parts are never split (they must be A/k').
+    pub min_part_msat: u64,
 }
 
 /// The payment a [`RedundantSession`] makes.
@@ -192,6 +196,9 @@ pub struct RedundantSession {
     exhausted: bool,
     /// A part found no path disjoint from the others: later ones do not look for one.
     disjoint_exhausted: bool,
+    /// Fixed strategy: amounts still to place (the first parts, then each lost part's
+    /// amount under retry). A hash-locked amount no path carries is split in two.
+    pending: std::collections::VecDeque<u64>,
     cancel: Option<bool>,
     settled_paths: Vec<Path>,
     refund: Option<SecretKey>,
@@ -326,6 +333,7 @@ impl RedundantSession {
             placed: false,
             exhausted: false,
             disjoint_exhausted: false,
+            pending: Default::default(),
             cancel: None,
             settled_paths: Vec::new(),
             refund: None,
@@ -471,7 +479,17 @@ impl RedundantSession {
         self.stats.settled_msat + self.live_msat() >= self.sender.amount_msat
     }
 
-    /// Whether more parts are wanted now.
+    /// Fixed strategy with retry: a lost part's amount is placed again.
+    fn requeue(&mut self, amount: u64) {
+        if self.limits.retry
+            && !self.exhausted
+            && matches!(self.limits.strategy, RedundancyStrategy::Fixed(_))
+        {
+            self.pending.push_back(amount);
+        }
+    }
+
+    /// Whether more parts are wanted now (adaptive strategy).
     fn wants_more(&self) -> bool {
         let alive = self.in_flight.len() as u32;
         if alive
@@ -588,10 +606,14 @@ impl RedundantSession {
         let mut planned: Vec<(u64, Path, f64)> = Vec::new();
         let mut probs: Vec<f64> = Vec::new();
         let adaptive = matches!(self.limits.strategy, RedundancyStrategy::Adaptive { .. });
+        if !adaptive {
+            self.pending = self.amounts.iter().copied().collect();
+            self.place_pending(&mut planned, &mut used, router, net, clock.now);
+        }
         let cap = if adaptive {
             self.limits.max_parts_in_flight.max(self.needed) as usize
         } else {
-            self.amounts.len()
+            0
         };
         for i in 0..cap {
             if self.stats.attempts as usize + planned.len() >= self.limits.max_attempts as usize {
@@ -634,6 +656,51 @@ impl RedundantSession {
         }
     }
 
+    /// Routes the pending amounts (fixed strategy) into `planned`, splitting a
+    /// hash-locked amount no path carries once some part has proved the payment
+    /// routable; stops at the first amount that cannot be placed at all.
+    fn place_pending(
+        &mut self,
+        planned: &mut Vec<(u64, Path, f64)>,
+        used: &mut Vec<EdgeIdx>,
+        router: &mut dyn Router,
+        net: &Network,
+        now: Timestamp,
+    ) {
+        while let Some(amount) = self.pending.pop_front() {
+            if self.stats.attempts as usize + planned.len() >= self.limits.max_attempts as usize {
+                self.pending.push_front(amount);
+                return;
+            }
+            match self.route_part(router, net, amount, used, now) {
+                Some((path, p)) => {
+                    used.extend(path.hops.iter().map(|h| h.edge));
+                    // The router counts the part in flight at once, so that later parts
+                    // see the liquidity it will take.
+                    router.htlcs_in_flight(net.graph(), &path, true);
+                    planned.push((amount, path, p));
+                }
+                None => {
+                    let proven = !planned.is_empty() || self.stats.attempts > 0;
+                    let half = amount / 2;
+                    if proven
+                        && self.sender.lock != LockKind::Boomerang
+                        && half >= self.limits.min_part_msat.max(1)
+                    {
+                        // Two halves that together stand for the amount.
+                        self.pending.push_front(amount - half);
+                        self.pending.push_front(half);
+                        // Smaller parts may fit where the big one did not, disjoint or not.
+                        self.disjoint_exhausted = false;
+                    } else {
+                        self.pending.clear();
+                        return;
+                    }
+                }
+            }
+        }
+    }
+
     /// Replaces failed parts (retry) or adds parts until the adaptive target holds.
     fn top_up(
         &mut self,
@@ -642,6 +709,28 @@ impl RedundantSession {
         clock: &Clock,
         out: &mut Vec<Output>,
     ) {
+        if !matches!(self.limits.strategy, RedundancyStrategy::Adaptive { .. }) {
+            if self.exhausted || clock.now >= self.deadline() || self.sender.revealed_msat() > 0 {
+                return;
+            }
+            // Parts refused at the first hop come back to `pending` at once: go round
+            // until nothing more can be placed (each refusal costs an attempt).
+            loop {
+                let mut planned = Vec::new();
+                self.place_pending(&mut planned, &mut Vec::new(), router, net, clock.now);
+                if planned.is_empty() {
+                    // Nothing could be placed (or nothing was lost).
+                    self.exhausted = self.exhausted || !self.can_complete();
+                    return;
+                }
+                for (amount, path, p) in planned {
+                    self.send_part(amount, path, p, router, net, clock, out);
+                }
+                if self.pending.is_empty() {
+                    return;
+                }
+            }
+        }
         while !self.exhausted
             && clock.now < self.deadline()
             && self.stats.attempts < self.limits.max_attempts
@@ -690,6 +779,7 @@ impl RedundantSession {
             }
             Err(err) => {
                 router.htlcs_in_flight(net.graph(), &path, false);
+                self.requeue(amount);
                 self.failures.note(match &err {
                     SendError::FirstHop { code, .. } => FailureReason::of_code(*code),
                     _ => FailureReason::Policy,
@@ -795,6 +885,7 @@ impl RedundantSession {
                     // A surplus part cancelled after success is no failure.
                     self.stats.last_failure = Some(failure.code);
                     self.failures.note(FailureReason::of_code(failure.code));
+                    self.requeue(p.path.amount_msat());
                 }
                 self.record(
                     &p,

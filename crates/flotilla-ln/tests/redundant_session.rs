@@ -39,6 +39,7 @@ fn limits(strategy: RedundancyStrategy, retry: bool) -> RedundantLimits {
         final_cltv_delta: 40,
         min_route_probability: 0.0,
         excluded_nodes: Vec::new(),
+        min_part_msat: 1_000_000,
     }
 }
 
@@ -51,11 +52,21 @@ fn run(
     paths: usize,
     offline: &[usize],
 ) -> (RedundantSession, Network) {
+    // A part (A/2 = 10,000 sat) is a third of a channel: the router is unsure.
+    run_caps(lock, limits, &vec![30_000; paths], offline)
+}
+
+/// As [`run`], path i's two channels holding `caps[i - 1]` sat.
+fn run_caps(
+    lock: LockKind,
+    limits: RedundantLimits,
+    caps: &[u64],
+    offline: &[usize],
+) -> (RedundantSession, Network) {
     let mut ch = Vec::new();
-    for i in 1..=paths {
-        // A part (A/2 = 10,000 sat) is a third of a channel: the router is unsure.
-        ch.push((0, i, 30_000));
-        ch.push((i, RECEIVER, 30_000));
+    for (i, &cap) in caps.iter().enumerate() {
+        ch.push((0, i + 1, cap));
+        ch.push((i + 1, RECEIVER, cap));
     }
     let g = graph(10, &ch);
     let b = balances(&g, 0.9);
@@ -217,7 +228,10 @@ fn without_retry_a_lost_part_fails_the_payment_and_cancels_the_held_one() {
             s.state()
         );
         assert_eq!(s.stats.attempts, 2);
-        assert_eq!(s.stats.parts_sent, 1, "the other was refused at the first hop");
+        assert_eq!(
+            s.stats.parts_sent, 1,
+            "the other was refused at the first hop"
+        );
         assert_eq!(s.stats.extra_messages, 1, "{lock:?}: the cancel");
         assert_eq!(net.ledger(NodeIdx(RECEIVER as u32)).paid_in_msat, 0);
         // The held part was cancelled after ~1 s, not after the receiver's 60 s.
@@ -236,7 +250,10 @@ fn with_retry_a_lost_part_is_replaced() {
             s.state()
         );
         assert_eq!(s.stats.attempts, 3, "{lock:?}: one replacement");
-        assert_eq!(s.stats.parts_sent, 2, "the first part was refused at the first hop");
+        assert_eq!(
+            s.stats.parts_sent, 2,
+            "the first part was refused at the first hop"
+        );
         assert_eq!(s.stats.parts_settled, 2);
         assert_eq!(net.ledger(NodeIdx(RECEIVER as u32)).paid_in_msat, A);
     }
@@ -271,4 +288,34 @@ fn adaptive_sends_more_parts_when_paths_look_unlikely() {
         );
         assert!(low.stats.parts_sent <= s.stats.parts_sent);
     }
+}
+
+#[test]
+fn hash_locked_parts_no_path_carries_are_split_in_halves() {
+    // One path carries A/2; the two others only A/4 each.
+    let caps = [12_000, 8_000, 8_000];
+    for lock in [LockKind::SenderHash, LockKind::H2tlc] {
+        let (s, net) = run_caps(
+            lock,
+            limits(RedundancyStrategy::Fixed(0.0), true),
+            &caps,
+            &[],
+        );
+        assert!(
+            matches!(s.state(), SessionState::Succeeded(_)),
+            "{lock:?}: {:?}",
+            s.state()
+        );
+        assert_eq!(s.stats.parts_settled, 3, "A/2 + A/4 + A/4");
+        assert_eq!(net.ledger(NodeIdx(RECEIVER as u32)).paid_in_msat, A);
+    }
+    // Boomerang parts must stay A/k: the payment cannot be made.
+    let (s, net) = run_caps(
+        LockKind::Boomerang,
+        limits(RedundancyStrategy::Fixed(0.0), true),
+        &caps,
+        &[],
+    );
+    assert!(matches!(s.state(), SessionState::Failed(..)));
+    assert_eq!(net.ledger(NodeIdx(RECEIVER as u32)).paid_in_msat, 0);
 }

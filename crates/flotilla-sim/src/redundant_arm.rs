@@ -45,6 +45,7 @@ pub fn redundant_limits(
         final_cltv_delta: sender.final_cltv_delta,
         min_route_probability: sender.min_route_probability,
         excluded_nodes: excluded_nodes.to_vec(),
+        min_part_msat: sender.min_part_sat * 1000,
     }
 }
 
