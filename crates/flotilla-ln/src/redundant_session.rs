@@ -874,7 +874,7 @@ impl RedundantSession {
                 };
                 router.path_failed(net.graph(), &p.path, *path_failure, now);
                 self.stats.locked_msat_micros += locked_msat_micros;
-                let at_receiver = failure.origin_hop as usize + 1 >= p.path.hops.len();
+                let at_receiver = failure.origin_hop + 1 >= p.path.hops.len();
                 if at_receiver && failure.code == FailureCode::IncorrectOrUnknownPaymentDetails {
                     // The receiver completed (this is surplus) or refuses: no replacement.
                     self.exhausted = true;

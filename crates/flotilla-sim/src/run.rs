@@ -138,8 +138,8 @@ enum Ev {
 
 /// One payment's sender: an MPP (or single-path) session or a redundant one.
 enum Session {
-    Mpp(PaymentSession),
-    Redundant(RedundantSession),
+    Mpp(Box<PaymentSession>),
+    Redundant(Box<RedundantSession>),
     /// A payment the arm cannot even start (a boomerang amount with no equal split):
     /// failed with `no_route` at once, when it started.
     Unpayable(Timestamp),
@@ -446,7 +446,7 @@ fn run_arm(
                         &input.point_memo,
                         now,
                     ) {
-                        Ok(s) => Session::Redundant(s),
+                        Ok(s) => Session::Redundant(Box::new(s)),
                         // No equal split for boomerang: the payment cannot be made.
                         Err(RegisterError::BadPolynomial) => Session::Unpayable(now),
                         Err(e) => return Err(internal(format!("payment {i}: {e}"))),
@@ -462,13 +462,13 @@ fn run_arm(
                         plain_invoice(&keys, spec, sc.sender.final_cltv_delta, now),
                     )
                     .map_err(|e| internal(format!("payment {i}: {e}")))?;
-                    let mut s = Session::Mpp(plain_session(
+                    let mut s = Session::Mpp(Box::new(plain_session(
                         i as u64,
                         spec,
                         &keys,
                         limits(spec.amount_msat),
                         now,
-                    ));
+                    )));
                     s.pump(router.as_mut(), &mut net, &clock, &mut out);
                     q.push(s.deadline(), Ev::Deadline(i as u64));
                     touched = Some(i as u64);
@@ -502,13 +502,13 @@ fn run_arm(
                 )
                 .map_err(|e| internal(format!("warm-up payment {j}: {e}")))?;
                 let id = WARMUP_BASE + j as u64;
-                let mut s = Session::Mpp(plain_session(
+                let mut s = Session::Mpp(Box::new(plain_session(
                     id,
                     spec,
                     &keys,
                     limits(spec.amount_msat),
                     now,
-                ));
+                )));
                 s.pump(router.as_mut(), &mut net, &clock, &mut out);
                 q.push(s.deadline(), Ev::Deadline(id));
                 touched = Some(id);
