@@ -7,6 +7,7 @@
 #
 # Usage: scenarios/boomerang-sweep.sh [PAYMENTS] [RATES...]
 #   e.g. scenarios/boomerang-sweep.sh 1000 20 80 320 1280
+# FLOTILLA=path/to/flotilla uses that binary instead of building one.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 payments=${1:-1000}
@@ -14,10 +15,14 @@ shift || true
 rates=("$@")
 [ ${#rates[@]} -gt 0 ] || rates=(20 80 320 1280)
 arms="redundant-boomerang-0-retry,redundant-boomerang-1-retry,redundant-boomerang-3-retry,mpp-retry"
-cargo build --release -q -p flotilla-cli
+bin=${FLOTILLA:-}
+if [ -z "$bin" ]; then
+  cargo build --release -q -p flotilla-cli
+  bin=./target/release/flotilla
+fi
 out=$(mktemp -d)
 for r in "${rates[@]}"; do
-  ./target/release/flotilla sim scenarios/boomerang.toml --payments "$payments" --rate "$r" \
+  "$bin" sim scenarios/boomerang.toml --payments "$payments" --rate "$r" \
     --arms "$arms" --out "$out/rate-$r" --quiet
 done
 python3 - "$out" "${rates[@]}" <<'PY'
