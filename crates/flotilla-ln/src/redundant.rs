@@ -98,6 +98,25 @@ pub struct HeldPart {
     pub lock: HtlcLock,
 }
 
+impl HeldPart {
+    /// Part `red` arriving in `htlc` with final payload `payload`, locked by `lock`.
+    pub fn new(
+        red: &RedundantPart,
+        htlc: &IncomingHtlc,
+        payload: &HopPayload,
+        lock: HtlcLock,
+    ) -> Self {
+        HeldPart {
+            part_index: red.part_index,
+            htlc: htlc.id,
+            htlc_msat: htlc.amount_msat,
+            amount_msat: payload.amt_to_forward,
+            payment_hash: htlc.payment_hash,
+            lock,
+        }
+    }
+}
+
 /// The receiver's request to the sender: the parts it holds, worth at least A. Carried by
 /// the driver from `receiver` to `sender` (the network knows the sender only to stand in
 /// for a reply path in the onion).
@@ -441,14 +460,7 @@ impl RedundantBook {
                 },
             };
         }
-        let part = HeldPart {
-            part_index: red.part_index,
-            htlc: htlc.id,
-            htlc_msat: htlc.amount_msat,
-            amount_msat: payload.amt_to_forward,
-            payment_hash: htlc.payment_hash,
-            lock,
-        };
+        let part = HeldPart::new(red, &htlc, payload, lock);
         let mut new_round = None;
         let round = match &mut entry.round {
             Some(r) => {

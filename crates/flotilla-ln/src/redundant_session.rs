@@ -57,7 +57,7 @@ use crate::lock::LockKind;
 use crate::network::Network;
 use crate::output::{Event, Output};
 use crate::redundant::{choose_exact_subset, RedundantSender};
-use crate::sender::{PartId, SendError};
+use crate::sender::PartId;
 use crate::session::{
     AttemptRecord, FailureReason, FailureTally, SessionState, FINAL_CLTV_PADDING,
 };
@@ -780,31 +780,16 @@ impl RedundantSession {
             Err(err) => {
                 router.htlcs_in_flight(net.graph(), &path, false);
                 self.requeue(amount);
-                self.failures.note(match &err {
-                    SendError::FirstHop { code, .. } => FailureReason::of_code(*code),
-                    _ => FailureReason::Policy,
-                });
-                let pf = err.path_failure();
-                if let Some(pf) = pf {
+                self.failures.note(FailureReason::of_send_error(&err));
+                if let Some(pf) = err.path_failure() {
                     router.path_failed(net.graph(), &path, pf, clock.now);
                     if let Some(h) = path.hops.get(pf.hop) {
                         self.failed_edges.push(h.edge);
                     }
                 }
-                self.log.push(AttemptRecord {
-                    payment: self.id,
-                    part: Self::part_number(part),
-                    sent_at: clock.now,
-                    resolved_at: clock.now,
-                    failure: match &err {
-                        SendError::FirstHop { code, .. } => Some(*code),
-                        _ => Some(FailureCode::PermanentChannelFailure),
-                    },
-                    origin_hop: None,
-                    failed_hop: pf.map(|p| p.hop),
-                    path,
-                    locked_msat_micros: 0,
-                });
+                let n = Self::part_number(part);
+                self.log
+                    .push(AttemptRecord::refused(self.id, n, path, &err, clock.now));
             }
         }
     }

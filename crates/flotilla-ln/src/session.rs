@@ -69,6 +69,14 @@ impl FailureReason {
         }
     }
 
+    /// The category of a part the sender could not send.
+    pub fn of_send_error(err: &SendError) -> FailureReason {
+        match err {
+            SendError::FirstHop { code, .. } => FailureReason::of_code(*code),
+            _ => FailureReason::Policy,
+        }
+    }
+
     /// The category of one failed attempt.
     pub fn of_code(code: FailureCode) -> FailureReason {
         match code {
@@ -189,6 +197,28 @@ pub struct AttemptRecord {
     pub failed_hop: Option<usize>,
     /// Σ amount × time held over the part's HTLCs, msat·µs.
     pub locked_msat_micros: u128,
+}
+
+impl AttemptRecord {
+    /// Part `part` of payment `payment` over `path`, refused by the sender's own channel
+    /// at `now`: learnt at once, nothing locked.
+    pub fn refused(payment: u64, part: u32, path: Path, err: &SendError, now: Timestamp) -> Self {
+        let failure = match err {
+            SendError::FirstHop { code, .. } => *code,
+            _ => FailureCode::PermanentChannelFailure,
+        };
+        AttemptRecord {
+            payment,
+            part,
+            sent_at: now,
+            resolved_at: now,
+            failed_hop: err.path_failure().map(|p| p.hop),
+            failure: Some(failure),
+            origin_hop: None,
+            path,
+            locked_msat_micros: 0,
+        }
+    }
 }
 
 /// One payment from the sender's side.
@@ -423,29 +453,14 @@ impl PaymentSession {
                     }
                     Err(err) => {
                         // Refused by the sender's own channel: learnt at once, no latency.
-                        self.failures.note(match &err {
-                            SendError::FirstHop { code, .. } => FailureReason::of_code(*code),
-                            _ => FailureReason::Policy,
-                        });
-                        let pf = err.path_failure();
-                        if let Some(pf) = pf {
+                        self.failures.note(FailureReason::of_send_error(&err));
+                        if let Some(pf) = err.path_failure() {
                             router.path_failed(net.graph(), &path, pf, clock.now);
                             self.exclude(&path, pf);
                         }
-                        self.log.push(AttemptRecord {
-                            payment: self.id,
-                            part: (part.0 & ((1 << PART_BITS) - 1)) as u32,
-                            sent_at: clock.now,
-                            resolved_at: clock.now,
-                            failure: match &err {
-                                SendError::FirstHop { code, .. } => Some(*code),
-                                _ => Some(FailureCode::PermanentChannelFailure),
-                            },
-                            origin_hop: None,
-                            failed_hop: pf.map(|p| p.hop),
-                            path,
-                            locked_msat_micros: 0,
-                        });
+                        let n = (part.0 & ((1 << PART_BITS) - 1)) as u32;
+                        self.log
+                            .push(AttemptRecord::refused(self.id, n, path, &err, clock.now));
                     }
                 }
             }

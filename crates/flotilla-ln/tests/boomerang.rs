@@ -19,21 +19,8 @@ use flotilla_ln::PaymentPreimage;
 use flotilla_route::{Path, Timestamp};
 
 const A: u64 = 20_000_000;
-const RECEIVER: usize = 9;
+const RECEIVER: usize = FAN_RECEIVER;
 const K: u16 = 2;
-
-fn fan(n: usize, configs: Option<Vec<NodeConfig>>) -> (Driver, Graph) {
-    let mut ch = Vec::new();
-    for i in 1..=n {
-        ch.push((0, i, 1_000_000));
-        ch.push((i, RECEIVER, 1_000_000));
-    }
-    let g = graph(10, &ch);
-    let b = balances(&g, 0.9);
-    let d = Driver::new(g, b, configs);
-    let g = (*d.graph()).clone();
-    (d, g)
-}
 
 fn invoice(k: &PaymentKeys) -> RedundantInvoice {
     RedundantInvoice {

@@ -438,14 +438,8 @@ impl Network {
         let Some(scalar) = book.late_scalar(&pd.payment_secret, red.part_index) else {
             return false;
         };
-        let part = HeldPart {
-            part_index: red.part_index,
-            htlc: htlc.id,
-            htlc_msat: htlc.amount_msat,
-            amount_msat: payload.amt_to_forward,
-            payment_hash: htlc.payment_hash,
-            lock: self.htlcs.get(htlc.id).map(|h| h.lock).unwrap_or_default(),
-        };
+        let lock = self.htlcs.get(htlc.id).map(|h| h.lock).unwrap_or_default();
+        let part = HeldPart::new(red, &htlc, payload, lock);
         if self.try_claim(&part, scalar, None, out).is_err() {
             return false;
         }

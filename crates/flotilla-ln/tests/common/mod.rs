@@ -374,3 +374,21 @@ impl Driver {
         self.net.edge_state(edge(g, node, peer)).balance_msat
     }
 }
+
+/// The receiver of [`fan`].
+pub const FAN_RECEIVER: usize = 9;
+
+/// The sender 0 reaches the receiver 9 over `n` disjoint two-hop paths 0 — i — 9
+/// (channels of 1,000,000 sat, 90% on the paying side).
+pub fn fan(n: usize, configs: Option<Vec<NodeConfig>>) -> (Driver, Graph) {
+    let mut ch = Vec::new();
+    for i in 1..=n {
+        ch.push((0, i, 1_000_000));
+        ch.push((i, FAN_RECEIVER, 1_000_000));
+    }
+    let g = graph(10, &ch);
+    let b = balances(&g, 0.9);
+    let d = Driver::new(g, b, configs);
+    let g = (*d.graph()).clone();
+    (d, g)
+}
