@@ -9,12 +9,14 @@
 //! - [`rng`]: one seeded ChaCha stream per purpose, so adding a draw in one place does
 //!   not reshuffle the rest.
 //! - [`metrics`]: the one definition of every reported number.
+//! - [`field`]: field scenarios (zero-fee hub, probing attacker, stuck payments).
 
 #![warn(missing_docs)]
 
 pub mod arms;
 pub mod experiment;
 pub mod faults;
+pub mod field;
 pub mod metrics;
 pub mod output;
 pub mod queue;
