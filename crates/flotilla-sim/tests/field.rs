@@ -90,6 +90,13 @@ fn a_zero_fee_hub_attracts_payments_and_moves_more_of_its_liquidity() {
     let chans = std::fs::read_to_string(t.path().join("hub-channels.csv")).unwrap();
     assert_eq!(chans.lines().count(), 1 + 2 * 1864);
     assert!(t.path().join("hub-top-channels.csv").exists());
+    for svg in ["hub-moved.svg", "hub-drained.svg"] {
+        let text = std::fs::read_to_string(t.path().join(svg)).unwrap();
+        assert!(
+            text.contains("mpp-retry+zero-fee-hub"),
+            "{svg}: a line per arm"
+        );
+    }
 }
 
 #[test]
@@ -159,6 +166,21 @@ fn stuck_parts_lock_liquidity_and_delay_the_outcome() {
         assert_eq!(without.stuck_parts, 0);
         assert_eq!(without.stuck_liquidity_sat_seconds, 0.0);
     }
+    let cdf = std::fs::read_to_string(t.path().join("stuck-outcome-cdf.csv")).unwrap();
+    let last_known = |arm: &str| -> f64 {
+        let row = cdf
+            .lines()
+            .rev()
+            .find(|l| l.split(',').next() == Some(arm))
+            .unwrap();
+        row.split(',').nth(2).unwrap().parse().unwrap()
+    };
+    assert_eq!(
+        last_known("mpp-retry"),
+        1.0,
+        "every outcome known in the end"
+    );
+    assert!(t.path().join("stuck-outcome.svg").exists());
     let csv = std::fs::read_to_string(t.path().join("stuck-payments.csv")).unwrap();
     assert_eq!(
         csv.lines().count() as u64,

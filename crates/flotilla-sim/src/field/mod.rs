@@ -26,6 +26,7 @@
 
 pub mod probing;
 pub mod stuck;
+pub mod svg;
 pub mod zero_fee_hub;
 
 use std::sync::atomic::AtomicU64;
@@ -133,12 +134,26 @@ pub enum ArmFieldReport {
     Stuck(stuck::StuckArmReport),
 }
 
-/// Extra rows for the CSV files of the results directory, per arm (no header).
+/// Extra rows for the CSV files of the results directory, per arm (no header), and
+/// the arm's lines for the section's charts.
 #[derive(Debug, Clone, Default)]
 pub struct CsvRows {
     /// (file name, rows).
     pub files: Vec<(&'static str, String)>,
+    /// (chart key, the arm's line).
+    pub series: Vec<(&'static str, svg::Series)>,
 }
+
+/// A chart a section draws from its arms' series: key, file, title, axis labels, x
+/// scale.
+pub type ChartSpec = (
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    svg::XScale,
+);
 
 /// The sections `summary.json` gains (flattened into it; absent ones are omitted).
 #[derive(Debug, Clone, Default, Serialize)]
@@ -314,10 +329,12 @@ impl FieldPlan {
     ) -> Result<FieldSummary, SimError> {
         let mut reports: Vec<(usize, ArmFieldReport)> = Vec::new();
         let mut csv: Vec<(&'static str, String)> = Vec::new();
+        let mut lines: Vec<(&'static str, svg::Series)> = Vec::new();
         for (i, r) in results.iter_mut().enumerate() {
             let variant = i / arms.max(1);
             if let Some((report, rows)) = r.field.take() {
                 reports.push((variant, report));
+                lines.extend(rows.series);
                 for (file, text) in rows.files {
                     match csv.iter_mut().find(|(f, _)| *f == file) {
                         Some((_, all)) => all.push_str(&text),
@@ -326,14 +343,33 @@ impl FieldPlan {
                 }
             }
         }
-        let (summary, headers) = match &self.kind {
+        let (summary, headers, charts) = match &self.kind {
             PlanKind::Hub(p) => (
                 p.summary(&self.variants, reports),
                 zero_fee_hub::CSV_HEADERS,
+                zero_fee_hub::CHARTS,
             ),
-            PlanKind::Probing(p) => (p.summary(&self.variants, reports), probing::CSV_HEADERS),
-            PlanKind::Stuck(p) => (p.summary(&self.variants, reports), stuck::CSV_HEADERS),
+            PlanKind::Probing(p) => (
+                p.summary(&self.variants, reports),
+                probing::CSV_HEADERS,
+                &[][..],
+            ),
+            PlanKind::Stuck(p) => (
+                p.summary(&self.variants, reports),
+                stuck::CSV_HEADERS,
+                stuck::CHARTS,
+            ),
         };
+        for (key, file, title, x_label, y_label, scale) in charts {
+            let mine: Vec<svg::Series> = lines
+                .iter()
+                .filter(|(k, _)| k == key)
+                .map(|(_, s)| s.clone())
+                .collect();
+            let chart = svg::line_chart(title, x_label, y_label, *scale, &mine);
+            dir.write_file(file, chart.as_bytes())
+                .map_err(RunError::from)?;
+        }
         for (file, header) in headers {
             let rows = csv
                 .iter()

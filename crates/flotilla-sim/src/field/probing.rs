@@ -791,6 +791,7 @@ impl ArmHook for ProbingHook {
         let _ = self.legacy;
         let rows = CsvRows {
             files: vec![("probing-identified.csv", std::mem::take(&mut self.rows))],
+            series: Vec::new(),
         };
         (ArmFieldReport::Probing(r), rows)
     }

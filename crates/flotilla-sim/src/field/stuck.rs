@@ -39,10 +39,28 @@ use crate::scenario::Scenario;
 use crate::workload::PaymentSpec;
 
 /// The CSV files this section writes, with their headers.
-pub const CSV_HEADERS: &[(&str, &str)] = &[(
-    "stuck-payments.csv",
-    "arm,payment,amount_msat,succeeded,ttc_ms,outcome_secs,stuck_parts,stuck_liquidity_sat_seconds,liquidity_sat_seconds",
+pub const CSV_HEADERS: &[(&str, &str)] = &[
+    (
+        "stuck-payments.csv",
+        "arm,payment,amount_msat,succeeded,ttc_ms,outcome_secs,stuck_parts,stuck_liquidity_sat_seconds,liquidity_sat_seconds",
+    ),
+    ("stuck-outcome-cdf.csv", "arm,secs,share_known,share_succeeded"),
+];
+
+/// The chart this section draws: when senders know their payment's outcome.
+pub const CHARTS: &[super::ChartSpec] = &[(
+    "known",
+    "stuck-outcome.svg",
+    "Share of payments whose sender knows the outcome",
+    "seconds after the payment started (log scale)",
+    "share of payments",
+    super::svg::XScale::Log,
 )];
+
+/// Times at which the outcome CDF is evaluated: 40 per decade from 0.1 s to 10^6 s.
+fn cdf_times() -> impl Iterator<Item = f64> {
+    (0..=280).map(|i| 10f64.powf(-1.0 + i as f64 / 40.0))
+}
 
 /// `[stuck]`: see the module documentation and `DEFAULT_SCENARIO`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -356,7 +374,26 @@ impl ArmHook for StuckHook {
     }
 
     fn finish(mut self: Box<Self>, _net: &Network, _end: Timestamp) -> (ArmFieldReport, CsvRows) {
-        let t = std::mem::take(&mut self.t);
+        let mut t = std::mem::take(&mut self.t);
+        t.outcome_secs.sort_by(f64::total_cmp);
+        t.ttcs_ms.sort_by(f64::total_cmp);
+        let n = t.payments.max(1) as f64;
+        let mut cdf_rows = String::new();
+        let mut known_line = Vec::new();
+        let last = t.outcome_secs.last().copied().unwrap_or(0.0);
+        for at in cdf_times() {
+            let known = t.outcome_secs.partition_point(|&x| x <= at) as f64 / n;
+            let ok = t.ttcs_ms.partition_point(|&x| x <= at * 1000.0) as f64 / n;
+            csv_row(
+                &mut cdf_rows,
+                &self.arm,
+                format_args!("{at:.4},{known:.5},{ok:.5}"),
+            );
+            known_line.push((at, known));
+            if at > last {
+                break;
+            }
+        }
         let ttc = quantiles(t.ttcs_ms, &[0.5, 0.9, 0.99]);
         let out = quantiles(t.outcome_secs, &[0.5, 0.9, 0.99]);
         let stuck_liq = t.stuck_locked_msat_micros as f64 / 1e9;
@@ -387,7 +424,17 @@ impl ArmHook for StuckHook {
             stuck_part_hours_mean: t.stuck_hours_sum / t.stuck_parts.max(1) as f64,
         };
         let rows = CsvRows {
-            files: vec![("stuck-payments.csv", std::mem::take(&mut self.rows))],
+            files: vec![
+                ("stuck-payments.csv", std::mem::take(&mut self.rows)),
+                ("stuck-outcome-cdf.csv", cdf_rows),
+            ],
+            series: vec![(
+                "known",
+                super::svg::Series {
+                    name: self.arm.clone(),
+                    points: known_line,
+                },
+            )],
         };
         (ArmFieldReport::Stuck(report), rows)
     }

@@ -53,6 +53,26 @@ pub const CSV_HEADERS: &[(&str, &str)] = &[
     ),
 ];
 
+/// The charts this section draws (`hub-moved.svg`, `hub-drained.svg`).
+pub const CHARTS: &[super::ChartSpec] = &[
+    (
+        "moved",
+        "hub-moved.svg",
+        "Balance moved out of the hub's channels that lost balance",
+        "virtual time (hours)",
+        "BTC",
+        super::svg::XScale::Linear,
+    ),
+    (
+        "drained",
+        "hub-drained.svg",
+        "Hub channels drained outbound (hub's side below the threshold)",
+        "virtual time (hours)",
+        "channels",
+        super::svg::XScale::Linear,
+    ),
+];
+
 /// `[hub]`: see the module documentation and `DEFAULT_SCENARIO`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -383,6 +403,8 @@ impl FieldRun for HubRun {
             rows: String::new(),
             first: None,
             series: Vec::new(),
+            moved_line: Vec::new(),
+            drained_line: Vec::new(),
             via_hub: BTreeSet::new(),
             t: Tally::default(),
         })
@@ -439,6 +461,9 @@ struct HubHook {
     first: Option<Sample>,
     /// Every sample's per-channel balances, for the busiest channels' series.
     series: Vec<(u64, Vec<u64>)>,
+    /// Chart lines: balance moved out (BTC) and drained channels, by hour.
+    moved_line: Vec<(f64, f64)>,
+    drained_line: Vec<(f64, f64)>,
     via_hub: BTreeSet<u64>,
     t: Tally,
 }
@@ -492,6 +517,9 @@ impl HubHook {
         );
         if self.series.last().map(|(t, _)| *t) != Some(at) {
             self.series.push((at, locals));
+            let h = at as f64 / 3.6e9;
+            self.moved_line.push((h, moved_out as f64 / 1e11));
+            self.drained_line.push((h, out_dr as f64));
         }
         let s = Sample {
             local,
@@ -671,6 +699,22 @@ impl ArmHook for HubHook {
                 ("hub-liquidity.csv", std::mem::take(&mut self.rows)),
                 ("hub-channels.csv", channel_rows),
                 ("hub-top-channels.csv", top_rows),
+            ],
+            series: vec![
+                (
+                    "moved",
+                    super::svg::Series {
+                        name: self.arm.clone(),
+                        points: std::mem::take(&mut self.moved_line),
+                    },
+                ),
+                (
+                    "drained",
+                    super::svg::Series {
+                        name: self.arm.clone(),
+                        points: std::mem::take(&mut self.drained_line),
+                    },
+                ),
             ],
         };
         (ArmFieldReport::Hub(report), rows)
