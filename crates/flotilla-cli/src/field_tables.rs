@@ -30,6 +30,7 @@ pub fn print(s: &RunSummary) {
             "others ok",
             "others ppm",
             "moved out sat",
+            "drained in start→end",
             "drained out start→end",
         ]);
         for a in &h.arms {
@@ -43,6 +44,7 @@ pub fn print(s: &RunSummary) {
                 format!("{:.1}%", a.others_success_rate * 100.0),
                 format!("{:.0}", a.others_fee_ppm_mean),
                 thousands(a.moved_out_msat / 1000),
+                format!("{}→{}", a.inbound_drained_start, a.inbound_drained_end),
                 format!("{}→{}", a.outbound_drained_start, a.outbound_drained_end),
             ]);
         }

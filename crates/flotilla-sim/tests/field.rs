@@ -90,7 +90,12 @@ fn a_zero_fee_hub_attracts_payments_and_moves_more_of_its_liquidity() {
     let chans = std::fs::read_to_string(t.path().join("hub-channels.csv")).unwrap();
     assert_eq!(chans.lines().count(), 1 + 2 * 1864);
     assert!(t.path().join("hub-top-channels.csv").exists());
-    for svg in ["hub-moved.svg", "hub-drained.svg"] {
+    for svg in [
+        "hub-forwards.svg",
+        "hub-moved.svg",
+        "hub-drained-in.svg",
+        "hub-drained-out.svg",
+    ] {
         let text = std::fs::read_to_string(t.path().join(svg)).unwrap();
         assert!(
             text.contains("mpp-retry+zero-fee-hub"),

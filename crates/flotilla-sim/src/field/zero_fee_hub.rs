@@ -53,8 +53,16 @@ pub const CSV_HEADERS: &[(&str, &str)] = &[
     ),
 ];
 
-/// The charts this section draws (`hub-moved.svg`, `hub-drained.svg`).
+/// The charts this section draws.
 pub const CHARTS: &[super::ChartSpec] = &[
+    (
+        "rate",
+        "hub-forwards.svg",
+        "Hub forwards per hour (trailing 20 minutes)",
+        "virtual time (hours)",
+        "forwards per hour",
+        super::svg::XScale::Linear,
+    ),
     (
         "moved",
         "hub-moved.svg",
@@ -64,14 +72,25 @@ pub const CHARTS: &[super::ChartSpec] = &[
         super::svg::XScale::Linear,
     ),
     (
-        "drained",
-        "hub-drained.svg",
+        "drained_in",
+        "hub-drained-in.svg",
+        "Hub channels drained inbound (peer's side below the threshold)",
+        "virtual time (hours)",
+        "channels",
+        super::svg::XScale::Linear,
+    ),
+    (
+        "drained_out",
+        "hub-drained-out.svg",
         "Hub channels drained outbound (hub's side below the threshold)",
         "virtual time (hours)",
         "channels",
         super::svg::XScale::Linear,
     ),
 ];
+
+/// The window of the forwarding-rate chart, µs.
+const RATE_WINDOW_MICROS: u64 = 20 * 60 * 1_000_000;
 
 /// `[hub]`: see the module documentation and `DEFAULT_SCENARIO`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -403,8 +422,8 @@ impl FieldRun for HubRun {
             rows: String::new(),
             first: None,
             series: Vec::new(),
-            moved_line: Vec::new(),
-            drained_line: Vec::new(),
+            lines: Default::default(),
+            forwards: Vec::new(),
             via_hub: BTreeSet::new(),
             t: Tally::default(),
         })
@@ -461,9 +480,11 @@ struct HubHook {
     first: Option<Sample>,
     /// Every sample's per-channel balances, for the busiest channels' series.
     series: Vec<(u64, Vec<u64>)>,
-    /// Chart lines: balance moved out (BTC) and drained channels, by hour.
-    moved_line: Vec<(f64, f64)>,
-    drained_line: Vec<(f64, f64)>,
+    /// Chart lines by hour: forwarding rate, balance moved out (BTC), channels drained
+    /// inbound and outbound (the keys of [`CHARTS`], in order).
+    lines: [Vec<(f64, f64)>; 4],
+    /// (time, cumulative forwards) at every sample.
+    forwards: Vec<(u64, u64)>,
     via_hub: BTreeSet<u64>,
     t: Tally,
 }
@@ -518,8 +539,23 @@ impl HubHook {
         if self.series.last().map(|(t, _)| *t) != Some(at) {
             self.series.push((at, locals));
             let h = at as f64 / 3.6e9;
-            self.moved_line.push((h, moved_out as f64 / 1e11));
-            self.drained_line.push((h, out_dr as f64));
+            self.lines[0].push((h, 0.0));
+            self.lines[1].push((h, moved_out as f64 / 1e11));
+            self.lines[2].push((h, in_dr as f64));
+            self.lines[3].push((h, out_dr as f64));
+            self.forwards.push((at, l.forwards));
+            // Forwards per hour over the trailing window, once a whole window is in.
+            let from = at.saturating_sub(RATE_WINDOW_MICROS);
+            let i = self.forwards.partition_point(|(t, _)| *t < from);
+            let (t0, f0) = self.forwards[i];
+            if at >= RATE_WINDOW_MICROS && at > t0 {
+                let rate = (l.forwards - f0) as f64 * 3.6e9 / (at - t0) as f64;
+                if let Some(last) = self.lines[0].last_mut() {
+                    last.1 = rate;
+                }
+            } else {
+                self.lines[0].pop();
+            }
         }
         let s = Sample {
             local,
@@ -700,22 +736,19 @@ impl ArmHook for HubHook {
                 ("hub-channels.csv", channel_rows),
                 ("hub-top-channels.csv", top_rows),
             ],
-            series: vec![
-                (
-                    "moved",
-                    super::svg::Series {
-                        name: self.arm.clone(),
-                        points: std::mem::take(&mut self.moved_line),
-                    },
-                ),
-                (
-                    "drained",
-                    super::svg::Series {
-                        name: self.arm.clone(),
-                        points: std::mem::take(&mut self.drained_line),
-                    },
-                ),
-            ],
+            series: CHARTS
+                .iter()
+                .zip(std::mem::take(&mut self.lines))
+                .map(|(c, points)| {
+                    (
+                        c.0,
+                        super::svg::Series {
+                            name: self.arm.clone(),
+                            points,
+                        },
+                    )
+                })
+                .collect(),
         };
         (ArmFieldReport::Hub(report), rows)
     }
