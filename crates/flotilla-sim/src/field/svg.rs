@@ -62,6 +62,16 @@ pub fn line_chart(
     if !y1.is_finite() || y1 <= y0 {
         y1 = y0 + 1.0;
     }
+    // Round the y range and, on a linear axis, the x range out to tick steps of 1, 2 or
+    // 5 × 10^k, so tick labels are round numbers.
+    let y_step = nice_step((y1 - y0) / 5.0);
+    y0 = (y0 / y_step).floor() * y_step;
+    y1 = (y1 / y_step).ceil() * y_step;
+    let x_step = nice_step((x1 - x0) / 6.0);
+    if x_scale == XScale::Linear {
+        x0 = (x0 / x_step).floor() * x_step;
+        x1 = (x1 / x_step).ceil() * x_step;
+    }
     let pw = W - LEFT - RIGHT;
     let ph = H - TOP - BOTTOM;
     let px = |x: f64| LEFT + (fx(x) - x0) / (x1 - x0) * pw;
@@ -85,8 +95,9 @@ pub fn line_chart(
         TOP + ph,
         LEFT + pw
     );
-    for i in 0..=5 {
-        let v = y0 + (y1 - y0) * i as f64 / 5.0;
+    let y_ticks = ((y1 - y0) / y_step).round() as usize;
+    for i in 0..=y_ticks {
+        let v = y0 + y_step * i as f64;
         let y = py(v);
         let _ = writeln!(
             s,
@@ -98,7 +109,9 @@ pub fn line_chart(
         );
     }
     let x_ticks: Vec<f64> = match x_scale {
-        XScale::Linear => (0..=5).map(|i| x0 + (x1 - x0) * i as f64 / 5.0).collect(),
+        XScale::Linear => (0..=((x1 - x0) / x_step).round() as usize)
+            .map(|i| x0 + x_step * i as f64)
+            .collect(),
         XScale::Log => (x0.floor() as i32..=x1.ceil() as i32)
             .map(|e| e as f64)
             .filter(|e| *e >= x0 - 1e-9 && *e <= x1 + 1e-9)
@@ -164,6 +177,19 @@ pub fn line_chart(
     s
 }
 
+/// The smallest of 1, 2, 5 × 10^k at least `raw` (1 for nothing sensible).
+fn nice_step(raw: f64) -> f64 {
+    if !(raw.is_finite() && raw > 0.0) {
+        return 1.0;
+    }
+    let p = 10f64.powf(raw.log10().floor());
+    [1.0, 2.0, 5.0, 10.0]
+        .into_iter()
+        .map(|m| m * p)
+        .find(|s| *s >= raw * (1.0 - 1e-9))
+        .unwrap_or(10.0 * p)
+}
+
 /// A short tick label: 1.2k, 3.4M, 0.25.
 fn tick(v: f64) -> String {
     let a = v.abs();
@@ -173,8 +199,10 @@ fn tick(v: f64) -> String {
         format!("{:.1}M", v / 1e6)
     } else if a >= 1e4 {
         format!("{:.0}k", v / 1e3)
-    } else if a >= 100.0 || v == v.round() {
+    } else if a >= 100.0 || (v - v.round()).abs() < 1e-9 {
         format!("{v:.0}")
+    } else if (v * 10.0 - (v * 10.0).round()).abs() < 1e-6 {
+        format!("{v:.1}")
     } else {
         format!("{v:.2}")
     }
@@ -209,6 +237,11 @@ mod tests {
         assert_eq!(a.matches("<path d=\"M").count(), 3, "axes and two lines");
         let log = line_chart("t", "x", "y", XScale::Log, &series[..1]);
         assert!(log.contains(">100<"), "decade ticks");
+        assert_eq!(nice_step(0.37), 0.5);
+        assert_eq!(nice_step(77.2), 100.0);
+        assert_eq!(nice_step(1.0), 1.0);
+        assert_eq!(tick(0.5), "0.5");
+        assert_eq!(tick(250.0), "250");
         // Nothing to draw still gives a valid picture.
         assert!(line_chart("t", "x", "y", XScale::Linear, &[]).contains("</svg>"));
     }
