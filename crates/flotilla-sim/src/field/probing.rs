@@ -322,10 +322,9 @@ pub(super) fn prepare(
 impl ProbingPlan {
     pub(super) fn summary(
         &self,
-        variants: &[Variant],
+        _variants: &[Variant],
         reports: Vec<(usize, ArmFieldReport)>,
     ) -> FieldSummary {
-        let _ = variants;
         let mut with_secret = 0;
         let mut legacy = 0;
         let mut arms = Vec::new();
@@ -391,7 +390,6 @@ impl FieldRun for ProbingRun {
         }
         Box::new(ProbingHook {
             arm: arm.name.clone(),
-            legacy: self.legacy,
             // Redundant arms pay every payment by invoice.
             keysend_capable: !matches!(arm.strategy, Strategy::Redundant { .. }),
             shared: self.shared.clone(),
@@ -440,7 +438,6 @@ struct Hold {
 
 struct ProbingHook {
     arm: String,
-    legacy: bool,
     keysend_capable: bool,
     shared: Arc<Shared>,
     is_attacker: Vec<bool>,
@@ -788,7 +785,6 @@ impl ArmHook for ProbingHook {
         r.success_rate = r.succeeded as f64 / r.payments.max(1) as f64;
         r.distinct_recipients_identified = self.recipients.len() as u64;
         r.hold_ms_mean = self.hold_ms_sum / self.holds_done.max(1) as f64;
-        let _ = self.legacy;
         let rows = CsvRows {
             files: vec![("probing-identified.csv", std::mem::take(&mut self.rows))],
             series: Vec::new(),
