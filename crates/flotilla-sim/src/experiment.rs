@@ -250,10 +250,16 @@ impl Experiment {
             field: None,
         };
         let started = Instant::now();
-        let mut results = match &self.field {
-            Some(plan) => plan.run(self, &input, dir, threads, progress)?,
-            None => run_arm_chunks(&input, &self.arms, 0, dir, threads, progress)?,
-        };
+        let mut results = Vec::with_capacity(self.arms.len());
+        if let Some(plan) = &self.field {
+            results = plan.run(self, &input, dir, threads, progress)?;
+        } else {
+            // Arms in chunks of `threads`; each chunk writes parts numbered by arm index.
+            for (c, chunk) in self.arms.chunks(threads.max(1)).enumerate() {
+                let offset = c * threads.max(1);
+                results.extend(run_arms(&input, chunk, offset, dir, progress)?);
+            }
+        }
         let runs = results.len();
         let wall = started.elapsed().as_secs_f64();
         dir.join_parts("payments.csv", crate::output::PAYMENTS_HEADER, runs)
@@ -284,24 +290,6 @@ impl Experiment {
             .map_err(RunError::from)?;
         Ok(summary)
     }
-}
-
-/// Runs `arms` in chunks of `threads` (each chunk in parallel), their part files
-/// numbered from `offset` in arm order.
-pub(crate) fn run_arm_chunks(
-    input: &RunInput<'_>,
-    arms: &[ArmSpec],
-    offset: usize,
-    dir: &OutputDir,
-    threads: usize,
-    progress: &AtomicU64,
-) -> Result<Vec<crate::run::ArmResult>, RunError> {
-    let mut results = Vec::with_capacity(arms.len());
-    for (c, chunk) in arms.chunks(threads.max(1)).enumerate() {
-        let at = offset + c * threads.max(1);
-        results.extend(run_arms(input, chunk, at, dir, progress)?);
-    }
-    Ok(results)
 }
 
 /// A sim-ln `sim.json` used as a scenario: its `sim_network` is the graph, its

@@ -41,10 +41,10 @@ use flotilla_route::Timestamp;
 use serde::Serialize;
 
 use crate::arms::ArmSpec;
-use crate::experiment::{run_arm_chunks, Experiment, SimError};
+use crate::experiment::{Experiment, SimError};
 use crate::metrics::PaymentOutcome;
 use crate::output::OutputDir;
-use crate::run::{ArmResult, RunError, RunInput};
+use crate::run::{run_arms, ArmResult, RunError, RunInput};
 use crate::scenario::{Scenario, ScenarioError};
 use crate::workload::PaymentSpec;
 
@@ -286,8 +286,9 @@ impl FieldPlan {
         arms * self.variants.len()
     }
 
-    /// Runs every variant's arms, `threads` at a time, into `dir`. Part files are
-    /// numbered variant by variant in arm order.
+    /// Runs every variant's arms, `threads` arm runs at a time whatever variant they
+    /// belong to, into `dir`. Part files are numbered variant by variant in arm order,
+    /// so the outputs do not depend on `threads`.
     pub fn run(
         &self,
         exp: &Experiment,
@@ -296,25 +297,62 @@ impl FieldPlan {
         threads: usize,
         progress: &AtomicU64,
     ) -> Result<Vec<ArmResult>, RunError> {
-        let mut results = Vec::new();
-        for v in &self.variants {
-            let arms: Vec<ArmSpec> = exp
-                .arms
-                .iter()
-                .map(|a| ArmSpec {
-                    name: format!("{}{}", a.name, v.suffix),
-                    ..a.clone()
-                })
-                .collect();
-            let input = RunInput {
+        let inputs: Vec<RunInput<'_>> = self
+            .variants
+            .iter()
+            .map(|v| RunInput {
                 overrides: &v.overrides,
                 field: Some(v.run.as_ref()),
                 ..base.clone()
-            };
-            let offset = results.len();
-            results.extend(run_arm_chunks(
-                &input, &arms, offset, dir, threads, progress,
-            )?);
+            })
+            .collect();
+        let jobs: Vec<(usize, ArmSpec)> = self
+            .variants
+            .iter()
+            .enumerate()
+            .flat_map(|(i, v)| {
+                exp.arms.iter().map(move |a| {
+                    (
+                        i,
+                        ArmSpec {
+                            name: format!("{}{}", a.name, v.suffix),
+                            ..a.clone()
+                        },
+                    )
+                })
+            })
+            .collect();
+        let width = threads.max(1);
+        let mut results = Vec::with_capacity(jobs.len());
+        for (c, chunk) in jobs.chunks(width).enumerate() {
+            let done: Vec<Result<Vec<ArmResult>, RunError>> = std::thread::scope(|scope| {
+                let handles: Vec<_> = chunk
+                    .iter()
+                    .enumerate()
+                    .map(|(j, (v, arm))| {
+                        let input = &inputs[*v];
+                        let part = c * width + j;
+                        scope.spawn(move || {
+                            run_arms(input, std::slice::from_ref(arm), part, dir, progress)
+                        })
+                    })
+                    .collect();
+                handles
+                    .into_iter()
+                    .map(|h| {
+                        h.join().unwrap_or_else(|_| {
+                            Err(RunError::Internal {
+                                arm: "?".into(),
+                                at: Timestamp::ZERO,
+                                why: "an arm's thread panicked".into(),
+                            })
+                        })
+                    })
+                    .collect()
+            });
+            for r in done {
+                results.extend(r?);
+            }
         }
         Ok(results)
     }
