@@ -124,7 +124,8 @@ mpp_timeout_secs = 60
 # Field scenarios (docs/field-scenarios.md): optional sections, none by default, at
 # most one per scenario. Each runs every arm twice on the same workload, liquidity and
 # faults (the second time with a suffix on the arm names), adds its section to
-# summary.json and writes its time series as CSV into the results directory.
+# summary.json and writes its time series as CSV and SVG charts into the results
+# directory.
 #
 # [hub]                    # a zero-fee routing hub: the arms as they are, then
 #                          # "<arm>+zero-fee-hub" with the hub's policy replaced
@@ -144,7 +145,8 @@ mpp_timeout_secs = 60
 # onward_candidates = 8    # per forwarded HTLC: the next hop, up to this many of its
 #                          # peers (largest channels first) ...
 # known_receivers = 8      # ... and this many of the largest-capacity nodes
-# keysend_share = 0.25     # share of the payments sent as keysend (no invoice)
+# keysend_share = 0.25     # share of the payments sent as keysend (no invoice; single-
+#                          # path and MPP arms, redundant arms pay every one by invoice)
 #
 # [stuck]                  # stuck payments (needs network.hodl_share > 0): the arms with
 #                          # the hodl nodes, then "<arm>+no-hodl" without them
