@@ -4,6 +4,7 @@
 
 mod cli;
 mod commands;
+mod field_tables;
 mod graph_source;
 mod table;
 

@@ -26,7 +26,7 @@ use crate::network::Network;
 use crate::output::{Event, Output};
 use crate::payload::PaymentData;
 use crate::sender::{PartId, SendError, SendPart};
-use crate::{PaymentHash, PaymentSecret};
+use crate::{PaymentHash, PaymentPreimage, PaymentSecret};
 
 /// Why a payment failed, in the categories every report uses (one definition).
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -230,6 +230,7 @@ pub struct PaymentSession {
     amount_msat: u64,
     payment_hash: PaymentHash,
     payment_secret: PaymentSecret,
+    keysend_preimage: Option<PaymentPreimage>,
     limits: SessionLimits,
     started: Timestamp,
     in_flight: Vec<InFlight>,
@@ -291,6 +292,7 @@ impl PaymentSession {
             amount_msat,
             payment_hash,
             payment_secret,
+            keysend_preimage: None,
             limits,
             started,
             in_flight: Vec::new(),
@@ -302,6 +304,15 @@ impl PaymentSession {
             log: Vec::new(),
             stats: SessionStats::default(),
         }
+    }
+
+    /// Makes this a keysend payment: every part carries `preimage` in its final onion
+    /// payload (TLV 5482373484), and `payment_secret` is the sender's own choice that
+    /// ties the parts together (keysend MPP). The receiver needs no invoice; the hash
+    /// must be the preimage's.
+    pub fn with_keysend(mut self, preimage: PaymentPreimage) -> Self {
+        self.keysend_preimage = Some(preimage);
+        self
     }
 
     /// The session a part belongs to (parts carry their session's id).
@@ -436,7 +447,7 @@ impl PaymentSession {
                             payment_secret: self.payment_secret,
                             total_msat: self.amount_msat,
                         }),
-                        keysend_preimage: None,
+                        keysend_preimage: self.keysend_preimage,
                     },
                     clock,
                     out,

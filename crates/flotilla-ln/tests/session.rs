@@ -248,3 +248,24 @@ fn the_deadline_stops_new_attempts() {
     );
     assert!(out.is_empty(), "nothing sent after giving up");
 }
+
+#[test]
+fn keysend_sessions_need_no_invoice_and_split_like_invoices() {
+    let g = diamond(1_000_000);
+    let b = forward_balances(&g, &[950_000_000, 600_000_000, 950_000_000, 600_000_000]);
+    let mut net = Network::with_default_configs(Arc::new(g.clone()), b).unwrap();
+    let mut router = GreedySplitter::new(LiquidityBoundsScorer::new(&g, NodeIdx(0)));
+    router.prepare(&g);
+    // No invoice at the receiver: the preimage rides in every part's onion, the
+    // sender's secret ties the parts into one set.
+    let k = keys(9);
+    let mut s = session(&mut net, 9, 900_000_000, false, 4).with_keysend(k.preimage);
+    run(&mut net, &mut router, &mut s);
+    assert!(
+        matches!(s.state(), SessionState::Succeeded(_)),
+        "{:?}",
+        s.state()
+    );
+    assert!(s.stats.parts_settled >= 2, "{:?}", s.stats);
+    assert!(net.receiver(NodeIdx(3)).is_paid(&k.hash));
+}

@@ -48,6 +48,9 @@ pub enum SimError {
     /// An arm name is unknown.
     #[error("sender.arms: {0}")]
     Arm(#[from] UnknownArm),
+    /// A field section (hub, probing, stuck) names something the graph lacks.
+    #[error(transparent)]
+    Field(#[from] crate::field::FieldError),
     /// The run failed.
     #[error(transparent)]
     Run(#[from] RunError),
@@ -76,8 +79,12 @@ pub struct RunSummary {
     pub wall_seconds: f64,
     /// payments × arms ÷ wall seconds (not deterministic).
     pub payments_per_second: f64,
-    /// Per-arm results, in the scenario's arm order.
+    /// Per-arm results, in the scenario's arm order (a field scenario's variants one
+    /// after the other, each arm named with its variant's suffix).
     pub arms: Vec<ArmSummary>,
+    /// A field scenario's sections (`hub`, `probing`, `stuck`); absent otherwise.
+    #[serde(flatten)]
+    pub field: crate::field::FieldSummary,
     /// The scenario as run, every field.
     pub scenario_config: Scenario,
 }
@@ -104,6 +111,8 @@ pub struct Experiment {
     pub arms: Vec<ArmSpec>,
     /// Policy overrides, resolved to nodes.
     pub overrides: Vec<(flotilla_graph::NodeIdx, PolicyOverride)>,
+    /// A field scenario (hub, probing, stuck), if the scenario has a section for one.
+    pub field: Option<crate::field::FieldPlan>,
 }
 
 impl Experiment {
@@ -177,6 +186,7 @@ impl Experiment {
                 ))
             })
             .collect::<Result<Vec<_>, SimError>>()?;
+        let field = crate::field::prepare(&scenario, &graph, &overrides, &mut workload)?;
         Ok(Experiment {
             scenario,
             graph_file,
@@ -188,7 +198,17 @@ impl Experiment {
             faults,
             arms,
             overrides,
+            field,
         })
+    }
+
+    /// How many arm runs [`Experiment::run`] makes: one per arm, times a field
+    /// scenario's variants.
+    pub fn arm_runs(&self) -> usize {
+        match &self.field {
+            Some(f) => f.runs(self.arms.len()),
+            None => self.arms.len(),
+        }
     }
 
     /// Runs every arm into `out`, at most `threads` arms at a time (results do not
@@ -228,25 +248,35 @@ impl Experiment {
             faults: &self.faults,
             overrides: &self.overrides,
             point_memo: Default::default(),
+            field: None,
         };
         let started = Instant::now();
         let mut results = Vec::with_capacity(self.arms.len());
-        // Arms in chunks of `threads`; each chunk writes parts numbered by arm index.
-        for (c, chunk) in self.arms.chunks(threads.max(1)).enumerate() {
-            let offset = c * threads.max(1);
-            results.extend(run_arms(&input, chunk, offset, dir, progress)?);
+        if let Some(plan) = &self.field {
+            results = plan.run(self, &input, dir, threads, progress)?;
+        } else {
+            // Arms in chunks of `threads`; each chunk writes parts numbered by arm index.
+            for (c, chunk) in self.arms.chunks(threads.max(1)).enumerate() {
+                let offset = c * threads.max(1);
+                results.extend(run_arms(&input, chunk, offset, dir, progress)?);
+            }
         }
+        let runs = results.len();
         let wall = started.elapsed().as_secs_f64();
-        dir.join_parts(
-            "payments.csv",
-            crate::output::PAYMENTS_HEADER,
-            self.arms.len(),
-        )
-        .map_err(RunError::from)?;
-        dir.join_parts("attempts.jsonl", "", self.arms.len())
+        dir.join_parts("payments.csv", crate::output::PAYMENTS_HEADER, runs)
             .map_err(RunError::from)?;
+        dir.join_parts("attempts.jsonl", "", runs)
+            .map_err(RunError::from)?;
+        let field = match &self.field {
+            Some(plan) => plan.summarize(&mut results, self.arms.len(), dir)?,
+            None => Default::default(),
+        };
         let mut arms: Vec<ArmSummary> = results.into_iter().map(|r| r.summary).collect();
-        set_liquidity_ratios(&mut arms, &self.arms);
+        // Field scenarios run every arm once per variant, variant after variant: each
+        // variant's arms compare with that variant's MPP.
+        for variant in arms.chunks_mut(self.arms.len().max(1)) {
+            set_liquidity_ratios(variant, &self.arms);
+        }
         let span = match (self.workload.first(), self.workload.last()) {
             (Some(a), Some(b)) => (b.start - a.start) as f64 / 1e6,
             _ => 0.0,
@@ -264,8 +294,9 @@ impl Experiment {
             offline_nodes: self.faults.offline.len(),
             hodl_nodes: self.faults.hodl.len(),
             wall_seconds: wall,
-            payments_per_second: (self.workload.len() * self.arms.len()) as f64 / wall.max(1e-9),
+            payments_per_second: (self.workload.len() * runs) as f64 / wall.max(1e-9),
             arms,
+            field,
             scenario_config: self.scenario.clone(),
         };
         let json = serde_json::to_vec_pretty(&summary).expect("summary serializes");

@@ -9,6 +9,7 @@
 //! - [`rng`]: one seeded ChaCha stream per purpose, so adding a draw in one place does
 //!   not reshuffle the rest.
 //! - [`metrics`]: the one definition of every reported number.
+//! - [`field`]: field scenarios (zero-fee hub, probing attacker, stuck payments).
 //! - [`manifest`]: `run.json` and `scenario.toml`, so a results directory says what was
 //!   run and how to run it again.
 
@@ -17,6 +18,7 @@
 pub mod arms;
 pub mod experiment;
 pub mod faults;
+pub mod field;
 pub mod manifest;
 pub mod metrics;
 pub mod output;

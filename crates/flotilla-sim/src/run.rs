@@ -70,6 +70,7 @@ pub enum RunError {
 }
 
 /// Everything the arms share.
+#[derive(Clone)]
 pub struct RunInput<'a> {
     /// The scenario.
     pub scenario: &'a Scenario,
@@ -90,6 +91,8 @@ pub struct RunInput<'a> {
     /// Boomerang points computed so far, shared by the arms (each payment's polynomial
     /// is the same in every arm).
     pub point_memo: Arc<flotilla_ln::boomerang::PointMemo>,
+    /// A field scenario's variant: node settings and a hook into each arm's loop.
+    pub field: Option<&'a dyn crate::field::FieldRun>,
 }
 
 /// Per-arm result.
@@ -99,6 +102,8 @@ pub struct ArmResult {
     pub summary: ArmSummary,
     /// Events the arm processed.
     pub events: u64,
+    /// A field scenario's report and CSV rows for this arm.
+    pub field: Option<(crate::field::ArmFieldReport, crate::field::CsvRows)>,
 }
 
 enum Ev {
@@ -258,7 +263,7 @@ fn plain_session(
     limits: SessionLimits,
     now: Timestamp,
 ) -> PaymentSession {
-    PaymentSession::new(
+    let s = PaymentSession::new(
         id,
         spec.source,
         spec.destination,
@@ -267,7 +272,12 @@ fn plain_session(
         keys.secret,
         limits,
         now,
-    )
+    );
+    if spec.keysend {
+        s.with_keysend(keys.preimage)
+    } else {
+        s
+    }
 }
 
 /// The preimage and secret of payment `index`: derived from the seed, so every arm
@@ -359,10 +369,13 @@ fn run_arm(
         arm: arm.name.clone(),
         why,
     };
-    let configs =
+    let mut configs =
         input
             .faults
             .node_configs(&input.graph, &sc.receiver, &sc.network, input.overrides);
+    if let Some(f) = input.field {
+        f.adjust_configs(&mut configs);
+    }
     let mut net = Network::new(input.graph.clone(), input.balances.clone(), configs)
         .map_err(|e| setup(e.to_string()))?;
     net.set_block_interval(std::time::Duration::from_secs(
@@ -374,6 +387,7 @@ fn run_arm(
     net.share_point_memo(Arc::clone(&input.point_memo));
     let graph = net.graph().clone();
     let mut router: Box<dyn Router> = arm.build_router(&graph, sc.seed);
+    let mut hook = input.field.map(|f| f.arm_hook(arm, &net));
     let limits = |amount_msat: u64| SessionLimits {
         timeout_micros: sc.sender.timeout_secs * 1_000_000,
         max_attempts: sc.sender.max_attempts,
@@ -414,6 +428,9 @@ fn run_arm(
     while let Some((now, ev)) = q.pop() {
         events += 1;
         let clock = Clock::new(now, START_HEIGHT + (now.micros() / block_micros) as u32);
+        if let Some(h) = hook.as_mut() {
+            h.before_event(now, &net);
+        }
         let internal = |why: String| RunError::Internal {
             arm: arm.name.clone(),
             at: now,
@@ -456,12 +473,14 @@ fn run_arm(
                     touched = Some(i as u64);
                     sessions.insert(i as u64, s);
                 } else {
-                    net.register_invoice(
-                        spec.destination,
-                        keys.hash,
-                        plain_invoice(&keys, spec, sc.sender.final_cltv_delta, now),
-                    )
-                    .map_err(|e| internal(format!("payment {i}: {e}")))?;
+                    if !spec.keysend {
+                        net.register_invoice(
+                            spec.destination,
+                            keys.hash,
+                            plain_invoice(&keys, spec, sc.sender.final_cltv_delta, now),
+                        )
+                        .map_err(|e| internal(format!("payment {i}: {e}")))?;
+                    }
                     let mut s = Session::Mpp(Box::new(plain_session(
                         i as u64,
                         spec,
@@ -589,6 +608,20 @@ fn run_arm(
         while !out.is_empty() {
             std::mem::swap(&mut out, &mut batch);
             for o in batch.drain(..) {
+                let o = match hook.as_mut() {
+                    Some(h) => {
+                        let mut cx = crate::field::HookCx {
+                            net: &mut net,
+                            clock: &clock,
+                            out: &mut out,
+                        };
+                        match h.on_output(o, &mut cx) {
+                            Some(o) => o,
+                            None => continue,
+                        }
+                    }
+                    None => o,
+                };
                 match o {
                     Output::Message { from, to, msg } => {
                         let at = now + draw_latency_micros(&sc.network.latency, &mut latency);
@@ -698,6 +731,9 @@ fn run_arm(
                 continue;
             }
             for a in s.drain_attempts() {
+                if let Some(h) = hook.as_mut() {
+                    h.on_attempt(&a);
+                }
                 line.clear();
                 attempt_json(&graph, &arm.name, &a, &mut line);
                 attempts_out.write(line.as_bytes())?;
@@ -709,6 +745,9 @@ fn run_arm(
             let spec = &input.workload[id as usize];
             let outcome = outcome_of(&s, spec);
             summary.add(&outcome);
+            if let Some(h) = hook.as_mut() {
+                h.on_payment(spec, &outcome, now);
+            }
             let keys_hash = payment_keys(sc.seed, id as usize).hash;
             if !outcome.succeeded && matches!(s, Session::Mpp(_)) {
                 net.cancel_invoice(spec.destination, &keys_hash);
@@ -761,7 +800,12 @@ fn run_arm(
     }
     let mut summary = summary.finish(&arm.name);
     summary.overclaim_attempts = net.counters().overclaim_attempts;
-    Ok(ArmResult { summary, events })
+    let field = hook.map(|h| h.finish(&net, q.now()));
+    Ok(ArmResult {
+        summary,
+        events,
+        field,
+    })
 }
 
 fn outcome_of(s: &Session, spec: &PaymentSpec) -> PaymentOutcome {

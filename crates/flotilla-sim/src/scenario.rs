@@ -134,6 +134,38 @@ min_route_probability = 0.01
 [receiver]
 # An incomplete MPP set fails all its parts with mpp_timeout after this many seconds.
 mpp_timeout_secs = 60
+
+# Field scenarios (docs/field-scenarios.md): optional sections, none by default, at
+# most one per scenario. Each runs every arm twice on the same workload, liquidity and
+# faults (the second time with a suffix on the arm names), adds its section to
+# summary.json and writes its time series as CSV and SVG charts into the results
+# directory.
+#
+# [hub]                    # a zero-fee routing hub: the arms as they are, then
+#                          # "<arm>+zero-fee-hub" with the hub's policy replaced
+# node = ""                # alias or public key; "": the node with the most channels
+#                          # in the largest strongly connected component
+# fee_base_msat = 0        # the hub's policy on every channel in the second run
+# fee_rate_ppm = 0
+# sample_secs = 60         # virtual seconds between samples of the hub's balances
+# depleted_share = 0.05    # a hub channel is drained one way when the hub's side holds
+#                          # less than this share of its capacity (or more than 1 - it)
+#
+# [probing]                # forwarders that replay every HTLC's hash and amount toward
+#                          # candidate recipients: receivers that enforce payment_secret,
+#                          # then "<arm>+legacy-receivers" (no secret check)
+# attackers = []           # aliases or public keys; []: the attacker_count nodes with
+# attacker_count = 5       # the most channels in the largest strongly connected component
+# onward_candidates = 8    # per forwarded HTLC: the next hop, up to this many of its
+#                          # peers (largest channels first) ...
+# known_receivers = 8      # ... and this many of the largest-capacity nodes
+# keysend_share = 0.25     # share of the payments sent as keysend (no invoice; single-
+#                          # path and MPP arms, redundant arms pay every one by invoice)
+#
+# [stuck]                  # stuck payments (needs network.hodl_share > 0): the arms with
+#                          # the hodl nodes, then "<arm>+no-hodl" without them
+# within_secs = 60         # the "finished in time" threshold
+# compare_without_hodl = true   # false: skip the reference run
 "#;
 
 /// A whole scenario.
@@ -154,6 +186,15 @@ pub struct Scenario {
     pub sender: SenderConfig,
     /// Receiver settings.
     pub receiver: ReceiverConfig,
+    /// A zero-fee routing hub, against the same run without it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hub: Option<crate::field::HubConfig>,
+    /// Forwarders that replay HTLCs to find their recipients.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub probing: Option<crate::field::ProbingConfig>,
+    /// Stuck payments: the arms with and without the hodl nodes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stuck: Option<crate::field::StuckConfig>,
 }
 
 impl Default for Scenario {
@@ -166,6 +207,9 @@ impl Default for Scenario {
             network: NetworkConfig::default(),
             sender: SenderConfig::default(),
             receiver: ReceiverConfig::default(),
+            hub: None,
+            probing: None,
+            stuck: None,
         }
     }
 }
@@ -591,7 +635,7 @@ impl Scenario {
         if self.receiver.mpp_timeout_secs == 0 {
             return bad("receiver.mpp_timeout_secs", "must be at least 1 second");
         }
-        Ok(())
+        crate::field::validate(self, file)
     }
 }
 

@@ -31,6 +31,9 @@ pub struct PaymentSpec {
     pub destination: NodeIdx,
     /// Amount, msat.
     pub amount_msat: u64,
+    /// A keysend payment (no invoice: the preimage rides in the onion). Workloads
+    /// make invoice payments; a scenario section may turn a share into keysend.
+    pub keysend: bool,
 }
 
 /// Why a workload could not be built. Names the file, line and field where one applies.
@@ -192,6 +195,7 @@ fn random(
             source,
             destination,
             amount_msat,
+            keysend: false,
         });
     }
     Ok(out)
@@ -320,6 +324,7 @@ fn defined(
             source: ends[i].0,
             destination: ends[i].1,
             amount_msat: a.amount_msat.draw(&mut rng).max(1),
+            keysend: false,
         });
         next[i] = (
             t + a.interval_secs.draw(&mut rng).max(1) * 1_000_000,
@@ -414,6 +419,7 @@ fn csv_list(graph: &Graph, path: &Path) -> Result<Vec<PaymentSpec>, WorkloadErro
             source,
             destination,
             amount_msat,
+            keysend: false,
         });
     }
     Ok(out)
@@ -452,6 +458,7 @@ fn cloth(graph: &Graph, path: &Path) -> Result<Vec<PaymentSpec>, WorkloadError> 
             source,
             destination,
             amount_msat,
+            keysend: false,
         });
     }
     Ok(out)

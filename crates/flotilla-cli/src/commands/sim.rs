@@ -6,7 +6,9 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use anyhow::{Context, Result};
-use flotilla_sim::experiment::{export_simln, scenario_from_simln, Experiment, RunSummary};
+use flotilla_sim::experiment::{
+    export_simln, scenario_from_simln, Experiment, RunSummary, SimError,
+};
 use flotilla_sim::manifest::write_manifest;
 use flotilla_sim::scenario::{OnionMode, Scenario, DEFAULT_SCENARIO};
 
@@ -22,7 +24,8 @@ pub fn run(args: SimArgs) -> Result<()> {
     }
     let mut scenario = load_scenario(args.scenario.as_deref())?;
     apply_flags(&mut scenario, &args);
-    let prepared = Experiment::prepare(scenario, &default_graph_path())?;
+    let prepared = Experiment::prepare(scenario, &default_graph_path())
+        .map_err(|e| name_scenario_file(e, args.scenario.as_deref()))?;
     if let Some(path) = &args.export_simln {
         let (written, left_out) = export_simln(&prepared, path)?;
         if !args.quiet && !args.json {
@@ -40,7 +43,7 @@ pub fn run(args: SimArgs) -> Result<()> {
             .map(|n| n.get())
             .unwrap_or(1)
     });
-    let total = (prepared.workload.len() * prepared.arms.len()) as u64;
+    let total = (prepared.workload.len() * prepared.arm_runs()) as u64;
     let progress = AtomicU64::new(0);
     let show_bar = !args.quiet && !args.json && std::io::stderr().is_terminal();
     let done = AtomicBool::new(false);
@@ -78,6 +81,17 @@ pub fn run(args: SimArgs) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// Errors about a scenario field that only the graph can check (a node name in
+/// `network.overrides`, `hub`, `probing`) name the scenario file too.
+fn name_scenario_file(e: SimError, file: Option<&Path>) -> anyhow::Error {
+    match (&e, file) {
+        (SimError::Field(_) | SimError::Override { .. }, Some(f)) => {
+            anyhow::anyhow!("{}: {e}", f.display())
+        }
+        _ => e.into(),
+    }
 }
 
 fn load_scenario(path: Option<&Path>) -> Result<Scenario> {
@@ -235,5 +249,6 @@ fn print_table(s: &RunSummary, out: &Path) {
         }
         print!("{}", r.render());
     }
+    crate::field_tables::print(s);
     println!("\nresults in {}", out.display());
 }

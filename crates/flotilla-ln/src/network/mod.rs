@@ -26,6 +26,7 @@
 
 mod arrive;
 mod invariants;
+mod observe;
 mod point_claims;
 mod redundant;
 mod resolve;
@@ -144,6 +145,11 @@ pub struct NodeLedger {
     pub paid_in_msat: u64,
     /// Value of fulfilled HTLCs this node offered, msat.
     pub paid_out_msat: u64,
+    /// Value of the fulfilled HTLCs this node offered as a forwarder (the outgoing
+    /// side of settled forwards), msat: its routing volume.
+    pub forwarded_msat: u64,
+    /// Number of settled forwards.
+    pub forwards: u64,
 }
 
 /// Node keys for real onions: node `i`'s secret is `node_key_from_seed(seed + i)`.

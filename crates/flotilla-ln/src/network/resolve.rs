@@ -150,6 +150,8 @@ impl Network {
                     self.ledger[to.ix()].fees_earned_msat +=
                         inc.amount_msat.saturating_sub(rec.amount_msat);
                 }
+                self.ledger[to.ix()].forwarded_msat += rec.amount_msat;
+                self.ledger[to.ix()].forwards += 1;
                 self.fulfil_back(incoming, m.preimage, m.sender_secret, out);
             }
             HtlcOrigin::Local { part } => {

@@ -154,6 +154,8 @@ pub struct Driver {
     /// Redundant payments' claim requests, in the order the network emitted them.
     pub claim_requests: Vec<ClaimRequest>,
     pub steps: usize,
+    /// A message a test took out of the queue to hold back (an adversarial forwarder).
+    pub held_add: Option<Msg>,
     out: Vec<Output>,
 }
 
@@ -170,6 +172,7 @@ impl Driver {
             events: Vec::new(),
             claim_requests: Vec::new(),
             steps: 0,
+            held_add: None,
             out: Vec::new(),
         }
     }
@@ -242,6 +245,20 @@ impl Driver {
             sender_secret,
             &mut self.out,
         );
+        self.absorb();
+        r
+    }
+
+    /// `node` short-circuits the forward whose outgoing HTLC it held back.
+    pub fn short_circuit(
+        &mut self,
+        node: usize,
+        outgoing: flotilla_ln::htlc::HtlcId,
+        preimage: PaymentPreimage,
+    ) -> Result<(), DeliverError> {
+        let r =
+            self.net
+                .short_circuit_forward(NodeIdx(node as u32), outgoing, preimage, &mut self.out);
         self.absorb();
         r
     }
