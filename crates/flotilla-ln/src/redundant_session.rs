@@ -604,38 +604,11 @@ impl RedundantSession {
     ) {
         let mut used: Vec<EdgeIdx> = Vec::new();
         let mut planned: Vec<(u64, Path, f64)> = Vec::new();
-        let mut probs: Vec<f64> = Vec::new();
-        let adaptive = matches!(self.limits.strategy, RedundancyStrategy::Adaptive { .. });
-        if !adaptive {
+        if let RedundancyStrategy::Adaptive { target } = self.limits.strategy {
+            self.place_adaptive(target, &mut planned, &mut used, router, net, clock.now);
+        } else {
             self.pending = self.amounts.iter().copied().collect();
             self.place_pending(&mut planned, &mut used, router, net, clock.now);
-        }
-        let cap = if adaptive {
-            self.limits.max_parts_in_flight.max(self.needed) as usize
-        } else {
-            0
-        };
-        for i in 0..cap {
-            if self.stats.attempts as usize + planned.len() >= self.limits.max_attempts as usize {
-                break;
-            }
-            if let RedundancyStrategy::Adaptive { target } = self.limits.strategy {
-                if i >= self.needed as usize && at_least(&probs, self.needed as usize) >= target {
-                    break;
-                }
-            }
-            let amount = self.amounts[i % self.amounts.len()];
-            let Some((path, p)) = self.route_part(router, net, amount, &used, clock.now) else {
-                // Even sharing channels nothing carries this amount: neither will it for
-                // the next part of the same size.
-                break;
-            };
-            used.extend(path.hops.iter().map(|h| h.edge));
-            // The router counts the part in flight at once, so that later parts see the
-            // liquidity it will take.
-            router.htlcs_in_flight(net.graph(), &path, true);
-            probs.push(p);
-            planned.push((amount, path, p));
         }
         // Parts that cannot add up to A would only sit at the receiver until its
         // timeout: send nothing.
@@ -653,6 +626,39 @@ impl RedundantSession {
         }
         for (amount, path, p) in planned {
             self.send_part(amount, path, p, router, net, clock, out);
+        }
+    }
+
+    /// Routes parts of the base amount into `planned` until the probability that k'
+    /// of them arrive reaches `target` (or `max_parts_in_flight`, or a part finds no
+    /// path: neither would the next one of the same size).
+    fn place_adaptive(
+        &mut self,
+        target: f64,
+        planned: &mut Vec<(u64, Path, f64)>,
+        used: &mut Vec<EdgeIdx>,
+        router: &mut dyn Router,
+        net: &Network,
+        now: Timestamp,
+    ) {
+        let cap = self.limits.max_parts_in_flight.max(self.needed) as usize;
+        let mut probs: Vec<f64> = Vec::new();
+        for i in 0..cap {
+            if self.stats.attempts as usize + planned.len() >= self.limits.max_attempts as usize
+                || (i >= self.needed as usize && at_least(&probs, self.needed as usize) >= target)
+            {
+                return;
+            }
+            let amount = self.amounts[i % self.amounts.len()];
+            let Some((path, p)) = self.route_part(router, net, amount, used, now) else {
+                return;
+            };
+            used.extend(path.hops.iter().map(|h| h.edge));
+            // The router counts the part in flight at once, so that later parts see the
+            // liquidity it will take.
+            router.htlcs_in_flight(net.graph(), &path, true);
+            probs.push(p);
+            planned.push((amount, path, p));
         }
     }
 
