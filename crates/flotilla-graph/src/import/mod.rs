@@ -21,7 +21,7 @@ use crate::error::{GraphError, Location, Result};
 use crate::graph::Graph;
 use crate::liquidity::Balances;
 
-pub use cloth::ClothPaths;
+pub use cloth::{parse_cloth, ClothPaths};
 pub use detect::detect_format;
 pub use source::read_bytes;
 
@@ -129,6 +129,44 @@ pub fn read_graph(path: &Path, format: Option<GraphFormat>) -> Result<ImportedGr
                 balances: Some(balances),
                 format,
             });
+        }
+    };
+    Ok(ImportedGraph {
+        graph,
+        balances: None,
+        format,
+    })
+}
+
+/// Parses a graph file's content already in memory (gzip or not), as [`read_graph`]
+/// does after reading a JSON file: the format is detected unless `format` forces one.
+/// `path` only names the file in errors. CLoTH's three files need
+/// [`parse_cloth`] instead.
+pub fn parse_graph_bytes(
+    path: &Path,
+    bytes: &[u8],
+    format: Option<GraphFormat>,
+) -> Result<ImportedGraph> {
+    let owned;
+    let bytes = if bytes.starts_with(&source::GZIP_MAGIC) {
+        owned = source::gunzip(path, bytes)?;
+        &owned[..]
+    } else {
+        bytes
+    };
+    let format = match format {
+        Some(f) => f,
+        None => detect_format(path, bytes)?,
+    };
+    let graph = match format {
+        GraphFormat::Describegraph => describegraph::parse(path, bytes)?,
+        GraphFormat::Listchannels => listchannels::parse(path, bytes)?,
+        GraphFormat::Simln => simln::parse(path, bytes)?,
+        GraphFormat::Cloth => {
+            return Err(GraphError::UnknownFormat {
+                path: path.to_path_buf(),
+                why: "CLoTH graphs are three files: read them with parse_cloth".into(),
+            })
         }
     };
     Ok(ImportedGraph {
