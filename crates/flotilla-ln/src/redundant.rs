@@ -26,6 +26,10 @@
 //! (every hop checks the lock, [`crate::lock::check_claim`]), and the sender reveals
 //! secrets worth at most A over the payment's life. [`RedundantBook::overpaid`] is
 //! checked by [`crate::network::Network::check_invariants`].
+//!
+//! Once a registration's invoice has expired no part can be accepted for it, so the
+//! book forgets it (its entry, paid mark and settled sum; an overpayment, should one
+//! ever happen, is kept until reported): a long run's memory stays flat.
 
 use std::collections::{HashMap, HashSet};
 
@@ -191,6 +195,10 @@ pub struct RedundantBook {
     paid: HashSet<PaymentSecret>,
     /// Per payment: (A, value claimed so far), for the safety invariant.
     settled: HashMap<PaymentSecret, (u64, u64)>,
+    /// Registrations by invoice expiry, soonest first, to forget them once expired.
+    expiries: std::collections::BinaryHeap<std::cmp::Reverse<(Timestamp, PaymentSecret)>>,
+    /// The first overpayment seen, kept after its payment is forgotten.
+    first_overpaid: Option<(PaymentSecret, u64, u64)>,
     next_round: u32,
 }
 
@@ -221,7 +229,36 @@ impl RedundantBook {
             },
         );
         self.settled.insert(s, (invoice.amount_msat, 0));
+        self.expiries
+            .push(std::cmp::Reverse((invoice.expires_at, s)));
         Ok(())
+    }
+
+    /// Forgets the registrations whose invoice expired before `now`: entry, paid mark and
+    /// settled sum. One with a round still open (parts held) waits for the round's timer
+    /// and is forgotten at a later call.
+    pub fn forget_expired(&mut self, now: Timestamp) {
+        let mut open = Vec::new();
+        while let Some(std::cmp::Reverse((at, s))) = self.expiries.peek().copied() {
+            if at >= now {
+                break;
+            }
+            self.expiries.pop();
+            if self.entries.get(&s).is_some_and(|e| e.round.is_some()) {
+                open.push(std::cmp::Reverse((at, s)));
+                continue;
+            }
+            self.entries.remove(&s);
+            self.paid.remove(&s);
+            self.settled.remove(&s);
+        }
+        self.expiries.extend(open);
+    }
+
+    /// Registrations, paid marks and settled sums this book remembers (for memory
+    /// checks).
+    pub fn remembered(&self) -> usize {
+        self.entries.len() + self.paid.len() + self.settled.len()
     }
 
     /// Whether the payment with this secret was claimed.
@@ -253,10 +290,7 @@ impl RedundantBook {
     /// A payment that settled more than its A: `(secret, A, settled)`. Never happens
     /// unless a lock is broken.
     pub fn overpaid(&self) -> Option<(PaymentSecret, u64, u64)> {
-        self.settled
-            .iter()
-            .find(|(_, (due, got))| got > due)
-            .map(|(s, (due, got))| (*s, *due, *got))
+        self.first_overpaid
     }
 
     /// Decides on an HTLC whose final payload carries `red`.
@@ -272,6 +306,7 @@ impl RedundantBook {
             let (code, data) = unknown_payment(htlc.amount_msat, clock.height);
             RedundantDecision::Fail { code, data }
         };
+        self.forget_expired(clock.now);
         let Some(PaymentData { payment_secret, .. }) = payload.payment_data else {
             return unknown();
         };
@@ -448,6 +483,9 @@ impl RedundantBook {
     pub fn record_settled(&mut self, secret: &PaymentSecret, value_msat: u64) {
         if let Some(s) = self.settled.get_mut(secret) {
             s.1 = s.1.saturating_add(value_msat);
+            if s.1 > s.0 && self.first_overpaid.is_none() {
+                self.first_overpaid = Some((*secret, s.0, s.1));
+            }
         }
     }
 

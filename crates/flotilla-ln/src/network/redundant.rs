@@ -62,7 +62,9 @@ impl Network {
         node: NodeIdx,
         invoice: RedundantInvoice,
     ) -> Result<(), RegisterError> {
-        self.receivers[node.ix()].redundant.register(invoice)
+        let book = &mut self.receivers[node.ix()].redundant;
+        book.forget_expired(self.now);
+        book.register(invoice)
     }
 
     /// The oldest claim request no driver has taken yet. A driver calls it after every
