@@ -6,7 +6,10 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use anyhow::{Context, Result};
-use flotilla_sim::experiment::{export_simln, scenario_from_simln, Experiment, RunSummary};
+use flotilla_sim::experiment::{
+    export_simln, scenario_from_simln, Experiment, RunSummary, SimError,
+};
+use flotilla_sim::output::INCOMPLETE_MARKER;
 use flotilla_sim::scenario::{OnionMode, Scenario, DEFAULT_SCENARIO};
 
 use crate::cli::{OnionArg, SimArgs};
@@ -21,7 +24,8 @@ pub fn run(args: SimArgs) -> Result<()> {
     }
     let mut scenario = load_scenario(args.scenario.as_deref())?;
     apply_flags(&mut scenario, &args);
-    let prepared = Experiment::prepare(scenario, &default_graph_path())?;
+    let prepared = Experiment::prepare(scenario, &default_graph_path())
+        .map_err(|e| name_the_source(e, &args))?;
     if let Some(path) = &args.export_simln {
         let (written, left_out) = export_simln(&prepared, path)?;
         if !args.quiet && !args.json {
@@ -51,13 +55,43 @@ pub fn run(args: SimArgs) -> Result<()> {
         done.store(true, Ordering::Relaxed);
         r
     })
-    .with_context(|| format!("simulation failed; see {}", out.display()))?;
+    .with_context(|| {
+        if out.join(INCOMPLETE_MARKER).is_file() {
+            format!("simulation failed; see {}", out.display())
+        } else {
+            format!("cannot write results to {}", out.display())
+        }
+    })?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&summary)?);
     } else if !args.quiet {
         print_table(&summary, &out);
     }
     Ok(())
+}
+
+/// A scenario value that does not fit the graph (an arm name, the liquidity model, a
+/// policy override's node) is reported with where it came from: the flag that set it,
+/// or the scenario file, so the line names the input to fix.
+fn name_the_source(e: SimError, args: &SimArgs) -> anyhow::Error {
+    let flag = match &e {
+        SimError::Arm(u) if args.arms.is_some() => return anyhow::anyhow!("--arms: {u}"),
+        SimError::Liquidity(l) if args.liquidity.is_some() => {
+            return anyhow::anyhow!("--liquidity: {l}")
+        }
+        SimError::NoBalances(_) if args.liquidity.is_some() => Some("--liquidity"),
+        SimError::Arm(_)
+        | SimError::Liquidity(_)
+        | SimError::NoBalances(_)
+        | SimError::Override { .. } => None,
+        SimError::Graph(_) => return anyhow::Error::new(e).context("cannot read graph"),
+        _ => return e.into(),
+    };
+    match (flag, &args.scenario) {
+        (Some(f), _) => anyhow::anyhow!("{f}: {e}"),
+        (None, Some(file)) => anyhow::anyhow!("{}: {e}", file.display()),
+        (None, None) => e.into(),
+    }
 }
 
 fn load_scenario(path: Option<&Path>) -> Result<Scenario> {
