@@ -118,8 +118,10 @@ fn scenario(c: &Case, dir: &Path) -> Scenario {
     };
     let p = dir.join("g.json");
     write_graph(&g, None, GraphFormat::Describegraph, &p).unwrap();
-    let mut s = Scenario::default();
-    s.seed = c.seed;
+    let mut s = Scenario {
+        seed: c.seed,
+        ..Scenario::default()
+    };
     s.graph.file = p.display().to_string();
     s.graph.liquidity = c.liquidity.to_string();
     s.workload.payments = c.payments;
