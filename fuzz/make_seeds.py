@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
-"""Writes the small seed corpus of every fuzz target into fuzz/seeds/<target>/.
+"""Writes the hand-made seeds of every fuzz target into fuzz/seeds/<target>/.
 
 Run from the repository root after `cargo build --release` (it uses the flotilla
 binary to make the graph files and invoices). The seeds are committed; the corpus a
-fuzzing run grows goes to fuzz/corpus/ and is not.
+fuzzing run grows goes to fuzz/corpus/ and is not, except a few of its inputs kept as
+seeds/<target>/corpus-N, which this script leaves alone.
 """
 import os
 import random
@@ -66,7 +67,10 @@ def final_payload(amt, cltv, secret=None, total=None, redundant=None, keysend=No
 
 
 def main():
-    shutil.rmtree(SEEDS, ignore_errors=True)
+    for target in os.listdir(SEEDS) if os.path.isdir(SEEDS) else []:
+        for f in os.listdir(os.path.join(SEEDS, target)):
+            if not f.startswith("corpus-"):
+                os.remove(os.path.join(SEEDS, target, f))
     tmp = tempfile.mkdtemp()
     fixtures = os.path.join(ROOT, "crates", "flotilla-graph", "tests", "fixtures")
 

@@ -4,8 +4,9 @@
 #   scripts/soak.sh [SCENARIO] [OUT_DIR] [extra `flotilla sim` flags…]
 #
 # Defaults: scenarios/soak.toml into results/soak. Writes OUT_DIR/rss.csv
-# (`elapsed_s,rss_kb,hwm_kb`: resident and peak resident set of the process, from
-# /proc/PID/status) next to the run's own outputs, and prints wall time, peak RSS and
+# (`elapsed_s,rss_kb,hwm_kb,rows_bytes`: resident and peak resident set of the process,
+# from /proc/PID/status, and the bytes of payment rows written so far, which divided by
+# the final average row length counts the payments finished) next to the run's outputs, and prints wall time, peak RSS and
 # the run's summary line. Linux only (it reads /proc). Build first:
 # `cargo build --release`.
 set -euo pipefail
@@ -18,7 +19,7 @@ bin=target/release/flotilla
 mkdir -p "$(dirname "$out")"
 rm -rf "$out"
 csv="$out.rss.csv"
-echo "elapsed_s,rss_kb,hwm_kb" > "$csv"
+echo "elapsed_s,rss_kb,hwm_kb,rows_bytes" > "$csv"
 start=$(date +%s.%N)
 "$bin" sim "$scenario" --out "$out" --quiet --json "$@" > "$out.summary.json" &
 pid=$!
@@ -27,8 +28,10 @@ while kill -0 "$pid" 2>/dev/null; do
         rss=$(awk '/^VmRSS:/ {print $2}' <<< "$status")
         hwm=$(awk '/^VmHWM:/ {print $2}' <<< "$status")
         now=$(date +%s.%N)
-        [ -n "$rss" ] && awk -v a="$now" -v b="$start" -v r="$rss" -v h="$hwm" \
-            'BEGIN { printf "%.1f,%s,%s\n", a - b, r, h }' >> "$csv"
+        rows=$({ stat -c %s "$out"/.payments.csv.part* 2>/dev/null || true; } |
+            awk '{ s += $1 } END { print s + 0 }')
+        [ -n "$rss" ] && awk -v a="$now" -v b="$start" -v r="$rss" -v h="$hwm" -v n="$rows" \
+            'BEGIN { printf "%.1f,%s,%s,%s\n", a - b, r, h, n }' >> "$csv"
     fi
     sleep 1
 done
