@@ -4,7 +4,8 @@
 Run from the repository root after `cargo build --release` (it uses the flotilla
 binary to make the graph files and invoices). The seeds are committed; the corpus a
 fuzzing run grows goes to fuzz/corpus/ and is not, except a few of its inputs kept as
-seeds/<target>/corpus-N, which this script leaves alone.
+seeds/<target>/corpus-N, and inputs that once crashed a target, kept as
+seeds/<target>/crash-NAME; this script leaves both alone.
 """
 import os
 import random
@@ -69,7 +70,7 @@ def final_payload(amt, cltv, secret=None, total=None, redundant=None, keysend=No
 def main():
     for target in os.listdir(SEEDS) if os.path.isdir(SEEDS) else []:
         for f in os.listdir(os.path.join(SEEDS, target)):
-            if not f.startswith("corpus-"):
+            if not f.startswith(("corpus-", "crash-")):
                 os.remove(os.path.join(SEEDS, target, f))
     tmp = tempfile.mkdtemp()
     fixtures = os.path.join(ROOT, "crates", "flotilla-graph", "tests", "fixtures")

@@ -25,7 +25,7 @@ fn main() -> ExitCode {
 
 /// One line, the whole chain of causes: "context: cause: cause". Many error types
 /// already print their source in their own message (`"{path}: {source}"`); a cause
-/// whose text the line already holds is not repeated.
+/// whose text the line already holds is not repeated. Control characters are escaped.
 fn one_line(err: &anyhow::Error) -> String {
     let mut line = err.to_string();
     for cause in err.chain().skip(1) {
@@ -35,7 +35,17 @@ fn one_line(err: &anyhow::Error) -> String {
             line.push_str(&c);
         }
     }
-    line
+    // Text from input files reaches messages; a control character in it must neither
+    // break the line nor drive the terminal.
+    line.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
 }
 
 /// Logs go to stderr; `RUST_LOG` wins over `-v`.

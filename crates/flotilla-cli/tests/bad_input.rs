@@ -217,6 +217,16 @@ fn graph_forced_format_mismatch() {
     );
 }
 
+/// Found by fuzzing: a JSON key with an escaped newline put a line break in the error.
+#[test]
+fn graph_control_character_in_key() {
+    check(
+        &[("s.json", b"{\"sim\\network\":[[\"n77.\n")],
+        &["graph", "stats", "s.json", "--format", "simln"],
+        r#"error: cannot read graph: s.json: invalid JSON near `sim\network`: control character (\u0000-\u001F) found while parsing a string at line 1 column 22"#,
+    );
+}
+
 #[test]
 fn graph_unknown_format_flag() {
     check(

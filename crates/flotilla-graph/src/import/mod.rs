@@ -182,26 +182,46 @@ pub(crate) fn json_error(
     path: &Path,
     err: serde_path_to_error::Error<serde_json::Error>,
 ) -> GraphError {
-    let at = err.path().to_string();
+    // Keys and values come from the file: a control character in them (a JSON key
+    // `"a\nb"`) must not break the one-line error, so such characters are escaped.
+    let at = printable(&err.path().to_string());
     let inner = err.into_inner();
+    let message = printable(&inner.to_string());
     match inner.classify() {
         serde_json::error::Category::Data => {
             let (record, field) = split_json_path(&at);
             GraphError::Invalid {
                 path: path.to_path_buf(),
                 location: Location { record, field },
-                message: inner.to_string(),
+                message,
             }
         }
         serde_json::error::Category::Eof => GraphError::Syntax {
             path: path.to_path_buf(),
-            what: format!("invalid JSON: the file ends early (truncated?) near `{at}`: {inner}"),
+            what: format!("invalid JSON: the file ends early (truncated?) near `{at}`: {message}"),
         },
         _ => GraphError::Syntax {
             path: path.to_path_buf(),
-            what: format!("invalid JSON near `{at}`: {inner}"),
+            what: format!("invalid JSON near `{at}`: {message}"),
         },
     }
+}
+
+/// `s` with every control character escaped (`\n`, `\u{1b}`, …), so that text taken
+/// from a file stays on one line and cannot drive the terminal.
+pub(crate) fn printable(s: &str) -> String {
+    if !s.chars().any(char::is_control) {
+        return s.to_string();
+    }
+    s.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
 }
 
 /// `edges[12].node1_policy.min_htlc` → (`edges[12]`, `node1_policy.min_htlc`).
@@ -234,6 +254,13 @@ mod tests {
         );
         assert_eq!(split_json_path("nodes[3]"), (Some("nodes[3]".into()), None));
         assert_eq!(split_json_path("edges"), (None, Some("edges".into())));
+    }
+
+    #[test]
+    fn control_characters_are_escaped() {
+        assert_eq!(printable("sim\network"), "sim\\network");
+        assert_eq!(printable("a\u{1b}[31mb"), "a\\u{1b}[31mb");
+        assert_eq!(printable("plain ⚡"), "plain ⚡");
     }
 
     #[test]
