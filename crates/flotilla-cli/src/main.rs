@@ -18,11 +18,35 @@ fn main() -> ExitCode {
     match commands::run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
-            // One line, the whole chain of causes: "error: context: cause".
-            eprintln!("error: {err:#}");
+            eprintln!("error: {}", one_line(&err));
             ExitCode::FAILURE
         }
     }
+}
+
+/// One line, the whole chain of causes: "context: cause: cause". Many error types
+/// already print their source in their own message (`"{path}: {source}"`); a cause
+/// whose text the line already holds is not repeated. Control characters are escaped.
+fn one_line(err: &anyhow::Error) -> String {
+    let mut line = err.to_string();
+    for cause in err.chain().skip(1) {
+        let c = cause.to_string();
+        if !line.contains(&c) {
+            line.push_str(": ");
+            line.push_str(&c);
+        }
+    }
+    // Text from input files reaches messages; a control character in it must neither
+    // break the line nor drive the terminal.
+    line.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
 }
 
 /// Logs go to stderr; `RUST_LOG` wins over `-v`.

@@ -16,6 +16,18 @@ pub struct Location {
     pub field: Option<String>,
 }
 
+impl Location {
+    /// `"{record, field}: "`, or nothing when neither is known (an error about the
+    /// whole file), so messages never show an empty `: :`.
+    fn prefix(&self) -> String {
+        if self.record.is_none() && self.field.is_none() {
+            String::new()
+        } else {
+            format!("{self}: ")
+        }
+    }
+}
+
 impl fmt::Display for Location {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match (&self.record, &self.field) {
@@ -63,7 +75,7 @@ pub enum GraphError {
         what: String,
     },
     /// A record is well-formed but a value in it is wrong.
-    #[error("{}: {location}: {message}", path.display())]
+    #[error("{}: {}{message}", path.display(), location.prefix())]
     Invalid {
         /// The file.
         path: PathBuf,

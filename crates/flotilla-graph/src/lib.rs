@@ -29,7 +29,7 @@ mod warnings;
 
 pub use error::{GraphError, Location};
 pub use graph::{BuildError, Graph, GraphBuilder, LookupError};
-pub use import::{read_graph, GraphFormat, ImportedGraph};
+pub use import::{parse_graph_bytes, read_graph, GraphFormat, ImportedGraph};
 pub use types::{
     AddressKind, Channel, ChannelIdx, Direction, EdgeIdx, Node, NodeAddress, NodeIdx, NodePubkey,
     Policy, PubkeyError, ScidParseError, ShortChannelId,

@@ -21,8 +21,13 @@
 //! - Keysend: the preimage travels in the onion; its hash must be the HTLC's. Keysend MPP
 //!   parts carry a sender-chosen `payment_secret` and `total_msat` in every part and
 //!   form a set like invoice parts.
+//! - Once an invoice has expired no HTLC can be accepted for it, so the receiver forgets
+//!   it, and its hash if it was paid (a later HTLC for it is refused as unknown, which is
+//!   what expiry alone would say). This keeps a long run's memory flat; keysend hashes
+//!   have no invoice and are remembered for good.
 
-use std::collections::{HashMap, HashSet};
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap, HashSet};
 
 use flotilla_route::Timestamp;
 
@@ -138,6 +143,9 @@ pub struct Receiver {
     invoices: HashMap<PaymentHash, InvoiceRecord>,
     sets: HashMap<PaymentHash, HtlcSet>,
     paid: HashSet<PaymentHash>,
+    /// Registered invoices by expiry, soonest first, to forget them (and their paid
+    /// hash) once expired.
+    expiries: BinaryHeap<Reverse<(Timestamp, PaymentHash)>>,
     next_set_id: u32,
     /// Redundant payments (see [`crate::redundant`]).
     pub redundant: RedundantBook,
@@ -168,8 +176,34 @@ impl Receiver {
         if self.invoices.contains_key(&hash) || self.paid.contains(&hash) {
             return Err(RegisterError::Duplicate);
         }
+        self.expiries.push(Reverse((invoice.expires_at, hash)));
         self.invoices.insert(hash, invoice);
         Ok(())
+    }
+
+    /// Forgets the invoices that expired before `now`, and their paid hashes: no HTLC can
+    /// be accepted for them any more. An invoice whose HTLC set is still open waits for
+    /// the set's timer and is forgotten at a later call.
+    pub fn forget_expired(&mut self, now: Timestamp) {
+        let mut open = Vec::new();
+        while let Some(Reverse((at, hash))) = self.expiries.peek().copied() {
+            if at >= now {
+                break;
+            }
+            self.expiries.pop();
+            if self.sets.contains_key(&hash) {
+                open.push(Reverse((at, hash)));
+                continue;
+            }
+            self.invoices.remove(&hash);
+            self.paid.remove(&hash);
+        }
+        self.expiries.extend(open);
+    }
+
+    /// Invoices and paid hashes this node remembers (for memory checks).
+    pub fn remembered(&self) -> usize {
+        self.invoices.len() + self.paid.len()
     }
 
     /// Forgets the invoice for `hash` (and any set waiting for it, whose parts then wait
@@ -206,6 +240,7 @@ impl Receiver {
             let (code, data) = unknown_payment(htlc.amount_msat, clock.height);
             Decision::Fail { code, data }
         };
+        self.forget_expired(clock.now);
         let hash = htlc.payment_hash;
         if self.paid.contains(&hash) {
             return unknown();

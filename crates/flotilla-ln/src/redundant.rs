@@ -35,6 +35,10 @@
 //! (every hop checks the lock, [`crate::lock::check_claim`]), and the sender reveals
 //! secrets worth at most A over the payment's life. [`RedundantBook::overpaid`] is
 //! checked by [`crate::network::Network::check_invariants`].
+//!
+//! Once a registration's invoice has expired no part can be accepted for it, so the
+//! book forgets it (its entry, paid mark and settled sum; an overpayment, should one
+//! ever happen, is kept until reported): a long run's memory stays flat.
 
 use std::collections::{HashMap, HashSet};
 
@@ -266,6 +270,10 @@ pub struct RedundantBook {
     settled: HashMap<PaymentSecret, Settled>,
     kept_polynomials: HashMap<PaymentSecret, Box<BoomerangPolynomial>>,
     cancelled: HashSet<[u8; 32]>,
+    /// Registrations by invoice expiry, soonest first, to forget them once expired.
+    expiries: std::collections::BinaryHeap<std::cmp::Reverse<(Timestamp, PaymentSecret)>>,
+    /// The first overpayment seen under a hash lock, kept after its payment is forgotten.
+    first_overpaid: Option<(PaymentSecret, u64, u64)>,
     next_round: u32,
 }
 
@@ -334,6 +342,37 @@ impl RedundantBook {
                 c0,
             },
         );
+        self.expiries
+            .push(std::cmp::Reverse((invoice.expires_at, s)));
+    }
+
+    /// Forgets the registrations whose invoice expired before `now`: entry, paid mark and
+    /// settled sum. One with a round still open (parts held) waits for the round's timer
+    /// and is forgotten at a later call.
+    pub fn forget_expired(&mut self, now: Timestamp) {
+        let mut open = Vec::new();
+        while let Some(std::cmp::Reverse((at, s))) = self.expiries.peek().copied() {
+            if at >= now {
+                break;
+            }
+            self.expiries.pop();
+            let refund_pending = self.settled.get(&s).is_some_and(Settled::refund_pending);
+            if self.entries.get(&s).is_some_and(|e| e.round.is_some()) || refund_pending {
+                open.push(std::cmp::Reverse((at, s)));
+                continue;
+            }
+            self.entries.remove(&s);
+            self.paid.remove(&s);
+            self.settled.remove(&s);
+            self.kept_polynomials.remove(&s);
+        }
+        self.expiries.extend(open);
+    }
+
+    /// Registrations, paid marks and settled sums this book remembers (for memory
+    /// checks).
+    pub fn remembered(&self) -> usize {
+        self.entries.len() + self.paid.len() + self.settled.len()
     }
 
     /// Whether the payment with this secret was claimed.
@@ -378,11 +417,7 @@ impl RedundantBook {
     /// (more than k claimed scalars always let the sender recover P(0)); it is counted by
     /// [`RedundantBook::pending_refunds`], which must be 0 when a run ends.
     pub fn overpaid(&self) -> Option<(PaymentSecret, u64, u64)> {
-        self.settled
-            .iter()
-            .filter(|(_, v)| !v.refund_pending())
-            .map(|(s, v)| (*s, v.due, v.got.saturating_sub(v.refunded)))
-            .find(|(_, due, kept)| kept > due)
+        self.first_overpaid
     }
 
     /// Boomerang payments claimed beyond A and not (yet) refunded.
@@ -403,6 +438,7 @@ impl RedundantBook {
             let (code, data) = unknown_payment(htlc.amount_msat, clock.height);
             RedundantDecision::Fail { code, data }
         };
+        self.forget_expired(clock.now);
         let Some(PaymentData { payment_secret, .. }) = payload.payment_data else {
             return unknown();
         };
@@ -692,6 +728,11 @@ impl RedundantBook {
     pub fn record_settled(&mut self, secret: &PaymentSecret, value_msat: u64) {
         if let Some(s) = self.settled.get_mut(secret) {
             s.got = s.got.saturating_add(value_msat);
+            // Under a hash lock an over-claim is final; under boomerang it is a pending
+            // refund (`pending_refunds`) until the sender takes it back.
+            if s.got > s.due && s.c0.is_none() && self.first_overpaid.is_none() {
+                self.first_overpaid = Some((*secret, s.due, s.got));
+            }
         }
     }
 

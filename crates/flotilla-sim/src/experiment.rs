@@ -340,12 +340,14 @@ pub fn scenario_from_simln(path: &Path) -> Scenario {
 /// left out because an endpoint is not in the exported network).
 pub fn export_simln(exp: &Experiment, path: &Path) -> Result<(usize, usize), SimError> {
     let tmp = path.with_extension("network.tmp.json");
-    flotilla_graph::export::write_graph(
-        &exp.graph,
-        None,
-        flotilla_graph::GraphFormat::Simln,
-        &tmp,
-    )?;
+    flotilla_graph::export::write_graph(&exp.graph, None, flotilla_graph::GraphFormat::Simln, &tmp)
+        .map_err(|e| match e {
+            // The scratch file is ours; the user asked for `path`.
+            flotilla_graph::GraphError::Io { source, .. } => {
+                flotilla_graph::GraphError::io(path, source)
+            }
+            other => other,
+        })?;
     let bytes = std::fs::read(&tmp).map_err(|e| flotilla_graph::GraphError::io(&tmp, e))?;
     let _ = std::fs::remove_file(&tmp);
     let mut doc: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| {

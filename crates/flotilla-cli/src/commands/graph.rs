@@ -128,7 +128,11 @@ fn convert(args: ConvertArgs) -> Result<()> {
     let balances = match (&args.liquidity, &loaded.imported.balances) {
         (None, Some(from_file)) => Some(from_file.clone()),
         (model, _) if format == GraphFormat::Cloth => {
-            let model: LiquidityModel = model.as_deref().unwrap_or("uniform").parse()?;
+            let model: LiquidityModel = model
+                .as_deref()
+                .unwrap_or("uniform")
+                .parse()
+                .context("--liquidity")?;
             Some(model.assign(graph, args.seed)?)
         }
         _ => None,

@@ -10,6 +10,7 @@ use flotilla_sim::experiment::{
     export_simln, scenario_from_simln, Experiment, RunSummary, SimError,
 };
 use flotilla_sim::manifest::write_manifest;
+use flotilla_sim::output::INCOMPLETE_MARKER;
 use flotilla_sim::scenario::{OnionMode, Scenario, DEFAULT_SCENARIO};
 
 use crate::cli::{OnionArg, SimArgs};
@@ -25,7 +26,7 @@ pub fn run(args: SimArgs) -> Result<()> {
     let mut scenario = load_scenario(args.scenario.as_deref())?;
     apply_flags(&mut scenario, &args);
     let prepared = Experiment::prepare(scenario, &default_graph_path())
-        .map_err(|e| name_scenario_file(e, args.scenario.as_deref()))?;
+        .map_err(|e| name_the_source(e, &args))?;
     if let Some(path) = &args.export_simln {
         let (written, left_out) = export_simln(&prepared, path)?;
         if !args.quiet && !args.json {
@@ -54,7 +55,7 @@ pub fn run(args: SimArgs) -> Result<()> {
         .map(|a| a.to_string_lossy().into_owned())
         .collect();
     write_manifest(&prepared, &out, &command)
-        .with_context(|| format!("cannot write the run's manifest to {}", out.display()))?;
+        .with_context(|| format!("cannot write results to {}", out.display()))?;
     let summary = std::thread::scope(|s| {
         if show_bar {
             s.spawn(|| progress_bar(total, &progress, &done));
@@ -63,7 +64,13 @@ pub fn run(args: SimArgs) -> Result<()> {
         done.store(true, Ordering::Relaxed);
         r
     })
-    .with_context(|| format!("simulation failed; see {}", out.display()))?;
+    .with_context(|| {
+        if out.join(INCOMPLETE_MARKER).is_file() {
+            format!("simulation failed; see {}", out.display())
+        } else {
+            format!("cannot write results to {}", out.display())
+        }
+    })?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&summary)?);
     } else if !args.quiet {
@@ -83,14 +90,28 @@ pub fn run(args: SimArgs) -> Result<()> {
     Ok(())
 }
 
-/// Errors about a scenario field that only the graph can check (a node name in
-/// `network.overrides`, `hub`, `probing`) name the scenario file too.
-fn name_scenario_file(e: SimError, file: Option<&Path>) -> anyhow::Error {
-    match (&e, file) {
-        (SimError::Field(_) | SimError::Override { .. }, Some(f)) => {
-            anyhow::anyhow!("{}: {e}", f.display())
+/// A scenario value that does not fit the graph (an arm name, the liquidity model, a
+/// policy override's node) is reported with where it came from: the flag that set it,
+/// or the scenario file, so the line names the input to fix.
+fn name_the_source(e: SimError, args: &SimArgs) -> anyhow::Error {
+    let flag = match &e {
+        SimError::Arm(u) if args.arms.is_some() => return anyhow::anyhow!("--arms: {u}"),
+        SimError::Liquidity(l) if args.liquidity.is_some() => {
+            return anyhow::anyhow!("--liquidity: {l}")
         }
-        _ => e.into(),
+        SimError::NoBalances(_) if args.liquidity.is_some() => Some("--liquidity"),
+        SimError::Arm(_)
+        | SimError::Liquidity(_)
+        | SimError::NoBalances(_)
+        | SimError::Override { .. }
+        | SimError::Field(_) => None,
+        SimError::Graph(_) => return anyhow::Error::new(e).context("cannot read graph"),
+        _ => return e.into(),
+    };
+    match (flag, &args.scenario) {
+        (Some(f), _) => anyhow::anyhow!("{f}: {e}"),
+        (None, Some(file)) => anyhow::anyhow!("{}: {e}", file.display()),
+        (None, None) => e.into(),
     }
 }
 

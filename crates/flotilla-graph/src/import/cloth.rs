@@ -187,8 +187,8 @@ fn canonical(header: &str) -> String {
 }
 
 impl Table {
-    fn open(path: &Path, names: &'static [&'static str]) -> Result<Table> {
-        let bytes = read_bytes(path)?;
+    /// `bytes` is the file's (decompressed) content; `path` names it in errors.
+    fn open(path: &Path, bytes: Vec<u8>, names: &'static [&'static str]) -> Result<Table> {
         let mut reader = csv::ReaderBuilder::new()
             .has_headers(true)
             .flexible(true)
@@ -331,11 +331,37 @@ struct ClothChannel {
 
 /// Reads a CLoTH triple.
 pub(crate) fn read(paths: &ClothPaths) -> Result<(Graph, Balances)> {
+    parse(
+        paths,
+        read_bytes(&paths.nodes)?,
+        read_bytes(&paths.channels)?,
+        read_bytes(&paths.edges)?,
+    )
+}
+
+/// Parses a CLoTH triple already in memory (decompressed); `paths` only name the files
+/// in errors. The same checks as [`read`]: the fuzz targets and in-memory callers
+/// reach exactly the code that reads files.
+pub fn parse_cloth(
+    paths: &ClothPaths,
+    nodes_csv: Vec<u8>,
+    channels_csv: Vec<u8>,
+    edges_csv: Vec<u8>,
+) -> Result<(Graph, Balances)> {
+    parse(paths, nodes_csv, channels_csv, edges_csv)
+}
+
+fn parse(
+    paths: &ClothPaths,
+    nodes_csv: Vec<u8>,
+    channels_csv: Vec<u8>,
+    edges_csv: Vec<u8>,
+) -> Result<(Graph, Balances)> {
     let mut b = GraphBuilder::new();
 
     // nodes: id → (index, line)
     let mut nodes: HashMap<i64, (NodeIdx, u64)> = HashMap::new();
-    let mut table = Table::open(&paths.nodes, &NODE_COLUMNS)?;
+    let mut table = Table::open(&paths.nodes, nodes_csv, &NODE_COLUMNS)?;
     table.for_each(|row| {
         let id = row.id(0)?;
         if let Some((_, first)) = nodes.get(&id) {
@@ -353,7 +379,7 @@ pub(crate) fn read(paths: &ClothPaths) -> Result<(Graph, Balances)> {
     let mut channel_at: HashMap<i64, usize> = HashMap::new();
     let mut edge_owner: HashMap<i64, usize> = HashMap::new();
     let nodes_file = paths.nodes.display().to_string();
-    let mut table = Table::open(&paths.channels, &CHANNEL_COLUMNS)?;
+    let mut table = Table::open(&paths.channels, channels_csv, &CHANNEL_COLUMNS)?;
     table.for_each(|row| {
         let id = row.id(0)?;
         if id < 0 {
@@ -411,7 +437,7 @@ pub(crate) fn read(paths: &ClothPaths) -> Result<(Graph, Balances)> {
 
     // edges: each fills one side of the channel that lists it.
     let channels_file = paths.channels.display().to_string();
-    let mut table = Table::open(&paths.edges, &EDGE_COLUMNS)?;
+    let mut table = Table::open(&paths.edges, edges_csv, &EDGE_COLUMNS)?;
     table.for_each(|row| {
         let id = row.id(0)?;
         let channel_id = row.id(1)?;

@@ -21,7 +21,7 @@ use crate::error::{GraphError, Location, Result};
 use crate::graph::Graph;
 use crate::liquidity::Balances;
 
-pub use cloth::ClothPaths;
+pub use cloth::{parse_cloth, ClothPaths};
 pub use detect::detect_format;
 pub use source::read_bytes;
 
@@ -138,32 +138,90 @@ pub fn read_graph(path: &Path, format: Option<GraphFormat>) -> Result<ImportedGr
     })
 }
 
+/// Parses a graph file's content already in memory (gzip or not), as [`read_graph`]
+/// does after reading a JSON file: the format is detected unless `format` forces one.
+/// `path` only names the file in errors. CLoTH's three files need
+/// [`parse_cloth`] instead.
+pub fn parse_graph_bytes(
+    path: &Path,
+    bytes: &[u8],
+    format: Option<GraphFormat>,
+) -> Result<ImportedGraph> {
+    let owned;
+    let bytes = if bytes.starts_with(&source::GZIP_MAGIC) {
+        owned = source::gunzip(path, bytes)?;
+        &owned[..]
+    } else {
+        bytes
+    };
+    let format = match format {
+        Some(f) => f,
+        None => detect_format(path, bytes)?,
+    };
+    let graph = match format {
+        GraphFormat::Describegraph => describegraph::parse(path, bytes)?,
+        GraphFormat::Listchannels => listchannels::parse(path, bytes)?,
+        GraphFormat::Simln => simln::parse(path, bytes)?,
+        GraphFormat::Cloth => {
+            return Err(GraphError::UnknownFormat {
+                path: path.to_path_buf(),
+                why: "CLoTH graphs are three files: read them with parse_cloth".into(),
+            })
+        }
+    };
+    Ok(ImportedGraph {
+        graph,
+        balances: None,
+        format,
+    })
+}
+
 /// Turns a `serde_path_to_error` failure into our error: data errors name the record
 /// (the path up to the first array index's element) and the field (the rest).
 pub(crate) fn json_error(
     path: &Path,
     err: serde_path_to_error::Error<serde_json::Error>,
 ) -> GraphError {
-    let at = err.path().to_string();
+    // Keys and values come from the file: a control character in them (a JSON key
+    // `"a\nb"`) must not break the one-line error, so such characters are escaped.
+    let at = printable(&err.path().to_string());
     let inner = err.into_inner();
+    let message = printable(&inner.to_string());
     match inner.classify() {
         serde_json::error::Category::Data => {
             let (record, field) = split_json_path(&at);
             GraphError::Invalid {
                 path: path.to_path_buf(),
                 location: Location { record, field },
-                message: inner.to_string(),
+                message,
             }
         }
         serde_json::error::Category::Eof => GraphError::Syntax {
             path: path.to_path_buf(),
-            what: format!("invalid JSON: the file ends early (truncated?) near `{at}`: {inner}"),
+            what: format!("invalid JSON: the file ends early (truncated?) near `{at}`: {message}"),
         },
         _ => GraphError::Syntax {
             path: path.to_path_buf(),
-            what: format!("invalid JSON near `{at}`: {inner}"),
+            what: format!("invalid JSON near `{at}`: {message}"),
         },
     }
+}
+
+/// `s` with every control character escaped (`\n`, `\u{1b}`, …), so that text taken
+/// from a file stays on one line and cannot drive the terminal.
+pub(crate) fn printable(s: &str) -> String {
+    if !s.chars().any(char::is_control) {
+        return s.to_string();
+    }
+    s.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
 }
 
 /// `edges[12].node1_policy.min_htlc` → (`edges[12]`, `node1_policy.min_htlc`).
@@ -196,6 +254,13 @@ mod tests {
         );
         assert_eq!(split_json_path("nodes[3]"), (Some("nodes[3]".into()), None));
         assert_eq!(split_json_path("edges"), (None, Some("edges".into())));
+    }
+
+    #[test]
+    fn control_characters_are_escaped() {
+        assert_eq!(printable("sim\network"), "sim\\network");
+        assert_eq!(printable("a\u{1b}[31mb"), "a\\u{1b}[31mb");
+        assert_eq!(printable("plain ⚡"), "plain ⚡");
     }
 
     #[test]

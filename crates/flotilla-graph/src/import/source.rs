@@ -5,22 +5,27 @@ use std::path::Path;
 
 use crate::error::{GraphError, Result};
 
-const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
+pub(crate) const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
 
 /// The file's bytes, decompressed if it is gzip (detected from the content, not the name).
 pub fn read_bytes(path: &Path) -> Result<Vec<u8>> {
     let raw = std::fs::read(path).map_err(|e| GraphError::io(path, e))?;
     if raw.starts_with(&GZIP_MAGIC) {
-        // Mainnet snapshots compress about 7:1; reserving that avoids regrowth copies.
-        let mut out = Vec::with_capacity(raw.len().saturating_mul(8));
-        flate2::read::MultiGzDecoder::new(&raw[..])
-            .read_to_end(&mut out)
-            .map_err(|source| GraphError::Gzip {
-                path: path.to_path_buf(),
-                source,
-            })?;
-        Ok(out)
+        gunzip(path, &raw)
     } else {
         Ok(raw)
     }
+}
+
+/// Decompresses gzip content (one or more members).
+pub(crate) fn gunzip(path: &Path, raw: &[u8]) -> Result<Vec<u8>> {
+    // Mainnet snapshots compress about 7:1; reserving that avoids regrowth copies.
+    let mut out = Vec::with_capacity(raw.len().saturating_mul(8));
+    flate2::read::MultiGzDecoder::new(raw)
+        .read_to_end(&mut out)
+        .map_err(|source| GraphError::Gzip {
+            path: path.to_path_buf(),
+            source,
+        })?;
+    Ok(out)
 }

@@ -324,7 +324,9 @@ impl Network {
         payment_hash: PaymentHash,
         invoice: InvoiceRecord,
     ) -> Result<(), RegisterError> {
-        self.receivers[node.ix()].register(payment_hash, invoice)
+        let r = &mut self.receivers[node.ix()];
+        r.forget_expired(self.now);
+        r.register(payment_hash, invoice)
     }
 
     /// Stops `node` expecting a payment (e.g. an invoice the workload gave up on), so its

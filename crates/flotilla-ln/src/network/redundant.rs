@@ -67,7 +67,9 @@ impl Network {
         node: NodeIdx,
         invoice: RedundantInvoice,
     ) -> Result<(), RegisterError> {
-        self.receivers[node.ix()].redundant.register(invoice)
+        let book = &mut self.receivers[node.ix()].redundant;
+        book.forget_expired(self.now);
+        book.register(invoice)
     }
 
     /// Makes `node` expect a `boomerang` payment of A in k = `polynomial.degree()`

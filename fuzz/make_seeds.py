@@ -1,0 +1,150 @@
+#!/usr/bin/env python3
+"""Writes the hand-made seeds of every fuzz target into fuzz/seeds/<target>/.
+
+Run from the repository root after `cargo build --release` (it uses the flotilla
+binary to make the graph files and invoices). The seeds are committed; the corpus a
+fuzzing run grows goes to fuzz/corpus/ and is not, except a few of its inputs kept as
+seeds/<target>/corpus-N, and inputs that once crashed a target, kept as
+seeds/<target>/crash-NAME; this script leaves both alone.
+"""
+import os
+import random
+import shutil
+import struct
+import subprocess
+import tempfile
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SEEDS = os.path.join(ROOT, "fuzz", "seeds")
+BIN = os.path.join(ROOT, "target", "release", "flotilla")
+
+
+def put(target, name, data):
+    d = os.path.join(SEEDS, target)
+    os.makedirs(d, exist_ok=True)
+    if isinstance(data, str):
+        data = data.encode()
+    with open(os.path.join(d, name), "wb") as f:
+        f.write(data)
+
+
+def run(*args):
+    return subprocess.run([BIN, *args], check=True, capture_output=True, text=True).stdout
+
+
+def bigsize(v):
+    if v < 0xFD:
+        return bytes([v])
+    if v <= 0xFFFF:
+        return b"\xfd" + struct.pack(">H", v)
+    if v <= 0xFFFFFFFF:
+        return b"\xfe" + struct.pack(">I", v)
+    return b"\xff" + struct.pack(">Q", v)
+
+
+def tu(v):
+    b = v.to_bytes(8, "big").lstrip(b"\x00")
+    return b
+
+
+def rec(t, value):
+    return bigsize(t) + bigsize(len(value)) + value
+
+
+def forward_payload(scid, amt, cltv):
+    return rec(2, tu(amt)) + rec(4, tu(cltv)) + rec(6, struct.pack(">Q", scid))
+
+
+def final_payload(amt, cltv, secret=None, total=None, redundant=None, keysend=None):
+    out = rec(2, tu(amt)) + rec(4, tu(cltv))
+    if secret is not None:
+        out += rec(8, secret + tu(total))
+    if redundant is not None:
+        pid, index, lock, due = redundant
+        out += rec(65537, pid + struct.pack(">H", index) + bytes([lock]) + tu(due))
+    if keysend is not None:
+        out += rec(5482373484, keysend)
+    return out
+
+
+def main():
+    for target in os.listdir(SEEDS) if os.path.isdir(SEEDS) else []:
+        for f in os.listdir(os.path.join(SEEDS, target)):
+            if not f.startswith(("corpus-", "crash-")):
+                os.remove(os.path.join(SEEDS, target, f))
+    tmp = tempfile.mkdtemp()
+    fixtures = os.path.join(ROOT, "crates", "flotilla-graph", "tests", "fixtures")
+
+    # Graph importers.
+    run("graph", "generate", "watts-strogatz", "--nodes", "6", "--k", "2", "-o", f"{tmp}/ws.json")
+    run("graph", "generate", "watts-strogatz", "--nodes", "6", "--k", "2", "--to", "simln", "-o", f"{tmp}/sim.json")
+    run("graph", "generate", "watts-strogatz", "--nodes", "5", "--k", "2", "--to", "cloth", "-o", f"{tmp}/cloth")
+    put("graph_describegraph", "generated.json", open(f"{tmp}/ws.json", "rb").read())
+    put("graph_describegraph", "lncli.json", open(f"{fixtures}/lncli-describegraph.json", "rb").read())
+    put("graph_describegraph", "empty.json", '{"nodes":[],"edges":[]}')
+    put("graph_listchannels", "cln.json", open(f"{fixtures}/listchannels.json", "rb").read())
+    put("graph_listchannels", "empty.json", '{"channels":[]}')
+    put("graph_simln", "generated.json", open(f"{tmp}/sim.json", "rb").read())
+    put("graph_simln", "empty.json", '{"sim_network":[]}')
+    cloth = [open(f"{tmp}/cloth/{n}.csv", "rb").read() for n in ("nodes", "channels", "edges")]
+    put("graph_cloth", "generated", b"\xff".join(cloth))
+    put("graph_cloth", "headers", b"id\n\xffid,edge1_id,edge2_id,node1_id,node2_id,capacity\n\xff"
+        b"id,channel_id,counter_edge_id,from_node_id,to_node_id,balance,fee_base,fee_proportional,min_htlc,timelock\n")
+
+    # Scenarios.
+    for f in sorted(os.listdir(os.path.join(ROOT, "scenarios"))):
+        put("scenario", f, open(os.path.join(ROOT, "scenarios", f), "rb").read())
+    put("scenario", "default-printed.toml", run("sim", "--print-default-scenario"))
+
+    # Invoices.
+    for i, args in enumerate([
+        ["--amount-msat", "50000", "--description", "coffee"],
+        ["--amount-msat", "1", "--description", "one msat", "--network", "regtest"],
+        ["--amount-msat", "2500000000", "--description", "mpp", "--expiry-secs", "60"],
+    ]):
+        out = run("invoice", "create", "--seed", str(i + 1), "--timestamp", "1700000000", *args)
+        inv = next(w for w in out.split() if w.startswith("ln"))
+        put("invoice", f"created-{i}", inv)
+
+    # Hop payloads.
+    put("tlv_payload", "forward", forward_payload(0x0A0B0C0D0E0F0102, 100_000, 800_040))
+    put("tlv_payload", "final-mpp", final_payload(50_000, 800_018, secret=b"\x11" * 32, total=150_000))
+    put("tlv_payload", "final-redundant", final_payload(
+        50_000, 800_018, secret=b"\x11" * 32, total=100_000, redundant=(b"\x22" * 32, 3, 2, 100_000)))
+    put("tlv_payload", "final-keysend", final_payload(7_000, 800_018, keysend=b"\x33" * 32))
+    put("tlv_payload", "unknown-odd", final_payload(1, 1) + rec(77, b"xyz"))
+
+    # Onions: mode byte, then per mode.
+    def framed(hops):
+        out = bytes([len(hops) - 1])
+        for p in hops:
+            out += bytes([len(p) % 256 if len(p) < 256 else 255]) + p[:255] + b"\x00"
+        return out
+
+    hops2 = [forward_payload(0x0101010101010101, 10_000, 800_058), final_payload(10_000, 800_018, secret=b"\x44" * 32, total=10_000)]
+    put("onion_peel", "built-2-hops", b"\x01" + framed(hops2) + b"\xff")
+    put("onion_peel", "built-1-hop-redundant", b"\x01" + framed([final_payload(
+        5_000, 800_018, secret=b"\x44" * 32, total=9_000, redundant=(b"\x55" * 32, 1, 1, 9_000))]) + b"\xff")
+    put("onion_peel", "wire-packet", b"\x00" + bytes([0]) + bytes(range(256)) * 5)
+    put("onion_peel", "failure", b"\x02\x03\x01\x05\x01" + b"\x00" * 8 + b"\x01\x00\x00\x00\x10")
+
+    # The network schedule and the router: structured random bytes.
+    rng = random.Random(8)
+    for i in range(6):
+        head = bytes(rng.randrange(256) for _ in range(7 * 14 + 7 + 5 * 7))
+        # Register a few payments, send parts, then deliver and advance a lot.
+        ops = b""
+        for k in range(3):
+            ops += bytes([0, rng.randrange(256), rng.randrange(256), rng.randrange(256), rng.randrange(256), k + i, 1])
+        for _ in range(12):
+            ops += bytes([1, rng.randrange(3), rng.randrange(5), rng.randrange(4), 0, 0, 0, 0, rng.randrange(3), 0])
+        for _ in range(40):
+            ops += bytes([rng.choice([3, 4, 5, 6, 7, 8]), rng.randrange(256), rng.randrange(256), rng.randrange(256)])
+        put("network", f"schedule-{i}", head + b"\x20" + ops)
+    for i in range(6):
+        put("router", f"random-{i}", bytes(rng.randrange(256) for _ in range(400)))
+    shutil.rmtree(tmp)
+
+
+if __name__ == "__main__":
+    main()

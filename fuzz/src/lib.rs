@@ -1,0 +1,1165 @@
+//! The logic of every fuzz target, as plain functions of a byte slice.
+//!
+//! Each `fuzz_targets/*.rs` binary is a one-line wrapper around one of these, so the
+//! same code also runs on stable Rust: `crates/flotilla-sim/tests/fuzz_seeds.rs`
+//! includes this file and feeds it the committed seed corpus (`fuzz/seeds/`) on every
+//! `cargo test`, which keeps the targets compiling and the seeds meaningful without a
+//! nightly toolchain.
+//!
+//! A target panics only when it finds a bug: a panic inside the library, an error that
+//! does not name its file, a broken round trip, or a broken invariant. Inputs are read
+//! with [`Input`], a cursor that yields zeros once the bytes run out, so every byte
+//! string is a valid input and libFuzzer's mutations map onto small structured changes.
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bitcoin::secp256k1::{PublicKey, Secp256k1, SecretKey};
+use flotilla_graph::import::{detect_format, parse_cloth, ClothPaths};
+use flotilla_graph::liquidity::Balances;
+use flotilla_graph::stats::GraphStats;
+use flotilla_graph::{
+    parse_graph_bytes, Channel, ChannelIdx, Direction, EdgeIdx, Graph, GraphBuilder, GraphFormat,
+    Node, NodeIdx, NodePubkey, Policy, ShortChannelId,
+};
+use flotilla_ln::clock::Clock;
+use flotilla_ln::config::{Behaviour, NodeConfig};
+use flotilla_ln::failure::{FailureCode, FailureData};
+use flotilla_ln::invoice::{decode_invoice, PaymentKeys};
+use flotilla_ln::lock::LockKind;
+use flotilla_ln::msg::{Msg, UpdateFulfillHtlc};
+use flotilla_ln::network::Network;
+use flotilla_ln::onion::real::{
+    build_failure, build_onion_raw, decode_failure, peel_onion, wrap_failure, OnionError, RealOnion,
+};
+use flotilla_ln::onion::tlv;
+use flotilla_ln::output::{Event, Output, Timer};
+use flotilla_ln::payload::PaymentData;
+use flotilla_ln::receiver::InvoiceRecord;
+use flotilla_ln::redundant::{RedundantInvoice, RedundantSender};
+use flotilla_ln::sender::{PartId, SendPart};
+use flotilla_ln::{PaymentHash, PaymentPreimage};
+use flotilla_route::scorers::LiquidityBoundsScorer;
+use flotilla_route::splitters::{GreedySplitter, HalvingSplitter, MinCostFlowSplitter};
+use flotilla_route::{
+    FailureKind, Limits, Path as RoutePath, PathFailure, Pathfinder, Route, RouteError,
+    RouteRequest, Router, Timestamp,
+};
+use flotilla_sim::scenario::Scenario;
+
+// ---------------------------------------------------------------------------------------
+// Reading structured values from bytes
+// ---------------------------------------------------------------------------------------
+
+/// A cursor over the fuzzer's bytes; past the end every read is zero.
+pub struct Input<'a> {
+    data: &'a [u8],
+}
+
+impl<'a> Input<'a> {
+    /// A cursor at the start of `data`.
+    pub fn new(data: &'a [u8]) -> Self {
+        Input { data }
+    }
+
+    /// True once every byte was read.
+    pub fn is_empty(&self) -> bool {
+        self.data.is_empty()
+    }
+
+    /// The next byte.
+    pub fn u8(&mut self) -> u8 {
+        match self.data.split_first() {
+            Some((b, rest)) => {
+                self.data = rest;
+                *b
+            }
+            None => 0,
+        }
+    }
+
+    /// The next two bytes, big-endian.
+    pub fn u16(&mut self) -> u16 {
+        u16::from_be_bytes([self.u8(), self.u8()])
+    }
+
+    /// The next four bytes, big-endian.
+    pub fn u32(&mut self) -> u32 {
+        (self.u16() as u32) << 16 | self.u16() as u32
+    }
+
+    /// The next eight bytes, big-endian.
+    pub fn u64(&mut self) -> u64 {
+        (self.u32() as u64) << 32 | self.u32() as u64
+    }
+
+    /// A value in `0..n` (`n` > 0).
+    pub fn below(&mut self, n: usize) -> usize {
+        if n <= 256 {
+            self.u8() as usize % n
+        } else {
+            self.u32() as usize % n
+        }
+    }
+
+    /// A boolean.
+    pub fn bool(&mut self) -> bool {
+        self.u8() & 1 == 1
+    }
+
+    /// Up to `n` bytes (fewer at the end).
+    pub fn bytes(&mut self, n: usize) -> &'a [u8] {
+        let n = n.min(self.data.len());
+        let (head, rest) = self.data.split_at(n);
+        self.data = rest;
+        head
+    }
+
+    /// A byte string of a length read first (at most `max`).
+    pub fn var_bytes(&mut self, max: usize) -> &'a [u8] {
+        let n = self.below(max + 1);
+        self.bytes(n)
+    }
+
+    /// 32 bytes.
+    pub fn array32(&mut self) -> [u8; 32] {
+        let mut a = [0u8; 32];
+        a[..].copy_from_slice(&pad::<32>(self.bytes(32)));
+        a
+    }
+
+    /// Everything left.
+    pub fn rest(&mut self) -> &'a [u8] {
+        self.bytes(self.data.len())
+    }
+}
+
+fn pad<const N: usize>(b: &[u8]) -> [u8; N] {
+    let mut a = [0u8; N];
+    a[..b.len()].copy_from_slice(b);
+    a
+}
+
+// ---------------------------------------------------------------------------------------
+// Graph importers
+// ---------------------------------------------------------------------------------------
+
+/// What every imported graph must satisfy, whatever the input.
+fn check_graph(g: &Graph) {
+    let n = g.node_count();
+    for (i, c) in g.channels().iter().enumerate() {
+        assert!(
+            c.nodes[0].ix() < n && c.nodes[1].ix() < n,
+            "channel {i} names a missing node"
+        );
+        assert_ne!(c.nodes[0], c.nodes[1], "channel {i} is a self-loop");
+        let found = g.channel_by_scid(c.scid);
+        assert_eq!(
+            found,
+            Some(ChannelIdx(i as u32)),
+            "scid lookup of channel {i}"
+        );
+    }
+    for v in 0..n {
+        for e in g.out_edges(NodeIdx(v as u32)) {
+            assert!(g.policy(*e).is_some(), "an out-edge without a policy");
+        }
+    }
+    let _ = GraphStats::compute(g);
+}
+
+/// An importer error must name the file (the convention every error line follows).
+fn check_error(e: &dyn std::fmt::Display, file: &str) {
+    let s = e.to_string();
+    assert!(s.contains(file), "error does not name the file: {s}");
+    assert!(!s.contains('\n'), "error is more than one line: {s}");
+}
+
+/// One JSON graph format, forced, then detected.
+pub fn graph_json(format: GraphFormat, data: &[u8]) {
+    let name = "fuzz.json";
+    let path = Path::new(name);
+    match parse_graph_bytes(path, data, Some(format)) {
+        Ok(imported) => check_graph(&imported.graph),
+        Err(e) => check_error(&e, name),
+    }
+    match detect_format(path, data) {
+        Ok(GraphFormat::Cloth) | Err(_) => {}
+        Ok(detected) => match parse_graph_bytes(path, data, Some(detected)) {
+            Ok(imported) => check_graph(&imported.graph),
+            Err(e) => check_error(&e, name),
+        },
+    }
+}
+
+/// lnd `describegraph` JSON.
+pub fn graph_describegraph(data: &[u8]) {
+    graph_json(GraphFormat::Describegraph, data);
+}
+
+/// CLN `listchannels` JSON.
+pub fn graph_listchannels(data: &[u8]) {
+    graph_json(GraphFormat::Listchannels, data);
+}
+
+/// sim-ln `sim.json`.
+pub fn graph_simln(data: &[u8]) {
+    graph_json(GraphFormat::Simln, data);
+}
+
+/// CLoTH's three CSV files, separated by `0xff` bytes (which CSV text never holds).
+pub fn graph_cloth(data: &[u8]) {
+    let mut parts = data.splitn(3, |b| *b == 0xff);
+    let nodes = parts.next().unwrap_or_default().to_vec();
+    let channels = parts.next().unwrap_or_default().to_vec();
+    let edges = parts.next().unwrap_or_default().to_vec();
+    let paths = ClothPaths {
+        nodes: "nodes.csv".into(),
+        channels: "channels.csv".into(),
+        edges: "edges.csv".into(),
+    };
+    match parse_cloth(&paths, nodes, channels, edges) {
+        Ok((g, balances)) => {
+            check_graph(&g);
+            assert!(balances.fits(&g), "CLoTH balances do not fit their graph");
+        }
+        Err(e) => {
+            let s = e.to_string();
+            assert!(
+                ["nodes.csv", "channels.csv", "edges.csv"]
+                    .iter()
+                    .any(|f| s.contains(f)),
+                "error does not name a file: {s}"
+            );
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Scenario TOML
+// ---------------------------------------------------------------------------------------
+
+/// Scenario TOML: parse and validate, never panic; errors name the file.
+pub fn scenario(data: &[u8]) {
+    let text = String::from_utf8_lossy(data);
+    match Scenario::from_toml(&text, "fuzz.toml") {
+        Ok(s) => {
+            s.validate("fuzz.toml")
+                .expect("a parsed scenario validates");
+            let _ = s.sender.fee_limit_msat(u64::MAX);
+        }
+        Err(e) => check_error(&e, "fuzz.toml"),
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// BOLT 11
+// ---------------------------------------------------------------------------------------
+
+/// BOLT 11 decoding: never panics; a decoded invoice's accessors are total.
+pub fn invoice(data: &[u8]) {
+    let text = String::from_utf8_lossy(data);
+    if let Ok(inv) = decode_invoice(&text) {
+        let _ = inv.feature_names();
+        let _ = inv.supports_basic_mpp();
+        let _ = inv.route_hint_count();
+        let _ = inv.expires_at();
+        let _ = inv.is_expired(u64::MAX);
+        let _ = inv.is_expired(0);
+        let _ = inv.verify_payee(&inv.payee);
+        // Decoding is deterministic and idempotent on its own output.
+        let again = decode_invoice(&inv.bolt11).expect("a decoded invoice decodes again");
+        assert_eq!(again.payment_hash, inv.payment_hash);
+        assert_eq!(again.amount_msat, inv.amount_msat);
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Onion payload TLV
+// ---------------------------------------------------------------------------------------
+
+/// The hop payload TLV stream (including the odd redundant-part record 65537): decoding
+/// never panics, and whatever decodes re-encodes to bytes that decode to the same
+/// payload, of the length `encoded_len` predicts.
+pub fn tlv_payload(data: &[u8]) {
+    let _ = tlv::read_bigsize(data, 0);
+    for is_final in [false, true] {
+        if let Ok(p) = tlv::decode_hop(data, is_final) {
+            tlv::check_position(&p, is_final).expect("decode_hop checked the position");
+        }
+    }
+    if let Ok(p) = tlv::decode(data) {
+        let enc = tlv::encode(&p);
+        assert_eq!(enc.len(), tlv::encoded_len(&p), "encoded_len");
+        let back = tlv::decode(&enc).expect("our own encoding decodes");
+        assert_eq!(back, p, "round trip");
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Real (Sphinx) onions
+// ---------------------------------------------------------------------------------------
+
+fn node_secret(i: u8) -> SecretKey {
+    SecretKey::from_slice(&[i + 1; 32]).expect("valid key")
+}
+
+/// Peeling real BOLT 4 onions: arbitrary packets, packets built over fuzzed hop payloads
+/// (so the HMAC passes and the payload decoder sees arbitrary TLVs), tampered packets,
+/// and failure onions. Never panics; a tampered packet is always refused.
+pub fn onion_peel(data: &[u8]) {
+    let mut input = Input::new(data);
+    let secp = Secp256k1::signing_only();
+    let ad = [7u8; 32];
+    match input.u8() % 3 {
+        0 => {
+            // A packet from the wire.
+            let mut bytes = input.rest().to_vec();
+            bytes.resize(1366, 0);
+            let onion = RealOnion::from_bytes(&bytes).expect("right length");
+            let _ = peel_onion(&node_secret(0), &onion, &ad);
+        }
+        1 => {
+            // A packet we build over fuzzed payloads, peeled hop by hop.
+            let hops = 1 + input.below(4);
+            let mut payloads = Vec::new();
+            for i in 0..hops {
+                let raw = input.var_bytes(300);
+                let framed = if input.u8() < 240 {
+                    let mut f = Vec::new();
+                    tlv::write_bigsize(&mut f, raw.len() as u64);
+                    f.extend_from_slice(raw);
+                    f
+                } else {
+                    raw.to_vec()
+                };
+                payloads.push((node_secret(i as u8).public_key(&secp), framed));
+            }
+            let session = node_secret(200);
+            let Ok(built) = build_onion_raw(&session, &payloads, &ad) else {
+                return;
+            };
+            let tamper = input.u8() < 64;
+            let mut onion = built.onion.clone();
+            if tamper {
+                let mut bytes = onion.as_bytes().to_vec();
+                let at = input.below(bytes.len());
+                bytes[at] ^= 1 << input.below(8);
+                onion = RealOnion::from_bytes(&bytes).expect("right length");
+                assert!(
+                    peel_onion(&node_secret(0), &onion, &ad).is_err(),
+                    "a tampered packet peeled"
+                );
+                return;
+            }
+            for i in 0..hops {
+                match peel_onion(&node_secret(i as u8), &onion, &ad) {
+                    Ok(peeled) => {
+                        assert_eq!(peeled.shared_secret, built.shared_secrets[i]);
+                        match peeled.next {
+                            Some(next) => onion = next,
+                            None => break,
+                        }
+                    }
+                    Err(OnionError::InvalidPayload { shared_secret, .. }) => {
+                        assert_eq!(shared_secret, built.shared_secrets[i]);
+                        break;
+                    }
+                    Err(e) => panic!("hop {i} could not peel a well-built onion: {e:?}"),
+                }
+            }
+            // The wrong node, or the wrong payment hash, fails the HMAC.
+            assert!(peel_onion(&node_secret(99), &built.onion, &ad).is_err());
+            assert!(peel_onion(&node_secret(0), &built.onion, &[8u8; 32]).is_err());
+        }
+        _ => {
+            // Failure onions: a real one from a fuzzed hop decodes to that hop; arbitrary
+            // bytes never panic.
+            let hops = 1 + input.below(4);
+            let path: Vec<PublicKey> = (0..hops)
+                .map(|i| node_secret(i as u8).public_key(&secp))
+                .collect();
+            let secrets = flotilla_ln::onion::real::onion_shared_secrets(&node_secret(200), &path)
+                .expect("valid keys");
+            let origin = input.below(hops);
+            let code = FailureCode::ALL[input.below(FailureCode::ALL.len())];
+            let data = FailureData {
+                htlc_msat: input.bool().then(|| input.u64()),
+                cltv_expiry: input.bool().then(|| input.u32()),
+                height: input.bool().then(|| input.u32()),
+                channel_update: None,
+            };
+            let mut f = build_failure(&secrets[origin], code, &data);
+            for s in secrets[..origin].iter().rev() {
+                f = wrap_failure(s, f);
+            }
+            let decoded = decode_failure(&secrets, &f).expect("a real failure decodes");
+            assert_eq!(decoded.origin_hop, origin);
+            assert_eq!(decoded.code, code);
+            let junk = flotilla_ln::onion::real::FailureOnion::from_bytes(input.rest().to_vec());
+            let _ = decode_failure(&secrets, &junk);
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// The sans-IO network: MPP assembly and redundant claims under arbitrary schedules
+// ---------------------------------------------------------------------------------------
+
+const RECEIVER: usize = 4;
+const HEIGHT0: u32 = 800_000;
+const BLOCK_SECS: u64 = 600;
+
+/// Sender 0, receiver 4 ([`RECEIVER`]), three middle nodes and a cross channel 1 — 2.
+const CHANNELS: [(usize, usize); 7] = [(0, 1), (0, 2), (0, 3), (1, 4), (2, 4), (3, 4), (1, 2)];
+/// Paths from 0 to 4, as node lists.
+const PATHS: [&[usize]; 5] = [
+    &[0, 1, 4],
+    &[0, 2, 4],
+    &[0, 3, 4],
+    &[0, 1, 2, 4],
+    &[0, 2, 1, 4],
+];
+
+fn small_key(i: usize) -> NodePubkey {
+    let mut s = [0u8; 32];
+    s[24..].copy_from_slice(&(i as u64 + 1).to_be_bytes());
+    NodePubkey::from_secret(s).expect("valid")
+}
+
+fn edge_between(g: &Graph, a: usize, b: usize) -> Option<EdgeIdx> {
+    g.out_edges(NodeIdx(a as u32))
+        .iter()
+        .copied()
+        .find(|e| g.edge_target(*e) == NodeIdx(b as u32))
+}
+
+/// How a payment of the schedule is paid.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    Mpp,
+    Keysend,
+    Redundant(LockKind),
+}
+
+struct Payment {
+    kind: Kind,
+    keys: PaymentKeys,
+    amount: u64,
+    /// The MPP invoice's amount, if it named one.
+    asked: Option<u64>,
+    sender: Option<RedundantSender>,
+}
+
+/// A driver that delivers messages per link in order (peers speak over ordered
+/// connections) but interleaves links, timers, claims and faults as the input says.
+struct FuzzDriver {
+    net: Network,
+    now: Timestamp,
+    queue: VecDeque<(NodeIdx, NodeIdx, Msg)>,
+    timers: Vec<(Timestamp, Timer)>,
+    claims: VecDeque<flotilla_ln::redundant::ClaimRequest>,
+    out: Vec<Output>,
+    /// Parts sent and not yet resolved at the sender.
+    open_parts: BTreeMap<u64, u64>,
+    /// Terminal events per part.
+    part_events: HashMap<u64, u32>,
+    /// Amount received per payment hash (`PaymentReceived` events).
+    received: HashMap<PaymentHash, Vec<u64>>,
+}
+
+impl FuzzDriver {
+    fn clock(&self) -> Clock {
+        let height = HEIGHT0 + (self.now.micros() / (BLOCK_SECS * 1_000_000)) as u32;
+        Clock::new(self.now, height)
+    }
+
+    fn absorb(&mut self) {
+        for o in self.out.drain(..) {
+            match o {
+                Output::Message { from, to, msg } => self.queue.push_back((from, to, msg)),
+                Output::Timer { at, timer } => self.timers.push((at, timer)),
+                Output::Event { event, .. } => match event {
+                    Event::PartSettled { part, .. } | Event::PartFailed { part, .. } => {
+                        *self.part_events.entry(part.0).or_default() += 1;
+                        self.open_parts.remove(&part.0);
+                    }
+                    Event::PaymentReceived {
+                        payment_hash,
+                        amount_msat,
+                        ..
+                    } => self
+                        .received
+                        .entry(payment_hash)
+                        .or_default()
+                        .push(amount_msat),
+                },
+            }
+        }
+        while let Some(r) = self.net.poll_claim_request() {
+            self.claims.push_back(r);
+        }
+        if let Err(e) = self.net.check_invariants() {
+            panic!("invariant broken: {e}");
+        }
+    }
+
+    /// Delivers the oldest message of the `k`-th link that has one.
+    fn deliver(&mut self, k: usize) -> bool {
+        if self.queue.is_empty() {
+            return false;
+        }
+        let mut heads: Vec<usize> = Vec::new();
+        let mut seen: Vec<(NodeIdx, NodeIdx)> = Vec::new();
+        for (i, (from, to, _)) in self.queue.iter().enumerate() {
+            if !seen.contains(&(*from, *to)) {
+                seen.push((*from, *to));
+                heads.push(i);
+            }
+        }
+        let at = heads[k % heads.len()];
+        let (from, to, msg) = self.queue.remove(at).expect("index in range");
+        let clock = self.clock();
+        if let Err(e) = self.net.deliver(to, from, msg, &clock, &mut self.out) {
+            panic!("an in-order delivery was refused: {e}");
+        }
+        self.absorb();
+        true
+    }
+
+    /// Moves time to `to`, firing due timers in time order.
+    fn advance(&mut self, to: Timestamp) {
+        loop {
+            self.timers.sort_by_key(|(at, _)| *at);
+            match self.timers.first() {
+                Some((at, _)) if *at <= to => {
+                    let (at, timer) = self.timers.remove(0);
+                    self.now = self.now.max(at);
+                    let clock = self.clock();
+                    self.net.fire(timer, &clock, &mut self.out);
+                    self.absorb();
+                }
+                _ => break,
+            }
+        }
+        self.now = self.now.max(to);
+    }
+}
+
+/// The receiver's MPP assembly and redundant claims, driven through the sans-IO
+/// [`Network`] with arbitrary sends, deliveries (in order per link, any order across
+/// links), timers, claim answers (honest or forged), direct claims by a cheating
+/// receiver, offline nodes and hodl nodes. `check_invariants` runs after every step; at
+/// the end everything is drained and every HTLC must be resolved, every part must have
+/// exactly one outcome, and no receiver may have settled more than it was owed.
+pub fn network(data: &[u8]) {
+    let mut input = Input::new(data);
+    // The graph: capacities and policies from the input.
+    let mut b = GraphBuilder::new();
+    for i in 0..5 {
+        b.add_node(Node::bare(small_key(i))).expect("distinct keys");
+    }
+    let mut caps = Vec::new();
+    for (i, &(x, y)) in CHANNELS.iter().enumerate() {
+        let cap_sat = 10_000 + (input.u16() as u64) * 200;
+        caps.push(cap_sat);
+        let mut policy = || Policy {
+            fee_base_msat: [0, 1_000, 5_000][input.below(3)],
+            fee_rate_ppm: [0, 100, 2_000][input.below(3)],
+            cltv_expiry_delta: [18, 40, 144][input.below(3)],
+            htlc_minimum_msat: [1, 1_000, 5_000_000][input.below(3)],
+            htlc_maximum_msat: cap_sat * 1000,
+            disabled: input.u8() == 255,
+            last_update: 0,
+        };
+        let policies = [Some(policy()), Some(policy())];
+        b.add_channel(Channel {
+            scid: ShortChannelId::from_parts(700_000, i as u64 + 1, 0).expect("valid"),
+            nodes: [NodeIdx(x as u32), NodeIdx(y as u32)],
+            capacity_sat: cap_sat,
+            policies,
+            chan_point: None,
+            last_update: 0,
+        })
+        .expect("valid channel");
+    }
+    let g = b.build();
+    let mut balances = vec![0u64; g.edge_slots()];
+    for (i, c) in g.channels().iter().enumerate() {
+        let cap = c.capacity_msat();
+        let share = input.u8() as u64;
+        let a = cap / 255 * share;
+        balances[ChannelIdx(i as u32).edge(Direction::AToB).ix()] = a;
+        balances[ChannelIdx(i as u32).edge(Direction::BToA).ix()] = cap - a;
+    }
+    let mut configs = vec![NodeConfig::default(); 5];
+    for (i, c) in configs.iter_mut().enumerate() {
+        c.max_accepted_htlcs = 1 + input.below(12) as u16;
+        c.mpp_timeout = Duration::from_secs(1 + input.below(90) as u64);
+        c.offline_peer_timeout = Duration::from_millis(100 + input.below(5_000) as u64);
+        c.behaviour = match (i, input.u8()) {
+            (1..=3, 250..) => Behaviour::Hodl,
+            (RECEIVER, 200..) => Behaviour::CheatingReceiver,
+            _ => Behaviour::Honest,
+        };
+    }
+    let Ok(net) = Network::new(Arc::new(g), Balances::from_vec(balances), configs) else {
+        return;
+    };
+    let mut d = FuzzDriver {
+        net,
+        now: Timestamp::from_secs(1),
+        queue: VecDeque::new(),
+        timers: Vec::new(),
+        claims: VecDeque::new(),
+        out: Vec::new(),
+        open_parts: BTreeMap::new(),
+        part_events: HashMap::new(),
+        received: HashMap::new(),
+    };
+    if input.u8() < 16 {
+        d.net.enable_real_onions(1);
+    }
+    let graph = Arc::clone(d.net.graph());
+    let mut payments: Vec<Payment> = Vec::new();
+    let mut next_part = 0u64;
+    let mut steps = 0;
+    while !input.is_empty() && steps < 256 {
+        steps += 1;
+        match input.u8() % 9 {
+            0 if payments.len() < 6 => {
+                // A new payment the receiver expects.
+                let k = payments.len() as u8;
+                let keys = PaymentKeys::from_bytes([k + 1; 32], [k + 101; 32]);
+                let amount = 1_000 + input.u32() as u64 % 50_000_000;
+                let kind = match input.u8() % 4 {
+                    0 => Kind::Keysend,
+                    1 => Kind::Redundant(LockKind::SenderHash),
+                    2 => Kind::Redundant(LockKind::H2tlc),
+                    _ => Kind::Mpp,
+                };
+                let expires_at = Timestamp::from_secs(3_600 * 24);
+                let mut sender = None;
+                let mut asked = None;
+                match kind {
+                    Kind::Mpp => {
+                        asked = input.bool().then_some(amount);
+                        let record = InvoiceRecord {
+                            preimage: keys.preimage,
+                            payment_secret: keys.secret,
+                            amount_msat: asked,
+                            min_final_cltv_expiry_delta: 18,
+                            expires_at,
+                        };
+                        let _ = d
+                            .net
+                            .register_invoice(NodeIdx(RECEIVER as u32), keys.hash, record);
+                    }
+                    Kind::Keysend => {}
+                    Kind::Redundant(lock) => {
+                        let inv = RedundantInvoice {
+                            payment_secret: keys.secret,
+                            amount_msat: amount,
+                            lock,
+                            preimage: (lock == LockKind::H2tlc).then_some(keys.preimage),
+                            min_final_cltv_expiry_delta: 18,
+                            expires_at,
+                        };
+                        let _ = d.net.register_redundant(NodeIdx(RECEIVER as u32), inv);
+                        let id = [k + 50; 32];
+                        sender = Some(RedundantSender::new(
+                            id,
+                            amount,
+                            lock,
+                            keys.secret,
+                            Some(keys.hash),
+                        ));
+                    }
+                }
+                payments.push(Payment {
+                    kind,
+                    keys,
+                    amount,
+                    asked,
+                    sender,
+                });
+            }
+            1 | 2 if !payments.is_empty() => {
+                // A part of a payment over one of the paths.
+                let pi = input.below(payments.len());
+                let nodes = PATHS[input.below(PATHS.len())];
+                let p = &mut payments[pi];
+                let amount = match input.u8() % 4 {
+                    0 => p.amount,
+                    1 => p.amount / 2,
+                    2 => p.amount / 3 + 1,
+                    _ => 1 + input.u32() as u64 % p.amount,
+                };
+                let edges: Option<Vec<EdgeIdx>> = nodes
+                    .windows(2)
+                    .map(|w| edge_between(&graph, w[0], w[1]))
+                    .collect();
+                let Some(edges) = edges else { continue };
+                let final_cltv = [18u32, 10, 40][input.below(3)];
+                let Ok(path) = RoutePath::build(&graph, &edges, amount, final_cltv) else {
+                    continue;
+                };
+                let id = next_part;
+                next_part += 1;
+                let clock = d.clock();
+                let sent = match p.kind {
+                    Kind::Mpp | Kind::Keysend => {
+                        let total = if input.u8() < 240 {
+                            p.amount
+                        } else {
+                            input.u64()
+                        };
+                        let part = SendPart {
+                            id: PartId(id),
+                            path: &path,
+                            payment_hash: p.keys.hash,
+                            payment_data: Some(PaymentData {
+                                payment_secret: p.keys.secret,
+                                total_msat: total,
+                            }),
+                            keysend_preimage: (p.kind == Kind::Keysend).then_some(p.keys.preimage),
+                        };
+                        d.net.send(part, &clock, &mut d.out).is_ok()
+                    }
+                    Kind::Redundant(_) => {
+                        let s = p.sender.as_mut().expect("redundant payments have a sender");
+                        let secret =
+                            RedundantSender::derive_secret(9, &s.payment_id, s.part_count() as u16);
+                        let idx = s.add_part(amount, secret);
+                        let part = s.part(idx, PartId(id), &path);
+                        d.net.send_redundant(part, &clock, &mut d.out).is_ok()
+                    }
+                };
+                if sent {
+                    d.open_parts.insert(id, amount);
+                }
+                d.absorb();
+            }
+            3 | 4 => {
+                let k = input.below(64);
+                d.deliver(k);
+            }
+            5 => {
+                let secs = [0u64, 1, 5, 30, 61, 600, 86_400][input.below(7)];
+                let to = d.now + secs * 1_000_000 + input.u16() as u64 * 1_000;
+                d.advance(to);
+            }
+            6 => {
+                // A claim request reaches the sender, who answers honestly or not.
+                if let Some(req) = d.claims.pop_front() {
+                    let honest = input.u8() < 200;
+                    let pay = payments.iter_mut().find(|p| {
+                        p.sender
+                            .as_ref()
+                            .is_some_and(|s| s.payment_id == req.payment_id)
+                    });
+                    let secrets = match (honest, pay) {
+                        (true, Some(p)) => p.sender.as_mut().and_then(|s| s.answer(&req.parts)),
+                        _ => Some(
+                            req.parts
+                                .iter()
+                                .take(1 + input.below(4))
+                                .map(|(i, _)| (*i, input.array32()))
+                                .collect(),
+                        ),
+                    };
+                    if let Some(secrets) = secrets {
+                        let clock = d.clock();
+                        let _ = d.net.reveal_secrets(
+                            req.receiver,
+                            req.payment_id,
+                            secrets,
+                            &clock,
+                            &mut d.out,
+                        );
+                        d.absorb();
+                    }
+                }
+            }
+            7 => {
+                // A receiver claims a held part directly, with a right or guessed key.
+                let Some(p) = payments.get(input.below(payments.len().max(1))) else {
+                    continue;
+                };
+                let held = d
+                    .net
+                    .receiver(NodeIdx(RECEIVER as u32))
+                    .redundant
+                    .held(&p.keys.secret);
+                if let Some(h) = held.get(input.below(held.len().max(1))) {
+                    let preimage = if input.bool() {
+                        p.keys.preimage
+                    } else {
+                        PaymentPreimage(input.array32())
+                    };
+                    let secret = input.bool().then(|| input.array32());
+                    let _ = d.net.claim_held(
+                        NodeIdx(RECEIVER as u32),
+                        h.htlc,
+                        preimage,
+                        secret,
+                        &mut d.out,
+                    );
+                    d.absorb();
+                }
+            }
+            _ => {
+                match input.u8() % 3 {
+                    0 => {
+                        // A middle node goes offline or comes back.
+                        let n = 1 + input.below(3);
+                        d.net.set_online(NodeIdx(n as u32), input.bool());
+                    }
+                    1 => {
+                        // A forged fulfil for a live HTLC with a guessed preimage: refused,
+                        // nothing changes.
+                        if let Some((from, to, Msg::AddHtlc(add))) = d
+                            .queue
+                            .iter()
+                            .find(|m| matches!(m.2, Msg::AddHtlc(_)))
+                            .cloned()
+                        {
+                            let before = (d.net.counters(), d.net.live_htlcs());
+                            let clock = d.clock();
+                            let forged = Msg::FulfillHtlc(UpdateFulfillHtlc {
+                                htlc: add.htlc,
+                                preimage: PaymentPreimage(input.array32()),
+                                sender_secret: None,
+                            });
+                            let r = d.net.deliver(from, to, forged, &clock, &mut d.out);
+                            assert!(
+                                r.is_err() && d.out.is_empty(),
+                                "a forged fulfil was accepted"
+                            );
+                            let after = d.net.counters();
+                            assert_eq!(
+                                (
+                                    before.0.added,
+                                    before.0.fulfilled,
+                                    before.0.failed,
+                                    before.1
+                                ),
+                                (
+                                    after.added,
+                                    after.fulfilled,
+                                    after.failed,
+                                    d.net.live_htlcs()
+                                )
+                            );
+                            d.absorb();
+                        }
+                    }
+                    _ => {
+                        let n = 1 + input.below(3);
+                        let b = if input.u8() > 240 {
+                            Behaviour::Hodl
+                        } else {
+                            Behaviour::Honest
+                        };
+                        d.net.set_behaviour(NodeIdx(n as u32), b);
+                    }
+                }
+            }
+        }
+    }
+    // Drain: answer claims honestly, deliver everything, fire every timer.
+    for n in 1..4 {
+        d.net.set_online(NodeIdx(n), true);
+    }
+    let mut rounds = 0;
+    loop {
+        rounds += 1;
+        assert!(rounds < 100_000, "the network does not settle down");
+        if let Some(req) = d.claims.pop_front() {
+            let pay = payments.iter_mut().find(|p| {
+                p.sender
+                    .as_ref()
+                    .is_some_and(|s| s.payment_id == req.payment_id)
+            });
+            if let Some(secrets) = pay
+                .and_then(|p| p.sender.as_mut())
+                .and_then(|s| s.answer(&req.parts))
+            {
+                let clock = d.clock();
+                let _ =
+                    d.net
+                        .reveal_secrets(req.receiver, req.payment_id, secrets, &clock, &mut d.out);
+                d.absorb();
+            }
+            continue;
+        }
+        if d.deliver(0) {
+            continue;
+        }
+        d.timers.sort_by_key(|(at, _)| *at);
+        match d.timers.first() {
+            Some((at, _)) => {
+                let at = *at;
+                d.advance(at);
+            }
+            None => break,
+        }
+    }
+    assert_eq!(
+        d.net.live_htlcs(),
+        0,
+        "HTLCs left unresolved after draining"
+    );
+    assert!(
+        d.open_parts.is_empty(),
+        "parts without an outcome: {:?}",
+        d.open_parts
+    );
+    for (part, n) in &d.part_events {
+        assert_eq!(*n, 1, "part {part} had {n} outcomes");
+    }
+    for p in &payments {
+        let got = d
+            .received
+            .get(&p.keys.hash)
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        match p.kind {
+            Kind::Mpp => {
+                assert!(
+                    got.len() <= 1,
+                    "an MPP payment was received {} times",
+                    got.len()
+                );
+                if let (Some(&amt), Some(asked)) = (got.first(), p.asked) {
+                    // A claim is never for less than the invoice asks.
+                    assert!(amt >= asked, "received {amt} of {asked}");
+                }
+            }
+            Kind::Redundant(_) => {
+                let settled = d
+                    .net
+                    .receiver(NodeIdx(RECEIVER as u32))
+                    .redundant
+                    .settled_msat(&p.keys.secret);
+                assert!(
+                    settled <= p.amount,
+                    "receiver settled {settled} of {}",
+                    p.amount
+                );
+            }
+            Kind::Keysend => {}
+        }
+    }
+    d.net.check_invariants().expect("invariants at the end");
+}
+
+// ---------------------------------------------------------------------------------------
+// Routers
+// ---------------------------------------------------------------------------------------
+
+/// A graph of up to 8 nodes and 24 channels read from the input.
+fn small_graph(input: &mut Input<'_>) -> Graph {
+    let n = 2 + input.below(7);
+    let mut b = GraphBuilder::new();
+    for i in 0..n {
+        b.add_node(Node::bare(small_key(i))).expect("distinct keys");
+    }
+    let channels = input.below(25);
+    for i in 0..channels {
+        let a = input.below(n);
+        let z = input.below(n);
+        let cap_sat = 1 + input.u32() as u64 % 5_000_000;
+        let policy = |input: &mut Input<'_>| {
+            if input.u8() < 20 {
+                return None;
+            }
+            let htlc_max = if input.bool() {
+                cap_sat * 1000
+            } else {
+                input.u64() % (cap_sat * 1000 + 1)
+            };
+            Some(Policy {
+                fee_base_msat: input.u16() as u32 * [1, 100][input.below(2)],
+                fee_rate_ppm: input.u16() as u32 % 10_000,
+                cltv_expiry_delta: input.u16() % 300,
+                htlc_minimum_msat: [0, 1, 1_000, input.u64() % 10_000_000][input.below(4)],
+                htlc_maximum_msat: htlc_max,
+                disabled: input.u8() < 10,
+                last_update: 0,
+            })
+        };
+        let policies = [policy(input), policy(input)];
+        // Invalid channels (self-loops) are the builder's to refuse.
+        let _ = b.add_channel(Channel {
+            scid: ShortChannelId(i as u64 + 1),
+            nodes: [NodeIdx(a as u32), NodeIdx(z as u32)],
+            capacity_sat: cap_sat,
+            policies,
+            chan_point: None,
+            last_update: 0,
+        });
+    }
+    b.build()
+}
+
+/// A route's contract, checked independently of the routers: parts sum to the amount,
+/// each part is what `Path::build` gives for its edges, joins the endpoints, keeps the
+/// limits and the policies, and parts sharing a channel direction fit its capacity.
+fn check_route(g: &Graph, req: &RouteRequest, route: &Route, name: &str) {
+    let l = &req.limits;
+    assert!(!route.paths.is_empty(), "{name}: empty route");
+    assert_eq!(route.paths.len(), route.probabilities.len(), "{name}");
+    assert!(
+        route.paths.len() <= l.max_parts.max(1) as usize,
+        "{name}: too many parts"
+    );
+    assert_eq!(
+        route.amount_msat(),
+        req.amount_msat,
+        "{name}: parts do not sum to the amount"
+    );
+    assert!(route.fee_msat() <= l.max_fee_msat, "{name}: fee limit");
+    for p in &route.probabilities {
+        assert!((0.0..=1.0).contains(p), "{name}: probability {p}");
+    }
+    let mut load: BTreeMap<EdgeIdx, u64> = BTreeMap::new();
+    for (i, path) in route.paths.iter().enumerate() {
+        let edges: Vec<EdgeIdx> = path.hops.iter().map(|h| h.edge).collect();
+        let rebuilt = RoutePath::build(g, &edges, path.amount_msat(), req.final_cltv_delta)
+            .unwrap_or_else(|e| panic!("{name}: part {i} does not rebuild: {e}"));
+        assert_eq!(
+            &rebuilt, path,
+            "{name}: part {i} is not what Path::build gives"
+        );
+        assert_eq!(path.source(g), req.source, "{name}: part {i} source");
+        assert_eq!(path.target(g), req.target, "{name}: part {i} target");
+        assert!(
+            path.hops.len() <= l.max_path_len as usize,
+            "{name}: part {i} too long"
+        );
+        assert!(
+            path.total_cltv() <= l.max_total_cltv,
+            "{name}: part {i} locks too long"
+        );
+        for hop in &path.hops {
+            let p = g.policy(hop.edge).expect("hop without policy");
+            assert!(!p.disabled, "{name}: disabled hop");
+            assert!(
+                !l.excluded_edges.contains(&hop.edge),
+                "{name}: excluded edge"
+            );
+            assert!(
+                hop.amount_msat >= p.htlc_minimum_msat && hop.amount_msat <= p.htlc_maximum_msat,
+                "{name}: hop amount outside the HTLC range"
+            );
+            let used = load.entry(hop.edge).or_default();
+            *used += hop.amount_msat;
+            assert!(
+                *used <= g.channel(hop.edge.channel()).capacity_msat(),
+                "{name}: overfilled channel"
+            );
+        }
+        for n in path.nodes(g) {
+            assert!(
+                n == req.target || !l.excluded_nodes.contains(&n),
+                "{name}: excluded node"
+            );
+        }
+    }
+}
+
+/// Every router (our pathfinder and the three splitters, each with a learning liquidity
+/// scorer) on a small graph and a few queries; outcomes are fed back so later queries run
+/// on changed beliefs. Answers keep the contract; errors are `RouteError`s; nothing
+/// panics.
+pub fn router(data: &[u8]) {
+    let mut input = Input::new(data);
+    let g = small_graph(&mut input);
+    let n = g.node_count() as u32;
+    let sender = NodeIdx(input.below(n as usize) as u32);
+    let mut routers: Vec<Box<dyn Router>> = vec![
+        Box::new(Pathfinder::new(LiquidityBoundsScorer::new(&g, sender))),
+        Box::new(GreedySplitter::new(LiquidityBoundsScorer::new(&g, sender))),
+        Box::new(MinCostFlowSplitter::new(LiquidityBoundsScorer::new(
+            &g, sender,
+        ))),
+        Box::new(HalvingSplitter::new(LiquidityBoundsScorer::new(&g, sender))),
+    ];
+    let mut now = Timestamp::from_secs(1);
+    for _ in 0..3 {
+        if input.is_empty() {
+            break;
+        }
+        let target = if input.u8() < 8 {
+            NodeIdx(input.u32())
+        } else {
+            NodeIdx(input.below(n as usize) as u32)
+        };
+        let amount = match input.below(4) {
+            0 => 0,
+            1 => input.u64(),
+            _ => 1 + input.u32() as u64 * 10,
+        };
+        let mut limits = Limits::for_amount(amount);
+        limits.max_parts = input.below(12) as u32;
+        limits.min_part_msat = [0, 1_000, 10_000_000][input.below(3)];
+        if input.u8() < 64 {
+            limits.max_fee_msat = input.u32() as u64;
+        }
+        if input.u8() < 64 {
+            limits.max_path_len = input.u8() % 6;
+        }
+        if input.u8() < 64 {
+            limits.max_total_cltv = input.u16() as u32;
+        }
+        for _ in 0..input.below(3) {
+            limits
+                .excluded_edges
+                .push(EdgeIdx(input.u8() as u32 % (g.edge_slots() as u32 + 2)));
+        }
+        for _ in 0..input.below(2) {
+            limits
+                .excluded_nodes
+                .push(NodeIdx(input.below(n as usize + 1) as u32));
+        }
+        let req = RouteRequest {
+            source: sender,
+            target,
+            amount_msat: amount,
+            final_cltv_delta: [0, 18, 40, u32::MAX / 2][input.below(4)],
+            limits,
+        };
+        for r in routers.iter_mut() {
+            let name = r.name().to_string();
+            match r.find_route(&g, &req, now) {
+                Ok(route) => {
+                    check_route(&g, &req, &route, &name);
+                    // Tell the router what happened to each part.
+                    for path in &route.paths {
+                        r.htlcs_in_flight(&g, path, true);
+                        r.htlcs_in_flight(&g, path, false);
+                        let outcome = input.u8() % 4;
+                        if outcome == 0 {
+                            r.path_succeeded(&g, path, now);
+                        } else {
+                            let kind = [
+                                FailureKind::Liquidity,
+                                FailureKind::ChannelUnusable,
+                                FailureKind::NodeUnreachable,
+                            ][outcome as usize - 1];
+                            let hop = input.below(path.hops.len() + 1);
+                            r.path_failed(&g, path, PathFailure { hop, kind }, now);
+                        }
+                    }
+                }
+                Err(RouteError::ZeroAmount) => assert_eq!(amount, 0, "{name}"),
+                Err(RouteError::UnknownNode(x)) => assert!(x >= n, "{name}: node {x} is known"),
+                Err(_) => {}
+            }
+        }
+        now = now + input.u32() as u64 * 1_000;
+    }
+}
