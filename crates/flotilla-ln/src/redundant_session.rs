@@ -59,7 +59,7 @@ use crate::output::{Event, Output};
 use crate::redundant::{choose_exact_subset, RedundantSender};
 use crate::sender::PartId;
 use crate::session::{
-    AttemptRecord, FailureReason, FailureTally, SessionState, FINAL_CLTV_PADDING,
+    AttemptRecord, FailureReason, FailureTally, SessionState, SessionStats, FINAL_CLTV_PADDING,
 };
 use crate::{PaymentHash, PaymentSecret};
 
@@ -137,29 +137,19 @@ pub struct RedundantPayment {
     pub secret_seed: u64,
 }
 
-/// What a redundant session did, for reports.
+/// What a redundant session did, for reports: what every session counts, plus what
+/// redundancy adds.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RedundantStats {
-    /// Paths tried (every part sent or refused at the first hop).
-    pub attempts: u32,
-    /// Parts that left the sender.
-    pub parts_sent: u32,
-    /// Parts that settled.
-    pub parts_settled: u32,
-    /// Amount settled, msat.
-    pub settled_msat: u64,
-    /// Fees of settled parts, msat.
-    pub fees_msat: u64,
-    /// Σ amount × time held over every HTLC of every part, msat·µs.
-    pub locked_msat_micros: u128,
+    /// Attempts, parts sent and settled, value and fees settled, liquidity locked, the
+    /// last failure code — as an ordinary session counts them.
+    pub common: SessionStats,
     /// Settled − refunded − A if positive (must stay 0).
     pub overpaid_msat: u64,
     /// Taken back by the boomerang refund after an over-claim, msat.
     pub refunded_msat: u64,
     /// Messages beyond the HTLCs' own: the claim request, the reveal, the cancel.
     pub extra_messages: u32,
-    /// The last failure code any part got.
-    pub last_failure: Option<FailureCode>,
 }
 
 #[derive(Clone, Debug)]
@@ -476,7 +466,7 @@ impl RedundantSession {
 
     /// Whether the live parts plus the settled ones can still make up A.
     fn can_complete(&self) -> bool {
-        self.stats.settled_msat + self.live_msat() >= self.sender.amount_msat
+        self.stats.common.settled_msat + self.live_msat() >= self.sender.amount_msat
     }
 
     /// Fixed strategy with retry: a lost part's amount is placed again.
@@ -500,7 +490,7 @@ impl RedundantSession {
         {
             return false;
         }
-        let still = self.needed.saturating_sub(self.stats.parts_settled) as usize;
+        let still = self.needed.saturating_sub(self.stats.common.parts_settled) as usize;
         match self.limits.strategy {
             RedundancyStrategy::Fixed(_) => (alive as usize) < self.amounts.len(),
             RedundancyStrategy::Adaptive { target } => {
@@ -644,7 +634,8 @@ impl RedundantSession {
         let cap = self.limits.max_parts_in_flight.max(self.needed) as usize;
         let mut probs: Vec<f64> = Vec::new();
         for i in 0..cap {
-            if self.stats.attempts as usize + planned.len() >= self.limits.max_attempts as usize
+            if self.stats.common.attempts as usize + planned.len()
+                >= self.limits.max_attempts as usize
                 || (i >= self.needed as usize && at_least(&probs, self.needed as usize) >= target)
             {
                 return;
@@ -674,7 +665,9 @@ impl RedundantSession {
         now: Timestamp,
     ) {
         while let Some(amount) = self.pending.pop_front() {
-            if self.stats.attempts as usize + planned.len() >= self.limits.max_attempts as usize {
+            if self.stats.common.attempts as usize + planned.len()
+                >= self.limits.max_attempts as usize
+            {
                 self.pending.push_front(amount);
                 return;
             }
@@ -687,7 +680,7 @@ impl RedundantSession {
                     planned.push((amount, path, p));
                 }
                 None => {
-                    let proven = !planned.is_empty() || self.stats.attempts > 0;
+                    let proven = !planned.is_empty() || self.stats.common.attempts > 0;
                     let half = amount / 2;
                     if proven
                         && self.sender.lock != LockKind::Boomerang
@@ -739,7 +732,7 @@ impl RedundantSession {
         }
         while !self.exhausted
             && clock.now < self.deadline()
-            && self.stats.attempts < self.limits.max_attempts
+            && self.stats.common.attempts < self.limits.max_attempts
             && self.sender.revealed_msat() == 0
             && self.wants_more()
         {
@@ -770,11 +763,11 @@ impl RedundantSession {
             amount,
             RedundantSender::derive_secret(self.secret_seed, &payment_id, n),
         );
-        self.stats.attempts += 1;
+        self.stats.common.attempts += 1;
         let part = PartId((self.id << PART_BITS) | (i as u64 & ((1 << PART_BITS) - 1)));
         match net.send_redundant(self.sender.part(i, part, &path), clock, out) {
             Ok(_) => {
-                self.stats.parts_sent += 1;
+                self.stats.common.parts_sent += 1;
                 self.in_flight.push(InFlight {
                     part,
                     index: i,
@@ -837,12 +830,13 @@ impl RedundantSession {
                     return;
                 };
                 router.path_succeeded(net.graph(), &p.path, now);
-                self.stats.parts_settled += 1;
-                self.stats.settled_msat += amount_msat;
-                self.stats.fees_msat += fee_msat;
-                self.stats.locked_msat_micros += locked_msat_micros;
+                self.stats.common.parts_settled += 1;
+                self.stats.common.settled_msat += amount_msat;
+                self.stats.common.fees_msat += fee_msat;
+                self.stats.common.locked_msat_micros += locked_msat_micros;
                 self.stats.overpaid_msat = self
                     .stats
+                    .common
                     .settled_msat
                     .saturating_sub(self.stats.refunded_msat)
                     .saturating_sub(self.sender.amount_msat);
@@ -864,7 +858,7 @@ impl RedundantSession {
                     return;
                 };
                 router.path_failed(net.graph(), &p.path, *path_failure, now);
-                self.stats.locked_msat_micros += locked_msat_micros;
+                self.stats.common.locked_msat_micros += locked_msat_micros;
                 let at_receiver = failure.origin_hop + 1 >= p.path.hops.len();
                 if at_receiver && failure.code == FailureCode::IncorrectOrUnknownPaymentDetails {
                     // The receiver completed (this is surplus) or refuses: no replacement.
@@ -874,7 +868,7 @@ impl RedundantSession {
                 }
                 if self.state == SessionState::Active {
                     // A surplus part cancelled after success is no failure.
-                    self.stats.last_failure = Some(failure.code);
+                    self.stats.common.last_failure = Some(failure.code);
                     self.failures.note(FailureReason::of_code(failure.code));
                     self.requeue(p.path.amount_msat());
                 }
@@ -955,7 +949,7 @@ impl RedundantSession {
         if self.state != SessionState::Active {
             return;
         }
-        if self.stats.settled_msat >= self.sender.amount_msat {
+        if self.stats.common.settled_msat >= self.sender.amount_msat {
             self.state = SessionState::Succeeded(now);
         } else if self.in_flight.is_empty() && self.placed && !self.can_retry(now) {
             let reason = if self.failures.count(FailureReason::Timeout) > 0 {
@@ -978,7 +972,7 @@ impl RedundantSession {
         self.tops_up()
             && !self.exhausted
             && now < self.deadline()
-            && self.stats.attempts < self.limits.max_attempts
+            && self.stats.common.attempts < self.limits.max_attempts
             && self.sender.revealed_msat() == 0
     }
 }

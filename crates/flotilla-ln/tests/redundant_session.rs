@@ -192,17 +192,20 @@ fn three_halves_settle_exactly_a() {
         );
         assert!(s.is_finished(), "the surplus part came back");
         let st = s.stats.clone();
-        assert_eq!(st.attempts, 3);
-        assert_eq!(st.parts_sent, 3);
-        assert_eq!(st.parts_settled, 2);
-        assert_eq!(st.settled_msat, A);
+        assert_eq!(st.common.attempts, 3);
+        assert_eq!(st.common.parts_sent, 3);
+        assert_eq!(st.common.parts_settled, 2);
+        assert_eq!(st.common.settled_msat, A);
         assert_eq!(st.overpaid_msat, 0);
         // The claim request and the reveal; boomerang needs neither.
         let extra = if lock == LockKind::Boomerang { 0 } else { 2 };
         assert_eq!(st.extra_messages, extra, "{lock:?}");
-        assert!(st.fees_msat > 0 && st.locked_msat_micros > 0);
+        assert!(st.common.fees_msat > 0 && st.common.locked_msat_micros > 0);
         assert_eq!(net.ledger(NodeIdx(RECEIVER as u32)).paid_in_msat, A);
-        assert_eq!(net.ledger(NodeIdx(0)).paid_out_msat, A + st.fees_msat);
+        assert_eq!(
+            net.ledger(NodeIdx(0)).paid_out_msat,
+            A + st.common.fees_msat
+        );
         assert_eq!(net.live_htlcs(), 0);
         let log: Vec<_> = s.drain_attempts().collect();
         assert_eq!(log.len(), 3);
@@ -227,15 +230,15 @@ fn without_retry_a_lost_part_fails_the_payment_and_cancels_the_held_one() {
             "{lock:?}: {:?}",
             s.state()
         );
-        assert_eq!(s.stats.attempts, 2);
+        assert_eq!(s.stats.common.attempts, 2);
         assert_eq!(
-            s.stats.parts_sent, 1,
+            s.stats.common.parts_sent, 1,
             "the other was refused at the first hop"
         );
         assert_eq!(s.stats.extra_messages, 1, "{lock:?}: the cancel");
         assert_eq!(net.ledger(NodeIdx(RECEIVER as u32)).paid_in_msat, 0);
         // The held part was cancelled after ~1 s, not after the receiver's 60 s.
-        let held_for = s.stats.locked_msat_micros / (A as u128 / 2);
+        let held_for = s.stats.common.locked_msat_micros / (A as u128 / 2);
         assert!(held_for < 5_000_000, "{lock:?}: {held_for} µs");
     }
 }
@@ -249,12 +252,12 @@ fn with_retry_a_lost_part_is_replaced() {
             "{lock:?}: {:?}",
             s.state()
         );
-        assert_eq!(s.stats.attempts, 3, "{lock:?}: one replacement");
+        assert_eq!(s.stats.common.attempts, 3, "{lock:?}: one replacement");
         assert_eq!(
-            s.stats.parts_sent, 2,
+            s.stats.common.parts_sent, 2,
             "the first part was refused at the first hop"
         );
-        assert_eq!(s.stats.parts_settled, 2);
+        assert_eq!(s.stats.common.parts_settled, 2);
         assert_eq!(net.ledger(NodeIdx(RECEIVER as u32)).paid_in_msat, A);
     }
 }
@@ -275,9 +278,13 @@ fn adaptive_sends_more_parts_when_paths_look_unlikely() {
         );
         // A third of each channel per part on cold beliefs: two parts are not enough
         // for 95%.
-        assert!(s.stats.parts_sent > 2, "{lock:?}: {}", s.stats.parts_sent);
-        assert!(s.stats.parts_sent <= 8, "max_parts_in_flight");
-        assert_eq!(s.stats.parts_settled, 2);
+        assert!(
+            s.stats.common.parts_sent > 2,
+            "{lock:?}: {}",
+            s.stats.common.parts_sent
+        );
+        assert!(s.stats.common.parts_sent <= 8, "max_parts_in_flight");
+        assert_eq!(s.stats.common.parts_settled, 2);
         assert_eq!(net.ledger(NodeIdx(RECEIVER as u32)).paid_in_msat, A);
         // A lower target needs no more parts than a higher one.
         let (low, _) = run(
@@ -286,7 +293,7 @@ fn adaptive_sends_more_parts_when_paths_look_unlikely() {
             6,
             &[],
         );
-        assert!(low.stats.parts_sent <= s.stats.parts_sent);
+        assert!(low.stats.common.parts_sent <= s.stats.common.parts_sent);
     }
 }
 
@@ -306,7 +313,7 @@ fn hash_locked_parts_no_path_carries_are_split_in_halves() {
             "{lock:?}: {:?}",
             s.state()
         );
-        assert_eq!(s.stats.parts_settled, 3, "A/2 + A/4 + A/4");
+        assert_eq!(s.stats.common.parts_settled, 3, "A/2 + A/4 + A/4");
         assert_eq!(net.ledger(NodeIdx(RECEIVER as u32)).paid_in_msat, A);
     }
     // Boomerang parts must stay A/k: the payment cannot be made.

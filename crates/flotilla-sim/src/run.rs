@@ -25,7 +25,7 @@ use flotilla_ln::receiver::InvoiceRecord;
 use flotilla_ln::receiver::RegisterError;
 use flotilla_ln::redundant_session::RedundantSession;
 use flotilla_ln::session::{
-    AttemptRecord, FailureReason, PaymentSession, SessionLimits, SessionState,
+    AttemptRecord, FailureReason, PaymentSession, SessionLimits, SessionState, SessionStats,
 };
 use flotilla_route::scorers::LiquidityBoundsScorer;
 use flotilla_route::{Pathfinder, Router, Timestamp};
@@ -818,38 +818,27 @@ fn outcome_of(s: &Session, spec: &PaymentSpec) -> PaymentOutcome {
         SessionState::Failed(r, _) => (false, None, Some(r)),
         SessionState::Active => (false, None, None),
     };
-    let (fees, attempts, parts_sent, parts_settled, locked, overpaid, extra) = match s {
-        Session::Mpp(s) => (
-            s.stats.fees_msat,
-            s.stats.attempts,
-            s.stats.parts_sent,
-            s.stats.parts_settled,
-            s.stats.locked_msat_micros,
-            0,
-            0,
-        ),
+    let none = SessionStats::default();
+    let (stats, overpaid, extra) = match s {
+        Session::Mpp(s) => (&s.stats, 0, 0),
         Session::Redundant(s) => (
-            s.stats.fees_msat,
-            s.stats.attempts,
-            s.stats.parts_sent,
-            s.stats.parts_settled,
-            s.stats.locked_msat_micros,
+            &s.stats.common,
             s.stats.overpaid_msat,
             s.stats.extra_messages,
         ),
-        Session::Unpayable(..) => (0, 0, 0, 0, 0, 0, 0),
+        Session::Unpayable(..) => (&none, 0, 0),
     };
     PaymentOutcome {
         payment: spec.index,
         amount_msat: spec.amount_msat,
         succeeded,
-        fee_msat: if succeeded { fees } else { 0 },
-        attempts,
-        parts_sent,
-        parts_settled,
+        fee_msat: if succeeded { stats.fees_msat } else { 0 },
+        attempts: stats.attempts,
+        parts_sent: stats.parts_sent,
+        parts_settled: stats.parts_settled,
         ttc_ms,
         failure,
-        liquidity_sat_seconds: locked as f64 / 1e9,
+        liquidity_sat_seconds: stats.locked_msat_micros as f64 / 1e9,
         overpaid_msat: overpaid,
         extra_messages: extra,
     }
