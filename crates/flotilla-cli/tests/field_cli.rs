@@ -2,29 +2,9 @@
 //! refused in one line that names the scenario file and the key.
 
 use std::path::Path;
-use std::process::{Command, Output};
 
-fn flotilla(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_flotilla"))
-        .args(args)
-        .env_remove("FLOTILLA_GRAPH")
-        .env_remove("RUST_LOG")
-        .output()
-        .expect("binary runs")
-}
-
-fn ws(dir: &Path) -> String {
-    let p = dir.join("ws.json");
-    let out = flotilla(&[
-        "graph",
-        "generate",
-        "watts-strogatz",
-        "-o",
-        p.to_str().unwrap(),
-    ]);
-    assert!(out.status.success());
-    p.display().to_string()
-}
+mod common;
+use common::*;
 
 fn scenario(dir: &Path, name: &str, graph: &str, section: &str) -> String {
     let p = dir.join(name);

@@ -1,18 +1,11 @@
 //! `flotilla graph …` end to end: the binary's output, exit codes and error lines.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
 use serde_json::{json, Value};
 
-fn flotilla(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_flotilla"))
-        .args(args)
-        .env_remove("FLOTILLA_GRAPH")
-        .env_remove("RUST_LOG")
-        .output()
-        .expect("binary runs")
-}
+mod common;
+use common::*;
 
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -6,8 +6,11 @@
 //! skip loudly, unless FLOTILLA_REQUIRE_CHROMIUM is set, in which case they fail.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
+
+mod common;
+use common::*;
 
 const PLOTS: [&str; 6] = [
     "success-by-amount",
@@ -17,15 +20,6 @@ const PLOTS: [&str; 6] = [
     "liquidity-cdf",
     "failures",
 ];
-
-fn flotilla(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_flotilla"))
-        .args(args)
-        .env_remove("FLOTILLA_GRAPH")
-        .env_remove("RUST_LOG")
-        .output()
-        .expect("binary runs")
-}
 
 /// A finished small run (Watts–Strogatz graph, 200 payments, two arms) in `t/run`.
 fn small_run(t: &Path) -> PathBuf {
