@@ -67,6 +67,97 @@ def final_payload(amt, cltv, secret=None, total=None, redundant=None, keysend=No
     return out
 
 
+# The `network` target's input, spelled out (see `network` in src/lib.rs): a header
+# (channels, balances, node configs, onion mode), then one operation after another.
+def net_header(cheating=False, real_onions=False):
+    h = b""
+    for _ in range(7):
+        # Capacity 10,000 + 65,535 × 200 sat; both policies free, CLTV delta 18,
+        # minimum 1 msat, enabled.
+        h += b"\xff\xff" + b"\x00" * 10
+    h += bytes([128] * 7)  # every channel split in the middle
+    for i in range(5):
+        # 12 HTLCs, MPP timeout 60 s, offline timeout 100 ms, behaviour.
+        h += bytes([11, 59]) + b"\x00" * 4 + bytes([200 if cheating and i == 4 else 0])
+    return h + bytes([0 if real_onions else 255])
+
+
+def op_boomerang(amount, k, refund_at_once):
+    return bytes([0]) + struct.pack(">I", amount - 1_000) + bytes([4, k - 1, int(refund_at_once)])
+
+
+def op_payment(amount, kind):
+    # kind: 0 keysend, 1 sender_hash, 2 h2tlc, 3 MPP (naming no amount).
+    return bytes([0]) + struct.pack(">I", amount - 1_000) + bytes([kind]) + (b"\x00" if kind == 3 else b"")
+
+
+def op_part(payment, path, kind="boomerang", size=0):
+    # A part over PATHS[path] with CLTV 18. Boomerang: A/k, or with `size` 2 the wrong
+    # A/3 + 1. Others: `size` 0 the whole amount, 1 half, 2 a third + 1; MPP and keysend
+    # parts name the payment's amount as their total.
+    if kind == "boomerang":
+        amount = b"\x00" if size == 0 else bytes([255, size])
+        return bytes([1, payment, path]) + amount + b"\x00"
+    return bytes([1, payment, path, size, 0]) + (b"\x00" if kind == "mpp" else b"")
+
+
+def op_deliver(link=0, times=1):
+    return bytes([3, link]) * times
+
+
+def op_advance(secs_index):
+    return bytes([5, secs_index, 0, 0])
+
+
+def op_claim_held(payment, held=0, true_scalar=True):
+    # (Its bytes after `held` are read only if a part is held.)
+    return bytes([7, payment, held, 0 if true_scalar else 2, 0])
+
+
+def op_cancel(payment):
+    return bytes([9, payment])
+
+
+def op_refund(payment, guess=False):
+    return bytes([10, payment]) + (b"\xff" + bytes(range(32)) if guess else b"\x00")
+
+
+def network_seeds():
+    """Schedules for Boomerang (k equal parts, the receiver's claims, a cheating
+    receiver claiming k + 1, the sender's refunds), sender cancels and invoice cancels,
+    each named for what it reaches (crates/flotilla-sim/tests/fuzz_seeds.rs checks)."""
+    a = 20_000_000
+    # k = 2 of 3 parts to an honest receiver: it claims two, fails the third.
+    put("network", "boomerang-honest", net_header() + op_boomerang(a, 2, True)
+        + op_part(0, 0) + op_part(0, 1) + op_part(0, 2) + op_deliver(0, 40))
+    # A cheating receiver claims all four parts of k = 2; the sender refunds as each
+    # settle arrives, with fulfils still on their way when it first learns P(0).
+    put("network", "boomerang-overclaim-refund-at-once", net_header(cheating=True)
+        + op_boomerang(a, 2, True) + b"".join(op_part(0, i) for i in range(4))
+        + op_deliver(0, 60))
+    # The same, refunding when the schedule says: a guessed secret first (refused),
+    # then P(0).
+    put("network", "boomerang-overclaim-refund-later", net_header(cheating=True)
+        + op_boomerang(a, 2, False) + b"".join(op_part(0, i) for i in range(3))
+        + op_deliver(0, 60) + op_refund(0, guess=True) + op_refund(0))
+    # k = 3: the receiver holds one part and claims it directly with its true scalar
+    # before the rest arrive, then the k claim takes three more.
+    put("network", "boomerang-direct-claim", net_header()
+        + op_boomerang(3 * 7_000_000, 3, True) + op_part(0, 0) + op_deliver(0, 4)
+        + op_claim_held(0) + b"".join(op_part(0, i) for i in (1, 2, 3)) + op_deliver(0, 60))
+    # A wrong-sized part is refused; then the sender cancels while its parts are on
+    # their way: they fail on arrival.
+    put("network", "boomerang-cancel-overtakes", net_header() + op_boomerang(a, 2, True)
+        + op_part(0, 0, size=2) + op_part(0, 1) + op_part(0, 2) + op_cancel(0)
+        + op_deliver(0, 40))
+    # A sender_hash payment: one part held, then the cancel fails it at once.
+    put("network", "redundant-cancel-held", net_header() + op_payment(a, 1)
+        + op_part(0, 0, "sender_hash") + op_deliver(0, 4) + op_cancel(0) + op_deliver(0, 40))
+    # An MPP invoice cancelled with one part of two held: the second is refused.
+    put("network", "mpp-invoice-cancel", net_header() + op_payment(a, 3) + op_part(0, 0, "mpp", 1)
+        + op_deliver(0, 4) + op_cancel(0) + op_part(0, 1, "mpp", 1) + op_deliver(0, 40))
+
+
 def main():
     for target in os.listdir(SEEDS) if os.path.isdir(SEEDS) else []:
         for f in os.listdir(os.path.join(SEEDS, target)):
@@ -141,6 +232,7 @@ def main():
         for _ in range(40):
             ops += bytes([rng.choice([3, 4, 5, 6, 7, 8]), rng.randrange(256), rng.randrange(256), rng.randrange(256)])
         put("network", f"schedule-{i}", head + b"\x20" + ops)
+    network_seeds()
     for i in range(6):
         put("router", f"random-{i}", bytes(rng.randrange(256) for _ in range(400)))
     shutil.rmtree(tmp)

@@ -24,13 +24,14 @@ use flotilla_graph::{
     parse_graph_bytes, Channel, ChannelIdx, Direction, EdgeIdx, Graph, GraphBuilder, GraphFormat,
     Node, NodeIdx, NodePubkey, Policy, ShortChannelId,
 };
+use flotilla_ln::boomerang::BoomerangPolynomial;
 use flotilla_ln::clock::Clock;
 use flotilla_ln::config::{Behaviour, NodeConfig};
 use flotilla_ln::failure::{FailureCode, FailureData};
 use flotilla_ln::invoice::{decode_invoice, PaymentKeys};
 use flotilla_ln::lock::LockKind;
 use flotilla_ln::msg::{Msg, UpdateFulfillHtlc};
-use flotilla_ln::network::Network;
+use flotilla_ln::network::{Network, NodeLedger};
 use flotilla_ln::onion::real::{
     build_failure, build_onion_raw, decode_failure, peel_onion, wrap_failure, OnionError, RealOnion,
 };
@@ -38,7 +39,7 @@ use flotilla_ln::onion::tlv;
 use flotilla_ln::output::{Event, Output, Timer};
 use flotilla_ln::payload::PaymentData;
 use flotilla_ln::receiver::InvoiceRecord;
-use flotilla_ln::redundant::{RedundantInvoice, RedundantSender};
+use flotilla_ln::redundant::{RedundantInvoice, RedundantSender, RefundError};
 use flotilla_ln::sender::{PartId, SendPart};
 use flotilla_ln::{PaymentHash, PaymentPreimage};
 use flotilla_route::scorers::LiquidityBoundsScorer;
@@ -441,7 +442,12 @@ fn edge_between(g: &Graph, a: usize, b: usize) -> Option<EdgeIdx> {
 enum Kind {
     Mpp,
     Keysend,
+    /// `sender_hash` or `h2tlc`: the sender reveals secrets worth A when asked.
     Redundant(LockKind),
+    /// Point locks on the receiver's polynomial of degree k (the field): A in k equal
+    /// parts, claimed as soon as k are held; more than k claimed scalars reveal P(0) to
+    /// the sender, whose refund takes every claimed part back.
+    Boomerang(u16),
 }
 
 struct Payment {
@@ -451,6 +457,81 @@ struct Payment {
     /// The MPP invoice's amount, if it named one.
     asked: Option<u64>,
     sender: Option<RedundantSender>,
+    /// `boomerang`: the receiver's polynomial, with which a cheating receiver claims held
+    /// parts directly with their true scalars.
+    polynomial: Option<BoomerangPolynomial>,
+    /// `boomerang`: the sender refunds as soon as it learns P(0) (as the simulator
+    /// does) rather than when the schedule says.
+    refund_at_once: bool,
+    /// `boomerang`: P(0), once more than k settled scalars revealed it.
+    p0: Option<SecretKey>,
+    /// `boomerang`: the paths of the settled parts no refund has taken back yet.
+    unrefunded: Vec<RoutePath>,
+    /// Value the settled parts delivered, as the sender saw them settle, msat.
+    settled_msat: u64,
+    /// Value the refunds took back from the receiver, msat.
+    refunded_msat: u64,
+    /// `boomerang`: the sender learned P(0), so the receiver claimed more than k parts.
+    over_claimed: bool,
+    /// The drain's last refund was refused because a reverse channel lacks the balance
+    /// (the model's documented limit: the real protocol locks that collateral up front).
+    refund_refused: bool,
+    /// Held parts the receiver claimed directly (outside the reveal and the boomerang
+    /// claim): it cheated.
+    direct_claims: u32,
+    /// What the receiver had settled, and its direct claims, when the sender's cancel
+    /// reached it: an honest receiver settles nothing more.
+    settled_at_cancel: Option<(u64, u32)>,
+    /// MPP: how often the payment had been received when its invoice was cancelled
+    /// unpaid; it is never received after.
+    received_at_cancel: Option<usize>,
+}
+
+impl Payment {
+    fn new(kind: Kind, keys: PaymentKeys, amount: u64) -> Self {
+        Payment {
+            kind,
+            keys,
+            amount,
+            asked: None,
+            sender: None,
+            polynomial: None,
+            refund_at_once: false,
+            p0: None,
+            unrefunded: Vec::new(),
+            settled_msat: 0,
+            refunded_msat: 0,
+            over_claimed: false,
+            refund_refused: false,
+            direct_claims: 0,
+            settled_at_cancel: None,
+            received_at_cancel: None,
+        }
+    }
+}
+
+/// What a `network` schedule reached, so that the stable seed test can check that the
+/// committed seeds still exercise the paths they were made for.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct NetworkSummary {
+    /// Boomerang parts that settled.
+    pub boomerang_settled: u32,
+    /// Boomerang payments of which the sender learned P(0) (the receiver claimed more
+    /// than k parts).
+    pub over_claims: u32,
+    /// Refunds with the true P(0) that went through.
+    pub refunds: u32,
+    /// Refunds with a guessed secret (all refused).
+    pub guessed_refunds: u32,
+    /// Direct claims of held parts that went through.
+    pub direct_claims: u32,
+    /// Sender cancels of redundant and boomerang payments that reached the receiver.
+    pub cancels: u32,
+    /// Cancels that reached the receiver while parts of their payment were still on
+    /// their way (those parts fail when they arrive).
+    pub cancels_overtaking: u32,
+    /// MPP invoices cancelled unpaid.
+    pub invoice_cancels: u32,
 }
 
 /// A driver that delivers messages per link in order (peers speak over ordered
@@ -468,6 +549,12 @@ struct FuzzDriver {
     part_events: HashMap<u64, u32>,
     /// Amount received per payment hash (`PaymentReceived` events).
     received: HashMap<PaymentHash, Vec<u64>>,
+    /// Every part sent: its payment (index in the schedule), its index within a
+    /// redundant payment, and its path.
+    part_meta: HashMap<u64, (usize, u16, RoutePath)>,
+    /// Parts that settled, with their preimages, not yet seen by their sender.
+    settles: Vec<(u64, PaymentPreimage)>,
+    summary: NetworkSummary,
 }
 
 impl FuzzDriver {
@@ -476,13 +563,24 @@ impl FuzzDriver {
         Clock::new(self.now, height)
     }
 
+    fn check(&self) {
+        if let Err(e) = self.net.check_invariants() {
+            panic!("invariant broken: {e}");
+        }
+    }
+
     fn absorb(&mut self) {
         for o in self.out.drain(..) {
             match o {
                 Output::Message { from, to, msg } => self.queue.push_back((from, to, msg)),
                 Output::Timer { at, timer } => self.timers.push((at, timer)),
                 Output::Event { event, .. } => match event {
-                    Event::PartSettled { part, .. } | Event::PartFailed { part, .. } => {
+                    Event::PartSettled { part, preimage, .. } => {
+                        *self.part_events.entry(part.0).or_default() += 1;
+                        self.open_parts.remove(&part.0);
+                        self.settles.push((part.0, preimage));
+                    }
+                    Event::PartFailed { part, .. } => {
                         *self.part_events.entry(part.0).or_default() += 1;
                         self.open_parts.remove(&part.0);
                     }
@@ -501,9 +599,7 @@ impl FuzzDriver {
         while let Some(r) = self.net.poll_claim_request() {
             self.claims.push_back(r);
         }
-        if let Err(e) = self.net.check_invariants() {
-            panic!("invariant broken: {e}");
-        }
+        self.check();
     }
 
     /// Delivers the oldest message of the `k`-th link that has one.
@@ -546,15 +642,106 @@ impl FuzzDriver {
         }
         self.now = self.now.max(to);
     }
+
+    /// The senders see what settled: under `boomerang` each settled part tells its
+    /// sender the part's scalar, and more than k of them reveal P(0); a sender that
+    /// refunds at once does so now.
+    fn senders_learn(&mut self, payments: &mut [Payment]) {
+        for (part, preimage) in std::mem::take(&mut self.settles) {
+            let Some((pi, index, path)) = self.part_meta.get(&part).cloned() else {
+                continue;
+            };
+            let p = &mut payments[pi];
+            p.settled_msat += delivered(&path);
+            if !matches!(p.kind, Kind::Boomerang(_)) {
+                continue;
+            }
+            self.summary.boomerang_settled += 1;
+            p.unrefunded.push(path);
+            if let Some(p0) = p.sender.as_mut().and_then(|s| s.learn(index, &preimage)) {
+                if !p.over_claimed {
+                    self.summary.over_claims += 1;
+                }
+                p.over_claimed = true;
+                p.p0 = Some(p0);
+            }
+            if p.refund_at_once {
+                self.refund(p, false);
+            }
+        }
+    }
+
+    /// The sender of the over-claimed boomerang payment `p` refunds, with the P(0) it
+    /// learned, the parts that settled since its last refund. It holds the true secret
+    /// and the parts' true paths, so the only acceptable refusal is the model's
+    /// documented one: a reverse channel lacks the balance (nothing moves, and the
+    /// sender tries again later; `last` marks the drain's final try).
+    fn refund(&mut self, p: &mut Payment, last: bool) {
+        let Some(p0) = p.p0 else { return };
+        if p.unrefunded.is_empty() {
+            return;
+        }
+        let refs: Vec<&RoutePath> = p.unrefunded.iter().collect();
+        let value: u64 = p.unrefunded.iter().map(delivered).sum();
+        let before = value_snapshot(&self.net);
+        let node = NodeIdx(RECEIVER as u32);
+        match self.net.boomerang_refund(node, &p.keys.secret, &p0, &refs) {
+            Ok(v) => {
+                assert_eq!(
+                    v, value,
+                    "the refund reports {v} msat, its parts were {value}"
+                );
+                self.summary.refunds += 1;
+                p.refunded_msat += value;
+                p.unrefunded.clear();
+                p.p0 = None;
+            }
+            Err(RefundError::Liquidity) => {
+                assert!(
+                    value_snapshot(&self.net) == before,
+                    "a refused refund moved value"
+                );
+                p.refund_refused |= last;
+            }
+            Err(e) => panic!("a refund with the true P(0) was refused: {e}"),
+        }
+        self.check();
+    }
 }
 
-/// The receiver's MPP assembly and redundant claims, driven through the sans-IO
-/// [`Network`] with arbitrary sends, deliveries (in order per link, any order across
-/// links), timers, claim answers (honest or forged), direct claims by a cheating
-/// receiver, offline nodes and hodl nodes. `check_invariants` runs after every step; at
-/// the end everything is drained and every HTLC must be resolved, every part must have
-/// exactly one outcome, and no receiver may have settled more than it was owed.
-pub fn network(data: &[u8]) {
+/// What a path delivers to its last node, msat.
+fn delivered(path: &RoutePath) -> u64 {
+    path.hops.last().map_or(0, |h| h.amount_msat)
+}
+
+/// Everything that holds value: every node's ledger, every edge's balance and pending
+/// HTLCs, and the number of live HTLCs.
+fn value_snapshot(net: &Network) -> (Vec<NodeLedger>, Vec<(u64, u64, u32)>, usize) {
+    let g = net.graph();
+    let ledgers = (0..g.node_count())
+        .map(|n| *net.ledger(NodeIdx(n as u32)))
+        .collect();
+    let edges = (0..g.channels().len())
+        .flat_map(|i| Direction::BOTH.map(|d| ChannelIdx(i as u32).edge(d)))
+        .map(|e| {
+            let s = net.edge_state(e);
+            (s.balance_msat, s.pending_msat, s.pending_count)
+        })
+        .collect();
+    (ledgers, edges, net.live_htlcs())
+}
+
+/// The receiver's MPP assembly, redundant claims and Boomerang, driven through the
+/// sans-IO [`Network`] with arbitrary sends, deliveries (in order per link, any order
+/// across links), timers, claim answers (honest or forged), direct claims by a cheating
+/// receiver (with guessed keys, or with a boomerang part's true scalar), the sender's
+/// cancels (which may overtake the parts they cancel), boomerang refunds (with the
+/// learned P(0), at once or later, or with a guessed secret), invoice cancels, offline
+/// nodes and hodl nodes. `check_invariants` runs after every step; at the end everything
+/// is drained and every HTLC must be resolved, every part must have exactly one outcome,
+/// no receiver may keep more than it was owed, an over-claiming boomerang receiver keeps
+/// nothing, and nothing is claimed after a cancel reached an honest receiver.
+pub fn network(data: &[u8]) -> NetworkSummary {
     let mut input = Input::new(data);
     // The graph: capacities and policies from the input.
     let mut b = GraphBuilder::new();
@@ -605,8 +792,9 @@ pub fn network(data: &[u8]) {
             _ => Behaviour::Honest,
         };
     }
+    let receiver_cheats = configs[RECEIVER].behaviour == Behaviour::CheatingReceiver;
     let Ok(net) = Network::new(Arc::new(g), Balances::from_vec(balances), configs) else {
-        return;
+        return NetworkSummary::default();
     };
     let mut d = FuzzDriver {
         net,
@@ -618,44 +806,48 @@ pub fn network(data: &[u8]) {
         open_parts: BTreeMap::new(),
         part_events: HashMap::new(),
         received: HashMap::new(),
+        part_meta: HashMap::new(),
+        settles: Vec::new(),
+        summary: NetworkSummary::default(),
     };
     if input.u8() < 16 {
         d.net.enable_real_onions(1);
     }
+    let node = NodeIdx(RECEIVER as u32);
     let graph = Arc::clone(d.net.graph());
     let mut payments: Vec<Payment> = Vec::new();
     let mut next_part = 0u64;
     let mut steps = 0;
     while !input.is_empty() && steps < 256 {
         steps += 1;
-        match input.u8() % 9 {
+        d.senders_learn(&mut payments);
+        match input.u8() % 11 {
             0 if payments.len() < 6 => {
                 // A new payment the receiver expects.
                 let k = payments.len() as u8;
                 let keys = PaymentKeys::from_bytes([k + 1; 32], [k + 101; 32]);
                 let amount = 1_000 + input.u32() as u64 % 50_000_000;
-                let kind = match input.u8() % 4 {
+                let kind = match input.u8() % 5 {
                     0 => Kind::Keysend,
                     1 => Kind::Redundant(LockKind::SenderHash),
                     2 => Kind::Redundant(LockKind::H2tlc),
-                    _ => Kind::Mpp,
+                    3 => Kind::Mpp,
+                    _ => Kind::Boomerang(1 + input.below(4) as u16),
                 };
                 let expires_at = Timestamp::from_secs(3_600 * 24);
-                let mut sender = None;
-                let mut asked = None;
+                let id = [k + 50; 32];
+                let mut p = Payment::new(kind, keys, amount);
                 match kind {
                     Kind::Mpp => {
-                        asked = input.bool().then_some(amount);
+                        p.asked = input.bool().then_some(amount);
                         let record = InvoiceRecord {
                             preimage: keys.preimage,
                             payment_secret: keys.secret,
-                            amount_msat: asked,
+                            amount_msat: p.asked,
                             min_final_cltv_expiry_delta: 18,
                             expires_at,
                         };
-                        let _ = d
-                            .net
-                            .register_invoice(NodeIdx(RECEIVER as u32), keys.hash, record);
+                        let _ = d.net.register_invoice(node, keys.hash, record);
                     }
                     Kind::Keysend => {}
                     Kind::Redundant(lock) => {
@@ -667,9 +859,8 @@ pub fn network(data: &[u8]) {
                             min_final_cltv_expiry_delta: 18,
                             expires_at,
                         };
-                        let _ = d.net.register_redundant(NodeIdx(RECEIVER as u32), inv);
-                        let id = [k + 50; 32];
-                        sender = Some(RedundantSender::new(
+                        let _ = d.net.register_redundant(node, inv);
+                        p.sender = Some(RedundantSender::new(
                             id,
                             amount,
                             lock,
@@ -677,25 +868,50 @@ pub fn network(data: &[u8]) {
                             Some(keys.hash),
                         ));
                     }
+                    Kind::Boomerang(parts) => {
+                        // A in `parts` equal parts; the polynomial's seed is a hash, so
+                        // no input guesses P(0).
+                        p.amount = (amount / parts as u64).max(1) * parts as u64;
+                        let seed = RedundantSender::derive_secret(7, &id, parts);
+                        let poly = BoomerangPolynomial::from_seed(&seed, parts);
+                        let inv = RedundantInvoice {
+                            payment_secret: keys.secret,
+                            amount_msat: p.amount,
+                            lock: LockKind::Boomerang,
+                            preimage: None,
+                            min_final_cltv_expiry_delta: 18,
+                            // Never forgotten during a schedule: the final checks read
+                            // what the receiver settled and kept.
+                            expires_at: Timestamp::from_secs(3_600 * 24 * 3_650),
+                        };
+                        let commitments = poly.commitments();
+                        let _ = d.net.register_boomerang(node, inv, poly.clone());
+                        p.sender = Some(RedundantSender::boomerang(
+                            id,
+                            p.amount,
+                            keys.secret,
+                            commitments,
+                        ));
+                        p.polynomial = Some(poly);
+                        p.refund_at_once = input.bool();
+                    }
                 }
-                payments.push(Payment {
-                    kind,
-                    keys,
-                    amount,
-                    asked,
-                    sender,
-                });
+                payments.push(p);
             }
             1 | 2 if !payments.is_empty() => {
                 // A part of a payment over one of the paths.
                 let pi = input.below(payments.len());
                 let nodes = PATHS[input.below(PATHS.len())];
                 let p = &mut payments[pi];
-                let amount = match input.u8() % 4 {
-                    0 => p.amount,
-                    1 => p.amount / 2,
-                    2 => p.amount / 3 + 1,
-                    _ => 1 + input.u32() as u64 % p.amount,
+                let amount = match p.kind {
+                    // Boomerang parts are A/k; a part of another size is refused.
+                    Kind::Boomerang(parts) if input.u8() < 224 => p.amount / parts as u64,
+                    _ => match input.u8() % 4 {
+                        0 => p.amount,
+                        1 => p.amount / 2,
+                        2 => p.amount / 3 + 1,
+                        _ => 1 + input.u32() as u64 % p.amount,
+                    },
                 };
                 let edges: Option<Vec<EdgeIdx>> = nodes
                     .windows(2)
@@ -709,7 +925,7 @@ pub fn network(data: &[u8]) {
                 let id = next_part;
                 next_part += 1;
                 let clock = d.clock();
-                let sent = match p.kind {
+                let (sent, index) = match p.kind {
                     Kind::Mpp | Kind::Keysend => {
                         let total = if input.u8() < 240 {
                             p.amount
@@ -726,19 +942,21 @@ pub fn network(data: &[u8]) {
                             }),
                             keysend_preimage: (p.kind == Kind::Keysend).then_some(p.keys.preimage),
                         };
-                        d.net.send(part, &clock, &mut d.out).is_ok()
+                        (d.net.send(part, &clock, &mut d.out).is_ok(), 0)
                     }
-                    Kind::Redundant(_) => {
+                    Kind::Redundant(_) | Kind::Boomerang(_) => {
                         let s = p.sender.as_mut().expect("redundant payments have a sender");
+                        // (A boomerang part's lock is its point; the secret is unused.)
                         let secret =
                             RedundantSender::derive_secret(9, &s.payment_id, s.part_count() as u16);
                         let idx = s.add_part(amount, secret);
                         let part = s.part(idx, PartId(id), &path);
-                        d.net.send_redundant(part, &clock, &mut d.out).is_ok()
+                        (d.net.send_redundant(part, &clock, &mut d.out).is_ok(), idx)
                     }
                 };
                 if sent {
                     d.open_parts.insert(id, amount);
+                    d.part_meta.insert(id, (pi, index, path));
                 }
                 d.absorb();
             }
@@ -784,33 +1002,36 @@ pub fn network(data: &[u8]) {
                 }
             }
             7 => {
-                // A receiver claims a held part directly, with a right or guessed key.
-                let Some(p) = payments.get(input.below(payments.len().max(1))) else {
+                // A receiver claims a held part directly: with the receiver's preimage,
+                // a boomerang part's true scalar (which it knows), or a guessed key.
+                let pi = input.below(payments.len().max(1));
+                let Some(p) = payments.get_mut(pi) else {
                     continue;
                 };
-                let held = d
-                    .net
-                    .receiver(NodeIdx(RECEIVER as u32))
-                    .redundant
-                    .held(&p.keys.secret);
+                let held = d.net.receiver(node).redundant.held(&p.keys.secret);
                 if let Some(h) = held.get(input.below(held.len().max(1))) {
-                    let preimage = if input.bool() {
-                        p.keys.preimage
-                    } else {
-                        PaymentPreimage(input.array32())
+                    let scalar = p
+                        .polynomial
+                        .as_ref()
+                        .and_then(|poly| poly.share(h.part_index))
+                        .map(|s| PaymentPreimage(s.secret_bytes()));
+                    let preimage = match (input.u8() % 3, scalar) {
+                        (0, Some(s)) => s,
+                        (0 | 1, _) => p.keys.preimage,
+                        _ => PaymentPreimage(input.array32()),
                     };
                     let secret = input.bool().then(|| input.array32());
-                    let _ = d.net.claim_held(
-                        NodeIdx(RECEIVER as u32),
-                        h.htlc,
-                        preimage,
-                        secret,
-                        &mut d.out,
-                    );
+                    if d.net
+                        .claim_held(node, h.htlc, preimage, secret, &mut d.out)
+                        .is_ok()
+                    {
+                        p.direct_claims += 1;
+                        d.summary.direct_claims += 1;
+                    }
                     d.absorb();
                 }
             }
-            _ => {
+            8 => {
                 match input.u8() % 3 {
                     0 => {
                         // A middle node goes offline or comes back.
@@ -867,9 +1088,91 @@ pub fn network(data: &[u8]) {
                     }
                 }
             }
+            9 if !payments.is_empty() => {
+                // The sender gives up. A redundant or boomerang payment: its cancel
+                // reaches the receiver, perhaps before parts it cancels (those fail when
+                // they arrive). An MPP payment: the receiver drops the invoice.
+                let pi = input.below(payments.len());
+                let p = &mut payments[pi];
+                match (p.kind, p.sender.as_ref().map(|s| s.payment_id)) {
+                    (Kind::Redundant(_) | Kind::Boomerang(_), Some(payment_id)) => {
+                        let held = d.net.held_parts(node, &p.keys.secret);
+                        let open = d
+                            .open_parts
+                            .keys()
+                            .filter(|id| d.part_meta.get(id).is_some_and(|m| m.0 == pi))
+                            .count();
+                        let clock = d.clock();
+                        let failed = d.net.cancel_redundant(node, payment_id, &clock, &mut d.out);
+                        assert!(
+                            failed <= held,
+                            "a cancel failed {failed} of {held} held parts"
+                        );
+                        assert_eq!(
+                            d.net.held_parts(node, &p.keys.secret),
+                            0,
+                            "held after a cancel"
+                        );
+                        d.summary.cancels += 1;
+                        if open > held {
+                            d.summary.cancels_overtaking += 1;
+                        }
+                        if !receiver_cheats && p.settled_at_cancel.is_none() {
+                            let settled =
+                                d.net.receiver(node).redundant.settled_msat(&p.keys.secret);
+                            p.settled_at_cancel = Some((settled, p.direct_claims));
+                        }
+                        d.absorb();
+                    }
+                    (Kind::Mpp, _) => {
+                        let paid = d.net.receiver(node).is_paid(&p.keys.hash);
+                        if d.net.cancel_invoice(node, &p.keys.hash) && !paid {
+                            d.summary.invoice_cancels += 1;
+                            let n = d.received.get(&p.keys.hash).map_or(0, Vec::len);
+                            p.received_at_cancel.get_or_insert(n);
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            10 if !payments.is_empty() => {
+                // The boomerang sender refunds: with the P(0) it learned, or with a
+                // guessed secret, which is refused and moves nothing.
+                let pi = input.below(payments.len());
+                let p = &mut payments[pi];
+                if !matches!(p.kind, Kind::Boomerang(_)) {
+                    continue;
+                }
+                let with_p0 = input.u8() < 192;
+                if p.p0.is_some() && with_p0 {
+                    d.refund(p, false);
+                } else {
+                    let guess = BoomerangPolynomial::from_seed(&input.array32(), 1).secret();
+                    let refs: Vec<&RoutePath> = p.unrefunded.iter().collect();
+                    let before = value_snapshot(&d.net);
+                    let r = d.net.boomerang_refund(node, &p.keys.secret, &guess, &refs);
+                    assert!(
+                        matches!(
+                            r,
+                            Err(RefundError::WrongSecret
+                                | RefundError::UnknownPayment
+                                | RefundError::Liquidity)
+                        ),
+                        "a refund with a guessed secret: {r:?}"
+                    );
+                    assert!(
+                        value_snapshot(&d.net) == before,
+                        "a refused refund moved value"
+                    );
+                    d.summary.guessed_refunds += 1;
+                    d.check();
+                }
+            }
+            _ => {}
         }
     }
-    // Drain: answer claims honestly, deliver everything, fire every timer.
+    // Drain: answer claims honestly, deliver everything, fire every timer; the senders
+    // see every settle and refund what they may.
     for n in 1..4 {
         d.net.set_online(NodeIdx(n), true);
     }
@@ -877,6 +1180,7 @@ pub fn network(data: &[u8]) {
     loop {
         rounds += 1;
         assert!(rounds < 100_000, "the network does not settle down");
+        d.senders_learn(&mut payments);
         if let Some(req) = d.claims.pop_front() {
             let pay = payments.iter_mut().find(|p| {
                 p.sender
@@ -907,6 +1211,10 @@ pub fn network(data: &[u8]) {
             None => break,
         }
     }
+    d.senders_learn(&mut payments);
+    for p in payments.iter_mut() {
+        d.refund(p, true);
+    }
     assert_eq!(
         d.net.live_htlcs(),
         0,
@@ -920,6 +1228,7 @@ pub fn network(data: &[u8]) {
     for (part, n) in &d.part_events {
         assert_eq!(*n, 1, "part {part} had {n} outcomes");
     }
+    let book = &d.net.receiver(node).redundant;
     for p in &payments {
         let got = d
             .received
@@ -937,23 +1246,64 @@ pub fn network(data: &[u8]) {
                     // A claim is never for less than the invoice asks.
                     assert!(amt >= asked, "received {amt} of {asked}");
                 }
+                if let Some(n) = p.received_at_cancel {
+                    assert_eq!(got.len(), n, "an MPP payment was received after its cancel");
+                }
             }
             Kind::Redundant(_) => {
-                let settled = d
-                    .net
-                    .receiver(NodeIdx(RECEIVER as u32))
-                    .redundant
-                    .settled_msat(&p.keys.secret);
+                let settled = book.settled_msat(&p.keys.secret);
                 assert!(
                     settled <= p.amount,
                     "receiver settled {settled} of {}",
                     p.amount
                 );
             }
+            Kind::Boomerang(_) => {
+                // What the receiver keeps, from the parts the sender saw settle and the
+                // refunds that moved value back; the receiver's book must agree.
+                let kept = p.settled_msat - p.refunded_msat;
+                assert_eq!(
+                    book.settled_msat(&p.keys.secret),
+                    p.settled_msat,
+                    "the receiver's book and the settled parts disagree"
+                );
+                assert_eq!(
+                    book.kept_msat(&p.keys.secret),
+                    kept,
+                    "the receiver's book and the refunds disagree on what it keeps"
+                );
+                if p.over_claimed {
+                    assert!(
+                        receiver_cheats || p.direct_claims > 0,
+                        "an honest receiver claimed more than k parts"
+                    );
+                    if !p.refund_refused {
+                        assert_eq!(kept, 0, "an over-claiming receiver kept {kept} msat");
+                    }
+                } else {
+                    assert!(kept <= p.amount, "receiver kept {kept} of {}", p.amount);
+                }
+            }
             Kind::Keysend => {}
         }
+        if let Some((settled, claims)) = p.settled_at_cancel {
+            if p.direct_claims == claims {
+                assert!(
+                    book.settled_msat(&p.keys.secret) <= settled,
+                    "an honest receiver settled after the sender's cancel"
+                );
+            }
+        }
+    }
+    if !payments.iter().any(|p| p.refund_refused) {
+        assert_eq!(
+            book.pending_refunds(),
+            0,
+            "an over-claim was never refunded"
+        );
     }
     d.net.check_invariants().expect("invariants at the end");
+    d.summary
 }
 
 // ---------------------------------------------------------------------------------------

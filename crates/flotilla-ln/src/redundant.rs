@@ -240,7 +240,7 @@ struct Settled {
 
 impl Settled {
     fn refund_pending(&self) -> bool {
-        self.c0.is_some() && self.got > self.due && self.refunded == 0
+        self.c0.is_some() && self.got > self.due && self.refunded < self.got
     }
 }
 
@@ -253,7 +253,8 @@ pub enum RefundError {
     /// The scalar is not P(0).
     #[error("the scalar is not the polynomial's secret P(0)")]
     WrongSecret,
-    /// Already refunded.
+    /// These parts were refunded already (the refund is worth more than the receiver
+    /// claimed and still keeps), or there are none.
     #[error("already refunded")]
     AlreadyRefunded,
     /// A channel on a claimed part's path no longer holds the value on the far side.
@@ -625,9 +626,17 @@ impl RedundantBook {
     }
 
     /// The boomerang clause: `p0` is the receiver's P(0) for the payment with `secret`,
-    /// recovered by the sender from more than k claimed scalars; every claimed part goes
-    /// back. Returns the value the receiver had claimed (now refunded).
-    pub fn refund(&mut self, secret: &PaymentSecret, p0: &SecretKey) -> Result<u64, RefundError> {
+    /// recovered by the sender from more than k claimed scalars; claimed parts worth
+    /// `value_msat` go back. The sender refunds the parts it has seen settle, so a
+    /// receiver that claimed more while earlier fulfils were still on their way is
+    /// refunded again when they arrive: a refund covers its own parts, not everything
+    /// claimed so far. Returns `value_msat`.
+    pub fn refund(
+        &mut self,
+        secret: &PaymentSecret,
+        p0: &SecretKey,
+        value_msat: u64,
+    ) -> Result<u64, RefundError> {
         let s = self
             .settled
             .get_mut(secret)
@@ -636,11 +645,12 @@ impl RedundantBook {
         if PublicKey::from_secret_key(crate::boomerang::secp(), p0) != c0 {
             return Err(RefundError::WrongSecret);
         }
-        if s.refunded > 0 {
+        // More than is claimed and not yet refunded: these parts went back already.
+        if value_msat == 0 || s.refunded.saturating_add(value_msat) > s.got {
             return Err(RefundError::AlreadyRefunded);
         }
-        s.refunded = s.got;
-        Ok(s.got)
+        s.refunded += value_msat;
+        Ok(value_msat)
     }
 
     /// The commitments of the boomerang payment with `secret` (what the invoice

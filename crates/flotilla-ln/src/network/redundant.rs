@@ -102,8 +102,10 @@ impl Network {
 
     /// The boomerang clause: the sender learned `p0` = P(0) of the payment with
     /// `payment_secret` from more than k claimed scalars. If `p0` matches the receiver's
-    /// commitment C_0, every claimed part (`paths`, as the sender routed them) moves back
-    /// hop by hop, fees included, and the receiver keeps nothing. Refused, with nothing
+    /// commitment C_0, the claimed parts of `paths` (as the sender routed them) move back
+    /// hop by hop, fees included. The sender names the parts it has seen settle; parts
+    /// whose fulfils were still on their way come back with a later refund, after which
+    /// the receiver keeps nothing. Refused, with nothing
     /// moved, if the secret is wrong or a channel's far side no longer holds the value
     /// (the real protocol locks the reverse HTLCs' collateral up front; this model does
     /// not). Returns the value refunded to the receiver's side, msat.
@@ -131,9 +133,14 @@ impl Network {
         {
             return Err(RefundError::Liquidity);
         }
+        let value: u64 = paths
+            .iter()
+            .filter_map(|p| p.hops.last())
+            .map(|h| h.amount_msat)
+            .sum();
         let refunded = self.receivers[receiver.ix()]
             .redundant
-            .refund(payment_secret, p0)?;
+            .refund(payment_secret, p0, value)?;
         for p in paths {
             for (i, h) in p.hops.iter().enumerate() {
                 self.channels.refund(h.edge, h.amount_msat);
