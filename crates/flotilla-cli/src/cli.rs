@@ -564,7 +564,10 @@ pub enum BenchCommand {
     /// Each router is warmed up on the first queries (not timed), then each
     /// find_route call is timed alone with a monotonic clock. LDK takes tens of
     /// milliseconds per query, so its rows run on the first --ldk-queries queries
-    /// only; speedup_vs_ldk compares medians on exactly those queries.
+    /// only; speedup_vs_ldk compares medians on exactly those queries. The headline is
+    /// speedup_routable: the same ratio of medians over the queries both routers
+    /// answered, leaving out the unroutable ones (about 30% on mainnet) that every
+    /// router refuses in microseconds.
     ///
     /// The success probability of an answer is computed under one common model for
     /// every router: uniform hidden liquidity on [0, capacity], all parts of the answer
@@ -573,7 +576,7 @@ pub enum BenchCommand {
     ///
     /// JSON (--json) keys. Top level: graph, nodes, channels, scc_nodes, queries, seed,
     /// max_parts, ldk_queries, amount_min_sat, amount_max_sat, probability_model,
-    /// routers[]. Per router: router (name), paths ("single" or "mpp"), max_parts,
+    /// probability_scorer (UniformScorer: it scores every router's answers), routers[]. Per router: router (name), paths ("single" or "mpp"), max_parts,
     /// queries (timed), warmup_queries, answered, answered_share, median_us, p99_us,
     /// mean_us (all timed queries, answered or not), median_us_answered (answered
     /// queries only), mean_fee_ppm, mean_parts and mean_probability (answered queries;
@@ -581,7 +584,14 @@ pub enum BenchCommand {
     /// with: "ldk" or "ldk-mpp"), reference_queries (how many queries both ran),
     /// median_us_on_reference_queries and mean_probability_on_reference_queries (this
     /// router's values over those queries), speedup_vs_ldk (the reference's median ÷
-    /// this router's median over those queries; null when the reference did not run).
+    /// this router's median over those queries, all of them; null when the reference
+    /// did not run), routable_queries (how many of those both answered),
+    /// median_us_routable and reference_median_us_routable (the two medians over them),
+    /// speedup_routable (their ratio) and speedup_routable_median_of_ratios (the median
+    /// over them of the reference's time ÷ this router's on the same query),
+    /// median_cpu_us, median_cpu_us_routable, reference_median_cpu_us_routable and
+    /// speedup_routable_cpu (the same in the thread's CPU time, which a loaded machine
+    /// inflates far less than wall time; null without a per-thread clock).
     /// Times are microseconds per query; p99 is the nearest-rank 99th percentile.
     Routers(BenchRoutersArgs),
 }

@@ -460,6 +460,7 @@ fn bench_routers_json_has_every_key_for_every_router() {
         "amount_min_sat",
         "amount_max_sat",
         "probability_model",
+        "probability_scorer",
         "routers",
     ] {
         assert!(v.get(k).is_some(), "key {k} missing");
@@ -496,9 +497,31 @@ fn bench_routers_json_has_every_key_for_every_router() {
             "median_us_on_reference_queries",
             "mean_probability_on_reference_queries",
             "speedup_vs_ldk",
+            "routable_queries",
+            "median_us_routable",
+            "reference_median_us_routable",
+            "speedup_routable",
+            "speedup_routable_median_of_ratios",
+            "median_cpu_us",
+            "median_cpu_us_routable",
+            "reference_median_cpu_us_routable",
+            "speedup_routable_cpu",
         ] {
             assert!(r.get(k).is_some(), "{name}: key {k} missing");
         }
+        let cpu = r["speedup_routable_cpu"].as_f64().unwrap();
+        assert!(cpu > 0.0 && cpu.is_finite(), "{name}: {cpu}");
+        assert!(r["median_cpu_us"].as_f64().unwrap() >= 0.0);
+        // Every query is routable here, so the routable comparison covers them all.
+        assert_eq!(r["routable_queries"], 20, "{name}");
+        let routable = r["speedup_routable"].as_f64().unwrap();
+        let ratio = r["reference_median_us_routable"].as_f64().unwrap()
+            / r["median_us_routable"].as_f64().unwrap();
+        assert!(
+            (routable - ratio).abs() < 1e-9 * ratio,
+            "{name}: {routable} vs {ratio}"
+        );
+        assert!(r["speedup_routable_median_of_ratios"].as_f64().unwrap() > 0.0);
         let mpp = !matches!(name, "flotilla" | "ldk");
         assert_eq!(r["paths"], if mpp { "mpp" } else { "single" });
         assert_eq!(r["max_parts"], if mpp { 10 } else { 1 });
@@ -519,6 +542,8 @@ fn bench_routers_json_has_every_key_for_every_router() {
     }
     let ldk = &rows[1];
     assert_eq!(ldk["speedup_vs_ldk"].as_f64(), Some(1.0));
+    assert_eq!(ldk["speedup_routable"].as_f64(), Some(1.0));
+    assert_eq!(v["probability_scorer"], "UniformScorer");
 }
 
 #[test]
@@ -551,6 +576,8 @@ fn bench_routers_is_seeded_and_says_where_ldk_ran() {
     assert_eq!(rows[1]["max_parts"], 3);
     // ldk-mpp did not run: the greedy row has nothing to compare with.
     assert!(rows[1]["speedup_vs_ldk"].is_null());
+    assert!(rows[1]["speedup_routable"].is_null());
+    assert!(rows[1]["routable_queries"].is_null());
     assert!(rows[0]["speedup_vs_ldk"].as_f64().unwrap() > 0.0);
     // Same seed, same questions, same answers (times aside).
     for (x, y) in rows.iter().zip(b["routers"].as_array().unwrap()) {
@@ -572,6 +599,9 @@ fn bench_routers_is_seeded_and_says_where_ldk_ran() {
     assert!(out.status.success());
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(text.contains("LDK rows ran the first 4 queries"), "{text}");
+    assert!(text.contains("on routable queries"), "{text}");
+    assert!(text.contains("All queries"), "{text}");
+    assert!(text.contains("scored by UniformScorer"), "{text}");
     for name in ["flotilla", "ldk", "greedy", "mcf", "halving", "ldk-mpp"] {
         assert!(text.lines().any(|l| l.starts_with(name)), "{name}: {text}");
     }
@@ -599,6 +629,8 @@ fn help_lists_the_bench_json_keys() {
         "mean_fee_ppm",
         "mean_probability",
         "speedup_vs_ldk",
+        "speedup_routable",
+        "probability_scorer",
     ] {
         assert!(text.contains(k), "{k} not in --help");
     }

@@ -264,3 +264,50 @@ fn a_part_stuck_at_a_hodl_hop_costs_nothing_but_time() {
     assert_eq!(d.net.ledger(NodeIdx(RECEIVER as u32)).paid_in_msat, A);
     assert_eq!(d.net.live_htlcs(), 0);
 }
+
+/// The sender refunds the parts it has seen settle. When it learns P(0), fulfils of
+/// other claimed parts may still be on their way: a later refund takes those back, and
+/// the receiver keeps nothing. (A refund once counted every claimed part as refunded and
+/// refused the second one, so the receiver kept the late parts.)
+#[test]
+fn a_refund_covers_its_parts_and_a_later_one_the_parts_settled_since() {
+    let mut configs = vec![NodeConfig::default(); 10];
+    configs[RECEIVER].behaviour = Behaviour::CheatingReceiver;
+    let (mut d, g) = fan(4, Some(configs));
+    let k = keys(10);
+    let (mut s, paths) = start(&mut d, &g, &k, 4);
+    d.run();
+    let node = NodeIdx(RECEIVER as u32);
+    let mut p0 = None;
+    for i in 0..4u64 {
+        let (scalar, _) = settled(&d, i).expect("the cheater claimed every part");
+        p0 = p0.or(s.learn(i as u16, &scalar));
+    }
+    let p0 = p0.expect("k + 1 scalars reveal P(0)");
+    let book = |d: &Driver| d.net.receiver(node).redundant.clone();
+    // The first three parts, as if the fourth's fulfil were still on its way.
+    let first: Vec<&Path> = paths[..3].iter().collect();
+    assert_eq!(
+        d.net.boomerang_refund(node, &k.secret, &p0, &first),
+        Ok(3 * A / 2)
+    );
+    assert_eq!(book(&d).kept_msat(&k.secret), A / 2);
+    assert_eq!(
+        book(&d).pending_refunds(),
+        1,
+        "the fourth part is still kept"
+    );
+    let last: Vec<&Path> = paths[3..].iter().collect();
+    assert_eq!(
+        d.net.boomerang_refund(node, &k.secret, &p0, &last),
+        Ok(A / 2)
+    );
+    assert_eq!(book(&d).kept_msat(&k.secret), 0);
+    assert_eq!(book(&d).pending_refunds(), 0);
+    assert_eq!(d.net.ledger(node).paid_in_msat, 0);
+    assert_eq!(
+        d.net.boomerang_refund(node, &k.secret, &p0, &last),
+        Err(RefundError::AlreadyRefunded)
+    );
+    d.net.check_invariants().unwrap();
+}

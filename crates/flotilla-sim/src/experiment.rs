@@ -75,9 +75,12 @@ pub struct RunSummary {
     pub offline_nodes: usize,
     /// Hodl nodes drawn.
     pub hodl_nodes: usize,
-    /// Wall time of the arms, seconds (not deterministic).
+    /// Wall time of running the arms, seconds: the simulation loop only (rows stream
+    /// to part files meanwhile), not the graph import, the set-up, joining the outputs
+    /// or the report (not deterministic).
     pub wall_seconds: f64,
-    /// payments × arms ÷ wall seconds (not deterministic).
+    /// payments × arms ÷ `wall_seconds`: the simulation loop's internal rate, higher
+    /// than the whole `flotilla sim` process's (not deterministic).
     pub payments_per_second: f64,
     /// Per-arm results, in the scenario's arm order (a field scenario's variants one
     /// after the other, each arm named with its variant's suffix).

@@ -1,5 +1,7 @@
 //! `flotilla bench routers`: every router on the same seeded random queries, in one
-//! process, timed query by query.
+//! process, timed query by query. The headline is the speedup over LDK on routable
+//! queries (those both routers answered); the speedup over all queries is printed too,
+//! labelled as such.
 //!
 //! # Output keys (`--json`)
 //! Top level:
@@ -8,6 +10,8 @@
 //! - `queries`, `seed`, `max_parts` (of the multi-path rows), `ldk_queries` (how many of
 //!   the queries, the first ones, LDK's rows ran), `amount_min_sat`, `amount_max_sat`;
 //! - `probability_model`: how `mean_probability` is computed (below);
+//! - `probability_scorer`: the scorer whose model that is (`UniformScorer`), the same
+//!   for every router's answers, LDK's included;
 //! - `routers`: one object per router, in the order run.
 //!
 //! Per router:
@@ -17,6 +21,11 @@
 //! - `answered`, `answered_share`: queries with a route, and their share;
 //! - `median_us`, `p99_us`, `mean_us`: wall time of one `find_route` call, µs, over
 //!   every timed query, answered or not (nearest-rank percentiles);
+//!   `median_cpu_us`: the median of the same calls in the thread's CPU time (`null`
+//!   where the platform has none). CPU time leaves out the time the thread waited for
+//!   a core, which on a loaded machine inflates long queries (LDK's, tens of ms,
+//!   preempted many times) far more than short ones (ours, tens of µs), so wall-time
+//!   ratios measured under load overstate the speedup and CPU-time ratios do not;
 //!   `median_us_answered`: the median over the answered queries only (`null` if none);
 //! - `mean_fee_ppm`, `mean_parts`, `mean_probability`: means over the answered queries
 //!   (`null` when none was answered) of fee ÷ amount in ppm, parts per answer, and the
@@ -28,7 +37,19 @@
 //!   router's median time and mean probability (answered queries) over those queries;
 //! - `speedup_vs_ldk`: the reference's `median_us` ÷ this router's
 //!   `median_us_on_reference_queries` (same queries), `null` if the reference did not
-//!   run.
+//!   run. Over *all* those queries, including the ones no router can answer (about 30%
+//!   on mainnet), which ours and LDK both refuse in microseconds: it overstates the
+//!   speedup on payments that can be routed;
+//! - `routable_queries`: how many of the reference queries both this router and its
+//!   reference answered (the routable ones), `null` if the reference did not run;
+//! - `median_us_routable`, `reference_median_us_routable`: this router's and the
+//!   reference's median over those queries;
+//! - `speedup_routable`: `reference_median_us_routable` ÷ `median_us_routable`, the
+//!   ratio of medians on routable queries (the headline);
+//!   `speedup_routable_median_of_ratios`: the median over those queries of the
+//!   reference's time ÷ this router's time on the same query;
+//! - `median_cpu_us_routable`, `reference_median_cpu_us_routable`,
+//!   `speedup_routable_cpu`: the same medians and ratio of medians in CPU time.
 //!
 //! # Common probability model
 //! Hidden liquidity of every channel direction uniform on `0..=capacity` (the model of
@@ -70,6 +91,9 @@ const WARMUP: usize = 50;
 const LDK_WARMUP: usize = 5;
 
 const PROBABILITY_MODEL: &str = "uniform hidden liquidity on [0, capacity] per channel direction; all parts of an answer together (parts sharing a direction must fit together); product over directions";
+/// The scorer whose model [`PROBABILITY_MODEL`] is: it scores every router's answers
+/// (LDK's too), whatever scorer the router searched with.
+const PROBABILITY_SCORER: &str = "UniformScorer";
 
 /// Runs a `bench` subcommand.
 pub fn run(cmd: BenchCommand) -> Result<()> {
@@ -208,8 +232,33 @@ struct Run {
     which: BenchRouterArg,
     max_parts: u32,
     warmup: usize,
+    /// Wall time per query, µs.
     micros: Vec<f64>,
+    /// Thread CPU time per query, µs (`NaN` without a per-thread clock).
+    cpu_micros: Vec<f64>,
     answers: Vec<Option<Answer>>,
+}
+
+/// CPU time the calling thread has used, µs; `NaN` where there is no per-thread clock.
+#[cfg(unix)]
+fn thread_cpu_us() -> f64 {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `ts` is a valid, writable timespec and the clock id a constant.
+    let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    if rc == 0 {
+        ts.tv_sec as f64 * 1e6 + ts.tv_nsec as f64 / 1e3
+    } else {
+        f64::NAN
+    }
+}
+
+/// CPU time the calling thread has used, µs; `NaN` where there is no per-thread clock.
+#[cfg(not(unix))]
+fn thread_cpu_us() -> f64 {
+    f64::NAN
 }
 
 /// Nearest-rank percentile of unsorted values (`NaN` when empty).
@@ -244,19 +293,23 @@ fn measure(
     queries: &[RouteRequest],
     warmup: usize,
     bar: &indicatif::ProgressBar,
-) -> (Vec<f64>, Vec<Option<Answer>>) {
+) -> (Vec<f64>, Vec<f64>, Vec<Option<Answer>>) {
     for q in &queries[..warmup] {
         let _ = black_box(router.find_route(graph, black_box(q), Timestamp::ZERO));
         bar.inc(1);
     }
     let mut micros = Vec::with_capacity(queries.len());
+    let mut cpu_micros = Vec::with_capacity(queries.len());
     let mut answers = Vec::with_capacity(queries.len());
     for q in queries {
+        let cpu_started = thread_cpu_us();
         let started = Instant::now();
         let result = router.find_route(graph, black_box(q), Timestamp::ZERO);
         let us = started.elapsed().as_secs_f64() * 1e6;
+        let cpu_us = thread_cpu_us() - cpu_started;
         let result = black_box(result);
         micros.push(us);
+        cpu_micros.push(cpu_us);
         answers.push(result.ok().map(|route| Answer {
             fee_ppm: route.fee_msat() as f64 * 1e6 / q.amount_msat as f64,
             parts: route.paths.len(),
@@ -264,7 +317,7 @@ fn measure(
         }));
         bar.inc(1);
     }
-    (micros, answers)
+    (micros, cpu_micros, answers)
 }
 
 /// One row of the output; the keys are documented in the module docs and `--help`.
@@ -281,6 +334,7 @@ struct RowOut {
     p99_us: f64,
     mean_us: f64,
     median_us_answered: Option<f64>,
+    median_cpu_us: Option<f64>,
     mean_fee_ppm: Option<f64>,
     mean_parts: Option<f64>,
     mean_probability: Option<f64>,
@@ -289,6 +343,60 @@ struct RowOut {
     median_us_on_reference_queries: Option<f64>,
     mean_probability_on_reference_queries: Option<f64>,
     speedup_vs_ldk: Option<f64>,
+    routable_queries: Option<usize>,
+    median_us_routable: Option<f64>,
+    reference_median_us_routable: Option<f64>,
+    speedup_routable: Option<f64>,
+    speedup_routable_median_of_ratios: Option<f64>,
+    median_cpu_us_routable: Option<f64>,
+    reference_median_cpu_us_routable: Option<f64>,
+    speedup_routable_cpu: Option<f64>,
+}
+
+/// The queries both runs answered, by index.
+fn both_answered(run: &Run, reference: &Run) -> Vec<usize> {
+    run.answers
+        .iter()
+        .zip(&reference.answers)
+        .enumerate()
+        .filter(|(_, (a, b))| a.is_some() && b.is_some())
+        .map(|(i, _)| i)
+        .collect()
+}
+
+/// Median of `values` at `at`, `None` if there are none (or no clock).
+fn median_at(values: &[f64], at: &[usize]) -> Option<f64> {
+    let v: Vec<f64> = at.iter().map(|&i| values[i]).collect();
+    finite(percentile(&v, 0.5))
+}
+
+/// This router against its reference on the queries both answered (`None` if the
+/// reference did not run): (count, this router's median, the reference's median,
+/// median of per-query ratios). Medians are `NaN` when no query was answered by both.
+fn routable(run: &Run, reference: Option<&Run>) -> Option<(usize, f64, f64, f64)> {
+    let reference = reference?;
+    let both: Vec<(f64, f64)> = run
+        .micros
+        .iter()
+        .zip(&run.answers)
+        .zip(reference.micros.iter().zip(&reference.answers))
+        .filter(|((_, a), (_, b))| a.is_some() && b.is_some())
+        .map(|((&ours, _), (&theirs, _))| (ours, theirs))
+        .collect();
+    let ours: Vec<f64> = both.iter().map(|b| b.0).collect();
+    let theirs: Vec<f64> = both.iter().map(|b| b.1).collect();
+    let ratios: Vec<f64> = both.iter().map(|b| b.1 / b.0).collect();
+    Some((
+        both.len(),
+        percentile(&ours, 0.5),
+        percentile(&theirs, 0.5),
+        percentile(&ratios, 0.5),
+    ))
+}
+
+/// `None` for `NaN` (a median over nothing), so JSON says `null`.
+fn finite(v: f64) -> Option<f64> {
+    v.is_finite().then_some(v)
 }
 
 /// The `--json` object.
@@ -305,6 +413,7 @@ struct BenchOutput {
     amount_min_sat: u64,
     amount_max_sat: u64,
     probability_model: &'static str,
+    probability_scorer: &'static str,
     routers: Vec<RowOut>,
 }
 
@@ -386,12 +495,13 @@ fn routers(args: BenchRoutersArgs) -> Result<()> {
         } else {
             &single[..n]
         };
-        let (micros, answers) = measure(graph, router, qs, warmup, &bar);
+        let (micros, cpu_micros, answers) = measure(graph, router, qs, warmup, &bar);
         runs.push(Run {
             which,
             max_parts: if which.is_mpp() { args.max_parts } else { 1 },
             warmup,
             micros,
+            cpu_micros,
             answers,
         });
     }
@@ -411,6 +521,15 @@ fn routers(args: BenchRoutersArgs) -> Result<()> {
             let sub = ref_median.map(|_| ldk_n.min(n));
             let sub_median = sub.map(|m| percentile(&r.micros[..m], 0.5));
             let sub_prob = sub.and_then(|m| answered_means(&r.answers[..m]).3);
+            let reference_run = runs.iter().find(|x| x.which == reference);
+            let on_both = routable(r, reference_run);
+            let median_routable = on_both.and_then(|b| finite(b.1));
+            let reference_routable = on_both.and_then(|b| finite(b.2));
+            let both = reference_run.map(|x| both_answered(r, x));
+            let cpu_routable = both.as_ref().and_then(|b| median_at(&r.cpu_micros, b));
+            let reference_cpu_routable = reference_run
+                .zip(both.as_ref())
+                .and_then(|(x, b)| median_at(&x.cpu_micros, b));
             RowOut {
                 router: r.which.name(),
                 paths: if r.which.is_mpp() { "mpp" } else { "single" },
@@ -432,6 +551,7 @@ fn routers(args: BenchRoutersArgs) -> Result<()> {
                         .collect();
                     percentile(&ok, 0.5)
                 }),
+                median_cpu_us: finite(percentile(&r.cpu_micros, 0.5)),
                 mean_fee_ppm: fee,
                 mean_parts: parts,
                 mean_probability: prob,
@@ -440,6 +560,14 @@ fn routers(args: BenchRoutersArgs) -> Result<()> {
                 median_us_on_reference_queries: sub_median,
                 mean_probability_on_reference_queries: sub_prob,
                 speedup_vs_ldk: ref_median.zip(sub_median).map(|(l, m)| l / m),
+                routable_queries: on_both.map(|b| b.0),
+                median_us_routable: median_routable,
+                reference_median_us_routable: reference_routable,
+                speedup_routable: reference_routable.zip(median_routable).map(|(l, m)| l / m),
+                speedup_routable_median_of_ratios: on_both.and_then(|b| finite(b.3)),
+                median_cpu_us_routable: cpu_routable,
+                reference_median_cpu_us_routable: reference_cpu_routable,
+                speedup_routable_cpu: reference_cpu_routable.zip(cpu_routable).map(|(l, m)| l / m),
             }
         })
         .collect();
@@ -456,6 +584,7 @@ fn routers(args: BenchRoutersArgs) -> Result<()> {
         amount_min_sat: AMOUNT_MIN_SAT,
         amount_max_sat: AMOUNT_MAX_SAT,
         probability_model: PROBABILITY_MODEL,
+        probability_scorer: PROBABILITY_SCORER,
         routers: rows,
     };
     if args.json {
@@ -495,10 +624,52 @@ fn print_table(out: &BenchOutput) {
         );
     }
     println!(
-        "stateless scoring (ours: UniformScorer; LDK: fresh ProbabilisticScorer); P(success): {}",
-        out.probability_model
+        "stateless scoring (ours: UniformScorer; LDK: fresh ProbabilisticScorer); P(success) of every router's answers, LDK's included, is scored by {}: {}",
+        out.probability_scorer, out.probability_model
     );
+    let headline: Vec<&RowOut> = out
+        .routers
+        .iter()
+        .filter(|r| r.routable_queries.is_some() && !r.router.starts_with("ldk"))
+        .collect();
+    if !headline.is_empty() {
+        println!();
+        println!("Speedup over LDK on routable queries (both answered; the headline):");
+        let mut t = Table::new(1).header([
+            "router",
+            "vs",
+            "routable queries",
+            "median µs",
+            "LDK median µs",
+            "ratio of medians",
+            "median per-query ratio",
+            "median CPU µs",
+            "LDK median CPU µs",
+            "ratio (CPU time)",
+        ]);
+        for r in headline {
+            t.row([
+                r.router.to_string(),
+                r.reference.to_string(),
+                opt(r.routable_queries.map(|n| n as f64), |v| {
+                    thousands(v as u64)
+                }),
+                opt(r.median_us_routable, |v| format!("{v:.1}")),
+                opt(r.reference_median_us_routable, |v| format!("{v:.1}")),
+                opt(r.speedup_routable, |v| format!("{v:.1}x")),
+                opt(r.speedup_routable_median_of_ratios, |v| format!("{v:.1}x")),
+                opt(r.median_cpu_us_routable, |v| format!("{v:.1}")),
+                opt(r.reference_median_cpu_us_routable, |v| format!("{v:.1}")),
+                opt(r.speedup_routable_cpu, |v| format!("{v:.1}x")),
+            ]);
+        }
+        print!("{}", t.render());
+        println!("(CPU time leaves out waiting for a core: on a loaded machine wall time inflates LDK's long queries more than ours, so compare CPU-time ratios there)");
+    }
     println!();
+    println!(
+        "All queries (including those no router can answer, which every router refuses quickly):"
+    );
     let mut t = Table::new(1).header([
         "router",
         "parts≤",
@@ -510,7 +681,7 @@ fn print_table(out: &BenchOutput) {
         "fee ppm",
         "parts",
         "P(success)",
-        "speedup vs LDK",
+        "speedup vs LDK (all queries)",
     ]);
     for r in &out.routers {
         t.row([

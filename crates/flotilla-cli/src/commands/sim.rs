@@ -193,7 +193,7 @@ fn progress_bar(total: u64, progress: &AtomicU64, done: &AtomicBool) {
 
 fn print_table(s: &RunSummary, out: &Path) {
     println!(
-        "{} · seed {} · {} ({} nodes, {} channels) · {} payments per arm · {:.1} s, {} payments/s\n",
+        "{} · seed {} · {} ({} nodes, {} channels) · {} payments per arm · simulation loop {:.1} s, {} payments/s\n",
         s.scenario,
         s.seed,
         s.graph,
