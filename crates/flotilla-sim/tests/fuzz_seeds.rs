@@ -115,3 +115,8 @@ fn network_seeds() {
 fn router_seeds() {
     run("router", 500, targets::router);
 }
+
+#[test]
+fn wire_seeds() {
+    run("wire", 2_000, targets::wire);
+}
