@@ -596,7 +596,7 @@ pub fn network(data: &[u8]) {
     }
     let mut configs = vec![NodeConfig::default(); 5];
     for (i, c) in configs.iter_mut().enumerate() {
-        c.max_accepted_htlcs = 1 + input.below(12) as u16;
+        c.channel.max_accepted_htlcs = 1 + input.below(12) as u16;
         c.mpp_timeout = Duration::from_secs(1 + input.below(90) as u64);
         c.offline_peer_timeout = Duration::from_millis(100 + input.below(5_000) as u64);
         c.behaviour = match (i, input.u8()) {
