@@ -295,7 +295,10 @@ mod tests {
         let mut ch = Channels::new(&Balances::from_vec(vec![1_000, 0]));
         let e = ChannelIdx(0).edge(Direction::AToB);
         let l = limits();
-        assert_eq!(ch.check_add(e, 1, false, &l), Err(AddError::BelowMinimum(2)));
+        assert_eq!(
+            ch.check_add(e, 1, false, &l),
+            Err(AddError::BelowMinimum(2))
+        );
         // 1000 - reserve 100 = 900 spendable; 600 is the policy maximum.
         assert_eq!(
             ch.check_add(e, 601, false, &l),

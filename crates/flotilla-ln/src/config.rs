@@ -291,7 +291,9 @@ pub enum ConfigError {
     #[error("max_accepted_htlcs must be 1..=483, got {0}")]
     MaxAcceptedHtlcs(u16),
     /// `dust_limit_satoshis` below 354.
-    #[error("dust_limit_satoshis must be at least 354, got {0}")]
+    #[error(
+        "dust_limit_sat must be at least 354 (BOLT 3's smallest dust_limit_satoshis), got {0}"
+    )]
     DustLimit(u64),
     /// `channel_reserve_ppm` above 1,000,000 (more than the whole channel).
     #[error("channel_reserve_ppm must be at most 1000000, got {0}")]
@@ -362,7 +364,10 @@ mod tests {
         assert_eq!(c.validate(), Err(ConfigError::DustLimit(300)));
         c.dust_limit_sat = 354;
         c.max_htlc_value_in_flight_msat = Some(0);
-        assert_eq!(c.validate().map_err(|e| e.field()), Err("max_htlc_value_in_flight_msat"));
+        assert_eq!(
+            c.validate().map_err(|e| e.field()),
+            Err("max_htlc_value_in_flight_msat")
+        );
     }
 
     #[test]

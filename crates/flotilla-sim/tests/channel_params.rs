@@ -117,12 +117,16 @@ fn out_of_range_parameters_name_their_key() {
         ),
     ] {
         let text = scenario_text("g.json", channel, node_channel);
-        let e = Scenario::from_toml(&text, "s.toml").unwrap_err().to_string();
+        let e = Scenario::from_toml(&text, "s.toml")
+            .unwrap_err()
+            .to_string();
         assert!(e.contains(&format!("`{key}`")), "{key}: {e}");
         assert!(!e.contains('\n'), "{e}");
     }
     // A misspelt key is an error naming it, not a silently different run.
     let text = scenario_text("g.json", "reserve_ppm = 0", "");
-    let e = Scenario::from_toml(&text, "s.toml").unwrap_err().to_string();
+    let e = Scenario::from_toml(&text, "s.toml")
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("reserve_ppm"), "{e}");
 }
