@@ -10,12 +10,14 @@
 //! holds at every instant: an add moves value from the offerer's balance into pending, a
 //! fulfil moves it on to the other side's balance, a fail moves it back.
 //!
-//! What BOLT 2/3 rules are modelled, and how:
+//! What BOLT 2/3 rules are modelled, and how (each node's values are its
+//! [`crate::config::ChannelParams`]):
 //! - **Reserve** (`channel_reserve_satoshis`): the offerer must keep the reserve its peer
 //!   requires after adding the HTLC. A side that starts below its reserve (possible with
 //!   random balances, and for a fresh fundee in BOLT 2) can receive but not send.
 //! - **`max_accepted_htlcs`** and **`max_htlc_value_in_flight_msat`**: set by the peer
 //!   that receives, counted over the HTLCs offered in this direction.
+//! - **`htlc_minimum_msat`**: set by the peer that receives; nothing smaller is offered.
 //! - **Dust** (`dust_limit_satoshis`): an HTLC below the dust limit has no output in the
 //!   commitment transaction (it is "trimmed"); its value would go to miners on a force
 //!   close. Off chain it behaves like any HTLC: it moves balances and counts against the
@@ -45,6 +47,8 @@ pub struct EdgeState {
 /// configs and the edge's policy.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
 pub struct AddLimits {
+    /// The receiving peer's `htlc_minimum_msat`.
+    pub htlc_minimum_msat: u64,
     /// Reserve the offerer must keep (set by the receiving peer).
     pub reserve_msat: u64,
     /// The receiving peer's `max_accepted_htlcs`.
@@ -60,6 +64,9 @@ pub struct AddLimits {
 /// Why an HTLC cannot be added. Every variant is a `temporary_channel_failure`.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, thiserror::Error)]
 pub enum AddError {
+    /// Below the receiving peer's `htlc_minimum_msat`.
+    #[error("amount below the peer's htlc_minimum_msat {0}")]
+    BelowMinimum(u64),
     /// The offerer's balance minus its reserve is below the amount.
     #[error("insufficient balance: {available_msat} msat spendable above the reserve, {amount_msat} msat needed")]
     Liquidity {
@@ -147,6 +154,9 @@ impl Channels {
         limits: &AddLimits,
     ) -> Result<(), AddError> {
         let s = &self.edges[e.ix()];
+        if amount_msat < limits.htlc_minimum_msat {
+            return Err(AddError::BelowMinimum(limits.htlc_minimum_msat));
+        }
         let available = s.balance_msat.saturating_sub(limits.reserve_msat);
         if amount_msat > available {
             return Err(AddError::Liquidity {
@@ -254,6 +264,7 @@ mod tests {
 
     fn limits() -> AddLimits {
         AddLimits {
+            htlc_minimum_msat: 2,
             reserve_msat: 100,
             max_accepted_htlcs: 2,
             max_in_flight_msat: 700,
@@ -284,6 +295,10 @@ mod tests {
         let mut ch = Channels::new(&Balances::from_vec(vec![1_000, 0]));
         let e = ChannelIdx(0).edge(Direction::AToB);
         let l = limits();
+        assert_eq!(
+            ch.check_add(e, 1, false, &l),
+            Err(AddError::BelowMinimum(2))
+        );
         // 1000 - reserve 100 = 900 spendable; 600 is the policy maximum.
         assert_eq!(
             ch.check_add(e, 601, false, &l),
@@ -303,10 +318,10 @@ mod tests {
             Err(AddError::InFlightCap(700))
         );
         ch.add(e, 10, false);
-        assert_eq!(ch.check_add(e, 1, false, &l), Err(AddError::NoSlot(2)));
+        assert_eq!(ch.check_add(e, 2, false, &l), Err(AddError::NoSlot(2)));
         // The reverse side owns nothing: it cannot send.
         assert!(matches!(
-            ch.check_add(e.reverse(), 1, false, &l),
+            ch.check_add(e.reverse(), 2, false, &l),
             Err(AddError::Liquidity { .. })
         ));
     }

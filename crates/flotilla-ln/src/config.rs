@@ -3,13 +3,16 @@
 //!
 //! BOLT 2 limits are set by the node that *receives* HTLCs and constrain the peer that
 //! offers them (`open_channel`/`accept_channel`): `max_accepted_htlcs`,
-//! `max_htlc_value_in_flight_msat` and `channel_reserve_satoshis` of node B bound what A
-//! may offer B over their channel. flotilla keeps one setting per node for all of its
-//! channels, which is how implementations configure them in practice.
+//! `max_htlc_value_in_flight_msat`, `channel_reserve_satoshis` and `htlc_minimum_msat`
+//! of node B bound what A may offer B over their channel. BOLT 2 leaves their values to
+//! each node; they are [`ChannelParams`], one set per node for all of its channels,
+//! which is how implementations configure them in practice, and a scenario can set them
+//! for every node and per node (CLoTH, for one, has no reserve).
 
 use std::time::Duration;
 
 use flotilla_graph::{Graph, NodeIdx, Policy};
+use serde::{Deserialize, Serialize};
 
 /// BOLT 2: `max_accepted_htlcs` may not exceed 483, so that a commitment transaction with
 /// every HTLC on it stays within the standard transaction size.
@@ -87,27 +90,150 @@ impl PolicyOverride {
     }
 }
 
-/// One node's settings. [`NodeConfig::default`] is a typical honest, online node.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub struct NodeConfig {
-    /// Most HTLCs a peer may have offered to this node at once per channel (BOLT 2,
-    /// at most [`MAX_ACCEPTED_HTLCS_LIMIT`]). Default 483.
+/// The channel parameters BOLT 2 leaves to each node (`open_channel` /
+/// `accept_channel`), for all of the node's channels. All but the dust exposure cap
+/// constrain the *peer* that offers this node HTLCs. In a scenario they are
+/// `[network.channel]` (every node) and `channel` in `[[network.overrides]]` (one node).
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ChannelParams {
+    /// `max_accepted_htlcs`: most HTLCs a peer may have offered to this node at once per
+    /// channel (BOLT 2: 1..=[`MAX_ACCEPTED_HTLCS_LIMIT`]). Default 483.
     pub max_accepted_htlcs: u16,
-    /// Most value a peer may have offered to this node at once per channel, msat;
-    /// `None` (the default) means the channel capacity, i.e. no extra cap.
+    /// `max_htlc_value_in_flight_msat`: most value a peer may have offered to this node
+    /// at once per channel, msat; `None` (the default) means the channel capacity, i.e.
+    /// no extra cap.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub max_htlc_value_in_flight_msat: Option<u64>,
-    /// Reserve a peer must keep on its side of each channel, in millionths of the
-    /// capacity (BOLT 2 recommends 1%: 10,000, the default). Never below the dust limit
-    /// (BOLT 2: `channel_reserve_satoshis` ≥ `dust_limit_satoshis`); 0 disables it.
+    /// `channel_reserve_satoshis`, as millionths of the capacity: what a peer must keep
+    /// on its side of each channel (BOLT 2 recommends 1%: 10,000, the default). Never
+    /// below the dust limit (BOLT 2: `channel_reserve_satoshis` ≥
+    /// `dust_limit_satoshis`); 0 disables it (as CLoTH does).
     pub channel_reserve_ppm: u32,
     /// `dust_limit_satoshis` (default 354, the BOLT minimum). HTLCs below it are trimmed
     /// from this node's commitment transaction: they still move balances and count
     /// against every limit, but would go to miners on a force close.
     pub dust_limit_sat: u64,
+    /// `htlc_minimum_msat`: the smallest HTLC this node accepts; a peer must not offer
+    /// less (a forwarder answers `amount_below_minimum`). Default 1 (LDK's and lnd's;
+    /// BOLT 2 forbids a zero-value HTLC anyway).
+    pub htlc_minimum_msat: u64,
     /// Most value this node lets sit in dust HTLCs on one channel (both directions),
     /// msat, when it offers one. Not BOLT, but every implementation caps it; `None` (the
     /// default) disables the cap.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub max_dust_htlc_exposure_msat: Option<u64>,
+}
+
+impl Default for ChannelParams {
+    fn default() -> Self {
+        ChannelParams {
+            max_accepted_htlcs: MAX_ACCEPTED_HTLCS_LIMIT,
+            max_htlc_value_in_flight_msat: None,
+            channel_reserve_ppm: 10_000,
+            dust_limit_sat: MIN_DUST_LIMIT_SAT,
+            htlc_minimum_msat: 1,
+            max_dust_htlc_exposure_msat: None,
+        }
+    }
+}
+
+impl ChannelParams {
+    /// Checks the BOLT 2 bounds.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if self.max_accepted_htlcs == 0 || self.max_accepted_htlcs > MAX_ACCEPTED_HTLCS_LIMIT {
+            return Err(ConfigError::MaxAcceptedHtlcs(self.max_accepted_htlcs));
+        }
+        if self.dust_limit_sat < MIN_DUST_LIMIT_SAT {
+            return Err(ConfigError::DustLimit(self.dust_limit_sat));
+        }
+        if self.channel_reserve_ppm > 1_000_000 {
+            return Err(ConfigError::Reserve(self.channel_reserve_ppm));
+        }
+        if self.max_htlc_value_in_flight_msat == Some(0) {
+            return Err(ConfigError::InFlight);
+        }
+        Ok(())
+    }
+
+    /// The reserve this node requires its peer to keep on a channel of `capacity_msat`.
+    #[inline]
+    pub fn reserve_msat(&self, capacity_msat: u64) -> u64 {
+        if self.channel_reserve_ppm == 0 {
+            return 0;
+        }
+        let share = (capacity_msat as u128 * self.channel_reserve_ppm as u128 / 1_000_000) as u64;
+        share
+            .max(self.dust_limit_sat.saturating_mul(1000))
+            .min(capacity_msat)
+    }
+
+    /// The in-flight cap this node imposes on a channel of `capacity_msat`.
+    #[inline]
+    pub fn max_in_flight_msat(&self, capacity_msat: u64) -> u64 {
+        self.max_htlc_value_in_flight_msat.unwrap_or(capacity_msat)
+    }
+
+    /// The dust limit in msat.
+    #[inline]
+    pub fn dust_limit_msat(&self) -> u64 {
+        self.dust_limit_sat.saturating_mul(1000)
+    }
+}
+
+/// Some of one node's [`ChannelParams`] replaced (a scenario's per-node override);
+/// fields left `None` keep the value every node has.
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ChannelParamsOverride {
+    /// New `max_accepted_htlcs`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_accepted_htlcs: Option<u16>,
+    /// New `max_htlc_value_in_flight_msat`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_htlc_value_in_flight_msat: Option<u64>,
+    /// New `channel_reserve_ppm`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub channel_reserve_ppm: Option<u32>,
+    /// New `dust_limit_sat`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dust_limit_sat: Option<u64>,
+    /// New `htlc_minimum_msat`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub htlc_minimum_msat: Option<u64>,
+    /// New `max_dust_htlc_exposure_msat`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_dust_htlc_exposure_msat: Option<u64>,
+}
+
+impl ChannelParamsOverride {
+    /// Whether it replaces nothing.
+    pub fn is_empty(&self) -> bool {
+        *self == ChannelParamsOverride::default()
+    }
+
+    /// `base` with the replaced fields.
+    pub fn apply(&self, base: ChannelParams) -> ChannelParams {
+        ChannelParams {
+            max_accepted_htlcs: self.max_accepted_htlcs.unwrap_or(base.max_accepted_htlcs),
+            max_htlc_value_in_flight_msat: self
+                .max_htlc_value_in_flight_msat
+                .or(base.max_htlc_value_in_flight_msat),
+            channel_reserve_ppm: self.channel_reserve_ppm.unwrap_or(base.channel_reserve_ppm),
+            dust_limit_sat: self.dust_limit_sat.unwrap_or(base.dust_limit_sat),
+            htlc_minimum_msat: self.htlc_minimum_msat.unwrap_or(base.htlc_minimum_msat),
+            max_dust_htlc_exposure_msat: self
+                .max_dust_htlc_exposure_msat
+                .or(base.max_dust_htlc_exposure_msat),
+        }
+    }
+}
+
+/// One node's settings. [`NodeConfig::default`] is a typical honest, online node.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct NodeConfig {
+    /// The channel parameters this node sets for all of its channels.
+    pub channel: ChannelParams,
     /// Whether this node accepts keysend payments. Default true.
     pub accept_keysend: bool,
     /// `min_final_cltv_expiry_delta` for payments without an invoice (keysend); an
@@ -143,11 +269,7 @@ pub struct NodeConfig {
 impl Default for NodeConfig {
     fn default() -> Self {
         NodeConfig {
-            max_accepted_htlcs: MAX_ACCEPTED_HTLCS_LIMIT,
-            max_htlc_value_in_flight_msat: None,
-            channel_reserve_ppm: 10_000,
-            dust_limit_sat: MIN_DUST_LIMIT_SAT,
-            max_dust_htlc_exposure_msat: None,
+            channel: ChannelParams::default(),
             accept_keysend: true,
             min_final_cltv_expiry_delta: 18,
             expiry_too_soon_blocks: 3,
@@ -169,50 +291,34 @@ pub enum ConfigError {
     #[error("max_accepted_htlcs must be 1..=483, got {0}")]
     MaxAcceptedHtlcs(u16),
     /// `dust_limit_satoshis` below 354.
-    #[error("dust_limit_satoshis must be at least 354, got {0}")]
+    #[error(
+        "dust_limit_sat must be at least 354 (BOLT 3's smallest dust_limit_satoshis), got {0}"
+    )]
     DustLimit(u64),
     /// `channel_reserve_ppm` above 1,000,000 (more than the whole channel).
     #[error("channel_reserve_ppm must be at most 1000000, got {0}")]
     Reserve(u32),
+    /// `max_htlc_value_in_flight_msat` of 0: no HTLC could ever be offered.
+    #[error("max_htlc_value_in_flight_msat must be at least 1 (leave it out for no cap)")]
+    InFlight,
+}
+
+impl ConfigError {
+    /// The [`ChannelParams`] field at fault.
+    pub fn field(&self) -> &'static str {
+        match self {
+            ConfigError::MaxAcceptedHtlcs(_) => "max_accepted_htlcs",
+            ConfigError::DustLimit(_) => "dust_limit_sat",
+            ConfigError::Reserve(_) => "channel_reserve_ppm",
+            ConfigError::InFlight => "max_htlc_value_in_flight_msat",
+        }
+    }
 }
 
 impl NodeConfig {
     /// Checks the BOLT 2 bounds.
     pub fn validate(&self) -> Result<(), ConfigError> {
-        if self.max_accepted_htlcs == 0 || self.max_accepted_htlcs > MAX_ACCEPTED_HTLCS_LIMIT {
-            return Err(ConfigError::MaxAcceptedHtlcs(self.max_accepted_htlcs));
-        }
-        if self.dust_limit_sat < MIN_DUST_LIMIT_SAT {
-            return Err(ConfigError::DustLimit(self.dust_limit_sat));
-        }
-        if self.channel_reserve_ppm > 1_000_000 {
-            return Err(ConfigError::Reserve(self.channel_reserve_ppm));
-        }
-        Ok(())
-    }
-
-    /// The reserve this node requires its peer to keep on a channel of `capacity_msat`.
-    #[inline]
-    pub fn reserve_msat(&self, capacity_msat: u64) -> u64 {
-        if self.channel_reserve_ppm == 0 {
-            return 0;
-        }
-        let share = (capacity_msat as u128 * self.channel_reserve_ppm as u128 / 1_000_000) as u64;
-        share
-            .max(self.dust_limit_sat.saturating_mul(1000))
-            .min(capacity_msat)
-    }
-
-    /// The in-flight cap this node imposes on a channel of `capacity_msat`.
-    #[inline]
-    pub fn max_in_flight_msat(&self, capacity_msat: u64) -> u64 {
-        self.max_htlc_value_in_flight_msat.unwrap_or(capacity_msat)
-    }
-
-    /// The dust limit in msat.
-    #[inline]
-    pub fn dust_limit_msat(&self) -> u64 {
-        self.dust_limit_sat.saturating_mul(1000)
+        self.channel.validate()
     }
 }
 
@@ -236,8 +342,8 @@ mod tests {
 
     #[test]
     fn defaults_are_valid_and_bolt_like() {
-        let c = NodeConfig::default();
-        c.validate().unwrap();
+        NodeConfig::default().validate().unwrap();
+        let c = ChannelParams::default();
         assert_eq!(c.max_accepted_htlcs, 483);
         // 1% of 1 M sat.
         assert_eq!(c.reserve_msat(1_000_000_000), 10_000_000);
@@ -248,7 +354,7 @@ mod tests {
 
     #[test]
     fn out_of_range_settings_are_refused() {
-        let mut c = NodeConfig {
+        let mut c = ChannelParams {
             max_accepted_htlcs: 484,
             ..Default::default()
         };
@@ -256,11 +362,34 @@ mod tests {
         c.max_accepted_htlcs = 10;
         c.dust_limit_sat = 300;
         assert_eq!(c.validate(), Err(ConfigError::DustLimit(300)));
+        c.dust_limit_sat = 354;
+        c.max_htlc_value_in_flight_msat = Some(0);
+        assert_eq!(
+            c.validate().map_err(|e| e.field()),
+            Err("max_htlc_value_in_flight_msat")
+        );
+    }
+
+    #[test]
+    fn an_override_replaces_only_what_it_names() {
+        let base = ChannelParams {
+            max_htlc_value_in_flight_msat: Some(5),
+            ..Default::default()
+        };
+        let o = ChannelParamsOverride {
+            channel_reserve_ppm: Some(0),
+            ..Default::default()
+        };
+        assert!(!o.is_empty() && ChannelParamsOverride::default().is_empty());
+        let p = o.apply(base);
+        assert_eq!(p.channel_reserve_ppm, 0);
+        assert_eq!(p.max_htlc_value_in_flight_msat, Some(5));
+        assert_eq!(p.max_accepted_htlcs, base.max_accepted_htlcs);
     }
 
     #[test]
     fn zero_reserve_is_zero() {
-        let c = NodeConfig {
+        let c = ChannelParams {
             channel_reserve_ppm: 0,
             ..Default::default()
         };

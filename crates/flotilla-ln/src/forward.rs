@@ -9,7 +9,7 @@
 //! | 1 | the payload's `short_channel_id` is a channel of this node, and its peer is online | `unknown_next_peer` | — |
 //! | 2 | the outgoing direction has a policy | `permanent_channel_failure` | — |
 //! | 3 | it is not disabled | `channel_disabled` | update |
-//! | 4 | `amt_to_forward ≥ htlc_minimum_msat` | `amount_below_minimum` | outgoing amount, update |
+//! | 4 | `amt_to_forward ≥ htlc_minimum_msat`, the policy's and the next peer's | `amount_below_minimum` | outgoing amount, update |
 //! | 5 | incoming − `amt_to_forward` ≥ fee(`amt_to_forward`) | `fee_insufficient` | incoming amount, update |
 //! | 6 | incoming expiry − `outgoing_cltv_value` ≥ `cltv_expiry_delta` | `incorrect_cltv_expiry` | outgoing expiry, update |
 //! | 7 | `outgoing_cltv_value` > height + grace | `expiry_too_soon` | update |
@@ -102,12 +102,12 @@ pub enum ForwardError {
     /// The outgoing direction is disabled.
     #[error("outgoing channel disabled")]
     Disabled,
-    /// Below the outgoing policy's minimum.
+    /// Below the outgoing policy's minimum or the next peer's `htlc_minimum_msat`.
     #[error("{amount_msat} msat below htlc_minimum_msat {minimum_msat}")]
     BelowMinimum {
         /// `amt_to_forward`.
         amount_msat: u64,
-        /// The policy's minimum.
+        /// The larger of the two.
         minimum_msat: u64,
     },
     /// Incoming minus outgoing is below the fee.
@@ -200,7 +200,9 @@ pub fn offer_limits(
     let cap = ch.capacity_msat();
     let me = &configs[ch.from_node(e.direction()).ix()];
     let peer = &configs[ch.to_node(e.direction()).ix()];
+    let (me, peer) = (&me.channel, &peer.channel);
     AddLimits {
+        htlc_minimum_msat: peer.htlc_minimum_msat,
         reserve_msat: peer.reserve_msat(cap),
         max_accepted_htlcs: peer.max_accepted_htlcs,
         max_in_flight_msat: peer.max_in_flight_msat(cap),
@@ -213,8 +215,8 @@ pub fn offer_limits(
 #[inline]
 pub fn is_dust(graph: &Graph, configs: &[NodeConfig], e: EdgeIdx, amount_msat: u64) -> bool {
     let ch = graph.channel(e.channel());
-    let a = configs[ch.nodes[0].ix()].dust_limit_msat();
-    let b = configs[ch.nodes[1].ix()].dust_limit_msat();
+    let a = configs[ch.nodes[0].ix()].channel.dust_limit_msat();
+    let b = configs[ch.nodes[1].ix()].channel.dust_limit_msat();
     amount_msat < a.max(b)
 }
 
@@ -289,11 +291,16 @@ pub fn check_forward(
         ));
     }
     let amount = payload.amt_to_forward;
-    if amount < policy.htlc_minimum_msat {
+    // The next peer's own minimum binds too (its `open_channel` value); announced
+    // policies normally already respect it.
+    let minimum = policy
+        .htlc_minimum_msat
+        .max(ctx.configs[next.ix()].channel.htlc_minimum_msat);
+    if amount < minimum {
         return Err(with(
             ForwardError::BelowMinimum {
                 amount_msat: amount,
-                minimum_msat: policy.htlc_minimum_msat,
+                minimum_msat: minimum,
             },
             FailureCode::AmountBelowMinimum,
             Some(amount),

@@ -17,6 +17,8 @@
 //!   the sender's answer and exact subset choice.
 //! - [`redundant_session`]: the sender's redundant payment with fixed redundancy.
 //! - [`onion`]: onions in two modes (modeled structs, real Sphinx) and failure reasons.
+//! - [`wire`]: the peer messages as bytes (BOLT 1 framing, BOLT 2 HTLC updates with
+//!   flotilla's lock extensions as odd TLVs, the redundant-payment endpoint messages).
 //! - [`network`]: the driver's view: [`network::Network`] with `send`, `deliver`, `fire`
 //!   and the [`output::Output`]s they append; built from [`clock`], [`config`],
 //!   [`channel`], [`htlc`], [`msg`], [`forward`], [`receiver`] and [`sender`].
@@ -42,5 +44,6 @@ pub mod redundant;
 pub mod redundant_session;
 pub mod sender;
 pub mod session;
+pub mod wire;
 
 pub use lightning_types::payment::{PaymentHash, PaymentPreimage, PaymentSecret};

@@ -106,3 +106,24 @@ impl Msg {
         }
     }
 }
+
+impl Msg {
+    /// The message as a peer would receive it ([`crate::wire`]), for the HTLC `r`
+    /// names. Only real onions have bytes.
+    pub fn to_wire(
+        &self,
+        r: crate::wire::convert::HtlcRef,
+    ) -> Result<crate::wire::Message, crate::wire::ConvertError> {
+        crate::wire::convert::to_wire(self, r)
+    }
+
+    /// A decoded HTLC update as the simulator's message: `htlc` is the HTLC its ids name,
+    /// `edge` the direction an add arrives over.
+    pub fn from_wire(
+        m: crate::wire::Message,
+        htlc: HtlcId,
+        edge: EdgeIdx,
+    ) -> Result<Msg, crate::wire::ConvertError> {
+        crate::wire::convert::to_msg(m, htlc, edge)
+    }
+}

@@ -323,7 +323,7 @@ fn temporary_channel_failure_without_liquidity() {
 #[test]
 fn temporary_channel_failure_over_the_in_flight_cap() {
     let mut c = configs();
-    c[2].max_htlc_value_in_flight_msat = Some(AMOUNT);
+    c[2].channel.max_htlc_value_in_flight_msat = Some(AMOUNT);
     let g = line(4, 1_000_000);
     let p = path(&g, &[0, 1, 2, 3], AMOUNT, 18);
     let (f, pf, _) = fail_with(g.clone(), 0.9, c, &p);
@@ -392,7 +392,7 @@ fn htlc_slot_exhaustion_at_483() {
 #[test]
 fn the_senders_own_channel_refuses_locally() {
     let mut c = vec![NodeConfig::default(); 2];
-    c[1].max_accepted_htlcs = 2;
+    c[1].channel.max_accepted_htlcs = 2;
     let g = line(2, 1_000_000);
     let b = balances(&g, 0.9);
     let mut d = Driver::new(g, b, Some(c));

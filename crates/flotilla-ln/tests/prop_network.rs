@@ -503,7 +503,10 @@ fn configs(faults: &[u8], max_htlcs: u16) -> Vec<NodeConfig> {
     faults
         .iter()
         .map(|&f| NodeConfig {
-            max_accepted_htlcs: max_htlcs,
+            channel: flotilla_ln::config::ChannelParams {
+                max_accepted_htlcs: max_htlcs,
+                ..Default::default()
+            },
             online: !(200..230).contains(&f),
             behaviour: if f >= 230 {
                 Behaviour::Hodl

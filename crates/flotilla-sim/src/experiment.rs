@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use flotilla_graph::liquidity::{Balances, LiquidityModel};
 use flotilla_graph::{read_graph, Graph};
-use flotilla_ln::config::PolicyOverride;
+use flotilla_ln::config::{ChannelParamsOverride, PolicyOverride};
 use serde::Serialize;
 
 use crate::arms::{ArmSpec, UnknownArm};
@@ -114,6 +114,8 @@ pub struct Experiment {
     pub arms: Vec<ArmSpec>,
     /// Policy overrides, resolved to nodes.
     pub overrides: Vec<(flotilla_graph::NodeIdx, PolicyOverride)>,
+    /// Per-node channel parameters (`channel` in `[[network.overrides]]`), resolved.
+    pub channel_overrides: Vec<(flotilla_graph::NodeIdx, ChannelParamsOverride)>,
     /// A field scenario (hub, probing, stuck), if the scenario has a section for one.
     pub field: Option<crate::field::FieldPlan>,
 }
@@ -189,6 +191,15 @@ impl Experiment {
                 ))
             })
             .collect::<Result<Vec<_>, SimError>>()?;
+        // The nodes were resolved above; keep those whose channel parameters differ.
+        let channel_overrides = scenario
+            .network
+            .overrides
+            .iter()
+            .zip(&overrides)
+            .filter(|(o, _)| !o.channel.is_empty())
+            .map(|(o, (node, _))| (*node, o.channel))
+            .collect();
         let field = crate::field::prepare(&scenario, &graph, &overrides, &mut workload)?;
         Ok(Experiment {
             scenario,
@@ -201,6 +212,7 @@ impl Experiment {
             faults,
             arms,
             overrides,
+            channel_overrides,
             field,
         })
     }
@@ -250,6 +262,7 @@ impl Experiment {
             warmup: &self.warmup,
             faults: &self.faults,
             overrides: &self.overrides,
+            channel_overrides: &self.channel_overrides,
             point_memo: Default::default(),
             field: None,
         };

@@ -5,7 +5,7 @@
 //! `"latency"` stream (arms send different messages, so they cannot share draws).
 
 use flotilla_graph::{Graph, NodeIdx};
-use flotilla_ln::config::{Behaviour, NodeConfig, PolicyOverride};
+use flotilla_ln::config::{Behaviour, ChannelParamsOverride, NodeConfig, PolicyOverride};
 use rand::seq::index::sample;
 use rand::Rng;
 use rand_distr::{Distribution, LogNormal};
@@ -81,17 +81,19 @@ impl Faults {
         }
     }
 
-    /// Node configs with these faults, the receiver settings and the policy overrides
-    /// (already resolved to nodes) applied.
+    /// Node configs with these faults, the receiver settings, the channel parameters
+    /// and the policy and channel overrides (already resolved to nodes) applied.
     pub fn node_configs(
         &self,
         graph: &Graph,
         receiver: &ReceiverConfig,
         network: &NetworkConfig,
         overrides: &[(NodeIdx, PolicyOverride)],
+        channel_overrides: &[(NodeIdx, ChannelParamsOverride)],
     ) -> Vec<NodeConfig> {
         let mut configs = vec![
             NodeConfig {
+                channel: network.channel,
                 mpp_timeout: std::time::Duration::from_secs(receiver.mpp_timeout_secs),
                 offline_peer_timeout: std::time::Duration::from_millis(
                     network.offline_peer_timeout_ms
@@ -114,6 +116,9 @@ impl Faults {
         }
         for (n, o) in overrides {
             configs[n.ix()].policy_override = Some(*o);
+        }
+        for (n, o) in channel_overrides {
+            configs[n.ix()].channel = o.apply(network.channel);
         }
         configs
     }

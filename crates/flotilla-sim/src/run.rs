@@ -88,6 +88,8 @@ pub struct RunInput<'a> {
     pub faults: &'a Faults,
     /// Policy overrides, resolved to nodes.
     pub overrides: &'a [(NodeIdx, flotilla_ln::config::PolicyOverride)],
+    /// Per-node channel parameters, resolved to nodes.
+    pub channel_overrides: &'a [(NodeIdx, flotilla_ln::config::ChannelParamsOverride)],
     /// Boomerang points computed so far, shared by the arms (each payment's polynomial
     /// is the same in every arm).
     pub point_memo: Arc<flotilla_ln::boomerang::PointMemo>,
@@ -356,10 +358,13 @@ fn run_arm(
         arm: arm.name.clone(),
         why,
     };
-    let mut configs =
-        input
-            .faults
-            .node_configs(&input.graph, &sc.receiver, &sc.network, input.overrides);
+    let mut configs = input.faults.node_configs(
+        &input.graph,
+        &sc.receiver,
+        &sc.network,
+        input.overrides,
+        input.channel_overrides,
+    );
     if let Some(f) = input.field {
         f.adjust_configs(&mut configs);
     }

@@ -79,7 +79,28 @@ background_per_sec = 0.0
 #   node = "ACINQ"          # alias or public key
 #   fee_base_msat = 0
 #   fee_rate_ppm = 0
-#   # also: cltv_expiry_delta, htlc_minimum_msat
+#   # also: cltv_expiry_delta, htlc_minimum_msat, and this node's own channel
+#   # parameters (any of [network.channel]'s keys), e.g.
+#   channel = { channel_reserve_ppm = 0 }
+
+[network.channel]
+# The channel parameters BOLT 2 leaves to each node (open_channel/accept_channel), the
+# same for every node unless [[network.overrides]] sets them for one. All but the dust
+# exposure cap bind the peer that offers the node HTLCs.
+# Most HTLCs a peer may have offered at once per channel (BOLT 2: 1 to 483).
+max_accepted_htlcs = 483
+# Reserve a peer must keep on its side, millionths of the capacity (BOLT 2 recommends
+# 1%), never below the dust limit; 0: no reserve (as CLoTH).
+channel_reserve_ppm = 10000
+# dust_limit_satoshis (at least 354, BOLT 3's minimum): smaller HTLCs are trimmed from
+# the commitment transaction.
+dust_limit_sat = 354
+# The smallest HTLC the node accepts; a forwarder refuses less with
+# amount_below_minimum.
+htlc_minimum_msat = 1
+# Unset by default (no cap beyond the capacity; no dust exposure cap):
+#   max_htlc_value_in_flight_msat = 500000000
+#   max_dust_htlc_exposure_msat = 5000000
 
 [network.latency]
 # Per-hop message latency: "constant" (ms), "uniform" (min_ms, max_ms) or "lognormal"
@@ -334,6 +355,8 @@ pub struct NetworkConfig {
     pub latency: LatencyModel,
     /// Per-node policy overrides.
     pub overrides: Vec<PolicyOverrideConfig>,
+    /// Every node's channel parameters (`[network.channel]`).
+    pub channel: flotilla_ln::config::ChannelParams,
 }
 
 /// `[[network.overrides]]`: fields of every policy one node announces, replaced.
@@ -354,6 +377,12 @@ pub struct PolicyOverrideConfig {
     /// New minimum HTLC, msat.
     #[serde(default)]
     pub htlc_minimum_msat: Option<u64>,
+    /// This node's channel parameters, where they differ from `[network.channel]`.
+    #[serde(
+        default,
+        skip_serializing_if = "flotilla_ln::config::ChannelParamsOverride::is_empty"
+    )]
+    pub channel: flotilla_ln::config::ChannelParamsOverride,
 }
 
 impl Default for NetworkConfig {
@@ -372,6 +401,7 @@ impl Default for NetworkConfig {
                 max_ms: 150,
             },
             overrides: Vec::new(),
+            channel: Default::default(),
         }
     }
 }
@@ -595,6 +625,15 @@ impl Scenario {
         if n.block_interval_secs == 0 {
             return bad("network.block_interval_secs", "must be at least 1 second");
         }
+        if let Err(e) = n.channel.validate() {
+            return bad(&format!("network.channel.{}", e.field()), &e.to_string());
+        }
+        for (i, o) in n.overrides.iter().enumerate() {
+            if let Err(e) = o.channel.apply(n.channel).validate() {
+                let key = format!("network.overrides[{i}].channel.{}", e.field());
+                return bad(&key, &e.to_string());
+            }
+        }
         match n.latency {
             LatencyModel::Uniform { min_ms, max_ms } if min_ms > max_ms => {
                 return bad("network.latency", "min_ms is larger than max_ms")
@@ -702,6 +741,14 @@ mod tests {
             ("[workload]\npayments = 0\n", "workload.payments"),
             ("[workload]\nkind = \"csv\"\n", "workload.file"),
             ("[network]\nhodl_share = 1.5\n", "network.hodl_share"),
+            (
+                "[network.channel]\nmax_accepted_htlcs = 484\n",
+                "network.channel.max_accepted_htlcs",
+            ),
+            (
+                "[[network.overrides]]\nnode = \"x\"\nchannel = { dust_limit_sat = 100 }\n",
+                "network.overrides[0].channel.dust_limit_sat",
+            ),
             ("[sender]\narms = []\n", "sender.arms"),
         ];
         for (text, key) in cases {

@@ -173,6 +173,7 @@ fn policy_overrides_reach_forwarding_and_routing() {
             fee_rate_ppm: Some(0),
             cltv_expiry_delta: None,
             htlc_minimum_msat: None,
+            channel: Default::default(),
         })
         .collect();
     let exp = Experiment::prepare(s, Path::new("unused")).unwrap();
@@ -190,6 +191,7 @@ fn policy_overrides_reach_forwarding_and_routing() {
         fee_rate_ppm: None,
         cltv_expiry_delta: None,
         htlc_minimum_msat: None,
+        channel: Default::default(),
     }];
     let e = Experiment::prepare(s, Path::new("unused"))
         .err()

@@ -164,3 +164,8 @@ fn network_seeds_reach_boomerang_cancels_and_refunds() {
     let s = run("mpp-invoice-cancel");
     assert_eq!(s.invoice_cancels, 1, "{s:?}");
 }
+
+#[test]
+fn wire_seeds() {
+    run("wire", 2_000, targets::wire);
+}
