@@ -58,6 +58,20 @@ pub enum GraphError {
         /// What the decoder said.
         source: std::io::Error,
     },
+    /// The content (after decompression) is larger than the input limit.
+    #[error(
+        "{}: {} more than {limit_mib} MiB, the input limit (set FLOTILLA_MAX_INPUT_MIB to raise it)",
+        path.display(),
+        if *gzip { "the gzip data inflates to" } else { "the content is" }
+    )]
+    TooLarge {
+        /// The file.
+        path: PathBuf,
+        /// The limit, MiB.
+        limit_mib: u64,
+        /// Whether the content was gzip (a small file that inflates past the limit).
+        gzip: bool,
+    },
     /// The content matches no format we read.
     #[error("{}: unknown graph format: {why}", path.display())]
     UnknownFormat {
