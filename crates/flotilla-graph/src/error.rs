@@ -72,6 +72,9 @@ pub enum GraphError {
         /// Whether the content was gzip (a small file that inflates past the limit).
         gzip: bool,
     },
+    /// `FLOTILLA_MAX_INPUT_MIB` is set to something that is not a size.
+    #[error("FLOTILLA_MAX_INPUT_MIB={0:?} is not a positive whole number of MiB (the limit on a graph file's content)")]
+    BadInputLimit(String),
     /// The content matches no format we read.
     #[error("{}: unknown graph format: {why}", path.display())]
     UnknownFormat {

@@ -33,18 +33,13 @@ pub const MAX_INPUT_ENV: &str = "FLOTILLA_MAX_INPUT_MIB";
 const SNIFF_BYTES: usize = 64 * 1024;
 
 /// The bound on a graph file's content, in bytes: `FLOTILLA_MAX_INPUT_MIB` MiB when
-/// set, [`DEFAULT_MAX_INPUT_MIB`] otherwise. `path` names the file in errors.
-pub fn input_limit(path: &Path) -> Result<u64> {
+/// set, [`DEFAULT_MAX_INPUT_MIB`] otherwise.
+pub fn input_limit() -> Result<u64> {
     match std::env::var(MAX_INPUT_ENV) {
         Err(_) => Ok(DEFAULT_MAX_INPUT_MIB << 20),
         Ok(v) => match v.trim().parse::<u64>() {
             Ok(mib) if mib > 0 && mib <= u64::MAX >> 20 => Ok(mib << 20),
-            _ => Err(GraphError::UnknownFormat {
-                path: path.to_path_buf(),
-                why: format!(
-                    "{MAX_INPUT_ENV}={v:?} is not a positive whole number of MiB (the input limit)"
-                ),
-            }),
+            _ => Err(GraphError::BadInputLimit(v)),
         },
     }
 }
@@ -52,7 +47,7 @@ pub fn input_limit(path: &Path) -> Result<u64> {
 /// The file's content: gunzipped if it is gzip (detected from the content, not the
 /// name), without a leading byte-order mark, at most [`input_limit`] bytes.
 pub fn read_bytes(path: &Path) -> Result<Vec<u8>> {
-    let limit = input_limit(path)?;
+    let limit = input_limit()?;
     let mut file = File::open(path).map_err(|e| GraphError::io(path, e))?;
     // Regular files say their size; pipes and devices do not (and may never end).
     let size = file
@@ -85,7 +80,7 @@ pub fn read_bytes(path: &Path) -> Result<Vec<u8>> {
 /// Content already in memory, as [`read_bytes`] would return it for a file holding
 /// `raw`: gunzipped, bounded, without a byte-order mark. Borrows when nothing changes.
 pub(crate) fn content<'a>(path: &Path, raw: &'a [u8]) -> Result<Cow<'a, [u8]>> {
-    let limit = input_limit(path)?;
+    let limit = input_limit()?;
     if raw.starts_with(&GZIP_MAGIC) {
         let out = bounded(
             path,
@@ -124,6 +119,7 @@ fn bounded(
     let mut out = Vec::with_capacity(size.unwrap_or(SNIFF_BYTES as u64) as usize);
     let mut chunk = vec![0u8; SNIFF_BYTES];
     let mut decided = false;
+    let mut ws_end = 0;
     loop {
         let n = match r.read(&mut chunk) {
             Ok(n) => n,
@@ -144,23 +140,40 @@ fn bounded(
         }
         out.extend_from_slice(&chunk[..n]);
         if !decided {
+            // Leading whitespace is skipped once, not rescanned per chunk (an endless
+            // stream of spaces must cost linear time until the limit).
             let body = out.strip_prefix(BOM).unwrap_or(&out);
-            match sniff(body, false) {
-                Verdict::Text => decided = true,
-                Verdict::Undecided => {}
-                Verdict::Refuse(why) => {
-                    return Err(GraphError::UnknownFormat {
-                        path: path.to_path_buf(),
-                        why,
-                    })
-                }
+            while ws_end < body.len() && body[ws_end].is_ascii_whitespace() {
+                ws_end += 1;
+            }
+            // Judged once a full window of content has arrived (sources may deliver a
+            // few bytes at a time), or at the end.
+            if body.len() - ws_end >= SNIFF_BYTES {
+                decided = judge(path, &body[ws_end..], false)?;
             }
         }
+    }
+    if !decided {
+        let body = out.strip_prefix(BOM).unwrap_or(&out);
+        judge(path, &body[ws_end.min(body.len())..], true)?;
     }
     if out.starts_with(BOM) {
         out.drain(..BOM.len());
     }
     Ok(out)
+}
+
+/// Runs [`sniff`] on `body`: `Ok(true)` when the content is text, `Ok(false)` when
+/// more is needed, an error when it cannot be a graph.
+fn judge(path: &Path, body: &[u8], complete: bool) -> Result<bool> {
+    match sniff(body, complete) {
+        Verdict::Text => Ok(true),
+        Verdict::Undecided => Ok(false),
+        Verdict::Refuse(why) => Err(GraphError::UnknownFormat {
+            path: path.to_path_buf(),
+            why,
+        }),
+    }
 }
 
 fn too_large(path: &Path, gzip: bool, limit: u64) -> GraphError {
