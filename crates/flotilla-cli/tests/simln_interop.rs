@@ -203,12 +203,12 @@ fn converted_mainnet_snapshot_is_accepted_by_sim_ln_rules() {
 fn long_workloads_export_only_what_start_secs_can_hold_and_say_so() {
     let t = tempfile::tempdir().unwrap();
     let g = ws(t.path());
-    // 40 payments at one per 2,000 s on average: most start after 65,535 s.
+    // 40 payments at one per 5,000 s on average: most start after 65,535 s.
     let scenario = t.path().join("s.toml");
     std::fs::write(
         &scenario,
         format!(
-            "[graph]\nfile = {g:?}\n[workload]\npayments = 40\narrivals_per_sec = 0.0005\n[sender]\narms = [\"single-path-retry\"]\n"
+            "[graph]\nfile = {g:?}\n[workload]\npayments = 40\narrivals_per_sec = 0.0002\n[sender]\narms = [\"single-path-retry\"]\n"
         ),
     )
     .unwrap();

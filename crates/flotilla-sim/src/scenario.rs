@@ -27,9 +27,14 @@ pub mod limits {
     pub const MAX_ATTEMPTS: u32 = 100_000;
     /// Largest proportional fee limit (`sender.fee_limit_ppm`): the whole amount.
     pub const MAX_FEE_LIMIT_PPM: u64 = 1_000_000;
-    /// Largest `sigma` of a lognormal amount distribution: e^(4σ) already spans
-    /// seventeen orders of magnitude at σ = 10.
+    /// Largest `sigma` of a lognormal distribution (amounts, latency): e^(4σ) already
+    /// spans seventeen orders of magnitude at σ = 10.
     pub const MAX_AMOUNT_SIGMA: f64 = 10.0;
+    /// Longest duration a scenario sets in seconds (timeouts, the block interval): a
+    /// year. Virtual time counts microseconds in a `u64`, which this keeps far away.
+    pub const MAX_SECS: u64 = 365 * 86_400;
+    /// Longest latency or connect timeout a scenario sets in milliseconds: an hour.
+    pub const MAX_MS: u64 = 3_600_000;
 }
 
 /// The default scenario, every field commented. `flotilla sim --print-default-scenario`
@@ -680,6 +685,47 @@ impl Scenario {
         if n.block_interval_secs == 0 {
             return bad("network.block_interval_secs", "must be at least 1 second");
         }
+        let (latency_key, latency_ms) = match n.latency {
+            LatencyModel::Constant { ms } => ("network.latency.ms", ms),
+            LatencyModel::Uniform { max_ms, .. } => ("network.latency.max_ms", max_ms),
+            LatencyModel::Lognormal { median_ms, .. } => ("network.latency.median_ms", median_ms),
+        };
+        let (timeout_key, timeout_ms) =
+            ("network.offline_peer_timeout_ms", n.offline_peer_timeout_ms);
+        for (key, v) in [(latency_key, latency_ms), (timeout_key, timeout_ms)] {
+            if v > limits::MAX_MS {
+                return bad_owned(
+                    key,
+                    format!(
+                        "{v} ms is above the limit of {} ms (an hour)",
+                        limits::MAX_MS
+                    ),
+                );
+            }
+        }
+        if let LatencyModel::Lognormal { sigma, .. } = n.latency {
+            if sigma > limits::MAX_AMOUNT_SIGMA {
+                return bad_owned(
+                    "network.latency.sigma",
+                    format!("{sigma} is above the limit of {}", limits::MAX_AMOUNT_SIGMA),
+                );
+            }
+        }
+        for (key, v) in [
+            ("network.block_interval_secs", n.block_interval_secs),
+            ("sender.timeout_secs", self.sender.timeout_secs),
+            ("receiver.mpp_timeout_secs", self.receiver.mpp_timeout_secs),
+        ] {
+            if v > limits::MAX_SECS {
+                return bad_owned(
+                    key,
+                    format!(
+                        "{v} s is above the limit of {} s (a year)",
+                        limits::MAX_SECS
+                    ),
+                );
+            }
+        }
         match n.latency {
             LatencyModel::Uniform { min_ms, max_ms } if min_ms > max_ms => {
                 return bad("network.latency", "min_ms is larger than max_ms")
@@ -916,6 +962,12 @@ mod tests {
                 "sender.arms",
                 "named twice",
             ),
+            (
+                "[network.latency]\nmodel = \"constant\"\nms = 18446744073709551615\n",
+                "network.latency.ms",
+                "limit of 3600000 ms",
+            ),
+            ("[sender]\ntimeout_secs = 18446744073709551615\n", "sender.timeout_secs", "a year"),
             (
                 "[network]\nbackground_per_sec = 1e9\n",
                 "network.background_per_sec",
