@@ -963,11 +963,11 @@ mod tests {
                 "named twice",
             ),
             (
-                "[network.latency]\nmodel = \"constant\"\nms = 18446744073709551615\n",
+                "[network.latency]\nmodel = \"constant\"\nms = 3600001\n",
                 "network.latency.ms",
                 "limit of 3600000 ms",
             ),
-            ("[sender]\ntimeout_secs = 18446744073709551615\n", "sender.timeout_secs", "a year"),
+            ("[sender]\ntimeout_secs = 31536001\n", "sender.timeout_secs", "a year"),
             (
                 "[network]\nbackground_per_sec = 1e9\n",
                 "network.background_per_sec",
@@ -989,7 +989,7 @@ mod tests {
                 "limit of 10",
             ),
             (
-                "[workload.amount]\ndistribution = \"constant\"\nvalue_sat = 18446744073709551615\n",
+                "[workload.amount]\ndistribution = \"constant\"\nvalue_sat = 2100000000000001\n",
                 "workload.amount.value_sat",
                 "21,000,000 BTC",
             ),
