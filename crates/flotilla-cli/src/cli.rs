@@ -135,8 +135,9 @@ pub struct SimArgs {
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
 
-    /// Arms run at once, one thread each (default: all cores). Results do not depend on it.
-    #[arg(long, value_name = "N")]
+    /// Arms run at once, one thread each, at least 1 (default: all cores). Results do
+    /// not depend on it.
+    #[arg(long, value_name = "N", value_parser = parse_threads)]
     pub threads: Option<usize>,
 
     /// Also write the experiment as a sim-ln sim.json (its graph's channels with both
@@ -450,10 +451,15 @@ pub struct InvoiceDecodeArgs {
     pub invoice: String,
 
     /// Print one JSON object instead of a table (keys: payee, payment_hash,
-    /// payment_secret, amount_msat, timestamp, expiry_secs,
-    /// min_final_cltv_expiry_delta, description, features, …).
+    /// payment_secret, amount_msat, timestamp, expiry_secs, expires_at, expired,
+    /// seconds_until_expiry, min_final_cltv_expiry_delta, description, features, …).
     #[arg(long)]
     pub json: bool,
+
+    /// The time to judge expiry against, seconds since 1970 (default: now). The
+    /// output says whether the invoice has expired and when it does or did.
+    #[arg(long, value_name = "UNIX_SECONDS")]
+    pub now: Option<u64>,
 }
 
 /// Networks an invoice can be for, as named on the command line.
@@ -650,4 +656,18 @@ pub struct BenchRoutersArgs {
     /// Print one JSON object instead of a table.
     #[arg(long)]
     pub json: bool,
+}
+
+/// `--threads`: a positive count. 0 used to mean the default silently; it is refused
+/// so that nobody believes they asked for something else.
+fn parse_threads(s: &str) -> Result<usize, String> {
+    match s.trim().parse::<usize>() {
+        Ok(0) => Err(
+            "0 threads cannot run anything: give at least 1, or leave --threads out \
+                      for one per core"
+                .into(),
+        ),
+        Ok(n) => Ok(n),
+        Err(_) => Err(format!("{s:?} is not a whole number of threads")),
+    }
 }

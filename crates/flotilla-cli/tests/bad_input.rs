@@ -32,12 +32,27 @@ fn check(files: &[(&str, &[u8])], args: &[&str], expected: &str) {
 }
 
 fn run_in(dir: &Path, args: &[&str], expected: &str) {
+    run_in_env(dir, args, &[], expected)
+}
+
+/// [`check`] with extra environment variables.
+fn check_env(files: &[(&str, &[u8])], args: &[&str], env: &[(&str, &str)], expected: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, content) in files {
+        std::fs::write(dir.path().join(name), content).unwrap();
+    }
+    run_in_env(dir.path(), args, env, expected);
+}
+
+fn run_in_env(dir: &Path, args: &[&str], env: &[(&str, &str)], expected: &str) {
     let out = Command::new(env!("CARGO_BIN_EXE_flotilla"))
         .args(args)
         .current_dir(dir)
         .env_remove("FLOTILLA_GRAPH")
+        .env_remove("FLOTILLA_MAX_INPUT_MIB")
         .env_remove("RUST_LOG")
         .env("NO_COLOR", "1")
+        .envs(env.iter().copied())
         .output()
         .expect("binary runs");
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -989,6 +1004,206 @@ fn convert_output_into_missing_directory() {
             "no/such/dir/sim.json",
         ],
         r#"error: cannot convert g.json to simln: no/such/dir/sim.json: No such file or directory (os error 2)"#,
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// Bounded input, amounts within the bitcoin supply, odd but common formats
+// ---------------------------------------------------------------------------------------
+
+/// A describegraph file followed by megabytes of spaces, gzipped into a few kilobytes:
+/// the shape of a decompression bomb that used to be read whole and accepted.
+fn spaces_bomb(mib: usize) -> Vec<u8> {
+    let mut big = br#"{"nodes":[],"edges":[]}"#.to_vec();
+    big.resize(mib << 20, b' ');
+    gzip(&big)
+}
+
+#[test]
+fn graph_gzip_inflates_past_the_limit() {
+    check_env(
+        &[("g.json.gz", &spaces_bomb(2))],
+        &["graph", "stats", "g.json.gz"],
+        &[("FLOTILLA_MAX_INPUT_MIB", "1")],
+        r#"error: cannot read graph: g.json.gz: the gzip data inflates to more than 1 MiB, the input limit (set FLOTILLA_MAX_INPUT_MIB to raise it)"#,
+    );
+}
+
+#[test]
+fn graph_input_limit_not_a_number() {
+    check_env(
+        &[("g.json", LNCLI.as_bytes())],
+        &["graph", "stats", "g.json"],
+        &[("FLOTILLA_MAX_INPUT_MIB", "lots")],
+        r#"error: cannot read graph: FLOTILLA_MAX_INPUT_MIB="lots" is not a positive whole number of MiB (the limit on a graph file's content)"#,
+    );
+}
+
+#[test]
+fn graph_binary_content() {
+    check(
+        &[("g.json", b"\x8f\x00\x13\xfe\x01\x02\x03\x04\x05\x06")],
+        &["graph", "stats", "g.json"],
+        r#"error: cannot read graph: g.json: unknown graph format: binary content (starts with bytes 8f 00 13 fe 01 02 03 04), not JSON or CSV text"#,
+    );
+}
+
+#[test]
+fn graph_whitespace_only() {
+    check(
+        &[("g.json", b"  \n\t\n")],
+        &["graph", "stats", "g.json"],
+        r#"error: cannot read graph: g.json: unknown graph format: the file holds only whitespace (5 bytes: 2 spaces, 2 newlines, 1 tab)"#,
+    );
+}
+
+#[test]
+fn describegraph_capacity_above_supply() {
+    // Two channels of 2^63 sat used to sum to a total capacity of 0.
+    let b = lncli_with(|v| {
+        v["edges"][0]["capacity"] = "9223372036854775808".into();
+        v["edges"][1]["capacity"] = "9223372036854775808".into();
+    });
+    check(
+        &[("g.json", &b)],
+        &["graph", "stats", "g.json"],
+        r#"error: cannot read graph: g.json: edges[0] (channel_id 747667906968551425), field `capacity`: capacity 9223372036854775808 sat brings the graph's total to more than the 21,000,000 BTC that will ever exist (at most 2100000000000000 sat in all channels together)"#,
+    );
+}
+
+#[test]
+fn scenario_payments_above_limit() {
+    check_sim(
+        "[graph]\nfile = \"g.json\"\n[workload]\npayments = 1000000000000\n",
+        &[],
+        r#"error: s.toml: `workload.payments`: 1000000000000 is above the limit of 10000000"#,
+    );
+}
+
+#[test]
+fn scenario_duplicate_arm() {
+    check_sim(
+        "[graph]\nfile = \"g.json\"\n[sender]\narms = [\"mpp-retry\", \"mpp-retry\"]\n",
+        &[],
+        r#"error: s.toml: `sender.arms`: arm "mpp-retry" is named twice; each arm must be named once"#,
+    );
+}
+
+#[test]
+fn scenario_redundancy_above_limit() {
+    check_sim(
+        "[graph]\nfile = \"g.json\"\n[sender]\narms = [\"redundant-h2tlc-1000000000\"]\n",
+        &[],
+        r#"error: s.toml: `sender.arms`: arm "redundant-h2tlc-1000000000": redundancy 1000000000 is above the limit of 100"#,
+    );
+}
+
+#[test]
+fn scenario_base_parts_above_limit() {
+    check_sim(
+        "[graph]\nfile = \"g.json\"\n[sender]\nredundant_base_parts = 4000000000\n",
+        &[],
+        r#"error: s.toml: `sender.redundant_base_parts`: 4000000000 is above the limit of 1000"#,
+    );
+}
+
+#[test]
+fn scenario_too_many_arms() {
+    let arms: Vec<String> = (0..10_000)
+        .map(|i| format!("\"redundant-h2tlc-{}\"", i % 100))
+        .collect();
+    check_sim(
+        &format!(
+            "[graph]\nfile = \"g.json\"\n[sender]\narms = [{}]\n",
+            arms.join(",")
+        ),
+        &[],
+        r#"error: s.toml: `sender.arms`: 10000 arms is above the limit of 64"#,
+    );
+}
+
+#[test]
+fn scenario_amount_above_supply() {
+    check_sim(
+        "[graph]\nfile = \"g.json\"\n[workload.amount]\ndistribution = \"uniform\"\nmin_sat = 9000000000000000000\nmax_sat = 9000000000000000000\n",
+        &[],
+        r#"error: s.toml: `workload.amount.min_sat`: 9000000000000000000 sat is more than the 21,000,000 BTC that will ever exist (at most 2100000000000000 sat)"#,
+    );
+}
+
+#[test]
+fn scenario_amount_sigma_above_limit() {
+    check_sim(
+        "[graph]\nfile = \"g.json\"\n[workload.amount]\ndistribution = \"lognormal\"\nmedian_sat = 1000\nsigma = 1000.0\n",
+        &[],
+        r#"error: s.toml: `workload.amount.sigma`: 1000 is above the limit of 10"#,
+    );
+}
+
+#[test]
+fn workload_csv_amount_above_supply() {
+    check_sim(
+        CSV_SCENARIO,
+        &[(
+            "pay.csv",
+            b"time_secs,source,destination,amount_msat\n1,ws-0,ws-3,18446744073709551615\n",
+        )],
+        r#"error: pay.csv: line 2: 18446744073709551615 msat is more than the 21,000,000 BTC that will ever exist (at most 2100000000000000000 msat)"#,
+    );
+}
+
+#[test]
+fn cli_generate_too_many_nodes() {
+    check(
+        &[],
+        &[
+            "graph",
+            "generate",
+            "watts-strogatz",
+            "--nodes",
+            "100000000",
+            "-o",
+            "g.json",
+        ],
+        r#"error: watts-strogatz: n = 100000000: too large: at most 1000000 nodes"#,
+    );
+}
+
+#[test]
+fn cli_zero_threads() {
+    check(
+        &[],
+        &["sim", "--threads", "0"],
+        r#"error: invalid value '0' for '--threads <N>': 0 threads cannot run anything: give at least 1, or leave --threads out for one per core"#,
+    );
+}
+
+#[test]
+fn invoice_create_zero_expiry() {
+    check(
+        &[],
+        &[
+            "invoice",
+            "create",
+            "--amount-msat",
+            "1000",
+            "--expiry-secs",
+            "0",
+        ],
+        r#"error: --expiry-secs must be at least 1: an invoice with expiry 0 has expired the moment it is created"#,
+    );
+}
+
+/// A correctly signed invoice for 0 msat (`lnbc0m…`, signed with BOLT 11's example key), as another tool
+/// might write it; `invoice create` refuses 0 and so does `decode`.
+const ZERO_AMOUNT_INVOICE: &str = "lnbc0m1pvjluezdq80fjhymcpp5qurswpc8qurswpc8qurswpc8qurswpc8qurswpc8qurswpc8qurssp5pqyqszqgpqyqszqgpqyqszqgpqyqszqgpqyqszqgpqyqszqgpqyq9qrsgqcqpjua2grpvzlkqcl2nd67znfezagc8mgj6tm24de95lvqw0kgj6kpfxh7n36u0q42ccvwm9lkzv0wetky5pkh8ry2l9k6yrcxe07x7gnkqq7tjzjv";
+
+#[test]
+fn invoice_decode_zero_amount() {
+    check(
+        &[],
+        &["invoice", "decode", ZERO_AMOUNT_INVOICE],
+        r#"error: cannot decode the invoice: bad amount in prefix "lnbc0m": an amount of 0 cannot be paid (an invoice for any amount leaves the amount out of the prefix)"#,
     );
 }
 

@@ -313,3 +313,119 @@ fn convert_with_an_unknown_liquidity_model_fails_cleanly() {
         &["unknown liquidity model \"bogus\""],
     );
 }
+
+/// `graph stats --json` output without the fields that name the file or time the run.
+fn stats_of(stdout: &[u8]) -> Value {
+    let mut v: Value = serde_json::from_slice(stdout).unwrap();
+    for k in ["file", "import_seconds", "stats_seconds"] {
+        v.as_object_mut().unwrap().remove(k);
+    }
+    v
+}
+
+#[test]
+fn a_byte_order_mark_before_json_is_read_by_every_reader() {
+    let t = tempfile::tempdir().unwrap();
+    let sim = t.path().join("sim.json");
+    let o = flotilla(&[
+        "graph",
+        "convert",
+        fixture("lncli-describegraph.json").to_str().unwrap(),
+        "--to",
+        "simln",
+        "-o",
+        sim.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    for (name, source) in [
+        ("lncli.json", fixture("lncli-describegraph.json")),
+        ("listchannels.json", fixture("listchannels.json")),
+        ("sim.json", sim.clone()),
+    ] {
+        let plain = std::fs::read(&source).unwrap();
+        let with_bom = t.path().join(format!("bom-{name}"));
+        std::fs::write(&with_bom, [&b"\xef\xbb\xbf"[..], &plain].concat()).unwrap();
+        let a = flotilla(&["graph", "stats", source.to_str().unwrap(), "--json"]);
+        let b = flotilla(&["graph", "stats", with_bom.to_str().unwrap(), "--json"]);
+        assert!(
+            b.status.success(),
+            "{name}: {}",
+            String::from_utf8_lossy(&b.stderr)
+        );
+        assert_eq!(stats_of(&a.stdout), stats_of(&b.stdout), "{name}");
+        // Gzipped, too.
+        let gz = t.path().join(format!("bom-{name}.gz"));
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        std::io::Write::write_all(&mut e, &std::fs::read(&with_bom).unwrap()).unwrap();
+        std::fs::write(&gz, e.finish().unwrap()).unwrap();
+        let c = flotilla(&["graph", "stats", gz.to_str().unwrap(), "--json"]);
+        assert!(c.status.success(), "{name}.gz");
+        assert_eq!(stats_of(&a.stdout), stats_of(&c.stdout), "{name}.gz");
+    }
+}
+
+#[test]
+fn endless_and_oversized_inputs_stop_early() {
+    // /dev/urandom never ends: refused from its first bytes, not read forever.
+    if Path::new("/dev/urandom").exists() {
+        let start = std::time::Instant::now();
+        assert_clean_failure(
+            &["graph", "stats", "/dev/urandom"],
+            &["/dev/urandom", "binary content"],
+        );
+        assert!(start.elapsed().as_secs() < 20, "{:?}", start.elapsed());
+    }
+    // A small gzip of a valid graph followed by megabytes of spaces: refused at the
+    // limit, with the limit and how to raise it in the message.
+    let t = tempfile::tempdir().unwrap();
+    let mut big = br#"{"nodes":[],"edges":[]}"#.to_vec();
+    big.resize(3 << 20, b' ');
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    std::io::Write::write_all(&mut e, &big).unwrap();
+    let p = t.path().join("bomb.json.gz");
+    std::fs::write(&p, e.finish().unwrap()).unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_flotilla"))
+        .args(["graph", "stats", p.to_str().unwrap()])
+        .env("FLOTILLA_MAX_INPUT_MIB", "2")
+        .env_remove("FLOTILLA_GRAPH")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("inflates to more than 2 MiB") && err.contains("FLOTILLA_MAX_INPUT_MIB"),
+        "{err}"
+    );
+    // Under a limit it fits, the same file is an (empty) graph.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_flotilla"))
+        .args(["graph", "stats", p.to_str().unwrap(), "--json"])
+        .env("FLOTILLA_MAX_INPUT_MIB", "4")
+        .env_remove("FLOTILLA_GRAPH")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn generate_refuses_node_counts_beyond_its_bound() {
+    let t = tempfile::tempdir().unwrap();
+    let o = t.path().join("g.json");
+    for model in ["watts-strogatz", "barabasi-albert"] {
+        assert_clean_failure(
+            &[
+                "graph",
+                "generate",
+                model,
+                "--nodes",
+                "100000000",
+                "-o",
+                o.to_str().unwrap(),
+            ],
+            &["too large: at most 1000000 nodes"],
+        );
+    }
+}

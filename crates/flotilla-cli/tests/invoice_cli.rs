@@ -426,3 +426,86 @@ fn help_teaches() {
     let text = ok(&["invoice", "--help"]);
     assert!(text.contains("create") && text.contains("decode"), "{text}");
 }
+
+#[test]
+fn decode_says_whether_the_invoice_has_expired() {
+    // The spec's coffee invoice: timestamp 1496314658, expiry 60 s.
+    let status = |now: &str| -> String {
+        let text = ok(&["invoice", "decode", SPEC_COFFEE, "--now", now]);
+        text.lines()
+            .find(|l| l.starts_with("status"))
+            .unwrap_or_else(|| panic!("no status row in {text}"))
+            .to_string()
+    };
+    assert!(
+        status("1496314658").ends_with("valid for 1 min 0 s"),
+        "{}",
+        status("1496314658")
+    );
+    assert!(status("1496314717").ends_with("valid for 1 s"));
+    let expired = status("1496318318");
+    assert!(
+        expired.contains("EXPIRED 1 h 0 min ago") && expired.contains("payers refuse it"),
+        "{expired}"
+    );
+    let j = ok_json(&[
+        "invoice",
+        "decode",
+        SPEC_COFFEE,
+        "--json",
+        "--now",
+        "1496318318",
+    ]);
+    assert_eq!(j["expired"], true);
+    assert_eq!(j["seconds_until_expiry"], -3600);
+    assert_eq!(j["checked_at"], 1_496_318_318u64);
+    assert_eq!(j["expires_at"], 1_496_314_718u64);
+    let j = ok_json(&[
+        "invoice",
+        "decode",
+        SPEC_COFFEE,
+        "--json",
+        "--now",
+        "1496314700",
+    ]);
+    assert_eq!(j["expired"], false);
+    assert_eq!(j["seconds_until_expiry"], 18);
+    // Without --now, the clock of the machine: a 2017 invoice has long expired.
+    let j = ok_json(&["invoice", "decode", SPEC_COFFEE, "--json"]);
+    assert_eq!(j["expired"], true);
+    // A fresh invoice is valid for its expiry.
+    let c = ok_json(&[
+        "invoice",
+        "create",
+        "--amount-msat",
+        "1000",
+        "--expiry-secs",
+        "600",
+        "--json",
+    ]);
+    let d = ok_json(&["invoice", "decode", c["bolt11"].as_str().unwrap(), "--json"]);
+    assert_eq!(d["expired"], false);
+    assert!(
+        (590..=600).contains(&d["seconds_until_expiry"].as_i64().unwrap()),
+        "{d}"
+    );
+}
+
+#[test]
+fn zero_expiry_and_zero_amount_are_refused_alike_by_create_and_decode() {
+    assert_clean_failure(
+        &[
+            "invoice",
+            "create",
+            "--amount-msat",
+            "1000",
+            "--expiry-secs",
+            "0",
+        ],
+        &["--expiry-secs must be at least 1"],
+    );
+    assert_clean_failure(
+        &["invoice", "decode", "lnbc0m1pvjluezdq80fjhymcpp5qurswpc8qurswpc8qurswpc8qurswpc8qurswpc8qurswpc8qurssp5pqyqszqgpqyqszqgpqyqszqgpqyqszqgpqyqszqgpqyqszqgpqyq9qrsgqcqpjua2grpvzlkqcl2nd67znfezagc8mgj6tm24de95lvqw0kgj6kpfxh7n36u0q42ccvwm9lkzv0wetky5pkh8ry2l9k6yrcxe07x7gnkqq7tjzjv"],
+        &["an amount of 0 cannot be paid"],
+    );
+}

@@ -58,6 +58,23 @@ pub enum GraphError {
         /// What the decoder said.
         source: std::io::Error,
     },
+    /// The content (after decompression) is larger than the input limit.
+    #[error(
+        "{}: {} more than {limit_mib} MiB, the input limit (set FLOTILLA_MAX_INPUT_MIB to raise it)",
+        path.display(),
+        if *gzip { "the gzip data inflates to" } else { "the content is" }
+    )]
+    TooLarge {
+        /// The file.
+        path: PathBuf,
+        /// The limit, MiB.
+        limit_mib: u64,
+        /// Whether the content was gzip (a small file that inflates past the limit).
+        gzip: bool,
+    },
+    /// `FLOTILLA_MAX_INPUT_MIB` is set to something that is not a size.
+    #[error("FLOTILLA_MAX_INPUT_MIB={0:?} is not a positive whole number of MiB (the limit on a graph file's content)")]
+    BadInputLimit(String),
     /// The content matches no format we read.
     #[error("{}: unknown graph format: {why}", path.display())]
     UnknownFormat {

@@ -26,10 +26,17 @@ use crate::graph::{BuildError, Graph, GraphBuilder};
 use crate::liquidity::{Balances, LiquidityError, LiquidityModel};
 use crate::types::{Channel, Node, NodeIdx, NodePubkey, Policy, ShortChannelId};
 
-/// The largest channel capacity a generator will produce: all bitcoin that will ever
-/// exist (21 M BTC), in sat. Anything larger is a typo, and the bound keeps every
-/// msat amount (and the sum of a channel's two sides) far from `u64` overflow.
-pub const MAX_CAPACITY_SAT: u64 = 21_000_000 * 100_000_000;
+/// The largest capacity a generated graph may hold, in all its channels together: all
+/// bitcoin that will ever exist ([`crate::MAX_SAT`]), as for every graph. A
+/// generator checks it against its worst case (every channel at the largest capacity)
+/// before drawing anything.
+pub const MAX_CAPACITY_SAT: u64 = crate::amount::MAX_SAT;
+
+/// The most nodes a generator builds. A node costs a secp256k1 key derivation and
+/// about a kilobyte in the graph and the routers; a million (about 70 times mainnet)
+/// takes seconds and under a few GiB, while `--nodes 1e8` would run for an hour and
+/// exhaust memory.
+pub const MAX_NODES: usize = 1_000_000;
 
 /// Block height of the first generated channel. Mainnet passed it in 2021, so ids look
 /// like real ones of the Taproot era; channel `i` sits in block
@@ -278,6 +285,14 @@ impl WattsStrogatz {
                 ),
             ));
         }
+        if self.n > MAX_NODES {
+            return Err(invalid(
+                m,
+                "n",
+                self.n,
+                format!("too large: at most {MAX_NODES} nodes"),
+            ));
+        }
         let channels = self.n.checked_mul(self.k / 2);
         if self.n > u32::MAX as usize || channels.is_none_or(|c| c > u32::MAX as usize) {
             return Err(invalid(
@@ -330,6 +345,19 @@ impl WattsStrogatz {
             ));
         }
         let (lo, hi) = (lo as u64, hi as u64);
+        let channels = (self.n * (self.k / 2)) as u128;
+        if channels * 2 * hi as u128 > MAX_CAPACITY_SAT as u128 {
+            return Err(invalid(
+                m,
+                "max_units",
+                self.max_units,
+                format!(
+                    "{channels} channels of up to {} sat each could hold more than the \
+                     21,000,000 BTC that will ever exist ({MAX_CAPACITY_SAT} sat)",
+                    2 * hi
+                ),
+            ));
+        }
         self.policy.validate(m, 2 * lo * 1000)?;
         Ok((lo, hi))
     }
@@ -413,6 +441,14 @@ impl BarabasiAlbert {
                 format!("must exceed m ({}): the core alone has m + 1 nodes", self.m),
             ));
         }
+        if self.n > MAX_NODES {
+            return Err(invalid(
+                model,
+                "n",
+                self.n,
+                format!("too large: at most {MAX_NODES} nodes"),
+            ));
+        }
         if self.n > u32::MAX as usize || self.channel_count().is_none_or(|c| c > u32::MAX as u64) {
             return Err(invalid(
                 model,
@@ -432,6 +468,19 @@ impl BarabasiAlbert {
                 format!(
                     "must be in min_sat ({}) ..= {MAX_CAPACITY_SAT}",
                     self.min_sat
+                ),
+            ));
+        }
+        let channels = self.channel_count().unwrap_or(u64::MAX) as u128;
+        if channels * self.max_sat as u128 > MAX_CAPACITY_SAT as u128 {
+            return Err(invalid(
+                model,
+                "max_sat",
+                self.max_sat,
+                format!(
+                    "{channels} channels of up to {} sat each could hold more than the \
+                     21,000,000 BTC that will ever exist ({MAX_CAPACITY_SAT} sat)",
+                    self.max_sat
                 ),
             ));
         }

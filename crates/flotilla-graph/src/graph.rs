@@ -171,9 +171,12 @@ impl Graph {
         &self.warnings
     }
 
-    /// Total capacity of all channels, sat.
+    /// Total capacity of all channels, sat. The builder keeps it within
+    /// [`crate::MAX_SAT`], so the sum cannot overflow; it saturates all the same.
     pub fn total_capacity_sat(&self) -> u64 {
-        self.channels.iter().map(|c| c.capacity_sat).sum()
+        self.channels
+            .iter()
+            .fold(0u64, |t, c| t.saturating_add(c.capacity_sat))
     }
 
     /// Iterates every directed edge that has a policy, with it.
@@ -211,6 +214,12 @@ pub enum BuildError {
     /// Both ends are the same node.
     #[error("channel from node {0} to itself")]
     SelfLoop(NodePubkey),
+    /// The capacity is more bitcoin than exists, alone or with the channels before it.
+    #[error("capacity {capacity_sat} sat brings the graph's total to more than the 21,000,000 BTC that will ever exist (at most {max} sat in all channels together)", max = crate::amount::MAX_SAT)]
+    CapacityAboveSupply {
+        /// The channel's capacity, sat.
+        capacity_sat: u64,
+    },
 }
 
 /// Collects nodes and channels, checks the rules every graph obeys, then packs them.
@@ -221,6 +230,9 @@ pub struct GraphBuilder {
     by_pubkey: HashMap<NodePubkey, NodeIdx>,
     by_scid: HashMap<ShortChannelId, ChannelIdx>,
     warnings: Warnings,
+    /// Sum of the capacities so far, sat; never above [`crate::MAX_SAT`], so the
+    /// total and every balance fit a `u64` in msat.
+    total_sat: u64,
 }
 
 impl GraphBuilder {
@@ -237,6 +249,7 @@ impl GraphBuilder {
             by_pubkey: HashMap::with_capacity(nodes),
             by_scid: HashMap::with_capacity(channels),
             warnings: Warnings::default(),
+            total_sat: 0,
         }
     }
 
@@ -279,8 +292,26 @@ impl GraphBuilder {
     }
 
     /// Mutable access to a channel added before.
+    /// Capacity changes go through [`GraphBuilder::raise_capacity`], which keeps the
+    /// total within the bitcoin supply.
     pub fn channel_mut(&mut self, c: ChannelIdx) -> &mut Channel {
         &mut self.channels[c.ix()]
+    }
+
+    /// Raises channel `c`'s capacity to `capacity_sat` if that is larger (sources that
+    /// list a channel once per direction may disagree), within the bitcoin supply.
+    pub fn raise_capacity(&mut self, c: ChannelIdx, capacity_sat: u64) -> Result<(), BuildError> {
+        let old = self.channels[c.ix()].capacity_sat;
+        if capacity_sat <= old {
+            return Ok(());
+        }
+        let total = (self.total_sat - old)
+            .checked_add(capacity_sat)
+            .filter(|&t| t <= crate::amount::MAX_SAT)
+            .ok_or(BuildError::CapacityAboveSupply { capacity_sat })?;
+        self.total_sat = total;
+        self.channels[c.ix()].capacity_sat = capacity_sat;
+        Ok(())
     }
 
     /// Adds a channel; checks for duplicates and self-loops and counts odd policies.
@@ -293,6 +324,16 @@ impl GraphBuilder {
         if self.by_scid.contains_key(&channel.scid) {
             return Err(BuildError::DuplicateChannel(channel.scid));
         }
+        // All channels together cannot hold more than the bitcoin supply: checked here,
+        // once, so no sum or sat → msat conversion downstream can wrap.
+        let total = self
+            .total_sat
+            .checked_add(channel.capacity_sat)
+            .filter(|&t| t <= crate::amount::MAX_SAT)
+            .ok_or(BuildError::CapacityAboveSupply {
+                capacity_sat: channel.capacity_sat,
+            })?;
+        self.total_sat = total;
         let idx = ChannelIdx(self.channels.len() as u32);
         self.by_scid.insert(channel.scid, idx);
         self.channels.push(channel);

@@ -17,6 +17,7 @@
 
 #![warn(missing_docs)]
 
+pub mod amount;
 pub mod error;
 pub mod export;
 pub mod generate;
@@ -27,6 +28,7 @@ pub mod stats;
 mod types;
 mod warnings;
 
+pub use amount::{MAX_MSAT, MAX_SAT};
 pub use error::{GraphError, Location};
 pub use graph::{BuildError, Graph, GraphBuilder, LookupError};
 pub use import::{parse_graph_bytes, read_graph, GraphFormat, ImportedGraph};

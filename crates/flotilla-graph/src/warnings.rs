@@ -21,6 +21,9 @@ pub enum Warning {
     DirectionFlagMismatch,
     /// A channel that the export format cannot carry was left out of the export.
     ChannelNotExported,
+    /// An alias that several exported nodes share, made unique for a format whose
+    /// readers refuse duplicates (sim-ln): the node's key prefix is appended.
+    AliasRenamed,
 }
 
 impl Warning {
@@ -34,6 +37,7 @@ impl Warning {
             Warning::CapacityMismatch => "capacity_mismatch",
             Warning::DirectionFlagMismatch => "direction_flag_mismatch",
             Warning::ChannelNotExported => "channel_not_exported",
+            Warning::AliasRenamed => "alias_renamed",
         }
     }
 
@@ -47,6 +51,9 @@ impl Warning {
             Warning::CapacityMismatch => "directions disagree on capacity (larger kept)",
             Warning::DirectionFlagMismatch => "channel_flags direction contradicts key order",
             Warning::ChannelNotExported => "channels without an enabled policy in both directions",
+            Warning::AliasRenamed => {
+                "nodes whose alias another node shares, renamed ALIAS-<first 8 hex digits of the key>"
+            }
         }
     }
 }

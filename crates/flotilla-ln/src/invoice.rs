@@ -55,9 +55,13 @@ pub const MAX_TIMESTAMP: u64 = lightning_invoice::MAX_TIMESTAMP;
 /// The longest invoice string `lightning-invoice` (and lnd) accept.
 pub const MAX_INVOICE_LENGTH: usize = lightning_invoice::MAX_LENGTH;
 /// The largest amount an invoice can carry, msat: the prefix holds the amount in
-/// pico-BTC as a 64-bit number, so `u64::MAX / 10` msat (about 18.4 million BTC, below
-/// the 21 million supply).
-pub const MAX_AMOUNT_MSAT: u64 = u64::MAX / 10;
+/// pico-BTC as a 64-bit number, so `u64::MAX / 10` msat (about 18.4 million BTC), which
+/// is below the bitcoin supply ([`flotilla_graph::MAX_MSAT`]); the smaller bound wins.
+pub const MAX_AMOUNT_MSAT: u64 = if u64::MAX / 10 < flotilla_graph::MAX_MSAT {
+    u64::MAX / 10
+} else {
+    flotilla_graph::MAX_MSAT
+};
 
 /// Everything wrong with an invoice string, a request to create one, or a key.
 ///
@@ -131,6 +135,9 @@ pub enum InvoiceError {
     /// invoice of any amount.
     #[error("amount must be positive: an invoice for 0 msat cannot be paid (leave the amount out for an any-amount invoice)")]
     ZeroAmount,
+    /// An expiry of 0 seconds: the invoice would have expired when it was made.
+    #[error("expiry must be at least 1 second: an invoice with expiry 0 has expired the moment it is created")]
+    ZeroExpiry,
     /// More than an invoice can carry.
     #[error("amount {0} msat is too large: an invoice carries at most {MAX_AMOUNT_MSAT} msat (about 18.4 million BTC)")]
     AmountTooLarge(u64),
@@ -210,6 +217,9 @@ pub fn create_invoice(
         Some(0) => return Err(InvoiceError::ZeroAmount),
         Some(a) if a > MAX_AMOUNT_MSAT => return Err(InvoiceError::AmountTooLarge(a)),
         _ => {}
+    }
+    if params.expiry_secs == 0 {
+        return Err(InvoiceError::ZeroExpiry);
     }
     if params.description.len() > MAX_DESCRIPTION_BYTES {
         return Err(InvoiceError::DescriptionTooLong(params.description.len()));
@@ -362,6 +372,12 @@ impl DecodedInvoice {
         now >= self.expires_at()
     }
 
+    /// Seconds from `now` until the invoice expires; negative once it has expired
+    /// (then the magnitude is how long ago).
+    pub fn seconds_until_expiry(&self, now: u64) -> i128 {
+        self.expires_at() as i128 - now as i128
+    }
+
     /// Fails with [`InvoiceError::PayeeMismatch`] unless `expected` signed the invoice.
     pub fn verify_payee(&self, expected: &PublicKey) -> Result<(), InvoiceError> {
         if &self.payee == expected {
@@ -430,6 +446,15 @@ pub fn decode_invoice(s: &str) -> Result<DecodedInvoice, InvoiceError> {
                 return Err(InvoiceError::BadAmount {
                     prefix: hrp,
                     reason: format!("{pico} pico-BTC is not a whole number of millisatoshis"),
+                });
+            }
+            // `lnbc0n…`: the same refusal as `create_invoice` gives an amount of 0.
+            if pico == 0 {
+                return Err(InvoiceError::BadAmount {
+                    prefix: hrp,
+                    reason: "an amount of 0 cannot be paid (an invoice for any amount leaves \
+                             the amount out of the prefix)"
+                        .into(),
                 });
             }
             Some(pico / 10)

@@ -527,7 +527,8 @@ fn extreme_but_valid_values_round_trip() {
     let key = node_key_from_seed(5);
     let keys = PaymentKeys::from_bytes([0xff; 32], [0; 32]);
     for (amount, ts, expiry, cltv, desc) in [
-        (1u64, 0u64, 0u64, 0u64, "x".repeat(639)),
+        // Expiry 0 is refused (the invoice would be born expired): 1 s is the least.
+        (1u64, 0u64, 1u64, 0u64, "x".repeat(639)),
         (
             MAX_AMOUNT_MSAT,
             MAX_TIMESTAMP,
@@ -684,4 +685,66 @@ proptest! {
         let d = decode_invoice(&create_invoice(&p, &key).unwrap().to_string()).unwrap();
         assert_matches_params(&d, &p, &key);
     }
+}
+
+// ---------------------------------------------------------------------------------
+// Amount 0 and expiry 0: refused the same way by create and decode.
+// ---------------------------------------------------------------------------------
+
+/// A correctly signed mainnet invoice for 0 msat (`lnbc0n…`), as another tool might
+/// write it.
+fn zero_amount_invoice() -> String {
+    let key = SecretKey::from_str(SPEC_PRIV_KEY).unwrap();
+    let secp = Secp256k1::new();
+    lightning_invoice::InvoiceBuilder::new(Currency::Bitcoin)
+        .description("zero".into())
+        .payment_hash(sha256::Hash::from_byte_array([7; 32]))
+        .payment_secret(PaymentSecret([8; 32]))
+        .duration_since_epoch(std::time::Duration::from_secs(SPEC_TIMESTAMP))
+        .min_final_cltv_expiry_delta(18)
+        .amount_milli_satoshis(0)
+        .build_signed(|m| secp.sign_ecdsa_recoverable(m, &key))
+        .unwrap()
+        .to_string()
+}
+
+#[test]
+fn zero_amount_is_refused_by_decode_as_by_create() {
+    let s = zero_amount_invoice();
+    assert!(s.starts_with("lnbc0"), "{s}");
+    let e = decode_invoice(&s).unwrap_err();
+    assert!(matches!(e, InvoiceError::BadAmount { .. }), "{e:?}");
+    assert!(
+        e.to_string().contains("an amount of 0 cannot be paid"),
+        "{e}"
+    );
+    let mut p = InvoiceParams::new(PaymentHash([1; 32]), PaymentSecret([2; 32]), SPEC_TIMESTAMP);
+    p.amount_msat = Some(0);
+    let key = SecretKey::from_str(SPEC_PRIV_KEY).unwrap();
+    assert_eq!(
+        create_invoice(&p, &key).unwrap_err(),
+        InvoiceError::ZeroAmount
+    );
+}
+
+#[test]
+fn zero_expiry_is_refused_and_expiry_is_judged_against_a_clock() {
+    let key = SecretKey::from_str(SPEC_PRIV_KEY).unwrap();
+    let mut p = InvoiceParams::new(PaymentHash([1; 32]), PaymentSecret([2; 32]), SPEC_TIMESTAMP);
+    p.expiry_secs = 0;
+    assert_eq!(
+        create_invoice(&p, &key).unwrap_err(),
+        InvoiceError::ZeroExpiry
+    );
+    // The spec's coffee invoice: 60 s from its timestamp.
+    let d = decode_invoice(COFFEE).unwrap();
+    assert_eq!(d.seconds_until_expiry(SPEC_TIMESTAMP), 60);
+    assert!(!d.is_expired(SPEC_TIMESTAMP + 59));
+    assert!(d.is_expired(SPEC_TIMESTAMP + 60));
+    assert_eq!(d.seconds_until_expiry(SPEC_TIMESTAMP + 3660), -3600);
+}
+
+#[test]
+fn invoice_amount_bound_is_below_the_bitcoin_supply() {
+    assert!(MAX_AMOUNT_MSAT <= flotilla_graph::MAX_MSAT);
 }

@@ -349,12 +349,28 @@ pub fn scenario_from_simln(path: &Path) -> Scenario {
     s
 }
 
+/// The latest start sim-ln's `activity[].start_secs` can hold: it is a `u16`.
+pub const SIMLN_MAX_START_SECS: u64 = u16::MAX as u64;
+
+/// What [`export_simln`] wrote and what sim-ln could not be given.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct SimlnExport {
+    /// Payments written as `activity` entries.
+    pub written: usize,
+    /// Payments left out because an endpoint is not in the exported network.
+    pub no_channel: usize,
+    /// Payments left out because they start after [`SIMLN_MAX_START_SECS`].
+    pub too_late: usize,
+}
+
 /// Writes the experiment as a sim-ln `sim.json`: the graph's `sim_network` (channels
-/// with enabled policies both ways, which is all sim-ln can represent) and one
-/// `activity` entry per payment (`count = 1` at its start second), so that sim-ln can
-/// run the same payments on the same topology. Returns (payments written, payments
-/// left out because an endpoint is not in the exported network).
-pub fn export_simln(exp: &Experiment, path: &Path) -> Result<(usize, usize), SimError> {
+/// with enabled policies both ways, which is all sim-ln can represent; aliases made
+/// unique, as sim-ln requires) and one `activity` entry per payment (`count = 1` at
+/// its start second), so that sim-ln can run the same payments on the same topology.
+/// sim-ln reads `start_secs` as a `u16`, so payments that start after 65,535 s cannot
+/// be written; they are left out and counted, as are payments whose endpoint is not in
+/// the exported network.
+pub fn export_simln(exp: &Experiment, path: &Path) -> Result<SimlnExport, SimError> {
     let tmp = path.with_extension("network.tmp.json");
     flotilla_graph::export::write_graph(&exp.graph, None, flotilla_graph::GraphFormat::Simln, &tmp)
         .map_err(|e| match e {
@@ -381,12 +397,17 @@ pub fn export_simln(exp: &Experiment, path: &Path) -> Result<(usize, usize), Sim
         }
     }
     let mut activity = Vec::new();
-    let mut left_out = 0;
+    let mut summary = SimlnExport::default();
     for p in &exp.workload {
         let src = exp.graph.node(p.source).pubkey.to_hex();
         let dst = exp.graph.node(p.destination).pubkey.to_hex();
         if !present.contains(&src) || !present.contains(&dst) {
-            left_out += 1;
+            summary.no_channel += 1;
+            continue;
+        }
+        let start_secs = p.start.micros() / 1_000_000;
+        if start_secs > SIMLN_MAX_START_SECS {
+            summary.too_late += 1;
             continue;
         }
         activity.push(serde_json::json!({
@@ -394,15 +415,15 @@ pub fn export_simln(exp: &Experiment, path: &Path) -> Result<(usize, usize), Sim
             "destination": dst,
             "interval_secs": 1,
             "amount_msat": p.amount_msat,
-            "start_secs": p.start.micros() / 1_000_000,
+            "start_secs": start_secs,
             "count": 1,
         }));
     }
-    let written = activity.len();
+    summary.written = activity.len();
     doc["activity"] = serde_json::Value::Array(activity);
     let text = serde_json::to_vec_pretty(&doc).expect("serializes");
     std::fs::write(path, text).map_err(|e| flotilla_graph::GraphError::io(path, e))?;
-    Ok((written, left_out))
+    Ok(summary)
 }
 
 /// Sets every arm's `liquidity_ratio_to_mpp` against the `mpp-retry*` arm with the

@@ -8,6 +8,35 @@
 
 use serde::{Deserialize, Serialize};
 
+use flotilla_graph::amount::MAX_SAT;
+
+/// Bounds on the counts a scenario sets, checked by [`Scenario::validate`] so that an
+/// absurd value is refused with the limit in the message instead of exhausting memory.
+pub mod limits {
+    /// Most measured payments (`workload.payments`), warm-up payments
+    /// (`sender.warmup_payments`) and background payments (their rate times the
+    /// workload's duration): ten times the soak scenario; memory grows with each.
+    pub const MAX_PAYMENTS: u64 = 10_000_000;
+    /// Most arms (`sender.arms`); each runs on its own copy of the network.
+    pub const MAX_ARMS: usize = 64;
+    /// Most parts of a payment (`sender.max_parts`, `sender.redundant_base_parts`).
+    pub const MAX_PARTS: u32 = 1_000;
+    /// Largest redundancy ρ in a `redundant-LOCK-ρ` arm name (n = ⌈k·(1+ρ)⌉ parts).
+    pub const MAX_REDUNDANCY: f64 = 100.0;
+    /// Most paths tried per payment (`sender.max_attempts`).
+    pub const MAX_ATTEMPTS: u32 = 100_000;
+    /// Largest proportional fee limit (`sender.fee_limit_ppm`): the whole amount.
+    pub const MAX_FEE_LIMIT_PPM: u64 = 1_000_000;
+    /// Largest `sigma` of a lognormal distribution (amounts, latency): e^(4σ) already
+    /// spans seventeen orders of magnitude at σ = 10.
+    pub const MAX_AMOUNT_SIGMA: f64 = 10.0;
+    /// Longest duration a scenario sets in seconds (timeouts, the block interval): a
+    /// year. Virtual time counts microseconds in a `u64`, which this keeps far away.
+    pub const MAX_SECS: u64 = 365 * 86_400;
+    /// Longest latency or connect timeout a scenario sets in milliseconds: an hour.
+    pub const MAX_MS: u64 = 3_600_000;
+}
+
 /// The default scenario, every field commented. `flotilla sim --print-default-scenario`
 /// prints it.
 pub const DEFAULT_SCENARIO: &str = r#"# flotilla scenario. Every field is optional; the values shown are the defaults.
@@ -35,7 +64,8 @@ liquidity = "uniform"
 # "csv": a payment list from `file` with columns time_secs,source,destination,amount_msat.
 # "cloth": CLoTH's payments file (id,sender_id,receiver_id,amount,start_time).
 kind = "random"
-# Payments to simulate (random workload).
+# Payments to simulate (random workload), at most 10,000,000 (as for warmup_payments
+# and the background payments over the workload's duration).
 payments = 10000
 # Mean payment arrivals per second over the whole network (random workload).
 arrivals_per_sec = 10.0
@@ -44,8 +74,9 @@ file = ""
 
 [workload.amount]
 # "constant" (value_sat), "uniform" (min_sat, max_sat), "log-uniform" (min_sat,
-# max_sat) or "lognormal" (median_sat, sigma). The default spans 1,000 to 2,000,000 sat,
-# so that MPP matters.
+# max_sat) or "lognormal" (median_sat, sigma <= 10). The default spans 1,000 to
+# 2,000,000 sat, so that MPP matters. No amount may exceed 21,000,000 BTC
+# (2,100,000,000,000,000 sat); lognormal draws are capped there.
 distribution = "log-uniform"
 min_sat = 1000
 max_sat = 2000000
@@ -121,21 +152,23 @@ max_ms = 150
 # own path; the receiver claims exactly A and the rest fail. redundant-LOCK-adaptive
 # sends parts until the chance that k arrive, by the router's own estimates, reaches
 # adaptive_target (and replaces lost ones). A -retry suffix (redundant-h2tlc-0.5-retry)
-# replaces lost parts while the payment is undecided.
+# replaces lost parts while the payment is undecided. At most 64 arms, each named once;
+# R at most 100.
 arms = ["single-path-retry", "mpp-retry", "redundant-h2tlc-0.5-retry"]
 # A payment that has not settled after this many seconds is given up.
 timeout_secs = 60
-# Most paths tried per payment (every part of every attempt counts).
+# Most paths tried per payment (every part of every attempt counts), at most 100,000.
 max_attempts = 50
-# Fee limit: fee_limit_ppm of the amount plus fee_limit_base_sat (LDK: 1% + 50 sat).
+# Fee limit: fee_limit_ppm of the amount (at most 1,000,000) plus fee_limit_base_sat
+# (LDK: 1% + 50 sat).
 fee_limit_ppm = 10000
 fee_limit_base_sat = 50
-# Most parts of an MPP payment, and the smallest part.
+# Most parts of an MPP payment (at most 1,000), and the smallest part.
 max_parts = 16
 min_part_sat = 10000
 # Redundant arms: k = ceil(A / redundant_part_sat) base parts, at most max_parts (then
 # the nearest k' <= 2k dividing A, so that parts are equal), or exactly
-# redundant_base_parts if that is above 0 (the Boomerang paper's fixed v). Adaptive arms
+# redundant_base_parts (at most 1,000) if that is above 0 (the Boomerang paper's fixed v). Adaptive arms
 # keep at most 3 * max_parts parts in flight.
 redundant_part_sat = 100000
 redundant_base_parts = 0
@@ -565,7 +598,27 @@ impl Scenario {
                 why: why.to_string(),
             })
         };
+        let bad_owned = |key: &str, why: String| bad(key, &why);
+        let above_supply = |key: &str, v: u64| {
+            bad_owned(
+                key,
+                format!(
+                    "{v} sat is more than the 21,000,000 BTC that will ever exist (at most {MAX_SAT} sat)"
+                ),
+            )
+        };
         let w = &self.workload;
+        // Also the cap on a defined (sim-ln activity) workload.
+        if w.payments > limits::MAX_PAYMENTS {
+            return bad_owned(
+                "workload.payments",
+                format!(
+                    "{} is above the limit of {}",
+                    w.payments,
+                    limits::MAX_PAYMENTS
+                ),
+            );
+        }
         if w.kind == WorkloadKind::Random {
             if w.payments == 0 {
                 return bad(
@@ -586,6 +639,9 @@ impl Scenario {
             AmountDistribution::Constant { value_sat: 0 } => {
                 return bad("workload.amount.value_sat", "must be at least 1 sat")
             }
+            AmountDistribution::Constant { value_sat } if value_sat > MAX_SAT => {
+                return above_supply("workload.amount.value_sat", value_sat)
+            }
             AmountDistribution::Uniform { min_sat, max_sat }
             | AmountDistribution::LogUniform { min_sat, max_sat } => {
                 if min_sat == 0 {
@@ -594,6 +650,15 @@ impl Scenario {
                 if min_sat > max_sat {
                     return bad("workload.amount", "min_sat is larger than max_sat");
                 }
+                if max_sat > MAX_SAT {
+                    let key = if min_sat > MAX_SAT {
+                        "min_sat"
+                    } else {
+                        "max_sat"
+                    };
+                    let v = if min_sat > MAX_SAT { min_sat } else { max_sat };
+                    return above_supply(&format!("workload.amount.{key}"), v);
+                }
             }
             AmountDistribution::Lognormal { median_sat, sigma } => {
                 if median_sat == 0 {
@@ -601,6 +666,15 @@ impl Scenario {
                 }
                 if !(sigma.is_finite() && sigma >= 0.0) {
                     return bad("workload.amount.sigma", "must be a non-negative number");
+                }
+                if median_sat > MAX_SAT {
+                    return above_supply("workload.amount.median_sat", median_sat);
+                }
+                if sigma > limits::MAX_AMOUNT_SIGMA {
+                    return bad_owned(
+                        "workload.amount.sigma",
+                        format!("{sigma} is above the limit of {}", limits::MAX_AMOUNT_SIGMA),
+                    );
                 }
             }
             AmountDistribution::Constant { .. } => {}
@@ -622,6 +696,22 @@ impl Scenario {
                 "must be a non-negative number",
             );
         }
+        if w.kind == WorkloadKind::Random {
+            // Background payments run for the workload's expected duration.
+            let background = n.background_per_sec * w.payments as f64 / w.arrivals_per_sec;
+            if background > limits::MAX_PAYMENTS as f64 {
+                return bad_owned(
+                    "network.background_per_sec",
+                    format!(
+                        "{} per second over the workload's {:.0} s is {background:.0} background \
+                         payments, above the limit of {}",
+                        n.background_per_sec,
+                        w.payments as f64 / w.arrivals_per_sec,
+                        limits::MAX_PAYMENTS
+                    ),
+                );
+            }
+        }
         if n.block_interval_secs == 0 {
             return bad("network.block_interval_secs", "must be at least 1 second");
         }
@@ -632,6 +722,47 @@ impl Scenario {
             if let Err(e) = o.channel.apply(n.channel).validate() {
                 let key = format!("network.overrides[{i}].channel.{}", e.field());
                 return bad(&key, &e.to_string());
+            }
+        }
+        let (latency_key, latency_ms) = match n.latency {
+            LatencyModel::Constant { ms } => ("network.latency.ms", ms),
+            LatencyModel::Uniform { max_ms, .. } => ("network.latency.max_ms", max_ms),
+            LatencyModel::Lognormal { median_ms, .. } => ("network.latency.median_ms", median_ms),
+        };
+        let (timeout_key, timeout_ms) =
+            ("network.offline_peer_timeout_ms", n.offline_peer_timeout_ms);
+        for (key, v) in [(latency_key, latency_ms), (timeout_key, timeout_ms)] {
+            if v > limits::MAX_MS {
+                return bad_owned(
+                    key,
+                    format!(
+                        "{v} ms is above the limit of {} ms (an hour)",
+                        limits::MAX_MS
+                    ),
+                );
+            }
+        }
+        if let LatencyModel::Lognormal { sigma, .. } = n.latency {
+            if sigma > limits::MAX_AMOUNT_SIGMA {
+                return bad_owned(
+                    "network.latency.sigma",
+                    format!("{sigma} is above the limit of {}", limits::MAX_AMOUNT_SIGMA),
+                );
+            }
+        }
+        for (key, v) in [
+            ("network.block_interval_secs", n.block_interval_secs),
+            ("sender.timeout_secs", self.sender.timeout_secs),
+            ("receiver.mpp_timeout_secs", self.receiver.mpp_timeout_secs),
+        ] {
+            if v > limits::MAX_SECS {
+                return bad_owned(
+                    key,
+                    format!(
+                        "{v} s is above the limit of {} s (a year)",
+                        limits::MAX_SECS
+                    ),
+                );
             }
         }
         match n.latency {
@@ -647,6 +778,45 @@ impl Scenario {
         if s.arms.is_empty() {
             return bad("sender.arms", "name at least one arm");
         }
+        if s.arms.len() > limits::MAX_ARMS {
+            return bad_owned(
+                "sender.arms",
+                format!(
+                    "{} arms is above the limit of {}",
+                    s.arms.len(),
+                    limits::MAX_ARMS
+                ),
+            );
+        }
+        for (i, arm) in s.arms.iter().enumerate() {
+            // Arms are keyed by name in summary.json, payments.csv and the report.
+            if s.arms[..i].contains(arm) {
+                return bad_owned(
+                    "sender.arms",
+                    format!("arm {arm:?} is named twice; each arm must be named once"),
+                );
+            }
+            // Unknown names are reported with the list of known ones when the arms
+            // are built; here only the redundancy of a known one is bounded.
+            if let Ok(spec) = arm.parse::<crate::arms::ArmSpec>() {
+                if let crate::arms::Strategy::Redundant {
+                    redundancy: crate::arms::Redundancy::Fixed(bits),
+                    ..
+                } = spec.strategy
+                {
+                    let rho = f64::from_bits(bits);
+                    if rho > limits::MAX_REDUNDANCY {
+                        return bad_owned(
+                            "sender.arms",
+                            format!(
+                                "arm {arm:?}: redundancy {rho} is above the limit of {}",
+                                limits::MAX_REDUNDANCY
+                            ),
+                        );
+                    }
+                }
+            }
+        }
         if s.timeout_secs == 0 {
             return bad("sender.timeout_secs", "must be at least 1 second");
         }
@@ -655,6 +825,56 @@ impl Scenario {
         }
         if s.max_parts == 0 {
             return bad("sender.max_parts", "must be at least 1");
+        }
+        for (key, v) in [
+            ("sender.max_parts", s.max_parts),
+            ("sender.redundant_base_parts", s.redundant_base_parts),
+        ] {
+            if v > limits::MAX_PARTS {
+                return bad_owned(
+                    key,
+                    format!("{v} is above the limit of {}", limits::MAX_PARTS),
+                );
+            }
+        }
+        if s.max_attempts > limits::MAX_ATTEMPTS {
+            return bad_owned(
+                "sender.max_attempts",
+                format!(
+                    "{} is above the limit of {}",
+                    s.max_attempts,
+                    limits::MAX_ATTEMPTS
+                ),
+            );
+        }
+        if s.warmup_payments > limits::MAX_PAYMENTS {
+            return bad_owned(
+                "sender.warmup_payments",
+                format!(
+                    "{} is above the limit of {}",
+                    s.warmup_payments,
+                    limits::MAX_PAYMENTS
+                ),
+            );
+        }
+        if s.fee_limit_ppm > limits::MAX_FEE_LIMIT_PPM {
+            return bad_owned(
+                "sender.fee_limit_ppm",
+                format!(
+                    "{} is above the limit of {} (a fee as large as the amount)",
+                    s.fee_limit_ppm,
+                    limits::MAX_FEE_LIMIT_PPM
+                ),
+            );
+        }
+        for (key, v) in [
+            ("sender.fee_limit_base_sat", s.fee_limit_base_sat),
+            ("sender.min_part_sat", s.min_part_sat),
+            ("sender.redundant_part_sat", s.redundant_part_sat),
+        ] {
+            if v > MAX_SAT {
+                return above_supply(key, v);
+            }
         }
         if !(0.0..=1.0).contains(&s.min_route_probability) {
             return bad(
@@ -759,6 +979,88 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("pareto"), "{e}");
+    }
+
+    #[test]
+    fn absurd_counts_and_amounts_are_refused_with_the_limit() {
+        let cases = [
+            ("[workload]\npayments = 1000000000000\n", "workload.payments", "limit of 10000000"),
+            (
+                "[sender]\narms = [\"redundant-h2tlc-1000000000\"]\n",
+                "sender.arms",
+                "redundancy 1000000000 is above the limit of 100",
+            ),
+            (
+                "[sender]\nredundant_base_parts = 4000000000\n",
+                "sender.redundant_base_parts",
+                "limit of 1000",
+            ),
+            ("[sender]\nmax_parts = 1001\n", "sender.max_parts", "limit of 1000"),
+            ("[sender]\nwarmup_payments = 10000001\n", "sender.warmup_payments", "limit"),
+            ("[sender]\nmax_attempts = 4000000000\n", "sender.max_attempts", "limit"),
+            ("[sender]\nfee_limit_ppm = 1000001\n", "sender.fee_limit_ppm", "limit"),
+            (
+                "[sender]\nfee_limit_base_sat = 2100000000000001\n",
+                "sender.fee_limit_base_sat",
+                "21,000,000 BTC",
+            ),
+            (
+                "[sender]\narms = [\"mpp-retry\", \"mpp-retry\"]\n",
+                "sender.arms",
+                "named twice",
+            ),
+            (
+                "[network.latency]\nmodel = \"constant\"\nms = 3600001\n",
+                "network.latency.ms",
+                "limit of 3600000 ms",
+            ),
+            ("[sender]\ntimeout_secs = 31536001\n", "sender.timeout_secs", "a year"),
+            (
+                "[network]\nbackground_per_sec = 1e9\n",
+                "network.background_per_sec",
+                "limit of 10000000",
+            ),
+            (
+                "[workload.amount]\ndistribution = \"uniform\"\nmin_sat = 9000000000000000000\nmax_sat = 9000000000000000000\n",
+                "workload.amount.min_sat",
+                "21,000,000 BTC",
+            ),
+            (
+                "[workload.amount]\ndistribution = \"log-uniform\"\nmin_sat = 1\nmax_sat = 2100000000000001\n",
+                "workload.amount.max_sat",
+                "at most 2100000000000000 sat",
+            ),
+            (
+                "[workload.amount]\ndistribution = \"lognormal\"\nmedian_sat = 1000\nsigma = 1000.0\n",
+                "workload.amount.sigma",
+                "limit of 10",
+            ),
+            (
+                "[workload.amount]\ndistribution = \"constant\"\nvalue_sat = 2100000000000001\n",
+                "workload.amount.value_sat",
+                "21,000,000 BTC",
+            ),
+        ];
+        for (text, key, why) in cases {
+            let e = Scenario::from_toml(text, "s.toml").unwrap_err().to_string();
+            assert!(
+                e.contains(&format!("`{key}`")) && e.contains(why),
+                "{text}: {e}"
+            );
+        }
+        let many: Vec<String> = (0..65)
+            .map(|i| format!("\"redundant-h2tlc-{i}\""))
+            .collect();
+        let e = Scenario::from_toml(&format!("[sender]\narms = [{}]\n", many.join(",")), "s")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("65 arms is above the limit of 64"), "{e}");
+        // At the limits, accepted.
+        let at = format!(
+            "[workload]\npayments = {}\n[sender]\nmax_parts = 1000\nredundant_base_parts = 1000\narms = [\"redundant-h2tlc-100\"]\n",
+            limits::MAX_PAYMENTS
+        );
+        Scenario::from_toml(&at, "s").unwrap();
     }
 
     #[test]

@@ -8,6 +8,7 @@
 
 use std::path::Path;
 
+use flotilla_graph::amount::{check_msat, MAX_SAT};
 use flotilla_graph::stats::largest_scc;
 use flotilla_graph::{Graph, NodeIdx};
 use flotilla_route::Timestamp;
@@ -16,6 +17,7 @@ use rand_distr::{Distribution, LogNormal};
 use serde::Deserialize;
 
 use crate::rng::stream;
+use crate::scenario::limits::MAX_PAYMENTS;
 use crate::scenario::{AmountDistribution, WorkloadConfig, WorkloadKind};
 
 /// One payment to make.
@@ -105,7 +107,9 @@ pub fn draw_amount_msat<R: Rng>(dist: &AmountDistribution, rng: &mut R) -> u64 {
                 .unwrap_or(median_sat as f64)
         }
     };
-    (sat.round() as u64).max(1) * 1000
+    // A heavy lognormal tail (or rounding at the top of a range) may land above the
+    // bitcoin supply: capped there, so the msat amount cannot wrap. `as` maps NaN to 0.
+    (sat.round().min(MAX_SAT as f64) as u64).clamp(1, MAX_SAT) * 1000
 }
 
 /// Background traffic: random payments at `per_sec` for `duration`, drawn like a
@@ -305,7 +309,25 @@ fn defined(
                 message: "must be at least 1 msat".into(),
             });
         }
-        next.push((a.start_secs * 1_000_000, 0));
+        let largest = match a.amount_msat {
+            ValueOrRange::Value(v) => v,
+            ValueOrRange::Range([x, y]) => x.max(y),
+        };
+        if let Err(e) = check_msat(largest) {
+            return Err(WorkloadError::Invalid {
+                file,
+                record: format!("{rec}, field `amount_msat`"),
+                message: e.to_string(),
+            });
+        }
+        let Some(start) = a.start_secs.checked_mul(1_000_000) else {
+            return Err(WorkloadError::Invalid {
+                file,
+                record: format!("{rec}, field `start_secs`"),
+                message: format!("{} s is beyond the simulator's clock", a.start_secs),
+            });
+        };
+        next.push((start, 0));
         ends.push((s, d));
     }
     while (out.len() as u64) < cap {
@@ -327,7 +349,12 @@ fn defined(
             keysend: false,
         });
         next[i] = (
-            t + a.interval_secs.draw(&mut rng).max(1) * 1_000_000,
+            t.saturating_add(
+                a.interval_secs
+                    .draw(&mut rng)
+                    .max(1)
+                    .saturating_mul(1_000_000),
+            ),
             emitted + 1,
         );
     }
@@ -413,6 +440,20 @@ fn csv_list(graph: &Graph, path: &Path) -> Result<Vec<PaymentSpec>, WorkloadErro
                 message: "a payment needs a positive amount and two different nodes".into(),
             });
         }
+        if let Err(e) = check_msat(amount_msat) {
+            return Err(WorkloadError::Invalid {
+                file,
+                record: rec,
+                message: e.to_string(),
+            });
+        }
+        if out.len() as u64 >= MAX_PAYMENTS {
+            return Err(WorkloadError::Invalid {
+                file,
+                record: rec,
+                message: format!("more than {MAX_PAYMENTS} payments, the limit of a workload"),
+            });
+        }
         out.push(PaymentSpec {
             index: out.len() as u64,
             start: Timestamp((t * 1e6) as u64),
@@ -450,6 +491,20 @@ fn cloth(graph: &Graph, path: &Path) -> Result<Vec<PaymentSpec>, WorkloadError> 
                 file,
                 record: rec,
                 message: "a payment needs a positive amount and two different nodes".into(),
+            });
+        }
+        if let Err(e) = check_msat(amount_msat) {
+            return Err(WorkloadError::Invalid {
+                file,
+                record: rec,
+                message: e.to_string(),
+            });
+        }
+        if out.len() as u64 >= MAX_PAYMENTS {
+            return Err(WorkloadError::Invalid {
+                file,
+                record: rec,
+                message: format!("more than {MAX_PAYMENTS} payments, the limit of a workload"),
             });
         }
         out.push(PaymentSpec {
@@ -536,6 +591,60 @@ mod tests {
         v.sort_unstable();
         let median = v[1000] as f64 / 1000.0;
         assert!((800.0..1250.0).contains(&median), "{median}");
+    }
+
+    #[test]
+    fn amounts_never_exceed_the_supply_or_wrap() {
+        use flotilla_graph::MAX_MSAT;
+        let mut rng = stream(3, "t");
+        // The widest distributions validation lets through stay within 21M BTC.
+        let dists = [
+            AmountDistribution::Lognormal {
+                median_sat: MAX_SAT,
+                sigma: 10.0,
+            },
+            AmountDistribution::Uniform {
+                min_sat: MAX_SAT - 1,
+                max_sat: MAX_SAT,
+            },
+            AmountDistribution::LogUniform {
+                min_sat: 1,
+                max_sat: MAX_SAT,
+            },
+            AmountDistribution::Constant { value_sat: MAX_SAT },
+        ];
+        for d in &dists {
+            for _ in 0..200 {
+                let a = draw_amount_msat(d, &mut rng);
+                assert!((1000..=MAX_MSAT).contains(&a), "{d:?}: {a}");
+            }
+        }
+        // And a sigma nobody should use still cannot wrap below the minimum.
+        let a = draw_amount_msat(
+            &AmountDistribution::Lognormal {
+                median_sat: 1000,
+                sigma: 1000.0,
+            },
+            &mut rng,
+        );
+        assert!((1000..=MAX_MSAT).contains(&a), "{a}");
+    }
+
+    #[test]
+    fn csv_amount_above_the_supply_is_refused() {
+        let g = graph();
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("w.csv");
+        std::fs::write(
+            &p,
+            "time_secs,source,destination,amount_msat\n1,ws-0,ws-3,2100000000000000001\n",
+        )
+        .unwrap();
+        let e = csv_list(&g, &p).unwrap_err().to_string();
+        assert!(
+            e.contains("line 2: 2100000000000000001 msat is more than the 21,000,000 BTC"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -190,8 +190,14 @@ fn print_report(report: &ExportReport, out: &std::path::Path, format: GraphForma
         out.display()
     );
     for (kind, count, example) in report.warnings.iter() {
+        // Renamed aliases are written (changed); everything else counted is left out.
+        let what = if kind == flotilla_graph::Warning::AliasRenamed {
+            "renamed"
+        } else {
+            "left out"
+        };
         println!(
-            "  left out: {} × {} (e.g. {example})",
+            "  {what}: {} × {} (e.g. {example})",
             thousands(count),
             kind.describe()
         );

@@ -71,6 +71,11 @@ struct CreateOutput {
 fn create(args: InvoiceCreateArgs) -> Result<()> {
     let amount = parse_amount(&args.amount_msat)?;
     let expiry_secs = parse_u64("--expiry-secs", &args.expiry_secs)?;
+    if expiry_secs == 0 {
+        bail!(
+            "--expiry-secs must be at least 1: an invoice with expiry 0 has expired the moment it is created"
+        );
+    }
     let min_final_cltv = parse_u64("--min-final-cltv", &args.min_final_cltv)?;
     let (node_key, source): (SecretKey, String) = match &args.node_key {
         Some(h) => (
@@ -175,8 +180,19 @@ fn create(args: InvoiceCreateArgs) -> Result<()> {
 
 fn decode(args: InvoiceDecodeArgs) -> Result<()> {
     let d = decode_invoice(&args.invoice).context("cannot decode the invoice")?;
+    let now = match args.now {
+        Some(t) => t,
+        None => SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .context("the system clock is before 1970")?
+            .as_secs(),
+    };
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&decoded_json(&d))?);
+        let mut v = decoded_json(&d);
+        v["expired"] = Value::from(d.is_expired(now));
+        v["seconds_until_expiry"] = Value::from(d.seconds_until_expiry(now) as i64);
+        v["checked_at"] = Value::from(now);
+        println!("{}", serde_json::to_string_pretty(&v)?);
         return Ok(());
     }
     let mut t = Table::new(2);
@@ -208,6 +224,7 @@ fn decode(args: InvoiceDecodeArgs) -> Result<()> {
         "expiry".to_string(),
         format!("{} s (until {})", d.expiry_secs, utc(d.expires_at())),
     ]);
+    t.row(["status".to_string(), expiry_status(&d, now)]);
     t.row([
         "min_final_cltv_expiry_delta".to_string(),
         d.min_final_cltv_expiry_delta.to_string(),
@@ -238,6 +255,45 @@ fn decode(args: InvoiceDecodeArgs) -> Result<()> {
     }
     print!("{}", t.render());
     Ok(())
+}
+
+/// `EXPIRED 8 y 185 d ago: a payer refuses it` or `valid for 59 min 59 s`.
+fn expiry_status(d: &DecodedInvoice, now: u64) -> String {
+    let left = d.seconds_until_expiry(now);
+    if d.is_expired(now) {
+        format!(
+            "EXPIRED {} ago: payers refuse it; ask the payee for a new one",
+            span(left.unsigned_abs())
+        )
+    } else {
+        format!("valid for {}", span(left.unsigned_abs()))
+    }
+}
+
+/// A duration in its two largest units: `3 d 4 h`, `59 min 59 s`, `0 s`.
+fn span(secs: u128) -> String {
+    const UNITS: [(u128, &str); 5] = [
+        (365 * 86_400, "y"),
+        (86_400, "d"),
+        (3_600, "h"),
+        (60, "min"),
+        (1, "s"),
+    ];
+    let mut parts = Vec::new();
+    let mut rest = secs;
+    for (size, name) in UNITS {
+        if rest >= size || (parts.is_empty() && size == 1) {
+            parts.push(format!("{} {name}", rest / size));
+            rest %= size;
+        } else if !parts.is_empty() {
+            // Two consecutive units at most: "1 h 0 min", never "1 h 5 s".
+            parts.push(format!("0 {name}"));
+        }
+        if parts.len() == 2 {
+            break;
+        }
+    }
+    parts.join(" ")
 }
 
 fn describe_features(d: &DecodedInvoice) -> String {
@@ -331,6 +387,16 @@ mod tests {
         assert_eq!(utc(1_496_314_658), "2017-06-01 10:57:38 UTC");
         assert_eq!(utc(951_782_400), "2000-02-29 00:00:00 UTC");
         assert_eq!(utc(MAX_TIMESTAMP), "3058-10-26 03:46:07 UTC"); // 2^35 - 1
+    }
+
+    #[test]
+    fn spans_read_naturally() {
+        assert_eq!(span(0), "0 s");
+        assert_eq!(span(59), "59 s");
+        assert_eq!(span(3_599), "59 min 59 s");
+        assert_eq!(span(3_600), "1 h 0 min");
+        assert_eq!(span(90_061), "1 d 1 h");
+        assert_eq!(span(400 * 86_400), "1 y 35 d");
     }
 
     #[test]

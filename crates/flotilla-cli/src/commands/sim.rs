@@ -28,13 +28,21 @@ pub fn run(args: SimArgs) -> Result<()> {
     let prepared = Experiment::prepare(scenario, &default_graph_path())
         .map_err(|e| name_the_source(e, &args))?;
     if let Some(path) = &args.export_simln {
-        let (written, left_out) = export_simln(&prepared, path)?;
+        let e = export_simln(&prepared, path)?;
         if !args.quiet && !args.json {
             eprintln!(
                 "wrote {} payments to {} for sim-ln ({} left out: an endpoint has no channel with both policies)",
-                thousands(written as u64),
+                thousands(e.written as u64),
                 path.display(),
-                thousands(left_out as u64)
+                thousands(e.no_channel as u64)
+            );
+        }
+        if e.too_late > 0 && !args.quiet {
+            // Said even with --json (on stderr): the file holds fewer payments than the run.
+            eprintln!(
+                "note: {} payments start after 65,535 s, the latest start sim-ln's start_secs (a u16) can hold; they are not in {}",
+                thousands(e.too_late as u64),
+                path.display()
             );
         }
     }

@@ -10,17 +10,22 @@
 //! 483 (the BOLT 2 ceiling) and `max_in_flight_msat` the capacity. sim-ln refuses a
 //! `max_htlc_size_msat` above the capacity, so that is capped at the capacity.
 //! Aliases are written when a node has one (newer sim-ln reads them; older versions
-//! ignore the key). Run settings (`nodes`, `activity`, `exclude`) are left for the
-//! user to add.
+//! ignore the key). sim-ln refuses a file in which two nodes share a non-empty alias
+//! ("duplicated alias"), and mainnet has many (47 collide in the bundled snapshot):
+//! a node whose alias another written node also has gets `ALIAS-<first 8 hex digits of
+//! its key>`, counted as [`crate::Warning::AliasRenamed`]; in the unlikely case that
+//! this is taken too, the alias is dropped (sim-ln accepts empty ones). Run settings
+//! (`nodes`, `activity`, `exclude`) are left for the user to add.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::io::Write;
 
 use serde::Serialize;
 
 use crate::export::{exportable_both_ways, ExportReport};
 use crate::graph::Graph;
-use crate::types::{Channel, Direction, Policy};
+use crate::types::{Channel, Direction, NodeIdx, Policy};
+use crate::warnings::Warning;
 
 /// BOLT 2's upper bound on `max_accepted_htlcs`, the most sim-ln can be asked for.
 const MAX_HTLC_COUNT: u64 = 483;
@@ -52,12 +57,19 @@ struct SimPolicy<'a> {
     fee_rate_prop: u64,
 }
 
-fn side<'a>(graph: &'a Graph, c: &Channel, d: Direction, p: &Policy) -> SimPolicy<'a> {
-    let node = graph.node(c.from_node(d));
+fn side<'a>(
+    graph: &Graph,
+    aliases: &'a HashMap<NodeIdx, String>,
+    c: &Channel,
+    d: Direction,
+    p: &Policy,
+) -> SimPolicy<'a> {
+    let idx = c.from_node(d);
+    let node = graph.node(idx);
     let capacity = c.capacity_msat();
     SimPolicy {
         pubkey: node.pubkey.to_hex(),
-        alias: &node.alias,
+        alias: aliases.get(&idx).map_or("", String::as_str),
         max_htlc_count: MAX_HTLC_COUNT,
         max_in_flight_msat: capacity,
         min_htlc_size_msat: p.htlc_minimum_msat,
@@ -68,10 +80,59 @@ fn side<'a>(graph: &'a Graph, c: &Channel, d: Direction, p: &Policy) -> SimPolic
     }
 }
 
+/// The alias each written node gets: its own when no other written node has it,
+/// `ALIAS-<key prefix>` when one does, nothing when even that is taken. Nodes are
+/// visited in index order, so the result does not depend on hashing.
+fn unique_aliases(
+    graph: &Graph,
+    written: &[NodeIdx],
+    report: &mut ExportReport,
+) -> HashMap<NodeIdx, String> {
+    let mut uses: HashMap<&str, usize> = HashMap::new();
+    for &n in written {
+        let alias = graph.node(n).alias.as_str();
+        if !alias.is_empty() {
+            *uses.entry(alias).or_default() += 1;
+        }
+    }
+    let mut taken: HashSet<String> = uses
+        .iter()
+        .filter(|(_, &k)| k == 1)
+        .map(|(a, _)| a.to_string())
+        .collect();
+    let mut out = HashMap::with_capacity(written.len());
+    for &n in written {
+        let node = graph.node(n);
+        let alias = node.alias.as_str();
+        match uses.get(alias) {
+            None => {}
+            Some(1) => {
+                out.insert(n, alias.to_string());
+            }
+            Some(_) => {
+                let renamed = format!("{alias}-{}", &node.pubkey.to_hex()[..8]);
+                report
+                    .warnings
+                    .add(Warning::AliasRenamed, || format!("{alias:?} → {renamed:?}"));
+                if taken.insert(renamed.clone()) {
+                    out.insert(n, renamed);
+                }
+            }
+        }
+    }
+    out
+}
+
 pub(crate) fn write(graph: &Graph, w: &mut dyn Write) -> std::io::Result<ExportReport> {
     let mut report = ExportReport::default();
     let keep = exportable_both_ways(graph, &mut report);
     let mut nodes = HashSet::with_capacity(graph.node_count());
+    for &i in &keep {
+        nodes.extend(graph.channels()[i].nodes);
+    }
+    let mut written: Vec<NodeIdx> = nodes.iter().copied().collect();
+    written.sort_unstable();
+    let aliases = unique_aliases(graph, &written, &mut report);
     let mut sim_network = Vec::with_capacity(keep.len());
     for &i in &keep {
         let c = &graph.channels()[i];
@@ -79,12 +140,11 @@ pub(crate) fn write(graph: &Graph, w: &mut dyn Write) -> std::io::Result<ExportR
         let (Some(p1), Some(p2)) = (c.policy(Direction::AToB), c.policy(Direction::BToA)) else {
             continue;
         };
-        nodes.extend(c.nodes);
         sim_network.push(SimChannel {
             scid: c.scid.0,
             capacity_msat: c.capacity_msat(),
-            node_1: side(graph, c, Direction::AToB, p1),
-            node_2: side(graph, c, Direction::BToA, p2),
+            node_1: side(graph, &aliases, c, Direction::AToB, p1),
+            node_2: side(graph, &aliases, c, Direction::BToA, p2),
         });
     }
     report.channels_written = sim_network.len();

@@ -37,7 +37,7 @@ use bitcoin::hashes::{sha256, Hash, HashEngine};
 use serde::de::value::{Error as ValueError, StrDeserializer};
 
 use crate::error::{GraphError, Result};
-use crate::graph::{Graph, GraphBuilder};
+use crate::graph::{BuildError, Graph, GraphBuilder};
 use crate::import::numbers::{u16_flex, u32_flex, u64_flex};
 use crate::import::read_bytes;
 use crate::liquidity::Balances;
@@ -538,7 +538,13 @@ fn parse(
             chan_point: None,
             last_update: 0,
         })
-        .map_err(|e| GraphError::invalid(&paths.channels, record(), Some("id"), e.to_string()))?;
+        .map_err(|e| {
+            let field = match e {
+                BuildError::CapacityAboveSupply { .. } => "capacity",
+                _ => "id",
+            };
+            GraphError::invalid(&paths.channels, record(), Some(field), e.to_string())
+        })?;
     }
     Ok((b.build(), Balances::from_vec(balances)))
 }

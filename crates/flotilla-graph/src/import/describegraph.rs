@@ -193,6 +193,7 @@ pub(crate) fn parse(path: &Path, bytes: &[u8]) -> Result<Graph> {
         b.add_channel(channel).map_err(|err| {
             let field = match err {
                 BuildError::SelfLoop(_) => "node2_pub",
+                BuildError::CapacityAboveSupply { .. } => "capacity",
                 _ => "channel_id",
             };
             GraphError::invalid(path, record(), Some(field), err.to_string())

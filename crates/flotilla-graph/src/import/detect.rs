@@ -15,7 +15,14 @@ pub fn detect_format(path: &Path, bytes: &[u8]) -> Result<GraphFormat> {
         .position(|b| !b.is_ascii_whitespace())
         .ok_or_else(|| GraphError::UnknownFormat {
             path: path.to_path_buf(),
-            why: "the file is empty".into(),
+            why: if bytes.is_empty() {
+                "the file is empty".into()
+            } else {
+                format!(
+                    "the file holds only whitespace ({})",
+                    whitespace_census(bytes)
+                )
+            },
         })?;
     if bytes[start] == b'{' {
         let keys = top_level_keys(&bytes[start..]);
@@ -61,6 +68,29 @@ pub fn detect_format(path: &Path, bytes: &[u8]) -> Result<GraphFormat> {
              or CLoTH CSV"
         ),
     })
+}
+
+/// What an all-whitespace content holds: `3 bytes: 2 spaces, 1 newline`.
+fn whitespace_census(bytes: &[u8]) -> String {
+    let count = |b: u8| bytes.iter().filter(|&&x| x == b).count();
+    let kinds = [
+        (count(b' '), "space", "spaces"),
+        (count(b'\n'), "newline", "newlines"),
+        (count(b'\r'), "carriage return", "carriage returns"),
+        (count(b'\t'), "tab", "tabs"),
+        (count(0x0c), "form feed", "form feeds"),
+    ];
+    let parts: Vec<String> = kinds
+        .iter()
+        .filter(|(n, ..)| *n > 0)
+        .map(|&(n, one, many)| format!("{n} {}", if n == 1 { one } else { many }))
+        .collect();
+    let total = bytes.len();
+    format!(
+        "{total} byte{}: {}",
+        if total == 1 { "" } else { "s" },
+        parts.join(", ")
+    )
 }
 
 /// The keys of the outermost JSON object, found by a byte scan that skips nested
@@ -143,10 +173,17 @@ mod tests {
             e.contains("unknown graph format") && e.contains("foo"),
             "{e}"
         );
-        assert!(detect_format(p, b"   ")
+        assert!(detect_format(p, b"")
             .unwrap_err()
             .to_string()
-            .contains("empty"));
+            .contains("the file is empty"));
+        let e = detect_format(p, b"  \n \r\n").unwrap_err().to_string();
+        assert!(
+            e.ends_with(
+                "the file holds only whitespace (6 bytes: 3 spaces, 2 newlines, 1 carriage return)"
+            ),
+            "{e}"
+        );
         assert!(detect_format(p, b"hello")
             .unwrap_err()
             .to_string()

@@ -143,8 +143,10 @@ pub(crate) fn parse(path: &Path, bytes: &[u8]) -> Result<Graph> {
                 }
                 ch.policies[dir.ix()] = Some(policy);
                 ch.last_update = ch.last_update.max(e.last_update);
-                if ch.capacity_sat != capacity_sat {
-                    ch.capacity_sat = ch.capacity_sat.max(capacity_sat);
+                let mismatch = ch.capacity_sat != capacity_sat;
+                if mismatch {
+                    b.raise_capacity(c, capacity_sat)
+                        .map_err(|err| invalid("amount_msat", err.to_string()))?;
                     b.warn(Warning::CapacityMismatch, || scid.to_string());
                 }
             }
@@ -159,7 +161,13 @@ pub(crate) fn parse(path: &Path, bytes: &[u8]) -> Result<Graph> {
                     chan_point: None,
                     last_update: e.last_update,
                 })
-                .map_err(|err| invalid("short_channel_id", err.to_string()))?;
+                .map_err(|err| {
+                    let field = match err {
+                        BuildError::CapacityAboveSupply { .. } => "amount_msat",
+                        _ => "short_channel_id",
+                    };
+                    invalid(field, err.to_string())
+                })?;
             }
         }
     }

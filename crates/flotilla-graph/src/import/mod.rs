@@ -23,7 +23,7 @@ use crate::liquidity::Balances;
 
 pub use cloth::{parse_cloth, ClothPaths};
 pub use detect::detect_format;
-pub use source::read_bytes;
+pub use source::{input_limit, read_bytes, DEFAULT_MAX_INPUT_MIB, MAX_INPUT_ENV};
 
 /// A graph file format flotilla reads (and, except `listchannels`, writes).
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
@@ -147,13 +147,8 @@ pub fn parse_graph_bytes(
     bytes: &[u8],
     format: Option<GraphFormat>,
 ) -> Result<ImportedGraph> {
-    let owned;
-    let bytes = if bytes.starts_with(&source::GZIP_MAGIC) {
-        owned = source::gunzip(path, bytes)?;
-        &owned[..]
-    } else {
-        bytes
-    };
+    let content = source::content(path, bytes)?;
+    let bytes = &content[..];
     let format = match format {
         Some(f) => f,
         None => detect_format(path, bytes)?,

@@ -206,6 +206,7 @@ pub(crate) fn parse(path: &Path, bytes: &[u8]) -> Result<Graph> {
         b.add_channel(channel).map_err(|err| {
             let field = match err {
                 BuildError::SelfLoop(_) => "node_2.pubkey",
+                BuildError::CapacityAboveSupply { .. } => "capacity_msat",
                 _ => "scid",
             };
             invalid(field, err.to_string())
