@@ -952,7 +952,7 @@ fn results_out_is_a_file() {
             "out",
             "--quiet",
         ],
-        r#"error: cannot write results to out: out: File exists (os error 17)"#,
+        r#"error: out: exists and is not a directory; choose another --out"#,
     );
 }
 

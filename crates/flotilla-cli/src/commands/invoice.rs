@@ -131,10 +131,10 @@ fn create(args: InvoiceCreateArgs) -> Result<()> {
         features: d.feature_names(),
     };
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&out)?);
+        outln!("{}", serde_json::to_string_pretty(&out)?)?;
         return Ok(());
     }
-    println!("{bolt11}\n");
+    outln!("{bolt11}\n")?;
     let mut t = Table::new(2);
     t.row(["network", out.network]);
     t.row(["amount_msat".to_string(), thousands(amount)]);
@@ -164,19 +164,19 @@ fn create(args: InvoiceCreateArgs) -> Result<()> {
         "node key".to_string(),
         format!("{} ({})", out.node_key, out.node_key_source),
     ]);
-    print!("{}", t.render());
-    println!(
+    out!("{}", t.render())?;
+    outln!(
         "\nKeep the preimage: the receiver reveals it to settle the payment, and it cannot be\n\
          recovered from the invoice. Reuse the node key with --node-key {}.",
         out.node_key
-    );
+    )?;
     Ok(())
 }
 
 fn decode(args: InvoiceDecodeArgs) -> Result<()> {
     let d = decode_invoice(&args.invoice).context("cannot decode the invoice")?;
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&decoded_json(&d))?);
+        outln!("{}", serde_json::to_string_pretty(&decoded_json(&d))?)?;
         return Ok(());
     }
     let mut t = Table::new(2);
@@ -236,7 +236,7 @@ fn decode(args: InvoiceDecodeArgs) -> Result<()> {
     for a in &d.fallback_addresses {
         t.row(["fallback address", a.as_str()]);
     }
-    print!("{}", t.render());
+    out!("{}", t.render())?;
     Ok(())
 }
 
