@@ -22,6 +22,9 @@ use clap::Parser;
 
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
+    if let Some(commit) = option_env!("FLOTILLA_GIT_COMMIT") {
+        flotilla_sim::manifest::set_git_commit(commit);
+    }
     init_tracing(cli.verbose);
     let result = commands::run(cli).and_then(|()| Ok(out::flush()?));
     let Err(err) = result else {

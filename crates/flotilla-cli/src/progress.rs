@@ -179,7 +179,7 @@ fn describe(arm: &Arm, v: &View, total: u64) -> String {
     }
     match (v.rate, v.eta) {
         (Some(r), Some(eta)) => format!("{count} {} eta {}", rate(r), clock(eta)),
-        _ if v.done == 0 => format!("{count} waiting"),
+        _ if v.done == 0 => format!("{count} none finished yet"),
         _ => format!("{count} (rate not known yet)"),
     }
 }

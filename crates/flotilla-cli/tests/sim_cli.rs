@@ -421,10 +421,9 @@ fn the_reproduce_line_works_from_another_directory() {
         .unwrap()
         .unwrap()
         .path();
-    assert_eq!(
-        std::fs::read(rerun.join("summary.json")).unwrap(),
-        std::fs::read(a.join("run/summary.json")).unwrap()
-    );
+    // Same results (the graph's path is spelled differently: absolute in the rerun).
+    let arms = |d: &Path| json(&d.join("summary.json"))["arms"].to_string();
+    assert!(arms(&rerun) == arms(&a.join("run")), "the rerun differs");
 }
 
 #[test]

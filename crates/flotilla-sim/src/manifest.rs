@@ -89,9 +89,19 @@ pub struct Timing {
     pub threads: usize,
 }
 
-/// The commit this build came from, when built from a git checkout.
+static GIT_COMMIT: std::sync::OnceLock<&'static str> = std::sync::OnceLock::new();
+
+/// Records the git commit the running binary was built from (the binary knows it;
+/// this library is built before it), for every `run.json` written afterwards.
+pub fn set_git_commit(commit: &'static str) {
+    if !commit.is_empty() {
+        let _ = GIT_COMMIT.set(commit);
+    }
+}
+
+/// The commit recorded by [`set_git_commit`], if any.
 pub fn git_commit() -> Option<&'static str> {
-    option_env!("FLOTILLA_GIT_COMMIT").filter(|c| !c.is_empty())
+    GIT_COMMIT.get().copied()
 }
 
 /// SHA-256 of a file's bytes, lowercase hex.

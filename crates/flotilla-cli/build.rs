@@ -1,5 +1,6 @@
 //! Records the git commit flotilla is built from (when built from a checkout) as
-//! `FLOTILLA_GIT_COMMIT`, for `run.json`.
+//! `FLOTILLA_GIT_COMMIT`, for `run.json`. It lives in the binary's crate, the leaf of
+//! the workspace, so that a new commit rebuilds only the binary.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
