@@ -269,7 +269,7 @@ fn graph_env_default_missing() {
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(
         first,
-        r#"error: cannot read graph: missing.json: No such file or directory (os error 2)"#
+        r#"error: cannot read graph (named by FLOTILLA_GRAPH): missing.json: No such file or directory (os error 2)"#
     );
 }
 
