@@ -8,9 +8,9 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 /// flotilla: a Lightning payment engine and a discrete-event simulator that runs it
 /// over the real mainnet channel graph.
 ///
-/// Every command that reads a graph defaults to the bundled mainnet snapshot
-/// (data/mainnet-2026-02-03.describegraph.json.gz); set FLOTILLA_GRAPH or pass a file
-/// to use another. Graph files may be lnd `describegraph` JSON, CLN `listchannels`
+/// Every command that reads a graph defaults to the mainnet snapshot built into the
+/// binary (builtin:mainnet-2026-02-03.describegraph.json.gz, from data/); set
+/// FLOTILLA_GRAPH to a graph file or pass a file to use another. Graph files may be lnd `describegraph` JSON, CLN `listchannels`
 /// JSON, sim-ln `sim.json` or CLoTH CSV (a directory or one of its files), gzip or not;
 /// the format is detected from the content.
 #[derive(Debug, Parser)]
@@ -38,17 +38,28 @@ pub enum Command {
     ///
     /// With no arguments it runs the default experiment on the bundled 2026 mainnet
     /// snapshot: uniform hidden liquidity, 10,000 payments of 1,000–2,000,000 sat
-    /// (log-uniform), 50–150 ms per hop, arms single-path-retry and mpp-retry, modeled
-    /// onions. A scenario file (TOML; see --print-default-scenario for every field and
-    /// its default) or a sim-ln sim.json changes that; flags override both.
+    /// (log-uniform), 50–150 ms per hop, three arms (single-path-retry, mpp-retry,
+    /// redundant-h2tlc-0.5-retry), modeled onions. A scenario file (TOML; see
+    /// --print-default-scenario for every field and its default) or a sim-ln sim.json
+    /// changes that; flags override both.
     ///
-    /// Results go to --out (default results/<unix time>): payments.csv (one row per
-    /// payment and arm), attempts.jsonl (every path tried), summary.json, scenario.toml
-    /// (the effective scenario: run it again with `flotilla sim DIR/scenario.toml`),
-    /// run.json (format version, the command, the graph's statistics), and the report:
-    /// report.html plus plots/*.svg and plots/*.png (see `flotilla report`). While
-    /// running, the directory holds an INCOMPLETE marker; a failed run leaves it with
-    /// the reason.
+    /// The `-ldk` arms (LDK's router) are about a thousand times slower per route than
+    /// ours: for a first look at them, use a small --payments (e.g. 200).
+    ///
+    /// Results go to a new directory, --out or results/<UTC time>-<suffix>:
+    /// payments.csv (one row per payment and arm), attempts.jsonl (every path tried),
+    /// summary.json (byte-identical for the same scenario and seed, whatever the
+    /// threads), scenario.toml (the effective scenario, paths absolute: run it again
+    /// with `flotilla sim DIR/scenario.toml` from anywhere), run.json (format version,
+    /// the command, git commit, graph statistics, wall time, and a SHA-256 of every
+    /// file, which `flotilla report` checks), and the report: report.html plus
+    /// plots/*.svg and plots/*.png. While running, the directory holds an INCOMPLETE
+    /// marker; a failed run leaves it with the reason. An existing --out is refused
+    /// unless --force.
+    ///
+    /// Progress goes to stderr: bars on a terminal, otherwise a plain line per
+    /// FLOTILLA_PROGRESS_SECS seconds (default 5; 0 for none) with each arm's
+    /// done/total, rate and ETA.
     Sim(SimArgs),
     /// Rebuild report.html and plots/ from a finished results directory.
     ///
@@ -62,7 +73,11 @@ pub enum Command {
     /// written to plots/ as SVG and as PNG (2× size, embedded font).
     ///
     /// A directory that is missing, still running or failed (INCOMPLETE marker), or
-    /// written in another results format version, is refused with one error line.
+    /// written in another results format version, is refused with one error line; so
+    /// is one whose files differ from the SHA-256 that run.json recorded (edited or
+    /// truncated after the run; --no-verify renders it with a warning) or whose values
+    /// are out of range (a success rate above 100%, rows that disagree with
+    /// summary.json).
     Report(ReportArgs),
     /// Find a route for one payment and print its paths: hops, amounts, fees, CLTV
     /// expiries and the router's estimate of the success probability.
@@ -120,6 +135,7 @@ pub struct SimArgs {
     pub seed: Option<u64>,
 
     /// Comma-separated arms (overrides sender.arms), e.g. single-path-retry,mpp-retry-ldk.
+    /// The -ldk arms route about 1,000× slower than ours: try them with --payments 200.
     #[arg(long, value_name = "A,B,…", value_delimiter = ',')]
     pub arms: Option<Vec<String>>,
 
@@ -131,9 +147,15 @@ pub struct SimArgs {
     #[arg(long, value_name = "MODEL")]
     pub liquidity: Option<String>,
 
-    /// Results directory (default results/<unix time>).
+    /// Results directory (default: a new results/<UTC time>-<suffix>, e.g.
+    /// results/2026-02-03T14-05-09Z-3fa9). Must not exist or be empty, unless --force.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+
+    /// Replace --out if it holds a previous run (a directory with run.json or an
+    /// INCOMPLETE marker; anything else is never deleted).
+    #[arg(long)]
+    pub force: bool,
 
     /// Arms run at once, one thread each, at least 1 (default: all cores). Results do
     /// not depend on it.
@@ -145,7 +167,8 @@ pub struct SimArgs {
     #[arg(long, value_name = "FILE")]
     pub export_simln: Option<PathBuf>,
 
-    /// Print summary.json instead of the table.
+    /// Print summary.json instead of the table, with wall_seconds, payments_per_second
+    /// and results (the directory) added.
     #[arg(long)]
     pub json: bool,
 
@@ -165,6 +188,11 @@ pub struct ReportArgs {
     /// Results directory written by `flotilla sim` (its --out).
     #[arg(value_name = "DIR")]
     pub dir: PathBuf,
+
+    /// Render even if a file differs from the SHA-256 that run.json recorded (a
+    /// warning is printed instead of refusing).
+    #[arg(long)]
+    pub no_verify: bool,
 }
 
 /// Onion modes.
@@ -205,7 +233,8 @@ pub enum GraphCommand {
 /// Which graph to read.
 #[derive(Debug, Args, Clone)]
 pub struct GraphInput {
-    /// The graph file (default: the bundled 2026 mainnet snapshot).
+    /// The graph file (default: $FLOTILLA_GRAPH, else the 2026 mainnet snapshot built
+    /// into the binary, builtin:mainnet-2026-02-03.describegraph.json.gz).
     #[arg(value_name = "FILE")]
     pub file: Option<PathBuf>,
 
@@ -544,7 +573,8 @@ pub struct RouteArgs {
     #[arg(long, value_name = "BLOCKS", default_value_t = 2016)]
     pub max_total_cltv: u32,
 
-    /// The graph file (default: the bundled 2026 mainnet snapshot).
+    /// The graph file (default: $FLOTILLA_GRAPH, else the 2026 mainnet snapshot built
+    /// into the binary, builtin:mainnet-2026-02-03.describegraph.json.gz).
     #[arg(long, value_name = "FILE")]
     pub graph: Option<PathBuf>,
 
@@ -623,7 +653,8 @@ pub enum BenchRouterArg {
 /// `flotilla bench routers`
 #[derive(Debug, Args)]
 pub struct BenchRoutersArgs {
-    /// The graph file (default: the bundled 2026 mainnet snapshot).
+    /// The graph file (default: $FLOTILLA_GRAPH, else the 2026 mainnet snapshot built
+    /// into the binary, builtin:mainnet-2026-02-03.describegraph.json.gz).
     #[arg(long, value_name = "FILE")]
     pub graph: Option<PathBuf>,
 

@@ -6,10 +6,10 @@ use flotilla_sim::experiment::RunSummary;
 use crate::table::{thousands, Table};
 
 /// Prints the field section of `s`, if it has one.
-pub fn print(s: &RunSummary) {
+pub fn print(s: &RunSummary) -> anyhow::Result<()> {
     if let Some(h) = &s.field.hub {
-        println!();
-        println!(
+        outln!()?;
+        outln!(
             "zero-fee hub: {} ({}…), {} channels, {} sat; announces a median {} ppm + {} msat, routes for {} ppm + {} msat in the +zero-fee-hub runs",
             if h.alias.is_empty() { "(no alias)" } else { &h.alias },
             &h.node[..16.min(h.node.len())],
@@ -19,7 +19,7 @@ pub fn print(s: &RunSummary) {
             h.announced_median_fee_base_msat,
             h.fee_rate_ppm,
             h.fee_base_msat,
-        );
+        )?;
         let mut t = Table::new(1).header([
             "arm",
             "via hub",
@@ -48,22 +48,22 @@ pub fn print(s: &RunSummary) {
                 format!("{}→{}", a.outbound_drained_start, a.outbound_drained_end),
             ]);
         }
-        print!("{}", t.render());
+        out!("{}", t.render())?;
     }
     if let Some(p) = &s.field.probing {
-        println!();
+        outln!()?;
         let names: Vec<&str> = p
             .attackers
             .iter()
             .map(|(k, a)| if a.is_empty() { &k[..16] } else { a.as_str() })
             .collect();
-        println!(
+        outln!(
             "probing attackers ({}): {}; recipients identified: {} with payment_secret enforced, {} with legacy receivers",
             names.len(),
             names.join(", "),
             p.recipients_identified_with_secret,
             p.recipients_identified_legacy
-        );
+        )?;
         let mut t = Table::new(1).header([
             "arm",
             "success",
@@ -92,14 +92,15 @@ pub fn print(s: &RunSummary) {
                 format!("{:.0}", a.hold_ms_mean),
             ]);
         }
-        print!("{}", t.render());
+        out!("{}", t.render())?;
     }
     if let Some(st) = &s.field.stuck {
-        println!();
-        println!(
+        outln!()?;
+        outln!(
             "stuck payments: hodl_share {}; in time = succeeded within {} s",
-            st.hodl_share, st.within_secs
-        );
+            st.hodl_share,
+            st.within_secs
+        )?;
         let mut t = Table::new(1).header([
             "arm",
             "success",
@@ -129,6 +130,7 @@ pub fn print(s: &RunSummary) {
                 format!("{:.1}%", a.stuck_share_of_liquidity * 100.0),
             ]);
         }
-        print!("{}", t.render());
+        out!("{}", t.render())?;
     }
+    Ok(())
 }

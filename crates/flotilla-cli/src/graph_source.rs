@@ -1,34 +1,48 @@
-//! Where the graph comes from when the user names none: the bundled snapshot.
+//! Which graph a command reads when the user names none: `$FLOTILLA_GRAPH` if set,
+//! else the mainnet snapshot built into the binary (so an installed `flotilla` needs
+//! no checkout beside it).
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Instant;
 
-use anyhow::{Context, Result};
-use flotilla_graph::{read_graph, ImportedGraph};
+use anyhow::{bail, Context, Result};
+use flotilla_graph::ImportedGraph;
+use flotilla_sim::graph_origin::{self, DefaultGraph};
 
 use crate::cli::GraphInput;
 
-/// File name of the default graph inside `data/`.
+/// File name of the bundled snapshot (in `data/` of the source tree); the built-in
+/// graph is `builtin:` followed by it.
 pub const DEFAULT_GRAPH: &str = "mainnet-2026-02-03.describegraph.json.gz";
 
-/// The bundled snapshot: `$FLOTILLA_GRAPH`, else `data/` under the current directory,
-/// else `data/` of the source tree this binary was built from.
-pub fn default_graph_path() -> PathBuf {
-    if let Some(p) = std::env::var_os("FLOTILLA_GRAPH") {
-        return PathBuf::from(p);
+/// The snapshot's bytes (gzip, about 3.6 MB), compiled in.
+static BUNDLED: &[u8] = include_bytes!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../data/mainnet-2026-02-03.describegraph.json.gz"
+));
+
+/// The environment variable that names another default graph file.
+pub const GRAPH_ENV: &str = "FLOTILLA_GRAPH";
+
+/// The default graph: the file `$FLOTILLA_GRAPH` names, else the built-in snapshot.
+/// An empty `$FLOTILLA_GRAPH` is refused (it is a mistake more often than a wish).
+pub fn default_graph() -> Result<DefaultGraph> {
+    match std::env::var_os(GRAPH_ENV) {
+        Some(v) if v.is_empty() => bail!(
+            "{GRAPH_ENV} is set but empty: unset it to use the built-in snapshot \
+             (builtin:{DEFAULT_GRAPH}), or set it to a graph file"
+        ),
+        Some(v) => Ok(DefaultGraph::File(PathBuf::from(v))),
+        None => Ok(DefaultGraph::Builtin {
+            name: DEFAULT_GRAPH,
+            bytes: BUNDLED,
+        }),
     }
-    let local = Path::new("data").join(DEFAULT_GRAPH);
-    if local.exists() {
-        return local;
-    }
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../data")
-        .join(DEFAULT_GRAPH)
 }
 
-/// A graph read from disk, with where it came from and how long it took.
+/// A graph read, with where it came from and how long it took.
 pub struct LoadedGraph {
-    /// The file.
+    /// The file, or `builtin:NAME`.
     pub path: PathBuf,
     /// What was read.
     pub imported: ImportedGraph,
@@ -36,12 +50,35 @@ pub struct LoadedGraph {
     pub seconds: f64,
 }
 
-/// Reads the graph the user asked for (or the default).
+/// Reads the graph the user asked for (a file, `builtin:NAME`, or the default).
 pub fn load(input: &GraphInput) -> Result<LoadedGraph> {
-    let path = input.file.clone().unwrap_or_else(default_graph_path);
+    let from_env = input.file.is_none() && std::env::var_os(GRAPH_ENV).is_some();
+    let source = match &input.file {
+        Some(f) => {
+            let builtin = DefaultGraph::Builtin {
+                name: DEFAULT_GRAPH,
+                bytes: BUNDLED,
+            };
+            graph_origin::resolve(&f.to_string_lossy(), &builtin)
+                .map(|s| match s {
+                    // Not a built-in name: the path as given (not lossily converted).
+                    DefaultGraph::File(_) => DefaultGraph::File(f.clone()),
+                    b => b,
+                })
+                .context("cannot read graph")?
+        }
+        None => default_graph()?,
+    };
+    let path = source.label();
     let started = Instant::now();
-    let imported = read_graph(&path, input.format.map(Into::into))
-        .with_context(|| "cannot read graph".to_string())?;
+    let imported =
+        graph_origin::read(&source, input.format.map(Into::into)).with_context(|| {
+            if from_env {
+                format!("cannot read graph (named by {GRAPH_ENV})")
+            } else {
+                "cannot read graph".to_string()
+            }
+        })?;
     let seconds = started.elapsed().as_secs_f64();
     tracing::info!(
         path = %path.display(),

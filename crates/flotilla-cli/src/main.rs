@@ -2,26 +2,50 @@
 //! simulator. Thin by design: parsing, printing and exit codes; the work lives in
 //! the library crates.
 
+// Standard output goes through `out` (errors returned, not panics).
+#![deny(clippy::print_stdout)]
+
+#[macro_use]
+mod out;
+
 mod cli;
 mod commands;
 mod field_tables;
 mod graph_source;
+mod progress;
 mod table;
 
+use std::io::Write;
 use std::process::ExitCode;
 
 use clap::Parser;
 
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
-    init_tracing(cli.verbose);
-    match commands::run(cli) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(err) => {
-            eprintln!("error: {}", one_line(&err));
-            ExitCode::FAILURE
-        }
+    if let Some(commit) = option_env!("FLOTILLA_GIT_COMMIT") {
+        flotilla_sim::manifest::set_git_commit(commit);
     }
+    init_tracing(cli.verbose);
+    let result = commands::run(cli).and_then(|()| Ok(out::flush()?));
+    let Err(err) = result else {
+        return ExitCode::SUCCESS;
+    };
+    if closed_pipe(&err) {
+        // The reader went away (`| head`): stop quietly with the status a process
+        // killed by SIGPIPE has in a shell (128 + 13), as Unix tools do.
+        return ExitCode::from(141);
+    }
+    // stderr may be gone too; there is nowhere left to say so.
+    let _ = writeln!(std::io::stderr(), "error: {}", one_line(&err));
+    ExitCode::FAILURE
+}
+
+/// Whether `err` is, at any depth, stdout's reader having gone away.
+fn closed_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|c| {
+        c.downcast_ref::<out::StdoutError>()
+            .is_some_and(out::StdoutError::is_closed_pipe)
+    })
 }
 
 /// One line, the whole chain of causes: "context: cause: cause". Many error types

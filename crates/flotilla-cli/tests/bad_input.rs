@@ -284,7 +284,7 @@ fn graph_env_default_missing() {
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(
         first,
-        r#"error: cannot read graph: missing.json: No such file or directory (os error 2)"#
+        r#"error: cannot read graph (named by FLOTILLA_GRAPH): missing.json: No such file or directory (os error 2)"#
     );
 }
 
@@ -967,7 +967,7 @@ fn results_out_is_a_file() {
             "out",
             "--quiet",
         ],
-        r#"error: cannot write results to out: out: File exists (os error 17)"#,
+        r#"error: out: exists and is not a directory; choose another --out"#,
     );
 }
 

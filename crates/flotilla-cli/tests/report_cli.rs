@@ -140,6 +140,121 @@ fn report_refuses_missing_incomplete_and_foreign_directories() {
     report_fails(&file, &["summary.json", "not a directory"]);
 }
 
+/// `run.json` without its checksums, as an older flotilla wrote it.
+fn drop_checksums(dir: &Path) {
+    let p = dir.join("run.json");
+    let mut v: serde_json::Value = serde_json::from_slice(&std::fs::read(&p).unwrap()).unwrap();
+    v.as_object_mut().unwrap().remove("files");
+    std::fs::write(&p, serde_json::to_vec_pretty(&v).unwrap()).unwrap();
+}
+
+#[test]
+fn report_refuses_files_changed_after_the_run() {
+    let t = tempfile::tempdir().unwrap();
+    let out = small_run(t.path());
+    let pristine = t.path().join("pristine");
+    copy_dir(&out, &pristine);
+
+    // One edited row.
+    let csv = out.join("payments.csv");
+    let text = std::fs::read_to_string(&csv).unwrap();
+    let edited = text.replacen(",Success,", ",Failure,", 1);
+    assert_ne!(edited, text);
+    std::fs::write(&csv, &edited).unwrap();
+    report_fails(
+        &out,
+        &["payments.csv", "differs from the SHA-256", "--no-verify"],
+    );
+    // A truncated file, and a missing one.
+    std::fs::write(&csv, &text.as_bytes()[..text.len() / 2]).unwrap();
+    report_fails(&out, &["payments.csv", "differs from the SHA-256"]);
+    std::fs::remove_file(&csv).unwrap();
+    report_fails(&out, &["payments.csv", "missing, though run.json lists it"]);
+
+    // --no-verify renders a harmlessly changed directory, with a warning.
+    let dir = t.path().join("touched");
+    copy_dir(&pristine, &dir);
+    let toml = dir.join("scenario.toml");
+    let mut s = std::fs::read_to_string(&toml).unwrap();
+    s.push_str("# a note\n");
+    std::fs::write(&toml, s).unwrap();
+    report_fails(&dir, &["scenario.toml", "differs"]);
+    let o = flotilla(&["report", "--no-verify", dir.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.starts_with("warning: ") && err.contains("scenario.toml: differs"),
+        "{err}"
+    );
+}
+
+#[test]
+fn report_checks_ranges_even_without_checksums() {
+    let t = tempfile::tempdir().unwrap();
+    let out = small_run(t.path());
+    let pristine = t.path().join("pristine");
+    copy_dir(&out, &pristine);
+    let fresh = |name: &str| {
+        let d = t.path().join(name);
+        copy_dir(&pristine, &d);
+        drop_checksums(&d);
+        d
+    };
+    // Unverifiable but intact: rendered with a warning.
+    let d = fresh("old");
+    let o = flotilla(&["report", d.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("warning: "));
+
+    // A success rate of 500%.
+    let d = fresh("rate");
+    let p = d.join("summary.json");
+    let mut v: serde_json::Value = serde_json::from_slice(&std::fs::read(&p).unwrap()).unwrap();
+    v["arms"][0]["success_rate"] = serde_json::json!(5.0);
+    std::fs::write(&p, serde_json::to_vec_pretty(&v).unwrap()).unwrap();
+    report_fails(
+        &d,
+        &["summary.json", "arms[0]", "success_rate", "outside 0–1"],
+    );
+
+    // A truncated payments.csv (whole rows gone).
+    let d = fresh("short");
+    let p = d.join("payments.csv");
+    let text = std::fs::read_to_string(&p).unwrap();
+    let keep: Vec<&str> = text.lines().take(150).collect();
+    std::fs::write(&p, keep.join("\n") + "\n").unwrap();
+    report_fails(
+        &d,
+        &["payments.csv", "rows for arm", "summary.json counts 200"],
+    );
+
+    // An outcome flipped with its time to complete.
+    let d = fresh("flip");
+    let p = d.join("payments.csv");
+    let text = std::fs::read_to_string(&p).unwrap();
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    let i = lines.iter().position(|l| l.contains(",Failure,")).unwrap();
+    let mut cells: Vec<String> = lines[i].split(',').map(str::to_string).collect();
+    cells[6] = "Success".into();
+    cells[13] = "100".into();
+    cells[14] = String::new();
+    lines[i] = cells.join(",");
+    std::fs::write(&p, lines.join("\n") + "\n").unwrap();
+    report_fails(&d, &["payments.csv", "successful rows for arm"]);
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &to.join(e.file_name()));
+        } else {
+            std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
+        }
+    }
+}
+
 // ---- the page in a real browser ----
 
 /// Chromium, or `None` (after saying so loudly) when it is absent and not required.

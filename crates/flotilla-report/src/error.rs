@@ -52,6 +52,14 @@ pub enum ReportError {
         /// What is wrong, with the line or field when known.
         what: String,
     },
+    /// A file differs from the checksum `run.json` recorded, or is gone.
+    #[error("{}: {what}; rerun the simulation, or pass --no-verify to render it anyway", path.display())]
+    Tampered {
+        /// The file.
+        path: PathBuf,
+        /// What differs.
+        what: String,
+    },
     /// Reading or writing failed.
     #[error("{}: {source}", path.display())]
     Io {

@@ -130,8 +130,22 @@ fn header(h: &mut String, r: &Results, name: &str) {
         num("graph_channels"),
         num("offline_nodes"),
         num("hodl_nodes"),
-        s["wall_seconds"].as_f64().unwrap_or(0.0),
-        thousands(s["payments_per_second"].as_f64().unwrap_or(0.0) as u64),
+        // Wall time lives in run.json (summary.json is deterministic); directories
+        // written before that kept it in summary.json.
+        r.manifest
+            .timing
+            .as_ref()
+            .map(|t| t.wall_seconds)
+            .or_else(|| s["wall_seconds"].as_f64())
+            .unwrap_or(0.0),
+        thousands(
+            r.manifest
+                .timing
+                .as_ref()
+                .map(|t| t.payments_per_second)
+                .or_else(|| s["payments_per_second"].as_f64())
+                .unwrap_or(0.0) as u64
+        ),
     );
     h.push_str(
         "<nav><a href=\"#reproduce\">Reproduce</a><a href=\"#summary\">Summary</a>\

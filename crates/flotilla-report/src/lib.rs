@@ -29,7 +29,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 pub use error::ReportError;
-pub use load::Results;
+pub use load::{Results, Verify};
 
 /// File name of the report inside the results directory.
 pub const REPORT_FILE: &str = "report.html";
@@ -47,12 +47,20 @@ pub struct Written {
     pub plots: Vec<PathBuf>,
     /// Wall time, seconds, from reading the directory to the last file written.
     pub seconds: f64,
+    /// What the reader should be told (files that could not be verified).
+    pub warnings: Vec<String>,
 }
 
-/// Reads the results in `dir` and (re)writes `dir/report.html` and `dir/plots/`.
+/// Reads the results in `dir` and (re)writes `dir/report.html` and `dir/plots/`;
+/// refuses files that differ from their recorded checksums.
 pub fn write_report(dir: &Path) -> Result<Written, ReportError> {
+    write_report_with(dir, Verify::Refuse)
+}
+
+/// [`write_report`], with checksum mismatches refused or only warned about.
+pub fn write_report_with(dir: &Path, verify: Verify) -> Result<Written, ReportError> {
     let started = Instant::now();
-    let results = Results::load(dir)?;
+    let results = Results::load_with(dir, verify)?;
     let loaded = started.elapsed();
     let plots = plots::all(&results);
     let plots_dir = dir.join(PLOTS_DIR);
@@ -104,6 +112,7 @@ pub fn write_report(dir: &Path) -> Result<Written, ReportError> {
         html_bytes: page.len() as u64,
         plots: plot_files,
         seconds,
+        warnings: results.warnings,
     })
 }
 

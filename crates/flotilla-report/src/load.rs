@@ -1,6 +1,13 @@
-//! Reading a results directory: the manifest, the summary, the scenario and the
-//! per-payment rows, checked in that order so the first problem found is the one
-//! reported.
+//! Reading a results directory: the manifest, the files' checksums, the summary, the
+//! scenario and the per-payment rows, checked in that order so the first problem found
+//! is the one reported.
+//!
+//! Every file is checked against the SHA-256 that `run.json` recorded when the run
+//! finished: a row edited or a file truncated afterwards is refused (or, with
+//! [`Verify::Warn`], reported as a warning). Values are checked for range as they are
+//! read (rates within 0–100%, counts that agree between `summary.json` and
+//! `payments.csv`), so what a checksum cannot catch (no checksums recorded, or
+//! `--no-verify`) still cannot produce a report of impossible numbers.
 //!
 //! `summary.json` is kept as generic JSON: arms may gain fields (new strategies report
 //! new numbers) and the report shows whatever is there. `payments.csv` is read by
@@ -10,7 +17,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use flotilla_sim::manifest::{
-    RunManifest, MANIFEST_FILE, RESULTS_FORMAT, RESULTS_FORMAT_VERSION, SCENARIO_FILE,
+    sha256_file, RunManifest, MANIFEST_FILE, RESULTS_FORMAT, RESULTS_FORMAT_VERSION, SCENARIO_FILE,
 };
 use flotilla_sim::output::INCOMPLETE_MARKER;
 use serde_json::Value;
@@ -36,6 +43,16 @@ pub struct Payment {
     pub liquidity_sat_seconds: f64,
 }
 
+/// What to do when a file differs from the checksum `run.json` recorded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Verify {
+    /// Refuse the directory (the default).
+    #[default]
+    Refuse,
+    /// Read it anyway and say so in [`Results::warnings`].
+    Warn,
+}
+
 /// A results directory, read.
 #[derive(Debug, Clone)]
 pub struct Results {
@@ -53,6 +70,9 @@ pub struct Results {
     pub arms: Vec<String>,
     /// Payments per arm, same order as `arms`.
     pub payments: Vec<Vec<Payment>>,
+    /// What the reader should be told (files that could not be verified), one line
+    /// each.
+    pub warnings: Vec<String>,
 }
 
 const NOT_A_RUN: &str = "a results directory written by `flotilla sim` has it \
@@ -76,9 +96,15 @@ fn json(path: &Path) -> Result<Value, ReportError> {
 }
 
 impl Results {
-    /// Reads `dir`; refuses a missing, unfinished or failed run and a results format
-    /// this version does not know.
+    /// Reads `dir`; refuses a missing, unfinished or failed run, a results format
+    /// this version does not know, a file that differs from its recorded checksum and
+    /// values out of range.
     pub fn load(dir: &Path) -> Result<Results, ReportError> {
+        Self::load_with(dir, Verify::Refuse)
+    }
+
+    /// [`Results::load`], with checksum mismatches refused or only warned about.
+    pub fn load_with(dir: &Path, verify: Verify) -> Result<Results, ReportError> {
         match fs::metadata(dir) {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 return Err(ReportError::NoDir(dir.to_path_buf()))
@@ -101,10 +127,12 @@ impl Results {
             });
         }
         let manifest = load_manifest(&dir.join(MANIFEST_FILE))?;
+        let warnings = verify_files(dir, &manifest, verify)?;
         let summary_path = dir.join("summary.json");
         let summary = json(&summary_path)?;
         let arms = arm_names(&summary)
             .ok_or_else(|| ReportError::invalid(&summary_path, "no `arms` list of named arms"))?;
+        check_summary(&summary_path, &summary)?;
         let scenario_path = dir.join(SCENARIO_FILE);
         let scenario_toml = String::from_utf8(read(&scenario_path)?)
             .map_err(|_| ReportError::invalid(&scenario_path, "not UTF-8 text"))?;
@@ -118,7 +146,9 @@ impl Results {
                 serde_json::to_value(t)
                     .map_err(|e| ReportError::invalid(&scenario_path, e.to_string()))
             })?;
-        let payments = load_payments(&dir.join("payments.csv"), &arms)?;
+        let payments_path = dir.join("payments.csv");
+        let payments = load_payments(&payments_path, &arms)?;
+        check_rows_match_summary(&payments_path, &summary, &arms, &payments)?;
         Ok(Results {
             dir: dir.to_path_buf(),
             manifest,
@@ -127,6 +157,7 @@ impl Results {
             scenario,
             arms,
             payments,
+            warnings,
         })
     }
 
@@ -157,6 +188,164 @@ fn load_manifest(path: &Path) -> Result<RunManifest, ReportError> {
         });
     }
     serde_json::from_value(v).map_err(|e| ReportError::invalid(path, e.to_string()))
+}
+
+/// Checks every file `run.json` lists against its recorded SHA-256.
+fn verify_files(
+    dir: &Path,
+    manifest: &RunManifest,
+    verify: Verify,
+) -> Result<Vec<String>, ReportError> {
+    let run_json = dir.join(MANIFEST_FILE);
+    let Some(files) = &manifest.files else {
+        return Ok(vec![format!(
+            "{}: no checksums recorded (written by an older flotilla): the files cannot \
+             be verified",
+            run_json.display()
+        )]);
+    };
+    let mut warnings = Vec::new();
+    for (name, recorded) in files {
+        let path = dir.join(name);
+        let problem = match sha256_file(&path) {
+            Ok(actual) if &actual == recorded => continue,
+            Ok(_) => "differs from the SHA-256 that run.json recorded when the run finished \
+                      (edited, truncated or replaced since)"
+                .to_string(),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                "missing, though run.json lists it".to_string()
+            }
+            Err(e) => return Err(ReportError::io(&path, e)),
+        };
+        match verify {
+            Verify::Refuse => {
+                return Err(ReportError::Tampered {
+                    path,
+                    what: problem,
+                })
+            }
+            Verify::Warn => warnings.push(format!("{}: {problem}", path.display())),
+        }
+    }
+    Ok(warnings)
+}
+
+/// Fields of an arm in `summary.json` that are shares (0 to 1).
+const SHARES: &[&str] = &["success_rate"];
+/// Fields of an arm that are counts, means or sums of non-negative quantities.
+const NON_NEGATIVE: &[&str] = &[
+    "payments",
+    "succeeded",
+    "attempts_mean",
+    "ttc_ms_mean",
+    "ttc_ms_p50",
+    "ttc_ms_p90",
+    "ttc_ms_p99",
+    "fee_ppm_mean",
+    "fees_msat",
+    "liquidity_seconds_mean",
+    "parts_sent",
+    "parts_settled",
+    "succeeded_msat",
+];
+
+/// Range checks on `summary.json`: shares within 0–1, counts not negative, successes
+/// at most the payments and agreeing with the success rate.
+fn check_summary(path: &Path, summary: &Value) -> Result<(), ReportError> {
+    let arms = summary["arms"].as_array().map(Vec::as_slice).unwrap_or(&[]);
+    for (i, arm) in arms.iter().enumerate() {
+        let name = arm["name"].as_str().unwrap_or("?");
+        let bad = |field: &str, what: String| {
+            ReportError::invalid(path, format!("arms[{i}] ({name}), `{field}`: {what}"))
+        };
+        let number = |field: &str| -> Result<Option<f64>, ReportError> {
+            match &arm[field] {
+                Value::Null => Ok(None),
+                v => v
+                    .as_f64()
+                    .filter(|x| x.is_finite())
+                    .map(Some)
+                    .ok_or_else(|| bad(field, format!("`{v}` is not a number"))),
+            }
+        };
+        for f in SHARES {
+            if let Some(x) = number(f)? {
+                if !(0.0..=1.0).contains(&x) {
+                    return Err(bad(f, format!("{x} is outside 0–1 (0–100%)")));
+                }
+            }
+        }
+        for f in NON_NEGATIVE {
+            if let Some(x) = number(f)? {
+                if x < 0.0 {
+                    return Err(bad(f, format!("{x} is negative")));
+                }
+            }
+        }
+        if let Some(ci) = arm["success_ci95"].as_array() {
+            let lo = ci.first().and_then(Value::as_f64).unwrap_or(f64::NAN);
+            let hi = ci.get(1).and_then(Value::as_f64).unwrap_or(f64::NAN);
+            if ci.len() != 2 || !(0.0 <= lo && lo <= hi && hi <= 1.0) {
+                return Err(bad(
+                    "success_ci95",
+                    "not an interval [low, high] within 0–1".to_string(),
+                ));
+            }
+        }
+        if let (Some(n), Some(ok)) = (number("payments")?, number("succeeded")?) {
+            if ok > n {
+                return Err(bad("succeeded", format!("{ok} exceeds the {n} payments")));
+            }
+            if let Some(rate) = number("success_rate")? {
+                let expected = if n > 0.0 { ok / n } else { 0.0 };
+                if (rate - expected).abs() > 1e-9 {
+                    return Err(bad(
+                        "success_rate",
+                        format!("{rate} is not succeeded ÷ payments ({ok} ÷ {n})"),
+                    ));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `payments.csv` has, per arm, as many rows and successes as `summary.json` says:
+/// a truncated file or an edited outcome shows here even without checksums.
+fn check_rows_match_summary(
+    path: &Path,
+    summary: &Value,
+    arms: &[String],
+    payments: &[Vec<Payment>],
+) -> Result<(), ReportError> {
+    for (i, (name, rows)) in arms.iter().zip(payments).enumerate() {
+        let arm = &summary["arms"][i];
+        if let Some(n) = arm["payments"].as_u64() {
+            if rows.len() as u64 != n {
+                return Err(ReportError::invalid(
+                    path,
+                    format!(
+                        "{} rows for arm `{name}`, but summary.json counts {n} payments \
+                         (truncated or edited?)",
+                        rows.len()
+                    ),
+                ));
+            }
+        }
+        if let Some(ok) = arm["succeeded"].as_u64() {
+            let rows_ok = rows.iter().filter(|p| p.succeeded).count() as u64;
+            if rows_ok != ok {
+                return Err(ReportError::invalid(
+                    path,
+                    format!(
+                        "{rows_ok} successful rows for arm `{name}`, but summary.json counts \
+                         {ok} (edited?)"
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 fn arm_names(summary: &Value) -> Option<Vec<String>> {
@@ -250,16 +439,32 @@ fn load_payments(path: &Path, arms: &[String]) -> Result<Vec<Vec<Payment>>, Repo
                 ))
             }
         };
+        let int = |col: usize, name: &str| -> Result<u64, ReportError> {
+            record[col].parse::<u64>().map_err(|_| {
+                bad(
+                    name,
+                    &format!("`{}` is not a whole non-negative number", &record[col]),
+                )
+            })
+        };
         let ttc_ms = if record[c.ttc].is_empty() {
             None
         } else {
             Some(num(c.ttc, "ttc_ms")?)
         };
+        if succeeded == ttc_ms.is_none() {
+            return Err(bad(
+                "ttc_ms",
+                "a successful payment has a time to complete and a failed one none",
+            ));
+        }
+        let attempts = int(c.attempts, "attempts")?;
         out[idx].push(Payment {
-            amount_msat: num(c.amount, "amount_msat")? as u64,
+            amount_msat: int(c.amount, "amount_msat")?,
             succeeded,
-            fee_msat: num(c.fee, "fee_msat")? as u64,
-            attempts: num(c.attempts, "attempts")? as u32,
+            fee_msat: int(c.fee, "fee_msat")?,
+            attempts: u32::try_from(attempts)
+                .map_err(|_| bad("attempts", &format!("{attempts} is out of range")))?,
             ttc_ms,
             failure_reason: record[c.reason].to_string(),
             liquidity_sat_seconds: num(c.liquidity, "liquidity_sat_seconds")?,

@@ -2,19 +2,22 @@
 //! results directory and summary.
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 use std::time::Instant;
 
 use flotilla_graph::liquidity::{Balances, LiquidityModel};
-use flotilla_graph::{read_graph, Graph};
+use flotilla_graph::Graph;
 use flotilla_ln::config::{ChannelParamsOverride, PolicyOverride};
 use serde::Serialize;
 
 use crate::arms::{ArmSpec, UnknownArm};
 use crate::faults::Faults;
+use crate::graph_origin::{DefaultGraph, UnknownBuiltin};
+use crate::manifest::Timing;
 use crate::metrics::ArmSummary;
 use crate::output::OutputDir;
+use crate::output::{iso_utc, unix_now};
+use crate::progress::ProgressSink;
 use crate::run::{run_arms, RunError, RunInput};
 use crate::scenario::{Scenario, ScenarioError, WorkloadKind};
 use crate::workload::{self, PaymentSpec, WorkloadError};
@@ -28,6 +31,9 @@ pub enum SimError {
     /// The graph could not be read.
     #[error(transparent)]
     Graph(#[from] flotilla_graph::GraphError),
+    /// `graph.file` names a built-in graph this binary lacks.
+    #[error(transparent)]
+    Builtin(#[from] UnknownBuiltin),
     /// The liquidity model is unknown or does not fit.
     #[error("graph.liquidity: {0}")]
     Liquidity(#[from] flotilla_graph::liquidity::LiquidityError),
@@ -77,10 +83,13 @@ pub struct RunSummary {
     pub hodl_nodes: usize,
     /// Wall time of running the arms, seconds: the simulation loop only (rows stream
     /// to part files meanwhile), not the graph import, the set-up, joining the outputs
-    /// or the report (not deterministic).
+    /// or the report (not deterministic: in `run.json`'s `timing`, not in
+    /// `summary.json`, which is byte-identical across runs).
+    #[serde(skip_serializing)]
     pub wall_seconds: f64,
     /// payments × arms ÷ `wall_seconds`: the simulation loop's internal rate, higher
-    /// than the whole `flotilla sim` process's (not deterministic).
+    /// than the whole `flotilla sim` process's (not deterministic; see `wall_seconds`).
+    #[serde(skip_serializing)]
     pub payments_per_second: f64,
     /// Per-arm results, in the scenario's arm order (a field scenario's variants one
     /// after the other, each arm named with its variant's suffix).
@@ -121,9 +130,17 @@ pub struct Experiment {
 }
 
 impl Experiment {
-    /// Reads the graph (`default_graph` when the scenario names none), assigns hidden
-    /// liquidity, builds the workload and draws the faults.
+    /// Reads the graph (the file `default_graph` when the scenario names none), assigns
+    /// hidden liquidity, builds the workload and draws the faults.
     pub fn prepare(scenario: Scenario, default_graph: &Path) -> Result<Self, SimError> {
+        Self::prepare_with(scenario, &DefaultGraph::File(default_graph.to_path_buf()))
+    }
+
+    /// [`Experiment::prepare`] with any default graph (a file or a built-in snapshot).
+    pub fn prepare_with(
+        scenario: Scenario,
+        default_graph: &DefaultGraph,
+    ) -> Result<Self, SimError> {
         scenario.validate("scenario")?;
         let arms = scenario
             .sender
@@ -131,12 +148,9 @@ impl Experiment {
             .iter()
             .map(|a| a.parse::<ArmSpec>())
             .collect::<Result<Vec<_>, _>>()?;
-        let graph_file = if scenario.graph.file.is_empty() {
-            default_graph.to_path_buf()
-        } else {
-            PathBuf::from(&scenario.graph.file)
-        };
-        let imported = read_graph(&graph_file, None)?;
+        let source = crate::graph_origin::resolve(&scenario.graph.file, default_graph)?;
+        let graph_file = source.label();
+        let imported = crate::graph_origin::read(&source, None)?;
         let balances = if scenario.graph.liquidity.trim() == "file" {
             imported
                 .balances
@@ -226,16 +240,55 @@ impl Experiment {
         }
     }
 
+    /// Names of the arm runs in run order: the arms, a field scenario's arms once per
+    /// variant with the variant's suffix. Index `i` is arm run `i` of a
+    /// [`ProgressSink`].
+    pub fn arm_run_names(&self) -> Vec<String> {
+        match &self.field {
+            Some(f) => f
+                .variants
+                .iter()
+                .flat_map(|v| {
+                    self.arms
+                        .iter()
+                        .map(move |a| format!("{}{}", a.name, v.suffix))
+                })
+                .collect(),
+            None => self.arms.iter().map(|a| a.name.clone()).collect(),
+        }
+    }
+
     /// Runs every arm into `out`, at most `threads` arms at a time (results do not
-    /// depend on it). `progress` counts finished payments over all arms.
+    /// depend on it). `progress` counts finished payments per arm run (an `AtomicU64`
+    /// counts them all together). The `INCOMPLETE` marker stays until every file,
+    /// `run.json`'s timing and checksums included, is complete.
     pub fn run(
         &self,
         out: &Path,
         threads: usize,
-        progress: &AtomicU64,
+        progress: &dyn ProgressSink,
     ) -> Result<RunSummary, SimError> {
         let dir = OutputDir::create(out).map_err(RunError::from)?;
-        match self.run_into(&dir, threads, progress) {
+        let started_at = iso_utc(unix_now());
+        let started = Instant::now();
+        let result = self
+            .run_into(&dir, threads, progress)
+            .and_then(|mut summary| {
+                let wall = started.elapsed().as_secs_f64();
+                summary.wall_seconds = wall;
+                summary.payments_per_second =
+                    (self.workload.len() * self.arm_runs()) as f64 / wall.max(1e-9);
+                let timing = Timing {
+                    started_at,
+                    finished_at: iso_utc(unix_now()),
+                    wall_seconds: wall,
+                    payments_per_second: summary.payments_per_second,
+                    threads: threads.max(1),
+                };
+                crate::manifest::seal(out, timing).map_err(RunError::from)?;
+                Ok(summary)
+            });
+        match result {
             Ok(summary) => {
                 dir.finish().map_err(RunError::from)?;
                 Ok(summary)
@@ -251,7 +304,7 @@ impl Experiment {
         &self,
         dir: &OutputDir,
         threads: usize,
-        progress: &AtomicU64,
+        progress: &dyn ProgressSink,
     ) -> Result<RunSummary, SimError> {
         let input = RunInput {
             scenario: &self.scenario,
@@ -266,7 +319,6 @@ impl Experiment {
             point_memo: Default::default(),
             field: None,
         };
-        let started = Instant::now();
         let mut results = Vec::with_capacity(self.arms.len());
         if let Some(plan) = &self.field {
             results = plan.run(self, &input, dir, threads, progress)?;
@@ -278,7 +330,6 @@ impl Experiment {
             }
         }
         let runs = results.len();
-        let wall = started.elapsed().as_secs_f64();
         dir.join_parts("payments.csv", crate::output::PAYMENTS_HEADER, runs)
             .map_err(RunError::from)?;
         dir.join_parts("attempts.jsonl", "", runs)
@@ -309,8 +360,9 @@ impl Experiment {
             payments: self.workload.len(),
             offline_nodes: self.faults.offline.len(),
             hodl_nodes: self.faults.hodl.len(),
-            wall_seconds: wall,
-            payments_per_second: (self.workload.len() * runs) as f64 / wall.max(1e-9),
+            // Set by `run`, which times the whole run; not in summary.json.
+            wall_seconds: 0.0,
+            payments_per_second: 0.0,
             arms,
             field,
             scenario_config: self.scenario.clone(),

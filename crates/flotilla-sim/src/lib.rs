@@ -11,7 +11,10 @@
 //! - [`metrics`]: the one definition of every reported number.
 //! - [`field`]: field scenarios (zero-fee hub, probing attacker, stuck payments).
 //! - [`manifest`]: `run.json` and `scenario.toml`, so a results directory says what was
-//!   run and how to run it again.
+//!   run and how to run it again, and the checksums that prove its files intact.
+//! - [`output`]: the results directory (claimed atomically, `INCOMPLETE` until done).
+//! - [`graph_origin`]: a graph file or the snapshot built into the binary.
+//! - [`progress`]: finished payments per arm, for progress displays.
 
 #![warn(missing_docs)]
 
@@ -19,9 +22,11 @@ pub mod arms;
 pub mod experiment;
 pub mod faults;
 pub mod field;
+pub mod graph_origin;
 pub mod manifest;
 pub mod metrics;
 pub mod output;
+pub mod progress;
 pub mod queue;
 pub mod redundant_arm;
 pub mod rng;

@@ -6,6 +6,11 @@
 //! produced (memory stays flat in the number of payments): each arm writes its own
 //! part files, joined in arm order at the end so the bytes do not depend on which
 //! thread finished first.
+//!
+//! A directory is claimed before anything is written into it ([`claim`],
+//! [`claim_new`]): created atomically (two runs started in the same second never share
+//! one), and an existing directory only when it is empty or, with `force`, when it is
+//! a previous run's to replace. So a run never writes into another run's directory.
 
 use std::fs::{self, File};
 use std::io::{BufWriter, Write};
@@ -21,6 +26,137 @@ pub const INCOMPLETE_MARKER: &str = "INCOMPLETE";
 pub const PAYMENTS_HEADER: &str =
     "source,destination,amount_msat,hash,dispatch_time,htlc_count,payment_outcome,\
 arm,payment,fee_msat,attempts,parts,parts_sent,ttc_ms,failure_reason,liquidity_sat_seconds\n";
+
+/// Why a results directory could not be claimed.
+#[derive(Debug, thiserror::Error)]
+pub enum ClaimError {
+    /// The directory holds files and replacing was not asked for.
+    #[error("{}: already holds files (a previous run?); pass --force to replace it, or choose another --out", .0.display())]
+    NotEmpty(PathBuf),
+    /// `force` was asked for a directory that is not a results directory.
+    #[error("{}: not a flotilla results directory (no run.json, no {INCOMPLETE_MARKER} marker); --force replaces only those, choose another --out", .0.display())]
+    NotResults(PathBuf),
+    /// The path exists and is not a directory.
+    #[error("{}: exists and is not a directory; choose another --out", .0.display())]
+    NotDir(PathBuf),
+    /// Another run claimed it first.
+    #[error("{}: another run is writing into it", .0.display())]
+    Taken(PathBuf),
+    /// The OS refused.
+    #[error(transparent)]
+    Io(#[from] OutputError),
+}
+
+const MARKER_RUNNING: &str = "this run has not finished: the files here are partial\n";
+
+/// Writes the `INCOMPLETE` marker into `dir` unless one is there already: the
+/// atomic step that makes `dir` this run's.
+fn claim_marker(dir: &Path) -> Result<(), ClaimError> {
+    let marker = dir.join(INCOMPLETE_MARKER);
+    match fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&marker)
+    {
+        Ok(mut f) => io(&marker, f.write_all(MARKER_RUNNING.as_bytes())).map_err(Into::into),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            Err(ClaimError::Taken(dir.to_path_buf()))
+        }
+        Err(e) => Err(oerr(&marker, e).into()),
+    }
+}
+
+/// Claims `dir` for a new run: creates it (and its parents), or takes it when it
+/// exists and is empty; with `force`, replaces a previous run's directory (one with
+/// `run.json` or an `INCOMPLETE` marker) and nothing else. Leaves the `INCOMPLETE`
+/// marker in it.
+pub fn claim(dir: &Path, force: bool) -> Result<(), ClaimError> {
+    if let Some(parent) = dir.parent().filter(|p| !p.as_os_str().is_empty()) {
+        io(parent, fs::create_dir_all(parent))?;
+    }
+    match fs::create_dir(dir) {
+        Ok(()) => return claim_marker(dir),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+        Err(e) => return Err(oerr(dir, e).into()),
+    }
+    if !dir.is_dir() {
+        return Err(ClaimError::NotDir(dir.to_path_buf()));
+    }
+    let mut entries = io(dir, fs::read_dir(dir))?;
+    if entries.next().is_none() {
+        return claim_marker(dir);
+    }
+    if !force {
+        return Err(ClaimError::NotEmpty(dir.to_path_buf()));
+    }
+    let ours =
+        dir.join(crate::manifest::MANIFEST_FILE).is_file() || dir.join(INCOMPLETE_MARKER).is_file();
+    if !ours {
+        return Err(ClaimError::NotResults(dir.to_path_buf()));
+    }
+    io(dir, fs::remove_dir_all(dir))?;
+    match fs::create_dir(dir) {
+        Ok(()) => claim_marker(dir),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            Err(ClaimError::Taken(dir.to_path_buf()))
+        }
+        Err(e) => Err(oerr(dir, e).into()),
+    }
+}
+
+/// Claims a new directory `parent/STAMP-SUFFIX` (`STAMP` a readable time, `SUFFIX`
+/// from `suffix`, drawn again while the name is taken). Returns its path.
+pub fn claim_new(
+    parent: &Path,
+    stamp: &str,
+    mut suffix: impl FnMut() -> String,
+) -> Result<PathBuf, ClaimError> {
+    io(parent, fs::create_dir_all(parent))?;
+    let mut last = None;
+    for _ in 0..64 {
+        let dir = parent.join(format!("{stamp}-{}", suffix()));
+        match fs::create_dir(&dir) {
+            Ok(()) => {
+                claim_marker(&dir)?;
+                return Ok(dir);
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => last = Some(e),
+            Err(e) => return Err(oerr(&dir, e).into()),
+        }
+    }
+    let e = last.unwrap_or_else(|| std::io::Error::other("no free name"));
+    Err(oerr(parent, e).into())
+}
+
+/// `unix_secs` as `YYYY-MM-DDTHH:MM:SSZ` (UTC).
+pub fn iso_utc(unix_secs: u64) -> String {
+    let days = (unix_secs / 86_400) as i64;
+    let rem = unix_secs % 86_400;
+    // Civil date from days since 1970-01-01 (the proleptic Gregorian calendar).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        rem / 3_600,
+        rem / 60 % 60,
+        rem % 60
+    )
+}
+
+/// Seconds since the Unix epoch, now.
+pub fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
 
 /// A results directory being written.
 #[derive(Debug)]
@@ -38,6 +174,13 @@ pub struct OutputError {
     pub source: std::io::Error,
 }
 
+fn oerr(path: &Path, source: std::io::Error) -> OutputError {
+    OutputError {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
 fn io<T>(path: &Path, r: std::io::Result<T>) -> Result<T, OutputError> {
     r.map_err(|source| OutputError {
         path: path.to_path_buf(),
@@ -46,17 +189,12 @@ fn io<T>(path: &Path, r: std::io::Result<T>) -> Result<T, OutputError> {
 }
 
 impl OutputDir {
-    /// Creates `dir` (and parents) and writes the `INCOMPLETE` marker.
+    /// Creates `dir` (and parents) and writes the `INCOMPLETE` marker. (A directory
+    /// [`claim`]ed already has it; this keeps it.)
     pub fn create(dir: &Path) -> Result<Self, OutputError> {
         io(dir, fs::create_dir_all(dir))?;
         let marker = dir.join(INCOMPLETE_MARKER);
-        io(
-            &marker,
-            fs::write(
-                &marker,
-                "this run has not finished: the files here are partial\n",
-            ),
-        )?;
+        io(&marker, fs::write(&marker, MARKER_RUNNING))?;
         Ok(OutputDir {
             dir: dir.to_path_buf(),
         })
@@ -160,6 +298,52 @@ mod tests {
             .map(|e| e.unwrap().file_name())
             .collect();
         assert_eq!(names.len(), 1, "{names:?}");
+    }
+
+    #[test]
+    fn iso_dates_match_known_instants() {
+        assert_eq!(iso_utc(0), "1970-01-01T00:00:00Z");
+        assert_eq!(iso_utc(951_782_400), "2000-02-29T00:00:00Z");
+        assert_eq!(iso_utc(1_796_513_045), "2026-12-05T23:24:05Z");
+    }
+
+    #[test]
+    fn a_directory_is_claimed_once_and_replaced_only_with_force() {
+        let t = tempfile::tempdir().unwrap();
+        let dir = t.path().join("a/b");
+        claim(&dir, false).unwrap();
+        assert!(dir.join(INCOMPLETE_MARKER).is_file());
+        assert!(matches!(claim(&dir, false), Err(ClaimError::NotEmpty(_))));
+        // Forced, a previous run's directory is replaced: the old files go.
+        fs::write(dir.join("payments.csv"), "old").unwrap();
+        claim(&dir, true).unwrap();
+        assert!(!dir.join("payments.csv").exists());
+        // An empty directory is taken; one with foreign files is not, even forced.
+        let empty = t.path().join("empty");
+        fs::create_dir(&empty).unwrap();
+        claim(&empty, false).unwrap();
+        let foreign = t.path().join("home");
+        fs::create_dir(&foreign).unwrap();
+        fs::write(foreign.join("notes.txt"), "mine").unwrap();
+        assert!(matches!(
+            claim(&foreign, true),
+            Err(ClaimError::NotResults(_))
+        ));
+        assert!(foreign.join("notes.txt").is_file());
+    }
+
+    #[test]
+    fn new_names_are_drawn_again_while_taken() {
+        let t = tempfile::tempdir().unwrap();
+        let mut n = 0;
+        let mut next = || {
+            n += 1;
+            format!("{}", n / 2)
+        };
+        let a = claim_new(t.path(), "T", &mut next).unwrap();
+        let b = claim_new(t.path(), "T", &mut next).unwrap();
+        assert_ne!(a, b);
+        assert!(a.join(INCOMPLETE_MARKER).is_file() && b.join(INCOMPLETE_MARKER).is_file());
     }
 
     #[test]

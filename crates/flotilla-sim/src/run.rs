@@ -301,13 +301,13 @@ fn payment_keys(seed: u64, index: usize) -> PaymentKeys {
 }
 
 /// Runs `arms` (one thread each), streaming rows into `out` as parts numbered from
-/// `offset`. `progress` counts finished payments over all arms, for a progress bar.
+/// `offset`. `progress` counts each arm's finished payments (arm `offset + i`).
 pub fn run_arms(
     input: &RunInput<'_>,
     arms: &[ArmSpec],
     offset: usize,
     out: &OutputDir,
-    progress: &AtomicU64,
+    progress: &dyn crate::progress::ProgressSink,
 ) -> Result<Vec<ArmResult>, RunError> {
     let results: Vec<Result<ArmResult, RunError>> = std::thread::scope(|scope| {
         let handles: Vec<_> = arms
@@ -316,6 +316,7 @@ pub fn run_arms(
             .map(|(i, arm)| {
                 let payments = out.part_writer("payments.csv", offset + i);
                 let attempts = out.part_writer("attempts.jsonl", offset + i);
+                let progress = progress.arm(offset + i);
                 scope.spawn(move || {
                     let payments = payments?;
                     let attempts = attempts?;

@@ -588,9 +588,9 @@ fn routers(args: BenchRoutersArgs) -> Result<()> {
         routers: rows,
     };
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&out)?);
+        outln!("{}", serde_json::to_string_pretty(&out)?)?;
     } else {
-        print_table(&out);
+        print_table(&out)?;
     }
     Ok(())
 }
@@ -599,42 +599,42 @@ fn opt(v: Option<f64>, f: impl Fn(f64) -> String) -> String {
     v.map(f).unwrap_or_else(|| "–".to_string())
 }
 
-fn print_table(out: &BenchOutput) {
-    println!(
+fn print_table(out: &BenchOutput) -> Result<()> {
+    outln!(
         "{} ({} nodes, {} channels; largest SCC {} nodes)",
         out.graph,
         thousands(out.nodes as u64),
         thousands(out.channels as u64),
         thousands(out.scc_nodes as u64)
-    );
-    println!(
+    )?;
+    outln!(
         "{} queries, seed {}: endpoints from the largest SCC, amounts log-uniform in [{}, {}] sat; multi-path rows up to {} parts",
         thousands(out.queries as u64),
         out.seed,
         thousands(out.amount_min_sat),
         thousands(out.amount_max_sat),
         out.max_parts
-    );
+    )?;
     let any_ldk = out.routers.iter().any(|r| r.router.starts_with("ldk"));
     if any_ldk && out.ldk_queries < out.queries {
-        println!(
+        outln!(
             "LDK rows ran the first {} queries only (--ldk-queries); speedup compares medians on those same {} queries",
             thousands(out.ldk_queries as u64),
             thousands(out.ldk_queries as u64)
-        );
+        )?;
     }
-    println!(
+    outln!(
         "stateless scoring (ours: UniformScorer; LDK: fresh ProbabilisticScorer); P(success) of every router's answers, LDK's included, is scored by {}: {}",
         out.probability_scorer, out.probability_model
-    );
+    )?;
     let headline: Vec<&RowOut> = out
         .routers
         .iter()
         .filter(|r| r.routable_queries.is_some() && !r.router.starts_with("ldk"))
         .collect();
     if !headline.is_empty() {
-        println!();
-        println!("Speedup over LDK on routable queries (both answered; the headline):");
+        outln!()?;
+        outln!("Speedup over LDK on routable queries (both answered; the headline):")?;
         let mut t = Table::new(1).header([
             "router",
             "vs",
@@ -663,13 +663,13 @@ fn print_table(out: &BenchOutput) {
                 opt(r.speedup_routable_cpu, |v| format!("{v:.1}x")),
             ]);
         }
-        print!("{}", t.render());
-        println!("(CPU time leaves out waiting for a core: on a loaded machine wall time inflates LDK's long queries more than ours, so compare CPU-time ratios there)");
+        out!("{}", t.render())?;
+        outln!("(CPU time leaves out waiting for a core: on a loaded machine wall time inflates LDK's long queries more than ours, so compare CPU-time ratios there)")?;
     }
-    println!();
-    println!(
+    outln!()?;
+    outln!(
         "All queries (including those no router can answer, which every router refuses quickly):"
-    );
+    )?;
     let mut t = Table::new(1).header([
         "router",
         "parts≤",
@@ -698,13 +698,13 @@ fn print_table(out: &BenchOutput) {
             opt(r.speedup_vs_ldk, |v| format!("{v:.1}x vs {}", r.reference)),
         ]);
     }
-    print!("{}", t.render());
+    out!("{}", t.render())?;
     if any_ldk && out.ldk_queries < out.queries {
-        println!();
-        println!(
+        outln!()?;
+        outln!(
             "on LDK's {} queries only:",
             thousands(out.ldk_queries as u64)
-        );
+        )?;
         let mut t = Table::new(1).header(["router", "median µs", "P(success)"]);
         for r in &out.routers {
             if let Some(m) = r.median_us_on_reference_queries {
@@ -715,6 +715,7 @@ fn print_table(out: &BenchOutput) {
                 ]);
             }
         }
-        print!("{}", t.render());
+        out!("{}", t.render())?;
     }
+    Ok(())
 }

@@ -46,16 +46,16 @@ fn stats(args: StatsArgs) -> Result<()> {
             stats_seconds,
             stats: &stats,
         };
-        println!("{}", serde_json::to_string_pretty(&out)?);
+        outln!("{}", serde_json::to_string_pretty(&out)?)?;
         return Ok(());
     }
-    println!(
+    outln!(
         "{} ({}, read in {:.2} s, stats in {:.2} s)\n",
         loaded.path.display(),
         loaded.imported.format,
         loaded.seconds,
         stats_seconds
-    );
+    )?;
     let mut t = Table::new(1);
     let n = |v: usize| thousands(v as u64);
     t.row(["nodes".to_string(), n(stats.nodes)]);
@@ -104,10 +104,10 @@ fn stats(args: StatsArgs) -> Result<()> {
         "median CLTV delta (blocks)".to_string(),
         thousands(stats.median_cltv_expiry_delta),
     ]);
-    print!("{}", t.render());
+    out!("{}", t.render())?;
     let warnings = loaded.imported.graph.warnings();
     if !warnings.is_empty() {
-        println!();
+        outln!()?;
         let mut w = Table::new(2).header(["warning (imported anyway)", "first example", "count"]);
         for (kind, count, example) in warnings.iter() {
             w.row([
@@ -116,7 +116,7 @@ fn stats(args: StatsArgs) -> Result<()> {
                 thousands(count),
             ]);
         }
-        print!("{}", w.render());
+        out!("{}", w.render())?;
     }
     Ok(())
 }
@@ -139,7 +139,7 @@ fn convert(args: ConvertArgs) -> Result<()> {
     };
     let report = write_graph(graph, balances.as_ref(), format, &args.output)
         .with_context(|| format!("cannot convert {} to {format}", loaded.path.display()))?;
-    print_report(&report, &args.output, format);
+    print_report(&report, &args.output, format)?;
     Ok(())
 }
 
@@ -178,17 +178,17 @@ fn generate(args: GenerateArgs) -> Result<()> {
             args.output.display()
         )
     })?;
-    print_report(&report, &args.output, format);
+    print_report(&report, &args.output, format)?;
     Ok(())
 }
 
-fn print_report(report: &ExportReport, out: &std::path::Path, format: GraphFormat) {
-    println!(
+fn print_report(report: &ExportReport, out: &std::path::Path, format: GraphFormat) -> Result<()> {
+    outln!(
         "wrote {} nodes and {} channels to {} ({format})",
         thousands(report.nodes_written as u64),
         thousands(report.channels_written as u64),
         out.display()
-    );
+    )?;
     for (kind, count, example) in report.warnings.iter() {
         // Renamed aliases are written (changed); everything else counted is left out.
         let what = if kind == flotilla_graph::Warning::AliasRenamed {
@@ -196,10 +196,11 @@ fn print_report(report: &ExportReport, out: &std::path::Path, format: GraphForma
         } else {
             "left out"
         };
-        println!(
+        outln!(
             "  {what}: {} × {} (e.g. {example})",
             thousands(count),
             kind.describe()
-        );
+        )?;
     }
+    Ok(())
 }

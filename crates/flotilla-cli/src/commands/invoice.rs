@@ -136,10 +136,10 @@ fn create(args: InvoiceCreateArgs) -> Result<()> {
         features: d.feature_names(),
     };
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&out)?);
+        outln!("{}", serde_json::to_string_pretty(&out)?)?;
         return Ok(());
     }
-    println!("{bolt11}\n");
+    outln!("{bolt11}\n")?;
     let mut t = Table::new(2);
     t.row(["network", out.network]);
     t.row(["amount_msat".to_string(), thousands(amount)]);
@@ -169,12 +169,12 @@ fn create(args: InvoiceCreateArgs) -> Result<()> {
         "node key".to_string(),
         format!("{} ({})", out.node_key, out.node_key_source),
     ]);
-    print!("{}", t.render());
-    println!(
+    out!("{}", t.render())?;
+    outln!(
         "\nKeep the preimage: the receiver reveals it to settle the payment, and it cannot be\n\
          recovered from the invoice. Reuse the node key with --node-key {}.",
         out.node_key
-    );
+    )?;
     Ok(())
 }
 
@@ -192,7 +192,7 @@ fn decode(args: InvoiceDecodeArgs) -> Result<()> {
         v["expired"] = Value::from(d.is_expired(now));
         v["seconds_until_expiry"] = Value::from(d.seconds_until_expiry(now) as i64);
         v["checked_at"] = Value::from(now);
-        println!("{}", serde_json::to_string_pretty(&v)?);
+        outln!("{}", serde_json::to_string_pretty(&v)?)?;
         return Ok(());
     }
     let mut t = Table::new(2);
@@ -253,7 +253,7 @@ fn decode(args: InvoiceDecodeArgs) -> Result<()> {
     for a in &d.fallback_addresses {
         t.row(["fallback address", a.as_str()]);
     }
-    print!("{}", t.render());
+    out!("{}", t.render())?;
     Ok(())
 }
 

@@ -81,9 +81,9 @@ pub fn run(args: RouteArgs) -> Result<()> {
         search_micros,
     );
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&out)?);
+        outln!("{}", serde_json::to_string_pretty(&out)?)?;
     } else {
-        print_text(&out);
+        print_text(&out)?;
     }
     Ok(())
 }
@@ -327,26 +327,26 @@ impl RouteOutput {
     }
 }
 
-fn print_text(out: &RouteOutput) {
-    println!(
+fn print_text(out: &RouteOutput) -> Result<()> {
+    outln!(
         "route from {} to {}: {} msat, router {}",
         out.from_label,
         out.to_label,
         thousands(out.amount_msat),
         out.router
-    );
-    println!("  from {}", out.from.pubkey);
-    println!("  to   {}", out.to.pubkey);
-    println!("  scorer: {}", out.scorer);
-    println!(
+    )?;
+    outln!("  from {}", out.from.pubkey)?;
+    outln!("  to   {}", out.to.pubkey)?;
+    outln!("  scorer: {}", out.scorer)?;
+    outln!(
         "  found {} path{} in {:.0} µs",
         out.parts,
         if out.parts == 1 { "" } else { "s" },
         out.search_micros
-    );
+    )?;
     for (i, p) in out.paths.iter().enumerate() {
-        println!();
-        println!(
+        outln!()?;
+        outln!(
             "path {} of {}: delivers {} msat over {} hop{}, fee {} msat, CLTV {} blocks, success probability {}",
             i + 1,
             out.parts,
@@ -356,7 +356,7 @@ fn print_text(out: &RouteOutput) {
             thousands(p.fee_msat),
             p.total_cltv,
             fmt_probability(p.probability)
-        );
+        )?;
         let mut t = Table::new(3).header([
             "hop",
             "from",
@@ -378,10 +378,10 @@ fn print_text(out: &RouteOutput) {
                 h.cltv_expiry.to_string(),
             ]);
         }
-        print!("{}", t.render());
+        out!("{}", t.render())?;
     }
-    println!();
-    println!(
+    outln!()?;
+    outln!(
         "total: {} part{}, delivers {} msat, sends {} msat, fee {} msat ({:.0} ppm), success probability {}",
         out.parts,
         if out.parts == 1 { "" } else { "s" },
@@ -390,8 +390,9 @@ fn print_text(out: &RouteOutput) {
         thousands(out.total_fee_msat),
         out.fee_ppm,
         fmt_probability(out.probability)
-    );
-    println!(
+    )?;
+    outln!(
         "(fee_msat: charged by the hop's `from` node for forwarding; amounts fall by it toward the receiver. cltv_expiry: blocks above the current height.)"
-    );
+    )?;
+    Ok(())
 }

@@ -1,36 +1,39 @@
 //! `flotilla sim`: run an experiment, show progress, print the table.
 
-use std::io::IsTerminal;
+use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::time::Duration;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::{Context, Result};
 use flotilla_sim::experiment::{
     export_simln, scenario_from_simln, Experiment, RunSummary, SimError,
 };
 use flotilla_sim::manifest::write_manifest;
-use flotilla_sim::output::INCOMPLETE_MARKER;
+use flotilla_sim::output::{self, iso_utc, unix_now, OutputDir, INCOMPLETE_MARKER};
+use flotilla_sim::progress::ArmProgress;
 use flotilla_sim::scenario::{OnionMode, Scenario, DEFAULT_SCENARIO};
 
 use crate::cli::{OnionArg, SimArgs};
-use crate::graph_source::default_graph_path;
+use crate::graph_source::default_graph;
+use crate::progress;
 use crate::table::{thousands, Table};
 
 /// Runs `flotilla sim`.
 pub fn run(args: SimArgs) -> Result<()> {
     if args.print_default_scenario {
-        print!("{DEFAULT_SCENARIO}");
+        out!("{DEFAULT_SCENARIO}")?;
         return Ok(());
     }
     let mut scenario = load_scenario(args.scenario.as_deref())?;
     apply_flags(&mut scenario, &args);
-    let prepared = Experiment::prepare(scenario, &default_graph_path())
+    let prepared = Experiment::prepare_with(scenario, &default_graph()?)
         .map_err(|e| name_the_source(e, &args))?;
     if let Some(path) = &args.export_simln {
         let e = export_simln(&prepared, path)?;
         if !args.quiet && !args.json {
-            eprintln!(
+            // stderr may be closed; this is a courtesy line.
+            let _ = writeln!(
+                std::io::stderr(),
                 "wrote {} payments to {} for sim-ln ({} left out: an endpoint has no channel with both policies)",
                 thousands(e.written as u64),
                 path.display(),
@@ -46,15 +49,20 @@ pub fn run(args: SimArgs) -> Result<()> {
             );
         }
     }
-    let out = args.out.clone().unwrap_or_else(default_out_dir);
+    let out = claim_out_dir(&args)?;
     let threads = args.threads.unwrap_or_else(|| {
         std::thread::available_parallelism()
             .map(|n| n.get())
             .unwrap_or(1)
     });
-    let total = (prepared.workload.len() * prepared.arm_runs()) as u64;
-    let progress = AtomicU64::new(0);
-    let show_bar = !args.quiet && !args.json && std::io::stderr().is_terminal();
+    let per_arm = prepared.workload.len() as u64;
+    let names = prepared.arm_run_names();
+    let counts = ArmProgress::new(prepared.arm_runs());
+    let style = if args.quiet {
+        None
+    } else {
+        progress::Style::for_stderr()
+    };
     let done = AtomicBool::new(false);
     // What was run and how to run it again, written before the arms start.
     // (args_os: a non-UTF-8 path must not panic here; it is recorded lossily.)
@@ -62,13 +70,19 @@ pub fn run(args: SimArgs) -> Result<()> {
         .skip(1)
         .map(|a| a.to_string_lossy().into_owned())
         .collect();
-    write_manifest(&prepared, &out, &command)
-        .with_context(|| format!("cannot write results to {}", out.display()))?;
-    let summary = std::thread::scope(|s| {
-        if show_bar {
-            s.spawn(|| progress_bar(total, &progress, &done));
+    if let Err(e) = write_manifest(&prepared, &out, &command) {
+        // The directory is claimed (its marker says "not finished"); say why it stops.
+        if let Ok(dir) = OutputDir::create(&out) {
+            dir.fail(&e.to_string());
         }
-        let r = prepared.run(&out, threads, &progress);
+        return Err(e).with_context(|| format!("cannot write results to {}", out.display()));
+    }
+    let summary = std::thread::scope(|s| {
+        if let Some(style) = style {
+            let (names, counts, done) = (&names, &counts, &done);
+            s.spawn(move || progress::show(style, names, per_arm, counts, done));
+        }
+        let r = prepared.run(&out, threads, &counts);
         done.store(true, Ordering::Relaxed);
         r
     })
@@ -79,23 +93,57 @@ pub fn run(args: SimArgs) -> Result<()> {
             format!("cannot write results to {}", out.display())
         }
     })?;
-    if args.json {
-        println!("{}", serde_json::to_string_pretty(&summary)?);
-    } else if !args.quiet {
-        print_table(&summary, &out);
-    }
-    if !args.no_report {
-        let written = flotilla_report::write_report(&out).with_context(|| {
+    // Files first, stdout last: a reader that goes away (`| head`) or a full stdout
+    // cannot leave the results directory without its report.
+    let written = if args.no_report {
+        None
+    } else {
+        Some(flotilla_report::write_report(&out).with_context(|| {
             format!(
                 "the simulation finished (results in {}) but its report could not be written",
                 out.display()
             )
-        })?;
-        if !args.quiet && !args.json {
-            super::report::print_written(&written, &out);
+        })?)
+    };
+    if args.json {
+        // stdout is a report of this run, not an artifact: it keeps the wall time
+        // that summary.json leaves to run.json.
+        let mut v = serde_json::to_value(&summary)?;
+        if let Some(o) = v.as_object_mut() {
+            o.insert("wall_seconds".into(), summary.wall_seconds.into());
+            o.insert(
+                "payments_per_second".into(),
+                summary.payments_per_second.into(),
+            );
+            o.insert("results".into(), out.display().to_string().into());
+        }
+        outln!("{}", serde_json::to_string_pretty(&v)?)?;
+    } else if !args.quiet {
+        print_table(&summary, &out)?;
+        if let Some(w) = &written {
+            super::report::print_written(w, &out)?;
         }
     }
     Ok(())
+}
+
+/// Claims the results directory: `--out` (refused when it holds files, unless
+/// `--force` and it is a previous run's), or a new `results/<UTC time>-<suffix>`.
+fn claim_out_dir(args: &SimArgs) -> Result<PathBuf> {
+    match &args.out {
+        Some(dir) => {
+            output::claim(dir, args.force)?;
+            Ok(dir.clone())
+        }
+        None => {
+            // Colons are awkward in file names (scp, Windows): 2026-02-03T14-05-09Z.
+            let stamp = iso_utc(unix_now()).replace(':', "-");
+            let dir = output::claim_new(Path::new("results"), &stamp, || {
+                format!("{:04x}", rand::random::<u16>())
+            })?;
+            Ok(dir)
+        }
+    }
 }
 
 /// A scenario value that does not fit the graph (an arm name, the liquidity model, a
@@ -176,31 +224,8 @@ fn apply_flags(s: &mut Scenario, a: &SimArgs) {
     }
 }
 
-fn default_out_dir() -> PathBuf {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
-    PathBuf::from("results").join(secs.to_string())
-}
-
-fn progress_bar(total: u64, progress: &AtomicU64, done: &AtomicBool) {
-    let bar = indicatif::ProgressBar::new(total);
-    bar.set_style(
-        indicatif::ProgressStyle::with_template(
-            "{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} payments ({per_sec}, eta {eta})",
-        )
-        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-    );
-    while !done.load(Ordering::Relaxed) {
-        bar.set_position(progress.load(Ordering::Relaxed));
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    bar.finish_and_clear();
-}
-
-fn print_table(s: &RunSummary, out: &Path) {
-    println!(
+fn print_table(s: &RunSummary, out: &Path) -> Result<()> {
+    outln!(
         "{} · seed {} · {} ({} nodes, {} channels) · {} payments per arm · simulation loop {:.1} s, {} payments/s\n",
         s.scenario,
         s.seed,
@@ -210,7 +235,7 @@ fn print_table(s: &RunSummary, out: &Path) {
         thousands(s.payments as u64),
         s.wall_seconds,
         thousands(s.payments_per_second as u64),
-    );
+    )?;
     let mut t = Table::new(1).header([
         "arm",
         "success",
@@ -239,8 +264,8 @@ fn print_table(s: &RunSummary, out: &Path) {
             format!("{:.0}", a.liquidity_seconds_mean),
         ]);
     }
-    print!("{}", t.render());
-    println!();
+    out!("{}", t.render())?;
+    outln!()?;
     let reasons: Vec<&str> = s
         .arms
         .first()
@@ -252,9 +277,9 @@ fn print_table(s: &RunSummary, out: &Path) {
             std::iter::once(a.name.clone()).chain(reasons.iter().map(|r| thousands(a.failures[r]))),
         );
     }
-    print!("{}", f.render());
+    out!("{}", f.render())?;
     if s.arms.iter().any(|a| a.name.starts_with("redundant-")) {
-        println!();
+        outln!()?;
         let mut r = Table::new(1).header([
             "redundancy",
             "parts sent",
@@ -276,8 +301,9 @@ fn print_table(s: &RunSummary, out: &Path) {
                     .map_or_else(|| "–".into(), |x| format!("{x:.2}")),
             ]);
         }
-        print!("{}", r.render());
+        out!("{}", r.render())?;
     }
-    crate::field_tables::print(s);
-    println!("\nresults in {}", out.display());
+    crate::field_tables::print(s)?;
+    outln!("\nresults in {}", out.display())?;
+    Ok(())
 }

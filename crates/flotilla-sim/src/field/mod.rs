@@ -29,8 +29,6 @@ pub mod stuck;
 pub mod svg;
 pub mod zero_fee_hub;
 
-use std::sync::atomic::AtomicU64;
-
 use flotilla_graph::{Graph, NodeIdx};
 use flotilla_ln::clock::Clock;
 use flotilla_ln::config::{NodeConfig, PolicyOverride};
@@ -295,7 +293,7 @@ impl FieldPlan {
         base: &RunInput<'_>,
         dir: &OutputDir,
         threads: usize,
-        progress: &AtomicU64,
+        progress: &dyn crate::progress::ProgressSink,
     ) -> Result<Vec<ArmResult>, RunError> {
         let inputs: Vec<RunInput<'_>> = self
             .variants
