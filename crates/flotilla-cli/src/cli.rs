@@ -43,7 +43,8 @@ pub enum Command {
     /// its default) or a sim-ln sim.json changes that; flags override both.
     ///
     /// Results go to --out (default results/<unix time>): payments.csv (one row per
-    /// payment and arm), attempts.jsonl (every path tried), summary.json, scenario.toml
+    /// payment and arm), attempts.jsonl.gz (every path tried; see --attempts),
+    /// summary.json (with each arm against the baseline arm), scenario.toml
     /// (the effective scenario: run it again with `flotilla sim DIR/scenario.toml`),
     /// run.json (format version, the command, the graph's statistics), and the report:
     /// report.html plus plots/*.svg and plots/*.png (see `flotilla report`). While
@@ -139,6 +140,12 @@ pub struct SimArgs {
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
 
+    /// How to write every path tried: `gz` (attempts.jsonl.gz, about a sixth of the size),
+    /// `full` (attempts.jsonl) or `off` (no file, a faster run). `flotilla report`
+    /// reads either file.
+    #[arg(long, value_enum, default_value = "gz", value_name = "FORM")]
+    pub attempts: AttemptsArg,
+
     /// Also write the experiment as a sim-ln sim.json (its graph's channels with both
     /// policies, and one activity entry per payment) so sim-ln can run the same payments.
     #[arg(long, value_name = "FILE")]
@@ -164,6 +171,17 @@ pub struct ReportArgs {
     /// Results directory written by `flotilla sim` (its --out).
     #[arg(value_name = "DIR")]
     pub dir: PathBuf,
+}
+
+/// `--attempts`: how the attempts file is written.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum AttemptsArg {
+    /// No attempts file.
+    Off,
+    /// attempts.jsonl.gz.
+    Gz,
+    /// attempts.jsonl, uncompressed.
+    Full,
 }
 
 /// Onion modes.

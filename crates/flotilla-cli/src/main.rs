@@ -2,6 +2,7 @@
 //! simulator. Thin by design: parsing, printing and exit codes; the work lives in
 //! the library crates.
 
+mod baseline_table;
 mod cli;
 mod commands;
 mod field_tables;

@@ -48,6 +48,9 @@ pub enum SimError {
     /// An arm name is unknown.
     #[error("sender.arms: {0}")]
     Arm(#[from] UnknownArm),
+    /// `sender.baseline` names no arm of `sender.arms`.
+    #[error("sender.baseline: {0:?} is not one of sender.arms")]
+    Baseline(String),
     /// A field section (hub, probing, stuck) names something the graph lacks.
     #[error(transparent)]
     Field(#[from] crate::field::FieldError),
@@ -79,6 +82,9 @@ pub struct RunSummary {
     pub wall_seconds: f64,
     /// payments × arms ÷ wall seconds (not deterministic).
     pub payments_per_second: f64,
+    /// The attempts file (`attempts.jsonl.gz` or `attempts.jsonl`), `null` when the
+    /// run wrote none (`--attempts off`).
+    pub attempts_file: Option<String>,
     /// Per-arm results, in the scenario's arm order (a field scenario's variants one
     /// after the other, each arm named with its variant's suffix).
     pub arms: Vec<ArmSummary>,
@@ -113,6 +119,8 @@ pub struct Experiment {
     pub overrides: Vec<(flotilla_graph::NodeIdx, PolicyOverride)>,
     /// A field scenario (hub, probing, stuck), if the scenario has a section for one.
     pub field: Option<crate::field::FieldPlan>,
+    /// How the attempts are written (an output choice: the results do not depend on it).
+    pub attempts: crate::output::AttemptsMode,
 }
 
 impl Experiment {
@@ -126,6 +134,10 @@ impl Experiment {
             .iter()
             .map(|a| a.parse::<ArmSpec>())
             .collect::<Result<Vec<_>, _>>()?;
+        let baseline = scenario.sender.baseline.trim();
+        if !baseline.is_empty() && !arms.iter().any(|a| a.name == baseline) {
+            return Err(SimError::Baseline(baseline.to_string()));
+        }
         let graph_file = if scenario.graph.file.is_empty() {
             default_graph.to_path_buf()
         } else {
@@ -199,7 +211,19 @@ impl Experiment {
             arms,
             overrides,
             field,
+            attempts: Default::default(),
         })
+    }
+
+    /// The arm the others are compared with: `sender.baseline`, else the first MPP
+    /// arm, else the first arm.
+    pub fn baseline_index(&self) -> usize {
+        let named = self.scenario.sender.baseline.trim();
+        self.arms
+            .iter()
+            .position(|a| !named.is_empty() && a.name == named)
+            .or_else(|| self.arms.iter().position(|a| a.is_mpp_retry()))
+            .unwrap_or(0)
     }
 
     /// How many arm runs [`Experiment::run`] makes: one per arm, times a field
@@ -219,7 +243,8 @@ impl Experiment {
         threads: usize,
         progress: &AtomicU64,
     ) -> Result<RunSummary, SimError> {
-        let dir = OutputDir::create(out).map_err(RunError::from)?;
+        let mut dir = OutputDir::create(out).map_err(RunError::from)?;
+        dir.set_attempts(self.attempts);
         match self.run_into(&dir, threads, progress) {
             Ok(summary) => {
                 dir.finish().map_err(RunError::from)?;
@@ -265,16 +290,41 @@ impl Experiment {
         let wall = started.elapsed().as_secs_f64();
         dir.join_parts("payments.csv", crate::output::PAYMENTS_HEADER, runs)
             .map_err(RunError::from)?;
-        dir.join_parts("attempts.jsonl", "", runs)
-            .map_err(RunError::from)?;
+        dir.join_attempts(runs).map_err(RunError::from)?;
         let field = match &self.field {
             Some(plan) => plan.summarize(&mut results, self.arms.len(), dir)?,
             None => Default::default(),
         };
-        let mut arms: Vec<ArmSummary> = results.into_iter().map(|r| r.summary).collect();
         // Field scenarios run every arm once per variant, variant after variant: each
-        // variant's arms compare with that variant's MPP.
-        for variant in arms.chunks_mut(self.arms.len().max(1)) {
+        // variant's arms compare with that variant's MPP and baseline.
+        let group = self.arms.len().max(1);
+        let baseline = self.baseline_index();
+        let compared = Instant::now();
+        let mut vs: Vec<Option<crate::stats::VsBaseline>> = Vec::with_capacity(results.len());
+        for variant in results.chunks(group) {
+            let names: Vec<String> = variant.iter().map(|r| r.summary.name.clone()).collect();
+            let outcomes: Vec<&crate::stats::ArmOutcomes> =
+                variant.iter().map(|r| &r.outcomes).collect();
+            vs.extend(crate::stats::compare_with_baseline(
+                self.scenario.seed,
+                &names,
+                &outcomes,
+                baseline.min(variant.len() - 1),
+                threads,
+            ));
+        }
+        tracing::info!(
+            arms = results.len(),
+            payments = self.workload.len(),
+            replicates = crate::stats::REPLICATES,
+            ms = compared.elapsed().as_secs_f64() * 1e3,
+            "arms compared with the baseline"
+        );
+        let mut arms: Vec<ArmSummary> = results.into_iter().map(|r| r.summary).collect();
+        for (a, v) in arms.iter_mut().zip(vs) {
+            a.vs_baseline = v;
+        }
+        for variant in arms.chunks_mut(group) {
             set_liquidity_ratios(variant, &self.arms);
         }
         let span = match (self.workload.first(), self.workload.last()) {
@@ -295,6 +345,7 @@ impl Experiment {
             hodl_nodes: self.faults.hodl.len(),
             wall_seconds: wall,
             payments_per_second: (self.workload.len() * runs) as f64 / wall.max(1e-9),
+            attempts_file: self.attempts.file_name().map(str::to_string),
             arms,
             field,
             scenario_config: self.scenario.clone(),
