@@ -88,6 +88,14 @@ const RAMPS: [[&str; 6]; 5] = [
     ],
 ];
 
+/// Okabe–Ito, then Paul Tol's muted scheme without its pale grey: seventeen colours
+/// for runs whose arms do not fall into a few families.
+const MANY: [&str; 17] = [
+    "#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442",
+    "#332288", "#88CCEE", "#44AA99", "#117733", "#999933", "#DDCC77", "#CC6677", "#882255",
+    "#AA4499",
+];
+
 /// The family of an arm name, which groups the panels of a many-arm figure: the lock
 /// type of a redundant arm (`redundant-h2tlc-0.5-retry` → `h2tlc`), `mpp` for every
 /// other arm. A field variant's suffix (`+zero-fee-hub`) does not change the family.
@@ -116,6 +124,24 @@ fn ramp(family: &str) -> usize {
 pub fn arm_styles(arms: &[String]) -> Vec<SeriesStyle> {
     if arms.len() <= PALETTE.len() {
         return (0..arms.len()).map(arm_style).collect();
+    }
+    let mut sizes: Vec<(&str, usize)> = Vec::new();
+    for a in arms {
+        match sizes.iter_mut().find(|(g, _)| *g == family(a)) {
+            Some((_, n)) => *n += 1,
+            None => sizes.push((family(a), 1)),
+        }
+    }
+    if sizes.iter().any(|(_, n)| *n > RAMPS[0].len()) {
+        // A family too large for its ramp: one long qualitative list instead, unique
+        // up to seventeen arms.
+        return (0..arms.len())
+            .map(|i| SeriesStyle {
+                color: MANY[i % MANY.len()],
+                dash: DASHES[(i + i / MANY.len()) % DASHES.len()],
+                marker: MARKERS[i % MARKERS.len()],
+            })
+            .collect();
     }
     let mut seen: Vec<(&str, usize)> = Vec::new();
     arms.iter()
@@ -194,6 +220,12 @@ mod tests {
         for w in styles.windows(2) {
             assert_ne!(w[0].color, w[1].color);
         }
+        // Twelve arms of one family: still twelve colours.
+        let mpp: Vec<String> = (0..12).map(|i| format!("mpp-retry-{i}")).collect();
+        let mut c: Vec<&str> = arm_styles(&mpp).iter().map(|s| s.color).collect();
+        c.sort();
+        c.dedup();
+        assert_eq!(c.len(), 12);
         // Few arms keep the Okabe–Ito look.
         assert_eq!(
             arm_styles(&arms[..3]),

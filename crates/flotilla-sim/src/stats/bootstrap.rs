@@ -1,11 +1,16 @@
 //! The paired bootstrap: resample payments (the same draw for every arm, since every
 //! arm saw the same payments) and recompute each arm's figures on the resample.
 //!
+//! Resamples are Poisson bootstraps (Hanley and MacGibbon 2006; Chamandy et al. 2012):
+//! each payment counts Poisson(1) times, drawn independently, rather than n draws with
+//! replacement. The two agree closely from a few hundred payments on, and the Poisson
+//! weights are drawn in one sequential pass: n draws with replacement scatter
+//! increments over the whole weight array, a cache miss each at a million payments.
+//!
 //! Replicate `r` draws from its own ChaCha stream (the scenario seed's `"bootstrap"`
 //! stream, stream number `r`), so the replicates — and the intervals — are the same
-//! whatever the number of threads that compute them. Cost: per replicate, one draw
-//! and one pass per arm over the payments (a million payments, three arms and 1,000
-//! replicates: a few seconds of a core).
+//! whatever the number of threads that compute them. Cost: per replicate, one draw per
+//! payment and one pass per arm over the payments.
 
 use rand::Rng;
 
@@ -65,7 +70,7 @@ impl<'a> Prepared<'a> {
 
     /// The figures with each payment counted `weights[i]` times (once each without
     /// weights: the point estimates).
-    pub fn figures(&self, weights: Option<&[u32]>) -> Figures {
+    pub fn figures(&self, weights: Option<&[u8]>) -> Figures {
         let w = |i: usize| weights.map_or(1, |w| w[i]) as f64;
         let (mut n, mut settled_w, mut ttc, mut tto, mut fee, mut liq) =
             (0.0, 0.0, 0.0, 0.0, 0.0, 0.0);
@@ -96,7 +101,7 @@ impl<'a> Prepared<'a> {
 
     /// The nearest-rank 99th percentile of the settled payments' times with each
     /// counted by its weight: the same rule as [`quantile`] on the expanded sample.
-    fn weighted_p99(&self, weights: Option<&[u32]>, total: f64) -> f64 {
+    fn weighted_p99(&self, weights: Option<&[u8]>, total: f64) -> f64 {
         if total <= 0.0 {
             return f64::NAN;
         }
@@ -127,14 +132,15 @@ pub fn replicate(
     if n == 0 || replicates == 0 {
         return out;
     }
-    let threads = threads.clamp(1, replicates);
+    // Each thread keeps one weight per payment (4 bytes): at most eight of them.
+    let threads = threads.clamp(1, replicates.min(8));
     let per = replicates.div_ceil(threads);
     let chunks: Vec<Vec<Vec<Figures>>> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..threads)
             .map(|t| {
                 let range = (t * per)..((t + 1) * per).min(replicates);
                 scope.spawn(move || {
-                    let mut weights = vec![0u32; n];
+                    let mut weights = vec![0u8; n];
                     range
                         .map(|r| {
                             draw_weights(seed, r, &mut weights);
@@ -157,15 +163,30 @@ pub fn replicate(
     out
 }
 
-/// Replicate `r`'s resample: `weights[i]` = how often payment `i` was drawn in `n`
-/// draws with replacement.
-fn draw_weights(seed: u64, r: usize, weights: &mut [u32]) {
+/// P(X ≤ k) for X ~ Poisson(1), k = 0, 1, …: past the last entry (k ≥ 12, one draw in
+/// 10^11) a payment counts 12 times.
+const POISSON1_CDF: [f64; 12] = [
+    0.367_879_441_171_442_33,
+    0.735_758_882_342_884_7,
+    0.919_698_602_928_605_8,
+    0.981_011_843_123_846_3,
+    0.996_340_153_172_656_3,
+    0.999_405_815_182_418_3,
+    0.999_916_758_850_712,
+    0.999_989_750_803_325_3,
+    0.999_998_874_797_402,
+    0.999_999_888_574_521_6,
+    0.999_999_989_952_233_6,
+    0.999_999_999_168_389_2,
+];
+
+/// Replicate `r`'s resample: `weights[i]` = how often payment `i` counts, Poisson(1).
+fn draw_weights(seed: u64, r: usize, weights: &mut [u8]) {
     let mut rng = crate::rng::stream(seed, "bootstrap");
     rng.set_stream(r as u64);
-    weights.fill(0);
-    let n = weights.len() as u32;
-    for _ in 0..n {
-        weights[rng.random_range(0..n) as usize] += 1;
+    for w in weights.iter_mut() {
+        let u: f64 = rng.random();
+        *w = POISSON1_CDF.iter().take_while(|&&c| u >= c).count() as u8;
     }
 }
 
@@ -225,7 +246,7 @@ mod tests {
         let times: Vec<(bool, u64)> = (0..37).map(|i| (true, (i * 7919 % 101) * 1000)).collect();
         let a = arm(&times);
         let p = Prepared::new(&a);
-        let weights: Vec<u32> = (0..37).map(|i| (i * 13 % 5) as u32).collect();
+        let weights: Vec<u8> = (0..37).map(|i| (i * 13 % 5) as u8).collect();
         let mut expanded = Vec::new();
         for (i, &(_, t)) in times.iter().enumerate() {
             for _ in 0..weights[i] {
@@ -262,6 +283,41 @@ mod tests {
             let (x, y) = (one[0][r][0], one[1][r][0]);
             assert!((x - 2.0 * y).abs() < 1e-9, "{x} {y}");
         }
+    }
+
+    /// The cost at scale (BENCHMARKS.md): `cargo test --release -p flotilla-sim --lib
+    /// bootstrap_cost -- --ignored --nocapture`.
+    #[test]
+    #[ignore]
+    fn bootstrap_cost_for_a_million_payments() {
+        let n = 1_000_000u64;
+        let times: Vec<(bool, u64)> = (0..n)
+            .map(|i| (i % 5 != 0, 100_000 + (i * 2_654_435_761) % 5_000_000))
+            .collect();
+        let arms: Vec<ArmOutcomes> = (0..3).map(|_| arm(&times)).collect();
+        let started = std::time::Instant::now();
+        let prepared: Vec<Prepared<'_>> = arms.iter().map(Prepared::new).collect();
+        let reps = replicate(1, &prepared, REPLICATES, 2);
+        eprintln!(
+            "{n} payments × 3 arms × {REPLICATES} resamples on 2 threads: {:.1} s",
+            started.elapsed().as_secs_f64()
+        );
+        assert_eq!(reps[0].len(), REPLICATES);
+    }
+
+    #[test]
+    fn poisson_weights_have_mean_and_variance_one() {
+        let mut w = vec![0u8; 200_000];
+        draw_weights(3, 0, &mut w);
+        let n = w.len() as f64;
+        let mean = w.iter().map(|&x| x as f64).sum::<f64>() / n;
+        let var = w.iter().map(|&x| (x as f64 - mean).powi(2)).sum::<f64>() / n;
+        assert!(
+            (mean - 1.0).abs() < 0.01 && (var - 1.0).abs() < 0.02,
+            "{mean} {var}"
+        );
+        let zeros = w.iter().filter(|&&x| x == 0).count() as f64 / n;
+        assert!((zeros - (-1f64).exp()).abs() < 0.005, "{zeros}");
     }
 
     #[test]
