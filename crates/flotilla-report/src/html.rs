@@ -350,10 +350,10 @@ fn redundancy_table(h: &mut String, arms: &[&Map<String, Value>]) {
             .get("liquidity_ratio_to_mpp")
             .and_then(Value::as_f64)
             .map_or_else(|| "—".into(), |x| format!("{x:.2}"));
-        let _ = write!(
+        let _ = writeln!(
             h,
             "<tr><th>{}</th><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td>\
-             <td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>\n",
+             <td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
             escape(a["name"].as_str().unwrap_or("?")),
             n("parts_sent"),
             n("parts_settled"),
@@ -372,10 +372,10 @@ fn attempts_note(h: &mut String, r: &Results) {
         Some(a) => {
             let total: u64 = a.rows.iter().sum();
             let settled: u64 = a.settled.iter().sum();
-            let _ = write!(
+            let _ = writeln!(
                 h,
                 "<p>Paths tried: {} rows in <code>{}</code> ({} settled), one per path each \
-                 arm tried, matching the <code>attempts</code> column of payments.csv.</p>\n",
+                 arm tried, matching the <code>attempts</code> column of payments.csv.</p>",
                 thousands(total),
                 escape(
                     &a.path

@@ -850,7 +850,7 @@ fn outcome_of(s: &Session, spec: &PaymentSpec) -> PaymentOutcome {
         parts_sent: stats.parts_sent,
         parts_settled: stats.parts_settled,
         ttc_ms,
-        tto_micros: (known_at - started) as u64,
+        tto_micros: known_at - started,
         failure,
         liquidity_sat_seconds: stats.locked_msat_micros as f64 / 1e9,
         overpaid_msat: overpaid,

@@ -279,8 +279,8 @@ mod tests {
             format!("{:?}", replicate(8, &arms, 64, 1))
         );
         // Paired: arm b is arm a at half the time, so every replicate's mean is half.
-        for r in 0..64 {
-            let (x, y) = (one[0][r][0], one[1][r][0]);
+        for (a, b) in one[0].iter().zip(&one[1]) {
+            let (x, y) = (a[0], b[0]);
             assert!((x - 2.0 * y).abs() < 1e-9, "{x} {y}");
         }
     }
