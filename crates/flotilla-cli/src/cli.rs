@@ -47,15 +47,16 @@ pub enum Command {
     /// ours: for a first look at them, use a small --payments (e.g. 200).
     ///
     /// Results go to a new directory, --out or results/<UTC time>-<suffix>:
-    /// payments.csv (one row per payment and arm), attempts.jsonl (every path tried),
-    /// summary.json (byte-identical for the same scenario and seed, whatever the
-    /// threads), scenario.toml (the effective scenario, paths absolute: run it again
-    /// with `flotilla sim DIR/scenario.toml` from anywhere), run.json (format version,
-    /// the command, git commit, graph statistics, wall time, and a SHA-256 of every
-    /// file, which `flotilla report` checks), and the report: report.html plus
-    /// plots/*.svg and plots/*.png. While running, the directory holds an INCOMPLETE
-    /// marker; a failed run leaves it with the reason. An existing --out is refused
-    /// unless --force.
+    /// payments.csv (one row per payment and arm), attempts.jsonl.gz (every path tried;
+    /// see --attempts), summary.json (with each arm against the baseline arm;
+    /// byte-identical for the same scenario and seed, whatever the threads),
+    /// scenario.toml (the effective scenario, paths absolute: run it again with
+    /// `flotilla sim DIR/scenario.toml` from anywhere), run.json (format version, the
+    /// command, git commit, graph statistics, wall time, and a SHA-256 of every file,
+    /// which `flotilla report` checks), and the report: report.html plus plots/*.svg
+    /// and plots/*.png. While running, the directory holds an INCOMPLETE marker; a
+    /// failed run leaves it with the reason. An existing --out is refused unless
+    /// --force.
     ///
     /// Progress goes to stderr: bars on a terminal, otherwise a plain line per
     /// FLOTILLA_PROGRESS_SECS seconds (default 5; 0 for none) with each arm's
@@ -162,6 +163,12 @@ pub struct SimArgs {
     #[arg(long, value_name = "N", value_parser = parse_threads)]
     pub threads: Option<usize>,
 
+    /// How to write every path tried: `gz` (attempts.jsonl.gz, about a sixth of the size),
+    /// `full` (attempts.jsonl) or `off` (no file, a faster run). `flotilla report`
+    /// reads either file.
+    #[arg(long, value_enum, default_value = "gz", value_name = "FORM")]
+    pub attempts: AttemptsArg,
+
     /// Also write the experiment as a sim-ln sim.json (its graph's channels with both
     /// policies, and one activity entry per payment) so sim-ln can run the same payments.
     #[arg(long, value_name = "FILE")]
@@ -193,6 +200,17 @@ pub struct ReportArgs {
     /// warning is printed instead of refusing).
     #[arg(long)]
     pub no_verify: bool,
+}
+
+/// `--attempts`: how the attempts file is written.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum AttemptsArg {
+    /// No attempts file.
+    Off,
+    /// attempts.jsonl.gz.
+    Gz,
+    /// attempts.jsonl, uncompressed.
+    Full,
 }
 
 /// Onion modes.

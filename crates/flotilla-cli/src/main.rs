@@ -8,6 +8,7 @@
 #[macro_use]
 mod out;
 
+mod baseline_table;
 mod cli;
 mod commands;
 mod field_tables;

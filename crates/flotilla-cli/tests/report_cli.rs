@@ -121,15 +121,15 @@ fn report_refuses_missing_incomplete_and_foreign_directories() {
     let text = std::fs::read_to_string(&run_json).unwrap();
     std::fs::write(
         &run_json,
-        text.replace("\"format_version\": 1", "\"format_version\": 2"),
+        text.replace("\"format_version\": 2", "\"format_version\": 3"),
     )
     .unwrap();
     report_fails(
         &out,
         &[
             "run.json",
-            "version 2",
-            "reads `flotilla-results` version 1",
+            "version 3",
+            "reads `flotilla-results` versions 1 to 2",
         ],
     );
 

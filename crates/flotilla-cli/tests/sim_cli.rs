@@ -67,10 +67,149 @@ fn sim_prints_a_table_and_writes_the_results() {
         stdout.contains("redundant-h2tlc-0.5-retry") && stdout.contains("liq ×MPP"),
         "{stdout}"
     );
-    for f in ["payments.csv", "attempts.jsonl", "summary.json"] {
+    for f in ["payments.csv", "attempts.jsonl.gz", "summary.json"] {
         assert!(out.join(f).exists(), "{f}");
     }
     assert!(!out.join("INCOMPLETE").exists());
+    // Each arm against the baseline (the first MPP arm), with the summary's numbers.
+    assert!(
+        stdout.contains("vs baseline mpp-retry") && stdout.contains("McNemar p"),
+        "{stdout}"
+    );
+    let v: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("summary.json")).unwrap()).unwrap();
+    for a in v["arms"].as_array().unwrap() {
+        let vs = &a["vs_baseline"];
+        if a["name"] == "mpp-retry" {
+            assert!(vs.is_null());
+            continue;
+        }
+        for k in [
+            "baseline",
+            "success_diff",
+            "success_diff_ci",
+            "mcnemar_p",
+            "ttc_mean_diff_ms_ci",
+            "ttc_p99_diff_ms_ci",
+        ] {
+            assert!(vs.get(k).is_some(), "{}: {k}", a["name"]);
+        }
+        assert_eq!(vs["baseline"], "mpp-retry");
+        let d = vs["success_diff"].as_f64().unwrap();
+        let ci = vs["success_diff_ci"].as_array().unwrap();
+        assert!(ci[0].as_f64().unwrap() <= d && d <= ci[1].as_f64().unwrap());
+        let row = stdout
+            .lines()
+            .skip_while(|l| !l.starts_with("vs baseline"))
+            .find(|l| l.starts_with(a["name"].as_str().unwrap()))
+            .expect("a row per compared arm");
+        assert!(row.contains(&format!("{:+.1} pp", d * 100.0)), "{row}");
+    }
+}
+
+#[test]
+fn attempts_are_written_compressed_plain_or_not_at_all() {
+    let t = tempfile::tempdir().unwrap();
+    let g = ws(t.path());
+    let mut lines = Vec::new();
+    for (form, file) in [
+        ("gz", Some("attempts.jsonl.gz")),
+        ("full", Some("attempts.jsonl")),
+        ("off", None),
+    ] {
+        let out = t.path().join(form);
+        let o = flotilla(&[
+            "sim",
+            "--graph",
+            &g,
+            "--payments",
+            "60",
+            "--attempts",
+            form,
+            "--quiet",
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let v: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(out.join("summary.json")).unwrap()).unwrap();
+        assert_eq!(v["attempts_file"].as_str(), file, "{form}");
+        for other in ["attempts.jsonl.gz", "attempts.jsonl"] {
+            assert_eq!(
+                out.join(other).exists(),
+                file == Some(other),
+                "{form}: {other}"
+            );
+        }
+        // The report reads each form (and checks the rows against payments.csv).
+        assert!(out.join("report.html").exists(), "{form}");
+        let o = flotilla(&["report", out.to_str().unwrap()]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        if let Some(f) = file {
+            let bytes = std::fs::read(out.join(f)).unwrap();
+            let text = if f.ends_with(".gz") {
+                let mut s = String::new();
+                std::io::Read::read_to_string(
+                    &mut flate2::read::MultiGzDecoder::new(bytes.as_slice()),
+                    &mut s,
+                )
+                .unwrap();
+                s
+            } else {
+                String::from_utf8(bytes).unwrap()
+            };
+            lines.push(text);
+        }
+        // The outputs other than the attempts do not depend on the form.
+        let csv = std::fs::read(out.join("payments.csv")).unwrap();
+        let first = t.path().join("gz").join("payments.csv");
+        assert_eq!(csv, std::fs::read(first).unwrap(), "{form}");
+    }
+    assert!(!lines[0].is_empty());
+    assert_eq!(lines[0], lines[1], "gz and full hold the same lines");
+    let o = flotilla(&["sim", "--attempts", "zip", "--payments", "5"]);
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("off, gz, full"));
+}
+
+#[test]
+fn a_baseline_that_is_not_an_arm_is_refused() {
+    let t = tempfile::tempdir().unwrap();
+    let g = ws(t.path());
+    let p = t.path().join("s.toml");
+    std::fs::write(
+        &p,
+        "[sender]\narms = [\"mpp-retry\", \"single-path-retry\"]\nbaseline = \"mpp\"\n",
+    )
+    .unwrap();
+    let o = flotilla(&["sim", p.to_str().unwrap(), "--graph", &g, "--payments", "5"]);
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("sender.baseline") && err.contains("\"mpp\" is not one of sender.arms"),
+        "{err}"
+    );
+    // A named baseline is used.
+    std::fs::write(
+        &p,
+        "[sender]\narms = [\"mpp-retry\", \"single-path-retry\"]\nbaseline = \"single-path-retry\"\n",
+    )
+    .unwrap();
+    let o = flotilla(&[
+        "sim",
+        p.to_str().unwrap(),
+        "--graph",
+        &g,
+        "--payments",
+        "30",
+        "--json",
+        "--out",
+        t.path().join("r").to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["arms"][0]["vs_baseline"]["baseline"], "single-path-retry");
+    assert!(v["arms"][1]["vs_baseline"].is_null());
 }
 
 #[test]

@@ -27,6 +27,62 @@ const RIGHT: f64 = 28.0;
 const BOTTOM: f64 = 56.0;
 const TICK_LINE: f64 = 17.0;
 
+/// The band at the top that holds a chart's title, px: the paper variant crops it.
+pub const TITLE_BAND: f64 = 42.0;
+
+/// How a chart is framed.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Frame {
+    /// A standalone figure with its title.
+    Page,
+    /// A standalone figure without its title.
+    Paper,
+    /// One panel of a [`facets`] figure, `y` px from its top.
+    Panel { y: f64 },
+}
+
+/// Panels stacked into one figure under one title: for runs with too many arms for one
+/// chart, each panel one group of arms. Returns the page and the paper (title-less)
+/// documents.
+pub fn facets(id: &str, title: &str, panels: &[Chart]) -> (String, String) {
+    let height = TITLE_BAND + HEIGHT * panels.len() as f64;
+    let mut body = String::new();
+    for (i, p) in panels.iter().enumerate() {
+        body.push_str(&p.render(Frame::Panel {
+            y: TITLE_BAND + HEIGHT * i as f64,
+        }));
+    }
+    let head = |paper: bool| {
+        let (y0, h) = if paper {
+            (TITLE_BAND, height - TITLE_BAND)
+        } else {
+            (0.0, height)
+        };
+        let class = if paper { "" } else { r#" class="plot""# };
+        format!(
+            r##"<svg xmlns="http://www.w3.org/2000/svg" id="{id}"{class} width="{WIDTH}" height="{h}" viewBox="0 {y0} {WIDTH} {h}" font-family="{}" role="img" aria-labelledby="{id}-title">
+<title id="{id}-title">{}</title>
+<rect width="{WIDTH}" height="{height}" fill="#ffffff"/>
+"##,
+            escape(FONT_FAMILY),
+            escape(title)
+        )
+    };
+    let page = format!(
+        r##"{}<text x="{LEFT}" y="30" font-size="{TITLE_SIZE}" font-weight="bold" fill="#111111">{}</text>
+{body}</svg>
+"##,
+        head(false),
+        escape(title)
+    );
+    let paper = format!(
+        "{}{body}</svg>
+",
+        head(true)
+    );
+    (page, paper)
+}
+
 /// One axis: its scale, its label (with the unit) and its ticks.
 #[derive(Debug, Clone)]
 pub struct Axis {
@@ -284,14 +340,37 @@ impl Chart {
 
     /// The finished SVG document.
     pub fn finish(self) -> String {
+        self.render(Frame::Page)
+    }
+
+    /// The document for the page and the title-less one for papers (the title band
+    /// cropped off: a paper's caption carries the title).
+    pub fn finish_both(self) -> (String, String) {
+        (self.render(Frame::Page), self.render(Frame::Paper))
+    }
+
+    fn render(&self, frame: Frame) -> String {
         let mut s = String::with_capacity(self.marks.len() + 8192);
         let (l, r, t, b) = (self.left(), self.right(), self.top, self.bottom());
         let id = &self.id;
-        let _ = writeln!(
-            s,
-            r##"<svg xmlns="http://www.w3.org/2000/svg" id="{id}" class="plot" width="{WIDTH}" height="{HEIGHT}" viewBox="0 0 {WIDTH} {HEIGHT}" font-family="{}" role="img" aria-labelledby="{id}-title">"##,
-            escape(FONT_FAMILY)
-        );
+        let _ = match frame {
+            Frame::Page => writeln!(
+                s,
+                r##"<svg xmlns="http://www.w3.org/2000/svg" id="{id}" class="plot" width="{WIDTH}" height="{HEIGHT}" viewBox="0 0 {WIDTH} {HEIGHT}" font-family="{}" role="img" aria-labelledby="{id}-title">"##,
+                escape(FONT_FAMILY)
+            ),
+            Frame::Paper => writeln!(
+                s,
+                r##"<svg xmlns="http://www.w3.org/2000/svg" id="{id}" width="{WIDTH}" height="{}" viewBox="0 {TITLE_BAND} {WIDTH} {}" font-family="{}" role="img" aria-labelledby="{id}-title">"##,
+                HEIGHT - TITLE_BAND,
+                HEIGHT - TITLE_BAND,
+                escape(FONT_FAMILY)
+            ),
+            Frame::Panel { y } => writeln!(
+                s,
+                r##"<svg id="{id}" x="0" y="{y:.1}" width="{WIDTH}" height="{HEIGHT}" viewBox="0 0 {WIDTH} {HEIGHT}">"##
+            ),
+        };
         let _ = writeln!(
             s,
             r#"<title id="{id}-title">{}</title>"#,
@@ -394,11 +473,19 @@ impl Chart {
             r##"<text x="{yx}" y="{yy:.1}" font-size="{LABEL_SIZE}" text-anchor="middle" fill="#111111" transform="rotate(-90 {yx} {yy:.1})">{}</text>"##,
             escape(&self.y.label)
         );
-        let _ = writeln!(
-            s,
-            r##"<text x="{l}" y="34" font-size="{TITLE_SIZE}" font-weight="bold" fill="#111111">{}</text>"##,
-            escape(&self.title)
-        );
+        if frame != Frame::Paper {
+            // A panel's title names its group; it stays in the paper variant.
+            let size = if matches!(frame, Frame::Panel { .. }) {
+                LABEL_SIZE + 2.0
+            } else {
+                TITLE_SIZE
+            };
+            let _ = writeln!(
+                s,
+                r##"<text x="{l}" y="34" font-size="{size}" font-weight="bold" fill="#111111">{}</text>"##,
+                escape(&self.title)
+            );
+        }
         self.legend_svg(&mut s);
         s.push_str("</svg>\n");
         s
@@ -492,6 +579,35 @@ mod tests {
         assert!(svg.contains("A &lt;title&gt;") && svg.contains("arm &amp; co"));
         assert!(svg.contains("x (ms)") && svg.contains("100%"));
         assert!(svg.contains(r#"clip-path="url(#t-clip)""#));
+    }
+
+    #[test]
+    fn paper_variants_have_no_title_and_panels_nest() {
+        let axis = || Axis::new(Scale::linear(0.0, 1.0), "v", percent);
+        let legend = vec![(Swatch::Line(arm_style(0)), "arm".to_string())];
+        let (page, paper) =
+            Chart::new("p", "Big title", axis(), axis(), legend.clone()).finish_both();
+        assert!(page.contains(">Big title</text>"));
+        assert!(!paper.contains(">Big title</text>") && paper.contains("viewBox=\"0 42 960 518\""));
+        let panels: Vec<Chart> = ["one", "two"]
+            .iter()
+            .map(|n| {
+                Chart::new(
+                    &format!("f-{n}"),
+                    &format!("group {n}"),
+                    axis(),
+                    axis(),
+                    legend.clone(),
+                )
+            })
+            .collect();
+        let (page, paper) = facets("f", "Faceted", &panels);
+        assert_eq!(page.matches("<svg").count(), 3);
+        assert!(page.contains(">Faceted</text>") && !paper.contains(">Faceted</text>"));
+        // Panel titles stay: they say which group a panel shows.
+        assert!(paper.contains(">group two</text>"));
+        assert!(page.contains(r#"id="f-two" x="0" y="602.0""#));
+        assert!(page.contains("height=\"1162\""));
     }
 
     #[test]

@@ -159,6 +159,7 @@ mod tests {
             fee_msat: if ok { amount_sat } else { 0 },
             attempts: if ok { 1 } else { 12 },
             ttc_ms: ok.then_some(500.0),
+            tto_ms: Some(500.0),
             failure_reason: if ok {
                 String::new()
             } else {

@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use flotilla_sim::manifest::{RESULTS_FORMAT, RESULTS_FORMAT_VERSION};
+use flotilla_sim::manifest::{OLDEST_READABLE_VERSION, RESULTS_FORMAT, RESULTS_FORMAT_VERSION};
 
 /// Why a report could not be made.
 #[derive(Debug, thiserror::Error)]
@@ -32,9 +32,9 @@ pub enum ReportError {
     },
     /// The directory was written in a results format this version cannot read.
     #[error(
-        "{}: results format `{format}` version {version}; this flotilla reads `{}` version {} \
-         (rerun the simulation, or use the flotilla that wrote it)",
-        path.display(), RESULTS_FORMAT, RESULTS_FORMAT_VERSION
+        "{}: results format `{format}` version {version}; this flotilla reads `{}` versions {} \
+         to {} (rerun the simulation, or use the flotilla that wrote it)",
+        path.display(), RESULTS_FORMAT, OLDEST_READABLE_VERSION, RESULTS_FORMAT_VERSION
     )]
     Version {
         /// `run.json`.

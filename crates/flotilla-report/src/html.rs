@@ -15,10 +15,12 @@ use crate::plots::Plot;
 use crate::scale::thousands;
 
 /// Columns of the headline table: summary key, header, how to show the value.
-const HEADLINE: [(&str, &str); 8] = [
+const HEADLINE: [(&str, &str); 10] = [
     ("success_rate", "success"),
     ("success_ci95", "95% CI"),
     ("attempts_mean", "paths tried per payment"),
+    ("ttc_ms_mean", "TTC mean (ms)"),
+    ("tto_ms_mean", "time to outcome mean (ms)"),
     ("ttc_ms_p50", "TTC p50 (ms)"),
     ("ttc_ms_p99", "TTC p99 (ms)"),
     ("fee_ppm_mean", "fee (ppm)"),
@@ -93,7 +95,8 @@ pub fn render(r: &Results, plots: &[Plot], files: &[(String, u64)]) -> String {
         let _ = write!(
             h,
             "<figure id=\"fig-{id}\">\n{svg}<figcaption>{cap} \
-             <a href=\"plots/{id}.svg\">SVG</a> · <a href=\"plots/{id}.png\">PNG</a></figcaption>\n</figure>\n",
+             <a href=\"plots/{id}.svg\">SVG</a> · <a href=\"plots/{id}.png\">PNG</a> · \
+             <a href=\"plots/paper/{id}.svg\">SVG without title</a></figcaption>\n</figure>\n",
             id = p.id,
             svg = p.svg,
             cap = escape(&p.caption)
@@ -239,7 +242,7 @@ fn summary(h: &mut String, r: &Results) {
             let text = match *k {
                 "success_rate" => format!("{:.1}%", v.as_f64().unwrap_or(0.0) * 100.0),
                 "attempts_mean" => format!("{:.2}", v.as_f64().unwrap_or(0.0)),
-                "ttc_ms_p50" | "ttc_ms_p99" | "fee_ppm_mean" => {
+                "ttc_ms_mean" | "tto_ms_mean" | "ttc_ms_p50" | "ttc_ms_p99" | "fee_ppm_mean" => {
                     format!("{:.0}", v.as_f64().unwrap_or(0.0))
                 }
                 _ => cell(k, v),
@@ -248,10 +251,159 @@ fn summary(h: &mut String, r: &Results) {
         }
         h.push_str("</tr>\n");
     }
-    h.push_str("</table>\n");
+    h.push_str(
+        "<p>TTC: time to complete, first send to the sender learning it settled, over \
+         settled payments. Time to outcome: the same for every payment, settled or failed \
+         (when the sender knows either way). 95% CI: Wilson score interval of the success \
+         rate; within this run only (a sweep over seeds adds the across-seed spread).</p>\n",
+    );
+    vs_baseline_table(h, &arms);
+    redundancy_table(h, &arms);
     failures_table(h, &arms);
+    attempts_note(h, r);
     all_fields_table(h, &arms);
     h.push_str("</section>\n");
+}
+
+/// A signed number with `digits` decimals, `—` when absent.
+fn signed(v: Option<&Value>, scale: f64, digits: usize) -> String {
+    match v.and_then(Value::as_f64) {
+        Some(x) => format!("{:+.*}", digits, x * scale).replace('-', "−"),
+        None => "—".into(),
+    }
+}
+
+/// An interval `[lo, hi]` as `lo … hi`, `—` when absent.
+fn interval(v: Option<&Value>, scale: f64, digits: usize) -> String {
+    match v.and_then(Value::as_array).map(Vec::as_slice) {
+        Some([lo, hi]) => format!(
+            "{} … {}",
+            signed(Some(lo), scale, digits),
+            signed(Some(hi), scale, digits)
+        ),
+        _ => "—".into(),
+    }
+}
+
+/// Each arm against the baseline, payment by payment (`vs_baseline`).
+fn vs_baseline_table(h: &mut String, arms: &[&Map<String, Value>]) {
+    let rows: Vec<(&str, &Map<String, Value>)> = arms
+        .iter()
+        .filter_map(|a| Some((a["name"].as_str()?, a.get("vs_baseline")?.as_object()?)))
+        .collect();
+    let Some((_, first)) = rows.first() else {
+        return;
+    };
+    let _ = write!(
+        h,
+        "<p>Against the baseline <strong>{}</strong>, payment by payment (every arm paid the \
+         same payments): differences are arm − baseline with 95% intervals, Newcombe's paired \
+         score interval for success and a paired bootstrap ({} resamples, seeded) for the \
+         rest; McNemar's exact test asks whether the success rates differ at all.</p>\n\
+         <table>\n<tr><th>arm</th><th>Δ success (pp)</th><th>95% CI</th><th>McNemar p</th>\
+         <th>only arm / only baseline settled</th><th>Δ TTC mean (ms)</th><th>95% CI</th>\
+         <th>Δ TTC p99 (ms)</th><th>95% CI</th><th>Δ time to outcome mean (ms)</th>\
+         <th>95% CI</th><th>Δ fee (ppm)</th><th>95% CI</th></tr>\n",
+        escape(first["baseline"].as_str().unwrap_or("?")),
+        first["bootstrap_replicates"]
+    );
+    for (name, v) in rows {
+        let p = v["mcnemar_p"].as_f64().unwrap_or(f64::NAN);
+        let p = if p >= 0.001 {
+            format!("{p:.3}")
+        } else {
+            format!("{p:.0e}")
+        };
+        let cells = [
+            signed(v.get("success_diff"), 100.0, 1),
+            interval(v.get("success_diff_ci"), 100.0, 1),
+            p,
+            format!(
+                "{} / {}",
+                thousands(v["only_this_settled"].as_u64().unwrap_or(0)),
+                thousands(v["only_baseline_settled"].as_u64().unwrap_or(0))
+            ),
+            signed(v.get("ttc_mean_diff_ms"), 1.0, 0),
+            interval(v.get("ttc_mean_diff_ms_ci"), 1.0, 0),
+            signed(v.get("ttc_p99_diff_ms"), 1.0, 0),
+            interval(v.get("ttc_p99_diff_ms_ci"), 1.0, 0),
+            signed(v.get("tto_mean_diff_ms"), 1.0, 0),
+            interval(v.get("tto_mean_diff_ms_ci"), 1.0, 0),
+            signed(v.get("fee_ppm_mean_diff"), 1.0, 0),
+            interval(v.get("fee_ppm_mean_diff_ci"), 1.0, 0),
+        ];
+        let _ = write!(h, "<tr><th>{}</th>", escape(name));
+        for c in cells {
+            let _ = write!(h, "<td class=\"n\">{}</td>", escape(&c));
+        }
+        h.push_str("</tr>\n");
+    }
+    h.push_str("</table>\n");
+}
+
+/// What redundant arms cost and whether they stayed safe, when a run has any.
+fn redundancy_table(h: &mut String, arms: &[&Map<String, Value>]) {
+    let is_redundant = |a: &&Map<String, Value>| {
+        a["name"]
+            .as_str()
+            .is_some_and(|n| n.starts_with("redundant-"))
+    };
+    if !arms.iter().any(is_redundant) {
+        return;
+    }
+    h.push_str(
+        "<p>Redundancy: parts sent and settled over all payments, msat settled beyond the \
+         amount (must be 0), claims refused for not opening a lock, messages beyond the \
+         HTLCs' own, and liquidity-seconds relative to the best MPP arm.</p>\n<table>\n\
+         <tr><th>arm</th><th>parts sent</th><th>parts settled</th><th>overpaid (msat)</th>\
+         <th>overclaims</th><th>extra messages</th><th>liquidity × MPP</th></tr>\n",
+    );
+    for a in arms {
+        let n = |k: &str| thousands(a.get(k).and_then(Value::as_u64).unwrap_or(0));
+        let ratio = a
+            .get("liquidity_ratio_to_mpp")
+            .and_then(Value::as_f64)
+            .map_or_else(|| "—".into(), |x| format!("{x:.2}"));
+        let _ = writeln!(
+            h,
+            "<tr><th>{}</th><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td>\
+             <td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
+            escape(a["name"].as_str().unwrap_or("?")),
+            n("parts_sent"),
+            n("parts_settled"),
+            n("overpaid_msat"),
+            n("overclaim_attempts"),
+            n("extra_messages"),
+            escape(&ratio)
+        );
+    }
+    h.push_str("</table>\n");
+}
+
+/// Which attempts file the run has and what it holds.
+fn attempts_note(h: &mut String, r: &Results) {
+    match &r.attempts {
+        Some(a) => {
+            let total: u64 = a.rows.iter().sum();
+            let settled: u64 = a.settled.iter().sum();
+            let _ = writeln!(
+                h,
+                "<p>Paths tried: {} rows in <code>{}</code> ({} settled), one per path each \
+                 arm tried, matching the <code>attempts</code> column of payments.csv.</p>",
+                thousands(total),
+                escape(
+                    &a.path
+                        .file_name()
+                        .map(|f| f.to_string_lossy().into_owned())
+                        .unwrap_or_default()
+                ),
+                thousands(settled)
+            );
+        }
+        None => {
+            h.push_str("<p>This run wrote no attempts file (<code>--attempts off</code>).</p>\n")
+        }
+    }
 }
 
 fn failures_table(h: &mut String, arms: &[&Map<String, Value>]) {
@@ -297,7 +449,7 @@ fn all_fields_table(h: &mut String, arms: &[&Map<String, Value>]) {
     let mut keys: Vec<&String> = Vec::new();
     for a in arms {
         for k in a.keys() {
-            if k != "name" && k != "failures" && !keys.contains(&k) {
+            if k != "name" && k != "failures" && k != "vs_baseline" && !keys.contains(&k) {
                 keys.push(k);
             }
         }

@@ -116,20 +116,32 @@ pub fn write_report_with(dir: &Path, verify: Verify) -> Result<Written, ReportEr
     })
 }
 
+/// Directory of the title-less plot variants for papers, inside `plots/`.
+pub const PAPER_DIR: &str = "paper";
+
 fn write_plot(plots_dir: &Path, p: &plots::Plot) -> Result<Vec<PathBuf>, ReportError> {
     let svg_path = plots_dir.join(format!("{}.svg", p.id));
     fs::write(&svg_path, &p.svg).map_err(|e| ReportError::io(&svg_path, e))?;
+    let paper_dir = plots_dir.join(PAPER_DIR);
+    fs::create_dir_all(&paper_dir).map_err(|e| ReportError::io(&paper_dir, e))?;
+    let paper_path = paper_dir.join(format!("{}.svg", p.id));
+    fs::write(&paper_path, &p.paper_svg).map_err(|e| ReportError::io(&paper_path, e))?;
     let png_path = plots_dir.join(format!("{}.png", p.id));
     let png = png::render(&p.svg).map_err(|e| ReportError::invalid(&svg_path, e))?;
     fs::write(&png_path, png).map_err(|e| ReportError::io(&png_path, e))?;
-    Ok(vec![svg_path, png_path])
+    Ok(vec![svg_path, png_path, paper_path])
 }
 
 /// The directory's files (and `plots/`'s), sorted, with sizes; the report itself and
 /// hidden files left out.
 fn list_files(dir: &Path) -> Result<Vec<(String, u64)>, ReportError> {
     let mut out = Vec::new();
-    for (sub, prefix) in [(dir.to_path_buf(), ""), (dir.join(PLOTS_DIR), "plots/")] {
+    let paper = dir.join(PLOTS_DIR).join(PAPER_DIR);
+    for (sub, prefix) in [
+        (dir.to_path_buf(), ""),
+        (dir.join(PLOTS_DIR), "plots/"),
+        (paper, "plots/paper/"),
+    ] {
         let entries = fs::read_dir(&sub).map_err(|e| ReportError::io(&sub, e))?;
         for e in entries {
             let e = e.map_err(|e| ReportError::io(&sub, e))?;

@@ -17,7 +17,8 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use flotilla_sim::manifest::{
-    sha256_file, RunManifest, MANIFEST_FILE, RESULTS_FORMAT, RESULTS_FORMAT_VERSION, SCENARIO_FILE,
+    sha256_file, RunManifest, MANIFEST_FILE, OLDEST_READABLE_VERSION, RESULTS_FORMAT,
+    RESULTS_FORMAT_VERSION, SCENARIO_FILE,
 };
 use flotilla_sim::output::INCOMPLETE_MARKER;
 use serde_json::Value;
@@ -37,6 +38,9 @@ pub struct Payment {
     pub attempts: u32,
     /// Time to complete, ms (successful payments).
     pub ttc_ms: Option<f64>,
+    /// Time to outcome, ms, settled or failed (`None` in runs written before the
+    /// column existed).
+    pub tto_ms: Option<f64>,
     /// Why it failed (empty for successes).
     pub failure_reason: String,
     /// Σ amount (sat) × hold time (s) over the payment's HTLCs.
@@ -73,6 +77,26 @@ pub struct Results {
     /// What the reader should be told (files that could not be verified), one line
     /// each.
     pub warnings: Vec<String>,
+    /// The attempts file, if the run wrote one (`--attempts gz` or `full`).
+    pub attempts: Option<AttemptsFile>,
+}
+
+/// The attempts file of a run, read through and checked against `payments.csv`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AttemptsFile {
+    /// `attempts.jsonl.gz` or `attempts.jsonl`.
+    pub path: PathBuf,
+    /// Rows (paths tried) per arm, same order as `arms`.
+    pub rows: Vec<u64>,
+    /// Of those, the rows whose part settled.
+    pub settled: Vec<u64>,
+}
+
+/// The fields of an attempts line the reader checks.
+#[derive(serde::Deserialize)]
+struct AttemptLine {
+    arm: String,
+    outcome: String,
 }
 
 const NOT_A_RUN: &str = "a results directory written by `flotilla sim` has it \
@@ -149,6 +173,7 @@ impl Results {
         let payments_path = dir.join("payments.csv");
         let payments = load_payments(&payments_path, &arms)?;
         check_rows_match_summary(&payments_path, &summary, &arms, &payments)?;
+        let attempts = load_attempts(dir, &summary_path, &summary, &arms, &payments)?;
         Ok(Results {
             dir: dir.to_path_buf(),
             manifest,
@@ -158,7 +183,18 @@ impl Results {
             arms,
             payments,
             warnings,
+            attempts,
         })
+    }
+
+    /// The arm the others are compared with (`vs_baseline.baseline` in
+    /// `summary.json`), else the first arm.
+    pub fn baseline_index(&self) -> usize {
+        self.arm_summaries()
+            .iter()
+            .find_map(|a| a.get("vs_baseline")?.get("baseline")?.as_str())
+            .and_then(|b| self.arms.iter().position(|a| a == b))
+            .unwrap_or(0)
     }
 
     /// The arms' objects of `summary.json`, in order.
@@ -174,7 +210,8 @@ fn load_manifest(path: &Path) -> Result<RunManifest, ReportError> {
     let v = json(path)?;
     let format = v["format"].as_str().unwrap_or("").to_string();
     let version = v["format_version"].as_u64();
-    if format != RESULTS_FORMAT || version != Some(RESULTS_FORMAT_VERSION as u64) {
+    let known = OLDEST_READABLE_VERSION as u64..=RESULTS_FORMAT_VERSION as u64;
+    if format != RESULTS_FORMAT || !version.is_some_and(|v| known.contains(&v)) {
         if format.is_empty() && version.is_none() {
             return Err(ReportError::invalid(
                 path,
@@ -366,6 +403,8 @@ struct Columns {
     ttc: usize,
     reason: usize,
     liquidity: usize,
+    /// Added after the first results format: absent in older runs.
+    tto: Option<usize>,
 }
 
 fn columns(path: &Path, header: &csv::StringRecord) -> Result<Columns, ReportError> {
@@ -386,6 +425,7 @@ fn columns(path: &Path, header: &csv::StringRecord) -> Result<Columns, ReportErr
         ttc: find("ttc_ms")?,
         reason: find("failure_reason")?,
         liquidity: find("liquidity_sat_seconds")?,
+        tto: header.iter().position(|h| h == "tto_ms"),
     })
 }
 
@@ -466,9 +506,86 @@ fn load_payments(path: &Path, arms: &[String]) -> Result<Vec<Vec<Payment>>, Repo
             attempts: u32::try_from(attempts)
                 .map_err(|_| bad("attempts", &format!("{attempts} is out of range")))?,
             ttc_ms,
+            tto_ms: match c.tto {
+                Some(col) => Some(num(col, "tto_ms")?),
+                None => None,
+            },
             failure_reason: record[c.reason].to_string(),
             liquidity_sat_seconds: num(c.liquidity, "liquidity_sat_seconds")?,
         });
     }
     Ok(out)
+}
+
+/// Reads the attempts file, whichever form the run wrote, and checks it: the file
+/// `summary.json` names must be there, every line must name an arm, and each arm must
+/// have one row per path its payments tried (the `attempts` column of `payments.csv`).
+fn load_attempts(
+    dir: &Path,
+    summary_path: &Path,
+    summary: &Value,
+    arms: &[String],
+    payments: &[Vec<Payment>],
+) -> Result<Option<AttemptsFile>, ReportError> {
+    let named = summary.get("attempts_file");
+    let opened =
+        flotilla_sim::output::open_attempts(dir).map_err(|e| ReportError::io(&e.path, e.source))?;
+    let Some((path, reader)) = opened else {
+        return match named.and_then(Value::as_str) {
+            Some(file) => Err(ReportError::Missing {
+                path: dir.join(file),
+                hint: "summary.json says the run wrote it",
+            }),
+            None => Ok(None),
+        };
+    };
+    if let Some(file) = named.and_then(Value::as_str) {
+        if !path.ends_with(file) {
+            return Err(ReportError::invalid(
+                summary_path,
+                format!(
+                    "`attempts_file` is {file}, but the directory has {}",
+                    path.display()
+                ),
+            ));
+        }
+    }
+    let mut rows = vec![0u64; arms.len()];
+    let mut settled = vec![0u64; arms.len()];
+    let mut last = 0;
+    for (n, line) in std::io::BufRead::lines(reader).enumerate() {
+        let line = line.map_err(|e| ReportError::invalid(&path, format!("line {}: {e}", n + 1)))?;
+        let a: AttemptLine = serde_json::from_str(&line)
+            .map_err(|e| ReportError::invalid(&path, format!("line {}: {e}", n + 1)))?;
+        let idx = if arms.get(last).is_some_and(|x| *x == a.arm) {
+            last
+        } else {
+            arms.iter().position(|x| *x == a.arm).ok_or_else(|| {
+                ReportError::invalid(
+                    &path,
+                    format!("line {}: `{}` is not an arm of summary.json", n + 1, a.arm),
+                )
+            })?
+        };
+        last = idx;
+        rows[idx] += 1;
+        settled[idx] += (a.outcome == "settled") as u64;
+    }
+    for (i, arm) in arms.iter().enumerate() {
+        let tried: u64 = payments[i].iter().map(|p| p.attempts as u64).sum();
+        if tried != rows[i] {
+            return Err(ReportError::invalid(
+                &path,
+                format!(
+                    "arm `{arm}` has {} rows, but its payments tried {tried} paths (payments.csv)",
+                    rows[i]
+                ),
+            ));
+        }
+    }
+    Ok(Some(AttemptsFile {
+        path,
+        rows,
+        settled,
+    }))
 }

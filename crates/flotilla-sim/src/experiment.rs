@@ -54,6 +54,9 @@ pub enum SimError {
     /// An arm name is unknown.
     #[error("sender.arms: {0}")]
     Arm(#[from] UnknownArm),
+    /// `sender.baseline` names no arm of `sender.arms`.
+    #[error("sender.baseline: {0:?} is not one of sender.arms")]
+    Baseline(String),
     /// A field section (hub, probing, stuck) names something the graph lacks.
     #[error(transparent)]
     Field(#[from] crate::field::FieldError),
@@ -91,6 +94,9 @@ pub struct RunSummary {
     /// than the whole `flotilla sim` process's (not deterministic; see `wall_seconds`).
     #[serde(skip_serializing)]
     pub payments_per_second: f64,
+    /// The attempts file (`attempts.jsonl.gz` or `attempts.jsonl`), `null` when the
+    /// run wrote none (`--attempts off`).
+    pub attempts_file: Option<String>,
     /// Per-arm results, in the scenario's arm order (a field scenario's variants one
     /// after the other, each arm named with its variant's suffix).
     pub arms: Vec<ArmSummary>,
@@ -127,6 +133,8 @@ pub struct Experiment {
     pub channel_overrides: Vec<(flotilla_graph::NodeIdx, ChannelParamsOverride)>,
     /// A field scenario (hub, probing, stuck), if the scenario has a section for one.
     pub field: Option<crate::field::FieldPlan>,
+    /// How the attempts are written (an output choice: the results do not depend on it).
+    pub attempts: crate::output::AttemptsMode,
 }
 
 impl Experiment {
@@ -148,6 +156,10 @@ impl Experiment {
             .iter()
             .map(|a| a.parse::<ArmSpec>())
             .collect::<Result<Vec<_>, _>>()?;
+        let baseline = scenario.sender.baseline.trim();
+        if !baseline.is_empty() && !arms.iter().any(|a| a.name == baseline) {
+            return Err(SimError::Baseline(baseline.to_string()));
+        }
         let source = crate::graph_origin::resolve(&scenario.graph.file, default_graph)?;
         let graph_file = source.label();
         let imported = crate::graph_origin::read(&source, None)?;
@@ -228,7 +240,19 @@ impl Experiment {
             overrides,
             channel_overrides,
             field,
+            attempts: Default::default(),
         })
+    }
+
+    /// The arm the others are compared with: `sender.baseline`, else the first MPP
+    /// arm, else the first arm.
+    pub fn baseline_index(&self) -> usize {
+        let named = self.scenario.sender.baseline.trim();
+        self.arms
+            .iter()
+            .position(|a| !named.is_empty() && a.name == named)
+            .or_else(|| self.arms.iter().position(|a| a.is_mpp_retry()))
+            .unwrap_or(0)
     }
 
     /// How many arm runs [`Experiment::run`] makes: one per arm, times a field
@@ -268,7 +292,8 @@ impl Experiment {
         threads: usize,
         progress: &dyn ProgressSink,
     ) -> Result<RunSummary, SimError> {
-        let dir = OutputDir::create(out).map_err(RunError::from)?;
+        let mut dir = OutputDir::create(out).map_err(RunError::from)?;
+        dir.set_attempts(self.attempts);
         let started_at = iso_utc(unix_now());
         let started = Instant::now();
         let result = self
@@ -332,16 +357,41 @@ impl Experiment {
         let runs = results.len();
         dir.join_parts("payments.csv", crate::output::PAYMENTS_HEADER, runs)
             .map_err(RunError::from)?;
-        dir.join_parts("attempts.jsonl", "", runs)
-            .map_err(RunError::from)?;
+        dir.join_attempts(runs).map_err(RunError::from)?;
         let field = match &self.field {
             Some(plan) => plan.summarize(&mut results, self.arms.len(), dir)?,
             None => Default::default(),
         };
-        let mut arms: Vec<ArmSummary> = results.into_iter().map(|r| r.summary).collect();
         // Field scenarios run every arm once per variant, variant after variant: each
-        // variant's arms compare with that variant's MPP.
-        for variant in arms.chunks_mut(self.arms.len().max(1)) {
+        // variant's arms compare with that variant's MPP and baseline.
+        let group = self.arms.len().max(1);
+        let baseline = self.baseline_index();
+        let compared = Instant::now();
+        let mut vs: Vec<Option<crate::stats::VsBaseline>> = Vec::with_capacity(results.len());
+        for variant in results.chunks(group) {
+            let names: Vec<String> = variant.iter().map(|r| r.summary.name.clone()).collect();
+            let outcomes: Vec<&crate::stats::ArmOutcomes> =
+                variant.iter().map(|r| &r.outcomes).collect();
+            vs.extend(crate::stats::compare_with_baseline(
+                self.scenario.seed,
+                &names,
+                &outcomes,
+                baseline.min(variant.len() - 1),
+                threads,
+            ));
+        }
+        tracing::info!(
+            arms = results.len(),
+            payments = self.workload.len(),
+            replicates = crate::stats::REPLICATES,
+            ms = compared.elapsed().as_secs_f64() * 1e3,
+            "arms compared with the baseline"
+        );
+        let mut arms: Vec<ArmSummary> = results.into_iter().map(|r| r.summary).collect();
+        for (a, v) in arms.iter_mut().zip(vs) {
+            a.vs_baseline = v;
+        }
+        for variant in arms.chunks_mut(group) {
             set_liquidity_ratios(variant, &self.arms);
         }
         let span = match (self.workload.first(), self.workload.last()) {
@@ -363,6 +413,7 @@ impl Experiment {
             // Set by `run`, which times the whole run; not in summary.json.
             wall_seconds: 0.0,
             payments_per_second: 0.0,
+            attempts_file: self.attempts.file_name().map(str::to_string),
             arms,
             field,
             scenario_config: self.scenario.clone(),

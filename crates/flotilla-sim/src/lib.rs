@@ -9,6 +9,7 @@
 //! - [`rng`]: one seeded ChaCha stream per purpose, so adding a draw in one place does
 //!   not reshuffle the rest.
 //! - [`metrics`]: the one definition of every reported number.
+//! - [`stats`]: arms against a baseline, payment by payment (McNemar, paired bootstrap).
 //! - [`field`]: field scenarios (zero-fee hub, probing attacker, stuck payments).
 //! - [`manifest`]: `run.json` and `scenario.toml`, so a results directory says what was
 //!   run and how to run it again, and the checksums that prove its files intact.
@@ -32,4 +33,5 @@ pub mod redundant_arm;
 pub mod rng;
 pub mod run;
 pub mod scenario;
+pub mod stats;
 pub mod workload;

@@ -36,7 +36,13 @@ pub const RESULTS_FORMAT: &str = "flotilla-results";
 /// Version of the results directory's layout and columns. Bump it when a reader of the
 /// old layout would misread the new one (a renamed or re-meant column, a moved file);
 /// adding a field or a column is compatible and keeps it.
-pub const RESULTS_FORMAT_VERSION: u32 = 1;
+///
+/// 2: the attempts moved from `attempts.jsonl` to `attempts.jsonl.gz` by default
+/// (`--attempts`), and may be absent (`--attempts off`).
+pub const RESULTS_FORMAT_VERSION: u32 = 2;
+/// The oldest version this flotilla still reads (version 1 differs only in where the
+/// attempts are).
+pub const OLDEST_READABLE_VERSION: u32 = 1;
 
 /// `run.json`. Readers tolerate fields they do not know.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -4,6 +4,9 @@
 //!   score interval (well-behaved near 0 and 1, unlike the normal approximation).
 //! - time to complete (TTC): from the sender's first send to the sender learning that
 //!   the payment settled; successful payments only.
+//! - time to outcome (TTO): from the sender's first send to the sender knowing the
+//!   outcome, settled or failed (a payment no route exists for: 0); every payment.
+//!   For a settled payment it equals its TTC.
 //! - attempts: paths tried per payment (every part of every try counts).
 //! - fees: msat paid on settled payments; fee ppm = fee / amount × 1e6.
 //! - liquidity-seconds: Σ over every HTLC of a payment of amount (sat) × time held (s).
@@ -58,6 +61,8 @@ pub struct PaymentOutcome {
     pub parts_settled: u32,
     /// Time to complete, ms (successful payments).
     pub ttc_ms: Option<f64>,
+    /// Time to outcome, virtual µs: first send to the sender knowing, either way.
+    pub tto_micros: u64,
     /// Why it failed.
     pub failure: Option<FailureReason>,
     /// Σ amount (sat) × hold time (s) over every HTLC of the payment.
@@ -66,6 +71,18 @@ pub struct PaymentOutcome {
     pub overpaid_msat: u64,
     /// Messages beyond the HTLCs' own (redundant arms: claim request and reveal).
     pub extra_messages: u32,
+}
+
+impl PaymentOutcome {
+    /// The fee as ppm of the amount.
+    pub fn fee_ppm(&self) -> f64 {
+        self.fee_msat as f64 / self.amount_msat.max(1) as f64 * 1e6
+    }
+
+    /// Time to outcome, ms.
+    pub fn tto_ms(&self) -> f64 {
+        self.tto_micros as f64 / 1000.0
+    }
 }
 
 /// Per-arm summary, as `summary.json` and the stdout table show it.
@@ -91,6 +108,14 @@ pub struct ArmSummary {
     pub ttc_ms_p90: f64,
     /// 99th percentile TTC, ms.
     pub ttc_ms_p99: f64,
+    /// Mean time to outcome over every payment, settled or failed, ms (set by the run).
+    pub tto_ms_mean: f64,
+    /// Median time to outcome, ms.
+    pub tto_ms_p50: f64,
+    /// 90th percentile time to outcome, ms.
+    pub tto_ms_p90: f64,
+    /// 99th percentile time to outcome, ms.
+    pub tto_ms_p99: f64,
     /// Mean fee of successful payments, ppm of the amount.
     pub fee_ppm_mean: f64,
     /// Total fees paid, msat.
@@ -119,6 +144,9 @@ pub struct ArmSummary {
     /// `succeeded_msat` (in sat) per second of the workload's arrival span: the
     /// throughput the Boomerang paper compares (set by the experiment).
     pub throughput_sat_per_sec: f64,
+    /// This arm against the run's baseline arm, payment by payment (set by the
+    /// experiment); `null` for the baseline itself.
+    pub vs_baseline: Option<crate::stats::VsBaseline>,
 }
 
 /// Accumulates outcomes of one arm into an [`ArmSummary`]. Memory grows only with the
@@ -154,7 +182,7 @@ impl SummaryBuilder {
             self.succeeded += 1;
             self.succeeded_msat += o.amount_msat;
             self.fees_msat += o.fee_msat;
-            self.fee_ppm_sum += o.fee_msat as f64 / o.amount_msat.max(1) as f64 * 1e6;
+            self.fee_ppm_sum += o.fee_ppm();
             if let Some(t) = o.ttc_ms {
                 self.ttcs.push(t);
             }
@@ -184,6 +212,10 @@ impl SummaryBuilder {
             ttc_ms_p50: quantile(&self.ttcs, 0.5),
             ttc_ms_p90: quantile(&self.ttcs, 0.9),
             ttc_ms_p99: quantile(&self.ttcs, 0.99),
+            tto_ms_mean: 0.0,
+            tto_ms_p50: 0.0,
+            tto_ms_p90: 0.0,
+            tto_ms_p99: 0.0,
             fee_ppm_mean: if self.succeeded == 0 {
                 0.0
             } else {
@@ -203,6 +235,7 @@ impl SummaryBuilder {
             liquidity_ratio_to_mpp: None,
             succeeded_msat: self.succeeded_msat,
             throughput_sat_per_sec: 0.0,
+            vs_baseline: None,
         }
     }
 }
@@ -246,6 +279,7 @@ mod tests {
             parts_sent: 1,
             parts_settled: 1,
             ttc_ms: Some(ttc),
+            tto_micros: (ttc * 1000.0) as u64,
             failure: None,
             liquidity_sat_seconds: 10.0,
             overpaid_msat: 0,

@@ -1,4 +1,6 @@
-//! The results directory: `payments.csv`, `attempts.jsonl`, `summary.json`.
+//! The results directory: `payments.csv`, `attempts.jsonl` (or `attempts.jsonl.gz`,
+//! or neither: [`AttemptsMode`]), `summary.json`. `docs/results-format.md` documents
+//! every file.
 //!
 //! A run first writes an `INCOMPLETE` marker; it is removed only when every file is
 //! complete, and replaced by the error when the run fails. So a directory is never
@@ -13,19 +15,87 @@
 //! a previous run's to replace. So a run never writes into another run's directory.
 
 use std::fs::{self, File};
-use std::io::{BufWriter, Write};
+use std::io::{BufRead, BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
+
+use flate2::write::GzEncoder;
 
 /// Name of the marker that says the directory is not (yet) a finished run.
 pub const INCOMPLETE_MARKER: &str = "INCOMPLETE";
 
 /// Header of `payments.csv`: sim-ln's result columns first (`dispatch_time` is virtual
 /// seconds since the run started; `htlc_count` the parts sent), then flotilla's: `parts`
-/// is the number of parts that settled, `ttc_ms` is empty for failed payments, and
-/// `liquidity_sat_seconds` is Σ amount × hold time over every HTLC of the payment.
+/// is the number of parts that settled, `ttc_ms` is empty for failed payments,
+/// `liquidity_sat_seconds` is Σ amount × hold time over every HTLC of the payment, and
+/// `tto_ms` is the time to outcome (settled or failed). `docs/results-format.md` has
+/// every column.
 pub const PAYMENTS_HEADER: &str =
     "source,destination,amount_msat,hash,dispatch_time,htlc_count,payment_outcome,\
-arm,payment,fee_msat,attempts,parts,parts_sent,ttc_ms,failure_reason,liquidity_sat_seconds\n";
+arm,payment,fee_msat,attempts,parts,parts_sent,ttc_ms,failure_reason,liquidity_sat_seconds,\
+tto_ms\n";
+
+/// `attempts.jsonl`: one line per path tried.
+pub const ATTEMPTS_FILE: &str = "attempts.jsonl";
+/// `attempts.jsonl.gz`: the same lines, gzip-compressed (one gzip member per arm,
+/// which every gzip reader reads as one stream).
+pub const ATTEMPTS_GZ_FILE: &str = "attempts.jsonl.gz";
+
+/// How a run writes its attempts (`flotilla sim --attempts`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum AttemptsMode {
+    /// No attempts file (and no time spent formatting lines).
+    Off,
+    /// `attempts.jsonl.gz` (the default: about a sixth of the size).
+    #[default]
+    Gz,
+    /// `attempts.jsonl`, uncompressed.
+    Full,
+}
+
+impl AttemptsMode {
+    /// The file this mode writes, if any.
+    pub fn file_name(self) -> Option<&'static str> {
+        match self {
+            AttemptsMode::Off => None,
+            AttemptsMode::Gz => Some(ATTEMPTS_GZ_FILE),
+            AttemptsMode::Full => Some(ATTEMPTS_FILE),
+        }
+    }
+}
+
+impl std::str::FromStr for AttemptsMode {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "off" => Ok(AttemptsMode::Off),
+            "gz" => Ok(AttemptsMode::Gz),
+            "full" => Ok(AttemptsMode::Full),
+            other => Err(format!("{other:?} is not one of off, gz, full")),
+        }
+    }
+}
+
+/// Opens the attempts of the results directory `dir`, whichever form it has
+/// (`attempts.jsonl.gz` first, then `attempts.jsonl`): the file and a reader of its
+/// lines, or `None` if the run wrote none.
+#[allow(clippy::type_complexity)]
+pub fn open_attempts(dir: &Path) -> Result<Option<(PathBuf, Box<dyn BufRead>)>, OutputError> {
+    let gz = dir.join(ATTEMPTS_GZ_FILE);
+    if gz.exists() {
+        let f = io(&gz, File::open(&gz))?;
+        let r = flate2::read::MultiGzDecoder::new(BufReader::with_capacity(1 << 16, f));
+        return Ok(Some((gz, Box::new(BufReader::with_capacity(1 << 16, r)))));
+    }
+    let plain = dir.join(ATTEMPTS_FILE);
+    if plain.exists() {
+        let f = io(&plain, File::open(&plain))?;
+        return Ok(Some((
+            plain,
+            Box::new(BufReader::with_capacity(1 << 16, f)),
+        )));
+    }
+    Ok(None)
+}
 
 /// Why a results directory could not be claimed.
 #[derive(Debug, thiserror::Error)]
@@ -162,6 +232,7 @@ pub fn unix_now() -> u64 {
 #[derive(Debug)]
 pub struct OutputDir {
     dir: PathBuf,
+    attempts: AttemptsMode,
 }
 
 /// Why the results could not be written.
@@ -197,7 +268,48 @@ impl OutputDir {
         io(&marker, fs::write(&marker, MARKER_RUNNING))?;
         Ok(OutputDir {
             dir: dir.to_path_buf(),
+            attempts: AttemptsMode::default(),
         })
+    }
+
+    /// Sets how the attempts are written (before any arm starts).
+    pub fn set_attempts(&mut self, mode: AttemptsMode) {
+        self.attempts = mode;
+    }
+
+    /// How the attempts are written.
+    pub fn attempts_mode(&self) -> AttemptsMode {
+        self.attempts
+    }
+
+    /// One arm's part of the attempts file, in the directory's [`AttemptsMode`]: a
+    /// writer that discards everything when attempts are off.
+    pub fn attempts_writer(&self, arm_index: usize) -> Result<PartWriter, OutputError> {
+        let Some(file) = self.attempts.file_name() else {
+            return Ok(PartWriter {
+                path: PathBuf::new(),
+                w: Sink::Off,
+            });
+        };
+        let mut part = self.part_writer(file, arm_index)?;
+        if self.attempts == AttemptsMode::Gz {
+            let Sink::Plain(w) = part.w else {
+                unreachable!("part_writer writes plain files")
+            };
+            // The default level: the default run's 41 MB of lines become about 6 MB
+            // (level 1: 9 MB) for a few seconds of CPU spread over the arms' threads.
+            // The gzip header carries no time stamp, so the bytes are reproducible.
+            part.w = Sink::Gz(GzEncoder::new(w, flate2::Compression::default()));
+        }
+        Ok(part)
+    }
+
+    /// Joins the arms' attempts parts (nothing when attempts are off).
+    pub fn join_attempts(&self, arms: usize) -> Result<(), OutputError> {
+        match self.attempts.file_name() {
+            Some(file) => self.join_parts(file, "", arms),
+            None => Ok(()),
+        }
     }
 
     /// The directory.
@@ -212,7 +324,7 @@ impl OutputDir {
         let f = io(&path, File::create(&path))?;
         Ok(PartWriter {
             path,
-            w: BufWriter::with_capacity(1 << 16, f),
+            w: Sink::Plain(BufWriter::with_capacity(1 << 16, f)),
         })
     }
 
@@ -255,18 +367,41 @@ impl OutputDir {
 #[derive(Debug)]
 pub struct PartWriter {
     path: PathBuf,
-    w: BufWriter<File>,
+    w: Sink,
+}
+
+#[derive(Debug)]
+enum Sink {
+    Plain(BufWriter<File>),
+    Gz(GzEncoder<BufWriter<File>>),
+    Off,
 }
 
 impl PartWriter {
     /// Appends raw bytes (one or more complete rows).
     pub fn write(&mut self, bytes: &[u8]) -> Result<(), OutputError> {
-        io(&self.path, self.w.write_all(bytes))
+        match &mut self.w {
+            Sink::Plain(w) => io(&self.path, w.write_all(bytes)),
+            Sink::Gz(w) => io(&self.path, w.write_all(bytes)),
+            Sink::Off => Ok(()),
+        }
     }
 
-    /// Flushes to disk.
-    pub fn finish(mut self) -> Result<(), OutputError> {
-        io(&self.path, self.w.flush())
+    /// Whether written bytes go anywhere (callers skip formatting rows otherwise).
+    pub fn is_on(&self) -> bool {
+        !matches!(self.w, Sink::Off)
+    }
+
+    /// Flushes to disk (ending the gzip member of a compressed part).
+    pub fn finish(self) -> Result<(), OutputError> {
+        match self.w {
+            Sink::Plain(mut w) => io(&self.path, w.flush()),
+            Sink::Gz(w) => {
+                let mut inner = io(&self.path, w.finish())?;
+                io(&self.path, inner.flush())
+            }
+            Sink::Off => Ok(()),
+        }
     }
 }
 
@@ -344,6 +479,38 @@ mod tests {
         let b = claim_new(t.path(), "T", &mut next).unwrap();
         assert_ne!(a, b);
         assert!(a.join(INCOMPLETE_MARKER).is_file() && b.join(INCOMPLETE_MARKER).is_file());
+    }
+
+    #[test]
+    fn attempts_in_every_form_read_back_the_same() {
+        for mode in [AttemptsMode::Full, AttemptsMode::Gz, AttemptsMode::Off] {
+            let t = tempfile::tempdir().unwrap();
+            let mut out = OutputDir::create(t.path()).unwrap();
+            out.set_attempts(mode);
+            let mut b = out.attempts_writer(1).unwrap();
+            let mut a = out.attempts_writer(0).unwrap();
+            assert_eq!(a.is_on(), mode != AttemptsMode::Off);
+            a.write(b"{\"arm\":\"a\"}\n").unwrap();
+            b.write(b"{\"arm\":\"b\"}\n{\"arm\":\"b\"}\n").unwrap();
+            a.finish().unwrap();
+            b.finish().unwrap();
+            out.join_attempts(2).unwrap();
+            let got = open_attempts(t.path()).unwrap();
+            match mode {
+                AttemptsMode::Off => assert!(got.is_none()),
+                _ => {
+                    let (path, r) = got.unwrap();
+                    assert!(path.ends_with(mode.file_name().unwrap()));
+                    let lines: Vec<String> = r.lines().map(|l| l.unwrap()).collect();
+                    assert_eq!(
+                        lines,
+                        ["{\"arm\":\"a\"}", "{\"arm\":\"b\"}", "{\"arm\":\"b\"}"]
+                    );
+                }
+            }
+        }
+        assert_eq!("gz".parse::<AttemptsMode>(), Ok(AttemptsMode::Gz));
+        assert!("zip".parse::<AttemptsMode>().is_err());
     }
 
     #[test]

@@ -102,6 +102,8 @@ pub struct RunInput<'a> {
 pub struct ArmResult {
     /// The summary.
     pub summary: ArmSummary,
+    /// Every payment's outcome, for the paired comparisons.
+    pub outcomes: crate::stats::ArmOutcomes,
     /// Events the arm processed.
     pub events: u64,
     /// A field scenario's report and CSV rows for this arm.
@@ -315,7 +317,7 @@ pub fn run_arms(
             .enumerate()
             .map(|(i, arm)| {
                 let payments = out.part_writer("payments.csv", offset + i);
-                let attempts = out.part_writer("attempts.jsonl", offset + i);
+                let attempts = out.attempts_writer(offset + i);
                 let progress = progress.arm(offset + i);
                 scope.spawn(move || {
                     let payments = payments?;
@@ -411,6 +413,7 @@ fn run_arm(
     let mut out: Vec<Output> = Vec::new();
     let mut batch: Vec<Output> = Vec::new();
     let mut summary = SummaryBuilder::default();
+    let mut outcomes = crate::stats::ArmOutcomes::new(input.workload.len());
     // Rows are written as payments finish, not in workload order: a payment with a part
     // held by a hodl node finishes only when that HTLC times out (hours or days later),
     // and holding every later row back until then made memory grow with the run. The
@@ -734,9 +737,11 @@ fn run_arm(
                 if let Some(h) = hook.as_mut() {
                     h.on_attempt(&a);
                 }
-                line.clear();
-                attempt_json(&graph, &arm.name, &a, &mut line);
-                attempts_out.write(line.as_bytes())?;
+                if attempts_out.is_on() {
+                    line.clear();
+                    attempt_json(&graph, &arm.name, &a, &mut line);
+                    attempts_out.write(line.as_bytes())?;
+                }
             }
             if !s.is_finished() {
                 continue;
@@ -745,6 +750,7 @@ fn run_arm(
             let spec = &input.workload[id as usize];
             let outcome = outcome_of(&s, spec);
             summary.add(&outcome);
+            outcomes.record(&outcome);
             if let Some(h) = hook.as_mut() {
                 h.on_payment(spec, &outcome, now);
             }
@@ -805,9 +811,16 @@ fn run_arm(
     }
     let mut summary = summary.finish(&arm.name);
     summary.overclaim_attempts = net.counters().overclaim_attempts;
+    [
+        summary.tto_ms_mean,
+        summary.tto_ms_p50,
+        summary.tto_ms_p90,
+        summary.tto_ms_p99,
+    ] = outcomes.tto_summary();
     let field = hook.map(|h| h.finish(&net, q.now()));
     Ok(ArmResult {
         summary,
+        outcomes,
         events,
         field,
     })
@@ -819,10 +832,10 @@ fn outcome_of(s: &Session, spec: &PaymentSpec) -> PaymentOutcome {
         Session::Redundant(s) => (s.state(), s.started()),
         Session::Unpayable(at) => (SessionState::Failed(FailureReason::NoRoute, *at), *at),
     };
-    let (succeeded, ttc_ms, failure) = match state {
-        SessionState::Succeeded(at) => (true, Some((at - started) as f64 / 1000.0), None),
-        SessionState::Failed(r, _) => (false, None, Some(r)),
-        SessionState::Active => (false, None, None),
+    let (succeeded, ttc_ms, failure, known_at) = match state {
+        SessionState::Succeeded(at) => (true, Some((at - started) as f64 / 1000.0), None, at),
+        SessionState::Failed(r, at) => (false, None, Some(r), at),
+        SessionState::Active => (false, None, None, started),
     };
     let none = SessionStats::default();
     let (stats, overpaid, extra) = match s {
@@ -843,6 +856,7 @@ fn outcome_of(s: &Session, spec: &PaymentSpec) -> PaymentOutcome {
         parts_sent: stats.parts_sent,
         parts_settled: stats.parts_settled,
         ttc_ms,
+        tto_micros: known_at - started,
         failure,
         liquidity_sat_seconds: stats.locked_msat_micros as f64 / 1e9,
         overpaid_msat: overpaid,
@@ -858,7 +872,7 @@ fn payment_row(
     o: &PaymentOutcome,
 ) -> String {
     format!(
-        "{},{},{},{},{:.6},{},{},{},{},{},{},{},{},{},{},{:.3}\n",
+        "{},{},{},{},{:.6},{},{},{},{},{},{},{},{},{},{},{:.3},{:.3}\n",
         graph.node(spec.source).pubkey,
         graph.node(spec.destination).pubkey,
         spec.amount_msat,
@@ -875,6 +889,7 @@ fn payment_row(
         o.ttc_ms.map(|t| format!("{t:.3}")).unwrap_or_default(),
         o.failure.map(|f| f.name()).unwrap_or(""),
         o.liquidity_sat_seconds,
+        o.tto_ms(),
     )
 }
 

@@ -155,6 +155,9 @@ max_ms = 150
 # replaces lost parts while the payment is undecided. At most 64 arms, each named once;
 # R at most 100.
 arms = ["single-path-retry", "mpp-retry", "redundant-h2tlc-0.5-retry"]
+# The arm every other is compared with, payment by payment (summary.json's
+# vs_baseline). Empty: the first mpp-retry* arm, else the first arm.
+baseline = ""
 # A payment that has not settled after this many seconds is given up.
 timeout_secs = 60
 # Most paths tried per payment (every part of every attempt counts), at most 100,000.
@@ -480,6 +483,8 @@ pub enum LatencyModel {
 pub struct SenderConfig {
     /// Arm names.
     pub arms: Vec<String>,
+    /// The arm the others are compared with; empty: the first MPP arm.
+    pub baseline: String,
     /// Payment timeout, seconds.
     pub timeout_secs: u64,
     /// Most paths tried per payment.
@@ -514,6 +519,7 @@ impl Default for SenderConfig {
                 "mpp-retry".into(),
                 "redundant-h2tlc-0.5-retry".into(),
             ],
+            baseline: String::new(),
             timeout_secs: 60,
             max_attempts: 50,
             fee_limit_ppm: 10_000,

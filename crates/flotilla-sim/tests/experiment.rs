@@ -53,7 +53,7 @@ fn same_seed_same_bytes_whatever_the_thread_count() {
         assert!(!dir.join(INCOMPLETE_MARKER).exists());
         outs.push(dir);
     }
-    for f in ["payments.csv", "attempts.jsonl"] {
+    for f in ["payments.csv", "attempts.jsonl.gz"] {
         assert_eq!(
             std::fs::read(outs[0].join(f)).unwrap(),
             std::fs::read(outs[1].join(f)).unwrap(),
@@ -97,7 +97,14 @@ fn outputs_have_one_row_per_payment_and_arm_and_sensible_numbers() {
         let failed: u64 = a.failures.values().sum();
         assert_eq!(failed + a.succeeded, a.payments);
     }
-    let attempts = std::fs::read_to_string(dir.join("attempts.jsonl")).unwrap();
+    let attempts = {
+        let (_, mut r) = flotilla_sim::output::open_attempts(&dir)
+            .unwrap()
+            .expect("attempts written");
+        let mut s = String::new();
+        std::io::Read::read_to_string(&mut r, &mut s).unwrap();
+        s
+    };
     let first: serde_json::Value = serde_json::from_str(attempts.lines().next().unwrap()).unwrap();
     for k in [
         "arm",

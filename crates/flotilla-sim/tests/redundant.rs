@@ -100,7 +100,7 @@ fn redundant_arms_never_overpay_and_are_deterministic() {
             .count();
         assert_eq!(rows, 200, "{arm}");
     }
-    for f in ["payments.csv", "attempts.jsonl"] {
+    for f in ["payments.csv", "attempts.jsonl.gz"] {
         assert_eq!(
             std::fs::read(dirs[0].join(f)).unwrap(),
             std::fs::read(dirs[1].join(f)).unwrap(),
@@ -174,7 +174,14 @@ fn redundant_parts_avoid_hops_without_lock_support() {
     for a in &s.arms {
         assert!(a.succeeded > 0, "{}", a.name);
     }
-    let attempts = std::fs::read_to_string(dir.join("attempts.jsonl")).unwrap();
+    let attempts = {
+        let (_, mut r) = flotilla_sim::output::open_attempts(&dir)
+            .unwrap()
+            .expect("attempts written");
+        let mut s = String::new();
+        std::io::Read::read_to_string(&mut r, &mut s).unwrap();
+        s
+    };
     assert!(!attempts.is_empty());
     assert!(
         !attempts.contains("required_node_feature_missing"),

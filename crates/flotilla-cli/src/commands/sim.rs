@@ -9,11 +9,11 @@ use flotilla_sim::experiment::{
     export_simln, scenario_from_simln, Experiment, RunSummary, SimError,
 };
 use flotilla_sim::manifest::write_manifest;
-use flotilla_sim::output::{self, iso_utc, unix_now, OutputDir, INCOMPLETE_MARKER};
+use flotilla_sim::output::{self, iso_utc, unix_now, AttemptsMode, OutputDir, INCOMPLETE_MARKER};
 use flotilla_sim::progress::ArmProgress;
 use flotilla_sim::scenario::{OnionMode, Scenario, DEFAULT_SCENARIO};
 
-use crate::cli::{OnionArg, SimArgs};
+use crate::cli::{AttemptsArg, OnionArg, SimArgs};
 use crate::graph_source::default_graph;
 use crate::progress;
 use crate::table::{thousands, Table};
@@ -26,8 +26,13 @@ pub fn run(args: SimArgs) -> Result<()> {
     }
     let mut scenario = load_scenario(args.scenario.as_deref())?;
     apply_flags(&mut scenario, &args);
-    let prepared = Experiment::prepare_with(scenario, &default_graph()?)
+    let mut prepared = Experiment::prepare_with(scenario, &default_graph()?)
         .map_err(|e| name_the_source(e, &args))?;
+    prepared.attempts = match args.attempts {
+        AttemptsArg::Off => AttemptsMode::Off,
+        AttemptsArg::Gz => AttemptsMode::Gz,
+        AttemptsArg::Full => AttemptsMode::Full,
+    };
     if let Some(path) = &args.export_simln {
         let e = export_simln(&prepared, path)?;
         if !args.quiet && !args.json {
@@ -160,6 +165,7 @@ fn name_the_source(e: SimError, args: &SimArgs) -> anyhow::Error {
         | SimError::Liquidity(_)
         | SimError::NoBalances(_)
         | SimError::Override { .. }
+        | SimError::Baseline(_)
         | SimError::Field(_) => None,
         SimError::Graph(_) => return anyhow::Error::new(e).context("cannot read graph"),
         _ => return e.into(),
@@ -244,6 +250,7 @@ fn print_table(s: &RunSummary, out: &Path) -> Result<()> {
         "TTC mean ms",
         "p50",
         "p99",
+        "TTO mean ms",
         "fee ppm",
         "liq sat·s",
     ]);
@@ -260,11 +267,13 @@ fn print_table(s: &RunSummary, out: &Path) -> Result<()> {
             format!("{:.0}", a.ttc_ms_mean),
             format!("{:.0}", a.ttc_ms_p50),
             format!("{:.0}", a.ttc_ms_p99),
+            format!("{:.0}", a.tto_ms_mean),
             format!("{:.0}", a.fee_ppm_mean),
             format!("{:.0}", a.liquidity_seconds_mean),
         ]);
     }
     out!("{}", t.render())?;
+    crate::baseline_table::print(s)?;
     outln!()?;
     let reasons: Vec<&str> = s
         .arms
