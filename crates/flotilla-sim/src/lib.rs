@@ -12,6 +12,8 @@
 //! - [`field`]: field scenarios (zero-fee hub, probing attacker, stuck payments).
 //! - [`manifest`]: `run.json` and `scenario.toml`, so a results directory says what was
 //!   run and how to run it again.
+//! - [`set`]: `KEY=VALUE` overrides of any scenario key (`flotilla sim --set`, sweeps).
+//! - [`sweep`]: grids of scenarios × seeds, their shards, merges and tables.
 
 #![warn(missing_docs)]
 
@@ -27,4 +29,6 @@ pub mod redundant_arm;
 pub mod rng;
 pub mod run;
 pub mod scenario;
+pub mod set;
+pub mod sweep;
 pub mod workload;

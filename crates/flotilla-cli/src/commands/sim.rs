@@ -12,6 +12,7 @@ use flotilla_sim::experiment::{
 use flotilla_sim::manifest::write_manifest;
 use flotilla_sim::output::INCOMPLETE_MARKER;
 use flotilla_sim::scenario::{OnionMode, Scenario, DEFAULT_SCENARIO};
+use flotilla_sim::set::{self, Setting};
 
 use crate::cli::{OnionArg, SimArgs};
 use crate::graph_source::default_graph_path;
@@ -23,7 +24,7 @@ pub fn run(args: SimArgs) -> Result<()> {
         print!("{DEFAULT_SCENARIO}");
         return Ok(());
     }
-    let mut scenario = load_scenario(args.scenario.as_deref())?;
+    let mut scenario = load_scenario(args.scenario.as_deref(), &args.set)?;
     apply_flags(&mut scenario, &args);
     let prepared = Experiment::prepare(scenario, &default_graph_path())
         .map_err(|e| name_the_source(e, &args))?;
@@ -115,19 +116,32 @@ fn name_the_source(e: SimError, args: &SimArgs) -> anyhow::Error {
     }
 }
 
-fn load_scenario(path: Option<&Path>) -> Result<Scenario> {
+fn load_scenario(path: Option<&Path>, sets: &[Setting]) -> Result<Scenario> {
     let Some(path) = path else {
-        return Ok(Scenario::default());
+        if sets.is_empty() {
+            return Ok(Scenario::default());
+        }
+        return Ok(set::scenario_with_sets(Default::default(), "--set", sets)?);
     };
     let text = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
     let looks_like_simln = text.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{')
         || text.starts_with(&[0x1f, 0x8b]);
     if looks_like_simln {
-        return Ok(scenario_from_simln(path));
+        let s = scenario_from_simln(path);
+        if sets.is_empty() {
+            return Ok(s);
+        }
+        let file = path.display().to_string();
+        return Ok(set::scenario_with_sets(set::document_of(&s), &file, sets)?);
     }
     let text =
         String::from_utf8(text).with_context(|| format!("{}: not UTF-8 text", path.display()))?;
-    let mut s = Scenario::from_toml(&text, &path.display().to_string())?;
+    let file = path.display().to_string();
+    let mut s = if sets.is_empty() {
+        Scenario::from_toml(&text, &file)?
+    } else {
+        set::scenario_with_sets(set::parse_document(&text, &file)?, &file, sets)?
+    };
     // Files a scenario names are found next to it first, so that a scenario runs from
     // any directory.
     if let Some(dir) = path.parent() {
