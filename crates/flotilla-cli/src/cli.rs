@@ -104,6 +104,97 @@ pub enum Command {
     /// Benchmarks.
     #[command(subcommand)]
     Bench(BenchCommand),
+    /// Run a grid of scenarios × seeds: every point of the grid with every seed, each
+    /// into its own results directory, then one table, the means across seeds and one
+    /// report (docs/sweeps.md).
+    ///
+    /// SWEEP is a TOML file: `scenario = "PATH"` (the base scenario, relative to the
+    /// sweep file), `seeds` (a count N for seeds 1..N, or a list) and a `[grid]` whose
+    /// keys are scenario keys with a list of values each (dotted keys or nested tables:
+    /// `workload.arrivals_per_sec = [25, 100, 400]`, `sender.arms = [["mpp-retry"],
+    /// ["mpp-retry", "redundant-boomerang-1-retry"]]`). Every point is checked before
+    /// anything runs: an unknown key or a wrong value is one error naming the key.
+    ///
+    /// Order: parameters sorted by key, the last one varying fastest; point i with seed
+    /// s runs into DIR/runs/pNNNN-sS/ (an ordinary `flotilla sim` results directory).
+    /// DIR gets sweep.json (what the sweep is), sweep.csv (one row per point × seed ×
+    /// arm: every numeric summary figure, the point's parameters as columns),
+    /// aggregates.csv (per point × arm × figure: mean, sd and 95% t-interval across
+    /// seeds) and report.html (every figure against every parameter, one line per arm,
+    /// interval bands). The same sweep gives the same bytes whatever --jobs, --threads
+    /// or --shard + `flotilla merge`.
+    Sweep(SweepArgs),
+    /// Gather sweep directories (the shards of one sweep) into one, as if the sweep had
+    /// run whole: its runs, sweep.csv, aggregates.csv and report.html.
+    ///
+    /// Every input must hold the same sweep (the same sweep file, base scenario and
+    /// --set), and together every run complete; otherwise the merge is refused naming
+    /// what is missing. Runs are hard-linked into --out where the file system allows
+    /// it (they never change once finished), copied otherwise.
+    Merge(MergeArgs),
+}
+
+/// `flotilla sweep`
+#[derive(Debug, Args)]
+pub struct SweepArgs {
+    /// The sweep file (TOML: scenario, seeds, [grid]).
+    #[arg(value_name = "SWEEP")]
+    pub sweep: PathBuf,
+
+    /// Sweep directory: absent or empty, or (with --resume) this sweep's.
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+
+    /// Runs at once on this machine (default: all cores). Results do not depend on it.
+    #[arg(long, value_name = "J")]
+    pub jobs: Option<usize>,
+
+    /// Arms at once within each run (default 1: --jobs already fills the cores).
+    #[arg(long, value_name = "T", default_value_t = 1)]
+    pub threads: usize,
+
+    /// Run only the I-th of N deterministic slices of the runs (1 <= I <= N), e.g. a
+    /// Slurm array task or a Kubernetes indexed job; `flotilla merge` gathers them.
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<flotilla_sim::sweep::Shard>,
+
+    /// Continue the sweep in --out: complete runs are kept, partial ones run again.
+    #[arg(long)]
+    pub resume: bool,
+
+    /// Change the base scenario before the grid applies (repeatable), e.g.
+    /// --set workload.payments=200 for a quick look at the whole grid.
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub set: Vec<flotilla_sim::set::Setting>,
+
+    /// No line per run on stderr.
+    #[arg(long)]
+    pub quiet: bool,
+
+    /// Do not write report.html and plots/ (`flotilla merge` of this one directory
+    /// writes them later).
+    #[arg(long)]
+    pub no_report: bool,
+}
+
+/// `flotilla merge`
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// Sweep directories to gather (shards written by `flotilla sweep --shard`).
+    #[arg(value_name = "DIR", required = true)]
+    pub dirs: Vec<PathBuf>,
+
+    /// The merged sweep directory (absent or empty).
+    #[arg(long, value_name = "OUT")]
+    pub out: PathBuf,
+
+    /// No summary on stderr.
+    #[arg(long)]
+    pub quiet: bool,
+
+    /// Do not write report.html and plots/.
+    #[arg(long)]
+    pub no_report: bool,
 }
 
 /// `flotilla sim`
@@ -147,6 +238,12 @@ pub struct SimArgs {
     /// Hidden-liquidity model (overrides graph.liquidity).
     #[arg(long, value_name = "MODEL")]
     pub liquidity: Option<String>,
+
+    /// Set any scenario key (repeatable), e.g. --set workload.arrivals_per_sec=25
+    /// --set sender.arms='["mpp-retry"]'. VALUE is TOML (a bare word is a string);
+    /// applied to the scenario file before it is checked, and before the flags above.
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub set: Vec<flotilla_sim::set::Setting>,
 
     /// Results directory (default: a new results/<UTC time>-<suffix>, e.g.
     /// results/2026-02-03T14-05-09Z-3fa9). Must not exist or be empty, unless --force.

@@ -298,6 +298,28 @@ impl Chart {
         );
     }
 
+    /// A translucent band between `lower` and `upper` (data units, same x values in
+    /// the same order): a confidence band around a line.
+    pub fn band(&mut self, lower: &[(f64, f64)], upper: &[(f64, f64)], color: &str) {
+        if lower.len() < 2 || lower.len() != upper.len() {
+            return;
+        }
+        let mut d = String::new();
+        for (i, (x, y)) in upper.iter().chain(lower.iter().rev()).enumerate() {
+            let _ = write!(
+                d,
+                "{}{:.1},{:.1}",
+                if i == 0 { "M" } else { "L" },
+                self.px(*x),
+                self.py(*y)
+            );
+        }
+        let _ = writeln!(
+            self.marks,
+            r#"<path d="{d}Z" fill="{color}" fill-opacity="0.16" stroke="none"/>"#
+        );
+    }
+
     /// A filled rectangle between data x `x0..x1` and data y `y0..y1`.
     pub fn rect(&mut self, x0: f64, x1: f64, y0: f64, y1: f64, fill: &str, tooltip: &str) {
         let (a, b) = (self.px(x0), self.px(x1));

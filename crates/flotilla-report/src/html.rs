@@ -28,7 +28,7 @@ const HEADLINE: [(&str, &str); 10] = [
     ("payments", "payments"),
 ];
 
-const STYLE: &str = r#"
+pub(crate) const STYLE: &str = r#"
 body { font-family: system-ui, -apple-system, "Segoe UI", "DejaVu Sans", Arial, sans-serif;
        max-width: 1040px; margin: 2em auto; padding: 0 1em; color: #1a1a1a; line-height: 1.45; }
 h1 { font-size: 1.7em; margin-bottom: 0.2em; }
@@ -52,7 +52,7 @@ details summary { cursor: pointer; color: #0b5394; }
 /// Checks the page in the browser: a resource that fails to load, a missing plot or
 /// a plot with no size is a console error; the number of plots that rendered is put
 /// on `<body data-plots-rendered>`. It changes nothing a reader sees.
-const CHECK_SCRIPT: &str = r#"
+pub(crate) const CHECK_SCRIPT: &str = r#"
 window.addEventListener("error", function (e) {
   if (e.target && e.target !== window) {
     console.error("report: failed to load " + (e.target.src || e.target.href || e.target.tagName));

@@ -11,6 +11,7 @@
 //! - [`scale`], [`style`], [`chart`]: axes, the colour-blind-safe look, SVG drawing.
 //! - [`plots`]: the six plots. [`png`]: SVG → PNG with an embedded font.
 //! - [`html`]: the page.
+//! - [`sweep`]: a sweep's page: every figure against every swept parameter.
 
 #![warn(missing_docs)]
 
@@ -23,6 +24,7 @@ pub mod plots;
 pub mod png;
 pub mod scale;
 pub mod style;
+pub mod sweep;
 
 use std::fs;
 use std::path::{Path, PathBuf};

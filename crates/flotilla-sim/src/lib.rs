@@ -16,6 +16,8 @@
 //! - [`output`]: the results directory (claimed atomically, `INCOMPLETE` until done).
 //! - [`graph_origin`]: a graph file or the snapshot built into the binary.
 //! - [`progress`]: finished payments per arm, for progress displays.
+//! - [`set`]: `KEY=VALUE` overrides of any scenario key (`flotilla sim --set`, sweeps).
+//! - [`sweep`]: grids of scenarios × seeds, their shards, merges and tables.
 
 #![warn(missing_docs)]
 
@@ -34,4 +36,6 @@ pub mod rng;
 pub mod run;
 pub mod scenario;
 pub mod stats;
+pub mod set;
+pub mod sweep;
 pub mod workload;

@@ -905,7 +905,7 @@ impl Scenario {
 }
 
 /// toml's errors span several lines (a snippet with a caret); we print one line.
-fn one_line(e: &toml::de::Error) -> String {
+pub(crate) fn one_line(e: &toml::de::Error) -> String {
     let mut msg = e.message().to_string();
     if let Some(span) = e.span() {
         msg = format!("{msg} (at byte {})", span.start);

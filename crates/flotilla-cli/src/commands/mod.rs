@@ -3,9 +3,11 @@
 mod bench;
 mod graph;
 mod invoice;
+mod merge;
 mod report;
 mod route;
 mod sim;
+mod sweep;
 
 use anyhow::Result;
 
@@ -20,5 +22,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Report(args) => report::run(args),
         Command::Route(args) => route::run(args),
         Command::Bench(cmd) => bench::run(cmd),
+        Command::Sweep(args) => sweep::run(args),
+        Command::Merge(args) => merge::run(args),
     }
 }

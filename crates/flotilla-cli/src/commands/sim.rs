@@ -12,6 +12,7 @@ use flotilla_sim::manifest::write_manifest;
 use flotilla_sim::output::{self, iso_utc, unix_now, AttemptsMode, OutputDir, INCOMPLETE_MARKER};
 use flotilla_sim::progress::ArmProgress;
 use flotilla_sim::scenario::{OnionMode, Scenario, DEFAULT_SCENARIO};
+use flotilla_sim::set::{self, Setting};
 
 use crate::cli::{AttemptsArg, OnionArg, SimArgs};
 use crate::graph_source::default_graph;
@@ -24,7 +25,7 @@ pub fn run(args: SimArgs) -> Result<()> {
         out!("{DEFAULT_SCENARIO}")?;
         return Ok(());
     }
-    let mut scenario = load_scenario(args.scenario.as_deref())?;
+    let mut scenario = load_scenario(args.scenario.as_deref(), &args.set)?;
     apply_flags(&mut scenario, &args);
     let mut prepared = Experiment::prepare_with(scenario, &default_graph()?)
         .map_err(|e| name_the_source(e, &args))?;
@@ -177,19 +178,32 @@ fn name_the_source(e: SimError, args: &SimArgs) -> anyhow::Error {
     }
 }
 
-fn load_scenario(path: Option<&Path>) -> Result<Scenario> {
+fn load_scenario(path: Option<&Path>, sets: &[Setting]) -> Result<Scenario> {
     let Some(path) = path else {
-        return Ok(Scenario::default());
+        if sets.is_empty() {
+            return Ok(Scenario::default());
+        }
+        return Ok(set::scenario_with_sets(Default::default(), "--set", sets)?);
     };
     let text = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
     let looks_like_simln = text.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{')
         || text.starts_with(&[0x1f, 0x8b]);
     if looks_like_simln {
-        return Ok(scenario_from_simln(path));
+        let s = scenario_from_simln(path);
+        if sets.is_empty() {
+            return Ok(s);
+        }
+        let file = path.display().to_string();
+        return Ok(set::scenario_with_sets(set::document_of(&s), &file, sets)?);
     }
     let text =
         String::from_utf8(text).with_context(|| format!("{}: not UTF-8 text", path.display()))?;
-    let mut s = Scenario::from_toml(&text, &path.display().to_string())?;
+    let file = path.display().to_string();
+    let mut s = if sets.is_empty() {
+        Scenario::from_toml(&text, &file)?
+    } else {
+        set::scenario_with_sets(set::parse_document(&text, &file)?, &file, sets)?
+    };
     // Files a scenario names are found next to it first, so that a scenario runs from
     // any directory.
     if let Some(dir) = path.parent() {
