@@ -9,7 +9,7 @@ use flotilla_sim::sweep::table::{write_tables, SweepTable};
 use flotilla_sim::sweep::Sweep;
 
 use crate::cli::SweepArgs;
-use crate::graph_source::default_graph_path;
+use crate::graph_source::default_graph;
 use crate::table::thousands;
 
 /// Runs `flotilla sweep`.
@@ -32,7 +32,7 @@ pub fn run(args: SweepArgs) -> Result<()> {
         threads: args.threads.max(1),
         shard: args.shard,
         resume: args.resume,
-        default_graph: default_graph_path(),
+        default_graph: default_graph()?,
         command,
     };
     let finished = AtomicUsize::new(0);

@@ -33,7 +33,7 @@ pub struct ExecOptions {
     /// Continue a sweep already in `out`, skipping its complete runs.
     pub resume: bool,
     /// The graph of scenarios that name none.
-    pub default_graph: PathBuf,
+    pub default_graph: crate::graph_origin::DefaultGraph,
     /// The command as typed (recorded in every run's `run.json`).
     pub command: Vec<String>,
 }
@@ -230,7 +230,7 @@ fn run_one(sweep: &Sweep, r: &RunId, opts: &ExecOptions) -> Result<RunEvent, Swe
         source: Box::new(e),
     };
     let scenario = sweep.scenario(point, r.seed)?;
-    let exp = Experiment::prepare(scenario, &opts.default_graph).map_err(wrap)?;
+    let exp = Experiment::prepare_with(scenario, &opts.default_graph).map_err(wrap)?;
     crate::manifest::write_manifest(&exp, &dir, &opts.command)
         .map_err(|e| wrap(crate::run::RunError::from(e).into()))?;
     let progress = AtomicU64::new(0);
