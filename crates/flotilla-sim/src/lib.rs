@@ -35,7 +35,7 @@ pub mod redundant_arm;
 pub mod rng;
 pub mod run;
 pub mod scenario;
-pub mod stats;
 pub mod set;
+pub mod stats;
 pub mod sweep;
 pub mod workload;
