@@ -495,7 +495,7 @@ fn summary_is_byte_identical_across_runs_and_threads_and_run_json_has_the_rest()
     let files = run["files"].as_object().unwrap();
     for f in [
         "payments.csv",
-        "attempts.jsonl",
+        "attempts.jsonl.gz",
         "summary.json",
         "scenario.toml",
     ] {

@@ -158,7 +158,12 @@ fn every_shipped_scenario_parses() {
     let mut n = 0;
     for e in std::fs::read_dir(&dir).unwrap() {
         let p = e.unwrap().path();
-        if p.extension().is_some_and(|x| x == "toml") {
+        let name = p.file_name().unwrap().to_string_lossy().into_owned();
+        if name.ends_with(".sweep.toml") {
+            // A sweep file: every point of its grid is a scenario, checked on load.
+            flotilla_sim::sweep::Sweep::load(&p, &[]).unwrap_or_else(|e| panic!("{e}"));
+            n += 1;
+        } else if p.extension().is_some_and(|x| x == "toml") {
             let text = std::fs::read_to_string(&p).unwrap();
             Scenario::from_toml(&text, &p.display().to_string()).unwrap_or_else(|e| panic!("{e}"));
             n += 1;
