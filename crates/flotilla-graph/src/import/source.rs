@@ -209,7 +209,7 @@ fn sniff(body: &[u8], complete: bool) -> Verdict {
     if let Some(bad) = binary_at(line) {
         let shown: Vec<String> = rest
             .iter()
-            .take(bad.max(8).min(16))
+            .take(bad.clamp(8, 16))
             .map(|b| format!("{b:02x}"))
             .collect();
         return Verdict::Refuse(format!(
