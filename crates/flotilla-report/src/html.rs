@@ -96,7 +96,7 @@ pub fn render(r: &Results, plots: &[Plot], files: &[(String, u64)]) -> String {
             h,
             "<figure id=\"fig-{id}\">\n{svg}<figcaption>{cap} \
              <a href=\"plots/{id}.svg\">SVG</a> · <a href=\"plots/{id}.png\">PNG</a> · \
-             <a href=\"plots/paper/{id}.svg\">SVG without title</a></figcaption>\n</figure>\n",
+             <a href=\"plots/paper/{id}.svg\">SVG</a> and <a href=\"plots/paper/{id}.pdf\">PDF</a> without title</figcaption>\n</figure>\n",
             id = p.id,
             svg = p.svg,
             cap = escape(&p.caption)

@@ -20,6 +20,7 @@ pub mod data;
 pub mod error;
 pub mod html;
 pub mod load;
+pub mod pdf;
 pub mod plots;
 pub mod png;
 pub mod scale;
@@ -128,10 +129,13 @@ fn write_plot(plots_dir: &Path, p: &plots::Plot) -> Result<Vec<PathBuf>, ReportE
     fs::create_dir_all(&paper_dir).map_err(|e| ReportError::io(&paper_dir, e))?;
     let paper_path = paper_dir.join(format!("{}.svg", p.id));
     fs::write(&paper_path, &p.paper_svg).map_err(|e| ReportError::io(&paper_path, e))?;
+    let paper_pdf_path = paper_dir.join(format!("{}.pdf", p.id));
+    let pdf = pdf::render(&p.paper_svg).map_err(|e| ReportError::invalid(&paper_path, e))?;
+    fs::write(&paper_pdf_path, pdf).map_err(|e| ReportError::io(&paper_pdf_path, e))?;
     let png_path = plots_dir.join(format!("{}.png", p.id));
     let png = png::render(&p.svg).map_err(|e| ReportError::invalid(&svg_path, e))?;
     fs::write(&png_path, png).map_err(|e| ReportError::io(&png_path, e))?;
-    Ok(vec![svg_path, png_path, paper_path])
+    Ok(vec![svg_path, png_path, paper_path, paper_pdf_path])
 }
 
 /// The directory's files (and `plots/`'s), sorted, with sizes; the report itself and

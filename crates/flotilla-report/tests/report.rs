@@ -97,8 +97,8 @@ fn writes_the_page_and_every_plot_and_shows_unknown_fields() {
     results_dir(&dir, 400);
     let w = write_report(&dir).unwrap();
     let html = fs::read_to_string(dir.join("report.html")).unwrap();
-    // SVG, PNG and the title-less SVG of each plot.
-    assert_eq!(w.plots.len(), 18);
+    // SVG, PNG and the title-less SVG and PDF of each plot.
+    assert_eq!(w.plots.len(), 24);
     for id in [
         "success-by-amount",
         "ttc-cdf",
@@ -114,6 +114,8 @@ fn writes_the_page_and_every_plot_and_shows_unknown_fields() {
         assert!(svg.contains("b-redundant-0.5") || id == "attempts" && svg.contains("≥10"));
         let png = fs::read(dir.join(format!("plots/{id}.png"))).unwrap();
         assert_eq!(&png[1..4], b"PNG", "{id}");
+        let pdf = fs::read(dir.join(format!("plots/paper/{id}.pdf"))).unwrap();
+        assert!(pdf.starts_with(b"%PDF-"), "{id}");
     }
     // The scenario, the graph, the reproducing command, and fields never seen before.
     for needle in [
