@@ -7,8 +7,7 @@ use std::sync::{Arc, OnceLock};
 
 use svg2pdf::usvg;
 
-/// The embedded font (the PNGs' one).
-const FONT: &[u8] = include_bytes!("../assets/Go-Regular.ttf");
+use crate::png::FONT;
 
 fn options() -> &'static usvg::Options<'static> {
     static OPTIONS: OnceLock<usvg::Options<'static>> = OnceLock::new();

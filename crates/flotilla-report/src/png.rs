@@ -9,8 +9,8 @@ use std::sync::{Arc, OnceLock};
 
 use resvg::{tiny_skia, usvg};
 
-/// The embedded font.
-const FONT: &[u8] = include_bytes!("../assets/Go-Regular.ttf");
+/// The embedded font (the PDFs use it too).
+pub(crate) const FONT: &[u8] = include_bytes!("../assets/Go-Regular.ttf");
 
 /// Pixels per SVG pixel: 2 gives sharp text on high-density screens and in slides.
 pub const PNG_SCALE: f32 = 2.0;
