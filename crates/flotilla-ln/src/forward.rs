@@ -30,10 +30,11 @@ use std::hash::{BuildHasherDefault, Hasher};
 
 use flotilla_graph::{ChannelIdx, Direction, EdgeIdx, Graph, NodeIdx, ShortChannelId};
 
-use crate::channel::{AddError, AddLimits, Channels};
+use crate::channel::AddError;
 use crate::clock::Clock;
 use crate::config::{NodeConfig, MAX_HTLC_CLTV};
 use crate::failure::{ChannelUpdateRef, FailureCode, FailureData};
+use crate::node::{ChannelEnd, Directory};
 use crate::payload::HopPayload;
 
 /// Short channel id → channel, with a multiplicative hash: a lookup per forwarded hop
@@ -163,6 +164,8 @@ pub struct Rejection {
 pub struct ForwardTo {
     /// The outgoing channel direction.
     pub edge: EdgeIdx,
+    /// The forwarding node's end of it.
+    pub end: usize,
     /// The node at its far end.
     pub next: NodeIdx,
     /// The outgoing HTLC's amount (`amt_to_forward`).
@@ -173,51 +176,17 @@ pub struct ForwardTo {
     pub is_dust: bool,
 }
 
-/// What a forwarding decision reads; borrowed from the network.
+/// What a forwarding decision reads: the node's own state and the public directory.
 #[derive(Copy, Clone)]
 pub struct ForwardCtx<'a> {
-    /// The graph with policy overrides applied.
-    pub graph: &'a Graph,
-    /// Its scid index.
-    pub scids: &'a ScidIndex,
-    /// Every node's settings.
-    pub configs: &'a [NodeConfig],
-    /// Channel state.
-    pub channels: &'a Channels,
+    /// The public graph and its indexes.
+    pub dir: &'a Directory,
+    /// The forwarding node's settings.
+    pub config: &'a NodeConfig,
+    /// Its channel ends.
+    pub ends: &'a [ChannelEnd],
     /// Now.
     pub clock: Clock,
-}
-
-/// The limits an HTLC from `from` over `e` must respect (see [`AddLimits`]).
-#[inline]
-pub fn offer_limits(
-    graph: &Graph,
-    configs: &[NodeConfig],
-    e: EdgeIdx,
-    htlc_maximum_msat: u64,
-) -> AddLimits {
-    let ch = graph.channel(e.channel());
-    let cap = ch.capacity_msat();
-    let me = &configs[ch.from_node(e.direction()).ix()];
-    let peer = &configs[ch.to_node(e.direction()).ix()];
-    let (me, peer) = (&me.channel, &peer.channel);
-    AddLimits {
-        htlc_minimum_msat: peer.htlc_minimum_msat,
-        reserve_msat: peer.reserve_msat(cap),
-        max_accepted_htlcs: peer.max_accepted_htlcs,
-        max_in_flight_msat: peer.max_in_flight_msat(cap),
-        htlc_maximum_msat,
-        max_dust_exposure_msat: me.max_dust_htlc_exposure_msat,
-    }
-}
-
-/// Whether an HTLC of `amount_msat` over `e` is below either side's dust limit.
-#[inline]
-pub fn is_dust(graph: &Graph, configs: &[NodeConfig], e: EdgeIdx, amount_msat: u64) -> bool {
-    let ch = graph.channel(e.channel());
-    let a = configs[ch.nodes[0].ix()].channel.dust_limit_msat();
-    let b = configs[ch.nodes[1].ix()].channel.dust_limit_msat();
-    amount_msat < a.max(b)
 }
 
 /// Decides whether `node` forwards an HTLC of `incoming_msat` expiring at
@@ -236,13 +205,13 @@ pub fn check_forward(
     };
     // The caller peeled a forwarding payload, which always names a channel.
     let scid = payload.short_channel_id.unwrap_or(u64::MAX);
-    let Some(c) = ctx.scids.get(scid) else {
+    let Some(c) = ctx.dir.scids().get(scid) else {
         return Err(plain(
             ForwardError::UnknownChannel(ShortChannelId(scid)),
             FailureCode::UnknownNextPeer,
         ));
     };
-    let ch = ctx.graph.channel(c);
+    let ch = ctx.dir.graph().channel(c);
     let dir = if ch.nodes[0] == node {
         Direction::AToB
     } else if ch.nodes[1] == node {
@@ -255,7 +224,9 @@ pub fn check_forward(
     };
     let edge = c.edge(dir);
     let next = ch.to_node(dir);
-    if !ctx.configs[next.ix()].online {
+    let end_ix = ctx.dir.end_of(edge);
+    let end = &ctx.ends[end_ix];
+    if !end.peer_online {
         return Err(plain(
             ForwardError::PeerOffline(next),
             FailureCode::UnknownNextPeer,
@@ -295,7 +266,7 @@ pub fn check_forward(
     // policies normally already respect it.
     let minimum = policy
         .htlc_minimum_msat
-        .max(ctx.configs[next.ix()].channel.htlc_minimum_msat);
+        .max(end.peer_rules.htlc_minimum_msat);
     if amount < minimum {
         return Err(with(
             ForwardError::BelowMinimum {
@@ -334,7 +305,7 @@ pub fn check_forward(
         ));
     }
     let height = ctx.clock.height;
-    let me = &ctx.configs[node.ix()];
+    let me = ctx.config;
     if out_cltv as u64 <= height as u64 + me.expiry_too_soon_blocks as u64 {
         return Err(with(
             ForwardError::ExpiryTooSoon {
@@ -355,9 +326,9 @@ pub fn check_forward(
             FailureCode::ExpiryTooFar,
         ));
     }
-    let dust = is_dust(ctx.graph, ctx.configs, edge, amount);
-    let limits = offer_limits(ctx.graph, ctx.configs, edge, policy.htlc_maximum_msat);
-    if let Err(e) = ctx.channels.check_add(edge, amount, dust, &limits) {
+    let dust = end.is_dust(amount);
+    let limits = end.offer_limits(policy.htlc_maximum_msat);
+    if let Err(e) = end.check_offer(amount, dust, &limits) {
         return Err(with(
             ForwardError::Channel(e),
             FailureCode::TemporaryChannelFailure,
@@ -367,6 +338,7 @@ pub fn check_forward(
     }
     Ok(ForwardTo {
         edge,
+        end: end_ix,
         next,
         amount_msat: amount,
         cltv_expiry: out_cltv,

@@ -1,21 +1,24 @@
-//! HTLC records and where they live.
+//! A node's HTLC records and where they live.
 //!
-//! Every HTLC in the network is one [`Htlc`] in one [`HtlcSlab`]: a `Vec` of slots with a
-//! free list, so adding and resolving are O(1) without hashing, and a resolved slot is
-//! reused by the next HTLC. An [`HtlcId`] carries the slot's generation: a message or
-//! timer that names an HTLC resolved in the meantime finds a newer generation and is
-//! refused, which is how "every HTLC is resolved exactly once" is enforced.
+//! Each [`crate::node::Node`] keeps every HTLC it offered or accepted as one [`Htlc`] in
+//! its own [`HtlcSlab`]: a `Vec` of slots with a free list, so adding and resolving are
+//! O(1), and a resolved slot is reused by the next HTLC. An [`HtlcId`] (the node's own
+//! name for the record) carries the slot's generation: a timer that names an HTLC
+//! resolved in the meantime finds a newer generation and is ignored, which is how
+//! "every HTLC is resolved exactly once" is enforced. Peers name an HTLC by its channel
+//! and per-channel id ([`HtlcRef`]); the node maps that pair to its record.
 //!
-//! The record is shared by both ends of the channel (the network is simulated as one
-//! state), so it plays the role of both peers' copies of the HTLC in BOLT 2.
+//! The two ends of a channel each hold their own copy of an HTLC, as BOLT 2 peers do;
+//! the simulator checks that the copies agree.
 
 use flotilla_graph::EdgeIdx;
 use flotilla_route::Timestamp;
 
 use crate::lock::HtlcLock;
+use crate::msg::{HtlcRef, PartTrace};
 use crate::PaymentHash;
 
-/// Names one HTLC: its slot and the slot's generation.
+/// A node's name for one of its HTLC records: its slot and the slot's generation.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct HtlcId {
     index: u32,
@@ -30,38 +33,50 @@ impl HtlcId {
     }
 }
 
-/// Where an HTLC is in its life.
+/// Where an HTLC is in its life, as the node holding the record sees it.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
 pub enum HtlcState {
-    /// `update_add_htlc` sent; the receiving peer has not processed it yet.
+    /// This node offered it (`update_add_htlc` sent); it ends when the peer's fulfil or
+    /// fail is applied, or on chain at its expiry.
     Offered,
-    /// The receiving peer processed it: forwarded it, or holds it (MPP set, hodl).
+    /// This node accepted it from its peer: it forwarded it, or holds it (MPP set,
+    /// redundant part, hodl).
     Accepted,
-    /// The receiving peer sent `update_fulfill_htlc` or `update_fail_htlc`; the value moves
-    /// when the message reaches the offerer.
+    /// This node sent `update_fulfill_htlc` or `update_fail_htlc` for it; the record
+    /// goes when the removal is locked in (collapsed mode: when the message is delivered).
     Removing,
+    /// Full commitment mode: accepted from the peer but not yet irrevocably committed,
+    /// so not yet acted on.
+    Pending,
 }
 
 /// Why an HTLC exists.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
 pub enum HtlcOrigin {
-    /// The first HTLC of a payment part; `part` names the sender's record.
+    /// Offered as the first HTLC of one of this node's payment parts; `part` names the
+    /// part record.
     Local {
-        /// Slot of the sender's part record.
+        /// Slot of the part record.
         part: u32,
     },
-    /// Forwarded: created by the offerer because `incoming` asked for it.
+    /// Offered because `incoming` asked for it (this node forwards).
     Forwarded {
-        /// The HTLC that came in to the forwarder.
+        /// The HTLC that came in.
         incoming: HtlcId,
     },
+    /// Accepted from the peer.
+    Received,
 }
 
-/// One HTLC.
+/// One HTLC, as one of its two nodes keeps it.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Htlc {
     /// The channel direction it travels over (offerer = the edge's source).
     pub edge: EdgeIdx,
+    /// Its per-channel name.
+    pub wire: HtlcRef,
+    /// Index of its channel among the node's channel ends.
+    pub end: u32,
     /// Its value, msat.
     pub amount_msat: u64,
     /// The hash whose preimage claims it.
@@ -79,20 +94,16 @@ pub struct Htlc {
     /// When the offerer added it: with the time it is resolved, how long its value was
     /// locked (liquidity-seconds).
     pub added_at: Timestamp,
-    /// The sender's part this HTLC carries (slot and sequence number of the part
-    /// record), so its locked liquidity is charged to that part. Forwarded HTLCs
-    /// inherit it from their incoming HTLC.
-    pub part: PartRef,
+    /// The sender's part it carries (simulator bookkeeping, see [`PartTrace`]).
+    pub trace: PartTrace,
 }
 
-/// Which sender part an HTLC belongs to: the record's slot, and a sequence number that
-/// tells a reused slot from the one the HTLC was made for.
-#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
-pub struct PartRef {
-    /// Slot of the part record.
-    pub slot: u32,
-    /// Network-wide sequence number of the part.
-    pub seq: u32,
+impl Htlc {
+    /// Whether this node offered it.
+    #[inline]
+    pub fn is_offered(&self) -> bool {
+        !matches!(self.origin, HtlcOrigin::Received)
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -101,7 +112,7 @@ struct Slot {
     htlc: Option<Htlc>,
 }
 
-/// The HTLCs of a whole network.
+/// A node's HTLCs.
 #[derive(Clone, Debug, Default)]
 pub struct HtlcSlab {
     slots: Vec<Slot>,
@@ -207,6 +218,11 @@ mod tests {
     fn htlc(amount: u64) -> Htlc {
         Htlc {
             edge: EdgeIdx(0),
+            wire: HtlcRef {
+                channel: flotilla_graph::ChannelIdx(0),
+                id: 0,
+            },
+            end: 0,
             amount_msat: amount,
             payment_hash: PaymentHash([0; 32]),
             lock: HtlcLock::Hash,
@@ -215,7 +231,7 @@ mod tests {
             state: HtlcState::Offered,
             is_dust: false,
             added_at: Timestamp::ZERO,
-            part: PartRef { slot: 0, seq: 0 },
+            trace: PartTrace::NONE,
         }
     }
 

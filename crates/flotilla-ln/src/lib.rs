@@ -19,9 +19,12 @@
 //! - [`onion`]: onions in two modes (modeled structs, real Sphinx) and failure reasons.
 //! - [`wire`]: the peer messages as bytes (BOLT 1 framing, BOLT 2 HTLC updates with
 //!   flotilla's lock extensions as odd TLVs, the redundant-payment endpoint messages).
-//! - [`network`]: the driver's view: [`network::Network`] with `send`, `deliver`, `fire`
-//!   and the [`output::Output`]s they append; built from [`clock`], [`config`],
-//!   [`channel`], [`htlc`], [`msg`], [`forward`], [`receiver`] and [`sender`].
+//! - [`node`]: one node's complete protocol state, [`node::Node`], as a sans-IO state
+//!   machine: `handle_message`, `handle_timer` and commands append the
+//!   [`output::Output`]s they cause; built from [`clock`], [`config`], [`channel`],
+//!   [`htlc`], [`msg`], [`forward`], [`receiver`] and [`sender`].
+//! - [`network`]: the simulator's view: [`network::Network`], one `Node` per graph node,
+//!   delivery in the collapsed commitment model and the cross-node invariants.
 
 #![warn(missing_docs)]
 
@@ -36,6 +39,7 @@ pub mod invoice;
 pub mod lock;
 pub mod msg;
 pub mod network;
+pub mod node;
 pub mod onion;
 pub mod output;
 pub mod payload;

@@ -10,24 +10,60 @@
 //! - A fulfil or fail takes effect when it arrives at the offerer: until then the value
 //!   stays locked, which is what liquidity-seconds measure.
 //!
-//! Messages name the channel direction (`edge`, standing in for `channel_id`) and the
-//! HTLC ([`HtlcId`], standing in for the per-channel `id`).
+//! Messages name an HTLC as peers do ([`HtlcRef`]): the channel (standing in for its
+//! `channel_id`) and the offerer's per-channel `id`, which counts up from 0 in each
+//! direction of each channel as BOLT 2 requires. Each node keeps its own copy of every
+//! HTLC it offered or accepted and finds it by that pair; no state is shared.
+//!
+//! Besides the four BOLT 2 updates, [`Msg`] carries the redundant-payment messages the
+//! two endpoints of a payment exchange ([`EndpointMsg`]: claim request, reveal,
+//! cancel), which a live node sends as onion messages along a reply path, so sender and
+//! receiver need no direct connection.
 
-use flotilla_graph::EdgeIdx;
+use flotilla_graph::ChannelIdx;
 
 use crate::failure::FailureCode;
-use crate::htlc::HtlcId;
 use crate::lock::HtlcLock;
 use crate::onion::{FailReason, Onion};
 use crate::{PaymentHash, PaymentPreimage};
+
+/// How peers name one HTLC: its channel and the offerer's per-channel `id`.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct HtlcRef {
+    /// The channel (its `channel_id` on the wire).
+    pub channel: ChannelIdx,
+    /// The offerer's per-channel HTLC `id`.
+    pub id: u64,
+}
+
+/// Simulator-only bookkeeping an `update_add_htlc` carries: which sender's part the
+/// HTLC belongs to, so a driver can attribute what happens to it (liquidity-seconds,
+/// field scenarios). Never encoded on the wire and never read by the protocol: a live
+/// node sends [`PartTrace::NONE`]. Forwarders copy it from the incoming HTLC.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+pub struct PartTrace {
+    /// The node that sent the part.
+    pub sender: u32,
+    /// The part's slot at the sender.
+    pub slot: u32,
+    /// The part's sequence number at the sender (tells a reused slot apart).
+    pub seq: u32,
+}
+
+impl PartTrace {
+    /// No part (a live peer's HTLC, or one built by hand).
+    pub const NONE: PartTrace = PartTrace {
+        sender: u32::MAX,
+        slot: u32::MAX,
+        seq: 0,
+    };
+}
 
 /// `update_add_htlc`: offer an HTLC to the peer.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct UpdateAddHtlc {
     /// The HTLC.
-    pub htlc: HtlcId,
-    /// The channel direction it is offered over.
-    pub edge: EdgeIdx,
+    pub htlc: HtlcRef,
     /// `amount_msat`.
     pub amount_msat: u64,
     /// `payment_hash`.
@@ -39,13 +75,15 @@ pub struct UpdateAddHtlc {
     pub cltv_expiry: u32,
     /// `onion_routing_packet`.
     pub onion: Onion,
+    /// The part it carries (simulator bookkeeping, see [`PartTrace`]).
+    pub trace: PartTrace,
 }
 
 /// `update_fulfill_htlc`: claim an HTLC with its preimage.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct UpdateFulfillHtlc {
     /// The HTLC.
-    pub htlc: HtlcId,
+    pub htlc: HtlcRef,
     /// `payment_preimage`.
     pub preimage: PaymentPreimage,
     /// An `h2tlc` claim's sender secret s_i (`None` for every other lock).
@@ -56,7 +94,7 @@ pub struct UpdateFulfillHtlc {
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct UpdateFailHtlc {
     /// The HTLC.
-    pub htlc: HtlcId,
+    pub htlc: HtlcRef,
     /// `reason`.
     pub reason: FailReason,
 }
@@ -65,14 +103,51 @@ pub struct UpdateFailHtlc {
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct UpdateFailMalformedHtlc {
     /// The HTLC.
-    pub htlc: HtlcId,
+    pub htlc: HtlcRef,
     /// `sha256_of_onion` (zeros for modeled onions, which have no bytes).
     pub sha256_of_onion: [u8; 32],
     /// `failure_code`, with the BADONION bit set.
     pub failure_code: FailureCode,
 }
 
-/// Any of the four.
+/// A message between the two endpoints of a redundant payment (see
+/// [`crate::redundant`]), carried as an onion message.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum EndpointMsg {
+    /// Receiver → sender: the parts it holds, worth at least A.
+    ClaimRequest {
+        /// The sender's name for the payment.
+        payment_id: [u8; 32],
+        /// `(part_index, amt_to_forward)` of every part held.
+        parts: Vec<(u16, u64)>,
+    },
+    /// Sender → receiver: the secrets of a subset of parts worth exactly A.
+    Reveal {
+        /// The payment.
+        payment_id: [u8; 32],
+        /// `(part_index, secret)` of the parts the receiver may claim.
+        secrets: Vec<(u16, [u8; 32])>,
+    },
+    /// Sender → receiver: the sender gave up; fail every part held or still to come.
+    Cancel {
+        /// The payment.
+        payment_id: [u8; 32],
+    },
+}
+
+impl EndpointMsg {
+    /// The payment the message is about.
+    pub fn payment_id(&self) -> &[u8; 32] {
+        match self {
+            EndpointMsg::ClaimRequest { payment_id, .. }
+            | EndpointMsg::Reveal { payment_id, .. }
+            | EndpointMsg::Cancel { payment_id } => payment_id,
+        }
+    }
+}
+
+/// Any message a node sends: one of the four BOLT 2 HTLC updates, a commitment
+/// message of the full exchange, or a redundant payment's endpoint message.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Msg {
     /// See [`UpdateAddHtlc`].
@@ -83,17 +158,49 @@ pub enum Msg {
     FailHtlc(UpdateFailHtlc),
     /// See [`UpdateFailMalformedHtlc`].
     FailMalformedHtlc(UpdateFailMalformedHtlc),
+    /// `commitment_signed` over `channel` (full commitment mode only; signatures are
+    /// not modelled, the batch is every update sent before it).
+    CommitmentSigned {
+        /// The channel.
+        channel: ChannelIdx,
+    },
+    /// `revoke_and_ack` over `channel` (full commitment mode only).
+    RevokeAndAck {
+        /// The channel.
+        channel: ChannelIdx,
+    },
+    /// See [`EndpointMsg`].
+    Endpoint(EndpointMsg),
 }
 
 impl Msg {
-    /// The HTLC the message is about.
-    pub fn htlc(&self) -> HtlcId {
+    /// The HTLC the message is about, for the four HTLC updates.
+    pub fn htlc(&self) -> Option<HtlcRef> {
         match self {
-            Msg::AddHtlc(m) => m.htlc,
-            Msg::FulfillHtlc(m) => m.htlc,
-            Msg::FailHtlc(m) => m.htlc,
-            Msg::FailMalformedHtlc(m) => m.htlc,
+            Msg::AddHtlc(m) => Some(m.htlc),
+            Msg::FulfillHtlc(m) => Some(m.htlc),
+            Msg::FailHtlc(m) => Some(m.htlc),
+            Msg::FailMalformedHtlc(m) => Some(m.htlc),
+            _ => None,
         }
+    }
+
+    /// The channel the message travels over (`None` for endpoint messages, which
+    /// travel as onion messages).
+    pub fn channel(&self) -> Option<ChannelIdx> {
+        match self {
+            Msg::CommitmentSigned { channel } | Msg::RevokeAndAck { channel } => Some(*channel),
+            Msg::Endpoint(_) => None,
+            m => m.htlc().map(|h| h.channel),
+        }
+    }
+
+    /// Whether this removes an HTLC (fulfil, fail or malformed fail).
+    pub fn is_removal(&self) -> bool {
+        matches!(
+            self,
+            Msg::FulfillHtlc(_) | Msg::FailHtlc(_) | Msg::FailMalformedHtlc(_)
+        )
     }
 
     /// BOLT 1 message type name, for logs.
@@ -103,27 +210,31 @@ impl Msg {
             Msg::FulfillHtlc(_) => "update_fulfill_htlc",
             Msg::FailHtlc(_) => "update_fail_htlc",
             Msg::FailMalformedHtlc(_) => "update_fail_malformed_htlc",
+            Msg::CommitmentSigned { .. } => "commitment_signed",
+            Msg::RevokeAndAck { .. } => "revoke_and_ack",
+            Msg::Endpoint(EndpointMsg::ClaimRequest { .. }) => "claim_request",
+            Msg::Endpoint(EndpointMsg::Reveal { .. }) => "reveal",
+            Msg::Endpoint(EndpointMsg::Cancel { .. }) => "cancel",
         }
     }
 }
 
 impl Msg {
-    /// The message as a peer would receive it ([`crate::wire`]), for the HTLC `r`
-    /// names. Only real onions have bytes.
+    /// The message as a peer would receive it ([`crate::wire`]); `channel_id` is the
+    /// wire name of the HTLC's channel. Only real onions have bytes.
     pub fn to_wire(
         &self,
-        r: crate::wire::convert::HtlcRef,
+        channel_id: crate::wire::ChannelId,
     ) -> Result<crate::wire::Message, crate::wire::ConvertError> {
-        crate::wire::convert::to_wire(self, r)
+        crate::wire::convert::to_wire(self, channel_id)
     }
 
-    /// A decoded HTLC update as the simulator's message: `htlc` is the HTLC its ids name,
-    /// `edge` the direction an add arrives over.
+    /// A decoded HTLC update as the engine's message, over `channel` (the channel its
+    /// `channel_id` names at the receiving node).
     pub fn from_wire(
         m: crate::wire::Message,
-        htlc: HtlcId,
-        edge: EdgeIdx,
+        channel: ChannelIdx,
     ) -> Result<Msg, crate::wire::ConvertError> {
-        crate::wire::convert::to_msg(m, htlc, edge)
+        crate::wire::convert::to_msg(m, channel)
     }
 }

@@ -2,16 +2,17 @@
 //!
 //! Entry points append [`Output`]s to a `Vec` the caller owns and reuses, so a busy
 //! simulation allocates nothing per step for them. The driver adds latency to messages
-//! and later calls [`crate::network::Network::deliver`]; it schedules timers and later
-//! calls [`crate::network::Network::fire`]. Timers are never cancelled: a timer whose
-//! subject has gone (a set completed, an HTLC resolved) is ignored when fired.
+//! and later hands it to the receiving [`crate::node::Node`] (through
+//! [`crate::network::Network::deliver`] in the simulator); it schedules timers and later
+//! fires them at their node. Timers are never cancelled: a timer whose subject has gone
+//! (a set completed, an HTLC resolved) is ignored when fired.
 
 use flotilla_graph::NodeIdx;
 use flotilla_route::{PathFailure, Timestamp};
 
 use crate::failure::Failure;
 use crate::htlc::HtlcId;
-use crate::msg::Msg;
+use crate::msg::{HtlcRef, Msg};
 use crate::sender::PartId;
 use crate::{PaymentHash, PaymentPreimage, PaymentSecret};
 
@@ -27,10 +28,12 @@ pub enum Output {
         /// The message.
         msg: Msg,
     },
-    /// Call [`crate::network::Network::fire`] with `timer` at `at`.
+    /// Fire `timer` at `node` at `at`.
     Timer {
         /// When.
         at: Timestamp,
+        /// The node whose timer it is.
+        node: NodeIdx,
         /// What.
         timer: Timer,
     },
@@ -49,8 +52,6 @@ pub enum Timer {
     /// An MPP set's 60 s (configurable) wait: if still incomplete, fail every part with
     /// `mpp_timeout`.
     MppTimeout {
-        /// The receiver.
-        node: NodeIdx,
         /// The set's payment hash.
         payment_hash: PaymentHash,
         /// Which set of that hash (a hash can be retried after a timeout).
@@ -59,8 +60,6 @@ pub enum Timer {
     /// A redundant payment's round has waited `mpp_timeout` since its first part: if it
     /// was not claimed, every held part fails with `mpp_timeout`.
     RedundantTimeout {
-        /// The receiver.
-        node: NodeIdx,
         /// The payment's secret (its name at the receiver).
         payment_secret: PaymentSecret,
         /// Which round of that payment.
@@ -69,15 +68,19 @@ pub enum Timer {
     /// A forwarder gave up reaching its offline next peer: the incoming HTLC fails with
     /// `unknown_next_peer` (see `NodeConfig::offline_peer_timeout`).
     PeerUnreachable {
-        /// The incoming HTLC.
+        /// The incoming HTLC (the node's own id for it).
         htlc: HtlcId,
     },
-    /// A held HTLC reached its CLTV expiry: its offerer times it out (BOLT 2 would force
-    /// close; the channel is kept here) and fails it back upstream with
-    /// `permanent_channel_failure`.
+    /// A held HTLC reached its CLTV expiry: its offerer times it out on chain (BOLT 2
+    /// would force close; the channel is kept here) and fails it back upstream with
+    /// `permanent_channel_failure`. The chain is seen by both ends at once: the driver
+    /// fires it at the offerer and tells the holder (see
+    /// [`crate::network::Network::fire`]). Only scheduled when a peer holds an HTLC to
+    /// its expiry (a hodl node), the one case it can fire, so honest traffic sets no
+    /// timer per HTLC.
     HtlcExpiry {
-        /// The HTLC.
-        htlc: HtlcId,
+        /// The offered HTLC.
+        htlc: HtlcRef,
     },
 }
 
@@ -108,6 +111,16 @@ pub enum Event {
         path_failure: PathFailure,
         /// Σ over the part's HTLCs of amount × time held, msat·µs (liquidity locked).
         locked_msat_micros: u128,
+    },
+    /// Sender: a redundant payment's receiver asks to claim (its claim request
+    /// arrived); answer with [`crate::node::Node::reveal`].
+    ClaimRequested {
+        /// The receiver that holds the parts.
+        receiver: NodeIdx,
+        /// The sender's name for the payment.
+        payment_id: [u8; 32],
+        /// `(part_index, amt_to_forward)` of every part held.
+        parts: Vec<(u16, u64)>,
     },
     /// Receiver: a payment (all parts of a set) was claimed.
     PaymentReceived {

@@ -34,6 +34,10 @@ pub struct RedundantPart {
     pub amount_due_msat: u64,
     /// The part's lock type.
     pub lock: LockKind,
+    /// Where the receiver sends its claim request: the sender's reply path. Modelled as
+    /// the sender's node index (a live node would put a blinded path here); the sending
+    /// node fills it in.
+    pub reply_to: u32,
 }
 
 /// One hop's onion payload (BOLT 4 `tlv_payload`).

@@ -949,6 +949,8 @@ impl RedundantSender {
                 part_index: index,
                 amount_due_msat: self.amount_msat,
                 lock: self.lock,
+                // The sending node fills in its reply path.
+                reply_to: u32::MAX,
             },
         }
     }

@@ -880,7 +880,7 @@ impl RedundantSession {
                     *locked_msat_micros,
                 );
             }
-            Event::PaymentReceived { .. } => return,
+            Event::PaymentReceived { .. } | Event::ClaimRequested { .. } => return,
         }
         self.finish_if_done(now);
     }

@@ -64,6 +64,9 @@ pub enum SendError {
         /// The channel limit hit, when the code is `temporary_channel_failure`.
         cause: Option<AddError>,
     },
+    /// The path's first hop does not leave the sending node.
+    #[error("the path's first hop does not start at the sending node")]
+    NotOurChannel,
     /// Real onions were asked for but the network has no node keys.
     #[error("real onions are not enabled on this network")]
     RealOnionUnsupported,

@@ -518,7 +518,7 @@ impl PaymentSession {
                 net,
                 now,
             ),
-            Event::PaymentReceived { .. } => {}
+            Event::PaymentReceived { .. } | Event::ClaimRequested { .. } => {}
         }
     }
 

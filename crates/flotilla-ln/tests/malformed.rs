@@ -7,7 +7,7 @@ use common::*;
 use flotilla_graph::NodeIdx;
 use flotilla_ln::failure::{FailureCode, FailureData};
 use flotilla_ln::msg::{Msg, UpdateFulfillHtlc};
-use flotilla_ln::network::DeliverError;
+use flotilla_ln::network::PeerError as DeliverError;
 use flotilla_ln::onion::real::{build_onion, RealOnion};
 use flotilla_ln::onion::tlv;
 use flotilla_ln::onion::{ModeledHop, ModeledOnion, Onion};
@@ -240,32 +240,34 @@ fn final_amount_and_expiry_below_the_onion_get_their_own_codes() {
 }
 
 #[test]
-fn driver_mistakes_are_typed_errors_that_change_nothing() {
+fn misdelivered_and_replayed_messages_are_typed_errors_that_change_nothing() {
     let (mut d, k, p, _) = setup();
     d.pay(1, &p, &k, AMOUNT).unwrap();
     let (from, to, add) = d.queue.pop_front().unwrap();
-    let id = add.htlc();
+    let id = add.htlc().unwrap();
     let mut out = Vec::new();
-    // Delivered to the wrong node.
+    // Delivered to a node that does not share the channel.
     let e = d
         .net
         .deliver(NodeIdx(2), from, add.clone(), &d.clock, &mut out)
         .unwrap_err();
-    assert!(matches!(e, DeliverError::WrongPeer { .. }));
-    // A fulfil for an HTLC still being offered.
-    let fulfil = Msg::FulfillHtlc(UpdateFulfillHtlc {
+    assert!(matches!(e, DeliverError::UnknownChannel { .. }), "{e:?}");
+    // A fulfil with a preimage that does not open the HTLC: refused and counted.
+    let wrong = Msg::FulfillHtlc(UpdateFulfillHtlc {
         htlc: id,
-        preimage: k.preimage,
+        preimage: PaymentPreimage([7; 32]),
         sender_secret: None,
     });
     let e = d
         .net
-        .deliver(from, to, fulfil, &d.clock, &mut out)
+        .deliver(from, to, wrong, &d.clock, &mut out)
         .unwrap_err();
-    assert!(matches!(e, DeliverError::WrongState { .. }));
+    assert_eq!(e, DeliverError::WrongPreimage(id));
+    assert_eq!(d.net.counters().overclaim_attempts, 1);
     assert!(out.is_empty());
+    // The add is still on its way: the two ends differ by exactly it.
     d.net.check_invariants().unwrap();
-    // Delivered properly, then again: the second is refused.
+    // Delivered properly, then again: the replay reuses a live id and is refused.
     d.net
         .deliver(to, from, add.clone(), &d.clock, &mut out)
         .unwrap();
@@ -273,7 +275,7 @@ fn driver_mistakes_are_typed_errors_that_change_nothing() {
         .net
         .deliver(to, from, add, &d.clock, &mut out)
         .unwrap_err();
-    assert!(matches!(e, DeliverError::WrongState { .. }));
+    assert_eq!(e, DeliverError::DuplicateHtlc(id));
     for o in out.drain(..) {
         if let flotilla_ln::output::Output::Message { from, to, msg } = o {
             d.queue.push_back((from, to, msg));
@@ -284,12 +286,15 @@ fn driver_mistakes_are_typed_errors_that_change_nothing() {
     // The HTLC is gone: resolving it again names nothing.
     let again = Msg::FulfillHtlc(UpdateFulfillHtlc {
         htlc: id,
-        preimage: PaymentPreimage([0; 32]),
+        preimage: k.preimage,
         sender_secret: None,
     });
     assert_eq!(
         d.net.deliver(from, to, again, &d.clock, &mut out),
-        Err(DeliverError::UnknownHtlc(id))
+        Err(DeliverError::UnknownHtlc {
+            msg: "update_fulfill_htlc",
+            htlc: id
+        })
     );
     d.net.check_invariants().unwrap();
 }

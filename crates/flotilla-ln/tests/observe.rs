@@ -8,7 +8,7 @@ use common::*;
 use flotilla_graph::NodeIdx;
 use flotilla_ln::config::{Behaviour, NodeConfig};
 use flotilla_ln::msg::Msg;
-use flotilla_ln::network::DeliverError;
+use flotilla_ln::network::PeerError as DeliverError;
 use flotilla_ln::sender::{PartId, SendPart};
 
 #[test]
@@ -24,7 +24,7 @@ fn every_htlc_of_a_part_names_it_and_forwards_are_counted() {
     let mut seen = 0;
     while let Some((_, _, msg)) = d.queue.front().cloned() {
         if let Msg::AddHtlc(add) = &msg {
-            assert_eq!(d.net.part_of(add.htlc), Some(PartId(42)));
+            assert_eq!(d.net.part_of(add), Some(PartId(42)));
             seen += 1;
         }
         d.step();
@@ -45,7 +45,7 @@ fn every_htlc_of_a_part_names_it_and_forwards_are_counted() {
 
 /// Node 1 forwards 0's payment to 3 (via 2) but holds its `update_add_htlc` back,
 /// replays the hash and amount to 3 itself, and returns the held message's HTLC.
-fn replay_at_node_1(receiver: Behaviour) -> (Driver, flotilla_ln::htlc::HtlcId, PartId) {
+fn replay_at_node_1(receiver: Behaviour) -> (Driver, flotilla_ln::msg::HtlcRef, PartId) {
     let g = line(4, 1_000_000);
     let b = balances(&g, 0.9);
     let mut c = vec![NodeConfig::default(); 4];
@@ -125,7 +125,7 @@ fn an_honest_receiver_settles_no_probe_and_the_short_circuit_is_refused() {
     assert_eq!(d.net.counters().overclaim_attempts, 1);
     // Only the node that offered the HTLC may take it back.
     let r = d.short_circuit(2, held, keys(2).preimage);
-    assert!(matches!(r, Err(DeliverError::NotHeld(_))), "{r:?}");
+    assert!(matches!(r, Err(DeliverError::UnknownHtlc { .. })), "{r:?}");
     d.net.check_invariants().unwrap();
 }
 
@@ -134,7 +134,8 @@ fn a_released_forward_completes_the_payment_after_a_fruitless_probe() {
     let g = line(4, 1_000_000);
     let (mut d, held, probe) = replay_at_node_1(Behaviour::Honest);
     assert!(matches!(d.outcome(probe.0), Some(Outcome::Failed { .. })));
-    let h = d.net.htlc(held).copied().unwrap();
+    let n1 = d.net.node(NodeIdx(1));
+    let h = *n1.htlc(n1.htlc_by_wire(held, true).unwrap()).unwrap();
     let onion_msg = d.held_add.take().unwrap();
     d.queue.push_back((NodeIdx(1), NodeIdx(2), onion_msg));
     d.run();

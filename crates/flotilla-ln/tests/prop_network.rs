@@ -31,7 +31,7 @@ use flotilla_ln::clock::Clock;
 use flotilla_ln::config::{Behaviour, NodeConfig};
 use flotilla_ln::invoice::PaymentKeys;
 use flotilla_ln::lock::LockKind;
-use flotilla_ln::msg::Msg;
+use flotilla_ln::msg::{EndpointMsg, Msg};
 use flotilla_ln::network::{Network, NodeLedger};
 use flotilla_ln::output::{Event, Output, Timer};
 use flotilla_ln::payload::PaymentData;
@@ -125,7 +125,7 @@ struct Book {
 enum Ev {
     Start(usize),
     Deliver(NodeIdx, NodeIdx, Msg),
-    Fire(Timer),
+    Fire(NodeIdx, Timer),
     Claim(ClaimRequest),
 }
 
@@ -162,11 +162,26 @@ impl Sim {
         let g = Arc::clone(self.net.graph());
         for o in outs {
             match o {
+                // A claim request reaches the sender's user, who answers it (Ev::Claim).
+                Output::Message {
+                    from,
+                    to,
+                    msg: Msg::Endpoint(EndpointMsg::ClaimRequest { payment_id, parts }),
+                } => {
+                    let at = now + self.latency();
+                    let r = ClaimRequest {
+                        receiver: from,
+                        sender: Some(to),
+                        payment_id,
+                        parts,
+                    };
+                    self.push(at, Ev::Claim(r));
+                }
                 Output::Message { from, to, msg } => {
                     let at = now + self.latency();
                     self.push(at, Ev::Deliver(from, to, msg));
                 }
-                Output::Timer { at, timer } => self.push(at.max(now), Ev::Fire(timer)),
+                Output::Timer { at, node, timer } => self.push(at.max(now), Ev::Fire(node, timer)),
                 Output::Event { event, .. } => match event {
                     Event::PartSettled {
                         part,
@@ -209,12 +224,9 @@ impl Sim {
                         .entry(payment_hash.0)
                         .or_default()
                         .push(amount_msat),
+                    Event::ClaimRequested { .. } => unreachable!("answered as Ev::Claim"),
                 },
             }
-        }
-        while let Some(r) = self.net.poll_claim_request() {
-            let at = now + self.latency();
-            self.push(at, Ev::Claim(r));
         }
         if let Err(e) = self.net.check_invariants() {
             panic!("invariant broken at {now:?}: {e}");
@@ -357,17 +369,18 @@ fn simulate(
                     .deliver(to, from, msg, &clock, &mut sim.out)
                     .expect("the driver delivers what the network emitted");
             }
-            Ev::Fire(t) => sim.net.fire(t, &clock, &mut sim.out),
+            Ev::Fire(node, t) => sim.net.fire(node, t, &clock, &mut sim.out),
             Ev::Claim(req) => {
                 if let Some(secrets) = senders
                     .get_mut(&req.payment_id)
                     .and_then(|s| s.answer(&req.parts))
                 {
-                    let _ = sim.net.reveal_secrets(
+                    // The answer travels as a message like any other.
+                    let sender = req.sender.expect("a reply path");
+                    sim.net.node_mut(sender).reveal(
                         req.receiver,
                         req.payment_id,
                         secrets,
-                        &clock,
                         &mut sim.out,
                     );
                 }
@@ -587,22 +600,22 @@ fn run_lanes(l: &Lanes, amounts: &[u64], order: Option<&[usize]>) -> EndState {
     let clock = clock_at(Timestamp::from_secs(1));
     let pays = l.lanes.len();
     let mut queues: Vec<std::collections::VecDeque<Output>> = vec![Default::default(); pays];
-    let mut timers: Vec<(Timestamp, usize, u64, Timer)> = Vec::new();
+    let mut timers: Vec<(Timestamp, usize, u64, (NodeIdx, Timer))> = Vec::new();
     let mut outcomes: BTreeMap<(usize, usize), String> = BTreeMap::new();
     let mut part_of: HashMap<u64, (usize, usize)> = HashMap::new();
     let mut tseq = 0u64;
     let mut route = |out: &mut Vec<Output>,
                      pay: usize,
                      queues: &mut Vec<std::collections::VecDeque<Output>>,
-                     timers: &mut Vec<(Timestamp, usize, u64, Timer)>,
+                     timers: &mut Vec<(Timestamp, usize, u64, (NodeIdx, Timer))>,
                      outcomes: &mut BTreeMap<(usize, usize), String>,
                      part_of: &HashMap<u64, (usize, usize)>| {
         for o in out.drain(..) {
             match o {
                 Output::Message { .. } => queues[pay].push_back(o),
-                Output::Timer { at, timer } => {
+                Output::Timer { at, node, timer } => {
                     tseq += 1;
-                    timers.push((at, pay, tseq, timer));
+                    timers.push((at, pay, tseq, (node, timer)));
                 }
                 Output::Event { event, .. } => {
                     let (part, text) = match event {
@@ -633,6 +646,7 @@ fn run_lanes(l: &Lanes, amounts: &[u64], order: Option<&[usize]>) -> EndState {
                         Event::PaymentReceived {
                             amount_msat, parts, ..
                         } => (None, format!("received {amount_msat} in {parts}")),
+                        Event::ClaimRequested { .. } => unreachable!("no redundant payments"),
                     };
                     let at = part.map_or((pay, usize::MAX), |p| part_of[&p.0]);
                     outcomes.insert(at, text);
@@ -716,8 +730,8 @@ fn run_lanes(l: &Lanes, amounts: &[u64], order: Option<&[usize]>) -> EndState {
     // Timers (MPP timeouts of incomplete sets), in time then payment order; whatever
     // they cause is delivered at once.
     timers.sort_by_key(|(at, pay, seq, _)| (*at, *pay, *seq));
-    for (at, pay, _, timer) in timers {
-        net.fire(timer, &clock_at(at), &mut out);
+    for (at, pay, _, (node, timer)) in timers {
+        net.fire(node, timer, &clock_at(at), &mut out);
         route(
             &mut out,
             pay,
@@ -740,10 +754,8 @@ fn run_lanes(l: &Lanes, amounts: &[u64], order: Option<&[usize]>) -> EndState {
     }
     net.check_invariants().unwrap();
     assert_eq!(net.live_htlcs(), 0);
-    let edges = net
-        .channels()
-        .edges()
-        .iter()
+    let edges = (0..g.edge_slots() as u32)
+        .map(|e| net.edge_state(EdgeIdx(e)))
         .map(|s| (s.balance_msat, s.pending_msat, s.pending_count))
         .collect();
     let ledgers = (0..g.node_count())

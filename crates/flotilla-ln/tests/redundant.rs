@@ -11,7 +11,7 @@ use flotilla_ln::config::{Behaviour, NodeConfig};
 use flotilla_ln::failure::FailureCode;
 use flotilla_ln::invoice::PaymentKeys;
 use flotilla_ln::lock::LockKind;
-use flotilla_ln::network::DeliverError;
+use flotilla_ln::network::PeerError as DeliverError;
 use flotilla_ln::redundant::{RedundantInvoice, RedundantSender, RevealError};
 use flotilla_ln::sender::PartId;
 use flotilla_ln::PaymentPreimage;
@@ -319,15 +319,15 @@ fn cheating_receiver(lock: LockKind) {
             LockKind::H2tlc => {
                 assert_eq!(
                     d.claim_held(RECEIVER, p.htlc, k.preimage, None),
-                    Err(DeliverError::WrongSenderSecret(p.htlc))
+                    Err(DeliverError::WrongSenderSecret(wire_of(&d, p.htlc)))
                 );
                 d.claim_held(RECEIVER, p.htlc, k.preimage, Some([0x55; 32]))
             }
             _ => d.claim_held(RECEIVER, p.htlc, k.preimage, None),
         };
         let want = match lock {
-            LockKind::H2tlc => DeliverError::WrongSenderSecret(p.htlc),
-            _ => DeliverError::WrongPreimage(p.htlc),
+            LockKind::H2tlc => DeliverError::WrongSenderSecret(wire_of(&d, p.htlc)),
+            _ => DeliverError::WrongPreimage(wire_of(&d, p.htlc)),
         };
         assert_eq!(e, Err(want));
     }
@@ -397,7 +397,7 @@ fn claim_with_a_secret_from_another_part_is_refused() {
     let p1 = held.iter().find(|p| p.part_index == 1).unwrap();
     assert_eq!(
         d.claim_held(RECEIVER, p1.htlc, PaymentPreimage(s0), None),
-        Err(DeliverError::WrongPreimage(p1.htlc))
+        Err(DeliverError::WrongPreimage(wire_of(&d, p1.htlc)))
     );
     // With its own secret a held part can be claimed directly (the honest path does the
     // same through the reveal).
@@ -485,4 +485,13 @@ fn a_part_stuck_at_a_hodl_hop_costs_nothing_but_time() {
         assert_eq!(d.net.ledger(NodeIdx(RECEIVER as u32)).paid_in_msat, A);
         assert_eq!(d.net.live_htlcs(), 0);
     }
+}
+
+/// The receiver's HTLC `id` as peers name it.
+fn wire_of(d: &Driver, id: flotilla_ln::htlc::HtlcId) -> flotilla_ln::msg::HtlcRef {
+    d.net
+        .node(NodeIdx(RECEIVER as u32))
+        .htlc(id)
+        .expect("held")
+        .wire
 }

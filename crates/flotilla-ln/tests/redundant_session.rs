@@ -123,6 +123,23 @@ fn run_caps(
             match o {
                 Output::Message { from, to, msg } => queue.push_back((from, to, msg)),
                 Output::Timer { .. } => {}
+                Output::Event {
+                    node,
+                    event:
+                        Event::ClaimRequested {
+                            receiver,
+                            payment_id,
+                            parts,
+                        },
+                } => {
+                    // The claim request came as a message through the queue; the
+                    // sender's answer goes back the same way.
+                    assert_eq!(RedundantSession::session_of_payment_id(&payment_id), s.id());
+                    if let Some(secrets) = s.on_claim_request(&parts) {
+                        net.node_mut(node)
+                            .reveal(receiver, payment_id, secrets, &mut out);
+                    }
+                }
                 Output::Event { event, .. } => {
                     if matches!(event, Event::PartSettled { .. } | Event::PartFailed { .. }) {
                         assert_eq!(s.id(), RedundantSession::session_of(part_of(&event)));
@@ -134,20 +151,9 @@ fn run_caps(
                 }
             }
         }
-        while let Some(req) = net.poll_claim_request() {
-            assert_eq!(
-                RedundantSession::session_of_payment_id(&req.payment_id),
-                s.id()
-            );
-            clock.now = clock.now + 200_000;
-            if let Some(secrets) = s.on_claim_request(&req.parts) {
-                net.reveal_secrets(req.receiver, req.payment_id, secrets, &clock, &mut out)
-                    .unwrap();
-            }
-        }
         if s.take_cancel() {
-            clock.now = clock.now + 200_000;
-            net.cancel_redundant(receiver, s.payment_id(), &clock, &mut out);
+            net.node_mut(NodeIdx(0))
+                .cancel_payment(receiver, s.payment_id(), &mut out);
         }
         if let Some((p0, paths)) = s.take_refund() {
             let refs: Vec<&flotilla_route::Path> = paths.iter().collect();

@@ -18,7 +18,7 @@ use flotilla_graph::{Graph, NodeIdx};
 use flotilla_ln::clock::Clock;
 use flotilla_ln::invoice::PaymentKeys;
 use flotilla_ln::lock::LockKind;
-use flotilla_ln::msg::Msg;
+use flotilla_ln::msg::{EndpointMsg, Msg};
 use flotilla_ln::network::Network;
 use flotilla_ln::output::{Event, Output, Timer};
 use flotilla_ln::receiver::InvoiceRecord;
@@ -117,31 +117,20 @@ enum Ev {
         to: NodeIdx,
         msg: Msg,
     },
-    Fire(Timer),
+    Fire(NodeIdx, Timer),
     Deadline(u64),
     /// Background payment `j` starts.
     Background(usize),
     /// Warm-up payment `j` starts.
     Warmup(usize),
-    /// A redundant payment's claim request reaches its sender (session `id`), which
-    /// answers with a reveal that travels `hops` hops back.
-    ClaimRequest {
-        id: u64,
-        receiver: NodeIdx,
-        payment_id: [u8; 32],
-        parts: Vec<(u16, u64)>,
+    /// A redundant payment's endpoint message (claim request, reveal, cancel) reaches
+    /// `to` as an onion message that travelled `hops` hops; an answer goes back over as
+    /// many.
+    Endpoint {
+        from: NodeIdx,
+        to: NodeIdx,
+        msg: Msg,
         hops: usize,
-    },
-    /// The sender's secrets reach the receiver.
-    Reveal {
-        receiver: NodeIdx,
-        payment_id: [u8; 32],
-        secrets: Vec<(u16, [u8; 32])>,
-    },
-    /// The sender's cancel reaches the receiver.
-    Cancel {
-        receiver: NodeIdx,
-        payment_id: [u8; 32],
     },
 }
 
@@ -412,6 +401,7 @@ fn run_arm(
     let mut bg_sessions: HashMap<u64, PaymentSession> = HashMap::new();
     let mut out: Vec<Output> = Vec::new();
     let mut batch: Vec<Output> = Vec::new();
+    let mut endpoints: Vec<(NodeIdx, NodeIdx, Msg)> = Vec::new();
     let mut summary = SummaryBuilder::default();
     let mut outcomes = crate::stats::ArmOutcomes::new(input.workload.len());
     // Rows are written as payments finish, not in workload order: a payment with a part
@@ -440,6 +430,7 @@ fn run_arm(
             why,
         };
         let mut touched: Option<u64> = None;
+        let mut endpoint_hops = 0usize;
         match ev {
             Ev::Start(i) => {
                 if let Some(next) = input.workload.get(i + 1) {
@@ -501,7 +492,7 @@ fn run_arm(
                 net.deliver(to, from, msg, &clock, &mut out)
                     .map_err(|e| internal(e.to_string()))?;
             }
-            Ev::Fire(t) => net.fire(t, &clock, &mut out),
+            Ev::Fire(node, t) => net.fire(node, t, &clock, &mut out),
             Ev::Deadline(id) => {
                 if let Some(s) = sessions.get_mut(&id) {
                     s.on_deadline(now);
@@ -565,44 +556,15 @@ fn run_arm(
                 touched = Some(id);
                 bg_sessions.insert(id, s);
             }
-            Ev::ClaimRequest {
-                id,
-                receiver,
-                payment_id,
-                parts,
+            Ev::Endpoint {
+                from,
+                to,
+                msg,
                 hops,
             } => {
-                if let Some(Session::Redundant(s)) = sessions.get_mut(&id) {
-                    if let Some(secrets) = s.on_claim_request(&parts) {
-                        let at = now + path_latency_micros(&sc.network.latency, hops, &mut latency);
-                        q.push(
-                            at,
-                            Ev::Reveal {
-                                receiver,
-                                payment_id,
-                                secrets,
-                            },
-                        );
-                    }
-                }
-            }
-            Ev::Reveal {
-                receiver,
-                payment_id,
-                secrets,
-            } => {
-                // Refused (the round timed out meanwhile): nothing changed, the parts
-                // have come or will come back failed.
-                if let Err(e) = net.reveal_secrets(receiver, payment_id, secrets, &clock, &mut out)
-                {
-                    tracing::trace!(error = %e, "reveal refused");
-                }
-            }
-            Ev::Cancel {
-                receiver,
-                payment_id,
-            } => {
-                net.cancel_redundant(receiver, payment_id, &clock, &mut out);
+                endpoint_hops = hops;
+                net.deliver(to, from, msg, &clock, &mut out)
+                    .map_err(|e| internal(e.to_string()))?;
             }
         }
         // Outputs can cause more outputs (a failed part is re-routed at once), so drain
@@ -626,16 +588,46 @@ fn run_arm(
                     None => o,
                 };
                 match o {
+                    // Endpoint messages travel as onion messages over several hops; they
+                    // are timed after the step's other messages.
+                    Output::Message {
+                        from,
+                        to,
+                        msg: msg @ Msg::Endpoint(_),
+                    } => endpoints.push((from, to, msg)),
                     Output::Message { from, to, msg } => {
                         let at = now + draw_latency_micros(&sc.network.latency, &mut latency);
                         q.push(at, Ev::Deliver { from, to, msg });
                     }
-                    Output::Timer { at, timer } => q.push(at, Ev::Fire(timer)),
+                    Output::Timer { at, node, timer } => q.push(at, Ev::Fire(node, timer)),
+                    Output::Event {
+                        node,
+                        event:
+                            Event::ClaimRequested {
+                                receiver,
+                                payment_id,
+                                parts,
+                            },
+                    } => {
+                        // The sender answers a claim request with the secrets of a subset
+                        // worth exactly A.
+                        let id = RedundantSession::session_of_payment_id(&payment_id);
+                        if let Some(Session::Redundant(s)) = sessions.get_mut(&id) {
+                            if s.payment_id() == payment_id {
+                                if let Some(secrets) = s.on_claim_request(&parts) {
+                                    net.node_mut(node)
+                                        .reveal(receiver, payment_id, secrets, &mut out);
+                                }
+                            }
+                        }
+                    }
                     Output::Event { event, .. } => {
                         let (part, failed) = match &event {
                             Event::PartSettled { part, .. } => (*part, false),
                             Event::PartFailed { part, .. } => (*part, true),
-                            Event::PaymentReceived { .. } => continue,
+                            Event::PaymentReceived { .. } | Event::ClaimRequested { .. } => {
+                                continue
+                            }
                         };
                         let id = PaymentSession::session_of(part);
                         if let Some(s) = sessions.get_mut(&id) {
@@ -655,26 +647,30 @@ fn run_arm(
                 }
             }
         }
-        // Claim requests the network raised: each travels back to its sender along the
+        // Endpoint messages: a claim request travels back to its sender along the
         // longest path of the payment's parts in flight, one drawn per-hop latency per
-        // hop; the reveal travels the same number of hops forward.
-        while let Some(r) = net.poll_claim_request() {
-            let id = RedundantSession::session_of_payment_id(&r.payment_id);
-            let Some(Session::Redundant(s)) = sessions.get(&id) else {
-                continue;
+        // hop; the reveal answering it travels as many hops forward.
+        for (from, to, msg) in endpoints.drain(..) {
+            let hops = match &msg {
+                Msg::Endpoint(EndpointMsg::ClaimRequest { payment_id, .. }) => {
+                    let id = RedundantSession::session_of_payment_id(payment_id);
+                    let Some(Session::Redundant(s)) = sessions.get(&id) else {
+                        continue;
+                    };
+                    if s.payment_id() != *payment_id {
+                        continue;
+                    }
+                    s.longest_path_hops()
+                }
+                _ => endpoint_hops,
             };
-            if s.payment_id() != r.payment_id {
-                continue;
-            }
-            let hops = s.longest_path_hops();
             let at = now + path_latency_micros(&sc.network.latency, hops, &mut latency);
             q.push(
                 at,
-                Ev::ClaimRequest {
-                    id,
-                    receiver: r.receiver,
-                    payment_id: r.payment_id,
-                    parts: r.parts,
+                Ev::Endpoint {
+                    from,
+                    to,
+                    msg,
                     hops,
                 },
             );
@@ -700,19 +696,25 @@ fn run_arm(
                 // travels like the claim request. A boomerang over-claim is refunded
                 // through the reverse clause at once.
                 if r.take_cancel() {
-                    let at = now
-                        + path_latency_micros(
-                            &sc.network.latency,
-                            r.longest_path_hops(),
-                            &mut latency,
-                        );
-                    q.push(
-                        at,
-                        Ev::Cancel {
-                            receiver: r.target(),
-                            payment_id: r.payment_id(),
-                        },
-                    );
+                    let hops = r.longest_path_hops();
+                    let at = now + path_latency_micros(&sc.network.latency, hops, &mut latency);
+                    let sender = input.workload[id as usize].source;
+                    let mut sent = Vec::with_capacity(1);
+                    net.node_mut(sender)
+                        .cancel_payment(r.target(), r.payment_id(), &mut sent);
+                    for o in sent {
+                        if let Output::Message { from, to, msg } = o {
+                            q.push(
+                                at,
+                                Ev::Endpoint {
+                                    from,
+                                    to,
+                                    msg,
+                                    hops,
+                                },
+                            );
+                        }
+                    }
                 }
                 if let Some((p0, paths)) = r.take_refund() {
                     let refs: Vec<&flotilla_route::Path> = paths.iter().collect();

@@ -1,157 +1,128 @@
-//! The books must balance: checks run after every step in tests and debug builds.
+//! The books must balance, in every node and between the two ends of every channel.
 
 use flotilla_graph::{ChannelIdx, Direction};
 
-use crate::channel::ChannelImbalance;
-use crate::htlc::{HtlcId, HtlcOrigin};
+use crate::msg::HtlcRef;
+use crate::node::NodeInvariantError;
 
-use super::{HtlcCounters, Network};
+use super::Network;
 
 /// Something that should never be: found by [`Network::check_invariants`].
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum InvariantError {
-    /// A channel's accounting does not add up to its capacity.
+    /// One node's own books are wrong.
     #[error(transparent)]
-    Channel(#[from] ChannelImbalance),
-    /// Pending sums or counts disagree with the live HTLCs.
-    #[error("edge {edge}: state says {stored:?}, live HTLCs say {counted:?} (count, msat)")]
-    Pending {
-        /// The edge.
-        edge: u32,
-        /// What the channel state holds.
-        stored: (u32, u64),
-        /// What the HTLCs add up to.
-        counted: (u32, u64),
+    Node(#[from] NodeInvariantError),
+    /// A node holds an HTLC its peer never offered, or the two copies differ.
+    #[error(
+        "channel {channel}: node {holder} holds HTLC {htlc:?} that its offerer {offerer} {why}"
+    )]
+    Unmatched {
+        /// The channel.
+        channel: u32,
+        /// The node holding the accepted copy.
+        holder: u32,
+        /// The peer that should have offered it.
+        offerer: u32,
+        /// The HTLC.
+        htlc: HtlcRef,
+        /// What is wrong.
+        why: &'static str,
     },
-    /// HTLCs added ≠ fulfilled + failed + live: one was resolved twice or lost.
-    #[error("{added} HTLCs added, {fulfilled} fulfilled, {failed} failed, {live} live")]
-    Resolution {
-        /// Added.
-        added: u64,
-        /// Fulfilled.
-        fulfilled: u64,
-        /// Failed.
-        failed: u64,
-        /// Live.
-        live: u64,
-    },
-    /// A forwarded HTLC's incoming HTLC, or a local HTLC's part, is gone.
-    #[error("HTLC {0:?} lost its origin")]
-    Orphan(HtlcId),
-    /// A node's value (balances + what it offered) is not its start plus what it was
-    /// paid minus what it paid.
-    #[error("node {node}: value {now} msat, expected {expected} msat")]
-    NodeValue {
-        /// The node.
-        node: u32,
-        /// Balances plus offered pending HTLCs.
-        now: u128,
-        /// Initial + paid in − paid out.
-        expected: i128,
-    },
-    /// A receiver settled more than A of a redundant payment.
-    #[error("node {node}: redundant payment settled {settled_msat} msat of {due_msat}")]
-    Overpaid {
-        /// The receiver.
-        node: u32,
-        /// A.
-        due_msat: u64,
-        /// What it settled.
-        settled_msat: u64,
+    /// The two ends of a channel disagree on a side beyond what is in flight.
+    #[error("channel {channel}, side of node {owner}: owner says {owner_view:?}, peer says {peer_view:?}, in flight {in_flight:?} (balance, pending msat, pending count)")]
+    Disagree {
+        /// The channel.
+        channel: u32,
+        /// The node whose side it is.
+        owner: u32,
+        /// (balance, pending, count) in the owner's view.
+        owner_view: (u64, u64, u32),
+        /// The same in the peer's view.
+        peer_view: (u64, u64, u32),
+        /// Adds the owner sent that the peer has not seen: (msat, count).
+        in_flight: (u64, u32),
     },
 }
 
 impl Network {
-    #[inline]
-    pub(super) fn debug_check(&self, c: ChannelIdx) {
-        if cfg!(debug_assertions) {
-            let cap = self.graph.channel(c).capacity_msat();
-            if let Err(e) = self.channels.check_channel(c, cap) {
-                panic!("invariant broken: {e}");
-            }
-        }
-    }
-
     /// Checks every invariant of the whole network, in O(channels + HTLCs):
-    /// - each channel's balances and pending HTLCs sum to its capacity;
-    /// - pending sums and counts match the live HTLCs;
-    /// - every HTLC was resolved at most once: added = fulfilled + failed + live;
-    /// - every live HTLC still has its origin (incoming HTLC or sender's part);
-    /// - every node's value (balances plus HTLCs it offered) equals its start plus what
-    ///   it was paid minus what it paid: value moves only by payments;
-    /// - no receiver settled more than A of a redundant payment.
+    /// - every node's own books ([`crate::node::Node::check`]): each channel end adds up
+    ///   to its capacity, pending sums and counts match the live HTLCs, every HTLC it
+    ///   offered was resolved at most once and still has its origin, its value is its
+    ///   start plus what it was paid minus what it paid, and no receiver settled more
+    ///   than A of a redundant payment;
+    /// - the two ends of every channel agree: every HTLC a node accepted is one its peer
+    ///   offered, with the same amount, hash, lock and expiry; and each side's balance,
+    ///   pending sum and count in its owner's view equal the peer's view less the adds
+    ///   still on their way (which the owner has locked and the peer not yet seen).
     ///
-    /// Tests call it after every step; debug builds check the channels each step touched.
+    /// Since value only moves through these books, together they say value is conserved.
     pub fn check_invariants(&self) -> Result<(), InvariantError> {
-        for (i, c) in self.graph.channels().iter().enumerate() {
-            self.channels
-                .check_channel(ChannelIdx(i as u32), c.capacity_msat())?;
+        for n in &self.nodes {
+            n.check()?;
         }
-        let mut counted = vec![(0u32, 0u64); self.graph.edge_slots()];
-        for (id, h) in self.htlcs.iter() {
-            let slot = &mut counted[h.edge.ix()];
-            slot.0 += 1;
-            slot.1 += h.amount_msat;
-            let ok = match h.origin {
-                HtlcOrigin::Forwarded { incoming } => self.htlcs.get(incoming).is_some(),
-                HtlcOrigin::Local { part } => {
-                    matches!(self.parts.get(part as usize), Some(Some(_)))
+        let g = self.dir.graph();
+        // Adds in flight per directed edge: offered records the peer has no copy of.
+        let mut in_flight = vec![(0u64, 0u32); g.edge_slots()];
+        for n in &self.nodes {
+            for (_, h) in n.htlcs() {
+                let peer = g.edge_target(h.edge);
+                let peer_node = &self.nodes[peer.ix()];
+                if h.is_offered() {
+                    if peer_node.htlc_by_wire(h.wire, false).is_none() {
+                        let f = &mut in_flight[h.edge.ix()];
+                        f.0 += h.amount_msat;
+                        f.1 += 1;
+                    }
+                    continue;
                 }
-            };
-            if !ok {
-                return Err(InvariantError::Orphan(id));
+                let offerer = g.edge_source(h.edge);
+                let unmatched = |why| InvariantError::Unmatched {
+                    channel: h.wire.channel.0,
+                    holder: n.id().0,
+                    offerer: offerer.0,
+                    htlc: h.wire,
+                    why,
+                };
+                let o = &self.nodes[offerer.ix()];
+                let Some(oid) = o.htlc_by_wire(h.wire, true) else {
+                    return Err(unmatched("does not hold"));
+                };
+                let oh = o.htlc(oid).expect("indexed records are live");
+                if (
+                    oh.amount_msat,
+                    oh.payment_hash,
+                    oh.lock,
+                    oh.cltv_expiry,
+                    oh.edge,
+                ) != (h.amount_msat, h.payment_hash, h.lock, h.cltv_expiry, h.edge)
+                {
+                    return Err(unmatched("holds with other terms"));
+                }
             }
         }
-        for (e, (s, c)) in self.channels.edges().iter().zip(&counted).enumerate() {
-            if (s.pending_count, s.pending_msat) != *c {
-                return Err(InvariantError::Pending {
-                    edge: e as u32,
-                    stored: (s.pending_count, s.pending_msat),
-                    counted: *c,
-                });
-            }
-        }
-        let live = self.htlcs.len() as u64;
-        let HtlcCounters {
-            added,
-            fulfilled,
-            failed,
-            ..
-        } = self.counters;
-        if added != fulfilled + failed + live {
-            return Err(InvariantError::Resolution {
-                added,
-                fulfilled,
-                failed,
-                live,
-            });
-        }
-        let mut value = vec![0u128; self.graph.node_count()];
-        for (i, c) in self.graph.channels().iter().enumerate() {
+        for (i, c) in g.channels().iter().enumerate() {
+            let ch = ChannelIdx(i as u32);
             for d in Direction::BOTH {
-                let s = self.channels.edge(ChannelIdx(i as u32).edge(d));
-                value[c.from_node(d).ix()] += s.balance_msat as u128 + s.pending_msat as u128;
-            }
-        }
-        for (n, v) in value.iter().enumerate() {
-            let l = &self.ledger[n];
-            let expected =
-                self.initial_value[n] as i128 + l.paid_in_msat as i128 - l.paid_out_msat as i128;
-            if *v as i128 != expected {
-                return Err(InvariantError::NodeValue {
-                    node: n as u32,
-                    now: *v,
-                    expected,
-                });
-            }
-        }
-        for (n, r) in self.receivers.iter().enumerate() {
-            if let Some((_, due_msat, settled_msat)) = r.redundant.overpaid() {
-                return Err(InvariantError::Overpaid {
-                    node: n as u32,
-                    due_msat,
-                    settled_msat,
-                });
+                let e = ch.edge(d);
+                let owner = &self.nodes[c.from_node(d).ix()];
+                let peer = &self.nodes[c.to_node(d).ix()];
+                let mine = &owner.ends()[self.dir.end_of(e)].local;
+                let seen = &peer.ends()[self.dir.end_of(e.reverse())].remote;
+                let f = in_flight[e.ix()];
+                let ok = mine.balance_msat + f.0 == seen.balance_msat
+                    && mine.pending_msat == seen.pending_msat + f.0
+                    && mine.pending_count == seen.pending_count + f.1;
+                if !ok {
+                    return Err(InvariantError::Disagree {
+                        channel: ch.0,
+                        owner: c.from_node(d).0,
+                        owner_view: (mine.balance_msat, mine.pending_msat, mine.pending_count),
+                        peer_view: (seen.balance_msat, seen.pending_msat, seen.pending_count),
+                        in_flight: f,
+                    });
+                }
             }
         }
         Ok(())

@@ -1,37 +1,31 @@
-//! The protocol state of a whole simulated network, and its three entry points.
+//! Many [`Node`]s, one per graph node: the simulator's view of a whole network.
 //!
-//! [`Network`] holds the graph, every channel's balances, every HTLC, every node's
-//! settings and receiving state, and the senders' parts in flight. A driver calls
-//! - [`Network::send`] to start a payment part at its sender,
-//! - [`Network::deliver`] when a message reaches its peer,
-//! - [`Network::fire`] when a timer is due,
+//! `Network` owns no protocol state of its own. It holds the nodes and carries what the
+//! collapsed commitment model says happens at delivery, and what a simulator may see
+//! that no node can:
+//! - [`Network::deliver`] hands a message to its receiving node; when the message is a
+//!   fulfil or fail, the sending node learns it took effect at the same instant
+//!   ([`Node::removal_delivered`]): the collapsed mode's lock-in.
+//! - [`Network::fire`] fires a node's timer; an HTLC timed out on chain is seen by both
+//!   its nodes at the same block.
+//! - Commands go to the node they concern ([`Network::send`] to the path's source, …).
+//! - The liquidity each HTLC locks is charged to the sender's part it carries, whichever
+//!   node resolved it (bookkeeping through the [`crate::msg::PartTrace`] every add
+//!   carries).
+//! - [`Network::boomerang_refund`] moves a refund along its paths at once (the reverse
+//!   clause, which the model executes instantly at both ends of every hop).
+//! - [`Network::check_invariants`] checks every node's books and that the two ends of
+//!   every channel agree.
 //!
-//! and, for redundant payments ([`crate::redundant`]), [`Network::send_redundant`],
-//! [`Network::poll_claim_request`] (after every step: claim requests to carry from
-//! receiver to sender), [`Network::reveal_secrets`] (when the sender's answer arrives) and
-//! [`Network::claim_held`] (a receiver's direct claim: the cheating case),
-//!
-//! each with an output `Vec` it reuses (and, but for `claim_held`, the current
-//! [`Clock`]); each returns after applying the step, having appended the messages, timers
-//! and events it caused. No entry point sleeps or blocks: ordering, latency and time are
-//! the driver's (claim requests alone wait in the network until the driver polls them).
-//!
-//! Misuse by the driver (a message for an HTLC that does not exist, or between the wrong
-//! nodes) is a typed [`DeliverError`] that changes nothing; protocol failures are BOLT 4
-//! failures travelling back to the sender, never errors.
-//!
-//! One file per step: `send.rs` starts parts, `arrive.rs` handles `update_add_htlc`
-//! (hold, forward or receive), `resolve.rs` handles fulfils, fails and timeouts on the way
-//! back, `invariants.rs` checks the books.
+//! The event loop around it (`flotilla-sim`) decides when every message arrives: every
+//! message a node emits goes through the simulator's event queue. Driver misuse (a
+//! message between nodes that share no channel, for an HTLC that does not exist) is a
+//! typed [`PeerError`] that changes nothing.
 
-mod arrive;
 mod invariants;
-mod observe;
-mod point_claims;
-mod redundant;
-mod resolve;
-mod send;
+mod refund;
 
+pub use crate::node::{HtlcCounters, NodeLedger, PeerError};
 pub use invariants::InvariantError;
 
 use std::sync::Arc;
@@ -39,23 +33,22 @@ use std::time::Duration;
 
 use bitcoin::secp256k1::{PublicKey, Secp256k1, SecretKey};
 use flotilla_graph::liquidity::Balances;
-use flotilla_graph::{ChannelIdx, Direction, Graph, NodeIdx};
-use flotilla_route::Timestamp;
+use flotilla_graph::{EdgeIdx, Graph, NodeIdx};
 
-use crate::channel::{Channels, EdgeState};
+use crate::boomerang::PointMemo;
+use crate::channel::EdgeState;
 use crate::clock::Clock;
 use crate::config::{apply_policy_overrides, Behaviour, ConfigError, NodeConfig};
-use crate::failure::{FailureCode, FailureData};
-use crate::forward::ScidIndex;
-use crate::htlc::{Htlc, HtlcId, HtlcSlab, HtlcState};
+use crate::htlc::HtlcId;
 use crate::invoice::node_key_from_seed;
-use crate::msg::Msg;
-use crate::onion::real::SharedSecret;
-use crate::onion::OnionMode;
+use crate::msg::{HtlcRef, Msg, PartTrace, UpdateAddHtlc};
+use crate::node::{Directory, Node, VerifiedClaims};
+use crate::onion::{Onion, OnionMode};
 use crate::output::{Output, Timer};
 use crate::receiver::{InvoiceRecord, Receiver, RegisterError};
-use crate::sender::SentPart;
-use crate::PaymentHash;
+use crate::redundant::{RedundantInvoice, RedundantSendPart, RevealError};
+use crate::sender::{PartId, SendError, SendPart};
+use crate::{PaymentHash, PaymentPreimage, PaymentSecret};
 
 /// Why a network cannot be built.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -81,118 +74,18 @@ pub enum NetworkError {
     },
 }
 
-/// A driver's mistake: the step was refused and nothing changed.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum DeliverError {
-    /// The message names an HTLC that does not exist (never did, or was resolved).
-    #[error("no live HTLC {0:?}")]
-    UnknownHtlc(HtlcId),
-    /// The message does not travel between the HTLC's two nodes, in the right direction,
-    /// or does not match the HTLC it names.
-    #[error("{msg} for HTLC {htlc:?} does not belong between nodes {from} → {to}")]
-    WrongPeer {
-        /// Message type.
-        msg: &'static str,
-        /// The HTLC.
-        htlc: HtlcId,
-        /// Claimed sender.
-        from: u32,
-        /// Claimed receiver.
-        to: u32,
-    },
-    /// The HTLC is not in a state where this message makes sense (e.g. resolved twice).
-    #[error("{msg} for HTLC {htlc:?} in state {state:?}")]
-    WrongState {
-        /// Message type.
-        msg: &'static str,
-        /// The HTLC.
-        htlc: HtlcId,
-        /// Its state.
-        state: HtlcState,
-    },
-    /// A fulfil whose preimage does not hash to the HTLC's payment hash.
-    #[error("preimage does not match HTLC {0:?}")]
-    WrongPreimage(HtlcId),
-    /// An `h2tlc` fulfil without the sender secret, or with one that does not hash to
-    /// the HTLC's second hash.
-    #[error("sender secret missing or wrong for HTLC {0:?}")]
-    WrongSenderSecret(HtlcId),
-    /// A direct claim of an HTLC the node does not hold as a redundant part.
-    #[error("HTLC {0:?} is not a part held by this node")]
-    NotHeld(HtlcId),
-}
-
-/// How many HTLCs were ever added and how they ended.
-#[derive(Copy, Clone, Debug, Default, PartialEq, Eq, Hash)]
-pub struct HtlcCounters {
-    /// HTLCs added (one per hop of every part that got that far).
-    pub added: u64,
-    /// HTLCs fulfilled.
-    pub fulfilled: u64,
-    /// HTLCs failed (including timed out).
-    pub failed: u64,
-    /// Claims refused because they did not open the HTLC's lock (wrong preimage, missing
-    /// or wrong sender secret): a receiver or hop trying to take what it was not given.
-    pub overclaim_attempts: u64,
-}
-
-/// Per-node money flows over the run.
-#[derive(Copy, Clone, Debug, Default, PartialEq, Eq, Hash)]
-pub struct NodeLedger {
-    /// Fees earned forwarding (incoming − outgoing of every settled forward), msat.
-    pub fees_earned_msat: u64,
-    /// Value of fulfilled HTLCs this node received, msat.
-    pub paid_in_msat: u64,
-    /// Value of fulfilled HTLCs this node offered, msat.
-    pub paid_out_msat: u64,
-    /// Value of the fulfilled HTLCs this node offered as a forwarder (the outgoing
-    /// side of settled forwards), msat: its routing volume.
-    pub forwarded_msat: u64,
-    /// Number of settled forwards.
-    pub forwards: u64,
-}
-
-/// Node keys for real onions: node `i`'s secret is `node_key_from_seed(seed + i)`.
-#[derive(Clone, Debug)]
-struct RealKeys {
-    seed: u64,
-    secrets: Vec<SecretKey>,
-    pubkeys: Vec<PublicKey>,
-}
-
-/// The protocol state of a network. See the module documentation.
+/// A simulated network: one [`Node`] per graph node. See the module documentation.
 #[derive(Clone, Debug)]
 pub struct Network {
-    graph: Arc<Graph>,
-    scids: ScidIndex,
-    configs: Vec<NodeConfig>,
-    channels: Channels,
-    htlcs: HtlcSlab,
-    receivers: Vec<Receiver>,
-    parts: Vec<Option<SentPart>>,
-    free_parts: Vec<u32>,
-    ledger: Vec<NodeLedger>,
-    initial_value: Vec<u64>,
-    counters: HtlcCounters,
-    mode: OnionMode,
-    keys: Option<RealKeys>,
-    /// Real mode: the shared secret the hop receiving an HTLC derived, by HTLC slot.
-    secrets: Vec<Option<SharedSecret>>,
-    sessions: u64,
-    block_interval: Duration,
-    /// The time of the entry point being handled (set by `send`, `deliver`, `fire`).
-    now: Timestamp,
-    /// Sequence number of the next part sent.
-    part_seq: u32,
-    /// Redundant payments' claim requests not yet taken by the driver.
-    claim_requests: std::collections::VecDeque<crate::redundant::ClaimRequest>,
-    /// Point-lock claims already verified.
-    verified_claims: point_claims::VerifiedClaims,
+    dir: Arc<Directory>,
+    nodes: Vec<Node>,
+    /// Lock times resolved in the step being handled, to charge to their parts.
+    lock_log: Vec<(PartTrace, u128)>,
 }
 
 impl Network {
     /// A network over `graph` starting from `balances`, with one config per node.
-    /// Policy overrides in the configs are applied to the graph the network forwards by
+    /// Policy overrides in the configs are applied to the graph the nodes forward by
     /// ([`Network::graph`]).
     pub fn new(
         graph: Arc<Graph>,
@@ -218,33 +111,16 @@ impl Network {
             Some(g) => Arc::new(g),
             None => graph,
         };
-        let mut initial_value = vec![0u64; graph.node_count()];
-        for (i, c) in graph.channels().iter().enumerate() {
-            for d in Direction::BOTH {
-                initial_value[c.from_node(d).ix()] += balances.side(ChannelIdx(i as u32), d);
-            }
+        let dir = Arc::new(Directory::new(graph));
+        let mut nodes = Node::build_all(&dir, &configs, &balances);
+        let claims = VerifiedClaims::shared(None);
+        for n in &mut nodes {
+            n.share_verified_claims(claims.clone());
         }
         Ok(Network {
-            scids: ScidIndex::new(&graph),
-            channels: Channels::new(&balances),
-            receivers: vec![Receiver::default(); graph.node_count()],
-            ledger: vec![NodeLedger::default(); graph.node_count()],
-            initial_value,
-            configs,
-            graph,
-            htlcs: HtlcSlab::new(),
-            parts: Vec::new(),
-            free_parts: Vec::new(),
-            counters: HtlcCounters::default(),
-            mode: OnionMode::Modeled,
-            keys: None,
-            secrets: Vec::new(),
-            sessions: 0,
-            block_interval: Duration::from_secs(600),
-            now: Timestamp::ZERO,
-            part_seq: 0,
-            claim_requests: Default::default(),
-            verified_claims: Default::default(),
+            dir,
+            nodes,
+            lock_log: Vec::new(),
         })
     }
 
@@ -263,58 +139,97 @@ impl Network {
     /// Costs one key derivation per node.
     pub fn enable_real_onions(&mut self, seed: u64) {
         let secp = Secp256k1::signing_only();
-        let secrets: Vec<SecretKey> = (0..self.graph.node_count())
+        let secrets: Vec<SecretKey> = (0..self.nodes.len())
             .map(|i| node_key_from_seed(seed.wrapping_add(i as u64)))
             .collect();
-        let pubkeys = secrets.iter().map(|k| k.public_key(&secp)).collect();
-        self.keys = Some(RealKeys {
-            seed,
-            secrets,
-            pubkeys,
-        });
-        self.mode = OnionMode::Real;
+        let pubkeys: Vec<PublicKey> = secrets.iter().map(|k| k.public_key(&secp)).collect();
+        let dir = Arc::new((*self.dir).clone().with_onion_pubkeys(pubkeys));
+        for (n, k) in self.nodes.iter_mut().zip(secrets) {
+            n.enable_real_onions(k, seed, dir.clone());
+        }
+        self.dir = dir;
     }
 
     /// Back to modeled onions (HTLCs in flight keep the form they were sent with).
     pub fn use_modeled_onions(&mut self) {
-        self.mode = OnionMode::Modeled;
+        for n in &mut self.nodes {
+            n.use_modeled_onions();
+        }
     }
 
     /// The onion form new parts are sent with.
     pub fn onion_mode(&self) -> OnionMode {
-        self.mode
+        self.nodes
+            .first()
+            .map(|n| n.onion_mode())
+            .unwrap_or(OnionMode::Modeled)
     }
 
     /// The public key node `n` uses for real onions, once enabled.
     pub fn onion_pubkey(&self, n: NodeIdx) -> Option<PublicKey> {
-        self.keys.as_ref().map(|k| k.pubkeys[n.ix()])
+        self.dir.onion_pubkey(n)
     }
 
     /// Sets how long a block takes, to turn CLTV expiries into timer times (default
     /// 600 s).
     pub fn set_block_interval(&mut self, interval: Duration) {
-        self.block_interval = interval;
+        for n in &mut self.nodes {
+            n.set_block_interval(interval);
+        }
     }
 
-    /// The graph the network forwards by (policy overrides applied): give it to routers
+    /// Shares verified point-lock claims with other networks through `memo`.
+    pub fn share_point_memo(&mut self, memo: Arc<PointMemo>) {
+        let claims = VerifiedClaims::shared(Some(memo));
+        for n in &mut self.nodes {
+            n.share_verified_claims(claims.clone());
+        }
+    }
+
+    /// The graph the nodes forward by (policy overrides applied): give it to routers
     /// that should see the same policies.
     pub fn graph(&self) -> &Arc<Graph> {
-        &self.graph
+        self.dir.graph()
+    }
+
+    /// The nodes.
+    pub fn nodes(&self) -> &[Node] {
+        &self.nodes
+    }
+
+    /// One node.
+    pub fn node(&self, n: NodeIdx) -> &Node {
+        &self.nodes[n.ix()]
+    }
+
+    /// One node, to drive by hand (tests, adversaries). Whatever it emits is the
+    /// caller's to carry; lock times it resolves are charged at the next step.
+    pub fn node_mut(&mut self, n: NodeIdx) -> &mut Node {
+        &mut self.nodes[n.ix()]
     }
 
     /// A node's settings.
     pub fn config(&self, n: NodeIdx) -> &NodeConfig {
-        &self.configs[n.ix()]
+        self.nodes[n.ix()].config()
     }
 
-    /// Takes a node offline or brings it back.
+    /// Takes a node offline or brings it back; its peers see it go or come.
     pub fn set_online(&mut self, n: NodeIdx, online: bool) {
-        self.configs[n.ix()].online = online;
+        self.nodes[n.ix()].set_online(online);
+        let edges: Vec<(NodeIdx, EdgeIdx)> = self.nodes[n.ix()]
+            .ends()
+            .iter()
+            .map(|e| (e.peer, e.out_edge().reverse()))
+            .collect();
+        for (peer, e) in edges {
+            let end = self.dir.end_of(e);
+            self.nodes[peer.ix()].set_peer_online(end, online);
+        }
     }
 
     /// Changes how a node treats HTLCs from now on.
     pub fn set_behaviour(&mut self, n: NodeIdx, behaviour: Behaviour) {
-        self.configs[n.ix()].behaviour = behaviour;
+        self.nodes[n.ix()].set_behaviour(behaviour);
     }
 
     /// Makes `node` expect a payment.
@@ -324,58 +239,138 @@ impl Network {
         payment_hash: PaymentHash,
         invoice: InvoiceRecord,
     ) -> Result<(), RegisterError> {
-        let r = &mut self.receivers[node.ix()];
-        r.forget_expired(self.now);
-        r.register(payment_hash, invoice)
+        self.nodes[node.ix()].register_invoice(payment_hash, invoice)
     }
 
     /// Stops `node` expecting a payment (e.g. an invoice the workload gave up on), so its
     /// record does not stay in memory. A later HTLC for it is refused as unknown.
     pub fn cancel_invoice(&mut self, node: NodeIdx, payment_hash: &PaymentHash) -> bool {
-        self.receivers[node.ix()].cancel(payment_hash)
+        self.nodes[node.ix()].cancel_invoice(payment_hash)
+    }
+
+    /// Makes `node` expect a redundant payment.
+    pub fn register_redundant(
+        &mut self,
+        node: NodeIdx,
+        invoice: RedundantInvoice,
+    ) -> Result<(), RegisterError> {
+        self.nodes[node.ix()].register_redundant(invoice)
+    }
+
+    /// Makes `node` expect a `boomerang` payment of A in k = `polynomial.degree()`
+    /// equal parts.
+    pub fn register_boomerang(
+        &mut self,
+        node: NodeIdx,
+        invoice: RedundantInvoice,
+        polynomial: crate::boomerang::BoomerangPolynomial,
+    ) -> Result<(), RegisterError> {
+        self.nodes[node.ix()].register_boomerang(invoice, polynomial)
     }
 
     /// A node's receiving state.
     pub fn receiver(&self, n: NodeIdx) -> &Receiver {
-        &self.receivers[n.ix()]
+        self.nodes[n.ix()].receiver()
     }
 
-    /// Channel state.
-    pub fn channels(&self) -> &Channels {
-        &self.channels
+    /// One direction's state as its source knows it: its balance and the HTLCs it
+    /// offered.
+    pub fn edge_state(&self, e: EdgeIdx) -> &EdgeState {
+        let src = self.dir.graph().edge_source(e);
+        &self.nodes[src.ix()].ends()[self.dir.end_of(e)].local
     }
 
-    /// One direction's state.
-    pub fn edge_state(&self, e: flotilla_graph::EdgeIdx) -> &EdgeState {
-        self.channels.edge(e)
+    /// Every direction's balance as its source knows it.
+    pub fn balances(&self) -> Balances {
+        let g = self.dir.graph();
+        Balances::from_vec(
+            (0..g.edge_slots())
+                .map(|e| self.edge_state(EdgeIdx(e as u32)).balance_msat)
+                .collect(),
+        )
     }
 
-    /// A live HTLC.
-    pub fn htlc(&self, id: HtlcId) -> Option<&Htlc> {
-        self.htlcs.get(id)
-    }
-
-    /// Number of live HTLCs.
+    /// Live HTLCs: each counted once, at its offerer.
     pub fn live_htlcs(&self) -> usize {
-        self.htlcs.len()
+        let received: usize = self
+            .nodes
+            .iter()
+            .map(|n| n.htlcs().filter(|(_, h)| !h.is_offered()).count())
+            .sum();
+        let all: usize = self.nodes.iter().map(|n| n.live_htlcs()).sum();
+        all - received
     }
 
-    /// Counts of HTLCs added and resolved.
+    /// HTLC records held by all nodes (offerers' and receivers' copies).
+    pub fn htlc_records(&self) -> usize {
+        self.nodes.iter().map(|n| n.live_htlcs()).sum()
+    }
+
+    /// Counts of HTLCs added and resolved, over every node.
     pub fn counters(&self) -> HtlcCounters {
-        self.counters
+        let mut c = HtlcCounters::default();
+        for n in &self.nodes {
+            c += n.counters();
+        }
+        c
     }
 
     /// A node's money flows.
     pub fn ledger(&self, n: NodeIdx) -> &NodeLedger {
-        &self.ledger[n.ix()]
+        self.nodes[n.ix()].ledger()
     }
 
     /// Fees a node earned forwarding, msat.
     pub fn fees_earned(&self, n: NodeIdx) -> u64 {
-        self.ledger[n.ix()].fees_earned_msat
+        self.nodes[n.ix()].ledger().fees_earned_msat
     }
 
-    /// Applies a message that arrived at `to` from `from`.
+    /// Starts a payment part at the path's source (see [`Node::send_part`]).
+    pub fn send(
+        &mut self,
+        part: SendPart<'_>,
+        clock: &Clock,
+        out: &mut Vec<Output>,
+    ) -> Result<HtlcId, SendError> {
+        let src = self.source_of(part.path)?;
+        self.nodes[src.ix()].send_part(part, clock, out)
+    }
+
+    /// Starts a part with an onion the caller built (see [`Node::send_custom`]).
+    pub fn send_custom(
+        &mut self,
+        id: PartId,
+        path: &flotilla_route::Path,
+        payment_hash: PaymentHash,
+        onion: Onion,
+        clock: &Clock,
+        out: &mut Vec<Output>,
+    ) -> Result<HtlcId, SendError> {
+        let src = self.source_of(path)?;
+        self.nodes[src.ix()].send_custom(id, path, payment_hash, onion, clock, out)
+    }
+
+    /// Starts a redundant part at the path's source (see [`Node::send_redundant`]).
+    pub fn send_redundant(
+        &mut self,
+        part: RedundantSendPart<'_>,
+        clock: &Clock,
+        out: &mut Vec<Output>,
+    ) -> Result<HtlcId, SendError> {
+        let src = self.source_of(part.part.path)?;
+        self.nodes[src.ix()].send_redundant(part, clock, out)
+    }
+
+    fn source_of(&self, path: &flotilla_route::Path) -> Result<NodeIdx, SendError> {
+        let first = path.hops.first().ok_or(SendError::EmptyPath)?;
+        if first.edge.ix() >= self.dir.graph().edge_slots() {
+            return Err(SendError::UnknownEdge(0));
+        }
+        Ok(self.dir.graph().edge_source(first.edge))
+    }
+
+    /// Hands a message from `from` to `to`. A fulfil or fail takes effect at both ends:
+    /// `from` learns it was applied (collapsed mode). On error nothing changed.
     pub fn deliver(
         &mut self,
         to: NodeIdx,
@@ -383,103 +378,126 @@ impl Network {
         msg: Msg,
         clock: &Clock,
         out: &mut Vec<Output>,
-    ) -> Result<(), DeliverError> {
-        self.now = clock.now;
-        match msg {
-            Msg::AddHtlc(add) => self.on_add(to, from, add, clock, out),
-            Msg::FulfillHtlc(m) => self.on_fulfill(to, from, m, out),
-            Msg::FailHtlc(m) => self.on_fail(to, from, m, out),
-            Msg::FailMalformedHtlc(m) => self.on_fail_malformed(to, from, m, out),
+    ) -> Result<(), PeerError> {
+        let n = self.nodes.len();
+        if to.ix() >= n || from.ix() >= n {
+            return Err(PeerError::Unexpected(
+                "message to or from a node outside the graph",
+            ));
         }
+        let removal = match &msg {
+            Msg::FulfillHtlc(m) => Some((m.htlc, true)),
+            Msg::FailHtlc(m) => Some((m.htlc, false)),
+            Msg::FailMalformedHtlc(m) => Some((m.htlc, false)),
+            _ => None,
+        };
+        self.nodes[to.ix()].handle_message(from, msg, clock, out)?;
+        if let Some((h, fulfilled)) = removal {
+            self.nodes[from.ix()].removal_delivered(h, fulfilled);
+        }
+        self.settle_lock_log(to);
+        Ok(())
     }
 
-    /// Handles a due timer. A timer whose subject has gone is ignored.
-    pub fn fire(&mut self, timer: Timer, clock: &Clock, out: &mut Vec<Output>) {
-        self.now = clock.now;
-        match timer {
-            Timer::MppTimeout {
-                node,
-                payment_hash,
-                set,
-            } => {
-                let Some(parts) = self.receivers[node.ix()].timeout(&payment_hash, set) else {
-                    return;
-                };
-                for (id, _) in parts {
-                    self.fail_back(id, FailureCode::MppTimeout, FailureData::default(), out);
-                }
-            }
-            Timer::RedundantTimeout {
-                node,
-                payment_secret,
-                round,
-            } => self.redundant_timeout(node, payment_secret, round, out),
-            Timer::HtlcExpiry { htlc } => self.expire(htlc, clock, out),
-            Timer::PeerUnreachable { htlc } => {
-                if self
-                    .htlcs
-                    .get(htlc)
-                    .is_some_and(|h| h.state == HtlcState::Accepted)
-                {
-                    self.fail_back(
-                        htlc,
-                        FailureCode::UnknownNextPeer,
-                        FailureData::default(),
-                        out,
-                    );
-                }
-            }
+    /// Fires `node`'s timer. An HTLC expiry is seen by both of the HTLC's nodes (the
+    /// offerer times it out on chain; the holder sees it gone). A timer whose subject has
+    /// gone is ignored.
+    pub fn fire(&mut self, node: NodeIdx, timer: Timer, clock: &Clock, out: &mut Vec<Output>) {
+        if node.ix() >= self.nodes.len() {
+            return;
         }
+        let holder = match &timer {
+            Timer::HtlcExpiry { htlc } => self.nodes[node.ix()]
+                .htlc_by_wire(*htlc, true)
+                .and_then(|id| self.nodes[node.ix()].htlc(id))
+                .map(|h| (self.dir.graph().edge_target(h.edge), h.wire)),
+            _ => None,
+        };
+        self.nodes[node.ix()].handle_timer(timer, clock, out);
+        if let Some((peer, wire)) = holder {
+            self.nodes[peer.ix()].peer_timed_out(wire);
+        }
+        self.settle_lock_log(node);
     }
 
-    // ---------------------------------------------------------------------------------
-    // Bookkeeping shared by the steps
-    // ---------------------------------------------------------------------------------
-
-    fn set_state(&mut self, id: HtlcId, state: HtlcState) {
-        if let Some(r) = self.htlcs.get_mut(id) {
-            r.state = state;
-        }
-    }
-
-    /// Removes a live HTLC (checked by the caller) and forgets its secret.
-    fn resolve(&mut self, id: HtlcId) -> Htlc {
-        if let Some(s) = self.secrets.get_mut(id.slot()) {
-            *s = None;
-        }
-        let rec = self.htlcs.remove(id).expect("checked live by the caller");
-        // Charge the time this HTLC locked its value to the part it carries. Resolution
-        // runs from the receiver back to the sender, so the part record is still there.
-        if let Some(Some(p)) = self.parts.get_mut(rec.part.slot as usize) {
-            if p.seq == rec.part.seq {
-                p.locked_msat_micros += rec.amount_msat as u128 * (self.now - rec.added_at) as u128;
+    /// Charges the lock times `node` resolved to their parts at their senders.
+    fn settle_lock_log(&mut self, node: NodeIdx) {
+        self.nodes[node.ix()].drain_lock_log(&mut self.lock_log);
+        for (t, v) in self.lock_log.drain(..) {
+            if let Some(s) = self.nodes.get_mut(t.sender as usize) {
+                s.charge_part(t.slot, t.seq, v);
             }
         }
-        rec
     }
 
-    fn take_part(&mut self, slot: u32) -> Option<SentPart> {
-        let p = self.parts.get_mut(slot as usize)?.take()?;
-        self.free_parts.push(slot);
-        Some(p)
+    /// `receiver` applies a cancel of `payment_id` at once (what the cancel message does
+    /// when it arrives; see [`Node::apply_cancel`]). Returns how many held parts failed.
+    pub fn cancel_redundant(
+        &mut self,
+        receiver: NodeIdx,
+        payment_id: [u8; 32],
+        clock: &Clock,
+        out: &mut Vec<Output>,
+    ) -> usize {
+        self.nodes[receiver.ix()].apply_cancel(payment_id, clock, out)
     }
 
-    fn store_secret(&mut self, id: HtlcId, ss: SharedSecret) {
-        if self.secrets.len() <= id.slot() {
-            self.secrets
-                .resize(self.htlcs.capacity().max(id.slot() + 1), None);
-        }
-        self.secrets[id.slot()] = Some(ss);
+    /// `receiver` applies the sender's secrets at once (what the reveal message does
+    /// when it arrives; see [`Node::apply_reveal`]).
+    pub fn reveal_secrets(
+        &mut self,
+        receiver: NodeIdx,
+        payment_id: [u8; 32],
+        secrets: Vec<(u16, [u8; 32])>,
+        clock: &Clock,
+        out: &mut Vec<Output>,
+    ) -> Result<(), RevealError> {
+        self.nodes[receiver.ix()].apply_reveal(payment_id, secrets, clock, out)
     }
 
-    fn secret(&self, id: HtlcId) -> Option<SharedSecret> {
-        self.secrets.get(id.slot()).copied().flatten()
+    /// `node` claims an HTLC it holds as a redundant part, outside the reveal flow (see
+    /// [`Node::claim_held`]).
+    pub fn claim_held(
+        &mut self,
+        node: NodeIdx,
+        htlc: HtlcId,
+        preimage: PaymentPreimage,
+        sender_secret: Option<[u8; 32]>,
+        out: &mut Vec<Output>,
+    ) -> Result<(), PeerError> {
+        self.nodes[node.ix()].claim_held(htlc, preimage, sender_secret, out)
+    }
+
+    /// The parts `node` holds for the payment with `secret`.
+    pub fn held_parts(&self, node: NodeIdx, secret: &PaymentSecret) -> usize {
+        self.nodes[node.ix()].held_parts(secret)
+    }
+
+    /// The sender's part an add carries, while the part is in flight.
+    pub fn part_of(&self, add: &UpdateAddHtlc) -> Option<PartId> {
+        let t = add.trace;
+        self.nodes
+            .get(t.sender as usize)
+            .and_then(|n| n.part_id(t.slot, t.seq))
+    }
+
+    /// `node` short-circuits a forward it has not delivered (see
+    /// [`Node::short_circuit_forward`]).
+    pub fn short_circuit_forward(
+        &mut self,
+        node: NodeIdx,
+        outgoing: HtlcRef,
+        preimage: PaymentPreimage,
+        out: &mut Vec<Output>,
+    ) -> Result<(), PeerError> {
+        let r = self.nodes[node.ix()].short_circuit_forward(outgoing, preimage, out);
+        self.settle_lock_log(node);
+        r
     }
 }
 
-/// `Network` and `Output` cross threads (parallel simulation arms).
+/// `Network` crosses threads (parallel simulation arms).
 const _: () = {
     const fn is<T: Send + Sync>() {}
     is::<Network>();
-    is::<Output>();
 };

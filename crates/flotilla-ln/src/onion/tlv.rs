@@ -10,7 +10,7 @@
 //! | 4 | `outgoing_cltv_value` | `tu32` |
 //! | 6 | `short_channel_id` | 8 bytes |
 //! | 8 | `payment_data` | 32-byte `payment_secret` + `tu64` `total_msat` |
-//! | 65537 | redundant part (flotilla, odd) | 32-byte `payment_id` + `u16` `part_index` + `u8` lock + `tu64` `amount_due_msat` |
+//! | 65537 | redundant part (flotilla, odd) | 32-byte `payment_id` + `u16` `part_index` + `u8` lock + `u32` reply node (the modelled reply path) + `tu64` `amount_due_msat` |
 //! | 5482373484 | keysend preimage | 32 bytes |
 //!
 //! Reading follows "it's OK to be odd": an unknown odd type is skipped, an unknown even type
@@ -267,10 +267,11 @@ pub fn encode_into(out: &mut Vec<u8>, payload: &HopPayload) {
         write_tu64(out, pd.total_msat);
     }
     if let Some(r) = payload.redundant {
-        write_record_header(out, REDUNDANT_PART_TYPE, 35 + tu64_len(r.amount_due_msat));
+        write_record_header(out, REDUNDANT_PART_TYPE, 39 + tu64_len(r.amount_due_msat));
         out.extend_from_slice(&r.payment_id);
         out.extend_from_slice(&r.part_index.to_be_bytes());
         out.push(r.lock.to_byte());
+        out.extend_from_slice(&r.reply_to.to_be_bytes());
         write_tu64(out, r.amount_due_msat);
     }
     if let Some(preimage) = payload.keysend_preimage {
@@ -301,7 +302,7 @@ pub fn encoded_len(payload: &HopPayload) -> usize {
         n += rec(PAYMENT_DATA_TYPE, 32 + tu64_len(pd.total_msat));
     }
     if let Some(r) = payload.redundant {
-        n += rec(REDUNDANT_PART_TYPE, 35 + tu64_len(r.amount_due_msat));
+        n += rec(REDUNDANT_PART_TYPE, 39 + tu64_len(r.amount_due_msat));
     }
     if payload.keysend_preimage.is_some() {
         n += rec(KEYSEND_TLV_TYPE, 32);
@@ -382,7 +383,7 @@ pub fn decode(bytes: &[u8]) -> Result<HopPayload, PayloadError> {
                 });
             }
             REDUNDANT_PART_TYPE => {
-                if value.len() < 35 {
+                if value.len() < 39 {
                     return Err(bad_len());
                 }
                 let mut payment_id = [0u8; 32];
@@ -390,12 +391,14 @@ pub fn decode(bytes: &[u8]) -> Result<HopPayload, PayloadError> {
                 let part_index = u16::from_be_bytes([value[32], value[33]]);
                 // An unknown lock byte is a value this node cannot interpret.
                 let lock = LockKind::from_byte(value[34]).ok_or_else(bad_len)?;
-                let amount_due_msat = read_tu(&value[35..], 8, tlv_type, record_start)?;
+                let reply_to = u32::from_be_bytes([value[35], value[36], value[37], value[38]]);
+                let amount_due_msat = read_tu(&value[39..], 8, tlv_type, record_start)?;
                 redundant = Some(RedundantPart {
                     payment_id,
                     part_index,
                     amount_due_msat,
                     lock,
+                    reply_to,
                 });
             }
             KEYSEND_TLV_TYPE => {
@@ -801,12 +804,13 @@ mod tests {
             part_index: 258,
             amount_due_msat: 20_000,
             lock: LockKind::H2tlc,
+            reply_to: 7,
         });
         let b = encode(&p);
         assert_eq!(b.len(), encoded_len(&p));
-        // type 65537 is a 5-byte BigSize, length 35 + 2 (tu64 of 20000)
-        let rec = &b[b.len() - 43..];
-        assert_eq!(rec[..6].to_lower_hex_string(), "fe0001000125");
+        // type 65537 is a 5-byte BigSize, length 39 + 2 (tu64 of 20000)
+        let rec = &b[b.len() - 47..];
+        assert_eq!(rec[..6].to_lower_hex_string(), "fe0001000129");
         assert_eq!(decode_hop(&b, true), Ok(p.clone()));
         // At a forwarding hop it is refused like payment_data.
         let mut fwd = HopPayload::forward(7, 1000, 500);
@@ -820,7 +824,7 @@ mod tests {
         );
         // An unknown lock byte is an invalid value.
         let mut bad = b.clone();
-        let lock_at = bad.len() - 3;
+        let lock_at = bad.len() - 7;
         bad[lock_at] = 7;
         assert!(matches!(
             decode(&bad),
@@ -834,7 +838,7 @@ mod tests {
         // minus the record.
         let mut plain = p.clone();
         plain.redundant = None;
-        assert_eq!(decode(&b[..b.len() - 43]), Ok(plain));
+        assert_eq!(decode(&b[..b.len() - 47]), Ok(plain));
     }
 
     fn arb_payload() -> impl Strategy<Value = HopPayload> {
@@ -844,7 +848,13 @@ mod tests {
             proptest::option::of(any::<u64>()),
             proptest::option::of((any::<[u8; 32]>(), any::<u64>())),
             proptest::option::of(any::<[u8; 32]>()),
-            proptest::option::of((any::<[u8; 32]>(), any::<u16>(), any::<u64>(), 0u8..3)),
+            proptest::option::of((
+                any::<[u8; 32]>(),
+                any::<u16>(),
+                any::<u64>(),
+                0u8..3,
+                any::<u32>(),
+            )),
         )
             .prop_map(|(amt, cltv, scid, pd, ks, red)| HopPayload {
                 amt_to_forward: amt,
@@ -855,11 +865,12 @@ mod tests {
                     total_msat: t,
                 }),
                 keysend_preimage: ks.map(PaymentPreimage),
-                redundant: red.map(|(id, i, a, l)| RedundantPart {
+                redundant: red.map(|(id, i, a, l, r)| RedundantPart {
                     payment_id: id,
                     part_index: i,
                     amount_due_msat: a,
                     lock: LockKind::from_byte(l).unwrap_or_default(),
+                    reply_to: r,
                 }),
             })
     }

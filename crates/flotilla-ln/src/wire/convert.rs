@@ -1,34 +1,22 @@
-//! The simulator's messages ([`crate::msg`], [`crate::redundant::ClaimRequest`]) to
-//! and from their wire forms.
+//! The engine's messages ([`crate::msg`]) to and from their wire forms.
 //!
-//! The simulator names an HTLC by its slab id ([`HtlcId`]) and a channel direction by
-//! [`EdgeIdx`]; a peer names it by `channel_id` and the offerer's per-channel `id`. The
-//! node that sends a message knows both ([`HtlcRef`]); the node that receives one looks
-//! the pair up in its own channel and hands the simulator's names back to
-//! [`to_msg`].
+//! The engine names a channel by its index in the graph ([`ChannelIdx`]); a peer names
+//! it by `channel_id`. The sending node turns one into the other
+//! ([`channel_id_of`] for a simulated channel); the receiving node looks the
+//! `channel_id` up among its own channels and hands the index to [`to_msg`]. HTLC ids
+//! are the same on both sides (BOLT 2's per-channel `id`).
 
 use bitcoin::hashes::{sha256, Hash, HashEngine};
-use flotilla_graph::{EdgeIdx, NodeIdx, ShortChannelId};
+use flotilla_graph::{ChannelIdx, ShortChannelId};
 
 use super::error::ConvertError;
 use super::{
-    ChannelId, ClaimRequest, Message, UpdateAddHtlc, UpdateFailHtlc, UpdateFailMalformedHtlc,
-    UpdateFulfillHtlc,
+    CancelPayment, ChannelId, ClaimRequest, Message, RevealSecrets, UpdateAddHtlc, UpdateFailHtlc,
+    UpdateFailMalformedHtlc, UpdateFulfillHtlc,
 };
 use crate::failure::{FailureCode, BADONION};
-use crate::htlc::HtlcId;
-use crate::msg::{self, Msg};
+use crate::msg::{self, EndpointMsg, HtlcRef, Msg, PartTrace};
 use crate::onion::{FailReason, Onion};
-use crate::redundant;
-
-/// The peer-visible names of one HTLC.
-#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
-pub struct HtlcRef {
-    /// The channel's `channel_id`.
-    pub channel_id: ChannelId,
-    /// The offerer's per-channel HTLC `id`.
-    pub id: u64,
-}
 
 /// The `channel_id` flotilla gives a channel of the graph. BOLT 2 derives it from the
 /// funding outpoint, which public graph data does not carry; SHA-256 of a domain tag
@@ -41,17 +29,18 @@ pub fn channel_id_of(scid: ShortChannelId) -> ChannelId {
     ChannelId(sha256::Hash::from_engine(e).to_byte_array())
 }
 
-/// `m`'s wire form, for the HTLC `r` names. Only real onions and failure onions have
-/// bytes.
-pub fn to_wire(m: &Msg, r: HtlcRef) -> Result<Message, ConvertError> {
+/// `m`'s wire form; `channel_id` names its channel. Only real onions and failure
+/// onions have bytes; the commitment messages carry no modelled signatures, so they have
+/// no wire form here (the live node signs its own).
+pub fn to_wire(m: &Msg, channel_id: ChannelId) -> Result<Message, ConvertError> {
     Ok(match m {
         Msg::AddHtlc(a) => {
             let Onion::Real(onion) = &a.onion else {
                 return Err(ConvertError::ModeledOnion);
             };
             Message::UpdateAddHtlc(UpdateAddHtlc {
-                channel_id: r.channel_id,
-                id: r.id,
+                channel_id,
+                id: a.htlc.id,
                 amount_msat: a.amount_msat,
                 payment_hash: a.payment_hash,
                 cltv_expiry: a.cltv_expiry,
@@ -61,8 +50,8 @@ pub fn to_wire(m: &Msg, r: HtlcRef) -> Result<Message, ConvertError> {
             })
         }
         Msg::FulfillHtlc(f) => Message::UpdateFulfillHtlc(UpdateFulfillHtlc {
-            channel_id: r.channel_id,
-            id: r.id,
+            channel_id,
+            id: f.htlc.id,
             payment_preimage: f.preimage,
             sender_secret: f.sender_secret,
         }),
@@ -71,41 +60,66 @@ pub fn to_wire(m: &Msg, r: HtlcRef) -> Result<Message, ConvertError> {
                 return Err(ConvertError::ModeledFailure);
             };
             Message::UpdateFailHtlc(UpdateFailHtlc {
-                channel_id: r.channel_id,
-                id: r.id,
+                channel_id,
+                id: f.htlc.id,
                 reason: reason.clone(),
             })
         }
         Msg::FailMalformedHtlc(f) => Message::UpdateFailMalformedHtlc(UpdateFailMalformedHtlc {
-            channel_id: r.channel_id,
-            id: r.id,
+            channel_id,
+            id: f.htlc.id,
             sha256_of_onion: f.sha256_of_onion,
             failure_code: f.failure_code.value(),
         }),
+        Msg::Endpoint(e) => endpoint_to_wire(e),
+        Msg::CommitmentSigned { .. } | Msg::RevokeAndAck { .. } => {
+            return Err(ConvertError::NotAnHtlcUpdate(m.name()))
+        }
     })
 }
 
-/// The simulator's message for a decoded HTLC update: `htlc` is the HTLC its
-/// `channel_id` and `id` name, `edge` the channel direction an add arrives over (unused
-/// by the other updates).
-pub fn to_msg(m: Message, htlc: HtlcId, edge: EdgeIdx) -> Result<Msg, ConvertError> {
+/// An endpoint message's wire form (the contents of an onion message).
+pub fn endpoint_to_wire(e: &EndpointMsg) -> Message {
+    match e {
+        EndpointMsg::ClaimRequest { payment_id, parts } => Message::ClaimRequest(ClaimRequest {
+            payment_id: *payment_id,
+            parts: parts.clone(),
+        }),
+        EndpointMsg::Reveal {
+            payment_id,
+            secrets,
+        } => Message::RevealSecrets(RevealSecrets {
+            payment_id: *payment_id,
+            secrets: secrets.clone(),
+        }),
+        EndpointMsg::Cancel { payment_id } => Message::CancelPayment(CancelPayment {
+            payment_id: *payment_id,
+        }),
+    }
+}
+
+/// The engine's message for a decoded HTLC update or endpoint message; `channel` is
+/// the channel its `channel_id` names at the receiving node (unused by endpoint
+/// messages).
+pub fn to_msg(m: Message, channel: ChannelIdx) -> Result<Msg, ConvertError> {
+    let r = |id| HtlcRef { channel, id };
     Ok(match m {
         Message::UpdateAddHtlc(a) => Msg::AddHtlc(msg::UpdateAddHtlc {
-            htlc,
-            edge,
+            htlc: r(a.id),
             amount_msat: a.amount_msat,
             payment_hash: a.payment_hash,
             lock: a.lock,
             cltv_expiry: a.cltv_expiry,
             onion: Onion::Real(a.onion_routing_packet),
+            trace: PartTrace::NONE,
         }),
         Message::UpdateFulfillHtlc(f) => Msg::FulfillHtlc(msg::UpdateFulfillHtlc {
-            htlc,
+            htlc: r(f.id),
             preimage: f.payment_preimage,
             sender_secret: f.sender_secret,
         }),
         Message::UpdateFailHtlc(f) => Msg::FailHtlc(msg::UpdateFailHtlc {
-            htlc,
+            htlc: r(f.id),
             reason: FailReason::Real(f.reason),
         }),
         Message::UpdateFailMalformedHtlc(f) => {
@@ -115,36 +129,22 @@ pub fn to_msg(m: Message, htlc: HtlcId, edge: EdgeIdx) -> Result<Msg, ConvertErr
             let code = FailureCode::from_value(f.failure_code)
                 .ok_or(ConvertError::UnknownFailureCode(f.failure_code))?;
             Msg::FailMalformedHtlc(msg::UpdateFailMalformedHtlc {
-                htlc,
+                htlc: r(f.id),
                 sha256_of_onion: f.sha256_of_onion,
                 failure_code: code,
             })
         }
+        Message::ClaimRequest(c) => Msg::Endpoint(EndpointMsg::ClaimRequest {
+            payment_id: c.payment_id,
+            parts: c.parts,
+        }),
+        Message::RevealSecrets(c) => Msg::Endpoint(EndpointMsg::Reveal {
+            payment_id: c.payment_id,
+            secrets: c.secrets,
+        }),
+        Message::CancelPayment(c) => Msg::Endpoint(EndpointMsg::Cancel {
+            payment_id: c.payment_id,
+        }),
         other => return Err(ConvertError::NotAnHtlcUpdate(other.message_type().name())),
     })
-}
-
-impl From<&redundant::ClaimRequest> for ClaimRequest {
-    fn from(r: &redundant::ClaimRequest) -> Self {
-        ClaimRequest {
-            payment_id: r.payment_id,
-            parts: r.parts.clone(),
-        }
-    }
-}
-
-impl ClaimRequest {
-    /// The simulator's request, with the nodes the onion message travelled between.
-    pub fn into_request(
-        self,
-        receiver: NodeIdx,
-        sender: Option<NodeIdx>,
-    ) -> redundant::ClaimRequest {
-        redundant::ClaimRequest {
-            receiver,
-            sender,
-            payment_id: self.payment_id,
-            parts: self.parts,
-        }
-    }
 }

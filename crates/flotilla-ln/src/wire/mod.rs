@@ -67,7 +67,7 @@
 //! # Mapping to the simulator's messages
 //!
 //! [`convert`] maps [`crate::msg::Msg`] to and from these with the per-channel ids the
-//! simulator does not keep ([`convert::HtlcRef`]); only real onions have bytes.
+//! simulator names by index (see [`convert`]); only real onions have bytes.
 
 mod codec;
 pub mod commitment;

@@ -16,9 +16,9 @@ use flotilla_ln::clock::Clock;
 use flotilla_ln::config::NodeConfig;
 use flotilla_ln::failure::Failure;
 use flotilla_ln::invoice::PaymentKeys;
-use flotilla_ln::msg::Msg;
-use flotilla_ln::network::DeliverError;
+use flotilla_ln::msg::{EndpointMsg, HtlcRef, Msg};
 use flotilla_ln::network::Network;
+use flotilla_ln::network::PeerError as DeliverError;
 use flotilla_ln::onion::Onion;
 use flotilla_ln::output::{Event, Output, Timer};
 use flotilla_ln::payload::PaymentData;
@@ -149,9 +149,10 @@ pub struct Driver {
     pub net: Network,
     pub clock: Clock,
     pub queue: VecDeque<(NodeIdx, NodeIdx, Msg)>,
-    pub timers: Vec<(Timestamp, Timer)>,
+    pub timers: Vec<(Timestamp, NodeIdx, Timer)>,
     pub events: Vec<(NodeIdx, Event)>,
-    /// Redundant payments' claim requests, in the order the network emitted them.
+    /// Redundant payments' claim requests, in the order the receivers sent them (taken
+    /// out of the queue: tests answer them by hand).
     pub claim_requests: Vec<ClaimRequest>,
     pub steps: usize,
     /// A message a test took out of the queue to hold back (an adversarial forwarder).
@@ -191,13 +192,20 @@ impl Driver {
     fn absorb(&mut self) {
         for o in self.out.drain(..) {
             match o {
+                Output::Message {
+                    from,
+                    to,
+                    msg: Msg::Endpoint(EndpointMsg::ClaimRequest { payment_id, parts }),
+                } => self.claim_requests.push(ClaimRequest {
+                    receiver: from,
+                    sender: Some(to),
+                    payment_id,
+                    parts,
+                }),
                 Output::Message { from, to, msg } => self.queue.push_back((from, to, msg)),
-                Output::Timer { at, timer } => self.timers.push((at, timer)),
+                Output::Timer { at, node, timer } => self.timers.push((at, node, timer)),
                 Output::Event { node, event } => self.events.push((node, event)),
             }
-        }
-        while let Some(r) = self.net.poll_claim_request() {
-            self.claim_requests.push(r);
         }
         self.net
             .check_invariants()
@@ -253,7 +261,7 @@ impl Driver {
     pub fn short_circuit(
         &mut self,
         node: usize,
-        outgoing: flotilla_ln::htlc::HtlcId,
+        outgoing: HtlcRef,
         preimage: PaymentPreimage,
     ) -> Result<(), DeliverError> {
         let r =
@@ -320,16 +328,16 @@ impl Driver {
     pub fn advance(&mut self, d: Duration, blocks: u32) {
         self.clock.now = self.clock.now + d.as_micros() as u64;
         self.clock.height += blocks;
-        self.timers.sort_by_key(|(at, _)| *at);
+        self.timers.sort_by_key(|(at, _, _)| *at);
         let due: Vec<_> = self
             .timers
             .iter()
-            .filter(|(at, _)| *at <= self.clock.now)
+            .filter(|(at, _, _)| *at <= self.clock.now)
             .cloned()
             .collect();
-        self.timers.retain(|(at, _)| *at > self.clock.now);
-        for (_, t) in due {
-            self.net.fire(t, &self.clock, &mut self.out);
+        self.timers.retain(|(at, _, _)| *at > self.clock.now);
+        for (_, node, t) in due {
+            self.net.fire(node, t, &self.clock, &mut self.out);
             self.absorb();
             self.run();
         }

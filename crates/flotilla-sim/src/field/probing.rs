@@ -34,8 +34,7 @@ use std::sync::Arc;
 use flotilla_graph::{Graph, NodeIdx};
 use flotilla_ln::config::{Behaviour, NodeConfig, PolicyOverride};
 use flotilla_ln::failure::FailureCode;
-use flotilla_ln::htlc::{HtlcId, HtlcOrigin};
-use flotilla_ln::msg::Msg;
+use flotilla_ln::msg::{HtlcRef, Msg};
 use flotilla_ln::network::Network;
 use flotilla_ln::output::{Event, Output};
 use flotilla_ln::sender::{PartId, SendPart};
@@ -428,7 +427,7 @@ struct Hold {
     attacker: NodeIdx,
     /// The held `update_add_htlc`, to release.
     msg: Option<Output>,
-    outgoing: HtlcId,
+    outgoing: HtlcRef,
     incoming_msat: u64,
     outgoing_msat: u64,
     payment: u64,
@@ -448,7 +447,7 @@ struct ProbingHook {
     next_hold: u64,
     holds: BTreeMap<u64, Hold>,
     /// Held messages released: let them through once.
-    released: HashSet<HtlcId>,
+    released: HashSet<(NodeIdx, HtlcRef)>,
     observed: BTreeSet<u64>,
     covered: BTreeSet<u64>,
     identified: BTreeSet<u64>,
@@ -585,19 +584,17 @@ impl ProbingHook {
         };
         let (attacker, next, outgoing) = (*from, *to, add.htlc);
         let (hash, amount) = (add.payment_hash, add.amount_msat);
-        let Some(HtlcOrigin::Forwarded { incoming }) = cx.net.htlc(outgoing).map(|h| h.origin)
-        else {
+        let Some(incoming_msat) = cx.net.node(attacker).forwarded_from(outgoing) else {
             return Some(o);
         };
         let Some(payment) = cx
             .net
-            .part_of(outgoing)
+            .part_of(add)
             .map(PaymentSession::session_of)
             .filter(|&p| p < MEASURED_IDS && (p as usize) < self.shared.truth.len())
         else {
             return Some(o);
         };
-        let incoming_msat = cx.net.htlc(incoming).map(|h| h.amount_msat).unwrap_or(0);
         let truth = self.shared.truth[payment as usize];
         if self.observed.insert(payment) {
             self.r.payments_observed += 1;
@@ -657,7 +654,7 @@ impl ProbingHook {
                 Event::PartFailed { path_failure, .. } => {
                     router.path_failed(&graph, &p.path, *path_failure, now)
                 }
-                Event::PaymentReceived { .. } => {}
+                Event::PaymentReceived { .. } | Event::ClaimRequested { .. } => {}
             }
         }
         let answer = match event {
@@ -677,7 +674,7 @@ impl ProbingHook {
                 self.r.probes_failed_en_route += 1;
                 None
             }
-            Event::PaymentReceived { .. } => None,
+            Event::PaymentReceived { .. } | Event::ClaimRequested { .. } => None,
         };
         if let Some((how, preimage)) = answer {
             let payment = hold.payment;
@@ -738,7 +735,7 @@ impl ProbingHook {
         if hold.probes_out == 0 {
             let hold = self.holds.remove(&p.hold).expect("present");
             if let Some(msg) = hold.msg {
-                self.released.insert(hold.outgoing);
+                self.released.insert((hold.attacker, hold.outgoing));
                 cx.out.push(msg);
                 self.hold_ms_sum += now.secs_since(hold.since) * 1000.0;
                 self.holds_done += 1;
@@ -755,7 +752,7 @@ impl ArmHook for ProbingHook {
                 msg: Msg::AddHtlc(add),
                 ..
             } if self.is_attacker[from.ix()] => {
-                if self.released.remove(&add.htlc) {
+                if self.released.remove(&(*from, add.htlc)) {
                     return Some(o);
                 }
                 self.on_forward(o, cx)

@@ -292,7 +292,7 @@ impl ArmHook for StuckHook {
                 msg: Msg::AddHtlc(add),
                 ..
             } if self.hodl[to.ix()] => {
-                if let Some(part) = cx.net.part_of(add.htlc) {
+                if let Some(part) = cx.net.part_of(add) {
                     self.held.entry(part).or_insert(cx.clock.now);
                 }
             }

@@ -1,31 +1,39 @@
-//! Starting a part at its sender: first-hop checks, the onion, the first HTLC.
+//! Starting a part at this node: first-hop checks, the onion, the first HTLC.
 
 use bitcoin::hashes::{sha256, Hash, HashEngine};
 use bitcoin::secp256k1::{PublicKey, SecretKey};
 
 use crate::clock::Clock;
 use crate::failure::FailureCode;
-use crate::forward::{is_dust, offer_limits};
-use crate::htlc::{Htlc, HtlcId, HtlcOrigin, HtlcState, PartRef};
+use crate::htlc::{Htlc, HtlcId, HtlcOrigin, HtlcState};
 use crate::lock::HtlcLock;
-use crate::msg::{Msg, UpdateAddHtlc};
+use crate::msg::{HtlcRef, Msg, PartTrace, UpdateAddHtlc};
 use crate::onion::real::{self, SharedSecret};
 use crate::onion::{ModeledOnion, Onion, OnionMode};
 use crate::output::Output;
 use crate::payload::HopPayload;
+use crate::redundant::RedundantSendPart;
 use crate::sender::{build_payloads, check_path, PartId, SendError, SendPart, SentPart};
 use crate::PaymentHash;
 
-use super::Network;
+use super::Node;
 
 /// The per-hop shared secrets a real-mode sender keeps.
 pub(super) type Secrets = Box<[SharedSecret]>;
 
-impl Network {
-    /// Starts a payment part at the path's source: checks the sender's own channel,
-    /// builds the onion, locks the first HTLC and emits its `update_add_htlc`. Returns the
-    /// first HTLC. On error nothing changed.
-    pub fn send(
+/// The first HTLC of a part: its channel end, amount, expiry and whether it is dust.
+pub(super) struct FirstHop {
+    end: usize,
+    amount: u64,
+    cltv: u32,
+    dust: bool,
+}
+
+impl Node {
+    /// Starts a payment part: checks this node's own channel, builds the onion, locks
+    /// the first HTLC and emits its `update_add_htlc`. Returns the first HTLC. On error
+    /// nothing changed.
+    pub fn send_part(
         &mut self,
         part: SendPart<'_>,
         clock: &Clock,
@@ -33,7 +41,7 @@ impl Network {
     ) -> Result<HtlcId, SendError> {
         self.now = clock.now;
         let payloads = build_payloads(
-            &self.graph,
+            &self.dir.graph,
             part.path,
             clock.height,
             part.payment_data,
@@ -52,7 +60,7 @@ impl Network {
         ))
     }
 
-    /// Like [`Network::send`] with an onion the caller built: for tests, fuzzing and
+    /// Like [`Node::send_part`] with an onion the caller built: for tests, fuzzing and
     /// adversaries (e.g. a prober). The path still gives the first HTLC's amount and
     /// expiry and the sender's view of the hops. A real onion sent this way carries no
     /// shared secrets, so its failure comes back undecodable (blamed on the first hop).
@@ -65,7 +73,7 @@ impl Network {
         clock: &Clock,
         out: &mut Vec<Output>,
     ) -> Result<HtlcId, SendError> {
-        check_path(&self.graph, path)?;
+        check_path(&self.dir.graph, path)?;
         self.now = clock.now;
         let first = self.check_first_hop(path, clock)?;
         Ok(self.launch(
@@ -79,17 +87,55 @@ impl Network {
         ))
     }
 
-    /// The sender's checks of its own channel: its peer online, then the peer's limits
-    /// (its own policy does not apply to its own payments). Returns (amount, expiry,
-    /// dust) of the first HTLC.
+    /// Starts a redundant part: like [`Node::send_part`], with the HTLC locked by
+    /// `part.lock` and the final payload carrying `part.redundant`, whose reply path
+    /// names this node. Build it with [`crate::redundant::RedundantSender::part`].
+    pub fn send_redundant(
+        &mut self,
+        part: RedundantSendPart<'_>,
+        clock: &Clock,
+        out: &mut Vec<Output>,
+    ) -> Result<HtlcId, SendError> {
+        self.now = clock.now;
+        let p = part.part;
+        let mut payloads = build_payloads(
+            &self.dir.graph,
+            p.path,
+            clock.height,
+            p.payment_data,
+            p.keysend_preimage,
+        )?;
+        if let Some(last) = payloads.last_mut() {
+            let mut red = part.redundant;
+            red.reply_to = self.id.0;
+            last.redundant = Some(red);
+        }
+        let first = self.check_first_hop(p.path, clock)?;
+        let (onion, secrets) = self.build_onion(p.path, payloads, &p.payment_hash)?;
+        Ok(self.launch(
+            p.id,
+            p.path,
+            (p.payment_hash, part.lock),
+            onion,
+            secrets,
+            first,
+            out,
+        ))
+    }
+
+    /// The sender's checks of its own channel: the path starts here, the peer is
+    /// online, then the peer's limits (its own policy does not apply to its own
+    /// payments).
     pub(super) fn check_first_hop(
         &self,
         path: &flotilla_route::Path,
         clock: &Clock,
-    ) -> Result<(u64, u32, bool), SendError> {
+    ) -> Result<FirstHop, SendError> {
         let first = path.hops[0];
-        let next = self.graph.edge_target(first.edge);
-        if !self.configs[next.ix()].online {
+        let Some(end) = self.end_for_edge(first.edge) else {
+            return Err(SendError::NotOurChannel);
+        };
+        if !end.peer_online {
             return Err(SendError::FirstHop {
                 code: FailureCode::UnknownNextPeer,
                 cause: None,
@@ -100,15 +146,19 @@ impl Network {
             .height
             .checked_add(first.cltv_expiry)
             .ok_or(SendError::CltvOverflow(0))?;
-        let dust = is_dust(&self.graph, &self.configs, first.edge, amount);
-        let limits = offer_limits(&self.graph, &self.configs, first.edge, u64::MAX);
-        self.channels
-            .check_add(first.edge, amount, dust, &limits)
+        let dust = end.is_dust(amount);
+        let limits = end.offer_limits(u64::MAX);
+        end.check_offer(amount, dust, &limits)
             .map_err(|e| SendError::FirstHop {
                 code: FailureCode::TemporaryChannelFailure,
                 cause: Some(e),
             })?;
-        Ok((amount, cltv, dust))
+        Ok(FirstHop {
+            end: self.dir.end_of(first.edge),
+            amount,
+            cltv,
+            dust,
+        })
     }
 
     /// Records the part, locks the first HTLC and emits its `update_add_htlc`.
@@ -120,10 +170,9 @@ impl Network {
         (payment_hash, lock): (PaymentHash, HtlcLock),
         onion: Onion,
         shared_secrets: Option<Secrets>,
-        (amount, cltv, dust): (u64, u32, bool),
+        first: FirstHop,
         out: &mut Vec<Output>,
     ) -> HtlcId {
-        let edge = path.hops[0].edge;
         let record = SentPart {
             id,
             path_len: path.hops.len(),
@@ -145,37 +194,70 @@ impl Network {
                 (self.parts.len() - 1) as u32
             }
         };
-        self.channels.add(edge, amount, dust);
-        let htlc = self.htlcs.insert(Htlc {
+        let trace = PartTrace {
+            sender: self.id.0,
+            slot: part_slot,
+            seq,
+        };
+        self.offer(
+            first.end,
+            (first.amount, first.cltv, first.dust),
+            (payment_hash, lock),
+            HtlcOrigin::Local { part: part_slot },
+            trace,
+            onion,
+            out,
+        )
+    }
+
+    /// Locks an HTLC of this node over end `end` and emits its `update_add_htlc`.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn offer(
+        &mut self,
+        end: usize,
+        (amount, cltv, dust): (u64, u32, bool),
+        (payment_hash, lock): (PaymentHash, HtlcLock),
+        origin: HtlcOrigin,
+        trace: PartTrace,
+        onion: Onion,
+        out: &mut Vec<Output>,
+    ) -> HtlcId {
+        let e = &mut self.ends[end];
+        e.offer(amount, dust);
+        let wire = HtlcRef {
+            channel: e.channel,
+            id: e.next_offer_id,
+        };
+        e.next_offer_id += 1;
+        let (edge, peer) = (e.out_edge(), e.peer);
+        let htlc = self.insert_htlc(Htlc {
             edge,
+            wire,
+            end: end as u32,
             amount_msat: amount,
             payment_hash,
             lock,
             cltv_expiry: cltv,
-            origin: HtlcOrigin::Local { part: part_slot },
+            origin,
             state: HtlcState::Offered,
             is_dust: dust,
             added_at: self.now,
-            part: PartRef {
-                slot: part_slot,
-                seq,
-            },
+            trace,
         });
         self.counters.added += 1;
         out.push(Output::Message {
-            from: self.graph.edge_source(edge),
-            to: self.graph.edge_target(edge),
+            from: self.id,
+            to: peer,
             msg: Msg::AddHtlc(UpdateAddHtlc {
-                htlc,
-                edge,
+                htlc: wire,
                 amount_msat: amount,
                 payment_hash,
                 lock,
                 cltv_expiry: cltv,
                 onion,
+                trace,
             }),
         });
-        self.debug_check(edge.channel());
         htlc
     }
 
@@ -189,14 +271,17 @@ impl Network {
         match self.mode {
             OnionMode::Modeled => Ok((Onion::Modeled(ModeledOnion::from_payloads(payloads)), None)),
             OnionMode::Real => {
-                let keys = self.keys.as_ref().ok_or(SendError::RealOnionUnsupported)?;
-                let hops: Vec<(PublicKey, HopPayload)> = path
-                    .hops
-                    .iter()
-                    .zip(payloads)
-                    .map(|(h, p)| (keys.pubkeys[self.graph.edge_target(h.edge).ix()], p))
-                    .collect();
-                let session = session_key(keys.seed, self.sessions);
+                let (seed, _) = self.onion_key.ok_or(SendError::RealOnionUnsupported)?;
+                let graph = &self.dir.graph;
+                let mut hops: Vec<(PublicKey, HopPayload)> = Vec::with_capacity(payloads.len());
+                for (h, p) in path.hops.iter().zip(payloads) {
+                    let key = self
+                        .dir
+                        .onion_pubkey(graph.edge_target(h.edge))
+                        .ok_or(SendError::RealOnionUnsupported)?;
+                    hops.push((key, p));
+                }
+                let session = session_key(seed, self.id.0, self.sessions);
                 self.sessions += 1;
                 let built =
                     real::build_onion(&session, &hops, &hash.0).map_err(SendError::Onion)?;
@@ -209,13 +294,14 @@ impl Network {
     }
 }
 
-/// A session key for real onion number `n`, derived from the network's key seed.
-fn session_key(seed: u64, n: u64) -> SecretKey {
+/// A session key for real onion number `n` of `node`, derived from the key seed.
+fn session_key(seed: u64, node: u32, n: u64) -> SecretKey {
     let mut counter = 0u32;
     loop {
         let mut e = sha256::Hash::engine();
         e.input(b"flotilla-onion-session");
         e.input(&seed.to_be_bytes());
+        e.input(&node.to_be_bytes());
         e.input(&n.to_be_bytes());
         e.input(&counter.to_be_bytes());
         if let Ok(k) = SecretKey::from_slice(&sha256::Hash::from_engine(e).to_byte_array()) {

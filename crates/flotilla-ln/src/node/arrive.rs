@@ -1,5 +1,5 @@
-//! An `update_add_htlc` arrives: hold it (hodl), peel the onion, then forward it or
-//! hand it to the receiver.
+//! An `update_add_htlc` arrives: check it against the channel, hold it (hodl), peel the
+//! onion, then forward it or hand it to the receiver.
 
 use flotilla_graph::NodeIdx;
 
@@ -7,7 +7,7 @@ use crate::clock::Clock;
 use crate::config::Behaviour;
 use crate::failure::{FailureCode, FailureData};
 use crate::forward::{check_forward, ForwardCtx, ForwardError};
-use crate::htlc::{Htlc, HtlcId, HtlcOrigin, HtlcState, PartRef};
+use crate::htlc::{Htlc, HtlcId, HtlcOrigin, HtlcState};
 use crate::lock::HtlcLock;
 use crate::msg::{Msg, UpdateAddHtlc, UpdateFailMalformedHtlc};
 use crate::onion::{self, Onion, PeelError};
@@ -16,68 +16,78 @@ use crate::payload::HopPayload;
 use crate::receiver::{unknown_payment, Decision, IncomingHtlc};
 use crate::PaymentHash;
 
-use super::{DeliverError, Network};
+use super::{Node, PeerError};
 
-impl Network {
-    /// Checks the message against the HTLC it names, then: a hodl node holds it until
-    /// expiry; otherwise the onion is peeled (a bad packet goes back as
-    /// `update_fail_malformed_htlc`, a bad payload as `invalid_onion_payload`) and the
-    /// HTLC is forwarded or received.
+impl Node {
+    /// Checks the add against the channel (a peer that breaks its limits, reuses a live
+    /// id or names a channel it does not share is refused, nothing changed), records it,
+    /// then: a hodl node holds it until expiry; otherwise the onion is peeled (a bad
+    /// packet goes back as `update_fail_malformed_htlc`, a bad payload as
+    /// `invalid_onion_payload`) and the HTLC is forwarded or received.
     pub(super) fn on_add(
         &mut self,
-        to: NodeIdx,
         from: NodeIdx,
         add: UpdateAddHtlc,
         clock: &Clock,
         out: &mut Vec<Output>,
-    ) -> Result<(), DeliverError> {
-        let id = add.htlc;
-        let rec = self.htlcs.get(id).ok_or(DeliverError::UnknownHtlc(id))?;
-        let wrong = DeliverError::WrongPeer {
-            msg: "update_add_htlc",
-            htlc: id,
-            from: from.0,
-            to: to.0,
-        };
-        if rec.edge != add.edge
-            || self.graph.edge_source(rec.edge) != from
-            || self.graph.edge_target(rec.edge) != to
-            || rec.amount_msat != add.amount_msat
-            || rec.payment_hash != add.payment_hash
-            || rec.lock != add.lock
-            || rec.cltv_expiry != add.cltv_expiry
-        {
-            return Err(wrong);
-        }
-        if rec.state != HtlcState::Offered {
-            return Err(DeliverError::WrongState {
+    ) -> Result<(), PeerError> {
+        let end_ix = self
+            .end_with(add.htlc.channel, from)
+            .ok_or(PeerError::UnknownChannel {
                 msg: "update_add_htlc",
-                htlc: id,
-                state: rec.state,
-            });
+                channel: add.htlc.channel.0,
+                node: self.id.0,
+                peer: from.0,
+            })?;
+        if self.htlc_by_wire(add.htlc, false).is_some() {
+            return Err(PeerError::DuplicateHtlc(add.htlc));
         }
+        let end = &mut self.ends[end_ix];
+        end.check_accept(add.amount_msat)
+            .map_err(|error| PeerError::AddRefused {
+                htlc: add.htlc,
+                error,
+            })?;
+        let dust = end.is_dust(add.amount_msat);
+        end.accept(add.amount_msat, dust);
+        let edge = end.out_edge().reverse();
         let (amount, cltv, hash, lock) =
-            (rec.amount_msat, rec.cltv_expiry, rec.payment_hash, rec.lock);
-        self.set_state(id, HtlcState::Accepted);
+            (add.amount_msat, add.cltv_expiry, add.payment_hash, add.lock);
+        let id = self.insert_htlc(Htlc {
+            edge,
+            wire: add.htlc,
+            end: end_ix as u32,
+            amount_msat: amount,
+            payment_hash: hash,
+            lock,
+            cltv_expiry: cltv,
+            origin: HtlcOrigin::Received,
+            state: HtlcState::Accepted,
+            is_dust: dust,
+            added_at: self.now,
+            trace: add.trace,
+        });
 
-        if self.configs[to.ix()].behaviour == Behaviour::Hodl {
+        if self.config.behaviour == Behaviour::Hodl {
+            // The offerer times the HTLC out on chain at its expiry (see Timer::HtlcExpiry).
             let blocks = cltv.saturating_sub(clock.height) as u64;
             let wait = self.block_interval.as_micros() as u64 * blocks;
             out.push(Output::Timer {
                 at: clock.now + wait,
-                timer: Timer::HtlcExpiry { htlc: id },
+                node: from,
+                timer: Timer::HtlcExpiry { htlc: add.htlc },
             });
             return Ok(());
         }
 
-        let key = self.keys.as_ref().map(|k| &k.secrets[to.ix()]);
+        let key = self.onion_key.as_ref().map(|(_, k)| k);
         let peeled = match onion::peel(&add.onion, key, &hash) {
             Ok(p) => p,
             Err(PeelError::InvalidPayload {
                 error,
                 shared_secret,
             }) => {
-                tracing::debug!(node = to.0, %error, "invalid onion payload");
+                tracing::debug!(node = self.id.0, %error, "invalid onion payload");
                 if let Some(ss) = shared_secret {
                     self.store_secret(id, ss);
                 }
@@ -96,12 +106,12 @@ impl Network {
                     } => *sha256_of_onion,
                     _ => [0; 32],
                 };
-                self.set_state(id, HtlcState::Removing);
+                self.begin_removal(id);
                 out.push(Output::Message {
-                    from: to,
+                    from: self.id,
                     to: from,
                     msg: Msg::FailMalformedHtlc(UpdateFailMalformedHtlc {
-                        htlc: id,
+                        htlc: add.htlc,
                         sha256_of_onion,
                         failure_code: e.failure_code(),
                     }),
@@ -115,11 +125,10 @@ impl Network {
         // A forwarding hop must understand an h2tlc's second hash, a point lock needs
         // PTLC support (the feature bits). A receiver that registered a redundant
         // payment runs the protocol by definition.
-        let cfg = &self.configs[to.ix()];
         let supported = match lock {
             HtlcLock::Hash => true,
-            HtlcLock::H2tlc { .. } => cfg.supports_h2tlc,
-            HtlcLock::Point { .. } => cfg.supports_ptlc,
+            HtlcLock::H2tlc { .. } => self.config.supports_h2tlc,
+            HtlcLock::Point { .. } => self.config.supports_ptlc,
         };
         if !supported && peeled.next.is_some() {
             self.fail_back(
@@ -131,13 +140,10 @@ impl Network {
             return Ok(());
         }
         match peeled.next {
-            None => self.on_final(to, id, amount, cltv, hash, &peeled.payload, clock, out),
+            None => self.on_final(id, amount, cltv, hash, &peeled.payload, clock, out),
             Some(next) => self.on_forward(
-                to,
                 id,
-                amount,
-                cltv,
-                hash,
+                (amount, cltv, hash, lock),
                 &peeled.payload,
                 next,
                 clock,
@@ -147,37 +153,32 @@ impl Network {
         Ok(())
     }
 
-    #[allow(clippy::too_many_arguments)]
     /// Applies the forwarding rules; on success locks the outgoing HTLC and offers it.
     pub(super) fn on_forward(
         &mut self,
-        node: NodeIdx,
         incoming: HtlcId,
-        amount: u64,
-        cltv: u32,
-        hash: PaymentHash,
+        (amount, cltv, hash, lock): (u64, u32, PaymentHash, HtlcLock),
         payload: &HopPayload,
         next_onion: Onion,
         clock: &Clock,
         out: &mut Vec<Output>,
     ) {
         let ctx = ForwardCtx {
-            graph: &self.graph,
-            scids: &self.scids,
-            configs: &self.configs,
-            channels: &self.channels,
+            dir: &self.dir,
+            config: &self.config,
+            ends: &self.ends,
             clock: *clock,
         };
-        let lock = self.htlcs.get(incoming).map(|h| h.lock).unwrap_or_default();
-        let fwd = match check_forward(&ctx, node, amount, cltv, payload) {
+        let fwd = match check_forward(&ctx, self.id, amount, cltv, payload) {
             Ok(f) => f,
             Err(rej) => {
-                tracing::trace!(node = node.0, error = %rej.error, "forward refused");
-                let wait = self.configs[node.ix()].offline_peer_timeout;
+                tracing::trace!(node = self.id.0, error = %rej.error, "forward refused");
+                let wait = self.config.offline_peer_timeout;
                 if matches!(rej.error, ForwardError::PeerOffline(_)) && !wait.is_zero() {
                     // Trying to connect to the peer takes time; the HTLC waits locked.
                     out.push(Output::Timer {
                         at: clock.now + wait.as_micros() as u64,
+                        node: self.id,
                         timer: Timer::PeerUnreachable { htlc: incoming },
                     });
                     return;
@@ -186,44 +187,26 @@ impl Network {
                 return;
             }
         };
-        self.channels.add(fwd.edge, fwd.amount_msat, fwd.is_dust);
-        let htlc = self.htlcs.insert(Htlc {
-            edge: fwd.edge,
-            amount_msat: fwd.amount_msat,
-            payment_hash: hash,
-            lock,
-            cltv_expiry: fwd.cltv_expiry,
-            origin: HtlcOrigin::Forwarded { incoming },
-            state: HtlcState::Offered,
-            is_dust: fwd.is_dust,
-            added_at: self.now,
-            part: self.htlcs.get(incoming).map(|h| h.part).unwrap_or(PartRef {
-                slot: u32::MAX,
-                seq: 0,
-            }),
-        });
-        self.counters.added += 1;
-        out.push(Output::Message {
-            from: node,
-            to: fwd.next,
-            msg: Msg::AddHtlc(UpdateAddHtlc {
-                htlc,
-                edge: fwd.edge,
-                amount_msat: fwd.amount_msat,
-                payment_hash: hash,
-                lock,
-                cltv_expiry: fwd.cltv_expiry,
-                onion: next_onion,
-            }),
-        });
-        self.debug_check(fwd.edge.channel());
+        let trace = self
+            .htlcs
+            .get(incoming)
+            .map(|h| h.trace)
+            .unwrap_or(crate::msg::PartTrace::NONE);
+        self.offer(
+            fwd.end,
+            (fwd.amount_msat, fwd.cltv_expiry, fwd.is_dust),
+            (hash, lock),
+            HtlcOrigin::Forwarded { incoming },
+            trace,
+            next_onion,
+            out,
+        );
     }
 
     #[allow(clippy::too_many_arguments)]
     /// Hands a final HTLC to the node's receiver and carries out its decision.
     pub(super) fn on_final(
         &mut self,
-        node: NodeIdx,
         id: HtlcId,
         amount: u64,
         cltv: u32,
@@ -239,7 +222,7 @@ impl Network {
             payment_hash: hash,
         };
         if let Some(red) = payload.redundant {
-            self.on_final_redundant(node, htlc, payload, &red, clock, out);
+            self.on_final_redundant(htlc, payload, &red, clock, out);
             return;
         }
         // An ordinary payment cannot open an h2tlc's second lock.
@@ -248,15 +231,14 @@ impl Network {
             self.fail_back(id, code, data, out);
             return;
         }
-        let cfg = &self.configs[node.ix()];
-        let mpp_timeout = cfg.mpp_timeout;
-        match self.receivers[node.ix()].receive(htlc, payload, cfg, clock) {
+        let mpp_timeout = self.config.mpp_timeout;
+        match self.receiver.receive(htlc, payload, &self.config, clock) {
             Decision::Fail { code, data } => self.fail_back(id, code, data, out),
             Decision::Hold { new_set: None } => {}
             Decision::Hold { new_set: Some(set) } => out.push(Output::Timer {
                 at: clock.now + mpp_timeout.as_micros() as u64,
+                node: self.id,
                 timer: Timer::MppTimeout {
-                    node,
                     payment_hash: hash,
                     set,
                 },
@@ -271,7 +253,7 @@ impl Network {
                     self.fulfil_back(part, preimage, None, out);
                 }
                 out.push(Output::Event {
-                    node,
+                    node: self.id,
                     event: Event::PaymentReceived {
                         payment_hash: hash,
                         amount_msat: received_msat,

@@ -1,9 +1,9 @@
 //! Point-lock claims already verified. Every hop of one part checks the same scalar
 //! against the same point (one generator multiplication, ~30 µs), and the answer is a
-//! pure function of the two, so the network verifies each pair once and remembers it
-//! in a small direct-mapped table, and in a [`PointMemo`] shared with other networks
-//! that see the same claims (a simulation's arms). Outcomes are exactly those of
-//! checking every time.
+//! pure function of the two, so a node verifies each pair once and remembers it in a
+//! small direct-mapped table, and in a [`PointMemo`] it may share with other nodes that
+//! see the same claims (a simulation's nodes and arms). Outcomes are exactly those of
+//! checking every time: the memo is a cache, not state.
 
 use std::sync::Arc;
 
@@ -14,14 +14,14 @@ use crate::boomerang::PointMemo;
 use crate::lock::{check_claim, ClaimError, HtlcLock};
 use crate::{PaymentHash, PaymentPreimage};
 
-use super::Network;
+use super::Node;
 
 /// Slots of the table (a power of two).
 const SLOTS: usize = 1024;
 
-/// Verified `(point, scalar)` pairs, one per slot.
+/// Verified `(point, scalar)` pairs, one per slot (see the module documentation).
 #[derive(Clone, Debug, Default)]
-pub(super) struct VerifiedClaims {
+pub struct VerifiedClaims {
     slots: Vec<Option<(PublicKey, [u8; 32])>>,
     shared: Option<Arc<PointMemo>>,
 }
@@ -51,10 +51,24 @@ impl VerifiedClaims {
     }
 }
 
-impl Network {
-    /// Shares verified point-lock claims with other networks through `memo`.
-    pub fn share_point_memo(&mut self, memo: Arc<PointMemo>) {
-        self.verified_claims.shared = Some(memo);
+/// A table of verified claims several nodes share (one simulated network's nodes: a
+/// lock, uncontended in a single-threaded driver).
+pub type SharedClaims = Arc<std::sync::Mutex<VerifiedClaims>>;
+
+impl VerifiedClaims {
+    /// A table backed by `memo` (shared with other networks), if any.
+    pub fn shared(memo: Option<Arc<PointMemo>>) -> SharedClaims {
+        Arc::new(std::sync::Mutex::new(VerifiedClaims {
+            slots: Vec::new(),
+            shared: memo,
+        }))
+    }
+}
+
+impl Node {
+    /// Makes this node use `claims` (shared with other nodes) for point-lock checks.
+    pub fn share_verified_claims(&mut self, claims: SharedClaims) {
+        self.verified_claims = claims;
     }
 
     /// [`check_claim`], with point locks verified once per `(point, scalar)`.
@@ -67,7 +81,12 @@ impl Network {
     ) -> Result<(), ClaimError> {
         match lock {
             HtlcLock::Point { point } => {
-                if self.verified_claims.opens(point, &preimage.0) {
+                let ok = self
+                    .verified_claims
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .opens(point, &preimage.0);
+                if ok {
                     Ok(())
                 } else {
                     Err(ClaimError::WrongScalar)

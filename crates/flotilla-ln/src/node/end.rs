@@ -1,0 +1,274 @@
+//! One node's end of one channel: both balances as this node knows them, the HTLCs
+//! each side has offered, and the limits each side imposes on the other.
+//!
+//! For the end's own books,
+//!
+//! ```text
+//! local.balance + local.pending + remote.balance + remote.pending == capacity
+//! ```
+//!
+//! holds at every instant. The two ends of a channel differ only while an
+//! `update_add_htlc` is in flight (its offerer has already locked the value; the peer
+//! has not seen it yet); once every message is delivered they are equal, mirrored. The
+//! simulator checks both ([`crate::network::Network::check_invariants`]).
+//!
+//! What BOLT 2/3 rules are modelled, and how (each node's values are its
+//! [`crate::config::ChannelParams`], learnt by the peer at channel open):
+//! - **Reserve** (`channel_reserve_satoshis`): the offerer must keep the reserve its peer
+//!   requires after adding the HTLC. A side that starts below its reserve (possible with
+//!   random balances, and for a fresh fundee in BOLT 2) can receive but not send.
+//! - **`max_accepted_htlcs`** and **`max_htlc_value_in_flight_msat`**: set by the peer
+//!   that receives, counted over the HTLCs offered in this direction.
+//! - **`htlc_minimum_msat`**: set by the peer that receives; nothing smaller is offered.
+//! - **Dust** (`dust_limit_satoshis`): an HTLC below either side's dust limit has no
+//!   output in the commitment transaction; off chain it behaves like any HTLC, and is
+//!   tracked separately so a node can cap its dust exposure, as implementations do.
+//! - Not modelled: commitment transaction fees paid by the funder and the fee spike
+//!   buffer.
+//!
+//! The receiving end checks every add against its own rules too: an honest offerer
+//! never breaks them (the receiver's view of the offerer's side is never poorer than the
+//! offerer's own), so a refusal means a misbehaving peer.
+
+use flotilla_graph::{ChannelIdx, Direction, EdgeIdx, NodeIdx};
+
+use crate::channel::{AddError, AddLimits, EdgeState};
+use crate::config::ChannelParams;
+
+/// The limits one side imposes on HTLCs the other side offers it.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+pub struct ChannelRules {
+    /// `htlc_minimum_msat`.
+    pub htlc_minimum_msat: u64,
+    /// The reserve the other side must keep, msat.
+    pub reserve_msat: u64,
+    /// `max_accepted_htlcs`.
+    pub max_accepted_htlcs: u16,
+    /// `max_htlc_value_in_flight_msat`.
+    pub max_in_flight_msat: u64,
+}
+
+impl ChannelRules {
+    /// The rules `params` impose over a channel of `capacity_msat`.
+    pub fn of(params: &ChannelParams, capacity_msat: u64) -> Self {
+        ChannelRules {
+            htlc_minimum_msat: params.htlc_minimum_msat,
+            reserve_msat: params.reserve_msat(capacity_msat),
+            max_accepted_htlcs: params.max_accepted_htlcs,
+            max_in_flight_msat: params.max_in_flight_msat(capacity_msat),
+        }
+    }
+}
+
+/// This node's end of one channel.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChannelEnd {
+    /// The channel.
+    pub channel: ChannelIdx,
+    /// This node's direction in it: it offers over `channel.edge(dir)`.
+    pub dir: Direction,
+    /// The peer.
+    pub peer: NodeIdx,
+    /// The channel's capacity, msat.
+    pub capacity_msat: u64,
+    /// This node's side: its balance and the HTLCs it offered.
+    pub local: EdgeState,
+    /// The peer's side as this node knows it.
+    pub remote: EdgeState,
+    /// What the peer requires of this node's offers.
+    pub peer_rules: ChannelRules,
+    /// What this node requires of the peer's offers.
+    pub my_rules: ChannelRules,
+    /// The larger of the two sides' dust limits, msat.
+    pub dust_limit_msat: u64,
+    /// This node's cap on dust HTLCs in the channel (both directions), msat.
+    pub max_dust_exposure_msat: Option<u64>,
+    /// Whether the peer is connected (the driver says so).
+    pub peer_online: bool,
+    /// The `id` of this node's next `update_add_htlc` on this channel (BOLT 2: from 0,
+    /// up by one per add). The receiving end refuses an id it already holds; it does
+    /// not insist on the order, because the collapsed mode lets messages overtake each
+    /// other.
+    pub next_offer_id: u64,
+}
+
+impl ChannelEnd {
+    /// The direction this node offers over.
+    #[inline]
+    pub fn out_edge(&self) -> EdgeIdx {
+        self.channel.edge(self.dir)
+    }
+
+    /// Whether an HTLC of `amount_msat` is dust in this channel.
+    #[inline]
+    pub fn is_dust(&self, amount_msat: u64) -> bool {
+        amount_msat < self.dust_limit_msat
+    }
+
+    /// The limits an offer of this node must respect, with the policy's
+    /// `htlc_maximum_msat`.
+    #[inline]
+    pub fn offer_limits(&self, htlc_maximum_msat: u64) -> AddLimits {
+        AddLimits {
+            htlc_minimum_msat: self.peer_rules.htlc_minimum_msat,
+            reserve_msat: self.peer_rules.reserve_msat,
+            max_accepted_htlcs: self.peer_rules.max_accepted_htlcs,
+            max_in_flight_msat: self.peer_rules.max_in_flight_msat,
+            htlc_maximum_msat,
+            max_dust_exposure_msat: self.max_dust_exposure_msat,
+        }
+    }
+
+    /// Checks an offer of this node against its balance and the peer's limits.
+    #[inline]
+    pub fn check_offer(
+        &self,
+        amount_msat: u64,
+        is_dust: bool,
+        limits: &AddLimits,
+    ) -> Result<(), AddError> {
+        let s = &self.local;
+        if amount_msat < limits.htlc_minimum_msat {
+            return Err(AddError::BelowMinimum(limits.htlc_minimum_msat));
+        }
+        let available = s.balance_msat.saturating_sub(limits.reserve_msat);
+        if amount_msat > available {
+            return Err(AddError::Liquidity {
+                available_msat: available,
+                amount_msat,
+            });
+        }
+        if s.pending_count >= limits.max_accepted_htlcs as u32 {
+            return Err(AddError::NoSlot(s.pending_count));
+        }
+        if s.pending_msat.saturating_add(amount_msat) > limits.max_in_flight_msat {
+            return Err(AddError::InFlightCap(limits.max_in_flight_msat));
+        }
+        if amount_msat > limits.htlc_maximum_msat {
+            return Err(AddError::AboveMaximum(limits.htlc_maximum_msat));
+        }
+        if is_dust {
+            if let Some(cap) = limits.max_dust_exposure_msat {
+                let both = s.dust_msat + self.remote.dust_msat;
+                if both.saturating_add(amount_msat) > cap {
+                    return Err(AddError::DustExposure(cap));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Checks the peer's add against this node's view of the peer's side and this
+    /// node's rules (BOLT 2's receiving requirements).
+    #[inline]
+    pub fn check_accept(&self, amount_msat: u64) -> Result<(), AddError> {
+        let s = &self.remote;
+        let r = &self.my_rules;
+        if amount_msat < r.htlc_minimum_msat {
+            return Err(AddError::BelowMinimum(r.htlc_minimum_msat));
+        }
+        let available = s.balance_msat.saturating_sub(r.reserve_msat);
+        if amount_msat > available {
+            return Err(AddError::Liquidity {
+                available_msat: available,
+                amount_msat,
+            });
+        }
+        if s.pending_count >= r.max_accepted_htlcs as u32 {
+            return Err(AddError::NoSlot(s.pending_count));
+        }
+        if s.pending_msat.saturating_add(amount_msat) > r.max_in_flight_msat {
+            return Err(AddError::InFlightCap(r.max_in_flight_msat));
+        }
+        Ok(())
+    }
+
+    /// This node offers an HTLC: the value leaves its balance.
+    #[inline]
+    pub fn offer(&mut self, amount_msat: u64, is_dust: bool) {
+        take(&mut self.local, amount_msat, is_dust);
+    }
+
+    /// The peer's offer is accepted: the value leaves the peer's balance.
+    #[inline]
+    pub fn accept(&mut self, amount_msat: u64, is_dust: bool) {
+        take(&mut self.remote, amount_msat, is_dust);
+    }
+
+    /// One of this node's offers was fulfilled: the value goes to the peer.
+    #[inline]
+    pub fn offered_fulfilled(&mut self, amount_msat: u64, is_dust: bool) {
+        release(&mut self.local, amount_msat, is_dust);
+        self.remote.balance_msat += amount_msat;
+    }
+
+    /// One of this node's offers failed: the value comes back.
+    #[inline]
+    pub fn offered_failed(&mut self, amount_msat: u64, is_dust: bool) {
+        release(&mut self.local, amount_msat, is_dust);
+        self.local.balance_msat += amount_msat;
+    }
+
+    /// This node fulfilled one of the peer's offers: the value is its own.
+    #[inline]
+    pub fn accepted_fulfilled(&mut self, amount_msat: u64, is_dust: bool) {
+        release(&mut self.remote, amount_msat, is_dust);
+        self.local.balance_msat += amount_msat;
+    }
+
+    /// One of the peer's offers failed: the value goes back to the peer.
+    #[inline]
+    pub fn accepted_failed(&mut self, amount_msat: u64, is_dust: bool) {
+        release(&mut self.remote, amount_msat, is_dust);
+        self.remote.balance_msat += amount_msat;
+    }
+
+    /// Moves `amount_msat` from the side `from_local` names to the other side's balance
+    /// (a boomerang refund's reverse clause). Refused, with nothing moved, if that side
+    /// does not hold it.
+    pub fn shift(&mut self, from_local: bool, amount_msat: u64) -> bool {
+        let (from, to) = if from_local {
+            (&mut self.local, &mut self.remote)
+        } else {
+            (&mut self.remote, &mut self.local)
+        };
+        if from.balance_msat < amount_msat {
+            return false;
+        }
+        from.balance_msat -= amount_msat;
+        to.balance_msat += amount_msat;
+        true
+    }
+
+    /// Whether the end's own books add up to the capacity.
+    pub fn conserves(&self) -> bool {
+        let total = self.local.balance_msat as u128
+            + self.local.pending_msat as u128
+            + self.remote.balance_msat as u128
+            + self.remote.pending_msat as u128;
+        total == self.capacity_msat as u128
+            && self.local.dust_msat <= self.local.pending_msat
+            && self.remote.dust_msat <= self.remote.pending_msat
+    }
+}
+
+#[inline]
+fn take(s: &mut EdgeState, amount_msat: u64, is_dust: bool) {
+    debug_assert!(s.balance_msat >= amount_msat);
+    s.balance_msat -= amount_msat;
+    s.pending_msat += amount_msat;
+    s.pending_count += 1;
+    if is_dust {
+        s.dust_msat += amount_msat;
+    }
+}
+
+#[inline]
+fn release(s: &mut EdgeState, amount_msat: u64, is_dust: bool) {
+    debug_assert!(s.pending_msat >= amount_msat && s.pending_count > 0);
+    s.pending_msat -= amount_msat;
+    s.pending_count -= 1;
+    if is_dust {
+        s.dust_msat -= amount_msat;
+    }
+}
