@@ -30,7 +30,7 @@ use flotilla_ln::config::{Behaviour, NodeConfig};
 use flotilla_ln::failure::{FailureCode, FailureData};
 use flotilla_ln::invoice::{decode_invoice, PaymentKeys};
 use flotilla_ln::lock::LockKind;
-use flotilla_ln::msg::{Msg, UpdateFulfillHtlc};
+use flotilla_ln::msg::{EndpointMsg, Msg, UpdateFulfillHtlc};
 use flotilla_ln::network::{Network, NodeLedger};
 use flotilla_ln::onion::real::{
     build_failure, build_onion_raw, decode_failure, peel_onion, wrap_failure, OnionError, RealOnion,
@@ -540,7 +540,7 @@ struct FuzzDriver {
     net: Network,
     now: Timestamp,
     queue: VecDeque<(NodeIdx, NodeIdx, Msg)>,
-    timers: Vec<(Timestamp, Timer)>,
+    timers: Vec<(Timestamp, NodeIdx, Timer)>,
     claims: VecDeque<flotilla_ln::redundant::ClaimRequest>,
     out: Vec<Output>,
     /// Parts sent and not yet resolved at the sender.
@@ -572,8 +572,19 @@ impl FuzzDriver {
     fn absorb(&mut self) {
         for o in self.out.drain(..) {
             match o {
+                // Claim requests reach the sender's user; the input decides the answers.
+                Output::Message {
+                    from,
+                    to,
+                    msg: Msg::Endpoint(EndpointMsg::ClaimRequest { payment_id, parts }),
+                } => self.claims.push_back(flotilla_ln::redundant::ClaimRequest {
+                    receiver: from,
+                    sender: Some(to),
+                    payment_id,
+                    parts,
+                }),
                 Output::Message { from, to, msg } => self.queue.push_back((from, to, msg)),
-                Output::Timer { at, timer } => self.timers.push((at, timer)),
+                Output::Timer { at, node, timer } => self.timers.push((at, node, timer)),
                 Output::Event { event, .. } => match event {
                     Event::PartSettled { part, preimage, .. } => {
                         *self.part_events.entry(part.0).or_default() += 1;
@@ -593,11 +604,9 @@ impl FuzzDriver {
                         .entry(payment_hash)
                         .or_default()
                         .push(amount_msat),
+                    Event::ClaimRequested { .. } => {}
                 },
             }
-        }
-        while let Some(r) = self.net.poll_claim_request() {
-            self.claims.push_back(r);
         }
         self.check();
     }
@@ -628,13 +637,13 @@ impl FuzzDriver {
     /// Moves time to `to`, firing due timers in time order.
     fn advance(&mut self, to: Timestamp) {
         loop {
-            self.timers.sort_by_key(|(at, _)| *at);
+            self.timers.sort_by_key(|(at, _, _)| *at);
             match self.timers.first() {
-                Some((at, _)) if *at <= to => {
-                    let (at, timer) = self.timers.remove(0);
+                Some((at, _, _)) if *at <= to => {
+                    let (at, node, timer) = self.timers.remove(0);
                     self.now = self.now.max(at);
                     let clock = self.clock();
-                    self.net.fire(timer, &clock, &mut self.out);
+                    self.net.fire(node, timer, &clock, &mut self.out);
                     self.absorb();
                 }
                 _ => break,
@@ -1202,9 +1211,9 @@ pub fn network(data: &[u8]) -> NetworkSummary {
         if d.deliver(0) {
             continue;
         }
-        d.timers.sort_by_key(|(at, _)| *at);
+        d.timers.sort_by_key(|(at, _, _)| *at);
         match d.timers.first() {
-            Some((at, _)) => {
+            Some((at, _, _)) => {
                 let at = *at;
                 d.advance(at);
             }

@@ -17,7 +17,7 @@ use flotilla_graph::{
     Policy, ShortChannelId,
 };
 use flotilla_ln::clock::Clock;
-use flotilla_ln::forward::{check_forward, ForwardCtx, ScidIndex};
+use flotilla_ln::forward::{check_forward, ForwardCtx};
 use flotilla_ln::invoice::PaymentKeys;
 use flotilla_ln::msg::Msg;
 use flotilla_ln::network::Network;
@@ -199,13 +199,11 @@ fn round_trip(c: &mut Criterion) {
 fn forward_decision(c: &mut Criterion) {
     let (g, balances) = line(2);
     let net = Network::with_default_configs(Arc::new(g.clone()), balances).unwrap();
-    let scids = ScidIndex::new(&g);
-    let configs = vec![flotilla_ln::config::NodeConfig::default(); g.node_count()];
+    let node = net.node(NodeIdx(1));
     let ctx = ForwardCtx {
-        graph: &g,
-        scids: &scids,
-        configs: &configs,
-        channels: net.channels(),
+        dir: node.directory(),
+        config: node.config(),
+        ends: node.ends(),
         clock: Clock::new(Timestamp::ZERO, HEIGHT),
     };
     let payload = HopPayload::forward(g.channels()[1].scid.0, AMOUNT, HEIGHT + 18);
