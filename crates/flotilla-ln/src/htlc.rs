@@ -43,11 +43,9 @@ pub enum HtlcState {
     /// redundant part, hodl).
     Accepted,
     /// This node sent `update_fulfill_htlc` or `update_fail_htlc` for it; the record
-    /// goes when the removal is locked in (collapsed mode: when the message is delivered).
+    /// goes when the removal is locked in (collapsed mode: when the message is
+    /// delivered; full mode: when the peer acknowledges the commitment holding it).
     Removing,
-    /// Full commitment mode: accepted from the peer but not yet irrevocably committed,
-    /// so not yet acted on.
-    Pending,
 }
 
 /// Why an HTLC exists.
