@@ -37,7 +37,7 @@ use crate::output::{OutputDir, PartWriter};
 use crate::queue::EventQueue;
 use crate::redundant_arm::{redundant_limits, start_redundant};
 use crate::rng::stream;
-use crate::scenario::{OnionMode, Scenario};
+use crate::scenario::{CommitmentMode, OnionMode, Scenario};
 use crate::workload::PaymentSpec;
 
 /// The block height at virtual time zero (any plausible mainnet height).
@@ -368,6 +368,13 @@ fn run_arm(
     if sc.network.onion == OnionMode::Real {
         net.enable_real_onions(sc.seed);
     }
+    let full_commitment = sc.network.commitment == CommitmentMode::Full;
+    if full_commitment {
+        net.set_commit_mode(flotilla_ln::node::CommitMode::Full);
+    }
+    // Full commitment mode: messages between two peers arrive in the order they were
+    // sent (a TCP stream), so each link's next message arrives no earlier than its last.
+    let mut link_last: HashMap<(NodeIdx, NodeIdx), Timestamp> = HashMap::new();
     net.share_point_memo(Arc::clone(&input.point_memo));
     let graph = net.graph().clone();
     let mut router: Box<dyn Router> = arm.build_router(&graph, sc.seed);
@@ -596,7 +603,12 @@ fn run_arm(
                         msg: msg @ Msg::Endpoint(_),
                     } => endpoints.push((from, to, msg)),
                     Output::Message { from, to, msg } => {
-                        let at = now + draw_latency_micros(&sc.network.latency, &mut latency);
+                        let mut at = now + draw_latency_micros(&sc.network.latency, &mut latency);
+                        if full_commitment {
+                            let last = link_last.entry((from, to)).or_insert(at);
+                            at = at.max(*last);
+                            *last = at;
+                        }
                         q.push(at, Ev::Deliver { from, to, msg });
                     }
                     Output::Timer { at, node, timer } => q.push(at, Ev::Fire(node, timer)),

@@ -85,6 +85,12 @@ max_sat = 2000000
 # Onions: "modeled" (each hop gets its payload as a struct; fast) or "real" (BOLT 4
 # Sphinx packets built, peeled and failure onions decoded; same outcomes).
 onion = "modeled"
+# How an HTLC update is locked in: "collapsed" (one message per update: a hop costs one
+# message latency; fast) or "full" (BOLT 2's commitment_signed / revoke_and_ack exchange,
+# batched as real nodes batch it: an add is acted on 1.5 round trips after it was sent,
+# a fail relayed 1.5 round trips after it arrived, a fulfil's preimage at once; messages
+# between two peers keep their order). See docs/commitment.md.
+commitment = "collapsed"
 # Share of nodes that are offline: a hop toward one answers unknown_next_peer, after
 # trying to connect for offline_peer_timeout_ms (a TCP connect timeout; the HTLC stays
 # locked meanwhile).
@@ -373,6 +379,8 @@ pub enum AmountDistribution {
 pub struct NetworkConfig {
     /// Onion mode.
     pub onion: OnionMode,
+    /// How updates are locked in.
+    pub commitment: CommitmentMode,
     /// Share of offline nodes.
     pub offline_share: f64,
     /// How long a forwarder tries to reach an offline peer before failing, ms.
@@ -425,6 +433,7 @@ impl Default for NetworkConfig {
     fn default() -> Self {
         NetworkConfig {
             onion: OnionMode::Modeled,
+            commitment: CommitmentMode::Collapsed,
             offline_share: 0.0,
             offline_peer_timeout_ms: 3000,
             hodl_share: 0.0,
@@ -440,6 +449,17 @@ impl Default for NetworkConfig {
             channel: Default::default(),
         }
     }
+}
+
+/// How updates are locked in (`network.commitment`; see
+/// [`flotilla_ln::node::CommitMode`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CommitmentMode {
+    /// One message per update.
+    Collapsed,
+    /// `commitment_signed` / `revoke_and_ack`, batched.
+    Full,
 }
 
 /// Onion mode.

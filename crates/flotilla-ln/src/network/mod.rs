@@ -3,9 +3,11 @@
 //! `Network` owns no protocol state of its own. It holds the nodes and carries what the
 //! collapsed commitment model says happens at delivery, and what a simulator may see
 //! that no node can:
-//! - [`Network::deliver`] hands a message to its receiving node; when the message is a
-//!   fulfil or fail, the sending node learns it took effect at the same instant
-//!   ([`Node::removal_delivered`]): the collapsed mode's lock-in.
+//! - [`Network::deliver`] hands a message to its receiving node; in the collapsed
+//!   commitment mode, when the message is a fulfil or fail, the sending node learns it
+//!   took effect at the same instant ([`Node::removal_delivered`]): the collapsed mode's
+//!   lock-in. In the full mode the nodes exchange `commitment_signed` and
+//!   `revoke_and_ack` themselves ([`crate::node::CommitMode`]).
 //! - [`Network::fire`] fires a node's timer; an HTLC timed out on chain is seen by both
 //!   its nodes at the same block.
 //! - Commands go to the node they concern ([`Network::send`] to the path's source, …).
@@ -42,7 +44,7 @@ use crate::config::{apply_policy_overrides, Behaviour, ConfigError, NodeConfig};
 use crate::htlc::HtlcId;
 use crate::invoice::node_key_from_seed;
 use crate::msg::{HtlcRef, Msg, PartTrace, UpdateAddHtlc};
-use crate::node::{Directory, Node, VerifiedClaims};
+use crate::node::{CommitMode, Directory, Node, VerifiedClaims};
 use crate::onion::{Onion, OnionMode};
 use crate::output::{Output, Timer};
 use crate::receiver::{InvoiceRecord, Receiver, RegisterError};
@@ -81,6 +83,7 @@ pub struct Network {
     nodes: Vec<Node>,
     /// Lock times resolved in the step being handled, to charge to their parts.
     lock_log: Vec<(PartTrace, u128)>,
+    commit_mode: CommitMode,
 }
 
 impl Network {
@@ -121,6 +124,7 @@ impl Network {
             dir,
             nodes,
             lock_log: Vec::new(),
+            commit_mode: CommitMode::Collapsed,
         })
     }
 
@@ -168,6 +172,20 @@ impl Network {
     /// The public key node `n` uses for real onions, once enabled.
     pub fn onion_pubkey(&self, n: NodeIdx) -> Option<PublicKey> {
         self.dir.onion_pubkey(n)
+    }
+
+    /// Sets how every node locks updates in (see [`crate::node::CommitMode`]); set it
+    /// before anything is sent.
+    pub fn set_commit_mode(&mut self, mode: CommitMode) {
+        self.commit_mode = mode;
+        for n in &mut self.nodes {
+            n.set_commit_mode(mode);
+        }
+    }
+
+    /// How updates are locked in.
+    pub fn commit_mode(&self) -> CommitMode {
+        self.commit_mode
     }
 
     /// Sets how long a block takes, to turn CLTV expiries into timer times (default
@@ -393,7 +411,11 @@ impl Network {
         };
         self.nodes[to.ix()].handle_message(from, msg, clock, out)?;
         if let Some((h, fulfilled)) = removal {
-            self.nodes[from.ix()].removal_delivered(h, fulfilled);
+            // Full mode: the sending node settles its books on the peer's
+            // acknowledgement instead.
+            if self.commit_mode == CommitMode::Collapsed {
+                self.nodes[from.ix()].removal_delivered(h, fulfilled);
+            }
         }
         self.settle_lock_log(to);
         Ok(())

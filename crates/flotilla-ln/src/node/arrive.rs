@@ -107,6 +107,7 @@ impl Node {
                     _ => [0; 32],
                 };
                 self.begin_removal(id);
+                self.note_removal(id, add.htlc, false);
                 out.push(Output::Message {
                     from: self.id,
                     to: from,

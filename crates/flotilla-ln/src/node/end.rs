@@ -90,6 +90,8 @@ pub struct ChannelEnd {
     /// not insist on the order, because the collapsed mode lets messages overtake each
     /// other.
     pub next_offer_id: u64,
+    /// The full commitment exchange's state (idle in collapsed mode).
+    pub commit: super::commitment::CommitState,
 }
 
 impl ChannelEnd {

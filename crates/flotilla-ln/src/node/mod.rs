@@ -36,6 +36,7 @@
 //! messages, `observe.rs` what a driver may look at.
 
 mod arrive;
+mod commitment;
 mod end;
 mod observe;
 mod point_claims;
@@ -43,6 +44,7 @@ mod redundant;
 mod resolve;
 mod send;
 
+pub use commitment::{CommitMode, CommitState};
 pub use end::{ChannelEnd, ChannelRules};
 pub use point_claims::{SharedClaims, VerifiedClaims};
 
@@ -272,6 +274,10 @@ pub struct Node {
     /// Lock time of offered HTLCs resolved here whose part is another node's, for the
     /// driver to charge to that part (simulator bookkeeping, see [`PartTrace`]).
     lock_log: Vec<(PartTrace, u128)>,
+    /// How updates are locked in.
+    commit_mode: CommitMode,
+    /// Full mode: ends this step sent updates or owes a signature over.
+    dirty: Vec<u32>,
 }
 
 impl Node {
@@ -318,6 +324,7 @@ impl Node {
                     max_dust_exposure_msat: mine.channel.max_dust_htlc_exposure_msat,
                     peer_online: theirs.online,
                     next_offer_id: 0,
+                    commit: CommitState::default(),
                 });
             }
         }
@@ -346,6 +353,8 @@ impl Node {
                 now: Timestamp::ZERO,
                 verified_claims: point_claims::VerifiedClaims::shared(None),
                 lock_log: Vec::new(),
+                commit_mode: CommitMode::Collapsed,
+                dirty: Vec::new(),
             })
             .collect()
     }
@@ -509,19 +518,22 @@ impl Node {
         out: &mut Vec<Output>,
     ) -> Result<(), PeerError> {
         self.now = clock.now;
-        match msg {
-            Msg::AddHtlc(add) => self.on_add(from, add, clock, out),
-            Msg::FulfillHtlc(m) => self.on_fulfill(from, m, out),
-            Msg::FailHtlc(m) => self.on_fail(from, m, out),
-            Msg::FailMalformedHtlc(m) => self.on_fail_malformed(from, m, out),
+        let full = self.commit_mode == CommitMode::Full;
+        let r = match msg {
             Msg::Endpoint(m) => {
                 self.on_endpoint(from, m, clock, out);
                 Ok(())
             }
-            Msg::CommitmentSigned { .. } | Msg::RevokeAndAck { .. } => {
-                Err(PeerError::Unexpected(msg.name()))
-            }
-        }
+            Msg::CommitmentSigned { channel } => self.on_commitment_signed(from, channel, out),
+            Msg::RevokeAndAck { channel } => self.on_revoke_and_ack(from, channel, clock, out),
+            m if full => self.on_update_full(from, m, out),
+            Msg::AddHtlc(add) => self.on_add(from, add, clock, out),
+            Msg::FulfillHtlc(m) => self.on_fulfill(from, m, out),
+            Msg::FailHtlc(m) => self.on_fail(from, m, out),
+            Msg::FailMalformedHtlc(m) => self.on_fail_malformed(from, m, out),
+        };
+        self.flush_commitments(out);
+        r
     }
 
     /// Handles a due timer. A timer whose subject has gone is ignored.
@@ -556,6 +568,7 @@ impl Node {
                 }
             }
         }
+        self.flush_commitments(out);
     }
 
     // ---------------------------------------------------------------------------------

@@ -79,6 +79,7 @@ impl Node {
         }
         self.take_failed(out_id);
         self.fulfil_back(incoming, preimage, None, out);
+        self.flush_commitments(out);
         Ok(())
     }
 }

@@ -117,7 +117,9 @@ impl Node {
     ) -> usize {
         self.now = clock.now;
         let parts = self.receiver.redundant.cancel(&payment_id);
-        self.fail_held(&parts, FailureCode::MppTimeout, clock, out)
+        let n = self.fail_held(&parts, FailureCode::MppTimeout, clock, out);
+        self.flush_commitments(out);
+        n
     }
 
     /// Receiver: the sender's secrets of the parts of `payment_id` it may claim. If they
@@ -138,6 +140,7 @@ impl Node {
         let plan = self.receiver.redundant.reveal(&payment_id, &secrets)?;
         let guesses: Vec<[u8; 32]> = secrets.iter().map(|(_, s)| *s).collect();
         self.execute_plan(plan, &guesses, clock, out);
+        self.flush_commitments(out);
         Ok(())
     }
 
@@ -302,6 +305,7 @@ impl Node {
         let book = &mut self.receiver.redundant;
         book.remove_held(&secret, htlc);
         book.record_settled(&secret, part.amount_msat);
+        self.flush_commitments(out);
         Ok(())
     }
 

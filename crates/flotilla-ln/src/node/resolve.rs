@@ -42,6 +42,7 @@ impl Node {
         let Some((wire, peer)) = self.begin_removal(id) else {
             return;
         };
+        self.note_removal(id, wire, false);
         out.push(Output::Message {
             from: self.id,
             to: peer,
@@ -62,6 +63,7 @@ impl Node {
         let Some((wire, peer)) = self.begin_removal(id) else {
             return;
         };
+        self.note_removal(id, wire, true);
         out.push(Output::Message {
             from: self.id,
             to: peer,
@@ -85,6 +87,13 @@ impl Node {
         rec.state = HtlcState::Removing;
         let (wire, end) = (rec.wire, rec.end);
         Some((wire, self.ends[end as usize].peer))
+    }
+
+    /// Full mode: notes a removal this node sent over the end of its accepted HTLC `id`.
+    pub(super) fn note_removal(&mut self, id: HtlcId, wire: HtlcRef, fulfilled: bool) {
+        if let Some(end) = self.htlcs.get(id).map(|h| h.end as usize) {
+            self.note_update(end, Some((wire, fulfilled)));
+        }
     }
 
     /// The removal this node sent for `htlc` (an HTLC it accepted) has taken effect at

@@ -199,7 +199,7 @@ impl Node {
             slot: part_slot,
             seq,
         };
-        self.offer(
+        let htlc = self.offer(
             first.end,
             (first.amount, first.cltv, first.dust),
             (payment_hash, lock),
@@ -207,7 +207,9 @@ impl Node {
             trace,
             onion,
             out,
-        )
+        );
+        self.flush_commitments(out);
+        htlc
     }
 
     /// Locks an HTLC of this node over end `end` and emits its `update_add_htlc`.
@@ -245,6 +247,7 @@ impl Node {
             trace,
         });
         self.counters.added += 1;
+        self.note_update(end, None);
         out.push(Output::Message {
             from: self.id,
             to: peer,
