@@ -33,31 +33,50 @@ pub struct FlowAnswer {
     pub augmentations: u32,
 }
 
-/// Reusable working memory for [`FlowSolver::solve`] on one graph: arrays indexed by
-/// node, channel and directed edge, reset by generation stamps rather than cleared, so a
-/// query costs only what it touches.
+/// One directed edge in the solver's adjacency: the edge and the node at its other end.
+#[derive(Copy, Clone, Debug)]
+struct Arc {
+    edge: EdgeIdx,
+    node: NodeIdx,
+}
+
+/// Reusable working memory for [`FlowSolver::solve`] on one graph: its own compact
+/// adjacency (built once, so a search touches no channel records), and arrays indexed
+/// by node, channel and directed edge, reset by generation stamps rather than cleared,
+/// so a query costs only what it touches.
 #[derive(Debug)]
 pub struct FlowSolver {
+    /// Per node, the directed edges leaving it (`node`: their target).
+    out_start: Vec<u32>,
+    out: Vec<Arc>,
+    /// Per node, the directed edges arriving at it (`node`: their source).
+    in_start: Vec<u32>,
+    inn: Vec<Arc>,
+    /// Per channel, its two nodes.
+    ends: Vec<[NodeIdx; 2]>,
     /// Capacity cache, per directed edge, valid when `cap_gen == query`.
     cap_gen: Vec<u32>,
     cap: Vec<u64>,
     /// Net flow per channel in the AToB direction, valid when `flow_gen == query`.
     flow_gen: Vec<u32>,
     flow: Vec<i128>,
+    /// Channels with flow state in this query.
+    touched: Vec<u32>,
     /// Forward search marks per node, valid when `fwd_gen == search`.
     fwd_gen: Vec<u32>,
     fwd_dist: Vec<u32>,
-    fwd_via: Vec<EdgeIdx>,
+    fwd_via: Vec<Arc>,
     /// Backward search marks per node.
     bwd_gen: Vec<u32>,
     bwd_dist: Vec<u32>,
-    bwd_via: Vec<EdgeIdx>,
+    bwd_via: Vec<Arc>,
     query: u32,
     search: u32,
     front_a: Vec<NodeIdx>,
     front_b: Vec<NodeIdx>,
     next: Vec<NodeIdx>,
-    path: Vec<EdgeIdx>,
+    /// The augmenting path: each edge with its source.
+    path: Vec<Arc>,
 }
 
 impl FlowSolver {
@@ -65,17 +84,50 @@ impl FlowSolver {
     pub fn new(graph: &Graph) -> Self {
         let n = graph.node_count();
         let c = graph.channel_count();
+        let mut out_start = Vec::with_capacity(n + 1);
+        let mut out = Vec::new();
+        let mut in_start = Vec::with_capacity(n + 1);
+        let mut inn = Vec::new();
+        for i in 0..n {
+            let v = NodeIdx(i as u32);
+            out_start.push(out.len() as u32);
+            for_each_out(graph, v, |e| {
+                out.push(Arc {
+                    edge: e,
+                    node: graph.edge_target(e),
+                })
+            });
+            in_start.push(inn.len() as u32);
+            for_each_in(graph, v, |e| {
+                inn.push(Arc {
+                    edge: e,
+                    node: graph.edge_source(e),
+                })
+            });
+        }
+        out_start.push(out.len() as u32);
+        in_start.push(inn.len() as u32);
+        let none = Arc {
+            edge: EdgeIdx(0),
+            node: NodeIdx(0),
+        };
         FlowSolver {
+            out_start,
+            out,
+            in_start,
+            inn,
+            ends: graph.channels().iter().map(|ch| ch.nodes).collect(),
             cap_gen: vec![0; 2 * c],
             cap: vec![0; 2 * c],
             flow_gen: vec![0; c],
             flow: vec![0; c],
+            touched: Vec::new(),
             fwd_gen: vec![0; n],
             fwd_dist: vec![0; n],
-            fwd_via: vec![EdgeIdx(0); n],
+            fwd_via: vec![none; n],
             bwd_gen: vec![0; n],
             bwd_dist: vec![0; n],
-            bwd_via: vec![EdgeIdx(0); n],
+            bwd_via: vec![none; n],
             query: 0,
             search: 0,
             front_a: Vec::new(),
@@ -85,13 +137,12 @@ impl FlowSolver {
         }
     }
 
-    /// Whether a flow of `amount_msat` from `s` to `t` exists when directed edge `e` can
-    /// carry at most `caps(e)` msat, and if so the longest path of the flow found.
-    /// `caps` is called at most once per edge per query. Deterministic: the graph's
-    /// adjacency order decides every tie.
-    pub fn solve<F: FnMut(EdgeIdx) -> u64>(
+    /// Whether a flow of `amount_msat` from `s` to `t` exists when directed edge `e`
+    /// leaving node `from` can carry at most `caps(e, from)` msat, and if so the longest
+    /// path of the flow found. `caps` is called at most once per edge per query.
+    /// Deterministic: the graph's adjacency order decides every tie.
+    pub fn solve<F: FnMut(EdgeIdx, NodeIdx) -> u64>(
         &mut self,
-        graph: &Graph,
         s: NodeIdx,
         t: NodeIdx,
         amount_msat: u64,
@@ -114,37 +165,53 @@ impl FlowSolver {
         };
         // The cuts around the sender and the receiver: cheap, and they settle most
         // infeasible payments.
-        let out_s = self.cut_sum(graph, s, true, &mut caps);
-        let in_t = self.cut_sum(graph, t, false, &mut caps);
+        let mut out_s = 0u128;
+        for i in self.out_range(s) {
+            let a = self.out[i];
+            out_s += self.capacity(a.edge, s, &mut caps) as u128;
+        }
+        let mut in_t = 0u128;
+        for i in self.in_range(t) {
+            let a = self.inn[i];
+            in_t += self.capacity(a.edge, a.node, &mut caps) as u128;
+        }
         if out_s < amount_msat as u128 || in_t < amount_msat as u128 {
             return infeasible(0);
         }
         let mut carried: u64 = 0;
         let mut augmentations = 0u32;
         while carried < amount_msat {
-            if !self.augmenting_path(graph, s, t, &mut caps) {
+            if !self.augmenting_path(s, t, &mut caps) {
                 return infeasible(augmentations);
             }
             augmentations += 1;
             let mut delta = (amount_msat - carried) as u128;
             for i in 0..self.path.len() {
-                let d = self.path[i];
-                delta = delta.min(self.residual(graph, d, &mut caps));
+                let a = self.path[i];
+                delta = delta.min(self.residual(a.edge, a.node, &mut caps));
             }
             debug_assert!(delta > 0);
             for i in 0..self.path.len() {
-                let d = self.path[i];
-                self.push_flow(d, delta as i128);
+                let a = self.path[i];
+                self.push_flow(a.edge, delta as i128);
             }
             carried += delta as u64;
         }
-        let (longest, paths) = self.decompose(graph, s, t);
+        let (longest, paths) = self.decompose(s, t);
         FlowAnswer {
             feasible: true,
             longest_path_hops: Some(longest),
             paths,
             augmentations,
         }
+    }
+
+    fn out_range(&self, n: NodeIdx) -> std::ops::Range<usize> {
+        self.out_start[n.ix()] as usize..self.out_start[n.ix() + 1] as usize
+    }
+
+    fn in_range(&self, n: NodeIdx) -> std::ops::Range<usize> {
+        self.in_start[n.ix()] as usize..self.in_start[n.ix() + 1] as usize
     }
 
     fn next_query(&mut self) {
@@ -154,6 +221,7 @@ impl FlowSolver {
             self.flow_gen.fill(0);
             self.query = 1;
         }
+        self.touched.clear();
     }
 
     fn next_search(&mut self) {
@@ -165,16 +233,23 @@ impl FlowSolver {
         }
     }
 
-    fn capacity<F: FnMut(EdgeIdx) -> u64>(&mut self, d: EdgeIdx, caps: &mut F) -> u64 {
+    #[inline]
+    fn capacity<F: FnMut(EdgeIdx, NodeIdx) -> u64>(
+        &mut self,
+        d: EdgeIdx,
+        from: NodeIdx,
+        caps: &mut F,
+    ) -> u64 {
         let i = d.ix();
         if self.cap_gen[i] != self.query {
             self.cap_gen[i] = self.query;
-            self.cap[i] = caps(d);
+            self.cap[i] = caps(d, from);
         }
         self.cap[i]
     }
 
     /// Net flow in `d`'s direction.
+    #[inline]
     fn net(&self, d: EdgeIdx) -> i128 {
         let c = d.channel().ix();
         if self.flow_gen[c] != self.query {
@@ -191,6 +266,7 @@ impl FlowSolver {
         if self.flow_gen[c] != self.query {
             self.flow_gen[c] = self.query;
             self.flow[c] = 0;
+            self.touched.push(c as u32);
         }
         match d.direction() {
             Direction::AToB => self.flow[c] += amount,
@@ -198,41 +274,39 @@ impl FlowSolver {
         }
     }
 
-    /// What `d` can still carry: its capacity minus the net flow in its direction (a
-    /// flow the other way adds to it).
-    fn residual<F: FnMut(EdgeIdx) -> u64>(
+    /// What `d` (leaving `from`) can still carry: its capacity minus the net flow in its
+    /// direction (a flow the other way adds to it).
+    #[inline]
+    fn residual<F: FnMut(EdgeIdx, NodeIdx) -> u64>(
         &mut self,
-        _graph: &Graph,
         d: EdgeIdx,
+        from: NodeIdx,
         caps: &mut F,
     ) -> u128 {
-        let cap = self.capacity(d, caps) as i128;
+        let cap = self.capacity(d, from, caps) as i128;
         (cap - self.net(d)).max(0) as u128
     }
 
-    /// Σ capacity of the edges leaving (`out`) or entering `n`.
-    fn cut_sum<F: FnMut(EdgeIdx) -> u64>(
-        &mut self,
-        graph: &Graph,
-        n: NodeIdx,
-        out: bool,
-        caps: &mut F,
-    ) -> u128 {
-        let mut sum = 0u128;
-        let mut add = |solver: &mut Self, d: EdgeIdx| sum += solver.capacity(d, caps) as u128;
-        if out {
-            for_each_out(graph, n, |d| add(self, d));
-        } else {
-            for_each_in(graph, n, |d| add(self, d));
-        }
-        sum
+    /// Σ out-degree of a forward frontier (`fwd`) or in-degree of a backward one: the
+    /// work of expanding it.
+    fn frontier_cost(&self, front: &[NodeIdx], fwd: bool) -> usize {
+        front
+            .iter()
+            .map(|&n| {
+                if fwd {
+                    self.out_range(n).len()
+                } else {
+                    self.in_range(n).len()
+                }
+            })
+            .sum()
     }
 
     /// A shortest path from `s` to `t` of edges with residual capacity, into
-    /// `self.path` (in order); false when none exists.
-    fn augmenting_path<F: FnMut(EdgeIdx) -> u64>(
+    /// `self.path` (in order); false when none exists. Grows the side whose frontier
+    /// has fewer edges to look at.
+    fn augmenting_path<F: FnMut(EdgeIdx, NodeIdx) -> u64>(
         &mut self,
-        graph: &Graph,
         s: NodeIdx,
         t: NodeIdx,
         caps: &mut F,
@@ -250,59 +324,83 @@ impl FlowSolver {
         bwd.clear();
         fwd.push(s);
         bwd.push(t);
-        // The meeting edge u→v (u reached forward, v backward) of the shortest path.
-        let mut best: Option<(u32, EdgeIdx)> = None;
-        let mut edges: Vec<EdgeIdx> = Vec::new();
+        // The meeting edge u→v (u reached forward, v backward) of the shortest path,
+        // with u.
+        let mut best: Option<(u32, Arc)> = None;
+        let mut fwd_cost = self.frontier_cost(&fwd, true);
+        let mut bwd_cost = self.frontier_cost(&bwd, false);
         while best.is_none() && !fwd.is_empty() && !bwd.is_empty() {
             next.clear();
-            if fwd.len() <= bwd.len() {
+            if fwd_cost <= bwd_cost {
+                let mut cost = 0;
                 for &u in &fwd {
-                    edges.clear();
-                    for_each_out(graph, u, |d| edges.push(d));
-                    for &d in &edges {
-                        if self.residual(graph, d, caps) == 0 {
+                    for i in self.out_range(u) {
+                        let a = self.out[i];
+                        if self.residual(a.edge, u, caps) == 0 {
                             continue;
                         }
-                        let v = graph.edge_target(d);
+                        let v = a.node;
                         if self.bwd_gen[v.ix()] == g {
                             let len = self.fwd_dist[u.ix()] + 1 + self.bwd_dist[v.ix()];
                             if best.is_none_or(|(l, _)| len < l) {
-                                best = Some((len, d));
+                                best = Some((
+                                    len,
+                                    Arc {
+                                        edge: a.edge,
+                                        node: u,
+                                    },
+                                ));
                             }
                         }
                         if self.fwd_gen[v.ix()] != g {
                             self.fwd_gen[v.ix()] = g;
                             self.fwd_dist[v.ix()] = self.fwd_dist[u.ix()] + 1;
-                            self.fwd_via[v.ix()] = d;
+                            self.fwd_via[v.ix()] = Arc {
+                                edge: a.edge,
+                                node: u,
+                            };
                             next.push(v);
+                            cost += self.out_range(v).len();
                         }
                     }
                 }
                 std::mem::swap(&mut fwd, &mut next);
+                fwd_cost = cost;
             } else {
+                let mut cost = 0;
                 for &v in &bwd {
-                    edges.clear();
-                    for_each_in(graph, v, |d| edges.push(d));
-                    for &d in &edges {
-                        if self.residual(graph, d, caps) == 0 {
+                    for i in self.in_range(v) {
+                        let a = self.inn[i];
+                        let u = a.node;
+                        if self.residual(a.edge, u, caps) == 0 {
                             continue;
                         }
-                        let u = graph.edge_source(d);
                         if self.fwd_gen[u.ix()] == g {
                             let len = self.fwd_dist[u.ix()] + 1 + self.bwd_dist[v.ix()];
                             if best.is_none_or(|(l, _)| len < l) {
-                                best = Some((len, d));
+                                best = Some((
+                                    len,
+                                    Arc {
+                                        edge: a.edge,
+                                        node: u,
+                                    },
+                                ));
                             }
                         }
                         if self.bwd_gen[u.ix()] != g {
                             self.bwd_gen[u.ix()] = g;
                             self.bwd_dist[u.ix()] = self.bwd_dist[v.ix()] + 1;
-                            self.bwd_via[u.ix()] = d;
+                            self.bwd_via[u.ix()] = Arc {
+                                edge: a.edge,
+                                node: v,
+                            };
                             next.push(u);
+                            cost += self.in_range(u).len();
                         }
                     }
                 }
                 std::mem::swap(&mut bwd, &mut next);
+                bwd_cost = cost;
             }
         }
         self.front_a = fwd;
@@ -311,33 +409,60 @@ impl FlowSolver {
         let Some((_, link)) = best else {
             return false;
         };
+        // `fwd_via[v]`: the edge that reached v and its source; `bwd_via[u]`: the edge
+        // leaving u toward t and its target.
         self.path.clear();
-        let mut u = graph.edge_source(link);
+        let mut u = link.node;
         while u != s {
-            let d = self.fwd_via[u.ix()];
-            self.path.push(d);
-            u = graph.edge_source(d);
+            let a = self.fwd_via[u.ix()];
+            self.path.push(a);
+            u = a.node;
         }
         self.path.reverse();
         self.path.push(link);
-        let mut v = graph.edge_target(link);
+        let mut v = self.other_end(link.edge, link.node);
         while v != t {
-            let d = self.bwd_via[v.ix()];
-            self.path.push(d);
-            v = graph.edge_target(d);
+            let a = self.bwd_via[v.ix()];
+            self.path.push(Arc {
+                edge: a.edge,
+                node: v,
+            });
+            v = a.node;
         }
         true
+    }
+
+    /// The node at the other end of `e` from `n`.
+    fn other_end(&self, e: EdgeIdx, n: NodeIdx) -> NodeIdx {
+        let [a, b] = self.ends[e.channel().ix()];
+        if a == n {
+            b
+        } else {
+            a
+        }
     }
 
     /// Splits the flow into paths, shortest first (a breadth-first search over the edges
     /// that carry flow), consuming it; returns the longest path's hops and the paths.
     /// Flow left in cycles carries nothing from `s` to `t` and is ignored.
-    fn decompose(&mut self, graph: &Graph, s: NodeIdx, t: NodeIdx) -> (u32, u32) {
+    fn decompose(&mut self, s: NodeIdx, t: NodeIdx) -> (u32, u32) {
+        // The edges carrying flow, by source: a small graph of their own.
+        let mut flows: Vec<(NodeIdx, NodeIdx, EdgeIdx)> = Vec::with_capacity(self.touched.len());
+        for &c in &self.touched {
+            let c = flotilla_graph::ChannelIdx(c);
+            let [a, b] = self.ends[c.ix()];
+            let f = self.flow[c.ix()];
+            if f > 0 {
+                flows.push((a, b, c.edge(Direction::AToB)));
+            } else if f < 0 {
+                flows.push((b, a, c.edge(Direction::BToA)));
+            }
+        }
+        flows.sort_unstable_by_key(|&(from, _, e)| (from, e));
         let mut longest = 0u32;
         let mut paths = 0u32;
         let mut front = std::mem::take(&mut self.front_a);
         let mut next = std::mem::take(&mut self.next);
-        let mut edges: Vec<EdgeIdx> = Vec::new();
         loop {
             self.next_search();
             let g = self.search;
@@ -347,27 +472,22 @@ impl FlowSolver {
             let mut found = false;
             while !found && !front.is_empty() {
                 next.clear();
-                for &u in &front {
-                    edges.clear();
-                    for_each_out(graph, u, |d| edges.push(d));
-                    for &d in &edges {
-                        if self.net(d) <= 0 {
-                            continue;
+                'front: for &u in &front {
+                    let lo = flows.partition_point(|&(from, _, _)| from < u);
+                    for &(from, v, d) in &flows[lo..] {
+                        if from != u {
+                            break;
                         }
-                        let v = graph.edge_target(d);
-                        if self.fwd_gen[v.ix()] == g {
+                        if self.net(d) <= 0 || self.fwd_gen[v.ix()] == g {
                             continue;
                         }
                         self.fwd_gen[v.ix()] = g;
-                        self.fwd_via[v.ix()] = d;
+                        self.fwd_via[v.ix()] = Arc { edge: d, node: u };
                         if v == t {
                             found = true;
-                            break;
+                            break 'front;
                         }
                         next.push(v);
-                    }
-                    if found {
-                        break;
                     }
                 }
                 std::mem::swap(&mut front, &mut next);
@@ -378,13 +498,18 @@ impl FlowSolver {
             self.path.clear();
             let mut v = t;
             while v != s {
-                let d = self.fwd_via[v.ix()];
-                self.path.push(d);
-                v = graph.edge_source(d);
+                let a = self.fwd_via[v.ix()];
+                self.path.push(a);
+                v = a.node;
             }
-            let delta = self.path.iter().map(|&d| self.net(d)).min().unwrap_or(0);
+            let delta = self
+                .path
+                .iter()
+                .map(|a| self.net(a.edge))
+                .min()
+                .unwrap_or(0);
             for i in 0..self.path.len() {
-                let d = self.path[i];
+                let d = self.path[i].edge;
                 self.push_flow(d, -delta);
             }
             longest = longest.max(self.path.len() as u32);
@@ -400,7 +525,6 @@ impl FlowSolver {
 /// has a policy on at least one side: the edges with a policy first, then the reverses
 /// of the incoming ones without (a sender's own channel needs no policy of its own, and
 /// a residual edge can cancel flow whatever the policy).
-#[inline]
 fn for_each_out(graph: &Graph, n: NodeIdx, mut f: impl FnMut(EdgeIdx)) {
     for &e in graph.out_edges(n) {
         f(e);
@@ -414,7 +538,6 @@ fn for_each_out(graph: &Graph, n: NodeIdx, mut f: impl FnMut(EdgeIdx)) {
 }
 
 /// Calls `f` with every directed edge arriving at `n` (the mirror of [`for_each_out`]).
-#[inline]
 fn for_each_in(graph: &Graph, n: NodeIdx, mut f: impl FnMut(EdgeIdx)) {
     for &e in graph.in_edges(n) {
         f(e);

@@ -143,7 +143,6 @@ impl Oracle {
         receiver: NodeIdx,
         amount_msat: u64,
     ) -> Answer {
-        let graph = net.graph();
         if !self.rules.takes_htlcs(receiver) && sender != receiver {
             return Answer {
                 feasible: false,
@@ -152,11 +151,9 @@ impl Oracle {
             };
         }
         let rules = &self.rules;
-        let f = self
-            .solver
-            .solve(graph, sender, receiver, amount_msat, |e| {
-                rules.capacity(e, graph.edge_source(e) == sender, live_edge(net, e))
-            });
+        let f = self.solver.solve(sender, receiver, amount_msat, |e, from| {
+            rules.capacity(e, from == sender, live_edge(net, e))
+        });
         let hops = f.longest_path_hops.filter(|_| f.feasible);
         Answer {
             feasible: f.feasible,

@@ -70,7 +70,7 @@ fn e(c: u32, d: Direction) -> EdgeIdx {
 
 /// Solves with capacities from a table indexed by directed edge (msat).
 fn solve(g: &Graph, s: usize, t: usize, amount: u64, caps: &[u64]) -> super::flow::FlowAnswer {
-    FlowSolver::new(g).solve(g, NodeIdx(s as u32), NodeIdx(t as u32), amount, |e| {
+    FlowSolver::new(g).solve(NodeIdx(s as u32), NodeIdx(t as u32), amount, |e, _| {
         caps[e.ix()]
     })
 }
@@ -155,12 +155,12 @@ fn the_solver_is_reusable_and_deterministic() {
     let g = graph(4, &[(0, 1, 1), (1, 3, 1), (0, 2, 1), (2, 3, 1)]);
     let caps = [60, 0, 60, 0, 50, 0, 90, 0];
     let mut s = FlowSolver::new(&g);
-    let first = s.solve(&g, NodeIdx(0), NodeIdx(3), 110, |e| caps[e.ix()]);
+    let first = s.solve(NodeIdx(0), NodeIdx(3), 110, |e, _| caps[e.ix()]);
     for _ in 0..3 {
-        let again = s.solve(&g, NodeIdx(0), NodeIdx(3), 110, |e| caps[e.ix()]);
+        let again = s.solve(NodeIdx(0), NodeIdx(3), 110, |e, _| caps[e.ix()]);
         assert_eq!(again, first);
         assert!(
-            !s.solve(&g, NodeIdx(0), NodeIdx(3), 111, |e| caps[e.ix()])
+            !s.solve(NodeIdx(0), NodeIdx(3), 111, |e, _| caps[e.ix()])
                 .feasible
         );
     }
@@ -425,7 +425,7 @@ proptest! {
         }
         let max = brute_max_flow(n, &matrix, s, t);
         let mut solver = FlowSolver::new(&g);
-        let mut run = |amount| solver.solve(&g, NodeIdx(s as u32), NodeIdx(t as u32), amount, |e| caps[e.ix()]);
+        let mut run = |amount| solver.solve(NodeIdx(s as u32), NodeIdx(t as u32), amount, |e, _| caps[e.ix()]);
         if max > 0 {
             let at = run(max);
             prop_assert!(at.feasible);
