@@ -830,7 +830,16 @@ fn run_arm(
     ] = outcomes.tto_summary();
     let field = hook.map(|h| h.finish(&net, q.now()));
     let oracle = oracle.map(|o| {
-        tracing::info!(arm = %arm.name, ms = o.spent().as_secs_f64() * 1e3, "oracle time");
+        let c = o.counts();
+        tracing::info!(
+            arm = %arm.name,
+            wall_ms = o.spent().as_secs_f64() * 1e3,
+            payments = c.payments,
+            infeasible_at_ends = c.infeasible_at_ends,
+            infeasible_searched = c.infeasible_searched,
+            augmentations = c.augmentations,
+            "oracle"
+        );
         o.into_tally()
     });
     if let Some(o) = &oracle {

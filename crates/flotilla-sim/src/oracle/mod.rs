@@ -119,6 +119,20 @@ pub struct Oracle {
     round_trip_micros: f64,
     tally: OracleTally,
     spent: Duration,
+    counts: SearchCounts,
+}
+
+/// How the oracle's answers were reached, for logs and benchmarks.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SearchCounts {
+    /// Payments evaluated.
+    pub payments: u64,
+    /// Infeasible from the cut around sender or receiver alone, or an unusable receiver.
+    pub infeasible_at_ends: u64,
+    /// Infeasible after a search.
+    pub infeasible_searched: u64,
+    /// Augmenting paths over every payment.
+    pub augmentations: u64,
 }
 
 impl Oracle {
@@ -132,6 +146,7 @@ impl Oracle {
             round_trip_micros: 2.0 * expected_latency_micros(latency),
             tally: OracleTally::new(payments),
             spent: Duration::ZERO,
+            counts: SearchCounts::default(),
         }
     }
 
@@ -143,7 +158,9 @@ impl Oracle {
         receiver: NodeIdx,
         amount_msat: u64,
     ) -> Answer {
+        self.counts.payments += 1;
         if !self.rules.takes_htlcs(receiver) && sender != receiver {
+            self.counts.infeasible_at_ends += 1;
             return Answer {
                 feasible: false,
                 ttc_micros: None,
@@ -154,6 +171,14 @@ impl Oracle {
         let f = self.solver.solve(sender, receiver, amount_msat, |e, from| {
             rules.capacity(e, from == sender, live_edge(net, e))
         });
+        self.counts.augmentations += f.augmentations as u64;
+        if !f.feasible {
+            if !f.searched {
+                self.counts.infeasible_at_ends += 1;
+            } else {
+                self.counts.infeasible_searched += 1;
+            }
+        }
         let hops = f.longest_path_hops.filter(|_| f.feasible);
         Answer {
             feasible: f.feasible,
@@ -174,6 +199,11 @@ impl Oracle {
     /// Wall time spent in [`Oracle::before_payment`] so far (not deterministic: logs only).
     pub fn spent(&self) -> Duration {
         self.spent
+    }
+
+    /// How the answers so far were reached.
+    pub fn counts(&self) -> SearchCounts {
+        self.counts
     }
 
     /// The answers, without the working memory.
