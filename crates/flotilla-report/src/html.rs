@@ -298,7 +298,7 @@ fn oracle_note(h: &mut String, r: &Results) {
         ),
         None => String::new(),
     };
-    let _ = write!(
+    let _ = writeln!(
         h,
         "<p>Throughput: settled volume per second of the workload's arrival span, and per \
          second of Σ busy time (each payment from its first send until every part's outcome \
@@ -308,7 +308,7 @@ fn oracle_note(h: &mut String, r: &Results) {
          longest path's hops × the expected per-hop latency). Success among feasible: settled \
          feasible payments over feasible ones. TTC ÷ oracle: over the payments the arm settled \
          that were feasible, its mean (p99) TTC over the oracle's; 1 is as fast as any sender \
-         could be. Approximations: docs/results-format.md.</p>\n"
+         could be. Approximations: docs/results-format.md.</p>"
     );
 }
 
