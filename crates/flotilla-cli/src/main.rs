@@ -13,6 +13,7 @@ mod cli;
 mod commands;
 mod field_tables;
 mod graph_source;
+mod oracle_table;
 mod progress;
 mod table;
 

@@ -76,6 +76,11 @@ fn sim_prints_a_table_and_writes_the_results() {
         stdout.contains("vs baseline mpp-retry") && stdout.contains("McNemar p"),
         "{stdout}"
     );
+    // Both throughputs and the oracle, on by default.
+    assert!(
+        stdout.contains("throughput and the oracle:") && stdout.contains("sat/s (busy)"),
+        "{stdout}"
+    );
     let v: serde_json::Value =
         serde_json::from_slice(&std::fs::read(out.join("summary.json")).unwrap()).unwrap();
     for a in v["arms"].as_array().unwrap() {

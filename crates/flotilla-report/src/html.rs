@@ -15,7 +15,7 @@ use crate::plots::Plot;
 use crate::scale::thousands;
 
 /// Columns of the headline table: summary key, header, how to show the value.
-const HEADLINE: [(&str, &str); 10] = [
+const HEADLINE: [(&str, &str); 15] = [
     ("success_rate", "success"),
     ("success_ci95", "95% CI"),
     ("attempts_mean", "paths tried per payment"),
@@ -25,6 +25,14 @@ const HEADLINE: [(&str, &str); 10] = [
     ("ttc_ms_p99", "TTC p99 (ms)"),
     ("fee_ppm_mean", "fee (ppm)"),
     ("liquidity_seconds_mean", "liquidity (sat·s per payment)"),
+    ("throughput_sat_per_sec", "throughput, arrival span (sat/s)"),
+    (
+        "throughput_busy_sat_per_sec",
+        "throughput, busy time (sat/s)",
+    ),
+    ("success_rate_feasible", "success among feasible"),
+    ("ttc_mean_vs_oracle", "TTC mean ÷ oracle"),
+    ("ttc_p99_vs_oracle", "TTC p99 ÷ oracle"),
     ("payments", "payments"),
 ];
 
@@ -245,6 +253,15 @@ fn summary(h: &mut String, r: &Results) {
                 "ttc_ms_mean" | "tto_ms_mean" | "ttc_ms_p50" | "ttc_ms_p99" | "fee_ppm_mean" => {
                     format!("{:.0}", v.as_f64().unwrap_or(0.0))
                 }
+                "success_rate_feasible" => v
+                    .as_f64()
+                    .map_or_else(|| "—".into(), |x| format!("{:.1}%", x * 100.0)),
+                "ttc_mean_vs_oracle" | "ttc_p99_vs_oracle" => v
+                    .as_f64()
+                    .map_or_else(|| "—".into(), |x| format!("{x:.2}×")),
+                "throughput_sat_per_sec" | "throughput_busy_sat_per_sec" => v
+                    .as_f64()
+                    .map_or_else(|| "—".into(), |x| thousands(x.round() as u64)),
                 _ => cell(k, v),
             };
             let _ = write!(h, "<td class=\"n\">{}</td>", escape(&text));
@@ -257,12 +274,42 @@ fn summary(h: &mut String, r: &Results) {
          (when the sender knows either way). 95% CI: Wilson score interval of the success \
          rate; within this run only (a sweep over seeds adds the across-seed spread).</p>\n",
     );
+    oracle_note(h, r);
     vs_baseline_table(h, &arms);
     redundancy_table(h, &arms);
     failures_table(h, &arms);
     attempts_note(h, r);
     all_fields_table(h, &arms);
     h.push_str("</section>\n");
+}
+
+/// What the throughput and oracle columns mean, with the run's feasible share.
+fn oracle_note(h: &mut String, r: &Results) {
+    // Results written before these figures existed have neither.
+    if r.summary.get("feasible_share").is_none() {
+        return;
+    }
+    let share = match r.summary.get("feasible_share").and_then(Value::as_f64) {
+        Some(x) => format!(
+            "{:.1}% of the payments were feasible at their start in at least one arm's \
+             network, so {:.1}% could have been delivered by no strategy. ",
+            x * 100.0,
+            (1.0 - x) * 100.0
+        ),
+        None => String::new(),
+    };
+    let _ = writeln!(
+        h,
+        "<p>Throughput: settled volume per second of the workload's arrival span, and per \
+         second of Σ busy time (each payment from its first send until every part's outcome \
+         is known: the Boomerang paper's measure). {share}The oracle: for each payment, from \
+         the true balances of the arm's network when it starts, whether a flow of the amount \
+         exists within every channel's limits, and the earliest it could complete (2 × its \
+         longest path's hops × the expected per-hop latency). Success among feasible: settled \
+         feasible payments over feasible ones. TTC ÷ oracle: over the payments the arm settled \
+         that were feasible, its mean (p99) TTC over the oracle's; 1 is as fast as any sender \
+         could be. Approximations: docs/results-format.md.</p>"
+    );
 }
 
 /// A signed number with `digits` decimals, `—` when absent.

@@ -22,7 +22,7 @@ use crate::style::arm_style;
 use crate::{png, ReportError, PLOTS_DIR, REPORT_FILE};
 
 /// Figures shown first and drawn for more facets, in this order (those present).
-pub const HEADLINE: [&str; 8] = [
+pub const HEADLINE: [&str; 10] = [
     "success_rate",
     "ttc_ms_mean",
     "ttc_ms_p50",
@@ -31,6 +31,8 @@ pub const HEADLINE: [&str; 8] = [
     "fee_ppm_mean",
     "liquidity_seconds_mean",
     "throughput_sat_per_sec",
+    "throughput_busy_sat_per_sec",
+    "success_rate_feasible",
 ];
 /// Facets per parameter drawn for a headline figure.
 pub const HEADLINE_FACETS: usize = 12;

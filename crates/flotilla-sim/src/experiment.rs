@@ -84,6 +84,10 @@ pub struct RunSummary {
     pub offline_nodes: usize,
     /// Hodl nodes drawn.
     pub hodl_nodes: usize,
+    /// Share of the payments a flow of the amount existed for, at their start, in at
+    /// least one arm's network (the scenario's arms; a field scenario's first variant):
+    /// 1 − the share no strategy could deliver. `null` when the oracle is off.
+    pub feasible_share: Option<f64>,
     /// Wall time of running the arms, seconds: the simulation loop only (rows stream
     /// to part files meanwhile), not the graph import, the set-up, joining the outputs
     /// or the report (not deterministic: in `run.json`'s `timing`, not in
@@ -387,6 +391,12 @@ impl Experiment {
             ms = compared.elapsed().as_secs_f64() * 1e3,
             "arms compared with the baseline"
         );
+        let tallies: Vec<&crate::oracle::OracleTally> = results
+            .iter()
+            .take(group)
+            .filter_map(|r| r.oracle.as_ref())
+            .collect();
+        let feasible_share = crate::oracle::tally::feasible_in_any(&tallies, self.workload.len());
         let mut arms: Vec<ArmSummary> = results.into_iter().map(|r| r.summary).collect();
         for (a, v) in arms.iter_mut().zip(vs) {
             a.vs_baseline = v;
@@ -410,6 +420,7 @@ impl Experiment {
             payments: self.workload.len(),
             offline_nodes: self.faults.offline.len(),
             hodl_nodes: self.faults.hodl.len(),
+            feasible_share,
             // Set by `run`, which times the whole run; not in summary.json.
             wall_seconds: 0.0,
             payments_per_second: 0.0,

@@ -9,6 +9,7 @@
 //! - [`rng`]: one seeded ChaCha stream per purpose, so adding a draw in one place does
 //!   not reshuffle the rest.
 //! - [`metrics`]: the one definition of every reported number.
+//! - [`oracle`]: per payment, whether any sender could have delivered it and how fast.
 //! - [`stats`]: arms against a baseline, payment by payment (McNemar, paired bootstrap).
 //! - [`field`]: field scenarios (zero-fee hub, probing attacker, stuck payments).
 //! - [`manifest`]: `run.json` and `scenario.toml`, so a results directory says what was
@@ -28,6 +29,7 @@ pub mod field;
 pub mod graph_origin;
 pub mod manifest;
 pub mod metrics;
+pub mod oracle;
 pub mod output;
 pub mod progress;
 pub mod queue;

@@ -10,6 +10,11 @@
 //! - attempts: paths tried per payment (every part of every try counts).
 //! - fees: msat paid on settled payments; fee ppm = fee / amount × 1e6.
 //! - liquidity-seconds: Σ over every HTLC of a payment of amount (sat) × time held (s).
+//! - busy time: from a payment's first send until the sender knows the outcome of every
+//!   part it sent (surplus redundant parts included, so it can outlast the TTC); 0 for a
+//!   payment that sent nothing. Busy-time throughput = Σ settled volume / Σ busy time
+//!   (the Boomerang paper's throughput); arrival-span throughput = Σ settled volume / the
+//!   workload's arrival span.
 //! - failure reasons: see [`FailureReason`].
 
 use std::collections::BTreeMap;
@@ -63,6 +68,8 @@ pub struct PaymentOutcome {
     pub ttc_ms: Option<f64>,
     /// Time to outcome, virtual µs: first send to the sender knowing, either way.
     pub tto_micros: u64,
+    /// Busy time, virtual µs: first send until every part's outcome is known.
+    pub busy_micros: u64,
     /// Why it failed.
     pub failure: Option<FailureReason>,
     /// Σ amount (sat) × hold time (s) over every HTLC of the payment.
@@ -141,9 +148,17 @@ pub struct ArmSummary {
     pub liquidity_ratio_to_mpp: Option<f64>,
     /// Value of the payments that succeeded, msat.
     pub succeeded_msat: u64,
-    /// `succeeded_msat` (in sat) per second of the workload's arrival span: the
-    /// throughput the Boomerang paper compares (set by the experiment).
+    /// `succeeded_msat` (in sat) per second of the workload's arrival span (set by the
+    /// experiment).
     pub throughput_sat_per_sec: f64,
+    /// Σ busy time over every payment, virtual seconds.
+    pub busy_seconds: f64,
+    /// `succeeded_msat` (in sat) per second of Σ busy time: the throughput the Boomerang
+    /// paper compares, which rewards finishing sooner; `null` when nothing was busy.
+    pub throughput_busy_sat_per_sec: Option<f64>,
+    /// The oracle's figures (`null` when it is off; set by the run).
+    #[serde(flatten)]
+    pub oracle: crate::oracle::OracleFields,
     /// This arm against the run's baseline arm, payment by payment (set by the
     /// experiment); `null` for the baseline itself.
     pub vs_baseline: Option<crate::stats::VsBaseline>,
@@ -166,6 +181,7 @@ pub struct SummaryBuilder {
     overpaid_msat: u64,
     extra_messages: u64,
     succeeded_msat: u64,
+    busy_micros: u128,
 }
 
 impl SummaryBuilder {
@@ -178,6 +194,7 @@ impl SummaryBuilder {
         self.parts_settled += o.parts_settled as u64;
         self.overpaid_msat += o.overpaid_msat;
         self.extra_messages += o.extra_messages as u64;
+        self.busy_micros += o.busy_micros as u128;
         if o.succeeded {
             self.succeeded += 1;
             self.succeeded_msat += o.amount_msat;
@@ -235,6 +252,10 @@ impl SummaryBuilder {
             liquidity_ratio_to_mpp: None,
             succeeded_msat: self.succeeded_msat,
             throughput_sat_per_sec: 0.0,
+            busy_seconds: self.busy_micros as f64 / 1e6,
+            throughput_busy_sat_per_sec: (self.busy_micros > 0)
+                .then(|| self.succeeded_msat as f64 / 1000.0 / (self.busy_micros as f64 / 1e6)),
+            oracle: Default::default(),
             vs_baseline: None,
         }
     }
@@ -280,6 +301,7 @@ mod tests {
             parts_settled: 1,
             ttc_ms: Some(ttc),
             tto_micros: (ttc * 1000.0) as u64,
+            busy_micros: (ttc * 2000.0) as u64,
             failure: None,
             liquidity_sat_seconds: 10.0,
             overpaid_msat: 0,
@@ -307,5 +329,15 @@ mod tests {
         assert_eq!(s.liquidity_seconds_mean, 10.0);
         assert_eq!((s.parts_sent, s.parts_settled), (3, 3));
         assert_eq!(s.overpaid_msat, 0);
+        // Busy: 200 + 600 + 0 ms; settled 2 × 1,000 sat.
+        assert!((s.busy_seconds - 0.8).abs() < 1e-12);
+        assert_eq!(s.throughput_busy_sat_per_sec, Some(2000.0 / 0.8));
+    }
+
+    #[test]
+    fn busy_throughput_needs_busy_time() {
+        let s = SummaryBuilder::default().finish("none");
+        assert_eq!(s.throughput_busy_sat_per_sec, None);
+        assert_eq!(s.busy_seconds, 0.0);
     }
 }

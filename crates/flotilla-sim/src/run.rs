@@ -108,6 +108,8 @@ pub struct ArmResult {
     pub events: u64,
     /// A field scenario's report and CSV rows for this arm.
     pub field: Option<(crate::field::ArmFieldReport, crate::field::CsvRows)>,
+    /// The oracle's answer per payment (`None` when it is off).
+    pub oracle: Option<crate::oracle::OracleTally>,
 }
 
 enum Ev {
@@ -379,6 +381,10 @@ fn run_arm(
     let graph = net.graph().clone();
     let mut router: Box<dyn Router> = arm.build_router(&graph, sc.seed);
     let mut hook = input.field.map(|f| f.arm_hook(arm, &net));
+    let mut oracle = sc
+        .oracle
+        .enabled
+        .then(|| crate::oracle::Oracle::new(&net, &sc.network.latency, input.workload.len()));
     let limits = |amount_msat: u64| SessionLimits {
         timeout_micros: sc.sender.timeout_secs * 1_000_000,
         max_attempts: sc.sender.max_attempts,
@@ -444,6 +450,11 @@ fn run_arm(
                     q.push(next.start, Ev::Start(i + 1));
                 }
                 let spec = &input.workload[i];
+                // The best any sender could do, from this arm's balances before the
+                // payment's first part leaves.
+                if let Some(o) = oracle.as_mut() {
+                    o.before_payment(spec, &net);
+                }
                 let keys = payment_keys(sc.seed, i);
                 if let Some((lock, strategy, retry)) = arm.redundancy(sc.sender.adaptive_target) {
                     let excluded = match lock {
@@ -762,7 +773,7 @@ fn run_arm(
             }
             let s = sessions.remove(&id).expect("present");
             let spec = &input.workload[id as usize];
-            let outcome = outcome_of(&s, spec);
+            let outcome = outcome_of(&s, spec, now);
             summary.add(&outcome);
             outcomes.record(&outcome);
             if let Some(h) = hook.as_mut() {
@@ -832,15 +843,34 @@ fn run_arm(
         summary.tto_ms_p99,
     ] = outcomes.tto_summary();
     let field = hook.map(|h| h.finish(&net, q.now()));
+    let oracle = oracle.map(|o| {
+        let c = o.counts();
+        tracing::info!(
+            arm = %arm.name,
+            wall_ms = o.spent().as_secs_f64() * 1e3,
+            payments = c.payments,
+            infeasible_at_ends = c.infeasible_at_ends,
+            infeasible_searched = c.infeasible_searched,
+            augmentations = c.augmentations,
+            "oracle"
+        );
+        o.into_tally()
+    });
+    if let Some(o) = &oracle {
+        summary.oracle = o.fields(&outcomes);
+    }
     Ok(ArmResult {
         summary,
         outcomes,
         events,
         field,
+        oracle,
     })
 }
 
-fn outcome_of(s: &Session, spec: &PaymentSpec) -> PaymentOutcome {
+/// Payment `spec`'s outcome under session `s`, which finished at `now` (every part's
+/// outcome known: the end of its busy time).
+fn outcome_of(s: &Session, spec: &PaymentSpec, now: Timestamp) -> PaymentOutcome {
     let (state, started) = match s {
         Session::Mpp(s) => (s.state(), s.started()),
         Session::Redundant(s) => (s.state(), s.started()),
@@ -871,6 +901,7 @@ fn outcome_of(s: &Session, spec: &PaymentSpec) -> PaymentOutcome {
         parts_settled: stats.parts_settled,
         ttc_ms,
         tto_micros: known_at - started,
+        busy_micros: now - started,
         failure,
         liquidity_sat_seconds: stats.locked_msat_micros as f64 / 1e9,
         overpaid_msat: overpaid,

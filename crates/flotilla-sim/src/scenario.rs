@@ -198,6 +198,14 @@ min_route_probability = 0.01
 # An incomplete MPP set fails all its parts with mpp_timeout after this many seconds.
 mpp_timeout_secs = 60
 
+[oracle]
+# For every payment, from the true balances at its start in each arm's network: could
+# any sender deliver it (a flow of the amount within every channel's limits), and how
+# soon (summary.json's feasible_share, success_rate_feasible, ttc_mean_vs_oracle,
+# ttc_p99_vs_oracle; approximations in docs/results-format.md). false: those are null,
+# for big sweeps that do not need them.
+enabled = true
+
 # Field scenarios (docs/field-scenarios.md): optional sections, none by default, at
 # most one per scenario. Each runs every arm twice on the same workload, liquidity and
 # faults (the second time with a suffix on the arm names), adds its section to
@@ -249,6 +257,8 @@ pub struct Scenario {
     pub sender: SenderConfig,
     /// Receiver settings.
     pub receiver: ReceiverConfig,
+    /// The oracle: what any sender could have done.
+    pub oracle: crate::oracle::OracleConfig,
     /// A zero-fee routing hub, against the same run without it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hub: Option<crate::field::HubConfig>,
@@ -270,6 +280,7 @@ impl Default for Scenario {
             network: NetworkConfig::default(),
             sender: SenderConfig::default(),
             receiver: ReceiverConfig::default(),
+            oracle: Default::default(),
             hub: None,
             probing: None,
             stuck: None,

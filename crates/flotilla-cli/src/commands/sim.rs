@@ -287,6 +287,7 @@ fn print_table(s: &RunSummary, out: &Path) -> Result<()> {
         ]);
     }
     out!("{}", t.render())?;
+    crate::oracle_table::print(s)?;
     crate::baseline_table::print(s)?;
     outln!()?;
     let reasons: Vec<&str> = s

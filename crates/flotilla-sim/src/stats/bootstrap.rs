@@ -219,6 +219,7 @@ mod tests {
                 parts_settled: ok as u32,
                 ttc_ms: ok.then_some(micros as f64 / 1000.0),
                 tto_micros: micros,
+                busy_micros: micros,
                 failure: None,
                 liquidity_sat_seconds: i as f64,
                 overpaid_msat: 0,
