@@ -226,10 +226,9 @@ pub fn build(
     let senders: Vec<(NodeIdx, u64)> = if cl.nodes.is_empty() {
         let n = cl.senders as usize;
         if n > scc.len() {
-            return Err(WorkloadError::Invalid {
-                file: "scenario".into(),
-                record: "workload.closed_loop.senders".into(),
-                message: format!(
+            return Err(WorkloadError::Scenario {
+                key: "workload.closed_loop.senders".into(),
+                why: format!(
                     "{n} senders, but the largest strongly connected component has only {} nodes",
                     scc.len()
                 ),
@@ -252,16 +251,14 @@ pub fn build(
             let record = format!("workload.closed_loop.nodes[{i}].node");
             let node = graph
                 .find_node(entry.node.trim())
-                .map_err(|e| WorkloadError::Invalid {
-                    file: "scenario".into(),
-                    record: record.clone(),
-                    message: e.to_string(),
+                .map_err(|e| WorkloadError::Scenario {
+                    key: record.clone(),
+                    why: e.to_string(),
                 })?;
             if let Some(j) = seen.insert(node, i) {
-                return Err(WorkloadError::Invalid {
-                    file: "scenario".into(),
-                    record,
-                    message: format!("the same node as nodes[{j}]: name each sender once"),
+                return Err(WorkloadError::Scenario {
+                    key: record,
+                    why: format!("the same node as nodes[{j}]: name each sender once"),
                 });
             }
             out.push((node, entry.payments.unwrap_or(each)));
@@ -344,10 +341,9 @@ impl ClosedLoop {
             if let Some(c) = n.concurrency {
                 let node = graph
                     .find_node(n.node.trim())
-                    .map_err(|e| WorkloadError::Invalid {
-                        file: "scenario".into(),
-                        record: format!("workload.closed_loop.nodes[{i}].node"),
-                        message: e.to_string(),
+                    .map_err(|e| WorkloadError::Scenario {
+                        key: format!("workload.closed_loop.nodes[{i}].node"),
+                        why: e.to_string(),
                     })?;
                 given.insert(node, c);
             }

@@ -81,7 +81,7 @@ file = ""
 # Random kind: "independent" (each payment drawn on its own: over long runs liquidity
 # drains toward the receivers) or "balanced" (stationary: payments come in cycles
 # n0 -> n1 -> ... -> n0 of one amount, so every node receives what it sends; see
-# [workload.balanced] and docs/workloads.md).
+# [workload.balanced]; docs/workloads.md has both workloads over 100,000 payments).
 demand = "independent"
 
 [workload.balanced]

@@ -62,6 +62,14 @@ pub enum WorkloadError {
     /// The graph cannot host the workload.
     #[error("workload: {0}")]
     Graph(String),
+    /// A scenario value that does not fit the graph (a closed-loop sender it lacks).
+    #[error("{key}: {why}")]
+    Scenario {
+        /// The dotted key.
+        key: String,
+        /// Why.
+        why: String,
+    },
 }
 
 /// Builds the workload a scenario describes.
