@@ -430,6 +430,16 @@ impl ClosedLoop {
     pub fn senders(&self) -> usize {
         self.queues.len()
     }
+
+    /// Payments not started yet: zero once the run is over, or a sender was never
+    /// released.
+    pub fn unstarted(&self) -> usize {
+        self.queues
+            .iter()
+            .zip(&self.next)
+            .map(|(q, &n)| q.len() - n)
+            .sum()
+    }
 }
 
 #[cfg(test)]
@@ -537,6 +547,9 @@ mod tests {
         assert_eq!(d.on_finished(2, t), Some((t + 10_000, 4)));
         assert_eq!(d.on_finished(4, t), None, "the sender is done");
         assert_eq!(d.on_finished(1, t), Some((t + 10_000, 3)));
+        assert_eq!(d.unstarted(), 1);
+        assert_eq!(d.on_finished(3, t), Some((t + 10_000, 5)));
+        assert_eq!(d.unstarted(), 0);
     }
 
     #[test]

@@ -833,6 +833,17 @@ fn run_arm(
             progress.fetch_add(1, Ordering::Relaxed);
         }
     }
+    if let Some(n) = closed
+        .as_ref()
+        .map(ClosedLoop::unstarted)
+        .filter(|&n| n > 0)
+    {
+        return Err(RunError::Internal {
+            arm: arm.name.clone(),
+            at: q.now(),
+            why: format!("{n} closed-loop payments were never started"),
+        });
+    }
     if !sessions.is_empty() || !bg_sessions.is_empty() {
         return Err(RunError::Internal {
             arm: arm.name.clone(),
