@@ -67,10 +67,11 @@ pub enum Command {
     /// `flotilla sim` writes the report itself; this command makes it again, e.g. after
     /// upgrading flotilla or deleting the plots. report.html is one self-contained page
     /// (inline SVG, no network access, readable offline): the run's scenario with every
-    /// parameter, the graph's statistics, the summary tables, six plots with every arm
-    /// in one chart (success rate by amount with 95% Wilson intervals; time to
+    /// parameter, the graph's statistics, the summary tables, eight plots with every
+    /// arm in one chart (success rate by amount with 95% Wilson intervals; time to
     /// complete; paths tried per payment; fees in ppm; liquidity-seconds per payment;
-    /// failures by reason) and the command that reproduces the run. The same plots are
+    /// failures by reason; success and fee per settled payment over simulated time)
+    /// and the command that reproduces the run. The same plots are
     /// written to plots/ as SVG and as PNG (2× size, embedded font).
     ///
     /// A directory that is missing, still running or failed (INCOMPLETE marker), or

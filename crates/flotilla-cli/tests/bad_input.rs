@@ -648,7 +648,7 @@ fn scenario_unknown_key() {
     check_sim(
         "[graph]\nfile = \"g.json\"\n[workload]\npaymentz = 5\n",
         &[],
-        r#"error: s.toml: line 4, column 1: unknown field `paymentz`, expected one of `kind`, `payments`, `arrivals_per_sec`, `file`, `amount`"#,
+        r#"error: s.toml: line 4, column 1: unknown field `paymentz`, expected one of `kind`, `payments`, `arrivals_per_sec`, `file`, `amount`, `demand`, `balanced`, `closed_loop`"#,
     );
 }
 
@@ -703,6 +703,51 @@ fn scenario_amount_range_reversed() {
         "[graph]\nfile = \"g.json\"\n[workload.amount]\ndistribution = \"uniform\"\nmin_sat = 10\nmax_sat = 5\n",
         &[],
         r#"error: s.toml: `workload.amount`: min_sat is larger than max_sat"#,
+    );
+}
+
+#[test]
+fn scenario_closed_loop_zero_concurrency() {
+    check_sim(
+        "[graph]\nfile = \"g.json\"\n[workload]\nkind = \"closed_loop\"\n[workload.closed_loop]\nconcurrency = 0\n",
+        &[],
+        r#"error: s.toml: `workload.closed_loop.concurrency`: must be at least 1"#,
+    );
+}
+
+#[test]
+fn scenario_closed_loop_unknown_sender() {
+    check_sim(
+        "[graph]\nfile = \"g.json\"\n[workload]\nkind = \"closed_loop\"\n[[workload.closed_loop.nodes]]\nnode = \"nobody\"\n",
+        &[],
+        r#"error: s.toml: workload.closed_loop.nodes[0].node: no node with public key or alias "nobody" in the graph"#,
+    );
+}
+
+#[test]
+fn scenario_quantiles_not_increasing() {
+    check_sim(
+        "[graph]\nfile = \"g.json\"\n[workload.amount]\ndistribution = \"quantiles\"\npoints = [{ q = 0.2, sat = 10 }, { q = 0.1, sat = 20 }]\n",
+        &[],
+        r#"error: s.toml: `workload.amount.points[1].q`: quantiles must increase: 0.1 follows 0.2"#,
+    );
+}
+
+#[test]
+fn scenario_quantiles_unknown_preset() {
+    check_sim(
+        "[graph]\nfile = \"g.json\"\n[workload.amount]\ndistribution = \"quantiles\"\npreset = \"visa\"\n",
+        &[],
+        r#"error: s.toml: `workload.amount.preset`: unknown table "visa" (known: ripple)"#,
+    );
+}
+
+#[test]
+fn scenario_balanced_zero_window() {
+    check_sim(
+        "[graph]\nfile = \"g.json\"\n[workload]\ndemand = \"balanced\"\n[workload.balanced]\nwindow = 0\n",
+        &[],
+        r#"error: s.toml: `workload.balanced.window`: 0 is not a count from 1 to 1000000"#,
     );
 }
 

@@ -12,13 +12,15 @@ use std::time::{Duration, Instant};
 mod common;
 use common::*;
 
-const PLOTS: [&str; 6] = [
+const PLOTS: [&str; 8] = [
     "success-by-amount",
     "ttc-cdf",
     "attempts",
     "fee-ppm-cdf",
     "liquidity-cdf",
     "failures",
+    "success-over-time",
+    "fee-over-time",
 ];
 
 /// A finished small run (Watts–Strogatz graph, 200 payments, two arms) in `t/run`.

@@ -166,6 +166,7 @@ mod tests {
                 "liquidity".into()
             },
             liquidity_sat_seconds: 0.0,
+            dispatch_secs: None,
         }
     }
 

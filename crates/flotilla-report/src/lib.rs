@@ -9,7 +9,8 @@
 //!   foreign-version runs are refused with a message naming the file).
 //! - [`data`]: the numbers behind each plot, with the simulator's definitions.
 //! - [`scale`], [`style`], [`chart`]: axes, the colour-blind-safe look, SVG drawing.
-//! - [`plots`]: the six plots. [`png`]: SVG → PNG with an embedded font.
+//! - [`plots`]: the plots. [`timeline`]: success and fees over simulated time.
+//!   [`png`]: SVG → PNG with an embedded font.
 //! - [`html`]: the page.
 //! - [`sweep`]: a sweep's page: every figure against every swept parameter.
 
@@ -26,6 +27,7 @@ pub mod png;
 pub mod scale;
 pub mod style;
 pub mod sweep;
+pub mod timeline;
 
 use std::fs;
 use std::path::{Path, PathBuf};

@@ -45,6 +45,9 @@ pub struct Payment {
     pub failure_reason: String,
     /// Σ amount (sat) × hold time (s) over the payment's HTLCs.
     pub liquidity_sat_seconds: f64,
+    /// When the sender started it, simulated seconds (`dispatch_time`; `None` in
+    /// runs written without the column).
+    pub dispatch_secs: Option<f64>,
 }
 
 /// What to do when a file differs from the checksum `run.json` recorded.
@@ -405,6 +408,8 @@ struct Columns {
     liquidity: usize,
     /// Added after the first results format: absent in older runs.
     tto: Option<usize>,
+    /// Optional too: the report draws its time plots only from runs that have it.
+    dispatch: Option<usize>,
 }
 
 fn columns(path: &Path, header: &csv::StringRecord) -> Result<Columns, ReportError> {
@@ -426,6 +431,7 @@ fn columns(path: &Path, header: &csv::StringRecord) -> Result<Columns, ReportErr
         reason: find("failure_reason")?,
         liquidity: find("liquidity_sat_seconds")?,
         tto: header.iter().position(|h| h == "tto_ms"),
+        dispatch: header.iter().position(|h| h == "dispatch_time"),
     })
 }
 
@@ -512,6 +518,10 @@ fn load_payments(path: &Path, arms: &[String]) -> Result<Vec<Vec<Payment>>, Repo
             },
             failure_reason: record[c.reason].to_string(),
             liquidity_sat_seconds: num(c.liquidity, "liquidity_sat_seconds")?,
+            dispatch_secs: match c.dispatch {
+                Some(col) => Some(num(col, "dispatch_time")?),
+                None => None,
+            },
         });
     }
     Ok(out)

@@ -1,5 +1,6 @@
-//! The report's six plots: success rate by amount, time to complete, attempts, fees,
-//! liquidity locked, failures by reason. Up to [`MAX_ARMS_PER_PANEL`] arms share one
+//! The report's plots: success rate by amount, time to complete, attempts, fees,
+//! liquidity locked, failures by reason (and, from `timeline`, success and fees over
+//! simulated time). Up to [`MAX_ARMS_PER_PANEL`] arms share one
 //! chart; a run with more is drawn in panels, one per arm family (lock type), each
 //! with the baseline arm for reference, so legends stay short and lines and error
 //! bars stay apart.
@@ -27,11 +28,11 @@ pub struct Plot {
 }
 
 /// Which arms one chart (or panel) shows, and how every arm looks.
-struct View<'a> {
+pub(crate) struct View<'a> {
     /// Indices into the run's arms.
-    arms: Vec<usize>,
+    pub(crate) arms: Vec<usize>,
     /// Every arm's style (the same in every panel).
-    styles: &'a [SeriesStyle],
+    pub(crate) styles: &'a [SeriesStyle],
 }
 
 /// The groups of arms a figure shows: all arms in one chart, or one panel per family
@@ -73,7 +74,7 @@ fn groups(r: &Results) -> Vec<(String, Vec<usize>)> {
 
 /// Draws a figure: one chart, or panels per [`groups`]. `draw` makes one chart from
 /// its id, title and view.
-fn figure(
+pub(crate) fn figure(
     r: &Results,
     id: &'static str,
     title: &str,
@@ -123,10 +124,12 @@ pub fn all(r: &Results) -> Vec<Plot> {
         fee_cdf(r),
         liquidity_cdf(r),
         failures(r),
+        crate::timeline::success_over_time(r),
+        crate::timeline::fee_over_time(r),
     ]
 }
 
-fn line_legend(
+pub(crate) fn line_legend(
     r: &Results,
     v: &View<'_>,
     extra: impl Fn(usize) -> String,
@@ -143,7 +146,7 @@ fn line_legend(
 }
 
 /// 0–100% with a little room beyond both ends, so markers at 0% and 100% are whole.
-fn share_axis(label: &str) -> Axis {
+pub(crate) fn share_axis(label: &str) -> Axis {
     Axis {
         scale: Scale::linear(-0.03, 1.04),
         label: label.to_string(),

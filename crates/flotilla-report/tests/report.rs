@@ -98,7 +98,7 @@ fn writes_the_page_and_every_plot_and_shows_unknown_fields() {
     let w = write_report(&dir).unwrap();
     let html = fs::read_to_string(dir.join("report.html")).unwrap();
     // SVG, PNG and the title-less SVG and PDF of each plot.
-    assert_eq!(w.plots.len(), 24);
+    assert_eq!(w.plots.len(), 32);
     for id in [
         "success-by-amount",
         "ttc-cdf",
@@ -106,6 +106,8 @@ fn writes_the_page_and_every_plot_and_shows_unknown_fields() {
         "fee-ppm-cdf",
         "liquidity-cdf",
         "failures",
+        "success-over-time",
+        "fee-over-time",
     ] {
         assert!(html.contains(&format!(
             "<svg xmlns=\"http://www.w3.org/2000/svg\" id=\"{id}\""

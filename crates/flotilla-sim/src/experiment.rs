@@ -397,6 +397,9 @@ impl Experiment {
             .filter_map(|r| r.oracle.as_ref())
             .collect();
         let feasible_share = crate::oracle::tally::feasible_in_any(&tallies, self.workload.len());
+        // Each arm's own span of start times: the workload's in an open loop, the
+        // arm's in a closed loop (where a faster arm starts its last payment sooner).
+        let spans: Vec<f64> = results.iter().map(|r| r.start_span_secs()).collect();
         let mut arms: Vec<ArmSummary> = results.into_iter().map(|r| r.summary).collect();
         for (a, v) in arms.iter_mut().zip(vs) {
             a.vs_baseline = v;
@@ -404,11 +407,7 @@ impl Experiment {
         for variant in arms.chunks_mut(group) {
             set_liquidity_ratios(variant, &self.arms);
         }
-        let span = match (self.workload.first(), self.workload.last()) {
-            (Some(a), Some(b)) => (b.start - a.start) as f64 / 1e6,
-            _ => 0.0,
-        };
-        for a in &mut arms {
+        for (a, span) in arms.iter_mut().zip(spans) {
             a.throughput_sat_per_sec = a.succeeded_msat as f64 / 1000.0 / span.max(1e-6);
         }
         let summary = RunSummary {

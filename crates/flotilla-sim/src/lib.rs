@@ -5,7 +5,9 @@
 //!
 //! - [`scenario`]: the TOML scenario, every field documented with its default.
 //! - [`workload`]: which payments happen when (random activity as sim-ln draws it,
-//!   sim-ln's defined activity, a CSV list, CLoTH's payments file).
+//!   sim-ln's defined activity, a CSV list, CLoTH's payments file); [`closed_loop`]
+//!   (senders that start a payment when an earlier one finishes), [`demand`]
+//!   (balanced, stationary demand), [`quantiles`] (amounts from a quantile table).
 //! - [`rng`]: one seeded ChaCha stream per purpose, so adding a draw in one place does
 //!   not reshuffle the rest.
 //! - [`metrics`]: the one definition of every reported number.
@@ -23,6 +25,8 @@
 #![warn(missing_docs)]
 
 pub mod arms;
+pub mod closed_loop;
+pub mod demand;
 pub mod experiment;
 pub mod faults;
 pub mod field;
@@ -32,6 +36,7 @@ pub mod metrics;
 pub mod oracle;
 pub mod output;
 pub mod progress;
+pub mod quantiles;
 pub mod queue;
 pub mod redundant_arm;
 pub mod rng;

@@ -31,13 +31,14 @@ use flotilla_route::scorers::LiquidityBoundsScorer;
 use flotilla_route::{Pathfinder, Router, Timestamp};
 
 use crate::arms::ArmSpec;
+use crate::closed_loop::ClosedLoop;
 use crate::faults::{draw_latency_micros, Faults};
 use crate::metrics::{ArmSummary, PaymentOutcome, SummaryBuilder};
 use crate::output::{OutputDir, PartWriter};
 use crate::queue::EventQueue;
 use crate::redundant_arm::{redundant_limits, start_redundant};
 use crate::rng::stream;
-use crate::scenario::{CommitmentMode, OnionMode, Scenario};
+use crate::scenario::{CommitmentMode, OnionMode, Scenario, WorkloadKind};
 use crate::workload::PaymentSpec;
 
 /// The block height at virtual time zero (any plausible mainnet height).
@@ -110,6 +111,18 @@ pub struct ArmResult {
     pub field: Option<(crate::field::ArmFieldReport, crate::field::CsvRows)>,
     /// The oracle's answer per payment (`None` when it is off).
     pub oracle: Option<crate::oracle::OracleTally>,
+    /// When the arm started its first and its last measured payment: the workload's
+    /// own start times in an open loop, the arm's in a closed loop.
+    pub start_span: Option<(Timestamp, Timestamp)>,
+}
+
+impl ArmResult {
+    /// Seconds from the first measured payment's start to the last one's.
+    pub fn start_span_secs(&self) -> f64 {
+        self.start_span
+            .map(|(a, b)| (b - a) as f64 / 1e6)
+            .unwrap_or(0.0)
+    }
 }
 
 enum Ev {
@@ -189,6 +202,24 @@ impl Session {
             Session::Mpp(s) => s.drain_attempts().collect(),
             Session::Redundant(s) => s.drain_attempts().collect(),
             Session::Unpayable(..) => Vec::new(),
+        }
+    }
+
+    /// When the sender started it.
+    fn started(&self) -> Timestamp {
+        match self {
+            Session::Mpp(s) => s.started(),
+            Session::Redundant(s) => s.started(),
+            Session::Unpayable(at) => *at,
+        }
+    }
+
+    /// Succeeded or failed (a redundant payment's parts may still be out).
+    fn is_decided(&self) -> bool {
+        match self {
+            Session::Mpp(s) => s.state() != SessionState::Active,
+            Session::Redundant(s) => s.state() != SessionState::Active,
+            Session::Unpayable(..) => true,
         }
     }
 
@@ -397,9 +428,28 @@ fn run_arm(
     let mut latency = stream(sc.seed, "latency");
     let block_micros = sc.network.block_interval_secs * 1_000_000;
     let mut q: EventQueue<Ev> = EventQueue::new();
-    if let Some(first) = input.workload.first() {
-        q.push(first.start, Ev::Start(0));
+    // A closed loop starts each sender's first payments now and the rest as earlier
+    // ones finish; an open loop chains every start to the previous one.
+    let mut closed = match sc.workload.kind {
+        WorkloadKind::ClosedLoop => Some(
+            ClosedLoop::new(&graph, input.workload, &sc.workload.closed_loop, sc.seed)
+                .map_err(|e| setup(e.to_string()))?,
+        ),
+        _ => None,
+    };
+    match closed.as_mut() {
+        Some(cl) => {
+            for (at, i) in cl.initial() {
+                q.push(at, Ev::Start(i));
+            }
+        }
+        None => {
+            if let Some(first) = input.workload.first() {
+                q.push(first.start, Ev::Start(0));
+            }
+        }
     }
+    let mut start_span: Option<(Timestamp, Timestamp)> = None;
     if let Some(first) = input.background.first() {
         q.push(first.start, Ev::Background(0));
     }
@@ -446,8 +496,10 @@ fn run_arm(
         let mut endpoint_hops = 0usize;
         match ev {
             Ev::Start(i) => {
-                if let Some(next) = input.workload.get(i + 1) {
-                    q.push(next.start, Ev::Start(i + 1));
+                if closed.is_none() {
+                    if let Some(next) = input.workload.get(i + 1) {
+                        q.push(next.start, Ev::Start(i + 1));
+                    }
                 }
                 let spec = &input.workload[i];
                 // The best any sender could do, from this arm's balances before the
@@ -758,6 +810,15 @@ fn run_arm(
                 }
                 continue;
             }
+            if let Some(cl) = closed.as_mut() {
+                // The sender learns the outcome when its session decides; a redundant
+                // payment's surplus parts may still be on their way back.
+                if s.is_decided() {
+                    if let Some((at, next)) = cl.on_finished(id as usize, now) {
+                        q.push(at, Ev::Start(next));
+                    }
+                }
+            }
             for a in s.drain_attempts() {
                 if let Some(h) = hook.as_mut() {
                     h.on_attempt(&a);
@@ -772,7 +833,17 @@ fn run_arm(
                 continue;
             }
             let s = sessions.remove(&id).expect("present");
-            let spec = &input.workload[id as usize];
+            // The row carries the moment the arm started the payment (a closed loop's
+            // start is the arm's own; an open loop's is the workload's).
+            let started = s.started();
+            let spec = &PaymentSpec {
+                start: started,
+                ..input.workload[id as usize].clone()
+            };
+            start_span = Some(match start_span {
+                Some((a, b)) => (a.min(started), b.max(started)),
+                None => (started, started),
+            });
             let outcome = outcome_of(&s, spec, now);
             summary.add(&outcome);
             outcomes.record(&outcome);
@@ -786,6 +857,17 @@ fn run_arm(
             rows.write(payment_row(&graph, &arm.name, spec, &keys_hash.0, &outcome).as_bytes())?;
             progress.fetch_add(1, Ordering::Relaxed);
         }
+    }
+    if let Some(n) = closed
+        .as_ref()
+        .map(ClosedLoop::unstarted)
+        .filter(|&n| n > 0)
+    {
+        return Err(RunError::Internal {
+            arm: arm.name.clone(),
+            at: q.now(),
+            why: format!("{n} closed-loop payments were never started"),
+        });
     }
     if !sessions.is_empty() || !bg_sessions.is_empty() {
         return Err(RunError::Internal {
@@ -865,6 +947,7 @@ fn run_arm(
         events,
         field,
         oracle,
+        start_span,
     })
 }
 

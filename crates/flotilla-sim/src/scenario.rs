@@ -63,20 +63,60 @@ liquidity = "uniform"
 # "defined": sim-ln activity entries from `file` (a sim.json).
 # "csv": a payment list from `file` with columns time_secs,source,destination,amount_msat.
 # "cloth": CLoTH's payments file (id,sender_id,receiver_id,amount,start_time).
+# "closed_loop": senders that each start their next payment only when an earlier one
+# has finished (succeeded or failed), as in the Boomerang paper; see
+# [workload.closed_loop]. Amounts from [workload.amount]; receivers drawn as in the
+# random kind. Payments keep their workload index; payments.csv's dispatch_time is the
+# moment each arm actually started the payment.
 kind = "random"
 # Payments to simulate (random workload), at most 10,000,000 (as for warmup_payments
 # and the background payments over the workload's duration).
 payments = 10000
 # Mean payment arrivals per second over the whole network (random workload).
 arrivals_per_sec = 10.0
-# File for the defined, csv and cloth kinds.
+# File for the defined, csv and cloth kinds; for closed_loop, optional: the senders'
+# sequences as a CSV with columns source,destination,amount_msat (each sender's rows in
+# file order), instead of drawn ones.
 file = ""
+# Random kind: "independent" (each payment drawn on its own: over long runs liquidity
+# drains toward the receivers) or "balanced" (stationary: payments come in cycles
+# n0 -> n1 -> ... -> n0 of one amount, so every node receives what it sends; see
+# [workload.balanced]; docs/workloads.md has both workloads over 100,000 payments).
+demand = "independent"
+
+[workload.balanced]
+# Cycle lengths are uniform in [2, max_cycle] (at most 64); `window` cycles are open at
+# once, each arrival advancing one of them by a leg (at most 1,000,000).
+max_cycle = 4
+window = 100
+
+[workload.closed_loop]
+# Senders drawn uniformly from the largest strongly connected component (when `nodes`
+# is empty and no file is given), each with payments_per_sender payments (0:
+# workload.payments spread evenly over them).
+senders = 100
+payments_per_sender = 0
+# Payments a sender keeps in flight (at most 10,000): it starts the next one when one
+# finishes, after a pause of think_ms (at most an hour), "constant" or "exponential"
+# (that mean). The Boomerang paper: 100 senders x 500 payments, concurrency 1, no pause.
+concurrency = 1
+think_ms = 0
+think = "constant"
+# Given senders instead, each optionally with its own count and concurrency:
+#   nodes = [{ node = "ACINQ", payments = 200, concurrency = 4 }, { node = "02ab..." }]
+nodes = []
 
 [workload.amount]
 # "constant" (value_sat), "uniform" (min_sat, max_sat), "log-uniform" (min_sat,
-# max_sat) or "lognormal" (median_sat, sigma <= 10). The default spans 1,000 to
+# max_sat), "lognormal" (median_sat, sigma <= 10) or "quantiles": piecewise log-linear
+# between (quantile, amount) points, either `preset = "ripple"` (the Boomerang paper's
+# Ripple-trace quantiles at 1 unit = 1,000 sat: p10 150 sat ... p99 19,200,000 sat) or
+# `points = [{ q = 0.1, sat = 150 }, { q = 0.5, sat = 3000 }, ...]` (quantiles
+# increasing, amounts non-decreasing); `scale = 1.0` multiplies every amount; beyond
+# the outermost points `tails = "extrapolate"` continues the nearest segment to q = 0
+# and q = 1, "clamp" repeats the outermost amount. The default spans 1,000 to
 # 2,000,000 sat, so that MPP matters. No amount may exceed 21,000,000 BTC
-# (2,100,000,000,000,000 sat); lognormal draws are capped there.
+# (2,100,000,000,000,000 sat); lognormal and quantile draws are capped there.
 distribution = "log-uniform"
 min_sat = 1000
 max_sat = 2000000
@@ -319,6 +359,10 @@ pub enum WorkloadKind {
     Csv,
     /// CLoTH's payments file.
     Cloth,
+    /// Senders that each start their next payment when an earlier one has finished
+    /// (`[workload.closed_loop]`).
+    #[serde(rename = "closed_loop", alias = "closed-loop")]
+    ClosedLoop,
 }
 
 /// `[workload]`
@@ -333,8 +377,14 @@ pub struct WorkloadConfig {
     pub arrivals_per_sec: f64,
     /// File (defined, csv, cloth kinds).
     pub file: String,
-    /// Amounts (random kind).
+    /// Amounts (random and closed-loop kinds).
     pub amount: AmountDistribution,
+    /// How a random workload's payments relate: independent or balanced cycles.
+    pub demand: crate::demand::Demand,
+    /// The cycles of a balanced demand.
+    pub balanced: crate::demand::BalancedConfig,
+    /// The closed-loop kind's senders.
+    pub closed_loop: crate::closed_loop::ClosedLoopConfig,
 }
 
 impl Default for WorkloadConfig {
@@ -348,6 +398,9 @@ impl Default for WorkloadConfig {
                 min_sat: 1_000,
                 max_sat: 2_000_000,
             },
+            demand: crate::demand::Demand::Independent,
+            balanced: Default::default(),
+            closed_loop: Default::default(),
         }
     }
 }
@@ -382,6 +435,8 @@ pub enum AmountDistribution {
         /// Standard deviation of the logarithm.
         sigma: f64,
     },
+    /// Piecewise log-linear between given quantiles, or a named table.
+    Quantiles(crate::quantiles::QuantileTable),
 }
 
 /// `[network]`
@@ -666,11 +721,33 @@ impl Scenario {
             if !(w.arrivals_per_sec.is_finite() && w.arrivals_per_sec > 0.0) {
                 return bad("workload.arrivals_per_sec", "must be a positive number");
             }
+        } else if w.kind == WorkloadKind::ClosedLoop {
+            if let Err((key, why)) = w.closed_loop.validate(w.payments, !w.file.is_empty()) {
+                return bad_owned(&key, why);
+            }
+            if self.network.background_per_sec > 0.0 {
+                return bad(
+                    "network.background_per_sec",
+                    "background traffic runs for the workload's duration, which a closed-loop \
+                     workload does not know in advance: set it to 0",
+                );
+            }
         } else if w.file.is_empty() {
             return bad(
                 "workload.file",
                 "the defined, csv and cloth workloads read a file: name it",
             );
+        }
+        if w.demand == crate::demand::Demand::Balanced {
+            if w.kind != WorkloadKind::Random {
+                return bad(
+                    "workload.demand",
+                    "balanced demand shapes the random workload: set workload.kind = \"random\"",
+                );
+            }
+            if let Err((key, why)) = w.balanced.validate() {
+                return bad_owned(&key, why);
+            }
         }
         match w.amount {
             AmountDistribution::Constant { value_sat: 0 } => {
@@ -712,6 +789,11 @@ impl Scenario {
                         "workload.amount.sigma",
                         format!("{sigma} is above the limit of {}", limits::MAX_AMOUNT_SIGMA),
                     );
+                }
+            }
+            AmountDistribution::Quantiles(ref t) => {
+                if let Err((key, why)) = t.validate() {
+                    return bad_owned(&key, why);
                 }
             }
             AmountDistribution::Constant { .. } => {}

@@ -62,6 +62,14 @@ pub enum WorkloadError {
     /// The graph cannot host the workload.
     #[error("workload: {0}")]
     Graph(String),
+    /// A scenario value that does not fit the graph (a closed-loop sender it lacks).
+    #[error("{key}: {why}")]
+    Scenario {
+        /// The dotted key.
+        key: String,
+        /// Why.
+        why: String,
+    },
 }
 
 /// Builds the workload a scenario describes.
@@ -75,6 +83,7 @@ pub fn build(
         WorkloadKind::Defined => defined(graph, Path::new(&config.file), config.payments, seed)?,
         WorkloadKind::Csv => csv_list(graph, Path::new(&config.file))?,
         WorkloadKind::Cloth => cloth(graph, Path::new(&config.file))?,
+        WorkloadKind::ClosedLoop => crate::closed_loop::build(graph, config, seed)?,
     };
     if specs.is_empty() {
         return Err(WorkloadError::Graph(
@@ -106,6 +115,7 @@ pub fn draw_amount_msat<R: Rng>(dist: &AmountDistribution, rng: &mut R) -> u64 {
                 .map(|d| d.sample(rng))
                 .unwrap_or(median_sat as f64)
         }
+        AmountDistribution::Quantiles(ref table) => table.amount_at(rng.random::<f64>()),
     };
     // A heavy lognormal tail (or rounding at the top of a range) may land above the
     // bitcoin supply: capped there, so the msat amount cannot wrap. `as` maps NaN to 0.
@@ -158,6 +168,9 @@ fn random(
     seed: u64,
     purpose: &str,
 ) -> Result<Vec<PaymentSpec>, WorkloadError> {
+    if config.demand == crate::demand::Demand::Balanced {
+        return crate::demand::balanced(graph, config, seed, purpose);
+    }
     let scc = largest_scc(graph);
     if scc.len() < 2 {
         return Err(WorkloadError::Graph(format!(
@@ -165,18 +178,7 @@ fn random(
             scc.len()
         )));
     }
-    // Receivers weighted by the capacity of their channels (sim-ln's choice: big nodes
-    // receive more), by binary search over cumulative weights.
-    let mut cumulative = Vec::with_capacity(scc.len());
-    let mut total = 0u128;
-    for &n in &scc {
-        let cap: u64 = graph
-            .channels_of(n)
-            .map(|c| graph.channel(c).capacity_sat)
-            .sum();
-        total += cap.max(1) as u128;
-        cumulative.push(total);
-    }
+    let picker = ReceiverPicker::new(graph, &scc);
     let mut rng = stream(seed, purpose);
     let mut t = 0.0f64;
     let mut out = Vec::with_capacity(config.payments.min(10_000_000) as usize);
@@ -185,13 +187,7 @@ fn random(
         let u: f64 = rng.random::<f64>();
         t += -(1.0 - u).ln() / config.arrivals_per_sec;
         let source = scc[rng.random_range(0..scc.len())];
-        let destination = loop {
-            let x = rng.random_range(0..total);
-            let i = cumulative.partition_point(|&c| c <= x);
-            if scc[i] != source {
-                break scc[i];
-            }
-        };
+        let destination = picker.pick(&mut rng, source);
         let amount_msat = draw_amount_msat(&config.amount, &mut rng);
         out.push(PaymentSpec {
             index,
@@ -203,6 +199,47 @@ fn random(
         });
     }
     Ok(out)
+}
+
+/// Receivers drawn from the largest strongly connected component, weighted by the
+/// capacity of their channels (sim-ln's choice: big nodes receive more), by binary
+/// search over cumulative weights. The one definition of "a random receiver".
+pub(crate) struct ReceiverPicker<'a> {
+    scc: &'a [NodeIdx],
+    cumulative: Vec<u128>,
+    total: u128,
+}
+
+impl<'a> ReceiverPicker<'a> {
+    /// The picker over `scc` (at least two nodes).
+    pub(crate) fn new(graph: &Graph, scc: &'a [NodeIdx]) -> Self {
+        let mut cumulative = Vec::with_capacity(scc.len());
+        let mut total = 0u128;
+        for &n in scc {
+            let cap: u64 = graph
+                .channels_of(n)
+                .map(|c| graph.channel(c).capacity_sat)
+                .sum();
+            total += cap.max(1) as u128;
+            cumulative.push(total);
+        }
+        ReceiverPicker {
+            scc,
+            cumulative,
+            total,
+        }
+    }
+
+    /// A receiver other than `source`.
+    pub(crate) fn pick<R: Rng>(&self, rng: &mut R, source: NodeIdx) -> NodeIdx {
+        loop {
+            let x = rng.random_range(0..self.total);
+            let i = self.cumulative.partition_point(|&c| c <= x);
+            if self.scc[i] != source {
+                return self.scc[i];
+            }
+        }
+    }
 }
 
 fn resolve(
@@ -409,10 +446,25 @@ where
 }
 
 fn csv_list(graph: &Graph, path: &Path) -> Result<Vec<PaymentSpec>, WorkloadError> {
+    csv_rows(graph, path, true)
+}
+
+/// A CSV payment list with columns `source,destination,amount_msat`, and `time_secs`
+/// if `timed` (without it every payment starts at zero: a closed-loop workload's
+/// sequences, whose start times the run decides).
+pub(crate) fn csv_rows(
+    graph: &Graph,
+    path: &Path,
+    timed: bool,
+) -> Result<Vec<PaymentSpec>, WorkloadError> {
     let (file, mut rdr) = read_csv(path)?;
     let headers = rdr.headers().map_err(|e| csv_error(&file, e))?.clone();
-    let (ti, si, di, ai) = (
-        column(&headers, &file, "time_secs")?,
+    let ti = if timed {
+        Some(column(&headers, &file, "time_secs")?)
+    } else {
+        None
+    };
+    let (si, di, ai) = (
         column(&headers, &file, "source")?,
         column(&headers, &file, "destination")?,
         column(&headers, &file, "amount_msat")?,
@@ -421,7 +473,10 @@ fn csv_list(graph: &Graph, path: &Path) -> Result<Vec<PaymentSpec>, WorkloadErro
     for row in rdr.records() {
         let row = row.map_err(|e| csv_error(&file, e))?;
         let line = row.position().map(|p| p.line()).unwrap_or(0);
-        let t: f64 = field(&row, ti, &file, line, "time_secs")?;
+        let t: f64 = match ti {
+            Some(ti) => field(&row, ti, &file, line, "time_secs")?,
+            None => 0.0,
+        };
         if !(t.is_finite() && t >= 0.0) {
             return Err(WorkloadError::Invalid {
                 file,

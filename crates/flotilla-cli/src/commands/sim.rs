@@ -166,6 +166,7 @@ fn name_the_source(e: SimError, args: &SimArgs) -> anyhow::Error {
         | SimError::Liquidity(_)
         | SimError::NoBalances(_)
         | SimError::Override { .. }
+        | SimError::Workload(flotilla_sim::workload::WorkloadError::Scenario { .. })
         | SimError::Baseline(_)
         | SimError::Field(_) => None,
         SimError::Graph(_) => return anyhow::Error::new(e).context("cannot read graph"),
