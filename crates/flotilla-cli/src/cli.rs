@@ -139,7 +139,8 @@ pub enum Command {
     /// ping and errors, through LDK's PeerManager) with other nodes, remembers the
     /// peers it dialed and dials them again after a restart. The other subcommands
     /// talk to the running node through the control socket in DIR:
-    /// `flotilla node --data-dir DIR info | connect ID@HOST:PORT | peers | stop`.
+    /// `flotilla node --data-dir DIR info | connect ID@HOST:PORT | peers |
+    /// open-channel ID --capacity-sat N [--push-sat N] | channels | stop`.
     Node(NodeArgs),
 }
 
@@ -862,8 +863,32 @@ pub enum NodeCommand {
     /// The connected peers: node id, remote address of the connection, direction,
     /// the peer's init features (hex) and seconds connected.
     Peers(NodeQueryArgs),
+    /// Open a channel with a connected peer, funded by agreement: no on-chain
+    /// transaction exists. The peer stores the channel and answers; then this node
+    /// stores it (each side in one SQLite transaction). This node's starting balance
+    /// is the capacity less --push-sat; the peer's is --push-sat.
+    OpenChannel(NodeOpenChannelArgs),
+    /// The channels: id, peer, capacity, both balances and pending HTLCs.
+    Channels(NodeQueryArgs),
     /// Stop the node (it disconnects its peers and removes its control socket).
     Stop(NodeQueryArgs),
+}
+
+/// `flotilla node open-channel`
+#[derive(Debug, Args)]
+pub struct NodeOpenChannelArgs {
+    /// The peer's node id (66 hex characters); it must be connected.
+    #[arg(value_name = "ID")]
+    pub peer: String,
+    /// The channel's capacity in sat.
+    #[arg(long)]
+    pub capacity_sat: u64,
+    /// What this node gives the peer at the start, in sat (default 0).
+    #[arg(long, default_value_t = 0)]
+    pub push_sat: u64,
+    /// Print JSON instead of a line of text.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `flotilla node run`

@@ -16,7 +16,7 @@ use bitcoin::secp256k1::PublicKey;
 use rand::RngCore;
 use serde_json::json;
 use tokio::net::TcpListener;
-use tokio::sync::{mpsc, watch};
+use tokio::sync::{mpsc, oneshot, watch};
 
 use crate::control::protocol::{Request, Response};
 use crate::control::{self, server};
@@ -25,8 +25,9 @@ use crate::features::{self, Capabilities};
 use crate::identity;
 use crate::nodefile::{self, NodeFile};
 use crate::reconnect::Backoff;
-use crate::store::Store;
-use crate::transport::messages::{Inbound, PeerEvent};
+use crate::store::{Store, StoredChannel};
+use crate::transport::messages::{Inbound, PeerEvent, SetupInbound};
+use crate::transport::setup::{self, SetupMessage};
 use crate::transport::Transport;
 
 /// How often LDK's timer runs (pings, and disconnecting peers that stopped answering).
@@ -86,6 +87,64 @@ struct Dial {
     dialing: bool,
 }
 
+/// How long `open-channel` waits for the peer's answer.
+pub const OPEN_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// An `open_channel` this node sent and has had no answer to. Kept after the
+/// control request times out, so a late `accept_channel` is still stored and both
+/// sides agree.
+struct PendingOpen {
+    peer: PublicKey,
+    capacity_sat: u64,
+    push_msat: u64,
+    reply: Option<oneshot::Sender<Result<StoredChannel, String>>>,
+}
+
+fn hex32(b: &[u8; 32]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+fn now_secs() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+/// Checks an open's amounts; the reason when they are refused.
+fn check_open(capacity_sat: u64, push_msat: u64) -> Result<u64, String> {
+    let max_sat = flotilla_graph::amount::MAX_SAT;
+    if capacity_sat == 0 {
+        return Err("capacity_sat must be positive".into());
+    }
+    if capacity_sat > max_sat {
+        return Err(format!(
+            "capacity_sat {capacity_sat} is more than the 21 million BTC that will ever exist ({max_sat} sat)"
+        ));
+    }
+    let capacity_msat = capacity_sat * 1000;
+    if push_msat > capacity_msat {
+        return Err(format!(
+            "push ({push_msat} msat) is more than the capacity ({capacity_msat} msat)"
+        ));
+    }
+    Ok(capacity_msat)
+}
+
+/// A channel as `channels --json` shows it.
+fn channel_json(c: &StoredChannel) -> serde_json::Value {
+    json!({
+        "channel_id": c.channel_id,
+        "peer": c.peer,
+        "capacity_sat": c.capacity_sat,
+        "local_msat": c.local_msat,
+        "remote_msat": c.remote_msat,
+        // No HTLC can exist before the engine is attached.
+        "pending_htlcs": 0,
+        "opened_by_us": c.opened_by_us,
+    })
+}
+
 /// What the control server and the loops share.
 pub struct Shared {
     /// The user id the daemon runs as; the control socket answers only it.
@@ -97,6 +156,7 @@ pub struct Shared {
     store: Arc<Store>,
     stop: watch::Sender<bool>,
     dials: Mutex<HashMap<PublicKey, Dial>>,
+    opens: Mutex<HashMap<[u8; 32], PendingOpen>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -116,6 +176,20 @@ impl Shared {
             }
             Request::Connect { peer } => match self.connect(&peer).await {
                 Ok(v) => Response::ok(v),
+                Err(e) => Response::err(e.to_string()),
+            },
+            Request::OpenChannel {
+                peer,
+                capacity_sat,
+                push_sat,
+            } => match self.open_channel(&peer, capacity_sat, push_sat).await {
+                Ok(c) => Response::ok(channel_json(&c)),
+                Err(e) => Response::err(e),
+            },
+            Request::Channels => match self.store.channels() {
+                Ok(cs) => Response::ok(serde_json::Value::Array(
+                    cs.iter().map(channel_json).collect(),
+                )),
                 Err(e) => Response::err(e.to_string()),
             },
         }
@@ -178,6 +252,179 @@ impl Shared {
             .backoff
             .reset();
         Ok(json!({ "node_id": node_id.to_string(), "address": addr.to_string() }))
+    }
+
+    async fn open_channel(
+        self: &Arc<Self>,
+        peer: &str,
+        capacity_sat: u64,
+        push_sat: u64,
+    ) -> Result<StoredChannel, String> {
+        let node_id = PublicKey::from_str(peer).map_err(|_| {
+            format!(
+                "open-channel: {peer:?} is not a node id (66 hex characters, starting 02 or 03)"
+            )
+        })?;
+        let push_msat = push_sat
+            .checked_mul(1000)
+            .ok_or_else(|| format!("open-channel: push_sat {push_sat} is too large"))?;
+        check_open(capacity_sat, push_msat).map_err(|e| format!("open-channel: {e}"))?;
+        let Some(features) = self.transport.peer_features(&node_id) else {
+            return Err(format!(
+                "open-channel: not connected to {node_id}; `connect` it first"
+            ));
+        };
+        if !features::has_bit(&features, features::FLOTILLA_MESSAGES_BIT) {
+            return Err(format!(
+                "open-channel: {node_id} does not speak flotilla's messages (feature bit {})",
+                features::FLOTILLA_MESSAGES_BIT
+            ));
+        }
+        let mut temporary_channel_id = [0u8; 32];
+        rand::rng().fill_bytes(&mut temporary_channel_id);
+        let (tx, rx) = oneshot::channel();
+        lock(&self.opens).insert(
+            temporary_channel_id,
+            PendingOpen {
+                peer: node_id,
+                capacity_sat,
+                push_msat,
+                reply: Some(tx),
+            },
+        );
+        self.transport.send_setup(
+            node_id,
+            SetupMessage::Open {
+                temporary_channel_id,
+                capacity_sat,
+                push_msat,
+            },
+        );
+        match tokio::time::timeout(OPEN_TIMEOUT, rx).await {
+            Ok(Ok(result)) => result,
+            Ok(Err(_)) => Err("open-channel: the node is shutting down".into()),
+            Err(_) => Err(format!(
+                "open-channel: no answer from {node_id} within {} s (a late acceptance is still stored; see `channels`)",
+                OPEN_TIMEOUT.as_secs()
+            )),
+        }
+    }
+
+    /// Handles a channel-opening message. Each side stores the channel in one
+    /// transaction before it answers (the acceptor) or reports success (the opener).
+    fn on_setup(&self, from: PublicKey, message: SetupMessage) {
+        match message {
+            SetupMessage::Open {
+                temporary_channel_id,
+                capacity_sat,
+                push_msat,
+            } => {
+                let reject = |reason: String| {
+                    tracing::info!(peer = %from, "refused a channel: {reason}");
+                    self.transport.send_setup(
+                        from,
+                        SetupMessage::Reject {
+                            temporary_channel_id,
+                            reason,
+                        },
+                    );
+                };
+                let capacity_msat = match check_open(capacity_sat, push_msat) {
+                    Ok(c) => c,
+                    Err(e) => return reject(e),
+                };
+                let channel_id = setup::channel_id(&temporary_channel_id, &from, &self.node_id);
+                let channel = StoredChannel {
+                    channel_id: hex32(&channel_id),
+                    peer: from.to_string(),
+                    capacity_sat,
+                    local_msat: push_msat,
+                    remote_msat: capacity_msat - push_msat,
+                    opened_by_us: false,
+                    created_at: now_secs(),
+                };
+                match self.store.insert_channel(&channel) {
+                    Ok(true) => {
+                        tracing::info!(peer = %from, channel = channel.channel_id, capacity_sat, "accepted a channel");
+                        self.transport.send_setup(
+                            from,
+                            SetupMessage::Accept {
+                                temporary_channel_id,
+                                channel_id,
+                            },
+                        );
+                    }
+                    Ok(false) => reject("that channel exists already".into()),
+                    Err(e) => {
+                        tracing::error!("store: {e}");
+                        reject("the node could not store the channel".into());
+                    }
+                }
+            }
+            SetupMessage::Accept {
+                temporary_channel_id,
+                channel_id,
+            } => {
+                let pending = {
+                    let mut opens = lock(&self.opens);
+                    match opens.get(&temporary_channel_id) {
+                        Some(p) if p.peer == from => opens.remove(&temporary_channel_id),
+                        _ => None,
+                    }
+                };
+                let Some(mut p) = pending else {
+                    tracing::warn!(peer = %from, "accept_channel for no open of ours; ignored");
+                    return;
+                };
+                let expected = setup::channel_id(&temporary_channel_id, &self.node_id, &from);
+                let result = if channel_id != expected {
+                    tracing::warn!(peer = %from, "accept_channel with a wrong channel id; not stored");
+                    Err(format!(
+                        "open-channel: {from} answered with channel id {}, expected {}",
+                        hex32(&channel_id),
+                        hex32(&expected)
+                    ))
+                } else {
+                    let capacity_msat = p.capacity_sat * 1000;
+                    let channel = StoredChannel {
+                        channel_id: hex32(&channel_id),
+                        peer: from.to_string(),
+                        capacity_sat: p.capacity_sat,
+                        local_msat: capacity_msat - p.push_msat,
+                        remote_msat: p.push_msat,
+                        opened_by_us: true,
+                        created_at: now_secs(),
+                    };
+                    match self.store.insert_channel(&channel) {
+                        Ok(_) => {
+                            tracing::info!(peer = %from, channel = channel.channel_id, "channel open");
+                            Ok(channel)
+                        }
+                        Err(e) => {
+                            tracing::error!("store: {e}");
+                            Err(format!("open-channel: storing the channel failed: {e}"))
+                        }
+                    }
+                };
+                if let Some(reply) = p.reply.take() {
+                    let _ = reply.send(result);
+                }
+            }
+            SetupMessage::Reject {
+                temporary_channel_id,
+                reason,
+            } => {
+                let mut opens = lock(&self.opens);
+                if opens
+                    .get(&temporary_channel_id)
+                    .is_some_and(|p| p.peer == from)
+                {
+                    if let Some(reply) = opens.remove(&temporary_channel_id).and_then(|p| p.reply) {
+                        let _ = reply.send(Err(format!("open-channel: {from} refused: {reason}")));
+                    }
+                }
+            }
+        }
     }
 
     /// Dials every remembered, unconnected peer whose backoff has run out.
@@ -373,12 +620,20 @@ async fn run_async(config: Config) -> Result<(), NodeError> {
         store,
         stop: stop_tx,
         dials: Mutex::new(HashMap::new()),
+        opens: Mutex::new(HashMap::new()),
     });
 
     let mut tasks = tokio::task::JoinSet::new();
     tasks.spawn(transport.clone().accept_loop(listener));
     tasks.spawn(server::serve(control_listener, token, shared.clone()));
     tasks.spawn(engine_inbox(channels.inbox));
+    let s = shared.clone();
+    let mut setup_rx: mpsc::Receiver<SetupInbound> = channels.setup;
+    tasks.spawn(async move {
+        while let Some(m) = setup_rx.recv().await {
+            s.on_setup(m.from, m.message);
+        }
+    });
     let s = shared.clone();
     let mut events = channels.events;
     tasks.spawn(async move {

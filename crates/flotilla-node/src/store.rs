@@ -20,7 +20,7 @@ use crate::error::NodeError;
 pub const STORE_FILE: &str = "store.sqlite3";
 
 /// The schema this code writes; an older file is migrated, a newer one refused.
-const SCHEMA_VERSION: i64 = 1;
+const SCHEMA_VERSION: i64 = 2;
 
 /// A peer the node dials again after a restart or a lost connection.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -33,6 +33,25 @@ pub struct StoredPeer {
     pub added_at: u64,
     /// Unix seconds of the last completed handshake, if any.
     pub last_connected_at: Option<u64>,
+}
+
+/// A channel as stored.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct StoredChannel {
+    /// The channel id, 64 hex characters.
+    pub channel_id: String,
+    /// The other node's id.
+    pub peer: String,
+    /// The capacity.
+    pub capacity_sat: u64,
+    /// This node's balance.
+    pub local_msat: u64,
+    /// The peer's balance.
+    pub remote_msat: u64,
+    /// Whether this node opened it.
+    pub opened_by_us: bool,
+    /// Unix seconds when it was stored.
+    pub created_at: u64,
 }
 
 /// The store. Cheap to share: one connection behind a mutex (every statement is short
@@ -119,32 +138,49 @@ impl Store {
             )
             .optional()
             .map_err(|e| self.err(e))?;
-        match version {
-            Some(v) if v > SCHEMA_VERSION => {
-                return Err(NodeError::Corrupt {
-                    path: self.path.clone(),
-                    reason: format!(
-                        "schema version {v} is newer than this flotilla ({SCHEMA_VERSION})"
-                    ),
-                })
-            }
-            Some(_) => {}
-            None => {
-                tx.execute_batch(
-                    "CREATE TABLE peers (
-                        node_id TEXT PRIMARY KEY,
-                        address TEXT NOT NULL,
-                        added_at INTEGER NOT NULL,
-                        last_connected_at INTEGER
-                    );",
-                )
-                .map_err(|e| self.err(e))?;
-                tx.execute(
-                    "INSERT INTO meta (key, value) VALUES ('schema_version', ?1)",
-                    params![SCHEMA_VERSION],
-                )
-                .map_err(|e| self.err(e))?;
-            }
+        if let Some(v) = version.filter(|&v| v > SCHEMA_VERSION) {
+            return Err(NodeError::Corrupt {
+                path: self.path.clone(),
+                reason: format!(
+                    "schema version {v} is newer than this flotilla ({SCHEMA_VERSION})"
+                ),
+            });
+        }
+        let from = version.unwrap_or(0);
+        if from < 1 {
+            tx.execute_batch(
+                "CREATE TABLE peers (
+                    node_id TEXT PRIMARY KEY,
+                    address TEXT NOT NULL,
+                    added_at INTEGER NOT NULL,
+                    last_connected_at INTEGER
+                );",
+            )
+            .map_err(|e| self.err(e))?;
+        }
+        if from < 2 {
+            // The balances always add up to the capacity: checked by SQLite itself.
+            tx.execute_batch(
+                "CREATE TABLE channels (
+                    channel_id TEXT PRIMARY KEY,
+                    peer TEXT NOT NULL,
+                    capacity_sat INTEGER NOT NULL CHECK (capacity_sat > 0),
+                    local_msat INTEGER NOT NULL CHECK (local_msat >= 0),
+                    remote_msat INTEGER NOT NULL CHECK (remote_msat >= 0),
+                    opened_by_us INTEGER NOT NULL,
+                    created_at INTEGER NOT NULL,
+                    CHECK (local_msat + remote_msat = capacity_sat * 1000)
+                );",
+            )
+            .map_err(|e| self.err(e))?;
+        }
+        if from < SCHEMA_VERSION {
+            tx.execute(
+                "INSERT INTO meta (key, value) VALUES ('schema_version', ?1)
+                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                params![SCHEMA_VERSION],
+            )
+            .map_err(|e| self.err(e))?;
         }
         tx.commit().map_err(|e| self.err(e))
     }
@@ -178,6 +214,56 @@ impl Store {
             .execute("DELETE FROM peers WHERE node_id = ?1", params![node_id])
             .map(|n| n > 0)
             .map_err(|e| self.err(e))
+    }
+
+    /// Stores a new channel in one transaction; `Ok(false)` if the id exists already.
+    pub fn insert_channel(&self, c: &StoredChannel) -> Result<bool, NodeError> {
+        let to_i64 = |v: u64| {
+            i64::try_from(v).map_err(|_| NodeError::Control(format!("{v} does not fit the store")))
+        };
+        let n = self
+            .conn()
+            .execute(
+                "INSERT INTO channels (channel_id, peer, capacity_sat, local_msat, remote_msat, opened_by_us, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (channel_id) DO NOTHING",
+                params![
+                    c.channel_id,
+                    c.peer,
+                    to_i64(c.capacity_sat)?,
+                    to_i64(c.local_msat)?,
+                    to_i64(c.remote_msat)?,
+                    c.opened_by_us,
+                    to_i64(c.created_at)?,
+                ],
+            )
+            .map_err(|e| self.err(e))?;
+        Ok(n == 1)
+    }
+
+    /// Every channel, by id.
+    pub fn channels(&self) -> Result<Vec<StoredChannel>, NodeError> {
+        let conn = self.conn();
+        let mut stmt = conn
+            .prepare(
+                "SELECT channel_id, peer, capacity_sat, local_msat, remote_msat, opened_by_us, created_at
+                 FROM channels ORDER BY channel_id",
+            )
+            .map_err(|e| self.err(e))?;
+        let u = |v: i64| v.max(0) as u64;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok(StoredChannel {
+                    channel_id: r.get(0)?,
+                    peer: r.get(1)?,
+                    capacity_sat: u(r.get(2)?),
+                    local_msat: u(r.get(3)?),
+                    remote_msat: u(r.get(4)?),
+                    opened_by_us: r.get(5)?,
+                    created_at: u(r.get(6)?),
+                })
+            })
+            .map_err(|e| self.err(e))?;
+        rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
     }
 
     /// Every remembered peer, by node id.
@@ -231,6 +317,32 @@ mod tests {
         assert!(!s.forget_peer("02aa").unwrap());
         let perms = fs::metadata(s.path()).unwrap().permissions().mode();
         assert_eq!(perms & 0o777, 0o600);
+    }
+
+    #[test]
+    fn channels_are_stored_once_and_must_add_up() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = Store::open(dir.path()).unwrap();
+        let c = StoredChannel {
+            channel_id: "ab".repeat(32),
+            peer: "02cc".into(),
+            capacity_sat: 1_000,
+            local_msat: 400_000,
+            remote_msat: 600_000,
+            opened_by_us: true,
+            created_at: 5,
+        };
+        assert!(s.insert_channel(&c).unwrap());
+        assert!(!s.insert_channel(&c).unwrap(), "a second insert is refused");
+        let bad = StoredChannel {
+            channel_id: "cd".repeat(32),
+            remote_msat: 600_001,
+            ..c.clone()
+        };
+        assert!(s.insert_channel(&bad).is_err(), "balances must add up");
+        drop(s);
+        let s = Store::open(dir.path()).unwrap();
+        assert_eq!(s.channels().unwrap(), vec![c]);
     }
 
     #[test]

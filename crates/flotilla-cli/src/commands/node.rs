@@ -49,6 +49,35 @@ pub fn run(args: NodeArgs) -> Result<()> {
             )?;
             Ok(())
         }
+        NodeCommand::OpenChannel(o) => {
+            let v = ask(
+                &dir,
+                Request::OpenChannel {
+                    peer: o.peer,
+                    capacity_sat: o.capacity_sat,
+                    push_sat: o.push_sat,
+                },
+            )?;
+            if o.json {
+                return print_json(&v);
+            }
+            outln!(
+                "channel {} with {}: {} sat, local {} msat, remote {} msat",
+                str_of(&v, "channel_id"),
+                str_of(&v, "peer"),
+                thousands(u64_of(&v, "capacity_sat")),
+                thousands(u64_of(&v, "local_msat")),
+                thousands(u64_of(&v, "remote_msat"))
+            )?;
+            Ok(())
+        }
+        NodeCommand::Channels(q) => {
+            let v = ask(&dir, Request::Channels)?;
+            if q.json {
+                return print_json(&v);
+            }
+            print_channels(&v)
+        }
         NodeCommand::Stop(q) => {
             let v = ask(&dir, Request::Stop)?;
             if q.json {
@@ -139,6 +168,34 @@ fn print_peers(v: &Value) -> Result<()> {
             },
             str_of(p, "features").to_string(),
             thousands(u64_of(p, "connected_secs")),
+        ]);
+    }
+    out!("{}", t.render())?;
+    Ok(())
+}
+
+fn print_channels(v: &Value) -> Result<()> {
+    let channels = v.as_array().cloned().unwrap_or_default();
+    if channels.is_empty() {
+        outln!("no channels")?;
+        return Ok(());
+    }
+    let mut t = Table::new(2).header([
+        "channel_id",
+        "peer",
+        "capacity_sat",
+        "local_msat",
+        "remote_msat",
+        "pending_htlcs",
+    ]);
+    for c in &channels {
+        t.row([
+            str_of(c, "channel_id").to_string(),
+            str_of(c, "peer").to_string(),
+            thousands(u64_of(c, "capacity_sat")),
+            thousands(u64_of(c, "local_msat")),
+            thousands(u64_of(c, "remote_msat")),
+            u64_of(c, "pending_htlcs").to_string(),
         ]);
     }
     out!("{}", t.render())?;

@@ -13,8 +13,9 @@
 //!
 //! # Protocol
 //!
-//! One request per line, `{"token": "…", "request": "info"}` (`info`, `peers`, `stop`,
-//! `connect` with `"peer": "ID@HOST:PORT"`), answered by one line, `{"ok": true,
+//! One request per line, `{"token": "…", "request": "info"}` (`info`, `peers`,
+//! `channels`, `stop`, `connect` with `"peer": "ID@HOST:PORT"`, `open-channel` with
+//! `"peer"`, `"capacity_sat"` and `"push_sat"`), answered by one line, `{"ok": true,
 //! "result": …}` or `{"ok": false, "error": "…"}`. A connection may carry many
 //! requests. A line longer than [`MAX_REQUEST_LEN`] is refused and the connection
 //! closed.

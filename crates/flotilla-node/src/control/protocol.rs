@@ -26,6 +26,18 @@ pub enum Request {
     },
     /// The connected peers.
     Peers,
+    /// Open a channel with a connected peer by agreement (no chain).
+    OpenChannel {
+        /// The peer's node id.
+        peer: String,
+        /// The capacity.
+        capacity_sat: u64,
+        /// What this node gives the peer at the start.
+        #[serde(default)]
+        push_sat: u64,
+    },
+    /// The channels.
+    Channels,
     /// Shut the daemon down.
     Stop,
 }

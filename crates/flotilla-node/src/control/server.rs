@@ -70,14 +70,14 @@ async fn session(stream: UnixStream, token: &str, shared: &Arc<Shared>) -> std::
     let own_uid = shared.uid;
     let peer_uid = stream.peer_cred().map(|c| c.uid()).ok();
     let (read, mut write) = stream.into_split();
+    let mut reader = BufReader::new(read);
     if peer_uid != Some(own_uid) {
         tracing::warn!(?peer_uid, "control: refused a connection from another user");
         let r = Response::err(format!(
             "refused: the node runs as user {own_uid} and only answers that user"
         ));
-        return write_line(&mut write, &r).await;
+        return refuse_and_close(&mut reader, &mut write, &r).await;
     }
-    let mut reader = BufReader::new(read);
     let mut line = Vec::new();
     loop {
         line.clear();
@@ -92,7 +92,7 @@ async fn session(stream: UnixStream, token: &str, shared: &Arc<Shared>) -> std::
             let r = Response::err(format!(
                 "request longer than {MAX_REQUEST_LEN} bytes; closing"
             ));
-            return write_line(&mut write, &r).await;
+            return refuse_and_close(&mut reader, &mut write, &r).await;
         }
         let text = String::from_utf8_lossy(&line);
         let text = text.trim();
@@ -111,6 +111,22 @@ async fn session(stream: UnixStream, token: &str, shared: &Arc<Shared>) -> std::
         };
         write_line(&mut write, &response).await?;
     }
+}
+
+/// Answers `r` and closes. Closing with unread bytes would reset the connection and
+/// could lose the answer, so what the client is still sending is read and dropped
+/// first (at most 1 MiB, at most 1 s).
+async fn refuse_and_close(
+    reader: &mut BufReader<tokio::net::unix::OwnedReadHalf>,
+    write: &mut tokio::net::unix::OwnedWriteHalf,
+    r: &Response,
+) -> std::io::Result<()> {
+    write_line(write, r).await?;
+    let mut rest = reader.take(1 << 20);
+    let mut sink = tokio::io::sink();
+    let drain = tokio::io::copy(&mut rest, &mut sink);
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(1), drain).await;
+    Ok(())
 }
 
 async fn write_line(

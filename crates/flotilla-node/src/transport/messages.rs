@@ -15,18 +15,20 @@
 //!
 //! A flotilla type whose payload does not decode is answered as BOLT 1 prescribes
 //! for a malformed message: a `warning` naming the type and the reason, then the
-//! connection is closed; nothing reaches the engine. Unknown odd types are ignored
+//! connection is closed; nothing reaches the engine, and nothing more from that
+//! connection is read. (The verdict goes through [`Disconnects`] so the warning is
+//! written before the disconnect.) Unknown odd types are ignored
 //! and unknown even types close the connection (LDK's `PeerManager`, per BOLT 1).
 //! Decoding never panics: `flotilla_ln::wire::decode` is total and fuzzed.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Mutex, MutexGuard};
 use std::time::Instant;
 
 use bitcoin::secp256k1::PublicKey;
 use flotilla_ln::wire::{self, Message, MessageType};
 use lightning::io;
-use lightning::ln::msgs::{self, DecodeError, ErrorAction, LightningError, WarningMessage};
+use lightning::ln::msgs::{self, DecodeError, LightningError, WarningMessage};
 use lightning::ln::peer_handler::CustomMessageHandler;
 use lightning::ln::types::ChannelId;
 use lightning::ln::wire::{CustomMessageReader, Type};
@@ -34,6 +36,8 @@ use lightning::types::features::{InitFeatures, NodeFeatures};
 use lightning::util::ser::{LengthLimitedRead, Writeable, Writer};
 use tokio::sync::mpsc;
 
+use super::refuser::Disconnects;
+use super::setup::{self, SetupMessage};
 use crate::features::Capabilities;
 
 /// A message as `PeerManager` carries it for us.
@@ -41,6 +45,8 @@ use crate::features::Capabilities;
 pub enum PeerMessage {
     /// A flotilla message that decoded.
     Flotilla(Message),
+    /// A channel-opening message ([`super::setup`]).
+    Setup(SetupMessage),
     /// A flotilla type whose payload did not decode: never sent, only read, so the
     /// handler can answer it with a warning.
     Malformed {
@@ -55,6 +61,7 @@ impl Type for PeerMessage {
     fn type_id(&self) -> u16 {
         match self {
             PeerMessage::Flotilla(m) => m.message_type().custom(),
+            PeerMessage::Setup(m) => m.type_id(),
             PeerMessage::Malformed { type_id, .. } => *type_id,
         }
     }
@@ -69,6 +76,7 @@ impl Writeable for PeerMessage {
                     .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e.to_string()))?;
                 w.write_all(&payload)
             }
+            PeerMessage::Setup(m) => w.write_all(&m.encode()),
             PeerMessage::Malformed { .. } => Err(io::Error::new(
                 io::ErrorKind::InvalidInput,
                 "a malformed message is never sent",
@@ -84,6 +92,15 @@ pub struct Inbound {
     pub from: PublicKey,
     /// What it is.
     pub message: Message,
+}
+
+/// A channel-opening message from a peer, for the daemon.
+#[derive(Clone, Debug)]
+pub struct SetupInbound {
+    /// Who sent it.
+    pub from: PublicKey,
+    /// What it is.
+    pub message: SetupMessage,
 }
 
 /// A peer's connection coming or going, for the daemon (store, reconnection).
@@ -123,10 +140,14 @@ pub const INBOX_CAPACITY: usize = 4096;
 pub struct FlotillaMessages {
     capabilities: Capabilities,
     inbox: mpsc::Sender<Inbound>,
+    setup: mpsc::Sender<SetupInbound>,
     events: mpsc::UnboundedSender<PeerEvent>,
     outbox: Mutex<Vec<(PublicKey, PeerMessage)>>,
     connected_at: Mutex<HashMap<PublicKey, Instant>>,
     stats: Mutex<MessageStats>,
+    disconnects: Disconnects,
+    /// Peers with a disconnect pending: their further messages are dropped.
+    condemned: Mutex<HashSet<PublicKey>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -135,20 +156,25 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl FlotillaMessages {
-    /// A handler advertising `capabilities`, delivering messages to `inbox` and
-    /// connection changes to `events`.
+    /// A handler advertising `capabilities`, delivering messages to `inbox`,
+    /// channel-opening messages to `setup` and connection changes to `events`.
     pub fn new(
         capabilities: Capabilities,
         inbox: mpsc::Sender<Inbound>,
+        setup: mpsc::Sender<SetupInbound>,
         events: mpsc::UnboundedSender<PeerEvent>,
+        disconnects: Disconnects,
     ) -> Self {
         FlotillaMessages {
             capabilities,
             inbox,
+            setup,
             events,
             outbox: Mutex::new(Vec::new()),
             connected_at: Mutex::new(HashMap::new()),
             stats: Mutex::new(MessageStats::default()),
+            disconnects,
+            condemned: Mutex::new(HashSet::new()),
         }
     }
 
@@ -158,9 +184,26 @@ impl FlotillaMessages {
         lock(&self.outbox).push((to, PeerMessage::Flotilla(message)));
     }
 
+    /// Queues a channel-opening message for `to`.
+    pub fn queue_setup(&self, to: PublicKey, message: SetupMessage) {
+        lock(&self.outbox).push((to, PeerMessage::Setup(message)));
+    }
+
     /// When the current connection to `node_id` completed its handshake.
     pub fn connected_at(&self, node_id: &PublicKey) -> Option<Instant> {
         lock(&self.connected_at).get(node_id).copied()
+    }
+
+    /// Warns `peer` with `data` and disconnects it at the next `process_events`.
+    fn condemn(&self, peer: PublicKey, data: String) {
+        lock(&self.condemned).insert(peer);
+        self.disconnects.push(
+            peer,
+            WarningMessage {
+                channel_id: ChannelId::new_zero(),
+                data,
+            },
+        );
     }
 
     /// A snapshot of the counters.
@@ -177,6 +220,19 @@ impl CustomMessageReader for FlotillaMessages {
         message_type: u16,
         buffer: &mut R,
     ) -> Result<Option<PeerMessage>, DecodeError> {
+        if setup::name_of(message_type).is_some() {
+            let payload =
+                lightning::io_extras::read_to_end(buffer).map_err(|e| DecodeError::Io(e.kind()))?;
+            return Ok(
+                SetupMessage::decode(message_type, &payload).map(|r| match r {
+                    Ok(m) => PeerMessage::Setup(m),
+                    Err(reason) => PeerMessage::Malformed {
+                        type_id: message_type,
+                        reason,
+                    },
+                }),
+            );
+        }
         // Only our custom numbers; a BOLT number never reaches a custom reader, and
         // must not be taken as ours if it did.
         let Some(mt) = MessageType::from_wire(message_type).filter(|m| m.custom() == message_type)
@@ -202,50 +258,50 @@ impl CustomMessageHandler for FlotillaMessages {
         msg: PeerMessage,
         sender_node_id: PublicKey,
     ) -> Result<(), LightningError> {
-        let message = match msg {
-            PeerMessage::Flotilla(m) => m,
+        if lock(&self.condemned).contains(&sender_node_id) {
+            return Ok(());
+        }
+        let (name, delivered) = match msg {
+            PeerMessage::Flotilla(message) => {
+                let name = message.message_type().name();
+                let sent = self.inbox.try_send(Inbound {
+                    from: sender_node_id,
+                    message,
+                });
+                (name, sent.is_ok())
+            }
+            PeerMessage::Setup(message) => {
+                let name = message.name();
+                let sent = self.setup.try_send(SetupInbound {
+                    from: sender_node_id,
+                    message,
+                });
+                (name, sent.is_ok())
+            }
             PeerMessage::Malformed { type_id, reason } => {
                 lock(&self.stats).malformed += 1;
-                let name = MessageType::from_wire(type_id).map_or("?", MessageType::name);
+                let name = setup::name_of(type_id)
+                    .or_else(|| MessageType::from_wire(type_id).map(MessageType::name))
+                    .unwrap_or("?");
                 let data = format!("malformed {name} (type {type_id}): {reason}");
                 tracing::warn!(peer = %sender_node_id, "{data}; disconnecting");
-                return Err(LightningError {
-                    err: data.clone(),
-                    action: ErrorAction::DisconnectPeerWithWarning {
-                        msg: WarningMessage {
-                            channel_id: ChannelId::new_zero(),
-                            data,
-                        },
-                    },
-                });
+                self.condemn(sender_node_id, data);
+                return Ok(());
             }
         };
-        let name = message.message_type().name();
-        match self.inbox.try_send(Inbound {
-            from: sender_node_id,
-            message,
-        }) {
-            Ok(()) => {
-                *lock(&self.stats).received.entry(name).or_default() += 1;
-                Ok(())
-            }
-            Err(_) => {
-                // The engine is behind (or gone): stop reading this peer rather than
-                // grow without bound; it may reconnect and resend.
-                lock(&self.stats).dropped += 1;
-                let data = format!("{name} not accepted: the node is overloaded");
-                tracing::warn!(peer = %sender_node_id, "{data}; disconnecting");
-                Err(LightningError {
-                    err: data.clone(),
-                    action: ErrorAction::DisconnectPeerWithWarning {
-                        msg: WarningMessage {
-                            channel_id: ChannelId::new_zero(),
-                            data,
-                        },
-                    },
-                })
-            }
+        if delivered {
+            *lock(&self.stats).received.entry(name).or_default() += 1;
+        } else {
+            // The daemon is behind (or gone): stop reading this peer rather than grow
+            // without bound; it may reconnect and resend.
+            lock(&self.stats).dropped += 1;
+            tracing::warn!(peer = %sender_node_id, "{name} not accepted: overloaded; disconnecting");
+            self.condemn(
+                sender_node_id,
+                format!("{name} not accepted: the node is overloaded"),
+            );
         }
+        Ok(())
     }
 
     fn get_and_clear_pending_msg(&self) -> Vec<(PublicKey, PeerMessage)> {
@@ -256,6 +312,7 @@ impl CustomMessageHandler for FlotillaMessages {
 
     fn peer_disconnected(&self, their_node_id: PublicKey) {
         lock(&self.connected_at).remove(&their_node_id);
+        lock(&self.condemned).remove(&their_node_id);
         let _ = self.events.send(PeerEvent::Disconnected {
             node_id: their_node_id,
         });
@@ -268,6 +325,7 @@ impl CustomMessageHandler for FlotillaMessages {
         inbound: bool,
     ) -> Result<(), ()> {
         lock(&self.connected_at).insert(their_node_id, Instant::now());
+        lock(&self.condemned).remove(&their_node_id);
         let _ = self.events.send(PeerEvent::Connected {
             node_id: their_node_id,
             inbound,
@@ -295,19 +353,35 @@ pub fn encode_tunnelled(m: &Message) -> Result<Vec<u8>, wire::WireError> {
 mod tests {
     use super::*;
     use flotilla_ln::wire::CancelPayment;
+    use lightning::ln::msgs::{BaseMessageHandler, ErrorAction, MessageSendEvent};
 
-    fn handler() -> (
-        FlotillaMessages,
-        mpsc::Receiver<Inbound>,
-        mpsc::UnboundedReceiver<PeerEvent>,
-    ) {
+    fn handler() -> (FlotillaMessages, mpsc::Receiver<Inbound>, Disconnects) {
         let (tx, rx) = mpsc::channel(2);
-        let (etx, erx) = mpsc::unbounded_channel();
+        // The setup and event receivers are dropped: sends to them fail, which is
+        // the overload path for setup messages.
+        let (stx, _) = mpsc::channel(2);
+        let (etx, _) = mpsc::unbounded_channel();
+        let d = Disconnects::default();
         (
-            FlotillaMessages::new(Capabilities::default(), tx, etx),
+            FlotillaMessages::new(Capabilities::default(), tx, stx, etx, d.clone()),
             rx,
-            erx,
+            d,
         )
+    }
+
+    /// Takes the queued verdicts through the refuser, as `PeerManager` does.
+    fn verdicts(d: &Disconnects) -> Vec<(PublicKey, String)> {
+        let r = super::super::refuser::ChannelRefuser::new(d.clone());
+        r.get_and_clear_pending_msg_events()
+            .into_iter()
+            .map(|e| match e {
+                MessageSendEvent::HandleError {
+                    node_id,
+                    action: ErrorAction::DisconnectPeerWithWarning { msg },
+                } => (node_id, msg.data),
+                other => panic!("{other:?}"),
+            })
+            .collect()
     }
 
     fn peer() -> PublicKey {
@@ -318,7 +392,7 @@ mod tests {
 
     #[test]
     fn garbage_under_every_flotilla_type_is_a_warning_and_a_disconnect() {
-        let (h, mut rx, _e) = handler();
+        let (h, mut rx, d) = handler();
         for mt in MessageType::ALL {
             for garbage in [&[][..], &[0xff; 3][..], &[0u8; 40][..]] {
                 let mut r = garbage;
@@ -327,12 +401,23 @@ mod tests {
                     PeerMessage::Malformed { type_id, .. } => assert_eq!(type_id, mt.custom()),
                     // Some payloads are valid for some types (e.g. 40 zero bytes).
                     PeerMessage::Flotilla(_) => continue,
+                    PeerMessage::Setup(_) => panic!("a flotilla type read as a setup message"),
                 }
-                let err = h.handle_custom_message(msg, peer()).unwrap_err();
-                assert!(matches!(
-                    err.action,
-                    ErrorAction::DisconnectPeerWithWarning { .. }
-                ));
+                h.handle_custom_message(msg, peer()).unwrap();
+                let v = verdicts(&d);
+                assert_eq!(v.len(), 1);
+                assert!(
+                    v[0].1.starts_with(&format!("malformed {}", mt.name())),
+                    "{v:?}"
+                );
+                // Until the disconnect, nothing more from that peer is taken.
+                let ok = Message::CancelPayment(CancelPayment {
+                    payment_id: [0; 32],
+                });
+                h.handle_custom_message(PeerMessage::Flotilla(ok), peer())
+                    .unwrap();
+                // A new connection starts clean.
+                h.peer_disconnected(peer());
             }
         }
         assert!(
@@ -344,7 +429,7 @@ mod tests {
 
     #[test]
     fn a_tunnelled_message_reaches_the_inbox_and_round_trips() {
-        let (h, mut rx, _e) = handler();
+        let (h, mut rx, _d) = handler();
         let m = Message::CancelPayment(CancelPayment {
             payment_id: [9; 32],
         });
@@ -362,7 +447,13 @@ mod tests {
 
     #[test]
     fn bolt_and_foreign_types_are_not_ours_and_a_full_inbox_disconnects() {
-        let (h, _rx, _e) = handler();
+        let (h, _rx, d) = handler();
+        // A setup message with a wrong length is malformed too.
+        let mut r = &[0u8; 47][..];
+        assert!(matches!(
+            h.read(setup::OPEN_CHANNEL, &mut r).unwrap(),
+            Some(PeerMessage::Malformed { .. })
+        ));
         for t in [128u16, 130, 32770, 33333, 65535] {
             let mut r = &[0u8; 4][..];
             assert!(h.read(t, &mut r).unwrap().is_none(), "type {t}");
@@ -374,10 +465,11 @@ mod tests {
             .unwrap();
         h.handle_custom_message(PeerMessage::Flotilla(m.clone()), peer())
             .unwrap();
-        let err = h
-            .handle_custom_message(PeerMessage::Flotilla(m), peer())
-            .unwrap_err();
-        assert!(err.err.contains("overloaded"));
+        assert!(verdicts(&d).is_empty());
+        h.handle_custom_message(PeerMessage::Flotilla(m), peer())
+            .unwrap();
+        let v = verdicts(&d);
+        assert!(v[0].1.contains("overloaded"), "{v:?}");
         assert_eq!(h.stats().dropped, 1);
     }
 }

@@ -7,6 +7,7 @@
 pub mod logger;
 pub mod messages;
 pub mod refuser;
+pub mod setup;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -22,8 +23,8 @@ use tokio::sync::mpsc;
 
 use crate::features::{self, Capabilities};
 use logger::TracingLogger;
-use messages::{FlotillaMessages, Inbound, PeerEvent, INBOX_CAPACITY};
-use refuser::ChannelRefuser;
+use messages::{FlotillaMessages, Inbound, PeerEvent, SetupInbound, INBOX_CAPACITY};
+use refuser::{ChannelRefuser, Disconnects};
 
 /// LDK's `PeerManager` with flotilla's handlers.
 pub type PeerManager = lightning::ln::peer_handler::PeerManager<
@@ -68,6 +69,8 @@ pub struct Transport {
 pub struct Channels {
     /// Decoded flotilla messages, for the engine.
     pub inbox: mpsc::Receiver<Inbound>,
+    /// Channel-opening messages, for the daemon.
+    pub setup: mpsc::Receiver<SetupInbound>,
     /// Connections coming and going.
     pub events: mpsc::UnboundedReceiver<PeerEvent>,
 }
@@ -85,10 +88,18 @@ impl Transport {
     /// A transport for the node whose keys are `keys`.
     pub fn new(keys: Arc<KeysManager>, capabilities: Capabilities) -> (Transport, Channels) {
         let (inbox_tx, inbox) = mpsc::channel(INBOX_CAPACITY);
+        let (setup_tx, setup) = mpsc::channel(INBOX_CAPACITY);
         let (events_tx, events) = mpsc::unbounded_channel();
-        let messages = Arc::new(FlotillaMessages::new(capabilities, inbox_tx, events_tx));
+        let disconnects = Disconnects::default();
+        let messages = Arc::new(FlotillaMessages::new(
+            capabilities,
+            inbox_tx,
+            setup_tx,
+            events_tx,
+            disconnects.clone(),
+        ));
         let handlers = MessageHandler {
-            chan_handler: Arc::new(ChannelRefuser::new()),
+            chan_handler: Arc::new(ChannelRefuser::new(disconnects)),
             route_handler: Arc::new(IgnoringMessageHandler {}),
             onion_message_handler: Arc::new(IgnoringMessageHandler {}),
             custom_message_handler: messages.clone(),
@@ -113,7 +124,11 @@ impl Transport {
                 peer_manager,
                 messages,
             },
-            Channels { inbox, events },
+            Channels {
+                inbox,
+                setup,
+                events,
+            },
         )
     }
 
@@ -207,6 +222,22 @@ impl Transport {
             .collect();
         out.sort_by(|a, b| a.node_id.cmp(&b.node_id));
         out
+    }
+
+    /// Queues a channel-opening message for `to` and sends it.
+    pub fn send_setup(&self, to: PublicKey, message: setup::SetupMessage) {
+        self.messages.queue_setup(to, message);
+        self.peer_manager.process_events();
+    }
+
+    /// The init features `node_id` sent, if connected.
+    pub fn peer_features(
+        &self,
+        node_id: &PublicKey,
+    ) -> Option<lightning::types::features::InitFeatures> {
+        self.peer_manager
+            .peer_by_node_id(node_id)
+            .map(|p| p.init_features)
     }
 
     /// Queues `message` for `to` and sends it.

@@ -6,33 +6,61 @@
 //! answer: an `error` for that channel id. That handler also advertises a dozen channel
 //! features "so that peers talk to us"; this wrapper advertises none of them, because
 //! the node honours none.
+//!
+//! It also carries the custom-message handler's "warn, then disconnect" verdicts
+//! ([`Disconnects`]) to `PeerManager`: a verdict returned from a message handler
+//! drops the connection at once without the warning (LDK does not write while it
+//! reads), whereas one returned as an event from `process_events` is written first.
 
 use bitcoin::constants::ChainHash;
 use bitcoin::secp256k1::PublicKey;
-use lightning::ln::msgs::{self, BaseMessageHandler, ChannelMessageHandler, MessageSendEvent};
+use std::sync::{Arc, Mutex};
+
+use lightning::ln::msgs::{
+    self, BaseMessageHandler, ChannelMessageHandler, ErrorAction, MessageSendEvent, WarningMessage,
+};
 use lightning::ln::peer_handler::ErroringMessageHandler;
 use lightning::ln::types::ChannelId;
 use lightning::types::features::{InitFeatures, NodeFeatures};
 
-/// See the module docs.
-pub struct ChannelRefuser(ErroringMessageHandler);
+/// Peers to send a warning to and then disconnect, at the next `process_events`.
+#[derive(Clone, Default)]
+pub struct Disconnects(Arc<Mutex<Vec<(PublicKey, WarningMessage)>>>);
 
-impl ChannelRefuser {
-    /// A refuser.
-    pub fn new() -> Self {
-        ChannelRefuser(ErroringMessageHandler::new())
+impl Disconnects {
+    /// Queues a warning and a disconnect for `node_id`.
+    pub fn push(&self, node_id: PublicKey, warning: WarningMessage) {
+        self.0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push((node_id, warning));
+    }
+
+    fn take(&self) -> Vec<(PublicKey, WarningMessage)> {
+        std::mem::take(&mut *self.0.lock().unwrap_or_else(|p| p.into_inner()))
     }
 }
 
-impl Default for ChannelRefuser {
-    fn default() -> Self {
-        Self::new()
+/// See the module docs.
+pub struct ChannelRefuser(ErroringMessageHandler, Disconnects);
+
+impl ChannelRefuser {
+    /// A refuser that also delivers `disconnects`.
+    pub fn new(disconnects: Disconnects) -> Self {
+        ChannelRefuser(ErroringMessageHandler::new(), disconnects)
     }
 }
 
 impl BaseMessageHandler for ChannelRefuser {
     fn get_and_clear_pending_msg_events(&self) -> Vec<MessageSendEvent> {
-        BaseMessageHandler::get_and_clear_pending_msg_events(&self.0)
+        let mut events = BaseMessageHandler::get_and_clear_pending_msg_events(&self.0);
+        events.extend(self.1.take().into_iter().map(|(node_id, msg)| {
+            MessageSendEvent::HandleError {
+                node_id,
+                action: ErrorAction::DisconnectPeerWithWarning { msg },
+            }
+        }));
+        events
     }
     fn peer_disconnected(&self, their_node_id: PublicKey) {
         BaseMessageHandler::peer_disconnected(&self.0, their_node_id)
