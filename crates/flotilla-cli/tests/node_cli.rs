@@ -410,9 +410,9 @@ fn the_control_socket_refuses_outsiders_and_bad_requests() {
         let connect = || {
             Command::new("/usr/bin/python3")
                 .arg("-c")
-                .arg(format!(
-                    "import socket,sys\ns=socket.socket(socket.AF_UNIX)\ntry:\n s.connect(sys.argv[1])\nexcept PermissionError:\n print('EACCES'); sys.exit(0)\ntry:\n s.sendall(sys.argv[2].encode()+b'\\n')\nexcept BrokenPipeError:\n pass\nprint(s.makefile().readline())"
-                ))
+                .arg(
+                    "import socket,sys\ns=socket.socket(socket.AF_UNIX)\ntry:\n s.connect(sys.argv[1])\nexcept PermissionError:\n print('EACCES'); sys.exit(0)\ntry:\n s.sendall(sys.argv[2].encode()+b'\\n')\nexcept BrokenPipeError:\n pass\nprint(s.makefile().readline())",
+                )
                 .arg(&sock)
                 .arg(format!(r#"{{"token":"{token}","request":"info"}}"#))
                 .uid(65534)

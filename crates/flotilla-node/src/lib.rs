@@ -10,7 +10,7 @@
 //! - [`features`]: the `init` feature bits, only what the node honours;
 //! - [`control`]: the JSON-lines control socket, its protocol and client;
 //! - [`reconnect`]: backoff for dialing remembered peers;
-//! - [`nodefile`]: `DIR/node.json`;
+//! - [`nodefile`]: the file `DIR/node.json`;
 //! - [`daemon`]: ties them together (`flotilla node run`).
 //!
 //! The per-node protocol engine (`flotilla_ln`'s `Node`) plugs into the daemon's

@@ -1,7 +1,7 @@
 //! `flotilla node`: run a live node, or query a running one through its control
 //! socket.
 
-use std::path::PathBuf;
+use std::path::Path;
 
 use anyhow::{anyhow, Result};
 use flotilla_node::control::{client, protocol::Request};
@@ -89,7 +89,7 @@ pub fn run(args: NodeArgs) -> Result<()> {
     }
 }
 
-fn ask(dir: &PathBuf, request: Request) -> Result<Value> {
+fn ask(dir: &Path, request: Request) -> Result<Value> {
     Ok(client::request(dir, request)?)
 }
 
