@@ -121,6 +121,16 @@ impl LiveNode {
         self.peers().into_iter().find(|p| p["node_id"] == id)
     }
 
+    /// SIGKILL, as a crash: nothing of the daemon's shutdown runs.
+    fn kill9(mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+        assert!(
+            self.dir.join("control.sock").exists(),
+            "a crash leaves its socket"
+        );
+    }
+
     /// `stop` through the control socket, then wait for the process to end.
     fn stop(mut self) {
         let out = node(&self.dir, &["stop", "--json"]);
@@ -608,12 +618,20 @@ fn channels_open_by_agreement_and_both_sides_store_the_same_balances() {
         assert_eq!(x["local_msat"], 750_000_000u64);
     };
     check(&a, &b);
-    // Durable: the same after both restart.
-    a.stop();
+    // Durable: the same after a crash (kill -9) of one and a clean stop of the other;
+    // the crashed node's stale socket and lock do not keep it from starting, and it
+    // dials its peer again.
+    let b_listen = b.listen();
+    a.kill9();
     b.stop();
+    let b = LiveNode::start(&db, &b_listen);
     let a = LiveNode::start(&da, "127.0.0.1:0");
-    let b = LiveNode::start(&db, "127.0.0.1:0");
     check(&a, &b);
+    wait_for(
+        "a to redial b after the crash",
+        Duration::from_secs(20),
+        || a.peer(&b.id()),
+    );
     let text = node(&da, &["channels"]);
     let text = String::from_utf8_lossy(&text.stdout);
     assert!(text.contains(&id) && text.contains("1,000,000"), "{text}");

@@ -571,8 +571,35 @@ pub fn run(config: Config) -> Result<(), NodeError> {
     runtime.block_on(run_async(config))
 }
 
+/// Holds an exclusive `flock` on `DIR/lock` for as long as it lives, so two daemons
+/// can never share a data directory (the kernel drops the lock when the process
+/// dies, even by `kill -9`).
+struct DirLock(#[allow(dead_code)] fs::File);
+
+fn lock_dir(dir: &Path) -> Result<DirLock, NodeError> {
+    use std::os::unix::io::AsRawFd;
+    let path = dir.join("lock");
+    let file = OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .mode(0o600)
+        .open(&path)
+        .map_err(|e| NodeError::io(&path, e))?;
+    // SAFETY: flock on a descriptor we own; no memory is involved.
+    let rc = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
+    if rc != 0 {
+        return Err(NodeError::Control(format!(
+            "{}: a node is already running on this data directory",
+            dir.display()
+        )));
+    }
+    Ok(DirLock(file))
+}
+
 async fn run_async(config: Config) -> Result<(), NodeError> {
     let dir = prepare_dir(&config.data_dir)?;
+    let _lock = lock_dir(&dir)?;
     let identity = identity::load_or_create(&dir)?;
     if identity.created {
         tracing::info!(node_id = %identity.node_id, "created a new node identity");
@@ -609,7 +636,7 @@ async fn run_async(config: Config) -> Result<(), NodeError> {
     let (transport, channels) = Transport::new(identity.keys.clone(), capabilities);
     let transport = Arc::new(transport);
     let (stop_tx, mut stop_rx) = watch::channel(false);
-    // SAFETY-free: getuid cannot fail and has no preconditions.
+    // SAFETY: getuid has no preconditions and cannot fail.
     let uid = unsafe { libc::getuid() };
     let shared = Arc::new(Shared {
         uid,

@@ -472,4 +472,21 @@ mod tests {
         assert!(v[0].1.contains("overloaded"), "{v:?}");
         assert_eq!(h.stats().dropped, 1);
     }
+
+    proptest::proptest! {
+        /// Any bytes under any custom type: a message, a malformed verdict or "not
+        /// ours", never a panic; and handling the result never panics either.
+        #[test]
+        fn any_bytes_under_any_type_are_handled(t in 32_768u16.., payload in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..1500)) {
+            let (h, _rx, d) = handler();
+            let mut r = &payload[..];
+            if let Some(m) = h.read(t, &mut r).unwrap() {
+                // A malformed message is a verdict; so is a setup message here, whose
+                // receiver `handler` drops (the overload path).
+                let verdict = !matches!(m, PeerMessage::Flotilla(_));
+                h.handle_custom_message(m, peer()).unwrap();
+                proptest::prop_assert_eq!(verdicts(&d).len(), usize::from(verdict));
+            }
+        }
+    }
 }
