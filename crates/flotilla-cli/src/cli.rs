@@ -833,8 +833,8 @@ fn parse_threads(s: &str) -> Result<usize, String> {
 pub struct NodeArgs {
     /// The node's data directory: identity.key (the node's secret seed, mode 0600),
     /// store.sqlite3 (remembered peers), node.json (node id, listen address, how to
-    /// reach the control socket, pid), control.sock and control.token. `run` creates
-    /// it (mode 0700) when missing.
+    /// reach the control socket, pid), control.sock, control.token and lock (one
+    /// daemon per directory). `run` creates it (mode 0700) when missing.
     #[arg(long, global = true, value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
 
