@@ -26,7 +26,7 @@ use std::sync::{Mutex, MutexGuard};
 use std::time::Instant;
 
 use bitcoin::secp256k1::PublicKey;
-use flotilla_ln::wire::{self, Message, MessageType};
+use flotilla_ln::wire::{Message, MessageType};
 use lightning::io;
 use lightning::ln::msgs::{self, DecodeError, LightningError, WarningMessage};
 use lightning::ln::peer_handler::CustomMessageHandler;
@@ -343,12 +343,6 @@ impl CustomMessageHandler for FlotillaMessages {
     }
 }
 
-/// Encodes `m` as it travels between flotilla nodes (its custom type and payload),
-/// e.g. for a test peer.
-pub fn encode_tunnelled(m: &Message) -> Result<Vec<u8>, wire::WireError> {
-    wire::encode_tunnelled(m)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -433,7 +427,7 @@ mod tests {
         let m = Message::CancelPayment(CancelPayment {
             payment_id: [9; 32],
         });
-        let bytes = encode_tunnelled(&m).unwrap();
+        let bytes = flotilla_ln::wire::encode_tunnelled(&m).unwrap();
         let t = u16::from_be_bytes([bytes[0], bytes[1]]);
         let mut r = &bytes[2..];
         let read = h.read(t, &mut r).unwrap().unwrap();
