@@ -200,6 +200,7 @@ impl Shared {
         let mut received: Vec<_> = stats.received.into_iter().collect();
         received.sort();
         let remembered = self.store.peers().map(|p| p.len()).unwrap_or(0);
+        let channels = self.store.channels().map(|c| c.len()).unwrap_or(0);
         json!({
             "node_id": self.node.node_id,
             "alias": self.node.alias,
@@ -212,6 +213,7 @@ impl Shared {
             "uptime_secs": self.started.elapsed().as_secs(),
             "peers_connected": self.transport.peers().len(),
             "peers_remembered": remembered,
+            "channels": channels,
             "messages": {
                 "received": received
                     .into_iter()
@@ -221,7 +223,8 @@ impl Shared {
                 "dropped": stats.dropped,
                 "sent": stats.sent,
             },
-            "engine": serde_json::Value::Null,
+            // The protocol engine is not attached yet: HTLC messages are counted only.
+            "engine_attached": false,
         })
     }
 
