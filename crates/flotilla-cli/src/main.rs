@@ -27,7 +27,14 @@ fn main() -> ExitCode {
     if let Some(commit) = option_env!("FLOTILLA_GIT_COMMIT") {
         flotilla_sim::manifest::set_git_commit(commit);
     }
-    init_tracing(cli.verbose);
+    // A daemon's log is its output: `node run` logs at info unless told otherwise.
+    let verbose = match &cli.command {
+        cli::Command::Node(n) if matches!(n.command, cli::NodeCommand::Run(_)) => {
+            cli.verbose.max(1)
+        }
+        _ => cli.verbose,
+    };
+    init_tracing(verbose);
     let result = commands::run(cli).and_then(|()| Ok(out::flush()?));
     let Err(err) = result else {
         return ExitCode::SUCCESS;

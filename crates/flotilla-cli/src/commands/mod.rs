@@ -4,6 +4,7 @@ mod bench;
 mod graph;
 mod invoice;
 mod merge;
+mod node;
 mod report;
 mod route;
 mod sim;
@@ -24,5 +25,6 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Bench(cmd) => bench::run(cmd),
         Command::Sweep(args) => sweep::run(args),
         Command::Merge(args) => merge::run(args),
+        Command::Node(args) => node::run(args),
     }
 }

@@ -1,0 +1,203 @@
+//! `flotilla node`: run a live node, or query a running one through its control
+//! socket.
+
+use std::path::Path;
+
+use anyhow::{anyhow, Result};
+use flotilla_node::control::{client, protocol::Request};
+use flotilla_node::daemon::{self, Config};
+use serde_json::Value;
+
+use crate::cli::{NodeArgs, NodeCommand};
+use crate::table::{thousands, Table};
+
+/// Runs a `node` subcommand.
+pub fn run(args: NodeArgs) -> Result<()> {
+    let dir = args
+        .data_dir
+        .ok_or_else(|| anyhow!("--data-dir DIR is required: the node's data directory"))?;
+    match args.command {
+        NodeCommand::Run(r) => Ok(daemon::run(Config {
+            data_dir: dir,
+            listen: r.listen,
+            alias: r.alias,
+            allow_public_listen: r.allow_public_listen,
+        })?),
+        NodeCommand::Info(q) => {
+            let v = ask(&dir, Request::Info)?;
+            if q.json {
+                return print_json(&v);
+            }
+            print_info(&v)
+        }
+        NodeCommand::Peers(q) => {
+            let v = ask(&dir, Request::Peers)?;
+            if q.json {
+                return print_json(&v);
+            }
+            print_peers(&v)
+        }
+        NodeCommand::Connect(c) => {
+            let v = ask(&dir, Request::Connect { peer: c.peer })?;
+            if c.json {
+                return print_json(&v);
+            }
+            outln!(
+                "connected to {} at {}",
+                str_of(&v, "node_id"),
+                str_of(&v, "address")
+            )?;
+            Ok(())
+        }
+        NodeCommand::OpenChannel(o) => {
+            let v = ask(
+                &dir,
+                Request::OpenChannel {
+                    peer: o.peer,
+                    capacity_sat: o.capacity_sat,
+                    push_sat: o.push_sat,
+                },
+            )?;
+            if o.json {
+                return print_json(&v);
+            }
+            outln!(
+                "channel {} with {}: {} sat, local {} msat, remote {} msat",
+                str_of(&v, "channel_id"),
+                str_of(&v, "peer"),
+                thousands(u64_of(&v, "capacity_sat")),
+                thousands(u64_of(&v, "local_msat")),
+                thousands(u64_of(&v, "remote_msat"))
+            )?;
+            Ok(())
+        }
+        NodeCommand::Channels(q) => {
+            let v = ask(&dir, Request::Channels)?;
+            if q.json {
+                return print_json(&v);
+            }
+            print_channels(&v)
+        }
+        NodeCommand::Stop(q) => {
+            let v = ask(&dir, Request::Stop)?;
+            if q.json {
+                return print_json(&v);
+            }
+            outln!("stopping")?;
+            Ok(())
+        }
+    }
+}
+
+fn ask(dir: &Path, request: Request) -> Result<Value> {
+    Ok(client::request(dir, request)?)
+}
+
+fn print_json(v: &Value) -> Result<()> {
+    outln!("{}", serde_json::to_string_pretty(v)?)?;
+    Ok(())
+}
+
+fn str_of<'a>(v: &'a Value, key: &str) -> &'a str {
+    v.get(key).and_then(Value::as_str).unwrap_or("-")
+}
+
+fn u64_of(v: &Value, key: &str) -> u64 {
+    v.get(key).and_then(Value::as_u64).unwrap_or(0)
+}
+
+fn print_info(v: &Value) -> Result<()> {
+    let mut t = Table::new(2);
+    let mut row = |k: &str, val: String| t.row([k.to_string(), val]);
+    row("node_id", str_of(v, "node_id").into());
+    row("alias", str_of(v, "alias").into());
+    row("listen", str_of(v, "listen").into());
+    row("uri", str_of(v, "uri").into());
+    row(
+        "control",
+        v.pointer("/control/socket")
+            .and_then(Value::as_str)
+            .unwrap_or("-")
+            .into(),
+    );
+    row("pid", u64_of(v, "pid").to_string());
+    row("features", str_of(v, "features").into());
+    row("uptime_secs", thousands(u64_of(v, "uptime_secs")));
+    row("peers_connected", u64_of(v, "peers_connected").to_string());
+    row(
+        "peers_remembered",
+        u64_of(v, "peers_remembered").to_string(),
+    );
+    if let Some(m) = v.get("messages") {
+        if let Some(received) = m.get("received").and_then(Value::as_object) {
+            for (name, n) in received {
+                row(
+                    &format!("received {name}"),
+                    thousands(n.as_u64().unwrap_or(0)),
+                );
+            }
+        }
+        row("malformed", thousands(u64_of(m, "malformed")));
+        row("sent", thousands(u64_of(m, "sent")));
+    }
+    out!("{}", t.render())?;
+    Ok(())
+}
+
+fn print_peers(v: &Value) -> Result<()> {
+    let peers = v.as_array().cloned().unwrap_or_default();
+    if peers.is_empty() {
+        outln!("no peers connected")?;
+        return Ok(());
+    }
+    let mut t = Table::new(4).header([
+        "node_id",
+        "address",
+        "direction",
+        "features",
+        "connected_secs",
+    ]);
+    for p in &peers {
+        t.row([
+            str_of(p, "node_id").to_string(),
+            str_of(p, "address").to_string(),
+            if p.get("inbound").and_then(Value::as_bool) == Some(true) {
+                "inbound".into()
+            } else {
+                "outbound".into()
+            },
+            str_of(p, "features").to_string(),
+            thousands(u64_of(p, "connected_secs")),
+        ]);
+    }
+    out!("{}", t.render())?;
+    Ok(())
+}
+
+fn print_channels(v: &Value) -> Result<()> {
+    let channels = v.as_array().cloned().unwrap_or_default();
+    if channels.is_empty() {
+        outln!("no channels")?;
+        return Ok(());
+    }
+    let mut t = Table::new(2).header([
+        "channel_id",
+        "peer",
+        "capacity_sat",
+        "local_msat",
+        "remote_msat",
+        "pending_htlcs",
+    ]);
+    for c in &channels {
+        t.row([
+            str_of(c, "channel_id").to_string(),
+            str_of(c, "peer").to_string(),
+            thousands(u64_of(c, "capacity_sat")),
+            thousands(u64_of(c, "local_msat")),
+            thousands(u64_of(c, "remote_msat")),
+            u64_of(c, "pending_htlcs").to_string(),
+        ]);
+    }
+    out!("{}", t.render())?;
+    Ok(())
+}

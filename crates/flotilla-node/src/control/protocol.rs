@@ -1,0 +1,97 @@
+//! The control requests and responses (one JSON object per line).
+
+use serde::{Deserialize, Serialize};
+
+/// A request, with the token that authorizes it.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Envelope {
+    /// The content of `DIR/control.token`.
+    #[serde(default)]
+    pub token: String,
+    /// What is asked.
+    #[serde(flatten)]
+    pub request: Request,
+}
+
+/// What a client can ask.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(tag = "request", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum Request {
+    /// The node's id, addresses, features, uptime and counters.
+    Info,
+    /// Dial a peer (`ID@HOST:PORT`), wait for the handshake, and remember it.
+    Connect {
+        /// `node_id@host:port`.
+        peer: String,
+    },
+    /// The connected peers.
+    Peers,
+    /// Open a channel with a connected peer by agreement (no chain).
+    OpenChannel {
+        /// The peer's node id.
+        peer: String,
+        /// The capacity.
+        capacity_sat: u64,
+        /// What this node gives the peer at the start.
+        #[serde(default)]
+        push_sat: u64,
+    },
+    /// The channels.
+    Channels,
+    /// Shut the daemon down.
+    Stop,
+}
+
+/// A response line.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct Response {
+    /// Whether the request succeeded.
+    pub ok: bool,
+    /// The answer, when it did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub result: Option<serde_json::Value>,
+    /// Why not, when it did not: one line.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+impl Response {
+    /// A success.
+    pub fn ok(result: serde_json::Value) -> Self {
+        Response {
+            ok: true,
+            result: Some(result),
+            error: None,
+        }
+    }
+
+    /// A failure.
+    pub fn err(error: impl Into<String>) -> Self {
+        Response {
+            ok: false,
+            result: None,
+            error: Some(error.into()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn requests_read_as_documented() {
+        let e: Envelope =
+            serde_json::from_str(r#"{"token":"ab","request":"connect","peer":"x@y:1"}"#).unwrap();
+        assert_eq!(
+            e.request,
+            Request::Connect {
+                peer: "x@y:1".into()
+            }
+        );
+        let e: Envelope = serde_json::from_str(r#"{"request":"info"}"#).unwrap();
+        assert_eq!(e.token, "");
+        assert!(serde_json::from_str::<Envelope>(r#"{"request":"launch"}"#).is_err());
+        assert!(serde_json::from_str::<Envelope>(r#"{"request":"connect"}"#).is_err());
+    }
+}

@@ -1,0 +1,762 @@
+//! The daemon: binds the peer listener and the control socket, writes `node.json`,
+//! and runs the transport, the reconnection of remembered peers and the control
+//! server until `stop`, SIGINT or SIGTERM.
+
+use std::collections::HashMap;
+use std::fs::{self, DirBuilder, OpenOptions};
+use std::io::Write;
+use std::net::SocketAddr;
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use bitcoin::secp256k1::PublicKey;
+use rand::RngCore;
+use serde_json::json;
+use tokio::net::TcpListener;
+use tokio::sync::{mpsc, oneshot, watch};
+
+use crate::control::protocol::{Request, Response};
+use crate::control::{self, server};
+use crate::error::NodeError;
+use crate::features::{self, Capabilities};
+use crate::identity;
+use crate::nodefile::{self, NodeFile};
+use crate::reconnect::Backoff;
+use crate::store::{Store, StoredChannel};
+use crate::transport::messages::{Inbound, PeerEvent, SetupInbound};
+use crate::transport::setup::{self, SetupMessage};
+use crate::transport::Transport;
+
+/// How often LDK's timer runs (pings, and disconnecting peers that stopped answering).
+pub const TIMER_TICK: Duration = Duration::from_secs(10);
+/// How often the reconnection loop looks at the remembered peers.
+const RECONNECT_POLL: Duration = Duration::from_millis(250);
+
+/// How to run a node.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// The data directory (identity, store, control socket, node.json).
+    pub data_dir: PathBuf,
+    /// Where to listen for peers; port 0 picks a free one.
+    pub listen: SocketAddr,
+    /// A name for humans.
+    pub alias: Option<String>,
+    /// Allow a listen address other than loopback.
+    pub allow_public_listen: bool,
+}
+
+/// Refuses a non-loopback listen address unless allowed.
+pub fn check_listen(listen: SocketAddr, allow_public: bool) -> Result<(), NodeError> {
+    if listen.ip().is_loopback() || allow_public {
+        return Ok(());
+    }
+    Err(NodeError::Address(format!(
+        "--listen {listen}: not a loopback address; pass --allow-public-listen to listen beyond this machine"
+    )))
+}
+
+/// Parses `ID@HOST:PORT`.
+pub fn parse_peer(s: &str) -> Result<(PublicKey, String), NodeError> {
+    let bad = |why: String| NodeError::Control(format!("connect {s:?}: {why}"));
+    let (id, addr) = s
+        .split_once('@')
+        .ok_or_else(|| bad("expected ID@HOST:PORT".into()))?;
+    let node_id = PublicKey::from_str(id).map_err(|_| {
+        bad(format!(
+            "node id {id:?} is not a public key (66 hex characters, starting 02 or 03)"
+        ))
+    })?;
+    let (host, port) = addr
+        .rsplit_once(':')
+        .ok_or_else(|| bad(format!("address {addr:?} has no :PORT")))?;
+    if host.is_empty() || port.parse::<u16>().map_or(true, |p| p == 0) {
+        return Err(bad(format!(
+            "address {addr:?} is not HOST:PORT with a port 1-65535"
+        )));
+    }
+    Ok((node_id, addr.to_string()))
+}
+
+/// Dialing state of one remembered peer.
+struct Dial {
+    backoff: Backoff,
+    next_at: Instant,
+    dialing: bool,
+}
+
+/// How long `open-channel` waits for the peer's answer.
+pub const OPEN_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// An `open_channel` this node sent and has had no answer to. Kept after the
+/// control request times out, so a late `accept_channel` is still stored and both
+/// sides agree.
+struct PendingOpen {
+    peer: PublicKey,
+    capacity_sat: u64,
+    push_msat: u64,
+    reply: Option<oneshot::Sender<Result<StoredChannel, String>>>,
+}
+
+fn hex32(b: &[u8; 32]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+fn now_secs() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+/// Checks an open's amounts; the reason when they are refused.
+fn check_open(capacity_sat: u64, push_msat: u64) -> Result<u64, String> {
+    let max_sat = flotilla_graph::amount::MAX_SAT;
+    if capacity_sat == 0 {
+        return Err("capacity_sat must be positive".into());
+    }
+    if capacity_sat > max_sat {
+        return Err(format!(
+            "capacity_sat {capacity_sat} is more than the 21 million BTC that will ever exist ({max_sat} sat)"
+        ));
+    }
+    let capacity_msat = capacity_sat * 1000;
+    if push_msat > capacity_msat {
+        return Err(format!(
+            "push ({push_msat} msat) is more than the capacity ({capacity_msat} msat)"
+        ));
+    }
+    Ok(capacity_msat)
+}
+
+/// A channel as `channels --json` shows it.
+fn channel_json(c: &StoredChannel) -> serde_json::Value {
+    json!({
+        "channel_id": c.channel_id,
+        "peer": c.peer,
+        "capacity_sat": c.capacity_sat,
+        "local_msat": c.local_msat,
+        "remote_msat": c.remote_msat,
+        // No HTLC can exist before the engine is attached.
+        "pending_htlcs": 0,
+        "opened_by_us": c.opened_by_us,
+    })
+}
+
+/// What the control server and the loops share.
+pub struct Shared {
+    /// The user id the daemon runs as; the control socket answers only it.
+    pub uid: u32,
+    node: NodeFile,
+    node_id: PublicKey,
+    started: Instant,
+    transport: Arc<Transport>,
+    store: Arc<Store>,
+    stop: watch::Sender<bool>,
+    dials: Mutex<HashMap<PublicKey, Dial>>,
+    opens: Mutex<HashMap<[u8; 32], PendingOpen>>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl Shared {
+    /// Answers a control request.
+    pub async fn handle(self: &Arc<Self>, request: Request) -> Response {
+        match request {
+            Request::Info => Response::ok(self.info()),
+            Request::Peers => Response::ok(json!(self.transport.peers())),
+            Request::Stop => {
+                tracing::info!("stop requested");
+                let _ = self.stop.send(true);
+                Response::ok(json!({ "stopping": true }))
+            }
+            Request::Connect { peer } => match self.connect(&peer).await {
+                Ok(v) => Response::ok(v),
+                Err(e) => Response::err(e.to_string()),
+            },
+            Request::OpenChannel {
+                peer,
+                capacity_sat,
+                push_sat,
+            } => match self.open_channel(&peer, capacity_sat, push_sat).await {
+                Ok(c) => Response::ok(channel_json(&c)),
+                Err(e) => Response::err(e),
+            },
+            Request::Channels => match self.store.channels() {
+                Ok(cs) => Response::ok(serde_json::Value::Array(
+                    cs.iter().map(channel_json).collect(),
+                )),
+                Err(e) => Response::err(e.to_string()),
+            },
+        }
+    }
+
+    fn info(&self) -> serde_json::Value {
+        let stats = self.transport.messages.stats();
+        let mut received: Vec<_> = stats.received.into_iter().collect();
+        received.sort();
+        let remembered = self.store.peers().map(|p| p.len()).unwrap_or(0);
+        let channels = self.store.channels().map(|c| c.len()).unwrap_or(0);
+        json!({
+            "node_id": self.node.node_id,
+            "alias": self.node.alias,
+            "listen": self.node.listen,
+            "uri": self.node.uri,
+            "control": self.node.control,
+            "pid": self.node.pid,
+            "features": self.node.features,
+            "version": self.node.version,
+            "uptime_secs": self.started.elapsed().as_secs(),
+            "peers_connected": self.transport.peers().len(),
+            "peers_remembered": remembered,
+            "channels": channels,
+            "messages": {
+                "received": received
+                    .into_iter()
+                    .map(|(k, v)| (k.to_string(), json!(v)))
+                    .collect::<serde_json::Map<String, serde_json::Value>>(),
+                "malformed": stats.malformed,
+                "dropped": stats.dropped,
+                "sent": stats.sent,
+            },
+            // The protocol engine is not attached yet: HTLC messages are counted only.
+            "engine_attached": false,
+        })
+    }
+
+    async fn connect(self: &Arc<Self>, peer: &str) -> Result<serde_json::Value, NodeError> {
+        let (node_id, addr_text) = parse_peer(peer)?;
+        if node_id == self.node_id {
+            return Err(NodeError::Control(format!(
+                "connect {peer:?}: that is this node"
+            )));
+        }
+        let addr = resolve(&addr_text).await?;
+        self.transport
+            .connect(node_id, addr)
+            .await
+            .map_err(|e| NodeError::Control(format!("connect {node_id}: {e}")))?;
+        // Remembered only once the handshake proved the id: a typo is not redialed
+        // forever.
+        self.store.remember_peer(&node_id.to_string(), &addr_text)?;
+        self.store.mark_connected(&node_id.to_string())?;
+        let mut dials = lock(&self.dials);
+        dials
+            .entry(node_id)
+            .or_insert_with(|| Dial {
+                backoff: Backoff::default(),
+                next_at: Instant::now(),
+                dialing: false,
+            })
+            .backoff
+            .reset();
+        Ok(json!({ "node_id": node_id.to_string(), "address": addr.to_string() }))
+    }
+
+    async fn open_channel(
+        self: &Arc<Self>,
+        peer: &str,
+        capacity_sat: u64,
+        push_sat: u64,
+    ) -> Result<StoredChannel, String> {
+        let node_id = PublicKey::from_str(peer).map_err(|_| {
+            format!(
+                "open-channel: {peer:?} is not a node id (66 hex characters, starting 02 or 03)"
+            )
+        })?;
+        let push_msat = push_sat
+            .checked_mul(1000)
+            .ok_or_else(|| format!("open-channel: push_sat {push_sat} is too large"))?;
+        check_open(capacity_sat, push_msat).map_err(|e| format!("open-channel: {e}"))?;
+        let Some(features) = self.transport.peer_features(&node_id) else {
+            return Err(format!(
+                "open-channel: not connected to {node_id}; `connect` it first"
+            ));
+        };
+        if !features::has_bit(&features, features::FLOTILLA_MESSAGES_BIT) {
+            return Err(format!(
+                "open-channel: {node_id} does not speak flotilla's messages (feature bit {})",
+                features::FLOTILLA_MESSAGES_BIT
+            ));
+        }
+        let mut temporary_channel_id = [0u8; 32];
+        rand::rng().fill_bytes(&mut temporary_channel_id);
+        let (tx, rx) = oneshot::channel();
+        lock(&self.opens).insert(
+            temporary_channel_id,
+            PendingOpen {
+                peer: node_id,
+                capacity_sat,
+                push_msat,
+                reply: Some(tx),
+            },
+        );
+        self.transport.send_setup(
+            node_id,
+            SetupMessage::Open {
+                temporary_channel_id,
+                capacity_sat,
+                push_msat,
+            },
+        );
+        match tokio::time::timeout(OPEN_TIMEOUT, rx).await {
+            Ok(Ok(result)) => result,
+            Ok(Err(_)) => Err("open-channel: the node is shutting down".into()),
+            Err(_) => Err(format!(
+                "open-channel: no answer from {node_id} within {} s (a late acceptance is still stored; see `channels`)",
+                OPEN_TIMEOUT.as_secs()
+            )),
+        }
+    }
+
+    /// Handles a channel-opening message. Each side stores the channel in one
+    /// transaction before it answers (the acceptor) or reports success (the opener).
+    fn on_setup(&self, from: PublicKey, message: SetupMessage) {
+        match message {
+            SetupMessage::Open {
+                temporary_channel_id,
+                capacity_sat,
+                push_msat,
+            } => {
+                let reject = |reason: String| {
+                    tracing::info!(peer = %from, "refused a channel: {reason}");
+                    self.transport.send_setup(
+                        from,
+                        SetupMessage::Reject {
+                            temporary_channel_id,
+                            reason,
+                        },
+                    );
+                };
+                let capacity_msat = match check_open(capacity_sat, push_msat) {
+                    Ok(c) => c,
+                    Err(e) => return reject(e),
+                };
+                let channel_id = setup::channel_id(&temporary_channel_id, &from, &self.node_id);
+                let channel = StoredChannel {
+                    channel_id: hex32(&channel_id),
+                    peer: from.to_string(),
+                    capacity_sat,
+                    local_msat: push_msat,
+                    remote_msat: capacity_msat - push_msat,
+                    opened_by_us: false,
+                    created_at: now_secs(),
+                };
+                match self.store.insert_channel(&channel) {
+                    Ok(true) => {
+                        tracing::info!(peer = %from, channel = channel.channel_id, capacity_sat, "accepted a channel");
+                        self.transport.send_setup(
+                            from,
+                            SetupMessage::Accept {
+                                temporary_channel_id,
+                                channel_id,
+                            },
+                        );
+                    }
+                    Ok(false) => reject("that channel exists already".into()),
+                    Err(e) => {
+                        tracing::error!("store: {e}");
+                        reject("the node could not store the channel".into());
+                    }
+                }
+            }
+            SetupMessage::Accept {
+                temporary_channel_id,
+                channel_id,
+            } => {
+                let pending = {
+                    let mut opens = lock(&self.opens);
+                    match opens.get(&temporary_channel_id) {
+                        Some(p) if p.peer == from => opens.remove(&temporary_channel_id),
+                        _ => None,
+                    }
+                };
+                let Some(mut p) = pending else {
+                    tracing::warn!(peer = %from, "accept_channel for no open of ours; ignored");
+                    return;
+                };
+                let expected = setup::channel_id(&temporary_channel_id, &self.node_id, &from);
+                let result = if channel_id != expected {
+                    tracing::warn!(peer = %from, "accept_channel with a wrong channel id; not stored");
+                    Err(format!(
+                        "open-channel: {from} answered with channel id {}, expected {}",
+                        hex32(&channel_id),
+                        hex32(&expected)
+                    ))
+                } else {
+                    let capacity_msat = p.capacity_sat * 1000;
+                    let channel = StoredChannel {
+                        channel_id: hex32(&channel_id),
+                        peer: from.to_string(),
+                        capacity_sat: p.capacity_sat,
+                        local_msat: capacity_msat - p.push_msat,
+                        remote_msat: p.push_msat,
+                        opened_by_us: true,
+                        created_at: now_secs(),
+                    };
+                    match self.store.insert_channel(&channel) {
+                        Ok(_) => {
+                            tracing::info!(peer = %from, channel = channel.channel_id, "channel open");
+                            Ok(channel)
+                        }
+                        Err(e) => {
+                            tracing::error!("store: {e}");
+                            Err(format!("open-channel: storing the channel failed: {e}"))
+                        }
+                    }
+                };
+                if let Some(reply) = p.reply.take() {
+                    let _ = reply.send(result);
+                }
+            }
+            SetupMessage::Reject {
+                temporary_channel_id,
+                reason,
+            } => {
+                let mut opens = lock(&self.opens);
+                if opens
+                    .get(&temporary_channel_id)
+                    .is_some_and(|p| p.peer == from)
+                {
+                    if let Some(reply) = opens.remove(&temporary_channel_id).and_then(|p| p.reply) {
+                        let _ = reply.send(Err(format!("open-channel: {from} refused: {reason}")));
+                    }
+                }
+            }
+        }
+    }
+
+    /// Dials every remembered, unconnected peer whose backoff has run out.
+    fn reconnect_due(self: &Arc<Self>) {
+        let peers = match self.store.peers() {
+            Ok(p) => p,
+            Err(e) => {
+                tracing::error!("reading remembered peers: {e}");
+                return;
+            }
+        };
+        let now = Instant::now();
+        for p in peers {
+            let Ok(node_id) = PublicKey::from_str(&p.node_id) else {
+                tracing::warn!(
+                    node_id = p.node_id,
+                    "remembered peer with a bad node id; skipped"
+                );
+                continue;
+            };
+            if self.transport.is_connected(&node_id) {
+                continue;
+            }
+            {
+                let mut dials = lock(&self.dials);
+                let d = dials.entry(node_id).or_insert_with(|| Dial {
+                    backoff: Backoff::default(),
+                    next_at: now,
+                    dialing: false,
+                });
+                if d.dialing || d.next_at > now {
+                    continue;
+                }
+                d.dialing = true;
+            }
+            let me = self.clone();
+            tokio::spawn(async move {
+                let result = match resolve(&p.address).await {
+                    Ok(addr) => me.transport.connect(node_id, addr).await,
+                    Err(e) => Err(e.to_string()),
+                };
+                let mut dials = lock(&me.dials);
+                let Some(d) = dials.get_mut(&node_id) else {
+                    return;
+                };
+                d.dialing = false;
+                match result {
+                    Ok(()) => {
+                        tracing::info!(peer = %node_id, address = p.address, "reconnected");
+                        d.backoff.reset();
+                    }
+                    Err(e) => {
+                        let wait = d.backoff.failed(&mut rand::rng());
+                        d.next_at = Instant::now() + wait;
+                        tracing::info!(peer = %node_id, address = p.address, "reconnect failed: {e}; next try in {:.1} s", wait.as_secs_f64());
+                    }
+                }
+            });
+        }
+    }
+
+    fn on_event(&self, event: PeerEvent) {
+        match event {
+            PeerEvent::Connected { node_id, inbound } => {
+                tracing::info!(peer = %node_id, inbound, "peer connected");
+                if let Err(e) = self.store.mark_connected(&node_id.to_string()) {
+                    tracing::error!("store: {e}");
+                }
+                if let Some(d) = lock(&self.dials).get_mut(&node_id) {
+                    d.backoff.reset();
+                }
+            }
+            PeerEvent::Disconnected { node_id } => {
+                tracing::info!(peer = %node_id, "peer disconnected");
+            }
+        }
+    }
+}
+
+async fn resolve(addr: &str) -> Result<SocketAddr, NodeError> {
+    let mut addrs = tokio::net::lookup_host(addr)
+        .await
+        .map_err(|e| NodeError::Address(format!("{addr}: {e}")))?;
+    addrs
+        .next()
+        .ok_or_else(|| NodeError::Address(format!("{addr}: no address")))
+}
+
+/// Creates the data directory (mode 0700) if missing.
+fn prepare_dir(dir: &Path) -> Result<PathBuf, NodeError> {
+    if !dir.exists() {
+        DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
+            .map_err(|e| NodeError::io(dir, e))?;
+    }
+    let dir = fs::canonicalize(dir).map_err(|e| NodeError::io(dir, e))?;
+    let mode = fs::metadata(&dir)
+        .map_err(|e| NodeError::io(&dir, e))?
+        .permissions()
+        .mode();
+    if mode & 0o077 != 0 {
+        tracing::warn!(
+            "{}: mode {:03o}: others can see into the data directory; the control socket and token stay 0600",
+            dir.display(),
+            mode & 0o777
+        );
+    }
+    Ok(dir)
+}
+
+/// Writes a new control token (mode 0600) and returns it.
+fn new_token(path: &Path) -> Result<String, NodeError> {
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    let token: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    if path.exists() {
+        // Tighten before writing the new secret into an old file.
+        fs::set_permissions(path, fs::Permissions::from_mode(0o600))
+            .map_err(|e| NodeError::io(path, e))?;
+    }
+    let mut f = OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)
+        .map_err(|e| NodeError::io(path, e))?;
+    f.write_all(token.as_bytes())
+        .and_then(|()| f.sync_all())
+        .map_err(|e| NodeError::io(path, e))?;
+    Ok(token)
+}
+
+/// Runs a node in the foreground until it is stopped.
+pub fn run(config: Config) -> Result<(), NodeError> {
+    check_listen(config.listen, config.allow_public_listen)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| NodeError::io(&config.data_dir, e))?;
+    runtime.block_on(run_async(config))
+}
+
+/// Holds an exclusive `flock` on `DIR/lock` for as long as it lives, so two daemons
+/// can never share a data directory (the kernel drops the lock when the process
+/// dies, even by `kill -9`).
+struct DirLock(#[allow(dead_code)] fs::File);
+
+fn lock_dir(dir: &Path) -> Result<DirLock, NodeError> {
+    use std::os::unix::io::AsRawFd;
+    let path = dir.join("lock");
+    let file = OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .mode(0o600)
+        .open(&path)
+        .map_err(|e| NodeError::io(&path, e))?;
+    // SAFETY: flock on a descriptor we own; no memory is involved.
+    let rc = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
+    if rc != 0 {
+        return Err(NodeError::Control(format!(
+            "{}: a node is already running on this data directory",
+            dir.display()
+        )));
+    }
+    Ok(DirLock(file))
+}
+
+async fn run_async(config: Config) -> Result<(), NodeError> {
+    let dir = prepare_dir(&config.data_dir)?;
+    let _lock = lock_dir(&dir)?;
+    let identity = identity::load_or_create(&dir)?;
+    if identity.created {
+        tracing::info!(node_id = %identity.node_id, "created a new node identity");
+    }
+    let store = Arc::new(Store::open(&dir)?);
+    let capabilities = Capabilities::default();
+    let listener = TcpListener::bind(config.listen)
+        .await
+        .map_err(|e| NodeError::Address(format!("--listen {}: {e}", config.listen)))?;
+    let listen = listener
+        .local_addr()
+        .map_err(|e| NodeError::Address(format!("--listen {}: {e}", config.listen)))?;
+    let socket_path = dir.join(control::SOCKET_FILE);
+    let control_listener = server::bind(&socket_path)?;
+    let token_path = dir.join(control::TOKEN_FILE);
+    let token = new_token(&token_path)?;
+
+    let node = NodeFile {
+        node_id: identity.node_id.to_string(),
+        alias: config.alias.clone(),
+        listen: listen.to_string(),
+        uri: format!("{}@{listen}", identity.node_id),
+        control: nodefile::Control {
+            kind: "unix".into(),
+            socket: socket_path.clone(),
+            token_file: token_path,
+        },
+        pid: std::process::id(),
+        features: features::to_hex(&capabilities.init_features()),
+        version: env!("CARGO_PKG_VERSION").into(),
+    };
+    node.write(&dir)?;
+
+    let (transport, channels) = Transport::new(identity.keys.clone(), capabilities);
+    let transport = Arc::new(transport);
+    let (stop_tx, mut stop_rx) = watch::channel(false);
+    // SAFETY: getuid has no preconditions and cannot fail.
+    let uid = unsafe { libc::getuid() };
+    let shared = Arc::new(Shared {
+        uid,
+        node,
+        node_id: identity.node_id,
+        started: Instant::now(),
+        transport: transport.clone(),
+        store,
+        stop: stop_tx,
+        dials: Mutex::new(HashMap::new()),
+        opens: Mutex::new(HashMap::new()),
+    });
+
+    let mut tasks = tokio::task::JoinSet::new();
+    tasks.spawn(transport.clone().accept_loop(listener));
+    tasks.spawn(server::serve(control_listener, token, shared.clone()));
+    tasks.spawn(engine_inbox(channels.inbox));
+    let s = shared.clone();
+    let mut setup_rx: mpsc::Receiver<SetupInbound> = channels.setup;
+    tasks.spawn(async move {
+        while let Some(m) = setup_rx.recv().await {
+            s.on_setup(m.from, m.message);
+        }
+    });
+    let s = shared.clone();
+    let mut events = channels.events;
+    tasks.spawn(async move {
+        while let Some(e) = events.recv().await {
+            s.on_event(e);
+        }
+    });
+    let s = shared.clone();
+    tasks.spawn(async move {
+        let mut tick = tokio::time::interval(RECONNECT_POLL);
+        loop {
+            tick.tick().await;
+            s.reconnect_due();
+        }
+    });
+    let pm = transport.peer_manager.clone();
+    tasks.spawn(async move {
+        let mut tick = tokio::time::interval(TIMER_TICK);
+        tick.tick().await;
+        loop {
+            tick.tick().await;
+            pm.timer_tick_occurred();
+        }
+    });
+
+    tracing::info!(
+        node_id = %identity.node_id,
+        %listen,
+        control = %socket_path.display(),
+        alias = config.alias.as_deref().unwrap_or(""),
+        "flotilla node running"
+    );
+
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .map_err(|e| NodeError::io(&dir, e))?;
+    tokio::select! {
+        _ = stop_rx.wait_for(|s| *s) => {}
+        _ = tokio::signal::ctrl_c() => tracing::info!("SIGINT"),
+        _ = term.recv() => tracing::info!("SIGTERM"),
+    }
+    // Let the `stop` answer reach its client before the socket goes.
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    transport.peer_manager.disconnect_all_peers();
+    tasks.abort_all();
+    let _ = fs::remove_file(&socket_path);
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Where the protocol engine plugs in: every decoded flotilla message arrives here.
+/// Until the engine is attached, messages are counted (`info`) and dropped; the
+/// node advertises no payment features meanwhile (see [`crate::features`]).
+async fn engine_inbox(mut inbox: mpsc::Receiver<Inbound>) {
+    while let Some(m) = inbox.recv().await {
+        tracing::debug!(
+            peer = %m.from,
+            message = m.message.message_type().name(),
+            "message received; no engine attached"
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn listen_addresses() {
+        assert!(check_listen("127.0.0.1:0".parse().unwrap(), false).is_ok());
+        assert!(check_listen("[::1]:9735".parse().unwrap(), false).is_ok());
+        let e = check_listen("0.0.0.0:9735".parse().unwrap(), false).unwrap_err();
+        assert!(e.to_string().contains("--allow-public-listen"), "{e}");
+        assert!(check_listen("0.0.0.0:9735".parse().unwrap(), true).is_ok());
+    }
+
+    #[test]
+    fn peer_strings() {
+        let id = "02".to_string() + &"11".repeat(32);
+        // Not every x is on the curve; use a real key.
+        let secp = bitcoin::secp256k1::Secp256k1::new();
+        let sk = bitcoin::secp256k1::SecretKey::from_slice(&[3; 32]).unwrap();
+        let pk = PublicKey::from_secret_key(&secp, &sk);
+        let (k, a) = parse_peer(&format!("{pk}@127.0.0.1:9735")).unwrap();
+        assert_eq!((k, a.as_str()), (pk, "127.0.0.1:9735"));
+        for bad in [
+            format!("{pk}"),
+            format!("{pk}@127.0.0.1"),
+            format!("{pk}@127.0.0.1:0"),
+            format!("{pk}@:9735"),
+            format!("{id}zz@127.0.0.1:1"),
+            "xyz@127.0.0.1:1".to_string(),
+        ] {
+            assert!(parse_peer(&bad).is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,248 @@
+//! The transport: BOLT 8 (Noise XK) and BOLT 1 (`init`, `ping`/`pong`, `error`,
+//! `warning`) from LDK's `PeerManager`, driven over tokio sockets by
+//! `lightning-net-tokio`; flotilla's own messages as custom messages
+//! ([`messages`]); BOLT 2 channels refused ([`refuser`]); no gossip or onion
+//! messages yet (LDK's ignoring handlers).
+
+pub mod logger;
+pub mod messages;
+pub mod refuser;
+pub mod setup;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use bitcoin::secp256k1::PublicKey;
+use lightning::ln::msgs::SocketAddress;
+use lightning::ln::peer_handler::{IgnoringMessageHandler, MessageHandler};
+use lightning::sign::{EntropySource, KeysManager};
+use serde::Serialize;
+use tokio::net::TcpListener;
+use tokio::sync::mpsc;
+
+use crate::features::{self, Capabilities};
+use logger::TracingLogger;
+use messages::{FlotillaMessages, Inbound, PeerEvent, SetupInbound, INBOX_CAPACITY};
+use refuser::{ChannelRefuser, Disconnects};
+
+/// LDK's `PeerManager` with flotilla's handlers.
+pub type PeerManager = lightning::ln::peer_handler::PeerManager<
+    lightning_net_tokio::SocketDescriptor,
+    Arc<ChannelRefuser>,
+    Arc<IgnoringMessageHandler>,
+    Arc<IgnoringMessageHandler>,
+    Arc<TracingLogger>,
+    Arc<FlotillaMessages>,
+    Arc<KeysManager>,
+    Arc<IgnoringMessageHandler>,
+>;
+
+/// How long `connect` waits for the handshake and `init` exchange.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// One connected peer, as `peers` shows it.
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct PeerInfo {
+    /// The peer's node id.
+    pub node_id: String,
+    /// The remote `ip:port` of the connection (for an inbound one, the port the peer
+    /// dialed from).
+    pub address: Option<String>,
+    /// Whether the peer dialed us.
+    pub inbound: bool,
+    /// The peer's `init` features, BOLT 9 big-endian hex.
+    pub features: String,
+    /// Seconds since the handshake completed.
+    pub connected_secs: u64,
+}
+
+/// The transport of one node.
+pub struct Transport {
+    /// LDK's peer manager.
+    pub peer_manager: Arc<PeerManager>,
+    /// The custom-message handler (send queue, counters, connection times).
+    pub messages: Arc<FlotillaMessages>,
+}
+
+/// What the transport hands the rest of the daemon.
+pub struct Channels {
+    /// Decoded flotilla messages, for the engine.
+    pub inbox: mpsc::Receiver<Inbound>,
+    /// Channel-opening messages, for the daemon.
+    pub setup: mpsc::Receiver<SetupInbound>,
+    /// Connections coming and going.
+    pub events: mpsc::UnboundedReceiver<PeerEvent>,
+}
+
+/// A `SocketAddress` (LDK's) as `ip:port`.
+pub fn format_address(a: &SocketAddress) -> String {
+    match a {
+        SocketAddress::TcpIpV4 { addr, port } => SocketAddr::from((*addr, *port)).to_string(),
+        SocketAddress::TcpIpV6 { addr, port } => SocketAddr::from((*addr, *port)).to_string(),
+        other => other.to_string(),
+    }
+}
+
+impl Transport {
+    /// A transport for the node whose keys are `keys`.
+    pub fn new(keys: Arc<KeysManager>, capabilities: Capabilities) -> (Transport, Channels) {
+        let (inbox_tx, inbox) = mpsc::channel(INBOX_CAPACITY);
+        let (setup_tx, setup) = mpsc::channel(INBOX_CAPACITY);
+        let (events_tx, events) = mpsc::unbounded_channel();
+        let disconnects = Disconnects::default();
+        let messages = Arc::new(FlotillaMessages::new(
+            capabilities,
+            inbox_tx,
+            setup_tx,
+            events_tx,
+            disconnects.clone(),
+        ));
+        let handlers = MessageHandler {
+            chan_handler: Arc::new(ChannelRefuser::new(disconnects)),
+            route_handler: Arc::new(IgnoringMessageHandler {}),
+            onion_message_handler: Arc::new(IgnoringMessageHandler {}),
+            custom_message_handler: messages.clone(),
+            send_only_message_handler: Arc::new(IgnoringMessageHandler {}),
+        };
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0);
+        // Fresh randomness for the ephemeral keys of every handshake.
+        let ephemeral = keys.get_secure_random_bytes();
+        let peer_manager = Arc::new(PeerManager::new(
+            handlers,
+            // LDK wants a counter that only grows across restarts: Unix seconds.
+            u32::try_from(now).unwrap_or(u32::MAX),
+            &ephemeral,
+            Arc::new(TracingLogger),
+            keys,
+        ));
+        (
+            Transport {
+                peer_manager,
+                messages,
+            },
+            Channels {
+                inbox,
+                setup,
+                events,
+            },
+        )
+    }
+
+    /// Accepts connections on `listener` until the task is dropped.
+    pub async fn accept_loop(self: Arc<Self>, listener: TcpListener) {
+        loop {
+            let (stream, remote) = match listener.accept().await {
+                Ok(s) => s,
+                Err(e) => {
+                    // EMFILE and the like: wait a moment rather than spin.
+                    tracing::warn!("accept failed: {e}");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+            };
+            let std_stream = match stream.into_std() {
+                Ok(s) => s,
+                Err(e) => {
+                    tracing::warn!(%remote, "could not take over the connection: {e}");
+                    continue;
+                }
+            };
+            tracing::debug!(%remote, "inbound connection");
+            let pm = self.peer_manager.clone();
+            tokio::spawn(lightning_net_tokio::setup_inbound(pm, std_stream));
+        }
+    }
+
+    /// Dials `node_id` at `addr` and waits until the handshake and `init` exchange
+    /// complete. Already connected is success.
+    pub async fn connect(&self, node_id: PublicKey, addr: SocketAddr) -> Result<(), String> {
+        if self.peer_manager.peer_by_node_id(&node_id).is_some() {
+            return Ok(());
+        }
+        let Some(done) =
+            lightning_net_tokio::connect_outbound(self.peer_manager.clone(), node_id, addr).await
+        else {
+            return Err(format!("could not reach {addr}"));
+        };
+        // `done` finishes when the connection closes: before the handshake, that is
+        // a refusal (wrong node id, or the peer disliked our `init`).
+        let mut done = Box::pin(tokio::spawn(done));
+        let deadline = tokio::time::Instant::now() + CONNECT_TIMEOUT;
+        loop {
+            if self.peer_manager.peer_by_node_id(&node_id).is_some() {
+                return Ok(());
+            }
+            tokio::select! {
+                _ = &mut done => {
+                    return if self.peer_manager.peer_by_node_id(&node_id).is_some() {
+                        Ok(())
+                    } else {
+                        Err(format!(
+                            "{addr} closed the connection during the handshake (is {node_id} its node id?)"
+                        ))
+                    };
+                }
+                _ = tokio::time::sleep(Duration::from_millis(20)) => {}
+            }
+            if tokio::time::Instant::now() >= deadline {
+                self.peer_manager.disconnect_by_node_id(node_id);
+                return Err(format!(
+                    "no handshake with {node_id} at {addr} within {} s",
+                    CONNECT_TIMEOUT.as_secs()
+                ));
+            }
+        }
+    }
+
+    /// Whether a handshake with `node_id` is complete.
+    pub fn is_connected(&self, node_id: &PublicKey) -> bool {
+        self.peer_manager.peer_by_node_id(node_id).is_some()
+    }
+
+    /// Every connected peer, by node id.
+    pub fn peers(&self) -> Vec<PeerInfo> {
+        let mut out: Vec<PeerInfo> = self
+            .peer_manager
+            .list_peers()
+            .into_iter()
+            .map(|p| PeerInfo {
+                node_id: p.counterparty_node_id.to_string(),
+                address: p.socket_address.as_ref().map(format_address),
+                inbound: p.is_inbound_connection,
+                features: features::to_hex(&p.init_features),
+                connected_secs: self
+                    .messages
+                    .connected_at(&p.counterparty_node_id)
+                    .map_or(0, |t| t.elapsed().as_secs()),
+            })
+            .collect();
+        out.sort_by(|a, b| a.node_id.cmp(&b.node_id));
+        out
+    }
+
+    /// Queues a channel-opening message for `to` and sends it.
+    pub fn send_setup(&self, to: PublicKey, message: setup::SetupMessage) {
+        self.messages.queue_setup(to, message);
+        self.peer_manager.process_events();
+    }
+
+    /// The init features `node_id` sent, if connected.
+    pub fn peer_features(
+        &self,
+        node_id: &PublicKey,
+    ) -> Option<lightning::types::features::InitFeatures> {
+        self.peer_manager
+            .peer_by_node_id(node_id)
+            .map(|p| p.init_features)
+    }
+
+    /// Queues `message` for `to` and sends it.
+    pub fn send(&self, to: PublicKey, message: flotilla_ln::wire::Message) {
+        self.messages.queue(to, message);
+        self.peer_manager.process_events();
+    }
+}
