@@ -8,6 +8,9 @@
 //!   sim-ln's defined activity, a CSV list, CLoTH's payments file).
 //! - [`rng`]: one seeded ChaCha stream per purpose, so adding a draw in one place does
 //!   not reshuffle the rest.
+//! - [`latency`]: per-hop latency by message class (adds, fails, fulfils, endpoint
+//!   messages), falling back to one model for all.
+//! - [`paper_arm`]: the Boomerang paper's retry and redundancy as arms.
 //! - [`metrics`]: the one definition of every reported number.
 //! - [`stats`]: arms against a baseline, payment by payment (McNemar, paired bootstrap).
 //! - [`field`]: field scenarios (zero-fee hub, probing attacker, stuck payments).
@@ -26,9 +29,11 @@ pub mod experiment;
 pub mod faults;
 pub mod field;
 pub mod graph_origin;
+pub mod latency;
 pub mod manifest;
 pub mod metrics;
 pub mod output;
+pub mod paper_arm;
 pub mod progress;
 pub mod queue;
 pub mod redundant_arm;

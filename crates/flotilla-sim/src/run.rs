@@ -31,7 +31,8 @@ use flotilla_route::scorers::LiquidityBoundsScorer;
 use flotilla_route::{Pathfinder, Router, Timestamp};
 
 use crate::arms::ArmSpec;
-use crate::faults::{draw_latency_micros, Faults};
+use crate::faults::Faults;
+use crate::latency::{LatencyPlan, MessageClass};
 use crate::metrics::{ArmSummary, PaymentOutcome, SummaryBuilder};
 use crate::output::{OutputDir, PartWriter};
 use crate::queue::EventQueue;
@@ -211,18 +212,6 @@ impl Session {
     }
 }
 
-/// The sum of one drawn per-hop latency for each of `hops` hops, µs: how long a claim
-/// request or a reveal takes along a part's path (like an onion message).
-fn path_latency_micros(
-    model: &crate::scenario::LatencyModel,
-    hops: usize,
-    rng: &mut impl rand::Rng,
-) -> u64 {
-    (0..hops.max(1))
-        .map(|_| draw_latency_micros(model, rng))
-        .sum()
-}
-
 /// Background sessions' ids start here, far above any workload index.
 const BACKGROUND_BASE: u64 = 1 << 40;
 
@@ -393,6 +382,7 @@ fn run_arm(
         min_route_probability: sc.sender.min_route_probability,
     };
     let mut latency = stream(sc.seed, "latency");
+    let delays = LatencyPlan::new(&sc.network.latency, &sc.network.latency_by_message);
     let block_micros = sc.network.block_interval_secs * 1_000_000;
     let mut q: EventQueue<Ev> = EventQueue::new();
     if let Some(first) = input.workload.first() {
@@ -453,8 +443,11 @@ fn run_arm(
                         LockKind::Boomerang => &input.faults.no_ptlc,
                         _ => &no_nodes,
                     };
-                    let limits =
+                    let mut limits =
                         redundant_limits(&sc.sender, strategy, retry, spec.amount_msat, excluded);
+                    if let crate::arms::Strategy::Paper(p) = arm.strategy {
+                        limits = p.limits(limits, spec.amount_msat);
+                    }
                     let mut s = match start_redundant(
                         &mut net,
                         i as u64,
@@ -574,7 +567,7 @@ fn run_arm(
             } => {
                 if let Some(Session::Redundant(s)) = sessions.get_mut(&id) {
                     if let Some(secrets) = s.on_claim_request(&parts) {
-                        let at = now + path_latency_micros(&sc.network.latency, hops, &mut latency);
+                        let at = now + delays.draw_path(MessageClass::Reveal, hops, &mut latency);
                         q.push(
                             at,
                             Ev::Reveal {
@@ -627,7 +620,7 @@ fn run_arm(
                 };
                 match o {
                     Output::Message { from, to, msg } => {
-                        let at = now + draw_latency_micros(&sc.network.latency, &mut latency);
+                        let at = now + delays.draw_msg(&msg, &mut latency);
                         q.push(at, Ev::Deliver { from, to, msg });
                     }
                     Output::Timer { at, timer } => q.push(at, Ev::Fire(timer)),
@@ -667,7 +660,7 @@ fn run_arm(
                 continue;
             }
             let hops = s.longest_path_hops();
-            let at = now + path_latency_micros(&sc.network.latency, hops, &mut latency);
+            let at = now + delays.draw_path(MessageClass::ClaimRequest, hops, &mut latency);
             q.push(
                 at,
                 Ev::ClaimRequest {
@@ -700,12 +693,8 @@ fn run_arm(
                 // travels like the claim request. A boomerang over-claim is refunded
                 // through the reverse clause at once.
                 if r.take_cancel() {
-                    let at = now
-                        + path_latency_micros(
-                            &sc.network.latency,
-                            r.longest_path_hops(),
-                            &mut latency,
-                        );
+                    let hops = r.longest_path_hops();
+                    let at = now + delays.draw_path(MessageClass::Cancel, hops, &mut latency);
                     q.push(
                         at,
                         Ev::Cancel {
