@@ -185,7 +185,7 @@ mod tests {
             (cands.len(), picks)
         };
         let (n, a) = draw(5);
-        assert!(n >= 4 && n <= PAPER_MAX_PATHS, "{n} paths");
+        assert!((4..=PAPER_MAX_PATHS).contains(&n), "{n} paths");
         assert_eq!(a, draw(5).1);
         assert_ne!(a, draw(6).1);
         let mut counts = vec![0usize; n];

@@ -134,11 +134,27 @@ htlc_minimum_msat = 1
 #   max_dust_htlc_exposure_msat = 5000000
 
 [network.latency]
-# Per-hop message latency: "constant" (ms), "uniform" (min_ms, max_ms) or "lognormal"
-# (median_ms, sigma).
+# Per-hop message latency: "constant" (ms), "uniform" (min_ms, max_ms), "lognormal"
+# (median_ms, sigma) or "zero".
 model = "uniform"
 min_ms = 50
 max_ms = 150
+
+# [network.latency_by_message]
+# Per-hop latency of one class of messages, any model above; a class not given uses
+# [network.latency] (none is given by default, and a scenario that gives none draws
+# exactly what it always drew). Classes: add (update_add_htlc), fail
+# (update_fail_htlc, update_fail_malformed_htlc), fulfill (update_fulfill_htlc), and a
+# redundant payment's endpoint messages, drawn once per hop of the part's path they
+# travel: claim_request (receiver to sender), reveal and cancel (sender to receiver).
+# The Boomerang paper's asymmetric model (scenarios/boomerang-paper.toml,
+# docs/paper-model.md):
+#   add = { model = "uniform", min_ms = 50, max_ms = 150 }
+#   fail = { model = "uniform", min_ms = 50, max_ms = 150 }
+#   fulfill = { model = "uniform", min_ms = 50, max_ms = 150 }
+#   claim_request = { model = "zero" }
+#   reveal = { model = "zero" }
+#   cancel = { model = "zero" }
 
 [sender]
 # Strategies to compare, each on its own copy of the network, all on the identical
@@ -154,6 +170,12 @@ max_ms = 150
 # adaptive_target (and replaces lost ones). A -retry suffix (redundant-h2tlc-0.5-retry)
 # replaces lost parts while the payment is undecided. At most 64 arms, each named once;
 # R at most 100.
+# The Boomerang paper's strategies (docs/paper-model.md): boomerang parts of A/v (v
+# base parts as for redundant arms; the paper sets redundant_base_parts = 25) on paths drawn uniformly, with replacement, from at most 25
+# edge-disjoint paths per sender and receiver, no learning, no no-route pre-check:
+# paper-retry-R (v parts, a failed one replaced once its failure is back, at most R
+# times), paper-redundant-E (v + E parts at once), paper-redundant-E-retry-R (v + E
+# alive, at most v + R parts in all). They ignore max_attempts.
 arms = ["single-path-retry", "mpp-retry", "redundant-h2tlc-0.5-retry"]
 # The arm every other is compared with, payment by payment (summary.json's
 # vs_baseline). Empty: the first mpp-retry* arm, else the first arm.

@@ -84,10 +84,10 @@ fn each_arm_sends_the_parts_its_name_says_and_no_more() {
         "paper-redundant-5-retry-20",
         "paper-redundant-30-retry-3",
     ];
-    let sc = scenario(&arms, 300, paper_amounts());
+    let sc = scenario(&arms, 150, paper_amounts());
     let summary = run(sc.clone(), &t.path().join("a"), 1);
     let rows = rows(&t.path().join("a"));
-    assert_eq!(rows.len(), 300 * arms.len());
+    assert_eq!(rows.len(), 150 * arms.len());
     let mut by_arm: BTreeMap<String, Vec<u64>> = BTreeMap::new();
     for r in &rows {
         by_arm
@@ -194,6 +194,9 @@ fn infeasible_transfers_are_sent_anyway() {
     assert_eq!(summary.arms[1].succeeded, 0);
 }
 
+/// A path as (scid, far node) per hop, as attempts.jsonl writes it.
+type HopNames = Vec<(String, String)>;
+
 #[test]
 fn every_path_is_one_of_the_pairs_edge_disjoint_paths() {
     let t = tempfile::tempdir().unwrap();
@@ -219,9 +222,8 @@ fn every_path_is_one_of_the_pairs_edge_disjoint_paths() {
             )
         })
         .collect();
-    // A path as (scid, far node) per hop, as attempts.jsonl writes it.
-    let mut sets: HashMap<(NodeIdx, NodeIdx), HashSet<Vec<(String, String)>>> = HashMap::new();
-    let mut drawn: HashMap<(NodeIdx, NodeIdx), HashSet<Vec<(String, String)>>> = HashMap::new();
+    let mut sets: HashMap<(NodeIdx, NodeIdx), HashSet<HopNames>> = HashMap::new();
+    let mut drawn: HashMap<(NodeIdx, NodeIdx), HashSet<HopNames>> = HashMap::new();
     for a in attempts(&dir) {
         let pair = pairs[&a["payment"].as_u64().unwrap()];
         let set = sets.entry(pair).or_insert_with(|| {
@@ -239,7 +241,7 @@ fn every_path_is_one_of_the_pairs_edge_disjoint_paths() {
                 })
                 .collect()
         });
-        let path: Vec<(String, String)> = a["hops"]
+        let path: HopNames = a["hops"]
             .as_array()
             .unwrap()
             .iter()
