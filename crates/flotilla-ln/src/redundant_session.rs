@@ -195,6 +195,11 @@ pub struct RedundantSession {
     cancel: Option<bool>,
     settled_paths: Vec<Path>,
     refund: Option<SecretKey>,
+    /// Give up as soon as no live part is still travelling (see
+    /// [`RedundantSession::give_up_when_none_travelling`]).
+    eager_give_up: bool,
+    /// Live parts the sender has been told reached the receiver.
+    arrived: Vec<PartId>,
     log: Vec<AttemptRecord>,
     /// Public counters for reports.
     pub stats: RedundantStats,
@@ -337,6 +342,8 @@ impl RedundantSession {
             cancel: None,
             settled_paths: Vec::new(),
             refund: None,
+            eager_give_up: false,
+            arrived: Vec::new(),
             log: Vec::new(),
             stats: RedundantStats::default(),
         }
@@ -437,6 +444,28 @@ impl RedundantSession {
     /// Takes the records of the attempts resolved since the last call.
     pub fn drain_attempts(&mut self) -> std::vec::Drain<'_, AttemptRecord> {
         self.log.drain(..)
+    }
+
+    /// Makes the session give up, and cancel what the receiver holds, when a failure
+    /// comes back, every live part is known to have reached the receiver (or none is
+    /// live) and they do not make up A, however many replacements it has left: the Boomerang paper's sender, which
+    /// hears every part's reservation at once and stops when nothing is travelling.
+    /// The driver reports arrivals with [`RedundantSession::on_part_arrived`].
+    pub fn give_up_when_none_travelling(mut self) -> Self {
+        self.eager_give_up = true;
+        self
+    }
+
+    /// Part `part` reached the receiver (its `update_add_htlc` was delivered there).
+    /// Only sessions made with [`RedundantSession::give_up_when_none_travelling`] use
+    /// it: on Lightning the sender is not told.
+    pub fn on_part_arrived(&mut self, part: PartId) {
+        if self.eager_give_up
+            && self.in_flight.iter().any(|p| p.part == part)
+            && !self.arrived.contains(&part)
+        {
+            self.arrived.push(part);
+        }
     }
 
     /// Whether the sender wants the receiver to fail the parts it holds now (once; the
@@ -886,6 +915,18 @@ impl RedundantSession {
                     self.stats.common.last_failure = Some(failure.code);
                     self.failures.note(FailureReason::of_code(failure.code));
                     self.requeue(p.path.amount_msat());
+                    let travelling = self
+                        .in_flight
+                        .iter()
+                        .any(|f| !self.arrived.contains(&f.part));
+                    if self.eager_give_up && !travelling && !self.can_complete() {
+                        // Nothing travelling and too little at the receiver: the
+                        // Boomerang paper's sender stops here, whatever retries it has
+                        // left. (Enough there: the receiver is claiming it.)
+                        self.pending.clear();
+                        self.exhausted = true;
+                        self.fail(self.failures.dominant(), now);
+                    }
                 }
                 self.record(
                     &p,
@@ -912,6 +953,7 @@ impl RedundantSession {
     fn take(&mut self, part: PartId, router: &mut dyn Router, net: &Network) -> Option<InFlight> {
         let i = self.in_flight.iter().position(|p| p.part == part)?;
         let p = self.in_flight.swap_remove(i);
+        self.arrived.retain(|a| *a != part);
         router.htlcs_in_flight(net.graph(), &p.path, false);
         Some(p)
     }

@@ -383,6 +383,7 @@ fn run_arm(
     };
     let mut latency = stream(sc.seed, "latency");
     let delays = LatencyPlan::new(&sc.network.latency, &sc.network.latency_by_message);
+    let paper = matches!(arm.strategy, crate::arms::Strategy::Paper(_));
     let block_micros = sc.network.block_interval_secs * 1_000_000;
     let mut q: EventQueue<Ev> = EventQueue::new();
     if let Some(first) = input.workload.first() {
@@ -459,6 +460,10 @@ fn run_arm(
                         &input.point_memo,
                         now,
                     ) {
+                        // The paper's sender stops when nothing is travelling.
+                        Ok(s) if paper => {
+                            Session::Redundant(Box::new(s.give_up_when_none_travelling()))
+                        }
                         Ok(s) => Session::Redundant(Box::new(s)),
                         // No equal split for boomerang: the payment cannot be made.
                         Err(RegisterError::BadPolynomial) => Session::Unpayable(now),
@@ -491,6 +496,18 @@ fn run_arm(
                 }
             }
             Ev::Deliver { from, to, msg } => {
+                if let (true, Msg::AddHtlc(add)) = (paper, &msg) {
+                    // The paper's sender hears at once (its 0 ms reserve answer) that a
+                    // part reached the receiver; a Lightning sender is never told.
+                    if let Some(part) = net.part_of(add.htlc) {
+                        let id = RedundantSession::session_of(part);
+                        if let Some(Session::Redundant(s)) = sessions.get_mut(&id) {
+                            if s.target() == to {
+                                s.on_part_arrived(part);
+                            }
+                        }
+                    }
+                }
                 net.deliver(to, from, msg, &clock, &mut out)
                     .map_err(|e| internal(e.to_string()))?;
             }

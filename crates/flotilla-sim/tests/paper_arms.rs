@@ -121,6 +121,11 @@ fn each_arm_sends_the_parts_its_name_says_and_no_more() {
     assert!(rate("paper-retry-10") > rate("paper-retry-0"));
     assert!(rate("paper-redundant-5") > rate("paper-retry-0"));
     assert!(summary.arms.iter().all(|s| s.overpaid_msat == 0));
+    // A transfer whose v parts settled succeeded, even when a surplus part's failure
+    // came back before the settles did (nothing travelling then, but enough arrived).
+    for r in &rows {
+        assert_eq!(num(r, "parts") >= 25, r["payment_outcome"] == "Success", "{r:?}");
+    }
     // Seeded: the same bytes whatever the thread count.
     run(sc, &t.path().join("b"), 3);
     assert_eq!(
@@ -257,4 +262,38 @@ fn every_path_is_one_of_the_pairs_edge_disjoint_paths() {
     }
     // With replacement and uniform: a pair paid often meets more than one of its paths.
     assert!(drawn.values().any(|d| d.len() > 1));
+}
+
+#[test]
+fn a_transfer_gives_up_when_nothing_is_travelling_whatever_its_retries() {
+    let t = tempfile::tempdir().unwrap();
+    let dir = t.path().join("out");
+    // Large transfers (parts of 4,000–20,000 sat on sides of 100,000–1,000,000 sat)
+    // under load, so that parts fail often.
+    let mut sc = scenario(
+        &["paper-retry-150"],
+        200,
+        AmountDistribution::Uniform {
+            min_sat: 100_000,
+            max_sat: 500_000,
+        },
+    );
+    sc.workload.arrivals_per_sec = 200.0;
+    run(sc, &dir, 1);
+    let rows = rows(&dir);
+    let failed: Vec<_> = rows
+        .iter()
+        .filter(|r| r["payment_outcome"] == "Failure")
+        .collect();
+    assert!(failed.len() > 5, "{} failures", failed.len());
+    for r in &failed {
+        assert_eq!(r["failure_reason"], "liquidity", "{r:?}");
+    }
+    // With replacements left and a 60 s timeout, only the paper's rule stops these:
+    // most failures leave retries unused.
+    let early = failed
+        .iter()
+        .filter(|r| num(r, "attempts") < 25 + 150)
+        .count();
+    assert!(2 * early > failed.len(), "{early} of {}", failed.len());
 }
