@@ -13,13 +13,13 @@
 //!   replaced while fewer than v + E are alive, at most v + R parts in all (the paper's
 //!   "redundant-retry", whose surplus parts count against its retries).
 //!
-//! The transfer gives up as soon as the parts alive cannot make up A and no replacement
-//! is left — in particular when nothing is in flight — whatever retries remain
-//! otherwise: a replacement is sent the moment a failure returns, so "nothing in
-//! flight" only happens once the budget is spent. What the paper's sender does and
-//! this one cannot (it hears at once, 0 ms, that a part reached the receiver, and
-//! gives up when the last part still travelling fails even with retries left) is in
-//! docs/paper-model.md.
+//! The transfer gives up, whatever retries remain, when a failure comes back while no
+//! live part is still travelling and the parts at the receiver do not make up A: the
+//! paper's sender hears at once (0 ms) that a part reached the receiver, and the event
+//! loop tells a paper arm's session so ([`RedundantSession::on_part_arrived`]; a
+//! Lightning sender is never told). It also gives up when the live parts cannot make
+//! up A and no replacement is left. docs/paper-model.md has why this takes the paper's
+//! decisions, and what still differs.
 
 use flotilla_ln::redundant_session::{RedundancyStrategy, RedundantLimits, RedundantSession};
 
