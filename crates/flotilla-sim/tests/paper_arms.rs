@@ -124,7 +124,11 @@ fn each_arm_sends_the_parts_its_name_says_and_no_more() {
     // A transfer whose v parts settled succeeded, even when a surplus part's failure
     // came back before the settles did (nothing travelling then, but enough arrived).
     for r in &rows {
-        assert_eq!(num(r, "parts") >= 25, r["payment_outcome"] == "Success", "{r:?}");
+        assert_eq!(
+            num(r, "parts") >= 25,
+            r["payment_outcome"] == "Success",
+            "{r:?}"
+        );
     }
     // Seeded: the same bytes whatever the thread count.
     run(sc, &t.path().join("b"), 3);
