@@ -675,7 +675,7 @@ fn scenario_unknown_arm() {
     check_sim(
         "[graph]\nfile = \"g.json\"\n[sender]\narms = [\"fastest\"]\n",
         &[],
-        r#"error: s.toml: sender.arms: unknown arm "fastest"; known arms: single-path-retry, single-path-retry-ldk, mpp-retry, mpp-retry-greedy, mpp-retry-mcf, mpp-retry-halving, mpp-retry-ldk, redundant-sender_hash-0.5, redundant-h2tlc-0.5, redundant-boomerang-0.5, redundant-h2tlc-0.5-retry, redundant-boomerang-1.0-retry, redundant-h2tlc-adaptive, redundant-boomerang-adaptive"#,
+        r#"error: s.toml: sender.arms: unknown arm "fastest"; known arms: single-path-retry, single-path-retry-ldk, mpp-retry, mpp-retry-greedy, mpp-retry-mcf, mpp-retry-halving, mpp-retry-ldk, redundant-sender_hash-0.5, redundant-h2tlc-0.5, redundant-boomerang-0.5, redundant-h2tlc-0.5-retry, redundant-boomerang-1.0-retry, redundant-h2tlc-adaptive, redundant-boomerang-adaptive, paper-retry-25, paper-redundant-25, paper-redundant-10-retry-125"#,
     );
 }
 
@@ -693,7 +693,7 @@ fn scenario_unknown_latency_model() {
     check_sim(
         "[graph]\nfile = \"g.json\"\n[network.latency]\nmodel = \"gamma\"\n",
         &[],
-        r#"error: s.toml: line 4, column 9: unknown variant `gamma`, expected one of `constant`, `uniform`, `lognormal`"#,
+        r#"error: s.toml: line 4, column 9: unknown variant `gamma`, expected one of `constant`, `uniform`, `lognormal`, `zero`"#,
     );
 }
 
@@ -961,7 +961,7 @@ fn cli_unknown_arm_flag() {
     check(
         &[("g.json", &g)],
         &["sim", "--graph", "g.json", "--arms", "fastest", "--quiet"],
-        r#"error: --arms: unknown arm "fastest"; known arms: single-path-retry, single-path-retry-ldk, mpp-retry, mpp-retry-greedy, mpp-retry-mcf, mpp-retry-halving, mpp-retry-ldk, redundant-sender_hash-0.5, redundant-h2tlc-0.5, redundant-boomerang-0.5, redundant-h2tlc-0.5-retry, redundant-boomerang-1.0-retry, redundant-h2tlc-adaptive, redundant-boomerang-adaptive"#,
+        r#"error: --arms: unknown arm "fastest"; known arms: single-path-retry, single-path-retry-ldk, mpp-retry, mpp-retry-greedy, mpp-retry-mcf, mpp-retry-halving, mpp-retry-ldk, redundant-sender_hash-0.5, redundant-h2tlc-0.5, redundant-boomerang-0.5, redundant-h2tlc-0.5-retry, redundant-boomerang-1.0-retry, redundant-h2tlc-adaptive, redundant-boomerang-adaptive, paper-retry-25, paper-redundant-25, paper-redundant-10-retry-125"#,
     );
 }
 

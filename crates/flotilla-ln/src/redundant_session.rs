@@ -11,7 +11,7 @@
 //! ([`RedundantSession::boomerang_degree`]).
 //!
 //! **How many parts** ([`RedundancyStrategy`]):
-//! - `Fixed(ρ)`: n = ⌈k'·(1+ρ)⌉ parts at once.
+//! - `Fixed(ρ)`: n = ⌈k'·(1+ρ)⌉ parts at once; `Extra(e)`: n = k' + e parts at once.
 //! - `Adaptive { target }`: parts are routed one by one until the probability that at
 //!   least k' of them arrive — a Poisson-binomial over the router's own estimate of each
 //!   path's success probability — reaches `target` (e.g. 0.95), at most
@@ -72,6 +72,9 @@ const PART_BITS: u32 = 20;
 pub enum RedundancyStrategy {
     /// n = ⌈k'·(1+ρ)⌉ parts for k' base parts, ρ ≥ 0.
     Fixed(f64),
+    /// n = k' + e parts: a count of surplus parts rather than a share (the Boomerang
+    /// paper's r). Otherwise as `Fixed`.
+    Extra(u32),
     /// Enough parts that P(at least k' arrive) ≥ `target` by the router's estimates.
     Adaptive {
         /// The probability to reach, in (0, 1).
@@ -192,6 +195,11 @@ pub struct RedundantSession {
     cancel: Option<bool>,
     settled_paths: Vec<Path>,
     refund: Option<SecretKey>,
+    /// Give up as soon as no live part is still travelling (see
+    /// [`RedundantSession::give_up_when_none_travelling`]).
+    eager_give_up: bool,
+    /// Live parts the sender has been told reached the receiver.
+    arrived: Vec<PartId>,
     log: Vec<AttemptRecord>,
     /// Public counters for reports.
     pub stats: RedundantStats,
@@ -278,6 +286,12 @@ impl RedundantSession {
         let k = base_parts(amount_msat, &limits);
         let first_count = |k2: u64| match limits.strategy {
             RedundancyStrategy::Fixed(rho) => part_amounts(amount_msat, k2 as u32, rho),
+            // The pattern of k' parts, repeated for the e surplus ones.
+            RedundancyStrategy::Extra(e) => {
+                let base = part_amounts(amount_msat, k2 as u32, 0.0);
+                let n = base.len() + e as usize;
+                base.into_iter().cycle().take(n).collect()
+            }
             // Adaptive parts are added one by one; the pattern of k' parts repeats.
             RedundancyStrategy::Adaptive { .. } => part_amounts(amount_msat, k2 as u32, 0.0),
         };
@@ -288,6 +302,7 @@ impl RedundantSession {
                     RedundancyStrategy::Fixed(rho) if rho.is_finite() => {
                         ((kd as f64 * (1.0 + rho.max(0.0))).ceil() as u64).max(kd)
                     }
+                    RedundancyStrategy::Extra(e) => kd + e as u64,
                     _ => kd,
                 };
                 let s = RedundantSender::boomerang(payment_id, amount_msat, payment_secret, c);
@@ -327,6 +342,8 @@ impl RedundantSession {
             cancel: None,
             settled_paths: Vec::new(),
             refund: None,
+            eager_give_up: false,
+            arrived: Vec::new(),
             log: Vec::new(),
             stats: RedundantStats::default(),
         }
@@ -429,6 +446,28 @@ impl RedundantSession {
         self.log.drain(..)
     }
 
+    /// Makes the session give up, and cancel what the receiver holds, when a failure
+    /// comes back, every live part is known to have reached the receiver (or none is
+    /// live) and they do not make up A, however many replacements it has left: the Boomerang paper's sender, which
+    /// hears every part's reservation at once and stops when nothing is travelling.
+    /// The driver reports arrivals with [`RedundantSession::on_part_arrived`].
+    pub fn give_up_when_none_travelling(mut self) -> Self {
+        self.eager_give_up = true;
+        self
+    }
+
+    /// Part `part` reached the receiver (its `update_add_htlc` was delivered there).
+    /// Only sessions made with [`RedundantSession::give_up_when_none_travelling`] use
+    /// it: on Lightning the sender is not told.
+    pub fn on_part_arrived(&mut self, part: PartId) {
+        if self.eager_give_up
+            && self.in_flight.iter().any(|p| p.part == part)
+            && !self.arrived.contains(&part)
+        {
+            self.arrived.push(part);
+        }
+    }
+
     /// Whether the sender wants the receiver to fail the parts it holds now (once; the
     /// driver carries a cancel to [`Network::cancel_redundant`] and counts it).
     pub fn take_cancel(&mut self) -> bool {
@@ -473,7 +512,10 @@ impl RedundantSession {
     fn requeue(&mut self, amount: u64) {
         if self.limits.retry
             && !self.exhausted
-            && matches!(self.limits.strategy, RedundancyStrategy::Fixed(_))
+            && matches!(
+                self.limits.strategy,
+                RedundancyStrategy::Fixed(_) | RedundancyStrategy::Extra(_)
+            )
         {
             self.pending.push_back(amount);
         }
@@ -492,7 +534,9 @@ impl RedundantSession {
         }
         let still = self.needed.saturating_sub(self.stats.common.parts_settled) as usize;
         match self.limits.strategy {
-            RedundancyStrategy::Fixed(_) => (alive as usize) < self.amounts.len(),
+            RedundancyStrategy::Fixed(_) | RedundancyStrategy::Extra(_) => {
+                (alive as usize) < self.amounts.len()
+            }
             RedundancyStrategy::Adaptive { target } => {
                 let p: Vec<f64> = self.in_flight.iter().map(|f| f.probability).collect();
                 at_least(&p, still) < target
@@ -871,6 +915,18 @@ impl RedundantSession {
                     self.stats.common.last_failure = Some(failure.code);
                     self.failures.note(FailureReason::of_code(failure.code));
                     self.requeue(p.path.amount_msat());
+                    let travelling = self
+                        .in_flight
+                        .iter()
+                        .any(|f| !self.arrived.contains(&f.part));
+                    if self.eager_give_up && !travelling && !self.can_complete() {
+                        // Nothing travelling and too little at the receiver: the
+                        // Boomerang paper's sender stops here, whatever retries it has
+                        // left. (Enough there: the receiver is claiming it.)
+                        self.pending.clear();
+                        self.exhausted = true;
+                        self.fail(self.failures.dominant(), now);
+                    }
                 }
                 self.record(
                     &p,
@@ -897,6 +953,7 @@ impl RedundantSession {
     fn take(&mut self, part: PartId, router: &mut dyn Router, net: &Network) -> Option<InFlight> {
         let i = self.in_flight.iter().position(|p| p.part == part)?;
         let p = self.in_flight.swap_remove(i);
+        self.arrived.retain(|a| *a != part);
         router.htlcs_in_flight(net.graph(), &p.path, false);
         Some(p)
     }
@@ -1006,5 +1063,51 @@ mod tests {
         assert_eq!(parts.len(), 6);
         assert_eq!(parts[..3].iter().sum::<u64>(), 1_009);
         assert_eq!(parts[3..].iter().sum::<u64>(), 1_009);
+    }
+
+    #[test]
+    fn extra_parts_are_a_count_on_top_of_k() {
+        let limits = |strategy| RedundantLimits {
+            strategy,
+            retry: false,
+            max_part_msat: 1,
+            max_base_parts: 25,
+            max_parts_in_flight: 75,
+            max_attempts: 1000,
+            timeout_micros: 60_000_000,
+            max_fee_msat: 1_000_000,
+            final_cltv_delta: 40,
+            min_route_probability: 0.01,
+            excluded_nodes: Vec::new(),
+            min_part_msat: 1,
+        };
+        let session = |amount_msat: u64, strategy| {
+            RedundantSession::new(
+                RedundantPayment {
+                    id: 1,
+                    source: NodeIdx(0),
+                    target: NodeIdx(1),
+                    amount_msat,
+                    lock: LockKind::SenderHash,
+                    payment_id: [1; 32],
+                    payment_secret: PaymentSecret([2; 32]),
+                    payment_hash: None,
+                    commitments: None,
+                    secret_seed: 3,
+                },
+                limits(strategy),
+                Timestamp::ZERO,
+            )
+        };
+        // 25 divides 50,000,000 msat: k' = 25, and 7 more.
+        let s = session(50_000_000, RedundancyStrategy::Extra(7));
+        assert_eq!((s.needed_parts(), s.planned_parts()), (25, 32));
+        assert_eq!(
+            session(50_000_000, RedundancyStrategy::Extra(0)).planned_parts(),
+            25
+        );
+        // 1009 msat has no divisor in 25..=50: uneven parts, their pattern repeated.
+        let s = session(1_009, RedundancyStrategy::Extra(30));
+        assert_eq!(s.planned_parts(), 55);
     }
 }

@@ -7,6 +7,8 @@
 //! - [`RouteRequest`] / [`Limits`]: the question a sender asks.
 //! - [`Scorer`]: beliefs about channel liquidity, updated from payment outcomes and
 //!   decaying over (virtual) time.
+//! - [`paper::PaperRouter`]: the Boomerang paper's uniform draw from precomputed
+//!   edge-disjoint paths ([`disjoint`]), no beliefs.
 //! - [`Router`]: the extension point the simulator drives; a router owns its beliefs
 //!   so that an arm (ours, or LDK's) learns from the outcomes of its own payments.
 //!
@@ -14,7 +16,9 @@
 
 #![warn(missing_docs)]
 
+pub mod disjoint;
 pub mod ldk;
+pub mod paper;
 mod path;
 pub mod pathfinder;
 mod request;

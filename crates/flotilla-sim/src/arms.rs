@@ -7,6 +7,7 @@ use flotilla_graph::Graph;
 use flotilla_ln::lock::LockKind;
 use flotilla_ln::redundant_session::RedundancyStrategy;
 use flotilla_route::ldk::LdkRouter;
+use flotilla_route::paper::{PaperRouter, PAPER_MAX_PATHS};
 use flotilla_route::scorers::LiquidityBoundsScorer;
 use flotilla_route::splitters::{GreedySplitter, HalvingSplitter, MinCostFlowSplitter};
 use flotilla_route::{Pathfinder, Router};
@@ -28,6 +29,9 @@ pub enum Strategy {
         /// Replace lost parts while the payment is undecided.
         retry: bool,
     },
+    /// The Boomerang paper's retry and redundancy ([`crate::paper_arm`]): boomerang
+    /// parts on paths drawn from precomputed edge-disjoint ones.
+    Paper(crate::paper_arm::PaperArm),
 }
 
 /// How many parts a redundant arm sends.
@@ -52,6 +56,8 @@ pub enum RouterKind {
     Halving,
     /// LDK's `find_route` with its `ProbabilisticScorer`.
     Ldk,
+    /// The Boomerang paper's uniform draw from ≤ 25 edge-disjoint paths per pair.
+    Paper,
 }
 
 /// One arm of an experiment.
@@ -73,7 +79,9 @@ pub struct UnknownArm(pub String);
 /// Every arm name flotilla runs. Redundant arms are `redundant-<lock>-<how many>`
 /// with lock `sender_hash`, `h2tlc` or `boomerang` and either a redundancy ρ ≥ 0
 /// (n = ⌈k·(1+ρ)⌉ parts, e.g. `redundant-h2tlc-0.25`) or `adaptive`; a `-retry` suffix
-/// replaces lost parts (adaptive always does). The list shows a few.
+/// replaces lost parts (adaptive always does). The Boomerang paper's strategies are
+/// `paper-retry-R`, `paper-redundant-E` and `paper-redundant-E-retry-R`
+/// ([`crate::paper_arm`]). The list shows a few.
 pub const KNOWN_ARMS: &[&str] = &[
     "single-path-retry",
     "single-path-retry-ldk",
@@ -89,6 +97,9 @@ pub const KNOWN_ARMS: &[&str] = &[
     "redundant-boomerang-1.0-retry",
     "redundant-h2tlc-adaptive",
     "redundant-boomerang-adaptive",
+    "paper-retry-25",
+    "paper-redundant-25",
+    "paper-redundant-10-retry-125",
 ];
 
 impl FromStr for ArmSpec {
@@ -102,9 +113,10 @@ impl FromStr for ArmSpec {
             "mpp-retry-mcf" => (Strategy::Mpp, RouterKind::MinCostFlow),
             "mpp-retry-halving" => (Strategy::Mpp, RouterKind::Halving),
             "mpp-retry-ldk" => (Strategy::Mpp, RouterKind::Ldk),
-            _ => match parse_redundant(name) {
-                Some(strategy) => (strategy, RouterKind::Flotilla),
-                None => return Err(UnknownArm(name.to_string())),
+            _ => match (parse_redundant(name), crate::paper_arm::parse_paper(name)) {
+                (Some(strategy), _) => (strategy, RouterKind::Flotilla),
+                (None, Some(strategy)) => (strategy, RouterKind::Paper),
+                (None, None) => return Err(UnknownArm(name.to_string())),
             },
         };
         Ok(ArmSpec {
@@ -155,7 +167,8 @@ impl fmt::Display for ArmSpec {
 
 impl ArmSpec {
     /// Builds the arm's router over `graph` (the graph the network forwards by, policy
-    /// overrides applied). `seed` seeds LDK's randomised CLTV offsets.
+    /// overrides applied). `seed` seeds LDK's randomised CLTV offsets and the paper
+    /// router's path draws.
     pub fn build_router(&self, graph: &Graph, seed: u64) -> Box<dyn Router> {
         // The scorer's sender only matters for exact local balances, which a run-wide
         // arm does not set; node 0 stands in.
@@ -182,6 +195,10 @@ impl ArmSpec {
                 Box::new(r)
             }
             RouterKind::Ldk => Box::new(LdkRouter::with_seed(graph, seed)),
+            RouterKind::Paper => Box::new(PaperRouter::new(
+                PAPER_MAX_PATHS,
+                crate::rng::stream(seed, "paper-paths"),
+            )),
         }
     }
 
@@ -190,7 +207,7 @@ impl ArmSpec {
         match self.strategy {
             Strategy::SinglePath => 1,
             Strategy::Mpp => configured,
-            Strategy::Redundant { .. } => 1,
+            Strategy::Redundant { .. } | Strategy::Paper(_) => 1,
         }
     }
 
@@ -210,6 +227,10 @@ impl ArmSpec {
                     },
                 };
                 Some((lock, strategy, retry))
+            }
+            Strategy::Paper(p) => {
+                let (strategy, retry) = p.strategy();
+                Some((LockKind::Boomerang, strategy, retry))
             }
             _ => None,
         }

@@ -17,6 +17,7 @@ use crate::scenario::{LatencyModel, NetworkConfig, ReceiverConfig};
 pub fn draw_latency_micros<R: Rng>(model: &LatencyModel, rng: &mut R) -> u64 {
     match *model {
         LatencyModel::Constant { ms } => ms * 1000,
+        LatencyModel::Zero => 0,
         LatencyModel::Uniform { min_ms, max_ms } => rng.random_range(min_ms * 1000..=max_ms * 1000),
         LatencyModel::Lognormal { median_ms, sigma } => {
             let ms = LogNormal::new((median_ms.max(1) as f64).ln(), sigma)

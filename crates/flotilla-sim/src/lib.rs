@@ -10,6 +10,9 @@
 //!   (balanced, stationary demand), [`quantiles`] (amounts from a quantile table).
 //! - [`rng`]: one seeded ChaCha stream per purpose, so adding a draw in one place does
 //!   not reshuffle the rest.
+//! - [`latency`]: per-hop latency by message class (adds, fails, fulfils, endpoint
+//!   messages), falling back to one model for all.
+//! - [`paper_arm`]: the Boomerang paper's retry and redundancy as arms.
 //! - [`metrics`]: the one definition of every reported number.
 //! - [`oracle`]: per payment, whether any sender could have delivered it and how fast.
 //! - [`stats`]: arms against a baseline, payment by payment (McNemar, paired bootstrap).
@@ -31,10 +34,12 @@ pub mod experiment;
 pub mod faults;
 pub mod field;
 pub mod graph_origin;
+pub mod latency;
 pub mod manifest;
 pub mod metrics;
 pub mod oracle;
 pub mod output;
+pub mod paper_arm;
 pub mod progress;
 pub mod quantiles;
 pub mod queue;

@@ -32,7 +32,8 @@ use flotilla_route::{Pathfinder, Router, Timestamp};
 
 use crate::arms::ArmSpec;
 use crate::closed_loop::ClosedLoop;
-use crate::faults::{draw_latency_micros, Faults};
+use crate::faults::Faults;
+use crate::latency::{LatencyPlan, MessageClass};
 use crate::metrics::{ArmSummary, PaymentOutcome, SummaryBuilder};
 use crate::output::{OutputDir, PartWriter};
 use crate::queue::EventQueue;
@@ -233,18 +234,6 @@ impl Session {
     }
 }
 
-/// The sum of one drawn per-hop latency for each of `hops` hops, µs: how long a claim
-/// request or a reveal takes along a part's path (like an onion message).
-fn path_latency_micros(
-    model: &crate::scenario::LatencyModel,
-    hops: usize,
-    rng: &mut impl rand::Rng,
-) -> u64 {
-    (0..hops.max(1))
-        .map(|_| draw_latency_micros(model, rng))
-        .sum()
-}
-
 /// Background sessions' ids start here, far above any workload index.
 const BACKGROUND_BASE: u64 = 1 << 40;
 
@@ -426,6 +415,8 @@ fn run_arm(
         min_route_probability: sc.sender.min_route_probability,
     };
     let mut latency = stream(sc.seed, "latency");
+    let delays = LatencyPlan::new(&sc.network.latency, &sc.network.latency_by_message);
+    let paper = matches!(arm.strategy, crate::arms::Strategy::Paper(_));
     let block_micros = sc.network.block_interval_secs * 1_000_000;
     let mut q: EventQueue<Ev> = EventQueue::new();
     // A closed loop starts each sender's first payments now and the rest as earlier
@@ -514,8 +505,11 @@ fn run_arm(
                         LockKind::Boomerang => &input.faults.no_ptlc,
                         _ => &no_nodes,
                     };
-                    let limits =
+                    let mut limits =
                         redundant_limits(&sc.sender, strategy, retry, spec.amount_msat, excluded);
+                    if let crate::arms::Strategy::Paper(p) = arm.strategy {
+                        limits = p.limits(limits, spec.amount_msat);
+                    }
                     let mut s = match start_redundant(
                         &mut net,
                         i as u64,
@@ -527,6 +521,10 @@ fn run_arm(
                         &input.point_memo,
                         now,
                     ) {
+                        // The paper's sender stops when nothing is travelling.
+                        Ok(s) if paper => {
+                            Session::Redundant(Box::new(s.give_up_when_none_travelling()))
+                        }
                         Ok(s) => Session::Redundant(Box::new(s)),
                         // No equal split for boomerang: the payment cannot be made.
                         Err(RegisterError::BadPolynomial) => Session::Unpayable(now),
@@ -559,6 +557,18 @@ fn run_arm(
                 }
             }
             Ev::Deliver { from, to, msg } => {
+                if let (true, Msg::AddHtlc(add)) = (paper, &msg) {
+                    // The paper's sender hears at once (its 0 ms reserve answer) that a
+                    // part reached the receiver; a Lightning sender is never told.
+                    if let Some(part) = net.part_of(add) {
+                        let id = RedundantSession::session_of(part);
+                        if let Some(Session::Redundant(s)) = sessions.get_mut(&id) {
+                            if s.target() == to {
+                                s.on_part_arrived(part);
+                            }
+                        }
+                    }
+                }
                 net.deliver(to, from, msg, &clock, &mut out)
                     .map_err(|e| internal(e.to_string()))?;
             }
@@ -666,7 +676,7 @@ fn run_arm(
                         msg: msg @ Msg::Endpoint(_),
                     } => endpoints.push((from, to, msg)),
                     Output::Message { from, to, msg } => {
-                        let mut at = now + draw_latency_micros(&sc.network.latency, &mut latency);
+                        let mut at = now + delays.draw_msg(&msg, &mut latency);
                         if full_commitment {
                             let last = link_last.entry((from, to)).or_insert(at);
                             at = at.max(*last);
@@ -739,7 +749,8 @@ fn run_arm(
                 }
                 _ => endpoint_hops,
             };
-            let at = now + path_latency_micros(&sc.network.latency, hops, &mut latency);
+            let class = crate::latency::message_class(&msg);
+            let at = now + delays.draw_path(class, hops, &mut latency);
             q.push(
                 at,
                 Ev::Endpoint {
@@ -772,7 +783,7 @@ fn run_arm(
                 // through the reverse clause at once.
                 if r.take_cancel() {
                     let hops = r.longest_path_hops();
-                    let at = now + path_latency_micros(&sc.network.latency, hops, &mut latency);
+                    let at = now + delays.draw_path(MessageClass::Cancel, hops, &mut latency);
                     let sender = input.workload[id as usize].source;
                     let mut sent = Vec::with_capacity(1);
                     net.node_mut(sender)

@@ -180,11 +180,28 @@ htlc_minimum_msat = 1
 #   max_dust_htlc_exposure_msat = 5000000
 
 [network.latency]
-# Per-hop message latency: "constant" (ms), "uniform" (min_ms, max_ms) or "lognormal"
-# (median_ms, sigma).
+# Per-hop message latency: "constant" (ms), "uniform" (min_ms, max_ms), "lognormal"
+# (median_ms, sigma) or "zero".
 model = "uniform"
 min_ms = 50
 max_ms = 150
+
+# [network.latency_by_message]
+# Per-hop latency of one class of messages, any model above; a class not given uses
+# [network.latency] (none is given by default, and a scenario that gives none draws
+# exactly what it always drew). Classes: add (update_add_htlc), fail
+# (update_fail_htlc, update_fail_malformed_htlc), fulfill (update_fulfill_htlc), and a
+# redundant payment's endpoint messages, drawn once per hop of the part's path they
+# travel: claim_request (receiver to sender), reveal and cancel (sender to receiver);
+# and commitment (commitment_signed, revoke_and_ack: network.commitment = "full" only).
+# The Boomerang paper's asymmetric model (scenarios/boomerang-paper.toml,
+# docs/paper-model.md):
+#   add = { model = "uniform", min_ms = 50, max_ms = 150 }
+#   fail = { model = "uniform", min_ms = 50, max_ms = 150 }
+#   fulfill = { model = "uniform", min_ms = 50, max_ms = 150 }
+#   claim_request = { model = "zero" }
+#   reveal = { model = "zero" }
+#   cancel = { model = "zero" }
 
 [sender]
 # Strategies to compare, each on its own copy of the network, all on the identical
@@ -200,6 +217,12 @@ max_ms = 150
 # adaptive_target (and replaces lost ones). A -retry suffix (redundant-h2tlc-0.5-retry)
 # replaces lost parts while the payment is undecided. At most 64 arms, each named once;
 # R at most 100.
+# The Boomerang paper's strategies (docs/paper-model.md): boomerang parts of A/v (v
+# base parts as for redundant arms; the paper sets redundant_base_parts = 25) on paths drawn uniformly, with replacement, from at most 25
+# edge-disjoint paths per sender and receiver, no learning, no no-route pre-check:
+# paper-retry-R (v parts, a failed one replaced once its failure is back, at most R
+# times), paper-redundant-E (v + E parts at once), paper-redundant-E-retry-R (v + E
+# alive, at most v + R parts in all). They ignore max_attempts.
 arms = ["single-path-retry", "mpp-retry", "redundant-h2tlc-0.5-retry"]
 # The arm every other is compared with, payment by payment (summary.json's
 # vs_baseline). Empty: the first mpp-retry* arm, else the first arm.
@@ -463,6 +486,9 @@ pub struct NetworkConfig {
     pub ptlc_support_share: f64,
     /// Per-hop latency.
     pub latency: LatencyModel,
+    /// Per-hop latency of particular message classes, where it differs from `latency`.
+    #[serde(skip_serializing_if = "MessageLatencies::is_empty")]
+    pub latency_by_message: MessageLatencies,
     /// Per-node policy overrides.
     pub overrides: Vec<PolicyOverrideConfig>,
     /// Every node's channel parameters (`[network.channel]`).
@@ -511,6 +537,7 @@ impl Default for NetworkConfig {
                 min_ms: 50,
                 max_ms: 150,
             },
+            latency_by_message: MessageLatencies::default(),
             overrides: Vec::new(),
             channel: Default::default(),
         }
@@ -561,6 +588,92 @@ pub enum LatencyModel {
         /// Standard deviation of the logarithm.
         sigma: f64,
     },
+    /// No delay at all (the Boomerang paper's instant messages); draws nothing.
+    Zero,
+}
+
+impl LatencyModel {
+    /// What is wrong with this model, if anything: the offending key's suffix (after
+    /// the model's own key) and why.
+    fn problem(&self) -> Option<(&'static str, String)> {
+        let (key, ms) = match *self {
+            LatencyModel::Constant { ms } => ("ms", ms),
+            LatencyModel::Uniform { max_ms, .. } => ("max_ms", max_ms),
+            LatencyModel::Lognormal { median_ms, .. } => ("median_ms", median_ms),
+            LatencyModel::Zero => ("", 0),
+        };
+        if ms > limits::MAX_MS {
+            let why = format!(
+                "{ms} ms is above the limit of {} ms (an hour)",
+                limits::MAX_MS
+            );
+            return Some((key, why));
+        }
+        match *self {
+            LatencyModel::Lognormal { sigma, .. } if sigma > limits::MAX_AMOUNT_SIGMA => Some((
+                "sigma",
+                format!("{sigma} is above the limit of {}", limits::MAX_AMOUNT_SIGMA),
+            )),
+            LatencyModel::Uniform { min_ms, max_ms } if min_ms > max_ms => {
+                Some(("", "min_ms is larger than max_ms".into()))
+            }
+            LatencyModel::Lognormal { sigma, .. } if !(sigma.is_finite() && sigma >= 0.0) => {
+                Some(("sigma", "must be a non-negative number".into()))
+            }
+            _ => None,
+        }
+    }
+}
+
+/// `[network.latency_by_message]`: a latency model per message class
+/// ([`crate::latency::MessageClass`]); a class left out uses `network.latency`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MessageLatencies {
+    /// `update_add_htlc`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub add: Option<LatencyModel>,
+    /// `update_fail_htlc` and `update_fail_malformed_htlc`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fail: Option<LatencyModel>,
+    /// `update_fulfill_htlc`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fulfill: Option<LatencyModel>,
+    /// A redundant payment's claim request (receiver to sender, per hop).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub claim_request: Option<LatencyModel>,
+    /// The sender's reveal of part secrets (per hop).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reveal: Option<LatencyModel>,
+    /// The sender's cancel of held parts (per hop).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cancel: Option<LatencyModel>,
+    /// `commitment_signed` and `revoke_and_ack` (full commitment mode).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub commitment: Option<LatencyModel>,
+}
+
+impl MessageLatencies {
+    /// The model set for class `c`, if any.
+    pub fn get(&self, c: crate::latency::MessageClass) -> Option<&LatencyModel> {
+        use crate::latency::MessageClass as C;
+        match c {
+            C::Add => self.add.as_ref(),
+            C::Fail => self.fail.as_ref(),
+            C::Fulfill => self.fulfill.as_ref(),
+            C::ClaimRequest => self.claim_request.as_ref(),
+            C::Reveal => self.reveal.as_ref(),
+            C::Cancel => self.cancel.as_ref(),
+            C::Commitment => self.commitment.as_ref(),
+        }
+    }
+
+    /// No class set: every message uses `network.latency`.
+    pub fn is_empty(&self) -> bool {
+        crate::latency::MessageClass::ALL
+            .iter()
+            .all(|c| self.get(*c).is_none())
+    }
 }
 
 /// `[sender]`
@@ -843,31 +956,29 @@ impl Scenario {
                 return bad(&key, &e.to_string());
             }
         }
-        let (latency_key, latency_ms) = match n.latency {
-            LatencyModel::Constant { ms } => ("network.latency.ms", ms),
-            LatencyModel::Uniform { max_ms, .. } => ("network.latency.max_ms", max_ms),
-            LatencyModel::Lognormal { median_ms, .. } => ("network.latency.median_ms", median_ms),
-        };
-        let (timeout_key, timeout_ms) =
-            ("network.offline_peer_timeout_ms", n.offline_peer_timeout_ms);
-        for (key, v) in [(latency_key, latency_ms), (timeout_key, timeout_ms)] {
-            if v > limits::MAX_MS {
-                return bad_owned(
-                    key,
-                    format!(
-                        "{v} ms is above the limit of {} ms (an hour)",
-                        limits::MAX_MS
-                    ),
-                );
+        let classes = crate::latency::MessageClass::ALL
+            .iter()
+            .filter_map(|c| Some((*c, n.latency_by_message.get(*c)?)));
+        let models = std::iter::once(("network.latency".to_string(), &n.latency))
+            .chain(classes.map(|(c, m)| (format!("network.latency_by_message.{}", c.key()), m)));
+        for (key, model) in models {
+            if let Some((field, why)) = model.problem() {
+                let key = match field {
+                    "" => key,
+                    f => format!("{key}.{f}"),
+                };
+                return bad_owned(&key, why);
             }
         }
-        if let LatencyModel::Lognormal { sigma, .. } = n.latency {
-            if sigma > limits::MAX_AMOUNT_SIGMA {
-                return bad_owned(
-                    "network.latency.sigma",
-                    format!("{sigma} is above the limit of {}", limits::MAX_AMOUNT_SIGMA),
-                );
-            }
+        if n.offline_peer_timeout_ms > limits::MAX_MS {
+            return bad_owned(
+                "network.offline_peer_timeout_ms",
+                format!(
+                    "{} ms is above the limit of {} ms (an hour)",
+                    n.offline_peer_timeout_ms,
+                    limits::MAX_MS
+                ),
+            );
         }
         for (key, v) in [
             ("network.block_interval_secs", n.block_interval_secs),
@@ -883,15 +994,6 @@ impl Scenario {
                     ),
                 );
             }
-        }
-        match n.latency {
-            LatencyModel::Uniform { min_ms, max_ms } if min_ms > max_ms => {
-                return bad("network.latency", "min_ms is larger than max_ms")
-            }
-            LatencyModel::Lognormal { sigma, .. } if !(sigma.is_finite() && sigma >= 0.0) => {
-                return bad("network.latency.sigma", "must be a non-negative number")
-            }
-            _ => {}
         }
         let s = &self.sender;
         if s.arms.is_empty() {
@@ -930,6 +1032,19 @@ impl Scenario {
                             format!(
                                 "arm {arm:?}: redundancy {rho} is above the limit of {}",
                                 limits::MAX_REDUNDANCY
+                            ),
+                        );
+                    }
+                }
+                if let crate::arms::Strategy::Paper(p) = spec.strategy {
+                    let r = p.retries.unwrap_or(0);
+                    if p.extra > limits::MAX_PARTS || r > limits::MAX_ATTEMPTS {
+                        return bad_owned(
+                            "sender.arms",
+                            format!(
+                                "arm {arm:?}: at most {} surplus parts and {} retries",
+                                limits::MAX_PARTS,
+                                limits::MAX_ATTEMPTS
                             ),
                         );
                     }

@@ -17,13 +17,15 @@ use flotilla_sim::experiment::Experiment;
 use flotilla_sim::scenario::{AmountDistribution, LatencyModel, Scenario};
 use proptest::prelude::*;
 
-const ARMS: [&str; 6] = [
+const ARMS: [&str; 8] = [
     "single-path-retry",
     "mpp-retry",
     "mpp-retry-halving",
     "mpp-retry-mcf",
     "redundant-sender_hash-0.5",
     "redundant-h2tlc-1",
+    "paper-retry-3",
+    "paper-redundant-2-retry-4",
 ];
 
 #[derive(Clone, Debug)]
@@ -42,6 +44,8 @@ struct Case {
     liquidity: &'static str,
     arms: Vec<&'static str>,
     max_parts: u32,
+    /// `[network.latency_by_message]`: fail, fulfill, cancel.
+    classes: [Option<LatencyModel>; 3],
 }
 
 fn latency() -> impl Strategy<Value = LatencyModel> {
@@ -54,6 +58,11 @@ fn latency() -> impl Strategy<Value = LatencyModel> {
         (5u64..200, 0.0f64..1.5)
             .prop_map(|(median_ms, sigma)| LatencyModel::Lognormal { median_ms, sigma }),
     ]
+}
+
+/// A message class's latency: any model, or zero.
+fn class_latency() -> impl Strategy<Value = Option<LatencyModel>> {
+    prop::option::of(prop_oneof![Just(LatencyModel::Zero), latency()])
 }
 
 fn case() -> impl Strategy<Value = Case> {
@@ -69,6 +78,7 @@ fn case() -> impl Strategy<Value = Case> {
         prop::sample::select(vec!["uniform", "half", "bimodal"]),
         prop::sample::subsequence(ARMS.to_vec(), 1..=3),
         1u32..20,
+        [class_latency(), class_latency(), class_latency()],
     )
         .prop_map(
             |(
@@ -79,6 +89,7 @@ fn case() -> impl Strategy<Value = Case> {
                 liquidity,
                 arms,
                 max_parts,
+                classes,
             )| Case {
                 scale_free,
                 nodes,
@@ -94,6 +105,7 @@ fn case() -> impl Strategy<Value = Case> {
                 liquidity,
                 arms,
                 max_parts,
+                classes,
             },
         )
 }
@@ -134,6 +146,10 @@ fn scenario(c: &Case, dir: &Path) -> Scenario {
     s.network.hodl_share = c.hodl_share;
     s.network.background_per_sec = c.background_per_sec;
     s.network.latency = c.latency.clone();
+    let [fail, fulfill, cancel] = c.classes.clone();
+    s.network.latency_by_message.fail = fail;
+    s.network.latency_by_message.fulfill = fulfill;
+    s.network.latency_by_message.cancel = cancel;
     s.sender.arms = c.arms.iter().map(|a| a.to_string()).collect();
     s.sender.max_parts = c.max_parts;
     s.sender.min_part_sat = 1_000;

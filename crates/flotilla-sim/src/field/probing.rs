@@ -390,7 +390,10 @@ impl FieldRun for ProbingRun {
         Box::new(ProbingHook {
             arm: arm.name.clone(),
             // Redundant arms pay every payment by invoice.
-            keysend_capable: !matches!(arm.strategy, Strategy::Redundant { .. }),
+            keysend_capable: !matches!(
+                arm.strategy,
+                Strategy::Redundant { .. } | Strategy::Paper(_)
+            ),
             shared: self.shared.clone(),
             is_attacker,
             routers: BTreeMap::new(),

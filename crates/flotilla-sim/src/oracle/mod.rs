@@ -97,6 +97,7 @@ pub struct Answer {
 /// [`crate::faults::draw_latency_micros`] draws on average.
 pub fn expected_latency_micros(model: &LatencyModel) -> f64 {
     match *model {
+        LatencyModel::Zero => 0.0,
         LatencyModel::Constant { ms } => ms as f64 * 1000.0,
         LatencyModel::Uniform { min_ms, max_ms } => (min_ms + max_ms) as f64 * 500.0,
         LatencyModel::Lognormal { median_ms, sigma } => {

@@ -1,0 +1,150 @@
+//! The Boomerang paper's sender strategies as arms (docs/paper-model.md).
+//!
+//! Every paper arm pays with `boomerang` point locks, v = k' equal parts of A/v (v is
+//! `sender.redundant_base_parts`), each part on a path drawn uniformly at random, with
+//! replacement, from at most 25 edge-disjoint paths precomputed per (sender, receiver)
+//! pair ([`flotilla_route::paper::PaperRouter`]: no beliefs, no learning, no no-route
+//! pre-check, so infeasible transfers are sent anyway):
+//!
+//! - `paper-retry-R`: v parts; a failed part is replaced (a new draw) when its failure
+//!   has come back to the sender, at most R replacements over the transfer.
+//! - `paper-redundant-E`: v + E parts at once; nothing is replaced.
+//! - `paper-redundant-E-retry-R`: v + min(E, R) parts at once, then failed parts
+//!   replaced while fewer than v + E are alive, at most v + R parts in all (the paper's
+//!   "redundant-retry", whose surplus parts count against its retries).
+//!
+//! The transfer gives up, whatever retries remain, when a failure comes back while no
+//! live part is still travelling and the parts at the receiver do not make up A: the
+//! paper's sender hears at once (0 ms) that a part reached the receiver, and the event
+//! loop tells a paper arm's session so ([`RedundantSession::on_part_arrived`]; a
+//! Lightning sender is never told). It also gives up when the live parts cannot make
+//! up A and no replacement is left. docs/paper-model.md has why this takes the paper's
+//! decisions, and what still differs.
+
+use flotilla_ln::redundant_session::{RedundancyStrategy, RedundantLimits, RedundantSession};
+
+use crate::arms::Strategy;
+
+/// A paper arm: how many surplus parts, and the replacement budget if it retries.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct PaperArm {
+    /// E: surplus parts beyond v (0 for `paper-retry-R`).
+    pub extra: u32,
+    /// R: parts beyond v over the transfer's life, if failed parts are replaced.
+    pub retries: Option<u32>,
+}
+
+/// `paper-retry-R`, `paper-redundant-E` or `paper-redundant-E-retry-R` (whole numbers).
+pub fn parse_paper(name: &str) -> Option<Strategy> {
+    let count = |s: &str| -> Option<u32> {
+        if s.is_empty() || !s.chars().all(|c| c.is_ascii_digit()) {
+            return None;
+        }
+        s.parse().ok()
+    };
+    let rest = name.strip_prefix("paper-")?;
+    let arm = if let Some(r) = rest.strip_prefix("retry-") {
+        PaperArm {
+            extra: 0,
+            retries: Some(count(r)?),
+        }
+    } else {
+        let rest = rest.strip_prefix("redundant-")?;
+        match rest.split_once("-retry-") {
+            Some((e, r)) => PaperArm {
+                extra: count(e)?,
+                retries: Some(count(r)?),
+            },
+            None => PaperArm {
+                extra: count(rest)?,
+                retries: None,
+            },
+        }
+    };
+    Some(Strategy::Paper(arm))
+}
+
+impl PaperArm {
+    /// The session's strategy and retry flag.
+    pub fn strategy(self) -> (RedundancyStrategy, bool) {
+        match self.retries {
+            Some(r) => (RedundancyStrategy::Extra(self.extra.min(r)), true),
+            None => (RedundancyStrategy::Extra(self.extra), false),
+        }
+    }
+
+    /// `limits` (from the scenario, for a payment of `amount_msat`) with this arm's
+    /// budget of parts: k' + R with retries, k' + E without.
+    pub fn limits(self, mut limits: RedundantLimits, amount_msat: u64) -> RedundantLimits {
+        let k = RedundantSession::boomerang_degree(amount_msat, &limits)
+            .map(u32::from)
+            .unwrap_or(limits.max_base_parts);
+        let beyond = self.retries.unwrap_or(self.extra);
+        limits.max_attempts = k.saturating_add(beyond);
+        limits.max_parts_in_flight = k.saturating_add(self.extra);
+        limits
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn arm(name: &str) -> Option<PaperArm> {
+        match parse_paper(name)? {
+            Strategy::Paper(a) => Some(a),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn names_parse_to_counts() {
+        assert_eq!(
+            arm("paper-retry-25"),
+            Some(PaperArm {
+                extra: 0,
+                retries: Some(25)
+            })
+        );
+        assert_eq!(
+            arm("paper-redundant-75"),
+            Some(PaperArm {
+                extra: 75,
+                retries: None
+            })
+        );
+        assert_eq!(
+            arm("paper-redundant-10-retry-125"),
+            Some(PaperArm {
+                extra: 10,
+                retries: Some(125)
+            })
+        );
+        for bad in [
+            "paper-retry",
+            "paper-retry-",
+            "paper-retry-1.5",
+            "paper-retry--1",
+            "paper-redundant-",
+            "paper-redundant-x",
+            "paper-redundant-10-retry-",
+            "paper-redundant-10-retry-2-retry-3",
+            "paper-mpp-3",
+            "paper-retry-99999999999",
+        ] {
+            assert_eq!(arm(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn redundant_retry_starts_with_the_smaller_of_e_and_r() {
+        let a = arm("paper-redundant-10-retry-4").unwrap();
+        assert_eq!(a.strategy(), (RedundancyStrategy::Extra(4), true));
+        let a = arm("paper-redundant-10-retry-40").unwrap();
+        assert_eq!(a.strategy(), (RedundancyStrategy::Extra(10), true));
+        let a = arm("paper-redundant-10").unwrap();
+        assert_eq!(a.strategy(), (RedundancyStrategy::Extra(10), false));
+        let a = arm("paper-retry-0").unwrap();
+        assert_eq!(a.strategy(), (RedundancyStrategy::Extra(0), true));
+    }
+}
