@@ -479,3 +479,68 @@ fn stale_add_replayed_after_resolution_is_refused() {
     assert!(matches!(add.2, Msg::AddHtlc(_)));
     n.replay(add);
 }
+
+/// The hand driver applies the collapsed model exactly as `Network::deliver` does: the
+/// same payments in the same (last-emitted-first) order through a `Network` leave every
+/// node in the same state after every step, and `Network::check_invariants` agrees
+/// with the hand driver's own cross-node check.
+#[test]
+fn hand_driver_matches_network_deliver() {
+    use flotilla_ln::network::Network;
+    use std::sync::Arc;
+    let gr = graph(3, &[(0, 1, SAT), (1, 2, SAT), (0, 2, SAT)]);
+    let b = balances(&gr, 0.9);
+    let mut n = Nodes::new(gr.clone(), b.clone(), None);
+    let mut net = Network::with_default_configs(Arc::new(gr.clone()), b).unwrap();
+    let (k, ky) = (keys(12), keys(13));
+    register(&mut n, 2, &k, 40_000_000);
+    net.register_invoice(NodeIdx(2), k.hash, invoice(&k, Some(40_000_000)))
+        .unwrap();
+    let parts = [
+        (1, path(&gr, &[0, 1, 2], 15_000_000, 18), &k, 40_000_000),
+        (2, path(&gr, &[0, 2], 25_000_000, 18), &k, 40_000_000),
+        (3, path(&gr, &[0, 1, 2], 1_000_000, 18), &ky, 1_000_000),
+    ];
+    let mut pool = Vec::new();
+    let mut out = Vec::new();
+    for (id, p, key, total) in &parts {
+        pay(&mut n, 0, *id, p, key, *total);
+        let part = SendPart {
+            id: PartId(*id),
+            path: p,
+            payment_hash: key.hash,
+            payment_data: Some(PaymentData {
+                payment_secret: key.secret,
+                total_msat: *total,
+            }),
+            keysend_preimage: None,
+        };
+        net.send(part, &n.clock, &mut out).unwrap();
+    }
+    let same = |n: &Nodes, net: &Network| {
+        let theirs: Vec<String> = net.nodes().iter().map(nodes::state_of).collect();
+        assert_eq!(nodes::first_difference(&n.fingerprint(), &theirs), None);
+        net.check_invariants().expect("Network's invariants");
+    };
+    let mut steps = 0;
+    loop {
+        for o in out.drain(..) {
+            if let flotilla_ln::output::Output::Message { from, to, msg } = o {
+                pool.push((from, to, msg));
+            }
+        }
+        same(&n, &net);
+        let Some((from, to, msg)) = pool.pop() else {
+            break;
+        };
+        let i = n.pool.len() - 1;
+        assert_eq!(n.pool[i].2, msg, "both drivers emitted the same messages");
+        n.deliver(i);
+        net.deliver(to, from, msg, &n.clock, &mut out).unwrap();
+        steps += 1;
+    }
+    assert!(steps >= 10, "{steps} steps");
+    assert_eq!(n.outcomes(1), vec![true]);
+    assert_eq!(n.outcomes(3), vec![false]);
+    n.check_quiescent().unwrap();
+}
