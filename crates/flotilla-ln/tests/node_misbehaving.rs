@@ -565,3 +565,47 @@ fn fulfil_overtaking_its_own_add_is_refused() {
     let e = n.refuse(N2, N1, fulfil(out_ref(0), k.preimage, None));
     assert!(matches!(e, PeerError::UnknownHtlc { .. }), "{e}");
 }
+
+/// Any node may send a cancel for any payment id (it is an onion message, and a cancel
+/// may overtake every part of its payment, so the receiver must remember it). A peer
+/// spamming cancels for ids that never come makes the receiver remember each one: the
+/// set is never pruned, even long after every invoice it could concern has expired.
+#[test]
+#[ignore = "engine bug: RedundantBook::cancel (redundant.rs) inserts into `cancelled` for any id and nothing ever prunes it"]
+fn cancels_for_payments_that_never_come_are_forgotten() {
+    let mut n = line();
+    let before = nodes::state_of(n.node(1));
+    for i in 0..100u8 {
+        n.command(0, |node, _, out| node.cancel_payment(N1, [i; 32], out));
+        n.deliver(0);
+    }
+    // Two days later one more cancel arrives (the node's clock moves on) and a new
+    // invoice is registered (which forgets expired records).
+    n.advance_to(Timestamp::from_secs(2 * 86_400));
+    n.command(0, |node, _, out| node.cancel_payment(N1, [0xFF; 32], out));
+    n.deliver(0);
+    let k = keys(9);
+    n.node_mut(1)
+        .register_redundant(RedundantInvoice {
+            payment_secret: k.secret,
+            amount_msat: 1_000_000,
+            lock: LockKind::H2tlc,
+            preimage: Some(k.preimage),
+            min_final_cltv_expiry_delta: 18,
+            expires_at: Timestamp::from_secs(3 * 86_400),
+        })
+        .unwrap();
+    let after = nodes::state_of(n.node(1));
+    let cancelled = |s: &str| {
+        s[s.find("cancelled: {").unwrap()..]
+            .split('}')
+            .next()
+            .unwrap()
+            .len()
+    };
+    assert!(
+        cancelled(&after) <= cancelled(&before) + 200,
+        "{} bytes of remembered cancels",
+        cancelled(&after)
+    );
+}
