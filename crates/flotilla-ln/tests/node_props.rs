@@ -263,7 +263,8 @@ impl Run {
     }
 
     /// Delivers again the `i`-th delivered message that must now be refused: a removal
-    /// (its HTLC is gone at the offerer), or an add whose HTLC the receiver still holds.
+    /// (its HTLC is gone at the offerer), or an add whose HTLC the receiver still holds;
+    /// or an endpoint message, which must change nothing.
     /// A replayed add whose HTLC was resolved is not tried: the engine accepts it (see
     /// `node_orders::stale_add_replayed_after_resolution_is_refused`).
     fn duplicate(&mut self, i: usize) {
@@ -272,6 +273,7 @@ impl Run {
                 let (_, to, msg) = &self.n.delivered[j];
                 match msg {
                     Msg::AddHtlc(a) => self.n.node(to.ix()).htlc_by_wire(a.htlc, false).is_some(),
+                    Msg::Endpoint(_) => true,
                     m => m.is_removal(),
                 }
             })
@@ -280,7 +282,11 @@ impl Run {
             return;
         }
         let m = self.n.delivered[candidates[i % candidates.len()]].clone();
-        self.n.replay(m);
+        if matches!(m.2, Msg::Endpoint(_)) {
+            self.n.replay_endpoint(m);
+        } else {
+            self.n.replay(m);
+        }
         self.duplicates += 1;
     }
 }

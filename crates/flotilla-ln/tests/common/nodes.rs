@@ -212,6 +212,36 @@ impl Nodes {
         e
     }
 
+    /// Replays an endpoint message (claim request, reveal, cancel) that was already
+    /// delivered. Endpoint messages are not refused (they travel as onion messages and
+    /// are acted on when they make sense), but a second copy must change nothing: no
+    /// node's state, no message or timer emitted (at most the sender's user hears of
+    /// the claim request again).
+    pub fn replay_endpoint(&mut self, (from, to, msg): InFlight) {
+        assert!(matches!(msg, Msg::Endpoint(_)));
+        let before = self.fingerprint();
+        let clock = self.clock;
+        let name = msg.name();
+        let _ = self.nodes[to.ix()].handle_message(from, msg, &clock, &mut self.out);
+        for o in self.out.drain(..) {
+            assert!(
+                matches!(
+                    o,
+                    Output::Event {
+                        event: Event::ClaimRequested { .. },
+                        ..
+                    }
+                ),
+                "a replayed {name} emitted {o:?}"
+            );
+        }
+        if let Some(d) = first_difference(&before, &self.fingerprint()) {
+            panic!("a replayed {name} changed a node: {d}");
+        }
+        self.check()
+            .expect("invariants after a replayed endpoint message");
+    }
+
     /// Hands `to` a message it must refuse: a [`PeerError`], nothing emitted, every node
     /// unchanged (a refused claim only counts one more overclaim attempt) and every
     /// invariant intact. Returns the error.
