@@ -3,7 +3,9 @@
 //! payment with a spare part — and a random schedule that picks which in-flight message
 //! is delivered next (the collapsed model lets any message overtake any other), when
 //! timers fire, when payments start, and when an already-delivered message is delivered
-//! again (it must be refused with a `PeerError` and change nothing).
+//! again (it must be refused with a `PeerError` and change nothing). Some nodes set
+//! tight channel limits (few slots, small in-flight caps, high minimums, dust caps):
+//! an honest add must never be refused by its receiver, whatever the order.
 //!
 //! After every step: each node's own books and the agreement of both ends of every
 //! channel. At quiescence: no HTLC left, every part settled or failed exactly once,
@@ -24,6 +26,7 @@ use flotilla_graph::liquidity::Balances;
 use flotilla_graph::{
     Channel, ChannelIdx, Direction, Graph, GraphBuilder, Node, NodeIdx, NodePubkey, ShortChannelId,
 };
+use flotilla_ln::config::{ChannelParams, NodeConfig};
 use flotilla_ln::invoice::PaymentKeys;
 use flotilla_ln::lock::LockKind;
 use flotilla_ln::msg::Msg;
@@ -148,6 +151,38 @@ fn pay(first: Option<Kind>) -> impl Strategy<Value = Pay> {
         amount_sat,
         kind,
     })
+}
+
+/// A node's channel parameters: tight limits, so honest adds meet them often (an
+/// honest add must never be refused by its receiver, whatever the order).
+fn params() -> impl Strategy<Value = ChannelParams> {
+    (
+        1u16..6,
+        prop::option::of(20_000_000u64..400_000_000),
+        0u32..40_000,
+        354u64..3_000,
+        1u64..3_000_000,
+        prop::option::of(1_000_000u64..20_000_000),
+    )
+        .prop_map(
+            |(acc, inflight, reserve, dust, min, dust_cap)| ChannelParams {
+                max_accepted_htlcs: acc,
+                max_htlc_value_in_flight_msat: inflight,
+                channel_reserve_ppm: reserve,
+                dust_limit_sat: dust,
+                htlc_minimum_msat: min,
+                max_dust_htlc_exposure_msat: dust_cap,
+            },
+        )
+}
+
+fn configs(n: usize, tight: &[Option<ChannelParams>]) -> Vec<NodeConfig> {
+    (0..n)
+        .map(|i| NodeConfig {
+            channel: tight[i].unwrap_or_default(),
+            ..NodeConfig::default()
+        })
+        .collect()
 }
 
 fn keys_of(i: usize) -> PaymentKeys {
@@ -439,11 +474,12 @@ proptest! {
         second in pay(Some(Kind::Mpp(2))),
         more in prop::collection::vec(pay(None), 0..3),
         schedule in prop::collection::vec(step(), 0..160),
+        tight in prop::collection::vec(prop::option::weighted(0.3, params()), 6),
     ) {
         let (g, b) = build(n, &tree, &extra);
         let mut pays = vec![first, second];
         pays.extend(more);
-        let r = run(Nodes::new(g, b, None), &pays, &schedule);
+        let r = run(Nodes::new(g, b, Some(configs(n, &tight))), &pays, &schedule);
         check_end(&r, &pays)?;
     }
 }
