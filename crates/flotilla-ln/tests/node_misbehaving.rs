@@ -474,6 +474,44 @@ fn valid_encoding(kind: u8, id: u64, preimage: [u8; 32], secret: Option<[u8; 32]
     wire::encode(&m).expect("encodes")
 }
 
+/// Hands node 1 an add from node 0 forged from an honest one: refused with nothing
+/// changed, or accepted and handled correctly — node 1's books hold, and whatever it
+/// forwarded asks no more than came in and expires before it.
+fn hand_forged_add(n: &Nodes, template: &Msg, forge: impl FnOnce(&mut UpdateAddHtlc)) {
+    let Msg::AddHtlc(mut a) = template.clone() else {
+        panic!("an add template")
+    };
+    forge(&mut a);
+    let mut c = n.clone();
+    let before = nodes::state_of(c.node(1));
+    let clock = c.clock;
+    let mut out = Vec::new();
+    match c
+        .node_mut(1)
+        .handle_message(N0, Msg::AddHtlc(a), &clock, &mut out)
+    {
+        Err(e) => {
+            assert!(out.is_empty(), "{e}: emitted {out:?}");
+            assert_eq!(
+                before,
+                nodes::state_of(c.node(1)),
+                "refused add ({e}) changed node 1"
+            );
+        }
+        Ok(()) => {
+            let node = c.node(1);
+            node.check().expect("books after an accepted add");
+            for (_, h) in node.htlcs() {
+                if let flotilla_ln::htlc::HtlcOrigin::Forwarded { incoming } = h.origin {
+                    let inc = node.htlc(incoming).expect("a forward keeps its origin");
+                    assert!(h.amount_msat <= inc.amount_msat, "{h:?} for {inc:?}");
+                    assert!(h.cltv_expiry < inc.cltv_expiry, "{h:?} for {inc:?}");
+                }
+            }
+        }
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(512))]
 
@@ -519,6 +557,33 @@ proptest! {
             bytes[at % l] ^= x;
         }
         hand_decoded(&n, &bytes, NodeIdx(from), ChannelIdx(ch));
+    }
+
+    /// Adds forged from an honest one (another id, amount, expiry or hash, or a tampered
+    /// onion) handed to a node that is forwarding.
+    #[test]
+    fn forged_adds_are_refused_or_handled(
+        id in 0u64..4,
+        amount in prop_oneof![0u64..20_000_000, any::<u64>()],
+        cltv in prop_oneof![800_000u32..800_200, any::<u32>()],
+        other_hash in any::<Option<[u8; 32]>>(),
+        tamper in any::<bool>(),
+    ) {
+        let (n, _) = forwarding();
+        let template = n.delivered[0].2.clone();
+        hand_forged_add(&n, &template, |a| {
+            a.htlc.id = id;
+            a.amount_msat = amount;
+            a.cltv_expiry = cltv;
+            if let Some(h) = other_hash {
+                a.payment_hash = flotilla_ln::PaymentHash(h);
+            }
+            if tamper {
+                if let flotilla_ln::onion::Onion::Modeled(o) = &a.onion {
+                    a.onion = flotilla_ln::onion::Onion::Modeled(o.clone().tampered());
+                }
+            }
+        });
     }
 }
 
