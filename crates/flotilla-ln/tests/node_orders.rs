@@ -544,3 +544,59 @@ fn hand_driver_matches_network_deliver() {
     assert_eq!(n.outcomes(3), vec![false]);
     n.check_quiescent().unwrap();
 }
+
+/// The same interleavings with real BOLT 4 onions: failure onions wrapped hop by hop
+/// and decoded by the sender in every order.
+#[test]
+fn every_order_with_real_onions() {
+    let mut n = triangle();
+    n.enable_real_onions(77);
+    let gr = g(&n);
+    let (k, ky) = (keys(14), keys(15));
+    register(&mut n, 2, &k, 40_000_000);
+    pay(
+        &mut n,
+        0,
+        1,
+        &path(&gr, &[0, 1, 2], 15_000_000, 18),
+        &k,
+        40_000_000,
+    );
+    pay(
+        &mut n,
+        0,
+        2,
+        &path(&gr, &[0, 2], 25_000_000, 18),
+        &k,
+        40_000_000,
+    );
+    // No invoice for this one: the final node fails it, two hops from the sender.
+    pay(
+        &mut n,
+        0,
+        3,
+        &path(&gr, &[0, 1, 2], 1_000_000, 18),
+        &ky,
+        1_000_000,
+    );
+    let leaves = explore(&n, &mut |s| {
+        s.check_quiescent().unwrap();
+        assert_eq!(s.outcomes(1), vec![true]);
+        assert_eq!(s.outcomes(2), vec![true]);
+        assert_eq!(s.outcomes(3), vec![false]);
+        let failure = s.events.iter().find_map(|(_, e)| match e {
+            Event::PartFailed { part, failure, .. } if part.0 == 3 => Some(failure.clone()),
+            _ => None,
+        });
+        let f = failure.unwrap();
+        assert_eq!(
+            (f.code, f.origin_hop),
+            (
+                flotilla_ln::failure::FailureCode::IncorrectOrUnknownPaymentDetails,
+                1
+            ),
+            "the sender decodes who failed it"
+        );
+    });
+    assert!(leaves > 100, "{leaves} orders explored");
+}

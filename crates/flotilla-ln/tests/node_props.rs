@@ -1,6 +1,7 @@
 //! Property tests of the per-node engine driven by hand over small random graphs (3–6
 //! nodes), with a few payments at once — MPP invoices, keysends and a redundant `h2tlc`
-//! payment with a spare part — and a random schedule that picks which in-flight message
+//! payment with a spare part — with modeled or (one case in five) real BOLT 4 onions,
+//! and a random schedule that picks which in-flight message
 //! is delivered next (the collapsed model lets any message overtake any other), when
 //! timers fire, when payments start, and when an already-delivered message is delivered
 //! again (it must be refused with a `PeerError` and change nothing). Some nodes set
@@ -491,11 +492,16 @@ proptest! {
         schedule in prop::collection::vec(step(), 0..160),
         tight in prop::collection::vec(prop::option::weighted(0.3, params()), 6),
         behaviours in prop::collection::vec(behaviour(), 6),
+        real_onions in prop::bool::weighted(0.2),
     ) {
         let (g, b) = build(n, &tree, &extra);
         let mut pays = vec![first, second];
         pays.extend(more);
-        let r = run(Nodes::new(g, b, Some(configs(n, &tight, &behaviours))), &pays, &schedule);
+        let mut nodes = Nodes::new(g, b, Some(configs(n, &tight, &behaviours)));
+        if real_onions {
+            nodes.enable_real_onions(n as u64);
+        }
+        let r = run(nodes, &pays, &schedule);
         check_end(&r, &pays)?;
     }
 }

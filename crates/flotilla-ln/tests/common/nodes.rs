@@ -82,6 +82,21 @@ impl Nodes {
         n
     }
 
+    /// Switches every node to real BOLT 4 onions: node `i` gets the key
+    /// `node_key_from_seed(seed + i)`, and every node learns every public key.
+    pub fn enable_real_onions(&mut self, seed: u64) {
+        let secp = bitcoin::secp256k1::Secp256k1::signing_only();
+        let keys: Vec<_> = (0..self.nodes.len())
+            .map(|i| flotilla_ln::invoice::node_key_from_seed(seed + i as u64))
+            .collect();
+        let pubkeys = keys.iter().map(|k| k.public_key(&secp)).collect();
+        let dir = Arc::new((*self.dir).clone().with_onion_pubkeys(pubkeys));
+        for (n, k) in self.nodes.iter_mut().zip(keys) {
+            n.enable_real_onions(k, seed, dir.clone());
+        }
+        self.dir = dir;
+    }
+
     pub fn graph(&self) -> &Arc<Graph> {
         self.dir.graph()
     }
