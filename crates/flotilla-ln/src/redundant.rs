@@ -59,6 +59,10 @@ use crate::receiver::{unknown_payment, IncomingHtlc, RegisterError};
 use crate::sender::{PartId, SendPart};
 use crate::{PaymentHash, PaymentPreimage, PaymentSecret};
 
+/// How long a receiver remembers a cancelled payment id, to fail its late parts at once
+/// (a part arriving later is held and fails at its round's timeout instead).
+pub const CANCEL_MEMORY: std::time::Duration = std::time::Duration::from_secs(86_400);
+
 /// What a receiver knows about a redundant payment it asked for.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
 pub struct RedundantInvoice {
@@ -270,7 +274,8 @@ pub struct RedundantBook {
     paid: HashSet<PaymentSecret>,
     settled: HashMap<PaymentSecret, Settled>,
     kept_polynomials: HashMap<PaymentSecret, Box<BoomerangPolynomial>>,
-    cancelled: HashSet<[u8; 32]>,
+    /// Payment ids cancelled, with when: forgotten [`CANCEL_MEMORY`] later.
+    cancelled: HashMap<[u8; 32], Timestamp>,
     /// Registrations by invoice expiry, soonest first, to forget them once expired.
     expiries: std::collections::BinaryHeap<std::cmp::Reverse<(Timestamp, PaymentSecret)>>,
     /// The first overpayment seen under a hash lock, kept after its payment is forgotten.
@@ -368,6 +373,10 @@ impl RedundantBook {
             self.kept_polynomials.remove(&s);
         }
         self.expiries.extend(open);
+        let horizon = now
+            .micros()
+            .saturating_sub(CANCEL_MEMORY.as_micros() as u64);
+        self.cancelled.retain(|_, at| at.micros() >= horizon);
     }
 
     /// Registrations, paid marks and settled sums this book remembers (for memory
@@ -443,7 +452,7 @@ impl RedundantBook {
         let Some(PaymentData { payment_secret, .. }) = payload.payment_data else {
             return unknown();
         };
-        if self.paid.contains(&payment_secret) || self.cancelled.contains(&red.payment_id) {
+        if self.paid.contains(&payment_secret) || self.cancelled.contains_key(&red.payment_id) {
             return unknown();
         }
         let Some(entry) = self.entries.get_mut(&payment_secret) else {
@@ -614,8 +623,10 @@ impl RedundantBook {
     /// The sender gave up on `payment_id`: the held parts to fail (empty if none is
     /// open yet). Parts of that id that arrive later fail at once: a cancel can overtake
     /// the parts it cancels.
-    pub fn cancel(&mut self, payment_id: &[u8; 32]) -> Vec<HeldPart> {
-        self.cancelled.insert(*payment_id);
+    /// The id is remembered for [`CANCEL_MEMORY`]: anyone may send a cancel, so the
+    /// book must not grow with cancels for payments that never come.
+    pub fn cancel(&mut self, payment_id: &[u8; 32], now: Timestamp) -> Vec<HeldPart> {
+        self.cancelled.insert(*payment_id, now);
         let Some(secret) = self.by_id.remove(payment_id) else {
             return Vec::new();
         };

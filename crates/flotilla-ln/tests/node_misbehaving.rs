@@ -636,7 +636,6 @@ fn fulfil_overtaking_its_own_add_is_refused() {
 /// spamming cancels for ids that never come makes the receiver remember each one: the
 /// set is never pruned, even long after every invoice it could concern has expired.
 #[test]
-#[ignore = "engine bug: RedundantBook::cancel (redundant.rs) inserts into `cancelled` for any id and nothing ever prunes it"]
 fn cancels_for_payments_that_never_come_are_forgotten() {
     let mut n = line();
     let before = nodes::state_of(n.node(1));

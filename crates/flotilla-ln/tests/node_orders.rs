@@ -466,7 +466,6 @@ fn every_order_of_a_redundant_payment_and_its_cancel() {
 /// (BOLT 2: ids only go up). The receiver holds no memory of resolved ids and accepts
 /// it as a new HTLC the offerer never offered.
 #[test]
-#[ignore = "engine bug: a replayed add for an already-resolved HTLC id is accepted (node/arrive.rs on_add checks only live ids)"]
 fn stale_add_replayed_after_resolution_is_refused() {
     let mut n = pair();
     let gr = g(&n);

@@ -39,15 +39,16 @@ impl Node {
                 node: self.id.0,
                 peer: from.0,
             })?;
-        if self.htlc_by_wire(add.htlc, false).is_some() {
+        let end = &mut self.ends[end_ix];
+        if end.add_id_used(add.htlc.id) {
             return Err(PeerError::DuplicateHtlc(add.htlc));
         }
-        let end = &mut self.ends[end_ix];
         end.check_accept(add.amount_msat)
             .map_err(|error| PeerError::AddRefused {
                 htlc: add.htlc,
                 error,
             })?;
+        end.mark_add_id(add.htlc.id);
         let dust = end.is_dust(add.amount_msat);
         end.accept(add.amount_msat, dust);
         let edge = end.out_edge().reverse();

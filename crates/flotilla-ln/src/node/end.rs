@@ -90,6 +90,11 @@ pub struct ChannelEnd {
     /// not insist on the order, because the collapsed mode lets messages overtake each
     /// other.
     pub next_offer_id: u64,
+    /// Every id of the peer's adds below this one has been accepted.
+    pub accepted_below: u64,
+    /// Ids above `accepted_below` accepted already (adds may overtake each other in the
+    /// collapsed mode), sorted.
+    pub accepted_ahead: Vec<u64>,
     /// The full commitment exchange's state (idle in collapsed mode).
     pub commit: super::commitment::CommitState,
 }
@@ -99,6 +104,25 @@ impl ChannelEnd {
     #[inline]
     pub fn out_edge(&self) -> EdgeIdx {
         self.channel.edge(self.dir)
+    }
+
+    /// Whether the peer already used add id `id` on this channel (BOLT 2 ids are used
+    /// once): a replayed or stale add.
+    pub fn add_id_used(&self, id: u64) -> bool {
+        id < self.accepted_below || self.accepted_ahead.binary_search(&id).is_ok()
+    }
+
+    /// Records that the peer's add `id` was accepted.
+    pub fn mark_add_id(&mut self, id: u64) {
+        if id == self.accepted_below {
+            self.accepted_below += 1;
+            while self.accepted_ahead.first() == Some(&self.accepted_below) {
+                self.accepted_ahead.remove(0);
+                self.accepted_below += 1;
+            }
+        } else if let Err(at) = self.accepted_ahead.binary_search(&id) {
+            self.accepted_ahead.insert(at, id);
+        }
     }
 
     /// Whether an HTLC of `amount_msat` is dust in this channel.

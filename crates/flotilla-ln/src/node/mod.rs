@@ -155,8 +155,8 @@ pub enum PeerError {
         /// The HTLC named.
         htlc: HtlcRef,
     },
-    /// An add reuses the id of an HTLC this node still holds.
-    #[error("update_add_htlc reuses the live HTLC id {0:?}")]
+    /// An add reuses an id the peer used before on this channel (a replay).
+    #[error("update_add_htlc reuses HTLC id {0:?}")]
     DuplicateHtlc(HtlcRef),
     /// The HTLC is not in a state where this message makes sense (e.g. removed twice).
     #[error("{msg} for HTLC {htlc:?} in state {state:?}")]
@@ -324,6 +324,8 @@ impl Node {
                     max_dust_exposure_msat: mine.channel.max_dust_htlc_exposure_msat,
                     peer_online: theirs.online,
                     next_offer_id: 0,
+                    accepted_below: 0,
+                    accepted_ahead: Vec::new(),
                     commit: CommitState::default(),
                 });
             }

@@ -116,7 +116,8 @@ impl Node {
         out: &mut Vec<Output>,
     ) -> usize {
         self.now = clock.now;
-        let parts = self.receiver.redundant.cancel(&payment_id);
+        self.receiver.redundant.forget_expired(clock.now);
+        let parts = self.receiver.redundant.cancel(&payment_id, clock.now);
         let n = self.fail_held(&parts, FailureCode::MppTimeout, clock, out);
         self.flush_commitments(out);
         n
