@@ -327,7 +327,10 @@ pub fn check_forward(
         ));
     }
     let dust = end.is_dust(amount);
-    let limits = end.offer_limits(policy.htlc_maximum_msat);
+    let limits = end.offer_limits(
+        policy.htlc_maximum_msat,
+        ctx.config.channel.max_dust_htlc_exposure_msat,
+    );
     if let Err(e) = end.check_offer(amount, dust, &limits) {
         return Err(with(
             ForwardError::Channel(e),

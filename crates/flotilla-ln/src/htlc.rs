@@ -116,9 +116,24 @@ pub struct HtlcSlab {
     slots: Vec<Slot>,
     free: Vec<u32>,
     live: usize,
+    /// Generation of slots created from now on: above every generation ever handed
+    /// out, so an id from before [`HtlcSlab::release_if_empty`] names nothing after it.
+    next_gen: u32,
 }
 
 impl HtlcSlab {
+    /// With no live HTLC, gives the memory back (a node that forwarded a burst keeps
+    /// nothing for it). Ids handed out before name nothing after. Returns whether it
+    /// released anything.
+    pub fn release_if_empty(&mut self) -> bool {
+        if self.live != 0 || self.slots.capacity() == 0 {
+            return false;
+        }
+        self.slots = Vec::new();
+        self.free = Vec::new();
+        true
+    }
+
     /// An empty slab.
     pub fn new() -> Self {
         Self::default()
@@ -138,10 +153,13 @@ impl HtlcSlab {
         }
         let index = self.slots.len() as u32;
         self.slots.push(Slot {
-            gen: 0,
+            gen: self.next_gen,
             htlc: Some(htlc),
         });
-        HtlcId { index, gen: 0 }
+        HtlcId {
+            index,
+            gen: self.next_gen,
+        }
     }
 
     /// The HTLC, if `id` names a live one.
@@ -173,6 +191,7 @@ impl HtlcSlab {
         }
         let htlc = slot.htlc.take()?;
         slot.gen = slot.gen.wrapping_add(1);
+        self.next_gen = self.next_gen.max(slot.gen.wrapping_add(1));
         self.free.push(id.index);
         self.live -= 1;
         Some(htlc)
@@ -245,5 +264,25 @@ mod tests {
         assert_eq!(s.get(b).map(|h| h.amount_msat), Some(2));
         assert_eq!(s.len(), 1);
         assert_eq!(s.iter().count(), 1);
+    }
+
+    #[test]
+    fn a_released_slab_hands_out_ids_no_old_id_names() {
+        let mut s = HtlcSlab::new();
+        let a = s.insert(htlc(1));
+        let b = s.insert(htlc(2));
+        assert!(!s.release_if_empty(), "live HTLCs keep their memory");
+        s.remove(a);
+        s.remove(b);
+        assert!(s.release_if_empty());
+        assert_eq!(s.capacity(), 0);
+        let c = s.insert(htlc(3));
+        assert_eq!(c.slot(), a.slot(), "slot 0 again");
+        assert!(
+            s.get(a).is_none() && s.get(b).is_none(),
+            "stale ids name nothing"
+        );
+        assert!(s.remove(a).is_none());
+        assert_eq!(s.get(c).map(|h| h.amount_msat), Some(3));
     }
 }

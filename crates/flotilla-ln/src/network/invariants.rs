@@ -80,7 +80,7 @@ impl Network {
                     continue;
                 }
                 let offerer = g.edge_source(h.edge);
-                if !n.ends()[h.end as usize].commit.is_idle() {
+                if !n.ends()[h.end as usize].commit_idle() {
                     continue;
                 }
                 let unmatched = |why| InvariantError::Unmatched {
@@ -119,7 +119,7 @@ impl Network {
                 );
                 // A commitment exchange under way (full mode): the ends may see it
                 // differently until it completes.
-                if !own_end.commit.is_idle() || !peer_end.commit.is_idle() {
+                if !own_end.commit_idle() || !peer_end.commit_idle() {
                     continue;
                 }
                 let (mine, seen) = (&own_end.local, &peer_end.remote);

@@ -43,7 +43,7 @@ impl Node {
         if end.add_id_used(add.htlc.id) {
             return Err(PeerError::DuplicateHtlc(add.htlc));
         }
-        end.check_accept(add.amount_msat)
+        end.check_accept(add.amount_msat, &self.config.channel)
             .map_err(|error| PeerError::AddRefused {
                 htlc: add.htlc,
                 error,

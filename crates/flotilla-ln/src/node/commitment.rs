@@ -119,7 +119,7 @@ impl Node {
         if self.commit_mode != CommitMode::Full {
             return;
         }
-        let c = &mut self.ends[end].commit;
+        let c = self.ends[end].commit_mut();
         c.sent += 1;
         if let Some((h, fulfilled)) = removal {
             c.removals.push_back((c.sent, h, fulfilled));
@@ -132,7 +132,7 @@ impl Node {
     pub(super) fn flush_commitments(&mut self, out: &mut Vec<Output>) {
         while let Some(end) = self.dirty.pop() {
             let e = &mut self.ends[end as usize];
-            let c = &mut e.commit;
+            let c = e.commit_mut();
             if c.awaiting_raa || !c.owes_signature() {
                 continue;
             }
@@ -160,11 +160,11 @@ impl Node {
         let end = self.commit_end(channel, from, msg.name())?;
         if let Msg::FulfillHtlc(m) = msg {
             self.on_fulfill(from, m, out)?;
-            let c = &mut self.ends[end].commit;
+            let c = self.ends[end].commit_mut();
             c.received += 1;
             return Ok(());
         }
-        let c = &mut self.ends[end].commit;
+        let c = self.ends[end].commit_mut();
         c.received += 1;
         let n = c.received;
         c.inbox.push_back((n, msg));
@@ -182,7 +182,7 @@ impl Node {
         out: &mut Vec<Output>,
     ) -> Result<(), PeerError> {
         let end = self.commit_end(channel, from, "commitment_signed")?;
-        let c = &mut self.ends[end].commit;
+        let c = self.ends[end].commit_mut();
         c.peer_signed = c.received;
         out.push(Output::Message {
             from: self.id,
@@ -205,7 +205,7 @@ impl Node {
         out: &mut Vec<Output>,
     ) -> Result<(), PeerError> {
         let end = self.commit_end(channel, from, "revoke_and_ack")?;
-        let c = &mut self.ends[end].commit;
+        let c = self.ends[end].commit_mut();
         if !c.awaiting_raa {
             return Err(PeerError::Unexpected(
                 "revoke_and_ack without a commitment_signed",

@@ -77,12 +77,8 @@ pub struct ChannelEnd {
     pub remote: EdgeState,
     /// What the peer requires of this node's offers.
     pub peer_rules: ChannelRules,
-    /// What this node requires of the peer's offers.
-    pub my_rules: ChannelRules,
     /// The larger of the two sides' dust limits, msat.
     pub dust_limit_msat: u64,
-    /// This node's cap on dust HTLCs in the channel (both directions), msat.
-    pub max_dust_exposure_msat: Option<u64>,
     /// Whether the peer is connected (the driver says so).
     pub peer_online: bool,
     /// The `id` of this node's next `update_add_htlc` on this channel (BOLT 2: from 0,
@@ -95,8 +91,9 @@ pub struct ChannelEnd {
     /// Ids above `accepted_below` accepted already (adds may overtake each other in the
     /// collapsed mode), sorted.
     pub accepted_ahead: Vec<u64>,
-    /// The full commitment exchange's state (idle in collapsed mode).
-    pub commit: super::commitment::CommitState,
+    /// The full commitment exchange's state (only in full mode, allocated on first use:
+    /// the collapsed mode pays no memory for it).
+    pub commit: Option<Box<super::commitment::CommitState>>,
 }
 
 impl ChannelEnd {
@@ -125,6 +122,16 @@ impl ChannelEnd {
         }
     }
 
+    /// No commitment exchange is under way (always, in collapsed mode).
+    pub fn commit_idle(&self) -> bool {
+        self.commit.as_ref().is_none_or(|c| c.is_idle())
+    }
+
+    /// The full mode's exchange state, created on first use.
+    pub fn commit_mut(&mut self) -> &mut super::commitment::CommitState {
+        self.commit.get_or_insert_with(Default::default)
+    }
+
     /// Whether an HTLC of `amount_msat` is dust in this channel.
     #[inline]
     pub fn is_dust(&self, amount_msat: u64) -> bool {
@@ -132,16 +139,20 @@ impl ChannelEnd {
     }
 
     /// The limits an offer of this node must respect, with the policy's
-    /// `htlc_maximum_msat`.
+    /// `htlc_maximum_msat` and this node's cap on dust exposure.
     #[inline]
-    pub fn offer_limits(&self, htlc_maximum_msat: u64) -> AddLimits {
+    pub fn offer_limits(
+        &self,
+        htlc_maximum_msat: u64,
+        max_dust_exposure_msat: Option<u64>,
+    ) -> AddLimits {
         AddLimits {
             htlc_minimum_msat: self.peer_rules.htlc_minimum_msat,
             reserve_msat: self.peer_rules.reserve_msat,
             max_accepted_htlcs: self.peer_rules.max_accepted_htlcs,
             max_in_flight_msat: self.peer_rules.max_in_flight_msat,
             htlc_maximum_msat,
-            max_dust_exposure_msat: self.max_dust_exposure_msat,
+            max_dust_exposure_msat,
         }
     }
 
@@ -184,12 +195,12 @@ impl ChannelEnd {
         Ok(())
     }
 
-    /// Checks the peer's add against this node's view of the peer's side and this
-    /// node's rules (BOLT 2's receiving requirements).
+    /// Checks the peer's add against this node's view of the peer's side and the rules
+    /// this node's parameters `mine` set (BOLT 2's receiving requirements).
     #[inline]
-    pub fn check_accept(&self, amount_msat: u64) -> Result<(), AddError> {
+    pub fn check_accept(&self, amount_msat: u64, mine: &ChannelParams) -> Result<(), AddError> {
         let s = &self.remote;
-        let r = &self.my_rules;
+        let r = &ChannelRules::of(mine, self.capacity_msat);
         if amount_msat < r.htlc_minimum_msat {
             return Err(AddError::BelowMinimum(r.htlc_minimum_msat));
         }

@@ -291,7 +291,13 @@ impl Node {
         balances: &Balances,
     ) -> Vec<Node> {
         let graph = dir.graph.clone();
-        let mut ends: Vec<Vec<ChannelEnd>> = vec![Vec::new(); graph.node_count()];
+        let mut degree = vec![0usize; graph.node_count()];
+        for c in graph.channels() {
+            degree[c.nodes[0].ix()] += 1;
+            degree[c.nodes[1].ix()] += 1;
+        }
+        let mut ends: Vec<Vec<ChannelEnd>> =
+            degree.iter().map(|&d| Vec::with_capacity(d)).collect();
         let mut initial = vec![0u64; graph.node_count()];
         for (i, c) in graph.channels().iter().enumerate() {
             let ch = ChannelIdx(i as u32);
@@ -316,17 +322,15 @@ impl Node {
                         ..Default::default()
                     },
                     peer_rules: ChannelRules::of(&theirs.channel, cap),
-                    my_rules: ChannelRules::of(&mine.channel, cap),
                     dust_limit_msat: mine
                         .channel
                         .dust_limit_msat()
                         .max(theirs.channel.dust_limit_msat()),
-                    max_dust_exposure_msat: mine.channel.max_dust_htlc_exposure_msat,
                     peer_online: theirs.online,
                     next_offer_id: 0,
                     accepted_below: 0,
                     accepted_ahead: Vec::new(),
-                    commit: CommitState::default(),
+                    commit: None,
                 });
             }
         }
@@ -611,6 +615,11 @@ impl Node {
         let rec = self.htlcs.remove(id).expect("checked live by the caller");
         self.by_wire
             .remove(&WireKey(rec.wire.channel.0, rec.is_offered(), rec.wire.id));
+        // An idle node keeps no memory for HTLCs it no longer has.
+        if self.htlcs.release_if_empty() {
+            self.by_wire = HashMap::default();
+            self.secrets = Vec::new();
+        }
         if rec.is_offered() {
             let locked = rec.amount_msat as u128 * (self.now - rec.added_at) as u128;
             let t = rec.trace;

@@ -147,7 +147,7 @@ impl Node {
             .checked_add(first.cltv_expiry)
             .ok_or(SendError::CltvOverflow(0))?;
         let dust = end.is_dust(amount);
-        let limits = end.offer_limits(u64::MAX);
+        let limits = end.offer_limits(u64::MAX, self.config.channel.max_dust_htlc_exposure_msat);
         end.check_offer(amount, dust, &limits)
             .map_err(|e| SendError::FirstHop {
                 code: FailureCode::TemporaryChannelFailure,
