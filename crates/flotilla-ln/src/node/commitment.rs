@@ -43,6 +43,15 @@ use crate::output::Output;
 
 use super::{Node, PeerError};
 
+/// An update this node sent, for the full mode's book-keeping.
+#[derive(Copy, Clone, Debug)]
+pub(super) enum SentUpdate {
+    /// `update_add_htlc` with this id.
+    Add(u64),
+    /// A fulfil (`true`) or fail of this HTLC.
+    Removal(HtlcRef, bool),
+}
+
 /// How updates are locked in (see the module documentation).
 #[derive(Copy, Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub enum CommitMode {
@@ -78,6 +87,9 @@ pub struct CommitState {
     /// This node's removals whose books wait for the peer's acknowledgement: (number,
     /// HTLC, fulfilled).
     removals: VecDeque<(u64, HtlcRef, bool)>,
+    /// This node's adds the peer has not yet acknowledged: (number, HTLC id). The peer
+    /// cannot have acted on them, so a fulfil or fail naming one is a protocol error.
+    uncommitted_adds: VecDeque<(u64, u64)>,
 }
 
 impl CommitState {
@@ -89,6 +101,7 @@ impl CommitState {
             && self.peer_signed == self.countersigned
             && self.inbox.is_empty()
             && self.removals.is_empty()
+            && self.uncommitted_adds.is_empty()
     }
 
     /// Updates of the peer received and not yet acted on.
@@ -115,14 +128,15 @@ impl Node {
 
     /// Notes that this node sent an update over end `end` (a removal of `removal` if it
     /// is a fulfil or fail): full mode signs it at the end of the step.
-    pub(super) fn note_update(&mut self, end: usize, removal: Option<(HtlcRef, bool)>) {
+    pub(super) fn note_update(&mut self, end: usize, update: SentUpdate) {
         if self.commit_mode != CommitMode::Full {
             return;
         }
         let c = self.ends[end].commit_mut();
         c.sent += 1;
-        if let Some((h, fulfilled)) = removal {
-            c.removals.push_back((c.sent, h, fulfilled));
+        match update {
+            SentUpdate::Add(id) => c.uncommitted_adds.push_back((c.sent, id)),
+            SentUpdate::Removal(h, fulfilled) => c.removals.push_back((c.sent, h, fulfilled)),
         }
         self.dirty.push(end as u32);
     }
@@ -158,6 +172,16 @@ impl Node {
     ) -> Result<(), PeerError> {
         let channel = msg.channel().expect("an HTLC update");
         let end = self.commit_end(channel, from, msg.name())?;
+        if msg.is_removal() {
+            let id = msg.htlc().expect("an HTLC update").id;
+            let c = self.ends[end].commit_mut();
+            if c.uncommitted_adds.iter().any(|(_, a)| *a == id) {
+                return Err(PeerError::NotCommitted {
+                    msg: msg.name(),
+                    htlc: msg.htlc().expect("an HTLC update"),
+                });
+            }
+        }
         if let Msg::FulfillHtlc(m) = msg {
             self.on_fulfill(from, m, out)?;
             let c = self.ends[end].commit_mut();
@@ -213,6 +237,13 @@ impl Node {
         }
         c.awaiting_raa = false;
         c.acked = c.signed;
+        while c
+            .uncommitted_adds
+            .front()
+            .is_some_and(|(n, _)| *n <= c.acked)
+        {
+            c.uncommitted_adds.pop_front();
+        }
         let locked = c.countersigned_in_flight;
         let mut settled = Vec::new();
         while c.removals.front().is_some_and(|(n, _, _)| *n <= c.acked) {

@@ -183,6 +183,15 @@ pub enum PeerError {
     /// the HTLC's second hash.
     #[error("sender secret missing or wrong for HTLC {0:?}")]
     WrongSenderSecret(HtlcRef),
+    /// Full mode: a fulfil or fail of an HTLC whose add the peer has not yet
+    /// acknowledged, so cannot have acted on.
+    #[error("{msg} for HTLC {htlc:?}, whose add is not yet committed")]
+    NotCommitted {
+        /// Message type.
+        msg: &'static str,
+        /// The HTLC.
+        htlc: HtlcRef,
+    },
     /// A message this mode does not use (a commitment message in collapsed mode).
     #[error("unexpected {0}")]
     Unexpected(&'static str),

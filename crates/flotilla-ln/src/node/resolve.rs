@@ -92,7 +92,7 @@ impl Node {
     /// Full mode: notes a removal this node sent over the end of its accepted HTLC `id`.
     pub(super) fn note_removal(&mut self, id: HtlcId, wire: HtlcRef, fulfilled: bool) {
         if let Some(end) = self.htlcs.get(id).map(|h| h.end as usize) {
-            self.note_update(end, Some((wire, fulfilled)));
+            self.note_update(end, super::commitment::SentUpdate::Removal(wire, fulfilled));
         }
     }
 

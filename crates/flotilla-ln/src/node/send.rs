@@ -247,7 +247,7 @@ impl Node {
             trace,
         });
         self.counters.added += 1;
-        self.note_update(end, None);
+        self.note_update(end, super::commitment::SentUpdate::Add(wire.id));
         out.push(Output::Message {
             from: self.id,
             to: peer,
