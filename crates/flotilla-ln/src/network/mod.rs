@@ -310,18 +310,10 @@ impl Network {
 
     /// Live HTLCs: each counted once, at its offerer.
     pub fn live_htlcs(&self) -> usize {
-        let received: usize = self
-            .nodes
+        self.nodes
             .iter()
-            .map(|n| n.htlcs().filter(|(_, h)| !h.is_offered()).count())
-            .sum();
-        let all: usize = self.nodes.iter().map(|n| n.live_htlcs()).sum();
-        all - received
-    }
-
-    /// HTLC records held by all nodes (offerers' and receivers' copies).
-    pub fn htlc_records(&self) -> usize {
-        self.nodes.iter().map(|n| n.live_htlcs()).sum()
+            .map(|n| n.htlcs().filter(|(_, h)| h.is_offered()).count())
+            .sum()
     }
 
     /// Counts of HTLCs added and resolved, over every node.

@@ -104,11 +104,6 @@ impl CommitState {
             && self.uncommitted_adds.is_empty()
     }
 
-    /// Updates of the peer received and not yet acted on.
-    pub fn inbox_len(&self) -> usize {
-        self.inbox.len()
-    }
-
     fn owes_signature(&self) -> bool {
         self.sent > self.signed || self.peer_signed > self.countersigned
     }

@@ -309,3 +309,83 @@ fn release(s: &mut EdgeState, amount_msat: u64, is_dust: bool) {
         s.dust_msat -= amount_msat;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One end of a 1,000 msat channel holding it all, its peer requiring a 100 msat
+    /// reserve, at most 2 HTLCs and 700 msat in flight, and nothing below 2 msat.
+    fn end() -> ChannelEnd {
+        let rules = ChannelRules {
+            htlc_minimum_msat: 2,
+            reserve_msat: 100,
+            max_accepted_htlcs: 2,
+            max_in_flight_msat: 700,
+        };
+        ChannelEnd {
+            channel: ChannelIdx(0),
+            dir: Direction::AToB,
+            peer: NodeIdx(1),
+            capacity_msat: 1_000,
+            local: EdgeState {
+                balance_msat: 1_000,
+                ..Default::default()
+            },
+            remote: EdgeState::default(),
+            peer_rules: rules,
+            dust_limit_msat: 0,
+            peer_online: true,
+            next_offer_id: 0,
+            accepted_below: 0,
+            accepted_ahead: Vec::new(),
+            commit: None,
+        }
+    }
+
+    #[test]
+    fn offers_and_removals_move_value_and_keep_the_sum() {
+        let mut e = end();
+        let l = e.offer_limits(600, Some(50));
+        e.check_offer(400, false, &l).unwrap();
+        e.offer(400, false);
+        e.offer(300, false);
+        assert_eq!(e.local.pending_msat, 700);
+        assert!(e.conserves());
+        e.offered_fulfilled(400, false);
+        e.offered_failed(300, false);
+        assert_eq!(e.local.balance_msat, 600);
+        assert_eq!(e.remote.balance_msat, 400);
+        assert_eq!(e.local.pending_count, 0);
+        assert!(e.conserves());
+    }
+
+    #[test]
+    fn each_limit_refuses() {
+        let mut e = end();
+        let l = e.offer_limits(600, Some(50));
+        assert_eq!(e.check_offer(1, false, &l), Err(AddError::BelowMinimum(2)));
+        // 1000 - reserve 100 = 900 spendable; 600 is the policy maximum.
+        assert_eq!(
+            e.check_offer(601, false, &l),
+            Err(AddError::AboveMaximum(600))
+        );
+        assert!(matches!(
+            e.check_offer(901, false, &l),
+            Err(AddError::Liquidity { .. })
+        ));
+        assert_eq!(e.check_offer(51, true, &l), Err(AddError::DustExposure(50)));
+        e.offer(400, false);
+        assert_eq!(
+            e.check_offer(301, false, &l),
+            Err(AddError::InFlightCap(700))
+        );
+        e.offer(10, false);
+        assert_eq!(e.check_offer(2, false, &l), Err(AddError::NoSlot(2)));
+        // The peer's side holds nothing: it cannot offer anything to this node.
+        assert!(matches!(
+            e.check_accept(2, &ChannelParams::default()),
+            Err(AddError::Liquidity { .. })
+        ));
+    }
+}

@@ -391,11 +391,6 @@ impl Node {
         self.mode = OnionMode::Modeled;
     }
 
-    /// Replaces the shared directory (same graph; e.g. with onion keys added).
-    pub fn set_directory(&mut self, dir: Arc<Directory>) {
-        self.dir = dir;
-    }
-
     /// Sets how long a block takes, to turn CLTV expiries into times (default 600 s).
     pub fn set_block_interval(&mut self, interval: Duration) {
         self.block_interval = interval;
