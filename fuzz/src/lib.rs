@@ -30,8 +30,8 @@ use flotilla_ln::config::{Behaviour, NodeConfig};
 use flotilla_ln::failure::{FailureCode, FailureData};
 use flotilla_ln::invoice::{decode_invoice, PaymentKeys};
 use flotilla_ln::lock::LockKind;
-use flotilla_ln::msg::{EndpointMsg, Msg, UpdateFulfillHtlc};
-use flotilla_ln::network::{Network, NodeLedger};
+use flotilla_ln::msg::{BoomerangRefund, EndpointMsg, Msg, UpdateFulfillHtlc};
+use flotilla_ln::network::{Network, NodeLedger, PeerError};
 use flotilla_ln::onion::real::{
     build_failure, build_onion_raw, decode_failure, peel_onion, wrap_failure, OnionError, RealOnion,
 };
@@ -39,7 +39,7 @@ use flotilla_ln::onion::tlv;
 use flotilla_ln::output::{Event, Output, Timer};
 use flotilla_ln::payload::PaymentData;
 use flotilla_ln::receiver::InvoiceRecord;
-use flotilla_ln::redundant::{RedundantInvoice, RedundantSender, RefundError};
+use flotilla_ln::redundant::{RedundantInvoice, RedundantSender};
 use flotilla_ln::sender::{PartId, SendPart};
 use flotilla_ln::{PaymentHash, PaymentPreimage};
 use flotilla_route::scorers::LiquidityBoundsScorer;
@@ -465,16 +465,16 @@ struct Payment {
     refund_at_once: bool,
     /// `boomerang`: P(0), once more than k settled scalars revealed it.
     p0: Option<SecretKey>,
-    /// `boomerang`: the paths of the settled parts no refund has taken back yet.
-    unrefunded: Vec<RoutePath>,
+    /// `boomerang`: the settled parts no refund has claimed back yet.
+    unrefunded: Vec<u64>,
     /// Value the settled parts delivered, as the sender saw them settle, msat.
     settled_msat: u64,
     /// Value the refunds took back from the receiver, msat.
     refunded_msat: u64,
     /// `boomerang`: the sender learned P(0), so the receiver claimed more than k parts.
     over_claimed: bool,
-    /// The drain's last refund was refused because a reverse channel lacks the balance
-    /// (the model's documented limit: the real protocol locks that collateral up front).
+    /// A hop refused a refund because its side no longer held the value (the model's
+    /// documented limit: the real protocol locks that collateral up front).
     refund_refused: bool,
     /// Held parts the receiver claimed directly (outside the reveal and the boomerang
     /// claim): it cheated.
@@ -554,6 +554,8 @@ struct FuzzDriver {
     part_meta: HashMap<u64, (usize, u16, RoutePath)>,
     /// Parts that settled, with their preimages, not yet seen by their sender.
     settles: Vec<(u64, PaymentPreimage)>,
+    /// Refund answers (part, value back, refused), not yet seen by their sender.
+    refund_answers: Vec<(u64, u64, bool)>,
     summary: NetworkSummary,
 }
 
@@ -605,6 +607,12 @@ impl FuzzDriver {
                         .or_default()
                         .push(amount_msat),
                     Event::ClaimRequested { .. } => {}
+                    Event::PartRefunded {
+                        part,
+                        amount_msat,
+                        refused,
+                        ..
+                    } => self.refund_answers.push((part.0, amount_msat, refused)),
                 },
             }
         }
@@ -656,6 +664,22 @@ impl FuzzDriver {
     /// sender the part's scalar, and more than k of them reveal P(0); a sender that
     /// refunds at once does so now.
     fn senders_learn(&mut self, payments: &mut [Payment]) {
+        for (part, value, refused) in std::mem::take(&mut self.refund_answers) {
+            let Some((pi, _, path)) = self.part_meta.get(&part) else {
+                continue;
+            };
+            let p = &mut payments[*pi];
+            if refused {
+                p.refund_refused = true;
+            } else {
+                assert_eq!(
+                    value,
+                    delivered(path),
+                    "a part came back with another value"
+                );
+                p.refunded_msat += value;
+            }
+        }
         for (part, preimage) in std::mem::take(&mut self.settles) {
             let Some((pi, index, path)) = self.part_meta.get(&part).cloned() else {
                 continue;
@@ -666,7 +690,7 @@ impl FuzzDriver {
                 continue;
             }
             self.summary.boomerang_settled += 1;
-            p.unrefunded.push(path);
+            p.unrefunded.push(part);
             if let Some(p0) = p.sender.as_mut().and_then(|s| s.learn(index, &preimage)) {
                 if !p.over_claimed {
                     self.summary.over_claims += 1;
@@ -675,46 +699,32 @@ impl FuzzDriver {
                 p.p0 = Some(p0);
             }
             if p.refund_at_once {
-                self.refund(p, false);
+                self.refund(p);
             }
         }
     }
 
-    /// The sender of the over-claimed boomerang payment `p` refunds, with the P(0) it
-    /// learned, the parts that settled since its last refund. It holds the true secret
-    /// and the parts' true paths, so the only acceptable refusal is the model's
-    /// documented one: a reverse channel lacks the balance (nothing moves, and the
-    /// sender tries again later; `last` marks the drain's final try).
-    fn refund(&mut self, p: &mut Payment, last: bool) {
+    /// The sender of the over-claimed boomerang payment `p` claims back, with the P(0) it
+    /// learned, the parts that settled since its last refund: one `boomerang_refund` per
+    /// part over its first hop, which then travels the part's path. It holds the true
+    /// secret, so the only acceptable refusal, seen when the claims are delivered, is the
+    /// model's documented one: a hop's side lacks the value.
+    fn refund(&mut self, p: &mut Payment) {
         let Some(p0) = p.p0 else { return };
         if p.unrefunded.is_empty() {
             return;
         }
-        let refs: Vec<&RoutePath> = p.unrefunded.iter().collect();
-        let value: u64 = p.unrefunded.iter().map(delivered).sum();
-        let before = value_snapshot(&self.net);
-        let node = NodeIdx(RECEIVER as u32);
-        match self.net.boomerang_refund(node, &p.keys.secret, &p0, &refs) {
-            Ok(v) => {
-                assert_eq!(
-                    v, value,
-                    "the refund reports {v} msat, its parts were {value}"
-                );
-                self.summary.refunds += 1;
-                p.refunded_msat += value;
-                p.unrefunded.clear();
-                p.p0 = None;
-            }
-            Err(RefundError::Liquidity) => {
-                assert!(
-                    value_snapshot(&self.net) == before,
-                    "a refused refund moved value"
-                );
-                p.refund_refused |= last;
-            }
-            Err(e) => panic!("a refund with the true P(0) was refused: {e}"),
-        }
-        self.check();
+        let parts: Vec<PartId> = p.unrefunded.drain(..).map(PartId).collect();
+        let sender = self.part_meta[&parts[0].0].2.hops[0].edge;
+        let sender = self.net.graph().edge_source(sender);
+        let clock = self.clock();
+        let sent = self
+            .net
+            .node_mut(sender)
+            .claim_reverse(&parts, &p0, &clock, &mut self.out);
+        assert_eq!(sent, parts.len(), "a settled part had no reverse clause");
+        self.summary.refunds += 1;
+        self.absorb();
     }
 }
 
@@ -817,6 +827,7 @@ pub fn network(data: &[u8]) -> NetworkSummary {
         received: HashMap::new(),
         part_meta: HashMap::new(),
         settles: Vec::new(),
+        refund_answers: Vec::new(),
         summary: NetworkSummary::default(),
     };
     if input.u8() < 16 {
@@ -1154,19 +1165,27 @@ pub fn network(data: &[u8]) -> NetworkSummary {
                 }
                 let with_p0 = input.u8() < 192;
                 if p.p0.is_some() && with_p0 {
-                    d.refund(p, false);
-                } else {
+                    d.refund(p);
+                } else if let Some(&part) = p.unrefunded.first() {
+                    // A claim of a settled part's clause with a guessed P(0): the first
+                    // hop refuses it and nothing moves.
                     let guess = BoomerangPolynomial::from_seed(&input.array32(), 1).secret();
-                    let refs: Vec<&RoutePath> = p.unrefunded.iter().collect();
+                    let first = d.part_meta[&part].2.hops[0];
+                    let g = d.net.graph().clone();
+                    let (sender, hop) = (g.edge_source(first.edge), g.edge_target(first.edge));
+                    let Some(htlc) = d.net.node(sender).reverse_claimable(PartId(part)) else {
+                        continue;
+                    };
                     let before = value_snapshot(&d.net);
-                    let r = d.net.boomerang_refund(node, &p.keys.secret, &guess, &refs);
+                    let clock = d.clock();
+                    let msg = Msg::BoomerangRefund(BoomerangRefund {
+                        htlc,
+                        amount_msat: first.amount_msat,
+                        p0: guess.secret_bytes(),
+                    });
+                    let r = d.net.deliver(hop, sender, msg, &clock, &mut d.out);
                     assert!(
-                        matches!(
-                            r,
-                            Err(RefundError::WrongSecret
-                                | RefundError::UnknownPayment
-                                | RefundError::Liquidity)
-                        ),
+                        matches!(r, Err(PeerError::WrongRefundSecret(_))),
                         "a refund with a guessed secret: {r:?}"
                     );
                     assert!(
@@ -1174,7 +1193,7 @@ pub fn network(data: &[u8]) -> NetworkSummary {
                         "a refused refund moved value"
                     );
                     d.summary.guessed_refunds += 1;
-                    d.check();
+                    d.absorb();
                 }
             }
             _ => {}
@@ -1220,10 +1239,13 @@ pub fn network(data: &[u8]) -> NetworkSummary {
             None => break,
         }
     }
+    // The last refunds, and their messages delivered.
     d.senders_learn(&mut payments);
     for p in payments.iter_mut() {
-        d.refund(p, true);
+        d.refund(p);
     }
+    while d.deliver(0) {}
+    d.senders_learn(&mut payments);
     assert_eq!(
         d.net.live_htlcs(),
         0,

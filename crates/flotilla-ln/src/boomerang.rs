@@ -8,7 +8,7 @@
 //! claimed scalars say nothing about P(0); k + 1 of them determine P, so the sender
 //! interpolates P(0), checks it against C_0, and the reverse ("boomerang") clause of
 //! every claimed part returns its value. A receiver that claims more than the k parts it
-//! is owed therefore keeps nothing ([`crate::network::Network::boomerang_refund`]).
+//! is owed therefore keeps nothing ([`crate::node::Node::claim_reverse`]).
 //!
 //! All arithmetic is real: scalars and points of `secp256k1` (the one `bitcoin`
 //! re-exports), field inverses by Fermat's little theorem.
@@ -282,6 +282,11 @@ impl PointMemo {
 }
 
 impl BoomerangCommitments {
+    /// C_0 = P(0)·G: what the reverse clause's secret must open.
+    pub fn c0(&self) -> PublicKey {
+        self.points[0]
+    }
+
     /// k.
     pub fn degree(&self) -> u16 {
         (self.points.len() - 1) as u16

@@ -20,6 +20,7 @@
 //! cancel), which a live node sends as onion messages along a reply path, so sender and
 //! receiver need no direct connection.
 
+use bitcoin::secp256k1::PublicKey;
 use flotilla_graph::ChannelIdx;
 
 use crate::failure::FailureCode;
@@ -77,6 +78,27 @@ pub struct UpdateAddHtlc {
     pub onion: Onion,
     /// The part it carries (simulator bookkeeping, see [`PartTrace`]).
     pub trace: PartTrace,
+    /// A boomerang part's reverse clause: C_0 = P(0)·G of the receiver's polynomial.
+    /// Whoever accepts the HTLC owes its value back, once it is fulfilled, to whoever
+    /// proves P(0) ([`BoomerangRefund`]); forwarders copy it. `None` for every other
+    /// HTLC (boxed: only boomerang parts pay for it).
+    pub reverse_point: Option<Box<PublicKey>>,
+}
+
+/// `boomerang_refund`: the offerer of a fulfilled boomerang HTLC claims its reverse
+/// clause. P(0) proves the receiver claimed more than k parts (the sender interpolated
+/// it from k + 1 scalars); the peer that accepted the HTLC pays `amount_msat` back and
+/// claims its own reverse clause downstream with the same P(0), so the refund travels
+/// the part's path from the sender to the receiver, one message per hop, and every hop
+/// checks P(0) against the C_0 it accepted.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct BoomerangRefund {
+    /// The forward HTLC whose reverse clause is claimed (fulfilled already).
+    pub htlc: HtlcRef,
+    /// Its value, msat: what moves back.
+    pub amount_msat: u64,
+    /// P(0), a scalar.
+    pub p0: [u8; 32],
 }
 
 /// `update_fulfill_htlc`: claim an HTLC with its preimage.
@@ -171,16 +193,19 @@ pub enum Msg {
     },
     /// See [`EndpointMsg`].
     Endpoint(EndpointMsg),
+    /// See [`BoomerangRefund`].
+    BoomerangRefund(BoomerangRefund),
 }
 
 impl Msg {
-    /// The HTLC the message is about, for the four HTLC updates.
+    /// The HTLC the message is about, for the four HTLC updates and a boomerang refund.
     pub fn htlc(&self) -> Option<HtlcRef> {
         match self {
             Msg::AddHtlc(m) => Some(m.htlc),
             Msg::FulfillHtlc(m) => Some(m.htlc),
             Msg::FailHtlc(m) => Some(m.htlc),
             Msg::FailMalformedHtlc(m) => Some(m.htlc),
+            Msg::BoomerangRefund(m) => Some(m.htlc),
             _ => None,
         }
     }
@@ -215,6 +240,7 @@ impl Msg {
             Msg::Endpoint(EndpointMsg::ClaimRequest { .. }) => "claim_request",
             Msg::Endpoint(EndpointMsg::Reveal { .. }) => "reveal",
             Msg::Endpoint(EndpointMsg::Cancel { .. }) => "cancel",
+            Msg::BoomerangRefund(_) => "boomerang_refund",
         }
     }
 }

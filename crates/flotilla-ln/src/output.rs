@@ -100,6 +100,20 @@ pub enum Event {
         /// Σ over the part's HTLCs of amount × time held, msat·µs (liquidity locked).
         locked_msat_micros: u128,
     },
+    /// Sender: the claim of a settled boomerang part's reverse clause was answered (the
+    /// receiver over-claimed; see [`crate::node::Node::claim_reverse`]): the part came
+    /// back, or the first hop refused to pay it back.
+    PartRefunded {
+        /// The part.
+        part: PartId,
+        /// What the part had delivered and now came back, msat (0 if refused).
+        amount_msat: u64,
+        /// The fees it had paid, which come back with it, msat (0 if refused).
+        fee_msat: u64,
+        /// The first hop refused (its side no longer held the value, or the clause
+        /// lapsed): nothing came back.
+        refused: bool,
+    },
     /// Sender: a part failed.
     PartFailed {
         /// The part.

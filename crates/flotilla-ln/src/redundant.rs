@@ -261,9 +261,6 @@ pub enum RefundError {
     /// claimed and still keeps), or there are none.
     #[error("already refunded")]
     AlreadyRefunded,
-    /// A channel on a claimed part's path no longer holds the value on the far side.
-    #[error("a channel on the refund's path lacks the balance")]
-    Liquidity,
 }
 
 /// One node's redundant payments: registered, in progress, paid, and what each settled.
@@ -801,6 +798,8 @@ pub struct RedundantSendPart<'a> {
     pub lock: HtlcLock,
     /// The final payload's redundant record.
     pub redundant: RedundantPart,
+    /// `boomerang`: C_0, the reverse clause every hop's HTLC carries.
+    pub reverse_point: Option<PublicKey>,
 }
 
 /// The sender's side of one redundant payment: each part's amount and secret, and the one
@@ -879,7 +878,7 @@ impl RedundantSender {
 
     /// `boomerang`: a part of this payment settled with `preimage` (its scalar). Returns
     /// P(0) once more than k distinct valid scalars are known: the receiver over-claimed
-    /// and the refund ([`crate::network::Network::boomerang_refund`]) may take every
+    /// and the refund ([`crate::node::Node::claim_reverse`]) may take every
     /// claimed part back.
     pub fn learn(&mut self, index: u16, preimage: &PaymentPreimage) -> Option<SecretKey> {
         let c = self.commitments.as_ref()?;
@@ -962,6 +961,10 @@ impl RedundantSender {
                 lock: self.lock,
                 // The sending node fills in its reply path.
                 reply_to: u32::MAX,
+            },
+            reverse_point: match self.lock {
+                LockKind::Boomerang => self.commitments.as_ref().map(|c| c.c0()),
+                _ => None,
             },
         }
     }

@@ -43,8 +43,9 @@
 //! sender learns the last settle. It *finishes* only when every part has come back, so
 //! that the cancelled surplus parts' liquidity and the router's bookkeeping are complete
 //! ([`RedundantSession::is_finished`]). Under `boomerang` each settle tells the sender
-//! the part's scalar; more than k' of them reveal P(0), and the session asks for the
-//! refund of every claimed part ([`RedundantSession::take_refund`]).
+//! the part's scalar; more than k' of them reveal P(0): the payment fails and the
+//! session asks for the refund of every claimed part ([`RedundantSession::take_refund`]),
+//! which travels each part's path hop by hop; it finishes when every claim is answered.
 
 use bitcoin::secp256k1::SecretKey;
 use flotilla_graph::{EdgeIdx, NodeIdx};
@@ -193,7 +194,10 @@ pub struct RedundantSession {
     /// amount under retry). A hash-locked amount no path carries is split in two.
     pending: std::collections::VecDeque<u64>,
     cancel: Option<bool>,
-    settled_paths: Vec<Path>,
+    /// `boomerang`: settled parts whose reverse clause may be claimed.
+    settled_parts: Vec<PartId>,
+    /// Reverse-clause claims sent and not yet answered.
+    refunds_awaited: u32,
     refund: Option<SecretKey>,
     /// Give up as soon as no live part is still travelling (see
     /// [`RedundantSession::give_up_when_none_travelling`]).
@@ -340,7 +344,8 @@ impl RedundantSession {
             disjoint_exhausted: false,
             pending: Default::default(),
             cancel: None,
-            settled_paths: Vec::new(),
+            settled_parts: Vec::new(),
+            refunds_awaited: 0,
             refund: None,
             eager_give_up: false,
             arrived: Vec::new(),
@@ -401,7 +406,7 @@ impl RedundantSession {
 
     /// Decided, and every part came back: the driver may drop it.
     pub fn is_finished(&self) -> bool {
-        self.state != SessionState::Active && self.in_flight.is_empty()
+        self.state != SessionState::Active && self.in_flight.is_empty() && self.refunds_awaited == 0
     }
 
     /// When it started.
@@ -481,18 +486,30 @@ impl RedundantSession {
     }
 
     /// `boomerang`: the receiver claimed more than k' parts and the sender recovered
-    /// P(0): the secret and the claimed parts' paths for
-    /// [`Network::boomerang_refund`] (once).
-    pub fn take_refund(&mut self) -> Option<(SecretKey, Vec<Path>)> {
+    /// P(0): the secret and the settled parts whose reverse clauses to claim, for
+    /// [`crate::node::Node::claim_reverse`]. Parts that settle later come with a later
+    /// call (each part once).
+    pub fn take_refund(&mut self) -> Option<(SecretKey, Vec<PartId>)> {
         let p0 = self.refund.take()?;
-        Some((p0, std::mem::take(&mut self.settled_paths)))
+        Some((p0, std::mem::take(&mut self.settled_parts)))
     }
 
-    /// The refund the driver asked for went through: `msat` went back.
-    pub fn on_refunded(&mut self, msat: u64, now: Timestamp) {
+    /// The driver sent `n` claims for the parts [`RedundantSession::take_refund`]
+    /// named: the session stays open until each is answered.
+    pub fn refund_claims_sent(&mut self, n: usize) {
+        self.refunds_awaited += n as u32;
+    }
+
+    /// A claim was answered: `msat` of value came back (0 if the first hop refused).
+    fn on_refunded(&mut self, msat: u64) {
+        self.refunds_awaited = self.refunds_awaited.saturating_sub(1);
         self.stats.refunded_msat += msat;
-        self.stats.overpaid_msat = 0;
-        self.state = SessionState::Failed(FailureReason::ReceiverReject, now);
+        self.stats.overpaid_msat = self
+            .stats
+            .common
+            .settled_msat
+            .saturating_sub(self.stats.refunded_msat)
+            .saturating_sub(self.sender.amount_msat);
     }
 
     fn part_number(part: PartId) -> u32 {
@@ -887,9 +904,14 @@ impl RedundantSession {
                 self.record(&p, now, None, None, *locked_msat_micros);
                 if self.sender.lock == LockKind::Boomerang {
                     if let Some(p0) = self.sender.learn(p.index, preimage) {
+                        // The receiver claimed more than k parts: it broke the protocol,
+                        // the payment fails, and every claimed part is taken back.
                         self.refund = Some(p0);
+                        if !matches!(self.state, SessionState::Failed(..)) {
+                            self.state = SessionState::Failed(FailureReason::ReceiverReject, now);
+                        }
                     }
-                    self.settled_paths.push(p.path);
+                    self.settled_parts.push(*part);
                 }
             }
             Event::PartFailed {
@@ -935,6 +957,10 @@ impl RedundantSession {
                     Some(*path_failure),
                     *locked_msat_micros,
                 );
+            }
+            Event::PartRefunded { amount_msat, .. } => {
+                self.on_refunded(*amount_msat);
+                return;
             }
             Event::PaymentReceived { .. } | Event::ClaimRequested { .. } => return,
         }

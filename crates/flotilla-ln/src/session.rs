@@ -518,7 +518,9 @@ impl PaymentSession {
                 net,
                 now,
             ),
-            Event::PaymentReceived { .. } | Event::ClaimRequested { .. } => {}
+            Event::PaymentReceived { .. }
+            | Event::ClaimRequested { .. }
+            | Event::PartRefunded { .. } => {}
         }
     }
 

@@ -13,7 +13,9 @@ use flotilla_ln::config::{Behaviour, NodeConfig};
 use flotilla_ln::failure::FailureCode;
 use flotilla_ln::invoice::PaymentKeys;
 use flotilla_ln::lock::LockKind;
-use flotilla_ln::redundant::{RedundantInvoice, RedundantSender, RefundError};
+use flotilla_ln::msg::{BoomerangRefund, Msg};
+use flotilla_ln::network::PeerError;
+use flotilla_ln::redundant::{RedundantInvoice, RedundantSender};
 use flotilla_ln::sender::PartId;
 use flotilla_ln::PaymentPreimage;
 use flotilla_route::{Path, Timestamp};
@@ -214,15 +216,32 @@ fn a_cheating_receiver_that_claims_k_plus_one_keeps_nothing() {
         }
     }
     let p0 = p0.expect("k + 1 scalars reveal P(0)");
-    // A wrong secret moves nothing.
+    // A claim with a wrong secret is refused by the first hop and moves nothing.
     let wrong = BoomerangPolynomial::from_seed(&[3; 32], K).secret();
-    let refs: Vec<&Path> = paths.iter().collect();
+    let htlc = d.net.node(NodeIdx(0)).reverse_claimable(PartId(0)).unwrap();
+    let bad = Msg::BoomerangRefund(BoomerangRefund {
+        htlc,
+        amount_msat: paths[0].hops[0].amount_msat,
+        p0: wrong.secret_bytes(),
+    });
+    let mut out = Vec::new();
     assert_eq!(
-        d.net.boomerang_refund(node, &k.secret, &wrong, &refs),
-        Err(RefundError::WrongSecret)
+        d.net
+            .deliver(NodeIdx(1), NodeIdx(0), bad, &d.clock, &mut out),
+        Err(PeerError::WrongRefundSecret(htlc))
     );
-    let refunded = d.net.boomerang_refund(node, &k.secret, &p0, &refs).unwrap();
-    assert_eq!(refunded, 3 * A / 2);
+    assert!(out.is_empty());
+    // The true P(0): one claim per part over its first hop.
+    assert_eq!(d.claim_reverse(0, &claimed, &p0), 3);
+    // The first delivery pays the sender back; the receiver has not paid yet.
+    let paid_out = d.net.ledger(NodeIdx(0)).paid_out_msat;
+    assert!(d.step());
+    assert!(d.net.ledger(NodeIdx(0)).paid_out_msat < paid_out);
+    assert_eq!(d.net.ledger(node).paid_in_msat, 3 * A / 2);
+    d.run();
+    let back: u64 = d.refunds().iter().map(|r| r.1).sum();
+    assert_eq!(back, 3 * A / 2);
+    assert!(d.refunds().iter().all(|r| !r.2), "no hop refused");
     assert_eq!(d.net.receiver(node).redundant.kept_msat(&k.secret), 0);
     assert_eq!(d.net.receiver(node).redundant.pending_refunds(), 0);
     assert_eq!(d.net.ledger(node).paid_in_msat, 0);
@@ -238,10 +257,9 @@ fn a_cheating_receiver_that_claims_k_plus_one_keeps_nothing() {
             "every channel is back where it started"
         );
     }
-    assert_eq!(
-        d.net.boomerang_refund(node, &k.secret, &p0, &refs),
-        Err(RefundError::AlreadyRefunded)
-    );
+    assert_eq!(d.net.counters().refunds, 6, "one refund per hop");
+    // Each clause is claimed once.
+    assert_eq!(d.claim_reverse(0, &claimed, &p0), 0);
     d.net.check_invariants().unwrap();
 }
 
@@ -275,7 +293,7 @@ fn a_refund_covers_its_parts_and_a_later_one_the_parts_settled_since() {
     configs[RECEIVER].behaviour = Behaviour::CheatingReceiver;
     let (mut d, g) = fan(4, Some(configs));
     let k = keys(10);
-    let (mut s, paths) = start(&mut d, &g, &k, 4);
+    let (mut s, _) = start(&mut d, &g, &k, 4);
     d.run();
     let node = NodeIdx(RECEIVER as u32);
     let mut p0 = None;
@@ -286,28 +304,19 @@ fn a_refund_covers_its_parts_and_a_later_one_the_parts_settled_since() {
     let p0 = p0.expect("k + 1 scalars reveal P(0)");
     let book = |d: &Driver| d.net.receiver(node).redundant.clone();
     // The first three parts, as if the fourth's fulfil were still on its way.
-    let first: Vec<&Path> = paths[..3].iter().collect();
-    assert_eq!(
-        d.net.boomerang_refund(node, &k.secret, &p0, &first),
-        Ok(3 * A / 2)
-    );
+    assert_eq!(d.claim_reverse(0, &[0, 1, 2], &p0), 3);
+    d.run();
     assert_eq!(book(&d).kept_msat(&k.secret), A / 2);
     assert_eq!(
         book(&d).pending_refunds(),
         1,
         "the fourth part is still kept"
     );
-    let last: Vec<&Path> = paths[3..].iter().collect();
-    assert_eq!(
-        d.net.boomerang_refund(node, &k.secret, &p0, &last),
-        Ok(A / 2)
-    );
+    assert_eq!(d.claim_reverse(0, &[3], &p0), 1);
+    d.run();
     assert_eq!(book(&d).kept_msat(&k.secret), 0);
     assert_eq!(book(&d).pending_refunds(), 0);
     assert_eq!(d.net.ledger(node).paid_in_msat, 0);
-    assert_eq!(
-        d.net.boomerang_refund(node, &k.secret, &p0, &last),
-        Err(RefundError::AlreadyRefunded)
-    );
+    assert_eq!(d.claim_reverse(0, &[3], &p0), 0, "claimed already");
     d.net.check_invariants().unwrap();
 }

@@ -225,6 +225,7 @@ impl Sim {
                         .or_default()
                         .push(amount_msat),
                     Event::ClaimRequested { .. } => unreachable!("answered as Ev::Claim"),
+                    Event::PartRefunded { .. } => unreachable!("no refund is claimed"),
                 },
             }
         }
@@ -646,7 +647,9 @@ fn run_lanes(l: &Lanes, amounts: &[u64], order: Option<&[usize]>) -> EndState {
                         Event::PaymentReceived {
                             amount_msat, parts, ..
                         } => (None, format!("received {amount_msat} in {parts}")),
-                        Event::ClaimRequested { .. } => unreachable!("no redundant payments"),
+                        Event::ClaimRequested { .. } | Event::PartRefunded { .. } => {
+                            unreachable!("no redundant payments")
+                        }
                     };
                     let at = part.map_or((pay, usize::MAX), |p| part_of[&p.0]);
                     outcomes.insert(at, text);

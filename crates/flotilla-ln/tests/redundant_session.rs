@@ -141,7 +141,12 @@ fn run_caps(
                     }
                 }
                 Output::Event { event, .. } => {
-                    if matches!(event, Event::PartSettled { .. } | Event::PartFailed { .. }) {
+                    if matches!(
+                        event,
+                        Event::PartSettled { .. }
+                            | Event::PartFailed { .. }
+                            | Event::PartRefunded { .. }
+                    ) {
                         assert_eq!(s.id(), RedundantSession::session_of(part_of(&event)));
                         s.on_part_event(&event, &mut router, &net, clock.now);
                         if matches!(event, Event::PartFailed { .. }) {
@@ -155,12 +160,11 @@ fn run_caps(
             net.node_mut(NodeIdx(0))
                 .cancel_payment(receiver, s.payment_id(), &mut out);
         }
-        if let Some((p0, paths)) = s.take_refund() {
-            let refs: Vec<&flotilla_route::Path> = paths.iter().collect();
-            let msat = net
-                .boomerang_refund(receiver, &s.payment_secret(), &p0, &refs)
-                .unwrap();
-            s.on_refunded(msat, clock.now);
+        if let Some((p0, parts)) = s.take_refund() {
+            let n = net
+                .node_mut(NodeIdx(0))
+                .claim_reverse(&parts, &p0, &clock, &mut out);
+            s.refund_claims_sent(n);
         }
         if !out.is_empty() {
             continue;
@@ -182,7 +186,9 @@ fn run_fan(lock: LockKind) -> (RedundantSession, Network) {
 
 fn part_of(e: &Event) -> flotilla_ln::sender::PartId {
     match e {
-        Event::PartSettled { part, .. } | Event::PartFailed { part, .. } => *part,
+        Event::PartSettled { part, .. }
+        | Event::PartFailed { part, .. }
+        | Event::PartRefunded { part, .. } => *part,
         _ => unreachable!(),
     }
 }

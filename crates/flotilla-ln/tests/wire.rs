@@ -17,7 +17,7 @@ use flotilla_ln::wire::{
     UpdateAddHtlc, UpdateFailHtlc, UpdateFailMalformedHtlc, UpdateFulfillHtlc, WireError,
     MAX_MESSAGE_LEN,
 };
-use flotilla_ln::{PaymentHash, PaymentPreimage, PaymentSecret};
+use flotilla_ln::{PaymentHash, PaymentPreimage};
 use lightning::util::ser::{LengthReadable, Writeable};
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
@@ -92,8 +92,9 @@ fn add() -> impl Strategy<Value = UpdateAddHtlc> {
         onion(),
         prop::option::of(1u64..1 << 40),
         lock(),
+        prop::option::of(1u64..1 << 40),
     )
-        .prop_map(|(c, id, amt, h, cltv, onion, bk, lock)| UpdateAddHtlc {
+        .prop_map(|(c, id, amt, h, cltv, onion, bk, lock, rp)| UpdateAddHtlc {
             channel_id: c,
             id,
             amount_msat: amt,
@@ -102,6 +103,7 @@ fn add() -> impl Strategy<Value = UpdateAddHtlc> {
             onion_routing_packet: onion,
             blinded_path_key: bk.map(point),
             lock,
+            reverse_point: rp.map(point),
         })
 }
 
@@ -171,10 +173,14 @@ fn message() -> impl Strategy<Value = Message> {
                 secrets
             })),
         bytes32().prop_map(|id| Message::CancelPayment(CancelPayment { payment_id: id })),
-        (bytes32(), 1u64..1 << 40).prop_map(|(s, k)| Message::BoomerangRefund(BoomerangRefund {
-            payment_secret: PaymentSecret(s),
-            p0: key(k),
-        })),
+        (channel_id(), any::<u64>(), any::<u64>(), 1u64..1 << 40).prop_map(|(c, id, amt, k)| {
+            Message::BoomerangRefund(BoomerangRefund {
+                channel_id: c,
+                id,
+                amount_msat: amt,
+                p0: key(k),
+            })
+        }),
     ]
 }
 
@@ -203,7 +209,7 @@ fn record(t: u64, value: &[u8]) -> Vec<u8> {
 }
 
 /// Above every TLV type the codec writes.
-const ABOVE_OURS: u64 = 131_077;
+const ABOVE_OURS: u64 = 131_079;
 
 // ---------------------------------------------------------------------------------------
 // Properties
@@ -309,7 +315,7 @@ proptest! {
         prop_assert_eq!(ldk.payment_hash, a.payment_hash);
         prop_assert_eq!(ldk.cltv_expiry, a.cltv_expiry);
         prop_assert_eq!(ldk.blinding_point, a.blinded_path_key);
-        let plain = UpdateAddHtlc { lock: HtlcLock::Hash, ..a.clone() };
+        let plain = UpdateAddHtlc { lock: HtlcLock::Hash, reverse_point: None, ..a.clone() };
         prop_assert_eq!(ldk.encode(), Message::UpdateAddHtlc(plain).encode_payload().unwrap());
 
         let f = UpdateFulfillHtlc {
@@ -350,6 +356,7 @@ fn sample_add(lock: HtlcLock) -> UpdateAddHtlc {
         onion_routing_packet: RealOnion::from_bytes(&[2u8; ONION_PACKET_LEN]).unwrap(),
         blinded_path_key: None,
         lock,
+        reverse_point: None,
     }
 }
 
@@ -440,7 +447,12 @@ fn message_types_are_bolts_and_odd_custom_ones() {
         assert!(t.custom() >= 32_768 && t.custom() % 2 == 1, "{t:?}");
         assert_eq!(MessageType::from_wire(t.custom()), Some(t));
         assert_eq!(MessageType::from_wire(t.wire()), Some(t));
-        assert_eq!(t.onion_content_type().is_some(), t.bolt().is_none());
+        // Endpoint messages travel in onion messages; the rest between peers.
+        let endpoint = matches!(
+            t,
+            MessageType::ClaimRequest | MessageType::RevealSecrets | MessageType::CancelPayment
+        );
+        assert_eq!(t.onion_content_type().is_some(), endpoint);
     }
     let customs: std::collections::HashSet<u16> =
         MessageType::ALL.iter().map(|t| t.custom()).collect();
@@ -452,8 +464,9 @@ fn message_types_are_bolts_and_odd_custom_ones() {
     );
     assert_eq!(decode(&[0]), Err(WireError::NoType));
     // A boomerang refund's P(0) must be a scalar.
+    // (type ‖ channel_id ‖ id ‖ amount_msat ‖ p0)
     let mut zero = 32_775u16.to_be_bytes().to_vec();
-    zero.extend([0u8; 64]);
+    zero.extend([0u8; 32 + 8 + 8 + 32]);
     assert!(matches!(
         decode(&zero),
         Err(WireError::InvalidScalar { .. })
@@ -474,6 +487,7 @@ fn engine_messages_map_both_ways() {
         cltv_expiry: 100,
         onion: Onion::Real(onion),
         trace: PartTrace::NONE,
+        reverse_point: Some(Box::new(point(11))),
     });
     let fulfil = Msg::FulfillHtlc(msg::UpdateFulfillHtlc {
         htlc,
@@ -500,7 +514,12 @@ fn engine_messages_map_both_ways() {
     let cancel = Msg::Endpoint(EndpointMsg::Cancel {
         payment_id: [8; 32],
     });
-    for m in [add, fulfil, fail, malformed, claim, reveal, cancel] {
+    let refund = Msg::BoomerangRefund(msg::BoomerangRefund {
+        htlc,
+        amount_msat: 5_000,
+        p0: key(12).secret_bytes(),
+    });
+    for m in [add, fulfil, fail, malformed, claim, reveal, cancel, refund] {
         let w = m.to_wire(channel_id).unwrap();
         let bytes = encode(&w).unwrap();
         let back = Msg::from_wire(decode(&bytes).unwrap(), channel).unwrap();

@@ -39,6 +39,9 @@ pub struct Faults {
     pub no_h2tlc: Vec<NodeIdx>,
     /// Nodes that do not forward point-locked HTLCs, ascending.
     pub no_ptlc: Vec<NodeIdx>,
+    /// Nodes whose receiver claims every redundant part it holds, ascending (never a
+    /// hodl node, which holds everything anyway).
+    pub cheating: Vec<NodeIdx>,
 }
 
 impl Faults {
@@ -74,11 +77,21 @@ impl Faults {
         };
         let no_h2tlc = lacking(config.h2tlc_support_share);
         let no_ptlc = lacking(config.ptlc_support_share);
+        // Cheaters from their own stream too, so the draws above stay the same.
+        let mut cheaters = stream(seed, "cheating-receivers");
+        let k = (config.cheating_receiver_share * n as f64).round() as usize;
+        let mut cheating: Vec<NodeIdx> = sample(&mut cheaters, n, k.min(n))
+            .into_iter()
+            .map(|i| NodeIdx(i as u32))
+            .filter(|v| hodl.binary_search(v).is_err())
+            .collect();
+        cheating.sort_unstable();
         Faults {
             offline,
             hodl,
             no_h2tlc,
             no_ptlc,
+            cheating,
         }
     }
 
@@ -108,6 +121,9 @@ impl Faults {
         }
         for n in &self.hodl {
             configs[n.ix()].behaviour = Behaviour::Hodl;
+        }
+        for n in &self.cheating {
+            configs[n.ix()].behaviour = Behaviour::CheatingReceiver;
         }
         for n in &self.no_h2tlc {
             configs[n.ix()].supports_h2tlc = false;

@@ -69,7 +69,8 @@ impl MessageClass {
 pub fn message_class(msg: &Msg) -> MessageClass {
     match msg {
         Msg::AddHtlc(_) => MessageClass::Add,
-        Msg::FulfillHtlc(_) => MessageClass::Fulfill,
+        // A boomerang refund claims a reverse clause the way a fulfil claims an HTLC.
+        Msg::FulfillHtlc(_) | Msg::BoomerangRefund(_) => MessageClass::Fulfill,
         Msg::FailHtlc(_) | Msg::FailMalformedHtlc(_) => MessageClass::Fail,
         Msg::CommitmentSigned { .. } | Msg::RevokeAndAck { .. } => MessageClass::Commitment,
         Msg::Endpoint(EndpointMsg::ClaimRequest { .. }) => MessageClass::ClaimRequest,

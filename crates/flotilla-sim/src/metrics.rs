@@ -140,6 +140,12 @@ pub struct ArmSummary {
     /// Claims refused because they did not open an HTLC's lock (the network's count;
     /// set by the run).
     pub overclaim_attempts: u64,
+    /// Boomerang reverse clauses paid back, one per hop of each refunded part (the
+    /// network's count; set by the run).
+    pub boomerang_refunds: u64,
+    /// Boomerang refunds a hop refused because its side no longer held the value (this
+    /// model locks no collateral for the reverse clause; set by the run).
+    pub boomerang_refunds_refused: u64,
     /// Messages beyond the HTLCs' own (claim requests, reveals, cancels), over all
     /// payments.
     pub extra_messages: u64,
@@ -248,6 +254,8 @@ impl SummaryBuilder {
             parts_settled: self.parts_settled,
             overpaid_msat: self.overpaid_msat,
             overclaim_attempts: 0,
+            boomerang_refunds: 0,
+            boomerang_refunds_refused: 0,
             extra_messages: self.extra_messages,
             liquidity_ratio_to_mpp: None,
             succeeded_msat: self.succeeded_msat,

@@ -138,6 +138,10 @@ offline_share = 0.0
 offline_peer_timeout_ms = 3000
 # Share of forwarding nodes that hold every HTLC until its CLTV expiry (stuck payments).
 hodl_share = 0.0
+# Share of nodes that, as receivers of redundant payments, try to claim every part they
+# hold (docs/commitment.md): refused under hash locks; under boomerang the k + 1st claim
+# hands the sender P(0) and the refund travels back hop by hop.
+cheating_receiver_share = 0.0
 # Share of nodes that forward h2tlc HTLCs, and point-locked HTLCs (PTLCs, which
 # boomerang parts are). Redundant arms route around the others (the feature bits).
 h2tlc_support_share = 1.0
@@ -476,6 +480,8 @@ pub struct NetworkConfig {
     pub offline_peer_timeout_ms: u64,
     /// Share of forwarding nodes that hold HTLCs until expiry.
     pub hodl_share: f64,
+    /// Share of nodes whose receiver claims every redundant part it holds.
+    pub cheating_receiver_share: f64,
     /// Virtual seconds per block.
     pub block_interval_secs: u64,
     /// Unreported background payments per second.
@@ -529,6 +535,7 @@ impl Default for NetworkConfig {
             offline_share: 0.0,
             offline_peer_timeout_ms: 3000,
             hodl_share: 0.0,
+            cheating_receiver_share: 0.0,
             block_interval_secs: 600,
             background_per_sec: 0.0,
             h2tlc_support_share: 1.0,
@@ -915,6 +922,7 @@ impl Scenario {
         for (key, v) in [
             ("network.offline_share", n.offline_share),
             ("network.hodl_share", n.hodl_share),
+            ("network.cheating_receiver_share", n.cheating_receiver_share),
             ("network.h2tlc_support_share", n.h2tlc_support_share),
             ("network.ptlc_support_share", n.ptlc_support_share),
         ] {

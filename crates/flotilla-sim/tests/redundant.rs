@@ -218,3 +218,32 @@ fn boomerang_scenario_redundancy_beats_retry_on_mean_time() {
         retry.ttc_ms_mean
     );
 }
+
+/// Cheating receivers on the 100-node graph: under the hash locks every extra claim is
+/// refused; under boomerang the k + 1st claim hands the sender P(0), the payment fails
+/// with `receiver_reject`, and the refund travels back hop by hop, so that nobody keeps
+/// more than they are owed and every value is conserved (the run checks both).
+#[test]
+fn cheating_receivers_are_refused_or_refunded_hop_by_hop() {
+    let t = tempfile::tempdir().unwrap();
+    let mut sc = scenario(t.path(), 150);
+    sc.network.cheating_receiver_share = 0.5;
+    sc.sender.arms = vec!["redundant-h2tlc-0.5".into(), "redundant-boomerang-1".into()];
+    let exp = Experiment::prepare(sc, Path::new("unused")).unwrap();
+    let s = exp.run(&t.path().join("c"), 2, &AtomicU64::new(0)).unwrap();
+    let (h2tlc, boomerang) = (&s.arms[0], &s.arms[1]);
+    assert!(h2tlc.overclaim_attempts > 0, "the cheaters tried");
+    assert_eq!(h2tlc.boomerang_refunds, 0);
+    for a in &s.arms {
+        assert_eq!(a.overpaid_msat, 0, "{}", a.name);
+    }
+    assert!(boomerang.boomerang_refunds > 0, "over-claims were refunded");
+    let rejected = boomerang
+        .failures
+        .get("receiver_reject")
+        .copied()
+        .unwrap_or(0);
+    assert!(rejected > 0, "{:?}", boomerang.failures);
+    // Every refunded part went back over each of its hops (at least two each).
+    assert!(boomerang.boomerang_refunds >= 2 * rejected);
+}

@@ -14,8 +14,9 @@
 //! - The liquidity each HTLC locks is charged to the sender's part it carries, whichever
 //!   node resolved it (bookkeeping through the [`crate::msg::PartTrace`] every add
 //!   carries).
-//! - [`Network::boomerang_refund`] moves a refund along its paths at once (the reverse
-//!   clause, which the model executes instantly at both ends of every hop).
+//! - A `boomerang_refund` (a reverse clause claimed hop by hop, see
+//!   `crate::node::Node::claim_reverse`) is settled at both ends when it is delivered, in
+//!   both modes; a hop that cannot pay it refuses, and its claimant learns.
 //! - [`Network::check_invariants`] checks every node's books and that the two ends of
 //!   every channel agree.
 //!
@@ -25,7 +26,6 @@
 //! typed [`PeerError`] that changes nothing.
 
 mod invariants;
-mod refund;
 
 pub use crate::node::{HtlcCounters, NodeLedger, PeerError};
 pub use invariants::InvariantError;
@@ -401,6 +401,22 @@ impl Network {
             Msg::FailMalformedHtlc(m) => Some((m.htlc, false)),
             _ => None,
         };
+        if let Msg::BoomerangRefund(m) = &msg {
+            // Settled on delivery in both modes; a claim the peer cannot pay (no
+            // collateral in this model) or that lapsed is an outcome, not a fault.
+            let (h, amount) = (m.htlc, m.amount_msat);
+            return match self.nodes[to.ix()].handle_message(from, msg, clock, out) {
+                Ok(()) => {
+                    self.nodes[from.ix()].refund_delivered(h, amount, out);
+                    Ok(())
+                }
+                Err(PeerError::RefundUnfunded(_) | PeerError::RefundLapsed(_)) => {
+                    self.nodes[from.ix()].refund_refused(h, out);
+                    Ok(())
+                }
+                Err(e) => Err(e),
+            };
+        }
         self.nodes[to.ix()].handle_message(from, msg, clock, out)?;
         if let Some((h, fulfilled)) = removal {
             // Full mode: the sending node settles its books on the peer's

@@ -68,6 +68,10 @@ impl Node {
             added_at: self.now,
             trace: add.trace,
         });
+        // A reverse clause only makes sense on a point-locked (boomerang) part.
+        if matches!(lock, HtlcLock::Point { .. }) {
+            self.note_reverse_point(id, add.reverse_point.as_deref());
+        }
 
         if self.config.behaviour == Behaviour::Hodl {
             // The offerer times the HTLC out on chain at its expiry (see Timer::HtlcExpiry).
@@ -194,10 +198,11 @@ impl Node {
             .get(incoming)
             .map(|h| h.trace)
             .unwrap_or(crate::msg::PartTrace::NONE);
+        let reverse = self.reverse_point(incoming);
         self.offer(
             fwd.end,
             (fwd.amount_msat, fwd.cltv_expiry, fwd.is_dust),
-            (hash, lock),
+            (hash, lock, reverse),
             HtlcOrigin::Forwarded { incoming },
             trace,
             next_onion,

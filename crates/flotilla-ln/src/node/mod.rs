@@ -42,11 +42,13 @@ mod observe;
 mod point_claims;
 mod redundant;
 mod resolve;
+mod reverse;
 mod send;
 
 pub use commitment::{CommitMode, CommitState};
 pub use end::{ChannelEnd, ChannelRules};
 pub use point_claims::{SharedClaims, VerifiedClaims};
+pub use reverse::ReverseBook;
 
 use std::collections::HashMap;
 use std::hash::BuildHasherDefault;
@@ -192,6 +194,16 @@ pub enum PeerError {
         /// The HTLC.
         htlc: HtlcRef,
     },
+    /// A `boomerang_refund` whose P(0) does not open the clause's C_0.
+    #[error("boomerang refund of HTLC {0:?} with a P(0) that does not open C_0")]
+    WrongRefundSecret(HtlcRef),
+    /// A `boomerang_refund` after the clause's forward HTLC expired.
+    #[error("boomerang refund of HTLC {0:?} after its clause lapsed")]
+    RefundLapsed(HtlcRef),
+    /// A `boomerang_refund` this node cannot pay: its side of the channel no longer
+    /// holds the value (no collateral is locked for the clause in this model).
+    #[error("boomerang refund of HTLC {0:?}: this side no longer holds the value")]
+    RefundUnfunded(HtlcRef),
     /// A message this mode does not use (a commitment message in collapsed mode).
     #[error("unexpected {0}")]
     Unexpected(&'static str),
@@ -213,6 +225,11 @@ pub struct HtlcCounters {
     /// preimage, missing or wrong sender secret): a peer trying to take what it was not
     /// given.
     pub overclaim_attempts: u64,
+    /// Boomerang reverse clauses this node paid back (`boomerang_refund` accepted).
+    pub refunds: u64,
+    /// Boomerang refunds this node refused because its side of the channel no longer
+    /// held the value (this model locks no collateral for the reverse clause).
+    pub refunds_unfunded: u64,
 }
 
 impl std::ops::AddAssign for HtlcCounters {
@@ -221,6 +238,8 @@ impl std::ops::AddAssign for HtlcCounters {
         self.fulfilled += o.fulfilled;
         self.failed += o.failed;
         self.overclaim_attempts += o.overclaim_attempts;
+        self.refunds += o.refunds;
+        self.refunds_unfunded += o.refunds_unfunded;
     }
 }
 
@@ -279,6 +298,10 @@ pub struct Node {
     block_interval: Duration,
     /// The time of the entry point being handled.
     now: Timestamp,
+    /// The block height of the entry point being handled.
+    height: u32,
+    /// Boomerang reverse clauses; allocated on the first boomerang HTLC.
+    reverse: Option<Box<reverse::ReverseBook>>,
     verified_claims: point_claims::SharedClaims,
     /// Lock time of offered HTLCs resolved here whose part is another node's, for the
     /// driver to charge to that part (simulator bookkeeping, see [`PartTrace`]).
@@ -366,6 +389,8 @@ impl Node {
                 sessions: 0,
                 block_interval: Duration::from_secs(600),
                 now: Timestamp::ZERO,
+                height: 0,
+                reverse: None,
                 verified_claims: point_claims::VerifiedClaims::shared(None),
                 lock_log: Vec::new(),
                 commit_mode: CommitMode::Collapsed,
@@ -528,6 +553,7 @@ impl Node {
         out: &mut Vec<Output>,
     ) -> Result<(), PeerError> {
         self.now = clock.now;
+        self.height = clock.height;
         let full = self.commit_mode == CommitMode::Full;
         let r = match msg {
             Msg::Endpoint(m) => {
@@ -536,6 +562,8 @@ impl Node {
             }
             Msg::CommitmentSigned { channel } => self.on_commitment_signed(from, channel, out),
             Msg::RevokeAndAck { channel } => self.on_revoke_and_ack(from, channel, clock, out),
+            // Settled on delivery in both modes (see `reverse.rs`).
+            Msg::BoomerangRefund(m) => self.on_boomerang_refund(from, m, clock, out),
             m if full => self.on_update_full(from, m, out),
             Msg::AddHtlc(add) => self.on_add(from, add, clock, out),
             Msg::FulfillHtlc(m) => self.on_fulfill(from, m, out),
@@ -549,6 +577,7 @@ impl Node {
     /// Handles a due timer. A timer whose subject has gone is ignored.
     pub fn handle_timer(&mut self, timer: Timer, clock: &Clock, out: &mut Vec<Output>) {
         self.now = clock.now;
+        self.height = clock.height;
         match timer {
             Timer::MppTimeout { payment_hash, set } => {
                 let Some(parts) = self.receiver.timeout(&payment_hash, set) else {
@@ -602,6 +631,23 @@ impl Node {
         Some(self.dir.end_of(channel.edge(d)))
     }
 
+    /// This node's end of `channel`, if it is one of the channel's nodes.
+    fn end_of_channel(&self, channel: ChannelIdx) -> Option<usize> {
+        let graph = &self.dir.graph;
+        if channel.ix() >= graph.channel_count() {
+            return None;
+        }
+        let c = graph.channel(channel);
+        let d = if c.nodes[0] == self.id {
+            Direction::AToB
+        } else if c.nodes[1] == self.id {
+            Direction::BToA
+        } else {
+            return None;
+        };
+        Some(self.dir.end_of(channel.edge(d)))
+    }
+
     /// Inserts a record and indexes it by its wire name.
     fn insert_htlc(&mut self, h: Htlc) -> HtlcId {
         let key = WireKey(h.wire.channel.0, h.is_offered(), h.wire.id);
@@ -615,6 +661,9 @@ impl Node {
     fn remove_htlc(&mut self, id: HtlcId) -> Htlc {
         if let Some(s) = self.secrets.get_mut(id.slot()) {
             *s = None;
+        }
+        if self.reverse.is_some() {
+            self.forget_reverse_point(id);
         }
         let rec = self.htlcs.remove(id).expect("checked live by the caller");
         self.by_wire

@@ -1,10 +1,9 @@
 //! Redundant overpayment at one node (see [`crate::redundant`]): as a receiver, holding
 //! locked parts, the claim request to the sender's reply path, the sender's reveal
 //! (claim exactly A, fail the rest), the sender's cancel, direct (possibly cheating)
-//! claims, the round timeout, Boomerang's immediate claim and its refund; as a sender,
+//! claims, the round timeout, Boomerang's immediate claim (its refund is `reverse.rs`); as a sender,
 //! the reveal and cancel it sends and the claim requests it hands to its user.
 
-use bitcoin::secp256k1::SecretKey;
 use flotilla_graph::NodeIdx;
 
 use crate::boomerang::BoomerangPolynomial;
@@ -17,9 +16,7 @@ use crate::msg::EndpointMsg;
 use crate::output::{Event, Output, Timer};
 use crate::payload::{HopPayload, RedundantPart};
 use crate::receiver::{unknown_payment, IncomingHtlc, RegisterError};
-use crate::redundant::{
-    HeldPart, RedundantDecision, RedundantInvoice, RefundError, RevealError, RevealPlan,
-};
+use crate::redundant::{HeldPart, RedundantDecision, RedundantInvoice, RevealError, RevealPlan};
 use crate::{PaymentPreimage, PaymentSecret};
 
 use super::{Node, PeerError};
@@ -116,6 +113,7 @@ impl Node {
         out: &mut Vec<Output>,
     ) -> usize {
         self.now = clock.now;
+        self.height = clock.height;
         self.receiver.redundant.forget_expired(clock.now);
         let parts = self.receiver.redundant.cancel(&payment_id, clock.now);
         let n = self.fail_held(&parts, FailureCode::MppTimeout, clock, out);
@@ -138,29 +136,12 @@ impl Node {
         out: &mut Vec<Output>,
     ) -> Result<(), RevealError> {
         self.now = clock.now;
+        self.height = clock.height;
         let plan = self.receiver.redundant.reveal(&payment_id, &secrets)?;
         let guesses: Vec<[u8; 32]> = secrets.iter().map(|(_, s)| *s).collect();
         self.execute_plan(plan, &guesses, clock, out);
         self.flush_commitments(out);
         Ok(())
-    }
-
-    /// Receiver: the boomerang clause's book-keeping: `p0` = P(0) of the payment with
-    /// `payment_secret`, proving an over-claim; `value_msat` is what moves back. The
-    /// value itself moves hop by hop on the channels of the paths
-    /// ([`crate::network::Network::boomerang_refund`]).
-    pub fn refund_book(
-        &mut self,
-        payment_secret: &PaymentSecret,
-        p0: &SecretKey,
-        value_msat: u64,
-    ) -> Result<u64, RefundError> {
-        if self.receiver.redundant.settled_msat(payment_secret) == 0 {
-            return Err(RefundError::UnknownPayment);
-        }
-        self.receiver
-            .redundant
-            .refund(payment_secret, p0, value_msat)
     }
 
     /// The refund's move over end `end`: `amount_msat` from the side `from_local` names
@@ -224,7 +205,10 @@ impl Node {
                 };
                 let mut claimed = false;
                 for (preimage, sender_secret) in tries {
-                    if self.try_claim(p, preimage, sender_secret, out).is_ok() {
+                    if self
+                        .try_claim(&secret, p, preimage, sender_secret, out)
+                        .is_ok()
+                    {
                         // Under a hash lock only a broken lock gets here; the invariant
                         // reports it. Under boomerang the refund undoes it.
                         self.receiver
@@ -242,7 +226,10 @@ impl Node {
         }
         let mut claimed = 0u32;
         for (p, preimage, sender_secret) in &plan.claims {
-            if self.try_claim(p, *preimage, *sender_secret, out).is_ok() {
+            if self
+                .try_claim(&secret, p, *preimage, *sender_secret, out)
+                .is_ok()
+            {
                 claimed += 1;
                 self.receiver
                     .redundant
@@ -302,7 +289,7 @@ impl Node {
             .redundant
             .find_held(htlc)
             .ok_or(PeerError::NotHeld(htlc))?;
-        self.try_claim(&part, preimage, sender_secret, out)?;
+        self.try_claim(&secret, &part, preimage, sender_secret, out)?;
         let book = &mut self.receiver.redundant;
         book.remove_held(&secret, htlc);
         book.record_settled(&secret, part.amount_msat);
@@ -318,6 +305,7 @@ impl Node {
     /// Checks a claim on a held part against its HTLC's lock; fulfils it if it opens.
     fn try_claim(
         &mut self,
+        payment: &PaymentSecret,
         part: &HeldPart,
         preimage: PaymentPreimage,
         sender_secret: Option<[u8; 32]>,
@@ -342,6 +330,11 @@ impl Node {
                 }
                 _ => PeerError::WrongSenderSecret(wire),
             });
+        }
+        // A boomerang part: the receiver now owes its reverse clause.
+        if let Some(c0) = self.forget_reverse_point(id) {
+            let rec = *self.htlcs.get(id).expect("checked above");
+            self.owe_reverse(c0, &rec, 0, None, Some(*payment));
         }
         self.fulfil_back(id, preimage, sender_secret, out);
         Ok(())
@@ -432,7 +425,10 @@ impl Node {
         };
         let lock = self.htlcs.get(htlc.id).map(|h| h.lock).unwrap_or_default();
         let part = HeldPart::new(red, &htlc, payload, lock);
-        if self.try_claim(&part, scalar, None, out).is_err() {
+        if self
+            .try_claim(&pd.payment_secret, &part, scalar, None, out)
+            .is_err()
+        {
             return false;
         }
         self.receiver

@@ -166,14 +166,20 @@ impl Node {
                 _ => PeerError::WrongSenderSecret(m.htlc),
             });
         }
+        let c0 = self.forget_reverse_point(id);
         let rec = self.remove_htlc(id);
         self.ends[rec.end as usize].offered_fulfilled(rec.amount_msat, rec.is_dust);
         self.counters.fulfilled += 1;
         self.ledger.paid_out_msat += rec.amount_msat;
         match rec.origin {
             HtlcOrigin::Forwarded { incoming } => {
-                if let Some(inc) = self.htlcs.get(incoming) {
-                    self.ledger.fees_earned_msat += inc.amount_msat.saturating_sub(rec.amount_msat);
+                if let Some(inc) = self.htlcs.get(incoming).copied() {
+                    let fee = inc.amount_msat.saturating_sub(rec.amount_msat);
+                    self.ledger.fees_earned_msat += fee;
+                    // A boomerang part: this hop now owes the reverse clause upstream.
+                    if let Some(c0) = self.forget_reverse_point(incoming) {
+                        self.owe_reverse(c0, &inc, fee, Some((rec.wire, rec.amount_msat)), None);
+                    }
                 }
                 self.ledger.forwarded_msat += rec.amount_msat;
                 self.ledger.forwards += 1;
@@ -181,6 +187,9 @@ impl Node {
             }
             HtlcOrigin::Local { part } => {
                 if let Some(p) = self.take_part(part) {
+                    if c0.is_some() {
+                        self.may_claim_reverse(&rec, p.id, p.amount_msat);
+                    }
                     out.push(Output::Event {
                         node: self.id,
                         event: Event::PartSettled {

@@ -40,6 +40,7 @@ impl Node {
         out: &mut Vec<Output>,
     ) -> Result<HtlcId, SendError> {
         self.now = clock.now;
+        self.height = clock.height;
         let payloads = build_payloads(
             &self.dir.graph,
             part.path,
@@ -52,7 +53,7 @@ impl Node {
         Ok(self.launch(
             part.id,
             part.path,
-            (part.payment_hash, HtlcLock::Hash),
+            (part.payment_hash, HtlcLock::Hash, None),
             onion,
             secrets,
             first,
@@ -75,11 +76,12 @@ impl Node {
     ) -> Result<HtlcId, SendError> {
         check_path(&self.dir.graph, path)?;
         self.now = clock.now;
+        self.height = clock.height;
         let first = self.check_first_hop(path, clock)?;
         Ok(self.launch(
             id,
             path,
-            (payment_hash, HtlcLock::Hash),
+            (payment_hash, HtlcLock::Hash, None),
             onion,
             None,
             first,
@@ -97,6 +99,7 @@ impl Node {
         out: &mut Vec<Output>,
     ) -> Result<HtlcId, SendError> {
         self.now = clock.now;
+        self.height = clock.height;
         let p = part.part;
         let mut payloads = build_payloads(
             &self.dir.graph,
@@ -115,7 +118,7 @@ impl Node {
         Ok(self.launch(
             p.id,
             p.path,
-            (p.payment_hash, part.lock),
+            (p.payment_hash, part.lock, part.reverse_point),
             onion,
             secrets,
             first,
@@ -167,7 +170,7 @@ impl Node {
         &mut self,
         id: PartId,
         path: &flotilla_route::Path,
-        (payment_hash, lock): (PaymentHash, HtlcLock),
+        (payment_hash, lock, reverse): (PaymentHash, HtlcLock, Option<PublicKey>),
         onion: Onion,
         shared_secrets: Option<Secrets>,
         first: FirstHop,
@@ -202,7 +205,7 @@ impl Node {
         let htlc = self.offer(
             first.end,
             (first.amount, first.cltv, first.dust),
-            (payment_hash, lock),
+            (payment_hash, lock, reverse),
             HtlcOrigin::Local { part: part_slot },
             trace,
             onion,
@@ -218,7 +221,7 @@ impl Node {
         &mut self,
         end: usize,
         (amount, cltv, dust): (u64, u32, bool),
-        (payment_hash, lock): (PaymentHash, HtlcLock),
+        (payment_hash, lock, reverse): (PaymentHash, HtlcLock, Option<PublicKey>),
         origin: HtlcOrigin,
         trace: PartTrace,
         onion: Onion,
@@ -246,6 +249,9 @@ impl Node {
             added_at: self.now,
             trace,
         });
+        if reverse.is_some() && matches!(origin, HtlcOrigin::Local { .. }) {
+            self.note_reverse_point(htlc, reverse.as_ref());
+        }
         self.counters.added += 1;
         self.note_update(end, super::commitment::SentUpdate::Add(wire.id));
         out.push(Output::Message {
@@ -259,6 +265,7 @@ impl Node {
                 cltv_expiry: cltv,
                 onion,
                 trace,
+                reverse_point: reverse.map(Box::new),
             }),
         });
         htlc

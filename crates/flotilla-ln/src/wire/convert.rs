@@ -7,12 +7,13 @@
 //! are the same on both sides (BOLT 2's per-channel `id`).
 
 use bitcoin::hashes::{sha256, Hash, HashEngine};
+use bitcoin::secp256k1::SecretKey;
 use flotilla_graph::{ChannelIdx, ShortChannelId};
 
 use super::error::ConvertError;
 use super::{
-    CancelPayment, ChannelId, ClaimRequest, Message, RevealSecrets, UpdateAddHtlc, UpdateFailHtlc,
-    UpdateFailMalformedHtlc, UpdateFulfillHtlc,
+    BoomerangRefund, CancelPayment, ChannelId, ClaimRequest, Message, RevealSecrets, UpdateAddHtlc,
+    UpdateFailHtlc, UpdateFailMalformedHtlc, UpdateFulfillHtlc,
 };
 use crate::failure::{FailureCode, BADONION};
 use crate::msg::{self, EndpointMsg, HtlcRef, Msg, PartTrace};
@@ -47,6 +48,7 @@ pub fn to_wire(m: &Msg, channel_id: ChannelId) -> Result<Message, ConvertError> 
                 onion_routing_packet: onion.clone(),
                 blinded_path_key: None,
                 lock: a.lock,
+                reverse_point: a.reverse_point.as_deref().copied(),
             })
         }
         Msg::FulfillHtlc(f) => Message::UpdateFulfillHtlc(UpdateFulfillHtlc {
@@ -72,6 +74,12 @@ pub fn to_wire(m: &Msg, channel_id: ChannelId) -> Result<Message, ConvertError> 
             failure_code: f.failure_code.value(),
         }),
         Msg::Endpoint(e) => endpoint_to_wire(e),
+        Msg::BoomerangRefund(r) => Message::BoomerangRefund(BoomerangRefund {
+            channel_id,
+            id: r.htlc.id,
+            amount_msat: r.amount_msat,
+            p0: SecretKey::from_slice(&r.p0).map_err(|_| ConvertError::InvalidScalar)?,
+        }),
         Msg::CommitmentSigned { .. } | Msg::RevokeAndAck { .. } => {
             return Err(ConvertError::NotAnHtlcUpdate(m.name()))
         }
@@ -112,6 +120,7 @@ pub fn to_msg(m: Message, channel: ChannelIdx) -> Result<Msg, ConvertError> {
             cltv_expiry: a.cltv_expiry,
             onion: Onion::Real(a.onion_routing_packet),
             trace: PartTrace::NONE,
+            reverse_point: a.reverse_point.map(Box::new),
         }),
         Message::UpdateFulfillHtlc(f) => Msg::FulfillHtlc(msg::UpdateFulfillHtlc {
             htlc: r(f.id),
@@ -144,6 +153,11 @@ pub fn to_msg(m: Message, channel: ChannelIdx) -> Result<Msg, ConvertError> {
         }),
         Message::CancelPayment(c) => Msg::Endpoint(EndpointMsg::Cancel {
             payment_id: c.payment_id,
+        }),
+        Message::BoomerangRefund(b) => Msg::BoomerangRefund(msg::BoomerangRefund {
+            htlc: r(b.id),
+            amount_msat: b.amount_msat,
+            p0: b.p0.secret_bytes(),
         }),
         other => return Err(ConvertError::NotAnHtlcUpdate(other.message_type().name())),
     })

@@ -1,5 +1,5 @@
 //! The redundant-payment messages between sender and receiver (see
-//! [`crate::redundant`]): claim request, reveal, cancel, boomerang refund.
+//! [`crate::redundant`]): claim request, reveal, cancel.
 //!
 //! Sender and receiver are not peers, so these travel as the contents of BOLT 4 onion
 //! messages: each is one record of the onion message's final payload, whose TLV type
@@ -7,11 +7,8 @@
 //! the bodies below as values. Between direct peers the same bodies travel as custom
 //! messages of that type. Every body ends with an extension TLV stream (empty today).
 
-use bitcoin::secp256k1::SecretKey;
-
-use super::codec::{scalar_from, Reader};
+use super::codec::Reader;
 use super::error::WireError;
-use crate::PaymentSecret;
 
 /// Receiver → sender: the parts it holds for a redundant payment, worth at least A
 /// ([`crate::redundant::ClaimRequest`] without the driver's node indices).
@@ -115,33 +112,5 @@ impl CancelPayment {
         let payment_id = r.array("payment_id")?;
         r.tlv_stream(&[])?;
         Ok(CancelPayment { payment_id })
-    }
-}
-
-/// Sender → receiver: the receiver claimed more than k boomerang parts, so the sender
-/// interpolated P(0); it proves it and asks for every claimed part back
-/// ([`crate::network::Network::boomerang_refund`]).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct BoomerangRefund {
-    /// The invoice's `payment_secret`: names the payment at the receiver.
-    pub payment_secret: PaymentSecret,
-    /// P(0), checked by the receiver against its commitment C_0 (a valid scalar).
-    pub p0: SecretKey,
-}
-
-impl BoomerangRefund {
-    pub(crate) const NAME: &'static str = "boomerang_refund";
-
-    pub(crate) fn write(&self, out: &mut Vec<u8>) {
-        out.extend_from_slice(&self.payment_secret.0);
-        out.extend_from_slice(&self.p0.secret_bytes());
-    }
-
-    pub(crate) fn read(payload: &[u8]) -> Result<Self, WireError> {
-        let mut r = Reader::new(payload, Self::NAME);
-        let payment_secret = PaymentSecret(r.array("payment_secret")?);
-        let p0 = scalar_from(r.take(32, "p0")?, Self::NAME, "p0")?;
-        r.tlv_stream(&[])?;
-        Ok(BoomerangRefund { payment_secret, p0 })
     }
 }

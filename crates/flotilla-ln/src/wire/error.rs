@@ -137,4 +137,7 @@ pub enum ConvertError {
     /// endpoint messages have no [`crate::msg::Msg`] counterpart).
     #[error("{0} is not an HTLC update")]
     NotAnHtlcUpdate(&'static str),
+    /// A `boomerang_refund` whose P(0) is not a valid scalar (a peer would refuse it).
+    #[error("boomerang_refund: P(0) is not a valid scalar")]
+    InvalidScalar,
 }

@@ -1,9 +1,10 @@
-//! The four BOLT 2 HTLC updates, with flotilla's lock extensions as odd TLV records.
+//! The four BOLT 2 HTLC updates, with flotilla's lock extensions as odd TLV records,
+//! and the boomerang reverse clause's claim.
 
-use bitcoin::secp256k1::PublicKey;
+use bitcoin::secp256k1::{PublicKey, SecretKey};
 use lightning::ln::types::ChannelId;
 
-use super::codec::{fixed, point_from, write_record, Reader};
+use super::codec::{fixed, point_from, scalar_from, write_record, Reader};
 use super::error::WireError;
 use crate::lock::HtlcLock;
 use crate::onion::real::{FailureOnion, RealOnion, ONION_PACKET_LEN};
@@ -16,6 +17,9 @@ pub const H2TLC_SENDER_HASH_TLV: u64 = 131_073;
 /// `update_add_htlc` TLV (flotilla, odd): a point lock P(i)·G (a `boomerang` part), 33
 /// bytes, compressed.
 pub const POINT_LOCK_TLV: u64 = 131_075;
+/// `update_add_htlc` TLV (flotilla, odd): a `boomerang` part's reverse clause C_0 =
+/// P(0)·G, 33 bytes, compressed (see [`crate::msg::UpdateAddHtlc::reverse_point`]).
+pub const REVERSE_POINT_TLV: u64 = 131_077;
 /// `update_fulfill_htlc` TLV (flotilla, odd): an `h2tlc` claim's sender secret s_i, 32
 /// bytes.
 pub const H2TLC_SENDER_SECRET_TLV: u64 = 131_073;
@@ -41,6 +45,8 @@ pub struct UpdateAddHtlc {
     /// The lock: [`HtlcLock::Hash`] writes no record (so a plain HTLC is byte-for-byte
     /// BOLT 2's); `H2tlc` writes [`H2TLC_SENDER_HASH_TLV`], `Point` [`POINT_LOCK_TLV`].
     pub lock: HtlcLock,
+    /// A `boomerang` part's reverse clause C_0, [`REVERSE_POINT_TLV`].
+    pub reverse_point: Option<PublicKey>,
 }
 
 impl UpdateAddHtlc {
@@ -62,6 +68,9 @@ impl UpdateAddHtlc {
                 write_record(out, H2TLC_SENDER_HASH_TLV, &sender_hash.0)
             }
             HtlcLock::Point { point } => write_record(out, POINT_LOCK_TLV, &point.serialize()),
+        }
+        if let Some(c0) = &self.reverse_point {
+            write_record(out, REVERSE_POINT_TLV, &c0.serialize());
         }
     }
 
@@ -87,15 +96,23 @@ impl UpdateAddHtlc {
         let mut blinded_path_key = None;
         let mut sender_hash = None;
         let mut point = None;
-        for (t, v) in
-            r.tlv_stream(&[BLINDED_PATH_KEY_TLV, H2TLC_SENDER_HASH_TLV, POINT_LOCK_TLV])?
-        {
+        let mut reverse_point = None;
+        for (t, v) in r.tlv_stream(&[
+            BLINDED_PATH_KEY_TLV,
+            H2TLC_SENDER_HASH_TLV,
+            POINT_LOCK_TLV,
+            REVERSE_POINT_TLV,
+        ])? {
             match t {
                 BLINDED_PATH_KEY_TLV => {
                     let b: [u8; 33] = fixed(v, M, t)?;
                     blinded_path_key = Some(point_from(&b, M, "blinded_path_key")?);
                 }
                 H2TLC_SENDER_HASH_TLV => sender_hash = Some(PaymentHash(fixed(v, M, t)?)),
+                REVERSE_POINT_TLV => {
+                    let b: [u8; 33] = fixed(v, M, t)?;
+                    reverse_point = Some(point_from(&b, M, "reverse_point")?);
+                }
                 _ => {
                     let b: [u8; 33] = fixed(v, M, t)?;
                     point = Some(point_from(&b, M, "point_lock")?);
@@ -117,6 +134,7 @@ impl UpdateAddHtlc {
             onion_routing_packet,
             blinded_path_key,
             lock,
+            reverse_point,
         })
     }
 }
@@ -242,5 +260,46 @@ impl UpdateFailMalformedHtlc {
         };
         r.tlv_stream(&[])?;
         Ok(m)
+    }
+}
+
+/// `boomerang_refund` (flotilla, custom type 32775): the offerer of a fulfilled
+/// `boomerang` HTLC claims its reverse clause with P(0); the peer pays `amount_msat` back
+/// and claims its own clause downstream (see [`crate::msg::BoomerangRefund`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BoomerangRefund {
+    /// `channel_id`.
+    pub channel_id: ChannelId,
+    /// `id` of the fulfilled HTLC, as its offerer numbered it.
+    pub id: u64,
+    /// Its value, msat: what moves back.
+    pub amount_msat: u64,
+    /// P(0) (a valid scalar), checked against the C_0 the HTLC carried.
+    pub p0: SecretKey,
+}
+
+impl BoomerangRefund {
+    pub(crate) const NAME: &'static str = "boomerang_refund";
+
+    pub(crate) fn write(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&self.channel_id.0);
+        out.extend_from_slice(&self.id.to_be_bytes());
+        out.extend_from_slice(&self.amount_msat.to_be_bytes());
+        out.extend_from_slice(&self.p0.secret_bytes());
+    }
+
+    pub(crate) fn read(payload: &[u8]) -> Result<Self, WireError> {
+        let mut r = Reader::new(payload, Self::NAME);
+        let channel_id = ChannelId(r.array("channel_id")?);
+        let id = r.u64("id")?;
+        let amount_msat = r.u64("amount_msat")?;
+        let p0 = scalar_from(r.take(32, "p0")?, Self::NAME, "p0")?;
+        r.tlv_stream(&[])?;
+        Ok(BoomerangRefund {
+            channel_id,
+            id,
+            amount_msat,
+            p0,
+        })
     }
 }

@@ -22,7 +22,7 @@
 //! | `claim_request` | — | 32769 | payment_id, num_parts, (part_index u16, amount_msat u64)… |
 //! | `reveal_secrets` | — | 32771 | payment_id, num_secrets, (part_index u16, secret 32)… |
 //! | `cancel_payment` | — | 32773 | payment_id |
-//! | `boomerang_refund` | — | 32775 | payment_secret, p0 |
+//! | `boomerang_refund` | — | 32775 | channel_id, id, amount_msat, p0 |
 //!
 //! The BOLT 2 messages keep their BOLT types and layout: a plain HTLC's
 //! `update_add_htlc` is byte-for-byte BOLT 2's (tests decode our bytes with LDK's reader
@@ -41,6 +41,7 @@
 //! | `update_add_htlc` | 0 `blinded_path_key` (BOLT 2) | 33-byte point |
 //! | `update_add_htlc` | 131073 `h2tlc_sender_hash` | H(s_i), 32 bytes |
 //! | `update_add_htlc` | 131075 `point_lock` | P(i)·G, 33 bytes |
+//! | `update_add_htlc` | 131077 `reverse_point` | C_0 = P(0)·G of a `boomerang` part, 33 bytes |
 //! | `update_fulfill_htlc` | 131073 `h2tlc_sender_secret` | s_i, 32 bytes |
 //!
 //! The lock kinds of [`crate::lock`] map onto these: `hash` and `sender_hash` carry no
@@ -77,9 +78,11 @@ pub mod error;
 pub mod htlc;
 
 pub use commitment::{CommitmentSigned, RevokeAndAck, SignatureBytes};
-pub use endpoint::{BoomerangRefund, CancelPayment, ClaimRequest, RevealSecrets};
+pub use endpoint::{CancelPayment, ClaimRequest, RevealSecrets};
 pub use error::{ConvertError, WireError};
-pub use htlc::{UpdateAddHtlc, UpdateFailHtlc, UpdateFailMalformedHtlc, UpdateFulfillHtlc};
+pub use htlc::{
+    BoomerangRefund, UpdateAddHtlc, UpdateFailHtlc, UpdateFailMalformedHtlc, UpdateFulfillHtlc,
+};
 pub use lightning::ln::types::ChannelId;
 
 /// BOLT 1: the most bytes a message (type and payload) can have.
@@ -160,7 +163,11 @@ impl MessageType {
 
     /// For an endpoint message, its TLV type as an onion message's content.
     pub fn onion_content_type(self) -> Option<u64> {
-        self.bolt().is_none().then(|| u64::from(self.custom()))
+        matches!(
+            self,
+            MessageType::ClaimRequest | MessageType::RevealSecrets | MessageType::CancelPayment
+        )
+        .then(|| u64::from(self.custom()))
     }
 
     /// The type a number stands for, BOLT or custom.

@@ -7,6 +7,7 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::Duration;
 
+use bitcoin::secp256k1::SecretKey;
 use flotilla_graph::liquidity::Balances;
 use flotilla_graph::{
     Channel, ChannelIdx, Direction, EdgeIdx, Graph, GraphBuilder, Node, NodeIdx, NodePubkey,
@@ -316,6 +317,36 @@ impl Driver {
             .expect("driver delivers correctly");
         self.absorb();
         true
+    }
+
+    /// Node `sender` claims back the reverse clauses of its settled boomerang `parts`
+    /// with `p0`; returns how many claims it sent (they travel when the queue runs).
+    pub fn claim_reverse(&mut self, sender: usize, parts: &[u64], p0: &SecretKey) -> usize {
+        let parts: Vec<PartId> = parts.iter().map(|&p| PartId(p)).collect();
+        let n = self.net.node_mut(NodeIdx(sender as u32)).claim_reverse(
+            &parts,
+            p0,
+            &self.clock,
+            &mut self.out,
+        );
+        self.absorb();
+        n
+    }
+
+    /// Every refund answer so far: (part, value back, refused).
+    pub fn refunds(&self) -> Vec<(u64, u64, bool)> {
+        self.events
+            .iter()
+            .filter_map(|(_, e)| match e {
+                Event::PartRefunded {
+                    part,
+                    amount_msat,
+                    refused,
+                    ..
+                } => Some((part.0, *amount_msat, *refused)),
+                _ => None,
+            })
+            .collect()
     }
 
     /// Delivers every message, including those the deliveries cause.

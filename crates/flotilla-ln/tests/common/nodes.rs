@@ -480,14 +480,16 @@ pub fn is(m: &InFlight, name: &str, from: usize, to: usize) -> bool {
 /// called at, even one that refuses its message, and that is not protocol state (it
 /// only moves forward, as the driver's clock does).
 pub fn state_of(n: &Node) -> String {
-    let s = format!("{n:?}");
-    match s.find(", now: Timestamp(") {
-        Some(i) => {
-            let end = i + s[i..].find(')').expect("closing parenthesis") + 1;
-            format!("{}{}", &s[..i], &s[end..])
+    let mut s = format!("{n:?}");
+    // The time and height of the last entry point are not state.
+    for (field, close) in [(", now: Timestamp(", ')'), (", height: ", ',')] {
+        if let Some(i) = s.find(field) {
+            let end = i + s[i + field.len()..].find(close).expect("field end") + field.len();
+            let end = if close == ')' { end + 1 } else { end };
+            s = format!("{}{}", &s[..i], &s[end..]);
         }
-        None => s,
     }
+    s
 }
 
 /// Where two fingerprints first differ, with some context; `None` if they are equal.

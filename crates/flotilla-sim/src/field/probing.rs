@@ -657,7 +657,9 @@ impl ProbingHook {
                 Event::PartFailed { path_failure, .. } => {
                     router.path_failed(&graph, &p.path, *path_failure, now)
                 }
-                Event::PaymentReceived { .. } | Event::ClaimRequested { .. } => {}
+                Event::PaymentReceived { .. }
+                | Event::ClaimRequested { .. }
+                | Event::PartRefunded { .. } => {}
             }
         }
         let answer = match event {
@@ -677,7 +679,9 @@ impl ProbingHook {
                 self.r.probes_failed_en_route += 1;
                 None
             }
-            Event::PaymentReceived { .. } | Event::ClaimRequested { .. } => None,
+            Event::PaymentReceived { .. }
+            | Event::ClaimRequested { .. }
+            | Event::PartRefunded { .. } => None,
         };
         if let Some((how, preimage)) = answer {
             let payment = hold.payment;
