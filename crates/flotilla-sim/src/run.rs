@@ -418,10 +418,11 @@ fn run_arm(
     let graph = net.graph().clone();
     let mut router: Box<dyn Router> = arm.build_router(&graph, sc.seed);
     let mut hook = input.field.map(|f| f.arm_hook(arm, &net));
-    let mut oracle = sc
-        .oracle
-        .enabled
-        .then(|| crate::oracle::Oracle::new(&net, &sc.network.latency, input.workload.len()));
+    let delays = LatencyPlan::new(&sc.network.latency, &sc.network.latency_by_message);
+    let mut oracle = sc.oracle.enabled.then(|| {
+        let hop = crate::oracle::hop_round_trip_micros(&delays, full_commitment);
+        crate::oracle::Oracle::new(&net, hop, input.workload.len())
+    });
     let limits = |amount_msat: u64| SessionLimits {
         timeout_micros: sc.sender.timeout_secs * 1_000_000,
         max_attempts: sc.sender.max_attempts,
@@ -432,7 +433,6 @@ fn run_arm(
         min_route_probability: sc.sender.min_route_probability,
     };
     let mut latency = stream(sc.seed, "latency");
-    let delays = LatencyPlan::new(&sc.network.latency, &sc.network.latency_by_message);
     let paper = matches!(arm.strategy, crate::arms::Strategy::Paper(_));
     let block_micros = sc.network.block_interval_secs * 1_000_000;
     let mut q: EventQueue<Ev> = EventQueue::new();

@@ -15,8 +15,11 @@
 //! 2. **How fast?** The earliest the payment could complete: the flow's paths are taken
 //!    shortest first (augmenting paths in order of length, then the flow split into
 //!    paths shortest first), and the payment completes when its longest path has carried
-//!    its HTLC to the receiver and the preimage back: `2 × H × E[per-hop latency]` for a
-//!    longest path of `H` hops.
+//!    its HTLC to the receiver and the preimage back: `H × (E[add] + E[fulfil])` for a
+//!    longest path of `H` hops, each message class at its own latency
+//!    (`[network.latency_by_message]`); in full commitment mode an add is acted on only
+//!    after `commitment_signed` / `revoke_and_ack` locked it in, so a hop's forward leg
+//!    is `E[add] + 2 × E[commitment]` ([`hop_round_trip_micros`]).
 //!
 //! Approximations, each stated with its direction:
 //! - **Fees are ignored** in the flow (the amount must fit at every hop, fees need not).
@@ -28,10 +31,12 @@
 //! - **HTLC sizes**: an edge's capacity sums every HTLC that could still be added over
 //!   it; only "at least the hop's minimum fits" is checked, not how the flow would be cut
 //!   into HTLCs of allowed sizes.
-//! - **Time**: the per-hop latency is its expectation under the scenario's model
+//! - **Time**: each message's latency is its expectation under its class's model
 //!   ([`expected_latency_micros`]), and every hop costs one message each way (as the
 //!   simulator carries them: an `update_add_htlc` forward, an `update_fulfill_htlc`
-//!   back). Parallel paths complete together in expectation, though the slowest of k
+//!   back), plus, in full commitment mode, the exchange that locks the add in (its
+//!   `commitment_signed` is taken to arrive with the add, though it must follow it on
+//!   the link: slightly optimistic). Parallel paths complete together in expectation, though the slowest of k
 //!   random paths is slower than the mean one: the oracle's time is a little optimistic
 //!   for multi-path flows. `H` is the longest path of the flow found, shortest paths
 //!   first; the flow whose longest path is shortest of all (a length-bounded flow,
@@ -62,6 +67,7 @@ use flotilla_graph::NodeIdx;
 use flotilla_ln::network::Network;
 use serde::{Deserialize, Serialize};
 
+use crate::latency::{LatencyPlan, MessageClass};
 use crate::scenario::LatencyModel;
 use crate::workload::PaymentSpec;
 use caps::{live_edge, EdgeRules};
@@ -91,6 +97,19 @@ pub struct Answer {
     pub ttc_micros: Option<u64>,
     /// Feasible only: hops of the flow's longest path.
     pub hops: Option<u32>,
+}
+
+/// The expected time one hop adds to a payment, there and back, µs: an add forward
+/// (locked in by the commitment exchange in full mode) and a fulfil back, each at its
+/// class's latency.
+pub fn hop_round_trip_micros(plan: &LatencyPlan, full_commitment: bool) -> f64 {
+    let e = |c: MessageClass| expected_latency_micros(plan.model(c));
+    let forward = if full_commitment {
+        e(MessageClass::Add) + 2.0 * e(MessageClass::Commitment)
+    } else {
+        e(MessageClass::Add)
+    };
+    forward + e(MessageClass::Fulfill)
 }
 
 /// The expected per-hop latency of `model`, µs: what
@@ -138,13 +157,14 @@ pub struct SearchCounts {
 
 impl Oracle {
     /// The oracle for an arm's network `net` (its graph with policy overrides, its
-    /// nodes' settings), for a workload of `payments` payments.
-    pub fn new(net: &Network, latency: &LatencyModel, payments: usize) -> Self {
+    /// nodes' settings), for a workload of `payments` payments, each hop costing
+    /// `hop_round_trip_micros` there and back ([`hop_round_trip_micros`]).
+    pub fn new(net: &Network, hop_round_trip_micros: f64, payments: usize) -> Self {
         let graph = net.graph();
         Oracle {
             rules: EdgeRules::new(graph, |n| net.config(n)),
             solver: FlowSolver::new(graph),
-            round_trip_micros: 2.0 * expected_latency_micros(latency),
+            round_trip_micros: hop_round_trip_micros,
             tally: OracleTally::new(payments),
             spent: Duration::ZERO,
             counts: SearchCounts::default(),

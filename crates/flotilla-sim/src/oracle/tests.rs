@@ -302,7 +302,7 @@ fn the_oracle_reads_the_network_and_times_the_longest_path() {
         max_ms: 150,
     };
     assert_eq!(expected_latency_micros(&lat), 100_000.0);
-    let mut o = Oracle::new(&net, &lat, 1);
+    let mut o = Oracle::new(&net, 2.0 * expected_latency_micros(&lat), 1);
     // Each side: 490,000 sat above the reserve.
     let a = o.evaluate(&net, NodeIdx(0), NodeIdx(3), 980_000_000);
     assert!(a.feasible);
@@ -329,7 +329,7 @@ fn the_oracle_uses_the_senders_policy_less_channel_and_refuses_a_hodl_receiver()
     let half = 500_000_000;
     let net = network(g.clone(), &[(half, half); 2], configs(3));
     let lat = LatencyModel::Constant { ms: 10 };
-    let mut o = Oracle::new(&net, &lat, 1);
+    let mut o = Oracle::new(&net, 2.0 * expected_latency_micros(&lat), 1);
     let a = o.evaluate(&net, NodeIdx(0), NodeIdx(2), 400_000_000);
     assert_eq!((a.feasible, a.ttc_micros), (true, Some(40_000)));
     // The other way every hop has a policy.
@@ -337,7 +337,7 @@ fn the_oracle_uses_the_senders_policy_less_channel_and_refuses_a_hodl_receiver()
     let mut c = configs(3);
     c[2].behaviour = Behaviour::Hodl;
     let net = network(g, &[(half, half); 2], c);
-    let mut o = Oracle::new(&net, &lat, 1);
+    let mut o = Oracle::new(&net, 2.0 * expected_latency_micros(&lat), 1);
     assert!(!o.evaluate(&net, NodeIdx(0), NodeIdx(2), 1_000).feasible);
 }
 
@@ -436,4 +436,25 @@ proptest! {
         }
         prop_assert!(!run(max + 1).feasible);
     }
+}
+
+/// A hop costs an add forward and a fulfil back, each at its own class's latency; in
+/// full commitment mode the add waits for the exchange that locks it in.
+#[test]
+fn a_hop_costs_its_message_classes() {
+    use crate::latency::LatencyPlan;
+    use crate::scenario::MessageLatencies;
+    let lat = LatencyModel::Constant { ms: 100 };
+    let plain = LatencyPlan::new(&lat, &MessageLatencies::default());
+    assert_eq!(super::hop_round_trip_micros(&plain, false), 200_000.0);
+    assert_eq!(super::hop_round_trip_micros(&plain, true), 400_000.0);
+    // The paper's model: the forward reservation is slow, the answer free.
+    let paper = MessageLatencies {
+        fulfill: Some(LatencyModel::Zero),
+        commitment: Some(LatencyModel::Constant { ms: 10 }),
+        ..MessageLatencies::default()
+    };
+    let paper = LatencyPlan::new(&lat, &paper);
+    assert_eq!(super::hop_round_trip_micros(&paper, false), 100_000.0);
+    assert_eq!(super::hop_round_trip_micros(&paper, true), 120_000.0);
 }
