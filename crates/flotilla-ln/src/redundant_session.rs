@@ -504,6 +504,11 @@ impl RedundantSession {
     fn on_refunded(&mut self, msat: u64) {
         self.refunds_awaited = self.refunds_awaited.saturating_sub(1);
         self.stats.refunded_msat += msat;
+        self.update_overpaid();
+    }
+
+    /// Settled − refunded − A, if positive.
+    fn update_overpaid(&mut self) {
         self.stats.overpaid_msat = self
             .stats
             .common
@@ -895,12 +900,7 @@ impl RedundantSession {
                 self.stats.common.settled_msat += amount_msat;
                 self.stats.common.fees_msat += fee_msat;
                 self.stats.common.locked_msat_micros += locked_msat_micros;
-                self.stats.overpaid_msat = self
-                    .stats
-                    .common
-                    .settled_msat
-                    .saturating_sub(self.stats.refunded_msat)
-                    .saturating_sub(self.sender.amount_msat);
+                self.update_overpaid();
                 self.record(&p, now, None, None, *locked_msat_micros);
                 if self.sender.lock == LockKind::Boomerang {
                     if let Some(p0) = self.sender.learn(p.index, preimage) {

@@ -89,11 +89,6 @@ impl ReverseBook {
         self.claimable.retain(|_, c| c.expires_at > height);
         self.sweep_at = 64.max(2 * (self.owed.len() + self.claimable.len()));
     }
-
-    /// Clauses this node owes and may claim, for tests and reports.
-    pub fn counts(&self) -> (usize, usize) {
-        (self.owed.len(), self.claimable.len())
-    }
 }
 
 impl Node {
@@ -288,31 +283,21 @@ impl Node {
         let Some(end) = self.end_of_channel(htlc.channel) else {
             return;
         };
-        if !self.refund_shift(end, false, amount_msat, 0) {
-            return;
+        if self.refund_shift(end, false, amount_msat, 0) {
+            self.answer_refund(htlc, Some(amount_msat), out);
         }
-        let Some(c) = self
-            .reverse
-            .as_mut()
-            .and_then(|b| b.claimable.remove(&htlc))
-        else {
-            return;
-        };
-        out.push(Output::Event {
-            node: self.id,
-            event: Event::PartRefunded {
-                part: c.part,
-                amount_msat: c.value_msat,
-                fee_msat: amount_msat.saturating_sub(c.value_msat),
-                refused: false,
-            },
-        });
     }
 
     /// The peer refused the claim this node sent for `htlc` (its side no longer held
     /// the value, or the clause lapsed): nothing moves; a sender learns its part will
     /// not come back.
     pub fn refund_refused(&mut self, htlc: HtlcRef, out: &mut Vec<Output>) {
+        self.answer_refund(htlc, None, out);
+    }
+
+    /// Tells a sender how its claim over `htlc` ended: `Some(first-hop amount)` back,
+    /// or refused.
+    fn answer_refund(&mut self, htlc: HtlcRef, back: Option<u64>, out: &mut Vec<Output>) {
         let Some(c) = self
             .reverse
             .as_mut()
@@ -320,13 +305,17 @@ impl Node {
         else {
             return;
         };
+        let (amount_msat, fee_msat) = match back {
+            Some(a) => (c.value_msat, a.saturating_sub(c.value_msat)),
+            None => (0, 0),
+        };
         out.push(Output::Event {
             node: self.id,
             event: Event::PartRefunded {
                 part: c.part,
-                amount_msat: 0,
-                fee_msat: 0,
-                refused: true,
+                amount_msat,
+                fee_msat,
+                refused: back.is_none(),
             },
         });
     }
