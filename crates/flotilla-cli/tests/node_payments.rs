@@ -183,8 +183,14 @@ fn check_quiet(nodes: &[&LiveNode]) -> Vec<u64> {
     for (id, ends) in &by_id {
         assert_eq!(ends.len(), 2, "channel {id} seen by {} nodes", ends.len());
         let (x, y) = (ends[0].1, ends[1].1);
-        assert_eq!(x["local_msat"], y["remote_msat"], "channel {id}: {x} vs {y}");
-        assert_eq!(x["remote_msat"], y["local_msat"], "channel {id}: {x} vs {y}");
+        assert_eq!(
+            x["local_msat"], y["remote_msat"],
+            "channel {id}: {x} vs {y}"
+        );
+        assert_eq!(
+            x["remote_msat"], y["local_msat"],
+            "channel {id}: {x} vs {y}"
+        );
         assert_eq!(x["peer"], ends[1].0.as_str());
         let cap = x["capacity_sat"].as_u64().unwrap() * 1000;
         assert_eq!(
@@ -220,18 +226,40 @@ fn invoices_multi_hop_mpp_and_keysend_between_processes() {
     }
     let before = check_quiet(&[&a, &b, &c]);
     // a learns b–c from gossip.
-    wait_for("a to learn b's channels with c", Duration::from_secs(20), || {
-        let i = json(&a.dir, &["info", "--json"]);
-        (i["engine"]["known_channels"] == 4 && i["engine"]["known_nodes"] == 3).then_some(())
-    });
+    wait_for(
+        "a to learn b's channels with c",
+        Duration::from_secs(20),
+        || {
+            let i = json(&a.dir, &["info", "--json"]);
+            (i["engine"]["known_channels"] == 4 && i["engine"]["known_nodes"] == 3).then_some(())
+        },
+    );
 
     // Direct.
-    let inv = json(&b.dir, &["invoice", "--amount-msat", "50000000", "--description", "coffee", "--json"]);
+    let inv = json(
+        &b.dir,
+        &[
+            "invoice",
+            "--amount-msat",
+            "50000000",
+            "--description",
+            "coffee",
+            "--json",
+        ],
+    );
     for k in ["bolt11", "payment_hash", "amount_msat", "expires_at"] {
         assert!(!inv[k].is_null(), "{k}: {inv}");
     }
     let p = json(&a.dir, &["pay", inv["bolt11"].as_str().unwrap(), "--json"]);
-    for k in ["status", "amount_msat", "fee_msat", "parts_sent", "parts_settled", "time_ms", "failure_reason"] {
+    for k in [
+        "status",
+        "amount_msat",
+        "fee_msat",
+        "parts_sent",
+        "parts_settled",
+        "time_ms",
+        "failure_reason",
+    ] {
         assert!(p.get(k).is_some(), "{k}: {p}");
     }
     assert_eq!(p["status"], "succeeded", "{p}");
@@ -245,17 +273,41 @@ fn invoices_multi_hop_mpp_and_keysend_between_processes() {
 
     // Two hops, and more than one channel can carry: MPP over both paths.
     let amount = 1_500_000_000u64;
-    let inv = json(&c.dir, &["invoice", "--amount-msat", &amount.to_string(), "--json"]);
-    let single = node(&a.dir, &["pay", inv["bolt11"].as_str().unwrap(), "--max-parts", "1", "--json"]);
+    let inv = json(
+        &c.dir,
+        &["invoice", "--amount-msat", &amount.to_string(), "--json"],
+    );
+    let single = node(
+        &a.dir,
+        &[
+            "pay",
+            inv["bolt11"].as_str().unwrap(),
+            "--max-parts",
+            "1",
+            "--json",
+        ],
+    );
     assert!(!single.status.success(), "one path cannot carry it");
-    let p = json(&a.dir, &["pay", inv["bolt11"].as_str().unwrap(), "--max-parts", "8", "--json"]);
+    let p = json(
+        &a.dir,
+        &[
+            "pay",
+            inv["bolt11"].as_str().unwrap(),
+            "--max-parts",
+            "8",
+            "--json",
+        ],
+    );
     assert_eq!(p["status"], "succeeded", "{p}");
     assert!(p["parts_settled"].as_u64().unwrap() >= 2, "{p}");
     let fee = p["fee_msat"].as_u64().unwrap();
     assert!(fee > 0);
 
     // Keysend back, two hops.
-    let k = json(&c.dir, &["keysend", &a.id(), "--amount-msat", "1234567", "--json"]);
+    let k = json(
+        &c.dir,
+        &["keysend", &a.id(), "--amount-msat", "1234567", "--json"],
+    );
     assert_eq!(k["status"], "succeeded", "{k}");
     let kfee = k["fee_msat"].as_u64().unwrap();
 
@@ -263,26 +315,37 @@ fn invoices_multi_hop_mpp_and_keysend_between_processes() {
     // Exactly what was paid moved: a paid 50,000,000 + amount + fee and got 1,234,567;
     // b earned both fees; c got the amount and paid keysend and its fee.
     let d = |i: usize| after[i] as i128 - before[i] as i128;
-    assert_eq!(d(0), -(50_000_000 + amount as i128 + fee as i128) + 1_234_567);
+    assert_eq!(
+        d(0),
+        -(50_000_000 + amount as i128 + fee as i128) + 1_234_567
+    );
     assert_eq!(d(1), 50_000_000 + fee as i128 + kfee as i128);
     assert_eq!(d(2), amount as i128 - 1_234_567 - kfee as i128);
     let pays = json(&a.dir, &["payments", "--json"]);
     assert!(pays.as_array().unwrap().len() >= 4, "{pays}");
     let got = json(&c.dir, &["payments", "--json"]);
     assert!(
-        got.as_array().unwrap().iter().any(|r| r["direction"] == "received"
-            && r["payment_hash"] == inv["payment_hash"]),
+        got.as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["direction"] == "received" && r["payment_hash"] == inv["payment_hash"]),
         "{got}"
     );
     // Bad requests: one clear line each.
     for (args, want) in [
         (vec!["pay", "lnbc1garbage"], "pay:"),
-        (vec!["keysend", "02zz", "--amount-msat", "5"], "not a node id"),
+        (
+            vec!["keysend", "02zz", "--amount-msat", "5"],
+            "not a node id",
+        ),
         (vec!["invoice", "--amount-msat", "0"], "positive"),
     ] {
         let out = node(&a.dir, &args);
         let err = String::from_utf8_lossy(&out.stderr);
-        assert!(!out.status.success() && err.contains(want), "{args:?}: {err}");
+        assert!(
+            !out.status.success() && err.contains(want),
+            "{args:?}: {err}"
+        );
     }
     a.stop();
     b.stop();
@@ -311,7 +374,10 @@ fn kill_nine_in_the_middle_of_payments_loses_and_creates_nothing() {
     // Each node dials its successor, so after a crash both sides redial: the
     // restarted node its successor, the predecessor the restarted node.
     for i in 0..5 {
-        let (x, y) = (nodes[i].as_ref().unwrap(), nodes[(i + 1) % 5].as_ref().unwrap());
+        let (x, y) = (
+            nodes[i].as_ref().unwrap(),
+            nodes[(i + 1) % 5].as_ref().unwrap(),
+        );
         connect(x, y);
         open(x, y, 2_000_000, 1_000_000);
     }
@@ -339,7 +405,18 @@ fn kill_nine_in_the_middle_of_payments_loses_and_creates_nothing() {
             let mut rng = rand::rngs::StdRng::seed_from_u64(i as u64);
             while !stop.load(Ordering::Relaxed) {
                 let amt = rng.random_range(1_000..5_000_000u64).to_string();
-                let _ = node(&dir, &["keysend", &to, "--amount-msat", &amt, "--max-parts", "2", "--json"]);
+                let _ = node(
+                    &dir,
+                    &[
+                        "keysend",
+                        &to,
+                        "--amount-msat",
+                        &amt,
+                        "--max-parts",
+                        "2",
+                        "--json",
+                    ],
+                );
             }
         }));
     }
@@ -393,7 +470,10 @@ fn kill_nine_in_the_middle_of_payments_loses_and_creates_nothing() {
             }
         }
     }
-    assert_eq!(sent, received, "sender and receiver disagree on what was paid");
+    assert_eq!(
+        sent, received,
+        "sender and receiver disagree on what was paid"
+    );
     assert!(succeeded > 0, "no payment got through");
     // Each node's value moved by exactly what it received, paid and earned (the
     // forwarders earn the fees, so the sum of the moves is zero, checked above).
@@ -409,7 +489,9 @@ fn kill_nine_in_the_middle_of_payments_loses_and_creates_nothing() {
         .map(|d| std::fs::read_to_string(d.with_extension("log")).unwrap_or_default())
         .collect();
     let resent = logs.matches("re-sending unconsumed messages").count();
-    let rebuilt = logs.matches("engine state rebuilt from the input log").count();
+    let rebuilt = logs
+        .matches("engine state rebuilt from the input log")
+        .count();
     assert_eq!(rebuilt, kills, "every restart replays its log");
     assert!(kills == 0 || resent > 0, "no stream was ever re-sent");
     eprintln!(
