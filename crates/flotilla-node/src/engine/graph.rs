@@ -179,7 +179,7 @@ impl LiveGraph {
         let k = &mut self.channels[c.ix()];
         for p in &mut k.policies {
             if p.is_none() {
-                *p = Some(policy.clone());
+                *p = Some(policy);
             }
         }
         let mine = usize::from(ends[1] == me);
@@ -218,7 +218,7 @@ impl LiveGraph {
         if !newer {
             return Ok(false);
         }
-        *slot = Some(a.policy.clone());
+        *slot = Some(a.policy);
         self.rebuild();
         Ok(true)
     }
@@ -235,7 +235,7 @@ impl LiveGraph {
                 scid: scid_of(&k.channel_id),
                 nodes: k.nodes,
                 capacity_sat: k.capacity_sat,
-                policies: k.policies.clone(),
+                policies: k.policies,
                 chan_point: None,
                 last_update: 0,
             });

@@ -343,7 +343,7 @@ impl Engine {
         let policy = default_policy(capacity_sat, now_secs);
         let ch = self
             .graph
-            .add_own_channel(channel_id, peer, capacity_sat, policy.clone())
+            .add_own_channel(channel_id, peer, capacity_sat, policy)
             .map_err(|e| refused(e.to_string()))?;
         self.opening.insert(ch, (local_msat, remote_msat));
         self.reseat()?;
