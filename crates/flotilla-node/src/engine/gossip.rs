@@ -193,4 +193,14 @@ mod tests {
             assert!(Announcement::verify(&t).is_err(), "byte {i}");
         }
     }
+
+    proptest::proptest! {
+        /// Any 201 bytes: an announcement or a refusal, never a panic.
+        #[test]
+        fn any_bytes_verify_or_are_refused(v in proptest::collection::vec(proptest::prelude::any::<u8>(), ANNOUNCE_LEN)) {
+            let mut b = [0u8; ANNOUNCE_LEN];
+            b.copy_from_slice(&v);
+            let _ = Announcement::verify(&b);
+        }
+    }
 }

@@ -249,3 +249,22 @@ fn replaying_the_log_rebuilds_the_same_state() {
     net.run();
     assert_eq!(net.engines[0].payment_status(6), Some(PayStatus::Succeeded));
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+    /// Arbitrary bytes under every flotilla type, from a peer with a channel: no
+    /// panic, and the node's books still add up.
+    #[test]
+    fn any_peer_bytes_leave_the_books_consistent(
+        t in 0usize..wire::MessageType::ALL.len(),
+        payload in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..400),
+    ) {
+        let mut net = Net::new(2);
+        net.open(0, 1, 1, 1_000_000);
+        let mut bytes = wire::MessageType::ALL[t].custom().to_be_bytes().to_vec();
+        bytes.extend_from_slice(&payload);
+        let from = net.keys[1];
+        net.apply(0, Input::Peer { from, bytes }).unwrap();
+        net.engines[0].check().unwrap();
+    }
+}
