@@ -36,6 +36,8 @@ use engine_io::{EngineState, PayRequest};
 
 /// How often LDK's timer runs (pings, and disconnecting peers that stopped answering).
 pub const TIMER_TICK: Duration = Duration::from_secs(10);
+/// Most peer messages applied and logged in one transaction.
+const MAX_BATCH: usize = 256;
 /// How often the reconnection loop looks at the remembered peers.
 const RECONNECT_POLL: Duration = Duration::from_millis(250);
 
@@ -764,7 +766,17 @@ async fn run_async(config: Config) -> Result<(), NodeError> {
                     }
                     s.on_setup(m.from, m.message);
                 }
-                Some(m) = inbox.recv() => s.on_inbound(m.from, m.message),
+                Some(m) = inbox.recv() => {
+                    // Whatever else is queued goes in the same group commit.
+                    let mut batch = vec![(m.from, m.message)];
+                    while batch.len() < MAX_BATCH {
+                        match inbox.try_recv() {
+                            Ok(m) => batch.push((m.from, m.message)),
+                            Err(_) => break,
+                        }
+                    }
+                    s.feed_peer_batch(batch);
+                }
                 else => break,
             }
         }

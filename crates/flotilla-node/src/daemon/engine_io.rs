@@ -35,6 +35,30 @@ pub struct EngineState {
     waiters: HashMap<u64, Vec<oneshot::Sender<serde_json::Value>>>,
 }
 
+/// An input's log row: its effects' messages encoded for the outbox.
+fn logged(
+    at: u64,
+    input: &Input,
+    consumed_from: Option<PublicKey>,
+    fx: &[Effect],
+) -> crate::engine::durable::Logged {
+    let mut sends = Vec::new();
+    for f in fx {
+        if let Effect::Send { to, message } = f {
+            match wire::encode_tunnelled(message) {
+                Ok(b) => sends.push((to.to_string(), b)),
+                Err(e) => tracing::error!("engine: a message does not encode: {e}"),
+            }
+        }
+    }
+    (
+        at,
+        input.to_json(),
+        consumed_from.map(|p| p.to_string()),
+        sends,
+    )
+}
+
 /// Rebuilds the engine from the store's log; the timers it set, to schedule.
 pub fn replay(
     secret: bitcoin::secp256k1::SecretKey,
@@ -117,29 +141,54 @@ impl Shared {
         let mut st = lock(&self.engine);
         let (input, extra) = make(&st.engine)?;
         let fx = st.engine.apply(&input, &clock).map_err(|e| e.to_string())?;
-        let mut sends = Vec::new();
-        for f in &fx {
-            if let Effect::Send { to, message } = f {
-                match wire::encode_tunnelled(message) {
-                    Ok(b) => sends.push((to.to_string(), b)),
-                    Err(e) => tracing::error!("engine: a message does not encode: {e}"),
+        let logged = vec![logged(clock.now.0, &input, consumed_from, &fx)];
+        self.commit(&mut st, logged, fx)?;
+        Ok(extra)
+    }
+
+    /// Applies peer messages that arrived together and logs them in one transaction
+    /// (a group commit), then carries out their effects in order.
+    pub(super) fn feed_peer_batch(self: &Arc<Self>, batch: Vec<(PublicKey, wire::Message)>) {
+        let clock = wall_clock();
+        let mut st = lock(&self.engine);
+        let mut rows = Vec::with_capacity(batch.len());
+        let mut effects = Vec::new();
+        for (from, message) in batch {
+            let bytes = match wire::encode_tunnelled(&message) {
+                Ok(b) => b,
+                Err(e) => {
+                    tracing::warn!(peer = %from, "{e}");
+                    continue;
                 }
+            };
+            let input = Input::Peer { from, bytes };
+            match st.engine.apply(&input, &clock) {
+                Ok(fx) => {
+                    rows.push(logged(clock.now.0, &input, Some(from), &fx));
+                    effects.extend(fx);
+                }
+                Err(e) => tracing::warn!(peer = %from, "engine: {e}"),
             }
         }
-        if let Err(e) = self.store.commit_input(
-            clock.now.0,
-            &input.to_json(),
-            consumed_from.map(|p| p.to_string()).as_deref(),
-            sends,
-        ) {
+        let _ = self.commit(&mut st, rows, effects);
+    }
+
+    /// Commits `rows` and, once they are durable, carries out `fx`.
+    fn commit(
+        self: &Arc<Self>,
+        st: &mut EngineState,
+        rows: Vec<crate::engine::durable::Logged>,
+        fx: Vec<Effect>,
+    ) -> Result<(), String> {
+        if let Err(e) = self.store.commit_inputs(rows) {
             // The engine moved on but the log did not: the only safe course is to stop
             // and rebuild from the log on the next start.
             tracing::error!("store: {e}; stopping so the next start replays a consistent state");
             let _ = self.stop.send(true);
             return Err(format!("the node could not persist its state: {e}"));
         }
-        self.carry_out(&mut st, fx);
-        Ok(extra)
+        self.carry_out(st, fx);
+        Ok(())
     }
 
     fn carry_out(self: &Arc<Self>, st: &mut EngineState, fx: Vec<Effect>) {
@@ -241,16 +290,7 @@ impl Shared {
 
     /// A peer's engine message.
     pub(super) fn on_inbound(self: &Arc<Self>, from: PublicKey, message: wire::Message) {
-        let bytes = match wire::encode_tunnelled(&message) {
-            Ok(b) => b,
-            Err(e) => {
-                tracing::warn!(peer = %from, "{e}");
-                return;
-            }
-        };
-        if let Err(e) = self.feed(Input::Peer { from, bytes }, Some(from)) {
-            tracing::warn!(peer = %from, "engine: {e}");
-        }
+        self.feed_peer_batch(vec![(from, message)]);
     }
 
     /// A connection completed: ask the peer to resume our stream from where we are,

@@ -58,8 +58,17 @@ pub struct Stream {
     pub in_next: u64,
 }
 
-/// One committed input: the numbers its messages got.
+/// Committed messages with the numbers they got: (peer, number, bytes).
 pub type Numbered = Vec<(String, u64, Vec<u8>)>;
+
+/// One input to log: clock (µs), its JSON, the peer it was consumed from, and the
+/// messages it makes the node send (peer, bytes).
+pub type Logged = (
+    u64,
+    serde_json::Value,
+    Option<String>,
+    Vec<(String, Vec<u8>)>,
+);
 
 impl Store {
     /// Every stream's position.
@@ -92,13 +101,19 @@ impl Store {
         consumed_from: Option<&str>,
         sends: Vec<(String, Vec<u8>)>,
     ) -> Result<Numbered, NodeError> {
+        self.commit_inputs(vec![(
+            at,
+            input.clone(),
+            consumed_from.map(str::to_string),
+            sends,
+        )])
+    }
+
+    /// Several inputs, in order, in one transaction (a group commit: one `fsync` for
+    /// everything that arrived together).
+    pub fn commit_inputs(&self, batch: Vec<Logged>) -> Result<Numbered, NodeError> {
         let mut conn = self.conn();
         let tx = conn.transaction().map_err(|e| self.err(e))?;
-        tx.execute(
-            "INSERT INTO inputs (at, input) VALUES (?1, ?2)",
-            params![at as i64, input.to_string()],
-        )
-        .map_err(|e| self.err(e))?;
         let stream = |tx: &rusqlite::Transaction, peer: &str| -> rusqlite::Result<Stream> {
             Ok(tx
                 .query_row(
@@ -121,23 +136,30 @@ impl Store {
                 params![peer, s.out_next as i64, s.in_next as i64],
             )
         };
-        if let Some(peer) = consumed_from {
-            let mut s = stream(&tx, peer).map_err(|e| self.err(e))?;
-            s.in_next += 1;
-            put(&tx, peer, s).map_err(|e| self.err(e))?;
-        }
-        let mut out = Vec::with_capacity(sends.len());
-        for (peer, bytes) in sends {
-            let mut s = stream(&tx, &peer).map_err(|e| self.err(e))?;
-            let n = s.out_next;
-            s.out_next += 1;
-            put(&tx, &peer, s).map_err(|e| self.err(e))?;
+        let mut out = Vec::new();
+        for (at, input, consumed_from, sends) in batch {
             tx.execute(
-                "INSERT INTO outbox (peer, seq, bytes) VALUES (?1, ?2, ?3)",
-                params![peer, n as i64, bytes],
+                "INSERT INTO inputs (at, input) VALUES (?1, ?2)",
+                params![at as i64, input.to_string()],
             )
             .map_err(|e| self.err(e))?;
-            out.push((peer, n, bytes));
+            if let Some(peer) = consumed_from {
+                let mut s = stream(&tx, &peer).map_err(|e| self.err(e))?;
+                s.in_next += 1;
+                put(&tx, &peer, s).map_err(|e| self.err(e))?;
+            }
+            for (peer, bytes) in sends {
+                let mut s = stream(&tx, &peer).map_err(|e| self.err(e))?;
+                let n = s.out_next;
+                s.out_next += 1;
+                put(&tx, &peer, s).map_err(|e| self.err(e))?;
+                tx.execute(
+                    "INSERT INTO outbox (peer, seq, bytes) VALUES (?1, ?2, ?3)",
+                    params![peer, n as i64, bytes],
+                )
+                .map_err(|e| self.err(e))?;
+                out.push((peer, n, bytes));
+            }
         }
         tx.commit().map_err(|e| self.err(e))?;
         Ok(out)
