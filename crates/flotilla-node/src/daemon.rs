@@ -36,6 +36,8 @@ use engine_io::{EngineState, PayRequest};
 
 /// How often LDK's timer runs (pings, and disconnecting peers that stopped answering).
 pub const TIMER_TICK: Duration = Duration::from_secs(10);
+/// How often each peer is told how far its stream was consumed.
+const ACK_INTERVAL: Duration = Duration::from_secs(5);
 /// Most peer messages applied and logged in one transaction.
 const MAX_BATCH: usize = 256;
 /// How often the reconnection loop looks at the remembered peers.
@@ -164,6 +166,7 @@ pub struct Shared {
     dials: Mutex<HashMap<PublicKey, Dial>>,
     opens: Mutex<HashMap<[u8; 32], PendingOpen>>,
     engine: Mutex<EngineState>,
+    jobs: mpsc::UnboundedSender<engine_io::Job>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -206,7 +209,7 @@ impl Shared {
                 if expiry == 0 || expiry > 365 * 86_400 {
                     return Response::err("invoice: expiry must be 1 s to one year");
                 }
-                match self.invoice(amount_msat, &description, expiry) {
+                match self.invoice(amount_msat, description, expiry).await {
                     Ok(v) => Response::ok(v),
                     Err(e) => Response::err(e),
                 }
@@ -689,6 +692,7 @@ async fn run_async(config: Config) -> Result<(), NodeError> {
     }
     let store = Arc::new(Store::open(&dir)?);
     let (engine_state, timers) = engine_io::replay(identity.keys.get_node_secret_key(), &store)?;
+    let (jobs_tx, jobs_rx) = mpsc::unbounded_channel();
     let capabilities = Capabilities::default();
     let listener = TcpListener::bind(config.listen)
         .await
@@ -733,11 +737,13 @@ async fn run_async(config: Config) -> Result<(), NodeError> {
         dials: Mutex::new(HashMap::new()),
         opens: Mutex::new(HashMap::new()),
         engine: Mutex::new(engine_state),
+        jobs: jobs_tx,
     });
     shared.schedule_all(timers);
     shared.reconcile_channels();
 
     let mut tasks = tokio::task::JoinSet::new();
+    tasks.spawn(engine_io::writer(shared.clone(), jobs_rx));
     tasks.spawn(transport.clone().accept_loop(listener));
     tasks.spawn(server::serve(control_listener, token, shared.clone()));
     // One task takes every peer input in the order the transport produced it, so
@@ -756,10 +762,24 @@ async fn run_async(config: Config) -> Result<(), NodeError> {
             }
             s.on_event(e);
         }
+        let mut ack = tokio::time::interval(ACK_INTERVAL);
         loop {
             tokio::select! {
                 biased;
                 Some(e) = events.recv() => event(&s, &mut inbox, e),
+                _ = ack.tick() => {
+                    while let Ok(e) = events.try_recv() {
+                        event(&s, &mut inbox, e);
+                    }
+                    let mut batch = Vec::new();
+                    while let Ok(m) = inbox.try_recv() {
+                        batch.push((m.from, m.message));
+                    }
+                    if !batch.is_empty() {
+                        s.feed_peer_batch(batch);
+                    }
+                    s.acknowledge_streams();
+                }
                 Some(m) = setup_rx.recv() => {
                     while let Ok(e) = events.try_recv() {
                         event(&s, &mut inbox, e);

@@ -21,6 +21,42 @@ use crate::error::NodeError;
 use crate::store::Store;
 use crate::transport::setup::{SetupMessage, ANNOUNCE_LEN};
 
+/// A command for the writer task: builds its input under the engine's lock.
+pub type Make = Box<dyn FnOnce(&Engine) -> Result<(Input, serde_json::Value), String> + Send>;
+
+/// What the writer task takes: a command (with where to answer) or a timer.
+pub enum Job {
+    /// A control command.
+    Command {
+        /// Builds the input.
+        make: Make,
+        /// The answer: the command's value, or why it was refused.
+        reply: oneshot::Sender<Result<serde_json::Value, String>>,
+    },
+    /// A timer came due.
+    Timer(flotilla_ln::output::Timer),
+}
+
+/// Most commands and timers logged in one transaction.
+const MAX_JOBS: usize = 256;
+
+/// The writer task: applies every command and timer waiting, logs them in one
+/// transaction, then carries out their effects and answers (a group commit: with many
+/// clients, one fsync serves them all). Peer messages are applied by the task that
+/// reads them, in order with their connection's events, and committed there.
+pub async fn writer(shared: Arc<Shared>, mut jobs: tokio::sync::mpsc::UnboundedReceiver<Job>) {
+    while let Some(first) = jobs.recv().await {
+        let mut batch = vec![first];
+        while batch.len() < MAX_JOBS {
+            match jobs.try_recv() {
+                Ok(j) => batch.push(j),
+                Err(_) => break,
+            }
+        }
+        shared.run_jobs(batch);
+    }
+}
+
 /// How long `pay` waits for an outcome before answering with the payment pending.
 pub const PAY_WAIT: Duration = Duration::from_secs(120);
 
@@ -33,6 +69,9 @@ pub struct EngineState {
     announcements: BTreeMap<([u8; 32], u8), Box<[u8; ANNOUNCE_LEN]>>,
     /// Payers waiting for an outcome.
     waiters: HashMap<u64, Vec<oneshot::Sender<serde_json::Value>>>,
+    /// Peers whose current connection got our `channel_reestablish`: later ones are
+    /// acknowledgements.
+    greeted: HashSet<PublicKey>,
 }
 
 /// An input's log row: its effects' messages encoded for the outbox.
@@ -106,6 +145,7 @@ pub fn replay(
             ready: HashSet::new(),
             announcements,
             waiters: HashMap::new(),
+            greeted: HashSet::new(),
         },
         timers,
     ))
@@ -144,6 +184,53 @@ impl Shared {
         let logged = vec![logged(clock.now.0, &input, consumed_from, &fx)];
         self.commit(&mut st, logged, fx)?;
         Ok(extra)
+    }
+
+    fn run_jobs(self: &Arc<Self>, batch: Vec<Job>) {
+        let clock = wall_clock();
+        let mut st = lock(&self.engine);
+        let mut rows = Vec::with_capacity(batch.len());
+        let mut effects = Vec::new();
+        let mut replies = Vec::new();
+        for job in batch {
+            match job {
+                Job::Command { make, reply } => {
+                    let r = make(&st.engine).and_then(|(input, value)| {
+                        let fx = st.engine.apply(&input, &clock).map_err(|e| e.to_string())?;
+                        rows.push(logged(clock.now.0, &input, None, &fx));
+                        effects.extend(fx);
+                        Ok(value)
+                    });
+                    replies.push((reply, r));
+                }
+                Job::Timer(timer) => {
+                    let input = Input::Timer { timer };
+                    if let Ok(fx) = st.engine.apply(&input, &clock) {
+                        rows.push(logged(clock.now.0, &input, None, &fx));
+                        effects.extend(fx);
+                    }
+                }
+            }
+        }
+        let committed = self.commit(&mut st, rows, effects);
+        drop(st);
+        for (reply, r) in replies {
+            let r = match (&committed, r) {
+                (Err(e), Ok(_)) => Err(e.clone()),
+                (_, r) => r,
+            };
+            let _ = reply.send(r);
+        }
+    }
+
+    /// Runs a command through the writer task.
+    async fn command(self: &Arc<Self>, make: Make) -> Result<serde_json::Value, String> {
+        let (tx, rx) = oneshot::channel();
+        self.jobs
+            .send(Job::Command { make, reply: tx })
+            .map_err(|_| "the node is shutting down".to_string())?;
+        rx.await
+            .map_err(|_| "the node is shutting down".to_string())?
     }
 
     /// Applies peer messages that arrived together and logs them in one transaction
@@ -238,9 +325,7 @@ impl Shared {
             if at_micros > now {
                 tokio::time::sleep(Duration::from_micros(at_micros - now)).await;
             }
-            if let Err(e) = me.feed(Input::Timer { timer }, None) {
-                tracing::debug!("timer: {e}");
-            }
+            let _ = me.jobs.send(Job::Timer(timer));
         });
     }
 
@@ -302,9 +387,10 @@ impl Shared {
             .ok()
             .and_then(|s| s.get(&peer.to_string()).map(|s| s.in_next))
             .unwrap_or(0);
+        let mut st = lock(&self.engine);
         self.transport
             .send_setup(peer, SetupMessage::Reestablish { next_seq: in_next });
-        let st = lock(&self.engine);
+        st.greeted.insert(peer);
         for a in st.announcements.values() {
             self.transport
                 .send_setup(peer, SetupMessage::Announce(a.clone()));
@@ -313,7 +399,11 @@ impl Shared {
 
     /// The connection went away: new messages wait in the outbox.
     pub(super) fn peer_disconnected(self: &Arc<Self>, peer: PublicKey) {
-        lock(&self.engine).ready.remove(&peer);
+        {
+            let mut st = lock(&self.engine);
+            st.ready.remove(&peer);
+            st.greeted.remove(&peer);
+        }
         if lock(&self.engine).engine.graph().node_of(&peer).is_some() {
             let _ = self.feed(
                 Input::PeerOnline {
@@ -337,6 +427,11 @@ impl Shared {
                     return;
                 }
             };
+            if st.ready.contains(&peer) {
+                // On a connection already re-established: an acknowledgement, which
+                // only lets the outbox drop what the peer consumed.
+                return;
+            }
             if let Some((first, _)) = rest.first() {
                 if *first != next_seq {
                     // The peer asks for a message we never had: its log and ours
@@ -365,21 +460,39 @@ impl Shared {
         }
     }
 
+    /// Tells every greeted peer how far we consumed its stream, so it can drop what
+    /// it keeps for re-sending. Called by the task that reads the peers, after it has
+    /// handled every queued event and message (an acknowledgement must not overtake
+    /// the `channel_reestablish` of a new connection).
+    pub(super) fn acknowledge_streams(self: &Arc<Self>) {
+        let Ok(streams) = self.store.streams() else {
+            return;
+        };
+        let st = lock(&self.engine);
+        for p in &st.greeted {
+            if let Some(s) = streams.get(&p.to_string()) {
+                self.transport.send_setup(
+                    *p,
+                    SetupMessage::Reestablish {
+                        next_seq: s.in_next,
+                    },
+                );
+            }
+        }
+    }
+
     /// `invoice`.
-    pub(super) fn invoice(
+    pub(super) async fn invoice(
         self: &Arc<Self>,
         amount_msat: Option<u64>,
-        description: &str,
+        description: String,
         expiry_secs: u64,
     ) -> Result<serde_json::Value, String> {
-        let clock = wall_clock();
-        self.feed_with(
-            |e| {
-                e.make_invoice(amount_msat, description, expiry_secs, &clock)
-                    .map_err(|e| e.to_string())
-            },
-            None,
-        )
+        self.command(Box::new(move |e| {
+            e.make_invoice(amount_msat, &description, expiry_secs, &wall_clock())
+                .map_err(|e| e.to_string())
+        }))
+        .await
     }
 
     /// `pay` and `keysend`: starts the payment and waits for its outcome.
@@ -388,13 +501,14 @@ impl Shared {
         make: PayRequest,
     ) -> Result<serde_json::Value, String> {
         let (tx, rx) = oneshot::channel();
-        let id = self.feed_with(
-            |e| {
+        let id = self
+            .command(Box::new(move |e| {
                 let id = e.next_payment_id();
-                Ok((make.input(id), id))
-            },
-            None,
-        )?;
+                Ok((make.input(id), json!(id)))
+            }))
+            .await?
+            .as_u64()
+            .ok_or("payment id")?;
         {
             let mut st = lock(&self.engine);
             match st.engine.payment_done(id) {

@@ -10,7 +10,9 @@
 //! same transaction as the input. After every (re)connection both sides send
 //! `channel_reestablish` with their `in_next`; each then re-sends, in order, every
 //! message of its outbox from the number the peer asked for, drops the ones below it,
-//! and only then sends new ones. So each side consumes every message of the other
+//! and only then sends new ones; on a connection already re-established, the same
+//! message every few seconds is an acknowledgement that lets the outbox drop what was
+//! consumed. So each side consumes every message of the other
 //! exactly once and in order, across disconnections and `kill -9`, and the two engines
 //! stay as consistent as if the connection had never dropped. This is BOLT 2's
 //! `channel_reestablish` simplified: one stream per peer rather than per channel,
