@@ -331,6 +331,13 @@ fn invoices_multi_hop_mpp_and_keysend_between_processes() {
             .any(|r| r["direction"] == "received" && r["payment_hash"] == inv["payment_hash"]),
         "{got}"
     );
+    // Acknowledgements (every 5 s) let each side drop what its peers consumed.
+    wait_for("the outboxes to empty", Duration::from_secs(30), || {
+        [&a, &b, &c]
+            .iter()
+            .all(|n| json(&n.dir, &["info", "--json"])["engine"]["outbox_messages"] == 0)
+            .then_some(())
+    });
     // Bad requests: one clear line each.
     for (args, want) in [
         (vec!["pay", "lnbc1garbage"], "pay:"),

@@ -551,6 +551,7 @@ impl Shared {
             "live_htlcs": e.live_htlcs(),
             "books": match e.check() { Ok(()) => "ok".to_string(), Err(s) => s },
             "streams_ready": st.ready.len(),
+            "outbox_messages": self.store.outbox_len().ok(),
         })
     }
 }

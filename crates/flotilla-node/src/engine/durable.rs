@@ -187,6 +187,14 @@ impl Store {
         rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
     }
 
+    /// Messages kept for re-sending, over all peers.
+    pub fn outbox_len(&self) -> Result<u64, NodeError> {
+        self.conn()
+            .query_row("SELECT COUNT(*) FROM outbox", [], |r| r.get::<_, i64>(0))
+            .map(|n| n as u64)
+            .map_err(|e| self.err(e))
+    }
+
     /// Every logged input in order: (clock µs, input).
     pub fn inputs(&self) -> Result<Vec<(u64, serde_json::Value)>, NodeError> {
         let conn = self.conn();
