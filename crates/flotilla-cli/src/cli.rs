@@ -869,8 +869,20 @@ pub enum NodeCommand {
     /// stores it (each side in one SQLite transaction). This node's starting balance
     /// is the capacity less --push-sat; the peer's is --push-sat.
     OpenChannel(NodeOpenChannelArgs),
-    /// The channels: id, peer, capacity, both balances and pending HTLCs.
+    /// The channels: id, peer, capacity, both balances and pending HTLCs, as the
+    /// node's payment engine holds them now.
     Channels(NodeQueryArgs),
+    /// Make a BOLT 11 invoice (with a payment_secret, signed by the node's key) and
+    /// expect its payment.
+    Invoice(NodeInvoiceArgs),
+    /// Pay a BOLT 11 invoice: routes over the channels the node knows (its own and
+    /// the ones peers announced), splits it into up to --max-parts parts (MPP),
+    /// retries failed parts, and waits for the outcome.
+    Pay(NodePayArgs),
+    /// Pay a node without an invoice (keysend; MPP when --max-parts > 1).
+    Keysend(NodeKeysendArgs),
+    /// Every payment sent and received, and the invoices not paid yet.
+    Payments(NodeQueryArgs),
     /// Stop the node (it disconnects its peers and removes its control socket).
     Stop(NodeQueryArgs),
 }
@@ -887,6 +899,57 @@ pub struct NodeOpenChannelArgs {
     /// What this node gives the peer at the start, in sat (default 0).
     #[arg(long, default_value_t = 0)]
     pub push_sat: u64,
+    /// Print JSON instead of a line of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `flotilla node invoice`
+#[derive(Debug, Args)]
+pub struct NodeInvoiceArgs {
+    /// The amount asked, msat (omit for an invoice of any amount).
+    #[arg(long)]
+    pub amount_msat: Option<u64>,
+    /// What the payment is for.
+    #[arg(long, default_value = "")]
+    pub description: String,
+    /// Seconds until the invoice expires.
+    #[arg(long, default_value_t = 3600)]
+    pub expiry_secs: u64,
+    /// Print JSON instead of the invoice alone.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `flotilla node pay`
+#[derive(Debug, Args)]
+pub struct NodePayArgs {
+    /// The BOLT 11 invoice.
+    #[arg(value_name = "BOLT11")]
+    pub bolt11: String,
+    /// The amount, for an invoice without one.
+    #[arg(long)]
+    pub amount_msat: Option<u64>,
+    /// Most parts in flight at once (1: a single path).
+    #[arg(long, default_value_t = 16)]
+    pub max_parts: u32,
+    /// Print JSON instead of a line of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `flotilla node keysend`
+#[derive(Debug, Args)]
+pub struct NodeKeysendArgs {
+    /// The receiver's node id.
+    #[arg(value_name = "ID")]
+    pub peer: String,
+    /// The amount, msat.
+    #[arg(long)]
+    pub amount_msat: u64,
+    /// Most parts in flight at once (1: a single path).
+    #[arg(long, default_value_t = 16)]
+    pub max_parts: u32,
     /// Print JSON instead of a line of text.
     #[arg(long)]
     pub json: bool,

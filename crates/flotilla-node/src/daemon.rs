@@ -18,8 +18,11 @@ use serde_json::json;
 use tokio::net::TcpListener;
 use tokio::sync::{mpsc, oneshot, watch};
 
+mod engine_io;
+
 use crate::control::protocol::{Request, Response};
 use crate::control::{self, server};
+use crate::engine::Input;
 use crate::error::NodeError;
 use crate::features::{self, Capabilities};
 use crate::identity;
@@ -29,9 +32,14 @@ use crate::store::{Store, StoredChannel};
 use crate::transport::messages::{Inbound, PeerEvent, SetupInbound};
 use crate::transport::setup::{self, SetupMessage};
 use crate::transport::Transport;
+use engine_io::{EngineState, PayRequest};
 
 /// How often LDK's timer runs (pings, and disconnecting peers that stopped answering).
 pub const TIMER_TICK: Duration = Duration::from_secs(10);
+/// How often each peer is told how far its stream was consumed.
+const ACK_INTERVAL: Duration = Duration::from_secs(5);
+/// Most peer messages applied and logged in one transaction.
+const MAX_BATCH: usize = 256;
 /// How often the reconnection loop looks at the remembered peers.
 const RECONNECT_POLL: Duration = Duration::from_millis(250);
 
@@ -157,6 +165,8 @@ pub struct Shared {
     stop: watch::Sender<bool>,
     dials: Mutex<HashMap<PublicKey, Dial>>,
     opens: Mutex<HashMap<[u8; 32], PendingOpen>>,
+    engine: Mutex<EngineState>,
+    jobs: mpsc::UnboundedSender<engine_io::Job>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -186,12 +196,47 @@ impl Shared {
                 Ok(c) => Response::ok(channel_json(&c)),
                 Err(e) => Response::err(e),
             },
-            Request::Channels => match self.store.channels() {
-                Ok(cs) => Response::ok(serde_json::Value::Array(
-                    cs.iter().map(channel_json).collect(),
-                )),
-                Err(e) => Response::err(e.to_string()),
+            Request::Channels => Response::ok(serde_json::Value::Array(self.engine_channels())),
+            Request::Invoice {
+                amount_msat,
+                description,
+                expiry_secs,
+            } => {
+                if amount_msat == Some(0) {
+                    return Response::err("invoice: --amount-msat must be positive");
+                }
+                let expiry = expiry_secs.unwrap_or(3600);
+                if expiry == 0 || expiry > 365 * 86_400 {
+                    return Response::err("invoice: expiry must be 1 s to one year");
+                }
+                match self.invoice(amount_msat, description, expiry).await {
+                    Ok(v) => Response::ok(v),
+                    Err(e) => Response::err(e),
+                }
+            }
+            Request::Pay {
+                bolt11,
+                amount_msat,
+                max_parts,
+            } => match PayRequest::invoice(&bolt11, amount_msat, max_parts.unwrap_or(16)) {
+                Ok(r) => match self.pay(r).await {
+                    Ok(v) => Response::ok(v),
+                    Err(e) => Response::err(e),
+                },
+                Err(e) => Response::err(e),
             },
+            Request::Keysend {
+                peer,
+                amount_msat,
+                max_parts,
+            } => match PayRequest::keysend(&peer, amount_msat, max_parts.unwrap_or(16)) {
+                Ok(r) => match self.pay(r).await {
+                    Ok(v) => Response::ok(v),
+                    Err(e) => Response::err(e),
+                },
+                Err(e) => Response::err(e),
+            },
+            Request::Payments => Response::ok(self.payments()),
         }
     }
 
@@ -223,8 +268,8 @@ impl Shared {
                 "dropped": stats.dropped,
                 "sent": stats.sent,
             },
-            // The protocol engine is not attached yet: HTLC messages are counted only.
-            "engine_attached": false,
+            "engine_attached": true,
+            "engine": self.engine_info(),
         })
     }
 
@@ -315,7 +360,7 @@ impl Shared {
 
     /// Handles a channel-opening message. Each side stores the channel in one
     /// transaction before it answers (the acceptor) or reports success (the opener).
-    fn on_setup(&self, from: PublicKey, message: SetupMessage) {
+    fn on_setup(self: &Arc<Self>, from: PublicKey, message: SetupMessage) {
         match message {
             SetupMessage::Open {
                 temporary_channel_id,
@@ -349,6 +394,18 @@ impl Shared {
                 match self.store.insert_channel(&channel) {
                     Ok(true) => {
                         tracing::info!(peer = %from, channel = channel.channel_id, capacity_sat, "accepted a channel");
+                        if let Err(e) = self.feed(
+                            Input::Open {
+                                channel_id,
+                                peer: from,
+                                capacity_sat,
+                                local_msat: channel.local_msat,
+                                remote_msat: channel.remote_msat,
+                            },
+                            None,
+                        ) {
+                            tracing::error!("engine: {e}");
+                        }
                         self.transport.send_setup(
                             from,
                             SetupMessage::Accept {
@@ -401,7 +458,19 @@ impl Shared {
                     match self.store.insert_channel(&channel) {
                         Ok(_) => {
                             tracing::info!(peer = %from, channel = channel.channel_id, "channel open");
-                            Ok(channel)
+                            match self.feed(
+                                Input::Open {
+                                    channel_id,
+                                    peer: from,
+                                    capacity_sat: channel.capacity_sat,
+                                    local_msat: channel.local_msat,
+                                    remote_msat: channel.remote_msat,
+                                },
+                                None,
+                            ) {
+                                Ok(()) => Ok(channel),
+                                Err(e) => Err(format!("open-channel: {e}")),
+                            }
                         }
                         Err(e) => {
                             tracing::error!("store: {e}");
@@ -413,6 +482,18 @@ impl Shared {
                     let _ = reply.send(result);
                 }
             }
+            SetupMessage::Announce(bytes) => {
+                if let Err(e) = self.feed(
+                    Input::Announce {
+                        from: Some(from),
+                        bytes,
+                    },
+                    None,
+                ) {
+                    tracing::error!("engine: {e}");
+                }
+            }
+            SetupMessage::Reestablish { next_seq } => self.reestablished(from, next_seq),
             SetupMessage::Reject {
                 temporary_channel_id,
                 reason,
@@ -489,7 +570,7 @@ impl Shared {
         }
     }
 
-    fn on_event(&self, event: PeerEvent) {
+    fn on_event(self: &Arc<Self>, event: PeerEvent) {
         match event {
             PeerEvent::Connected { node_id, inbound } => {
                 tracing::info!(peer = %node_id, inbound, "peer connected");
@@ -499,9 +580,11 @@ impl Shared {
                 if let Some(d) = lock(&self.dials).get_mut(&node_id) {
                     d.backoff.reset();
                 }
+                self.peer_connected(node_id);
             }
             PeerEvent::Disconnected { node_id } => {
                 tracing::info!(peer = %node_id, "peer disconnected");
+                self.peer_disconnected(node_id);
             }
         }
     }
@@ -608,6 +691,8 @@ async fn run_async(config: Config) -> Result<(), NodeError> {
         tracing::info!(node_id = %identity.node_id, "created a new node identity");
     }
     let store = Arc::new(Store::open(&dir)?);
+    let (engine_state, timers) = engine_io::replay(identity.keys.get_node_secret_key(), &store)?;
+    let (jobs_tx, jobs_rx) = mpsc::unbounded_channel();
     let capabilities = Capabilities::default();
     let listener = TcpListener::bind(config.listen)
         .await
@@ -651,24 +736,69 @@ async fn run_async(config: Config) -> Result<(), NodeError> {
         stop: stop_tx,
         dials: Mutex::new(HashMap::new()),
         opens: Mutex::new(HashMap::new()),
+        engine: Mutex::new(engine_state),
+        jobs: jobs_tx,
     });
+    shared.schedule_all(timers);
+    shared.reconcile_channels();
 
     let mut tasks = tokio::task::JoinSet::new();
+    tasks.spawn(engine_io::writer(shared.clone(), jobs_rx));
     tasks.spawn(transport.clone().accept_loop(listener));
     tasks.spawn(server::serve(control_listener, token, shared.clone()));
-    tasks.spawn(engine_inbox(channels.inbox));
+    // One task takes every peer input in the order the transport produced it, so
+    // that a connection's events and messages are never reordered (see
+    // `engine::durable`).
     let s = shared.clone();
+    let mut inbox = channels.inbox;
     let mut setup_rx: mpsc::Receiver<SetupInbound> = channels.setup;
-    tasks.spawn(async move {
-        while let Some(m) = setup_rx.recv().await {
-            s.on_setup(m.from, m.message);
-        }
-    });
-    let s = shared.clone();
     let mut events = channels.events;
     tasks.spawn(async move {
-        while let Some(e) = events.recv().await {
+        // Handles an event, first taking every message already queued: those came on
+        // the connection before it.
+        fn event(s: &Arc<Shared>, inbox: &mut mpsc::Receiver<Inbound>, e: PeerEvent) {
+            while let Ok(m) = inbox.try_recv() {
+                s.on_inbound(m.from, m.message);
+            }
             s.on_event(e);
+        }
+        let mut ack = tokio::time::interval(ACK_INTERVAL);
+        loop {
+            tokio::select! {
+                biased;
+                Some(e) = events.recv() => event(&s, &mut inbox, e),
+                _ = ack.tick() => {
+                    while let Ok(e) = events.try_recv() {
+                        event(&s, &mut inbox, e);
+                    }
+                    let mut batch = Vec::new();
+                    while let Ok(m) = inbox.try_recv() {
+                        batch.push((m.from, m.message));
+                    }
+                    if !batch.is_empty() {
+                        s.feed_peer_batch(batch);
+                    }
+                    s.acknowledge_streams();
+                }
+                Some(m) = setup_rx.recv() => {
+                    while let Ok(e) = events.try_recv() {
+                        event(&s, &mut inbox, e);
+                    }
+                    s.on_setup(m.from, m.message);
+                }
+                Some(m) = inbox.recv() => {
+                    // Whatever else is queued goes in the same group commit.
+                    let mut batch = vec![(m.from, m.message)];
+                    while batch.len() < MAX_BATCH {
+                        match inbox.try_recv() {
+                            Ok(m) => batch.push((m.from, m.message)),
+                            Err(_) => break,
+                        }
+                    }
+                    s.feed_peer_batch(batch);
+                }
+                else => break,
+            }
         }
     });
     let s = shared.clone();
@@ -711,19 +841,6 @@ async fn run_async(config: Config) -> Result<(), NodeError> {
     let _ = fs::remove_file(&socket_path);
     tracing::info!("stopped");
     Ok(())
-}
-
-/// Where the protocol engine plugs in: every decoded flotilla message arrives here.
-/// Until the engine is attached, messages are counted (`info`) and dropped; the
-/// node advertises no payment features meanwhile (see [`crate::features`]).
-async fn engine_inbox(mut inbox: mpsc::Receiver<Inbound>) {
-    while let Some(m) = inbox.recv().await {
-        tracing::debug!(
-            peer = %m.from,
-            message = m.message.message_type().name(),
-            "message received; no engine attached"
-        );
-    }
 }
 
 #[cfg(test)]

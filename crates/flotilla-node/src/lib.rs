@@ -13,11 +13,12 @@
 //! - [`nodefile`]: the file `DIR/node.json`;
 //! - [`daemon`]: ties them together (`flotilla node run`).
 //!
-//! The per-node protocol engine (`flotilla_ln`'s `Node`) plugs into the daemon's
-//! inbox ([`transport::messages::Inbound`]) and send queue ([`transport::Transport::send`]).
+//! - [`engine`]: the per-node protocol engine (`flotilla_ln`'s `Node`), gossip,
+//!   payments, and the input log that makes every state change durable.
 
 pub mod control;
 pub mod daemon;
+pub mod engine;
 pub mod error;
 pub mod features;
 pub mod identity;

@@ -20,7 +20,7 @@ use crate::error::NodeError;
 pub const STORE_FILE: &str = "store.sqlite3";
 
 /// The schema this code writes; an older file is migrated, a newer one refused.
-const SCHEMA_VERSION: i64 = 2;
+const SCHEMA_VERSION: i64 = 3;
 
 /// A peer the node dials again after a restart or a lost connection.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -110,14 +110,14 @@ impl Store {
         &self.path
     }
 
-    fn err(&self, source: rusqlite::Error) -> NodeError {
+    pub(crate) fn err(&self, source: rusqlite::Error) -> NodeError {
         NodeError::Store {
             path: self.path.clone(),
             source,
         }
     }
 
-    fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
+    pub(crate) fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
         // A panic while holding the lock cannot leave SQLite half-written (the
         // transaction rolls back), so a poisoned lock is still usable.
         self.conn.lock().unwrap_or_else(|p| p.into_inner())
@@ -173,6 +173,12 @@ impl Store {
                 );",
             )
             .map_err(|e| self.err(e))?;
+        }
+        if from < 3 {
+            // The engine's input log, its per-peer outbox and stream positions
+            // (`engine::durable`).
+            tx.execute_batch(crate::engine::durable::SCHEMA)
+                .map_err(|e| self.err(e))?;
         }
         if from < SCHEMA_VERSION {
             tx.execute(

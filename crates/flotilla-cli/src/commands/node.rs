@@ -78,6 +78,50 @@ pub fn run(args: NodeArgs) -> Result<()> {
             }
             print_channels(&v)
         }
+        NodeCommand::Invoice(i) => {
+            let v = ask(
+                &dir,
+                Request::Invoice {
+                    amount_msat: i.amount_msat,
+                    description: i.description,
+                    expiry_secs: Some(i.expiry_secs),
+                },
+            )?;
+            if i.json {
+                return print_json(&v);
+            }
+            outln!("{}", str_of(&v, "bolt11"))?;
+            Ok(())
+        }
+        NodeCommand::Pay(p) => {
+            let v = ask(
+                &dir,
+                Request::Pay {
+                    bolt11: p.bolt11,
+                    amount_msat: p.amount_msat,
+                    max_parts: Some(p.max_parts),
+                },
+            )?;
+            finish_payment(&v, p.json)
+        }
+        NodeCommand::Keysend(k) => {
+            let v = ask(
+                &dir,
+                Request::Keysend {
+                    peer: k.peer,
+                    amount_msat: k.amount_msat,
+                    max_parts: Some(k.max_parts),
+                },
+            )?;
+            finish_payment(&v, k.json)
+        }
+        NodeCommand::Payments(q) => {
+            let v = ask(&dir, Request::Payments)?;
+            if q.json {
+                return print_json(&v);
+            }
+            print_payments(&v)
+        }
         NodeCommand::Stop(q) => {
             let v = ask(&dir, Request::Stop)?;
             if q.json {
@@ -87,6 +131,58 @@ pub fn run(args: NodeArgs) -> Result<()> {
             Ok(())
         }
     }
+}
+
+/// Prints a payment's outcome; a failed payment is an error (exit 1) after its JSON.
+fn finish_payment(v: &Value, json: bool) -> Result<()> {
+    let status = str_of(v, "status");
+    if json {
+        print_json(v)?;
+    } else if status == "succeeded" {
+        outln!(
+            "paid {} msat (fee {} msat) in {} part(s), {} ms",
+            thousands(u64_of(v, "amount_msat")),
+            thousands(u64_of(v, "fee_msat")),
+            u64_of(v, "parts_settled"),
+            u64_of(v, "time_ms")
+        )?;
+    }
+    match status {
+        "succeeded" => Ok(()),
+        "pending" => Err(anyhow!(
+            "payment {} still pending; see `payments`",
+            str_of(v, "payment_hash")
+        )),
+        _ => Err(anyhow!("payment failed: {}", str_of(v, "failure_reason"))),
+    }
+}
+
+fn print_payments(v: &Value) -> Result<()> {
+    let rows = v.as_array().cloned().unwrap_or_default();
+    if rows.is_empty() {
+        outln!("no payments")?;
+        return Ok(());
+    }
+    let mut t = Table::new(3).header([
+        "direction",
+        "payment_hash",
+        "status",
+        "amount_msat",
+        "fee_msat",
+        "parts",
+    ]);
+    for r in &rows {
+        t.row([
+            str_of(r, "direction").to_string(),
+            str_of(r, "payment_hash").to_string(),
+            str_of(r, "status").to_string(),
+            thousands(u64_of(r, "amount_msat")),
+            thousands(u64_of(r, "fee_msat")),
+            u64_of(r, "parts_settled").to_string(),
+        ]);
+    }
+    out!("{}", t.render())?;
+    Ok(())
 }
 
 fn ask(dir: &Path, request: Request) -> Result<Value> {

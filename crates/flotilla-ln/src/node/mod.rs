@@ -38,6 +38,7 @@
 mod arrive;
 mod commitment;
 mod end;
+mod live;
 mod observe;
 mod point_claims;
 mod redundant;
@@ -47,6 +48,7 @@ mod send;
 
 pub use commitment::{CommitMode, CommitState};
 pub use end::{ChannelEnd, ChannelRules};
+pub use live::GrowError;
 pub use point_claims::{SharedClaims, VerifiedClaims};
 pub use reverse::ReverseBook;
 

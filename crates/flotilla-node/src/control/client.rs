@@ -10,8 +10,9 @@ use super::protocol::{Envelope, Request, Response};
 use crate::error::NodeError;
 use crate::nodefile::NodeFile;
 
-/// How long a request may take; `connect` waits up to 10 s for a handshake.
-pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long a request may take: `connect` waits up to 10 s for a handshake, `pay`
+/// up to two minutes for an outcome.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(150);
 
 /// Sends `request` to the node whose data directory is `dir` and returns its result.
 pub fn request(dir: &Path, request: Request) -> Result<serde_json::Value, NodeError> {

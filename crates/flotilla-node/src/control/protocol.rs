@@ -38,6 +38,41 @@ pub enum Request {
     },
     /// The channels.
     Channels,
+    /// Make a BOLT 11 invoice.
+    Invoice {
+        /// The amount asked (none: any amount).
+        #[serde(default)]
+        amount_msat: Option<u64>,
+        /// The description.
+        #[serde(default)]
+        description: String,
+        /// Seconds until it expires (default 3600).
+        #[serde(default)]
+        expiry_secs: Option<u64>,
+    },
+    /// Pay a BOLT 11 invoice; the answer waits for the outcome.
+    Pay {
+        /// The invoice.
+        bolt11: String,
+        /// For an invoice without an amount.
+        #[serde(default)]
+        amount_msat: Option<u64>,
+        /// Most parts in flight at once (default 16).
+        #[serde(default)]
+        max_parts: Option<u32>,
+    },
+    /// Pay a node without an invoice (keysend); the answer waits for the outcome.
+    Keysend {
+        /// The receiver's node id.
+        peer: String,
+        /// The amount.
+        amount_msat: u64,
+        /// Most parts in flight at once (default 16).
+        #[serde(default)]
+        max_parts: Option<u32>,
+    },
+    /// Every payment sent and received.
+    Payments,
     /// Shut the daemon down.
     Stop,
 }

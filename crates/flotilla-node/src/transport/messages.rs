@@ -206,6 +206,17 @@ impl FlotillaMessages {
         );
     }
 
+    /// Sends `peer` a BOLT 1 `warning` with `data`; the connection stays.
+    pub fn warn(&self, peer: PublicKey, data: String) {
+        self.disconnects.warn(
+            peer,
+            WarningMessage {
+                channel_id: ChannelId::new_zero(),
+                data,
+            },
+        );
+    }
+
     /// A snapshot of the counters.
     pub fn stats(&self) -> MessageStats {
         lock(&self.stats).clone()

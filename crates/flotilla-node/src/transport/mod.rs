@@ -240,6 +240,12 @@ impl Transport {
             .map(|p| p.init_features)
     }
 
+    /// Sends `to` a BOLT 1 `warning`.
+    pub fn warn(&self, to: PublicKey, text: String) {
+        self.messages.warn(to, text);
+        self.peer_manager.process_events();
+    }
+
     /// Queues `message` for `to` and sends it.
     pub fn send(&self, to: PublicKey, message: flotilla_ln::wire::Message) {
         self.messages.queue(to, message);

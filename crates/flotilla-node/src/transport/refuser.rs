@@ -25,7 +25,7 @@ use lightning::types::features::{InitFeatures, NodeFeatures};
 
 /// Peers to send a warning to and then disconnect, at the next `process_events`.
 #[derive(Clone, Default)]
-pub struct Disconnects(Arc<Mutex<Vec<(PublicKey, WarningMessage)>>>);
+pub struct Disconnects(Arc<Mutex<Vec<(PublicKey, WarningMessage, bool)>>>);
 
 impl Disconnects {
     /// Queues a warning and a disconnect for `node_id`.
@@ -33,10 +33,18 @@ impl Disconnects {
         self.0
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .push((node_id, warning));
+            .push((node_id, warning, true));
     }
 
-    fn take(&self) -> Vec<(PublicKey, WarningMessage)> {
+    /// Queues a warning alone for `node_id` (the connection stays).
+    pub fn warn(&self, node_id: PublicKey, warning: WarningMessage) {
+        self.0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push((node_id, warning, false));
+    }
+
+    fn take(&self) -> Vec<(PublicKey, WarningMessage, bool)> {
         std::mem::take(&mut *self.0.lock().unwrap_or_else(|p| p.into_inner()))
     }
 }
@@ -54,11 +62,16 @@ impl ChannelRefuser {
 impl BaseMessageHandler for ChannelRefuser {
     fn get_and_clear_pending_msg_events(&self) -> Vec<MessageSendEvent> {
         let mut events = BaseMessageHandler::get_and_clear_pending_msg_events(&self.0);
-        events.extend(self.1.take().into_iter().map(|(node_id, msg)| {
-            MessageSendEvent::HandleError {
-                node_id,
-                action: ErrorAction::DisconnectPeerWithWarning { msg },
-            }
+        events.extend(self.1.take().into_iter().map(|(node_id, msg, disconnect)| {
+            let action = if disconnect {
+                ErrorAction::DisconnectPeerWithWarning { msg }
+            } else {
+                ErrorAction::SendWarningMessage {
+                    msg,
+                    log_level: lightning::util::logger::Level::Warn,
+                }
+            };
+            MessageSendEvent::HandleError { node_id, action }
         }));
         events
     }

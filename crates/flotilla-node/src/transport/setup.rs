@@ -6,6 +6,8 @@
 //! | `open_channel` | 32777 | temporary_channel_id (32), capacity_sat (u64), push_msat (u64) |
 //! | `accept_channel` | 32779 | temporary_channel_id (32), channel_id (32) |
 //! | `reject_channel` | 32781 | temporary_channel_id (32), len (u16), reason (UTF-8) |
+//! | `channel_announce` | 32783 | 201 bytes, see `engine::gossip` |
+//! | `channel_reestablish` | 32785 | next_seq (u64), see `engine::durable` |
 //!
 //! The numbers are odd and ≥ 32768 (BOLT 1's custom range; a peer without flotilla
 //! ignores them) and apart from `flotilla_ln::wire`'s (32769–32775, 33025–33039).
@@ -23,6 +25,12 @@ pub const OPEN_CHANNEL: u16 = 32_777;
 pub const ACCEPT_CHANNEL: u16 = 32_779;
 /// `reject_channel`'s custom type.
 pub const REJECT_CHANNEL: u16 = 32_781;
+/// `channel_announce`'s custom type (gossip, [`crate::engine::gossip`]).
+pub const CHANNEL_ANNOUNCE: u16 = 32_783;
+/// `channel_reestablish`'s custom type ([`crate::engine::durable`]).
+pub const CHANNEL_REESTABLISH: u16 = 32_785;
+/// A `channel_announce` payload's length.
+pub const ANNOUNCE_LEN: usize = 201;
 
 /// The most a reason may hold.
 pub const MAX_REASON_LEN: usize = 1000;
@@ -53,6 +61,15 @@ pub enum SetupMessage {
         /// Why, for humans.
         reason: String,
     },
+    /// A channel and one direction's policy, signed by that direction's node
+    /// ([`crate::engine::gossip::Announcement`], its fixed 201-byte layout).
+    Announce(Box<[u8; ANNOUNCE_LEN]>),
+    /// After a (re)connection: the next sequence number of the peer's engine
+    /// messages this node has not yet durably consumed ([`crate::engine::durable`]).
+    Reestablish {
+        /// Sequence number.
+        next_seq: u64,
+    },
 }
 
 impl SetupMessage {
@@ -62,6 +79,8 @@ impl SetupMessage {
             SetupMessage::Open { .. } => OPEN_CHANNEL,
             SetupMessage::Accept { .. } => ACCEPT_CHANNEL,
             SetupMessage::Reject { .. } => REJECT_CHANNEL,
+            SetupMessage::Announce(_) => CHANNEL_ANNOUNCE,
+            SetupMessage::Reestablish { .. } => CHANNEL_REESTABLISH,
         }
     }
 
@@ -106,6 +125,10 @@ impl SetupMessage {
                 out.extend_from_slice(temporary_channel_id);
                 out.extend_from_slice(&(r.len() as u16).to_be_bytes());
                 out.extend_from_slice(r);
+            }
+            SetupMessage::Announce(bytes) => out.extend_from_slice(&bytes[..]),
+            SetupMessage::Reestablish { next_seq } => {
+                out.extend_from_slice(&next_seq.to_be_bytes())
             }
         }
         out
@@ -152,6 +175,14 @@ impl SetupMessage {
                         reason,
                     })
             }
+            CHANNEL_ANNOUNCE => want(ANNOUNCE_LEN).map(|()| {
+                let mut b = Box::new([0u8; ANNOUNCE_LEN]);
+                b.copy_from_slice(p);
+                SetupMessage::Announce(b)
+            }),
+            CHANNEL_REESTABLISH => want(8).map(|()| SetupMessage::Reestablish {
+                next_seq: u64_at(p, 0),
+            }),
             _ => return None,
         })
     }
@@ -163,6 +194,8 @@ pub fn name_of(t: u16) -> Option<&'static str> {
         OPEN_CHANNEL => "open_channel",
         ACCEPT_CHANNEL => "accept_channel",
         REJECT_CHANNEL => "reject_channel",
+        CHANNEL_ANNOUNCE => "channel_announce",
+        CHANNEL_REESTABLISH => "channel_reestablish",
         _ => return None,
     })
 }

@@ -1,0 +1,155 @@
+//! What a live driver needs that the simulator does not: one node built alone, and a
+//! directory that grows as the node learns channels.
+//!
+//! The simulator builds its directory once and every node with
+//! [`Node::build_all`]. A live node knows only the channels it opened or heard of, so
+//! its directory is rebuilt whenever it learns one. The rebuild is **append-only**:
+//! nodes and channels keep their indices and new ones come last, so every
+//! [`Directory::end_of`] of an existing channel is unchanged and the node's ends stay
+//! where they are; [`Node::grow`] re-seats the node on the new directory and adds an
+//! end for each new channel of its own. Nothing here runs in a simulation.
+
+use std::sync::Arc;
+
+use flotilla_graph::{ChannelIdx, Direction, NodeIdx};
+
+use crate::channel::EdgeState;
+use crate::config::NodeConfig;
+use crate::htlc::HtlcSlab;
+use crate::onion::OnionMode;
+use crate::receiver::Receiver;
+
+use super::{ChannelEnd, ChannelRules, CommitMode, Directory, Node};
+
+/// Why a directory cannot replace a node's.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum GrowError {
+    /// The new directory moved or dropped a channel the node has an end of.
+    #[error("channel {0} of this node moved or vanished in the new directory")]
+    ChannelMoved(u32),
+    /// The new directory's node at this node's index is another node.
+    #[error("the new directory has fewer nodes than the old one")]
+    NodeMissing,
+}
+
+impl Node {
+    /// Node `id` of `dir` alone, with `config`, in the full commitment mode, with an end
+    /// for each of its channels in `dir`; `balances(channel)` gives `(mine, peer's)` msat
+    /// and `peer_config` the peer's channel parameters (what `open_channel` /
+    /// `accept_channel` told it).
+    pub fn new_live(
+        dir: Arc<Directory>,
+        id: NodeIdx,
+        config: NodeConfig,
+        balances: impl Fn(ChannelIdx) -> (u64, u64),
+        peer_config: &NodeConfig,
+    ) -> Result<Node, GrowError> {
+        let mut node = Node {
+            id,
+            config,
+            dir: dir.clone(),
+            ends: Vec::new(),
+            htlcs: HtlcSlab::new(),
+            by_wire: Default::default(),
+            receiver: Receiver::default(),
+            parts: Vec::new(),
+            free_parts: Vec::new(),
+            part_seq: 0,
+            ledger: Default::default(),
+            counters: Default::default(),
+            initial_value: 0,
+            mode: OnionMode::Modeled,
+            onion_key: None,
+            secrets: Vec::new(),
+            sessions: 0,
+            block_interval: std::time::Duration::from_secs(600),
+            now: flotilla_route::Timestamp::ZERO,
+            height: 0,
+            reverse: None,
+            verified_claims: super::point_claims::VerifiedClaims::shared(None),
+            lock_log: Vec::new(),
+            commit_mode: CommitMode::Full,
+            dirty: Vec::new(),
+        };
+        node.grow(dir, balances, peer_config)?;
+        Ok(node)
+    }
+
+    /// Re-seats the node on `dir`, a directory that extends its current one (same
+    /// nodes and channels at the same indices, new ones after them, policies possibly
+    /// changed), and adds an end for each new channel of its own, as
+    /// [`Node::new_live`] does. On error nothing changed.
+    pub fn grow(
+        &mut self,
+        dir: Arc<Directory>,
+        balances: impl Fn(ChannelIdx) -> (u64, u64),
+        peer_config: &NodeConfig,
+    ) -> Result<(), GrowError> {
+        let graph = dir.graph().clone();
+        if self.id.ix() >= graph.node_count() {
+            return Err(GrowError::NodeMissing);
+        }
+        for e in &self.ends {
+            let ok = e.channel.ix() < graph.channel_count()
+                && graph.channel(e.channel).from_node(e.dir) == self.id
+                && dir.end_of(e.out_edge()) < self.ends.len()
+                && self.ends[dir.end_of(e.out_edge())].channel == e.channel;
+            if !ok {
+                return Err(GrowError::ChannelMoved(e.channel.0));
+            }
+        }
+        let mut new_ends = Vec::new();
+        for ch in graph.channels_of(self.id) {
+            let c = graph.channel(ch);
+            let d = if c.nodes[0] == self.id {
+                Direction::AToB
+            } else {
+                Direction::BToA
+            };
+            let at = dir.end_of(ch.edge(d));
+            if at < self.ends.len() {
+                continue;
+            }
+            new_ends.push((at, ch, d));
+        }
+        new_ends.sort_unstable_by_key(|(at, ..)| *at);
+        for (i, (at, ..)) in new_ends.iter().enumerate() {
+            if *at != self.ends.len() + i {
+                return Err(GrowError::ChannelMoved(new_ends[i].1 .0));
+            }
+        }
+        for (_, ch, d) in new_ends {
+            let c = graph.channel(ch);
+            let cap = c.capacity_msat();
+            let (mine, theirs) = balances(ch);
+            self.initial_value += mine;
+            self.ends.push(ChannelEnd {
+                channel: ch,
+                dir: d,
+                peer: c.to_node(d),
+                capacity_msat: cap,
+                local: EdgeState {
+                    balance_msat: mine,
+                    ..Default::default()
+                },
+                remote: EdgeState {
+                    balance_msat: theirs,
+                    ..Default::default()
+                },
+                peer_rules: ChannelRules::of(&peer_config.channel, cap),
+                dust_limit_msat: self
+                    .config
+                    .channel
+                    .dust_limit_msat()
+                    .max(peer_config.channel.dust_limit_msat()),
+                peer_online: true,
+                next_offer_id: 0,
+                accepted_below: 0,
+                accepted_ahead: Vec::new(),
+                commit: None,
+            });
+        }
+        self.dir = dir;
+        Ok(())
+    }
+}

@@ -1,0 +1,319 @@
+//! Everything the engine consumes, and its logged form (one JSON object per input).
+//!
+//! A restart replays the logged inputs, in order, with their logged clocks, into a
+//! fresh engine; the engine is deterministic, so it reaches the state it had.
+
+use bitcoin::secp256k1::PublicKey;
+use flotilla_graph::ChannelIdx;
+use flotilla_ln::msg::HtlcRef;
+use flotilla_ln::output::Timer;
+use flotilla_ln::{PaymentHash, PaymentSecret};
+use serde_json::{json, Value};
+
+use super::{hex, unhex};
+use crate::transport::setup::ANNOUNCE_LEN;
+
+/// One input.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Input {
+    /// A channel of this node was opened (both sides stored it).
+    Open {
+        /// Its id.
+        channel_id: [u8; 32],
+        /// The peer.
+        peer: PublicKey,
+        /// Capacity.
+        capacity_sat: u64,
+        /// This node's opening balance.
+        local_msat: u64,
+        /// The peer's opening balance.
+        remote_msat: u64,
+    },
+    /// A gossip announcement (from a peer, or none for our own).
+    Announce {
+        /// The peer that sent it.
+        from: Option<PublicKey>,
+        /// Its signed bytes.
+        bytes: Box<[u8; ANNOUNCE_LEN]>,
+    },
+    /// A peer's engine message, as framed on the wire (tunnelled type).
+    Peer {
+        /// The peer.
+        from: PublicKey,
+        /// The bytes.
+        bytes: Vec<u8>,
+    },
+    /// A timer the engine set came due.
+    Timer {
+        /// Which.
+        timer: Timer,
+    },
+    /// A peer connected or went away.
+    PeerOnline {
+        /// The peer.
+        peer: PublicKey,
+        /// Connected now.
+        online: bool,
+    },
+    /// Expect a payment (an invoice was made).
+    Invoice {
+        /// The preimage.
+        preimage: [u8; 32],
+        /// The payment secret.
+        secret: [u8; 32],
+        /// The amount asked.
+        amount_msat: Option<u64>,
+        /// When it expires, µs since 1970.
+        expires_at: u64,
+    },
+    /// Start a payment.
+    Pay {
+        /// The node's name for it.
+        id: u64,
+        /// The payment hash.
+        payment_hash: [u8; 32],
+        /// The payment secret (keysend: the sender's own).
+        payment_secret: [u8; 32],
+        /// Keysend: the preimage.
+        keysend_preimage: Option<[u8; 32]>,
+        /// The receiver.
+        target: PublicKey,
+        /// The amount.
+        amount_msat: u64,
+        /// Most parts in flight.
+        max_parts: u32,
+        /// The receiver's final CLTV delta.
+        final_cltv_delta: u32,
+    },
+}
+
+fn h32(v: &Value, k: &str) -> Result<[u8; 32], String> {
+    let s = v[k].as_str().ok_or_else(|| format!("{k} missing"))?;
+    unhex(s)
+        .and_then(|b| b.try_into().ok())
+        .ok_or_else(|| format!("{k}: not 32 bytes of hex"))
+}
+
+fn key(v: &Value, k: &str) -> Result<PublicKey, String> {
+    let s = v[k].as_str().ok_or_else(|| format!("{k} missing"))?;
+    s.parse().map_err(|_| format!("{k}: not a public key"))
+}
+
+fn num(v: &Value, k: &str) -> Result<u64, String> {
+    v[k].as_u64().ok_or_else(|| format!("{k}: not a number"))
+}
+
+fn timer_json(t: &Timer) -> Value {
+    match t {
+        Timer::MppTimeout { payment_hash, set } => {
+            json!({"t": "mpp", "hash": hex(&payment_hash.0), "set": set})
+        }
+        Timer::RedundantTimeout {
+            payment_secret,
+            round,
+        } => json!({"t": "redundant", "secret": hex(&payment_secret.0), "round": round}),
+        Timer::HtlcExpiry { htlc } => {
+            json!({"t": "expiry", "channel": htlc.channel.0, "id": htlc.id})
+        }
+        // Set only for a peer that stays offline with `offline_peer_timeout` above
+        // zero, which the live node does not use.
+        Timer::PeerUnreachable { .. } => json!({"t": "unreachable"}),
+    }
+}
+
+fn timer_of(v: &Value) -> Result<Option<Timer>, String> {
+    Ok(Some(match v["t"].as_str() {
+        Some("mpp") => Timer::MppTimeout {
+            payment_hash: PaymentHash(h32(v, "hash")?),
+            set: num(v, "set")? as u32,
+        },
+        Some("redundant") => Timer::RedundantTimeout {
+            payment_secret: PaymentSecret(h32(v, "secret")?),
+            round: num(v, "round")? as u32,
+        },
+        Some("expiry") => Timer::HtlcExpiry {
+            htlc: HtlcRef {
+                channel: ChannelIdx(num(v, "channel")? as u32),
+                id: num(v, "id")?,
+            },
+        },
+        Some("unreachable") => return Ok(None),
+        _ => return Err("unknown timer".into()),
+    }))
+}
+
+/// Whether a timer can be logged and replayed.
+pub fn timer_loggable(t: &Timer) -> bool {
+    !matches!(t, Timer::PeerUnreachable { .. })
+}
+
+impl Input {
+    /// Its logged form.
+    pub fn to_json(&self) -> Value {
+        match self {
+            Input::Open {
+                channel_id,
+                peer,
+                capacity_sat,
+                local_msat,
+                remote_msat,
+            } => json!({"k": "open", "channel_id": hex(channel_id), "peer": peer.to_string(),
+                "capacity_sat": capacity_sat, "local_msat": local_msat, "remote_msat": remote_msat}),
+            Input::Announce { from, bytes } => json!({"k": "announce",
+                "from": from.map(|f| f.to_string()), "bytes": hex(&bytes[..])}),
+            Input::Peer { from, bytes } => {
+                json!({"k": "peer", "from": from.to_string(), "bytes": hex(bytes)})
+            }
+            Input::Timer { timer } => json!({"k": "timer", "timer": timer_json(timer)}),
+            Input::PeerOnline { peer, online } => {
+                json!({"k": "online", "peer": peer.to_string(), "online": online})
+            }
+            Input::Invoice {
+                preimage,
+                secret,
+                amount_msat,
+                expires_at,
+            } => json!({"k": "invoice", "preimage": hex(preimage), "secret": hex(secret),
+                "amount_msat": amount_msat, "expires_at": expires_at}),
+            Input::Pay {
+                id,
+                payment_hash,
+                payment_secret,
+                keysend_preimage,
+                target,
+                amount_msat,
+                max_parts,
+                final_cltv_delta,
+            } => json!({"k": "pay", "id": id, "hash": hex(payment_hash),
+                "secret": hex(payment_secret), "keysend": keysend_preimage.map(|p| hex(&p)),
+                "target": target.to_string(), "amount_msat": amount_msat,
+                "max_parts": max_parts, "final_cltv_delta": final_cltv_delta}),
+        }
+    }
+
+    /// Back from its logged form; `Ok(None)` for an input that replays as nothing.
+    pub fn from_json(v: &Value) -> Result<Option<Input>, String> {
+        Ok(Some(match v["k"].as_str() {
+            Some("open") => Input::Open {
+                channel_id: h32(v, "channel_id")?,
+                peer: key(v, "peer")?,
+                capacity_sat: num(v, "capacity_sat")?,
+                local_msat: num(v, "local_msat")?,
+                remote_msat: num(v, "remote_msat")?,
+            },
+            Some("announce") => Input::Announce {
+                from: match v["from"].as_str() {
+                    Some(_) => Some(key(v, "from")?),
+                    None => None,
+                },
+                bytes: {
+                    let b = unhex(v["bytes"].as_str().unwrap_or(""))
+                        .filter(|b| b.len() == ANNOUNCE_LEN)
+                        .ok_or("announce: bad bytes")?;
+                    let mut a = Box::new([0u8; ANNOUNCE_LEN]);
+                    a.copy_from_slice(&b);
+                    a
+                },
+            },
+            Some("peer") => Input::Peer {
+                from: key(v, "from")?,
+                bytes: unhex(v["bytes"].as_str().unwrap_or("")).ok_or("peer: bad bytes")?,
+            },
+            Some("timer") => match timer_of(&v["timer"])? {
+                Some(timer) => Input::Timer { timer },
+                None => return Ok(None),
+            },
+            Some("online") => Input::PeerOnline {
+                peer: key(v, "peer")?,
+                online: v["online"].as_bool().ok_or("online: not a bool")?,
+            },
+            Some("invoice") => Input::Invoice {
+                preimage: h32(v, "preimage")?,
+                secret: h32(v, "secret")?,
+                amount_msat: v["amount_msat"].as_u64(),
+                expires_at: num(v, "expires_at")?,
+            },
+            Some("pay") => Input::Pay {
+                id: num(v, "id")?,
+                payment_hash: h32(v, "hash")?,
+                payment_secret: h32(v, "secret")?,
+                keysend_preimage: match v["keysend"].as_str() {
+                    Some(_) => Some(h32(v, "keysend")?),
+                    None => None,
+                },
+                target: key(v, "target")?,
+                amount_msat: num(v, "amount_msat")?,
+                max_parts: num(v, "max_parts")? as u32,
+                final_cltv_delta: num(v, "final_cltv_delta")? as u32,
+            },
+            other => return Err(format!("unknown input kind {other:?}")),
+        }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn inputs_round_trip_through_their_logged_form() {
+        let secp = bitcoin::secp256k1::Secp256k1::new();
+        let sk = bitcoin::secp256k1::SecretKey::from_slice(&[5; 32]).unwrap();
+        let pk = PublicKey::from_secret_key(&secp, &sk);
+        let inputs = [
+            Input::Open {
+                channel_id: [1; 32],
+                peer: pk,
+                capacity_sat: 10,
+                local_msat: 4000,
+                remote_msat: 6000,
+            },
+            Input::Announce {
+                from: Some(pk),
+                bytes: Box::new([7; ANNOUNCE_LEN]),
+            },
+            Input::Peer {
+                from: pk,
+                bytes: vec![1, 2, 3],
+            },
+            Input::Timer {
+                timer: Timer::MppTimeout {
+                    payment_hash: PaymentHash([3; 32]),
+                    set: 2,
+                },
+            },
+            Input::Timer {
+                timer: Timer::HtlcExpiry {
+                    htlc: HtlcRef {
+                        channel: ChannelIdx(3),
+                        id: 9,
+                    },
+                },
+            },
+            Input::PeerOnline {
+                peer: pk,
+                online: false,
+            },
+            Input::Invoice {
+                preimage: [1; 32],
+                secret: [2; 32],
+                amount_msat: None,
+                expires_at: 99,
+            },
+            Input::Pay {
+                id: 4,
+                payment_hash: [1; 32],
+                payment_secret: [2; 32],
+                keysend_preimage: Some([3; 32]),
+                target: pk,
+                amount_msat: 5,
+                max_parts: 3,
+                final_cltv_delta: 18,
+            },
+        ];
+        for i in inputs {
+            let back = Input::from_json(&i.to_json()).unwrap().unwrap();
+            assert_eq!(back, i);
+        }
+    }
+}

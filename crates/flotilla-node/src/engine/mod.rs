@@ -1,0 +1,721 @@
+//! The payment engine inside the daemon: one `flotilla_ln::node::Node` in the full
+//! commitment mode, with real BOLT 4 onions, fed every input the node consumes.
+//!
+//! The engine is synchronous and deterministic: [`Engine::apply`] takes one
+//! [`Input`] (a channel opened, a gossip announcement, a peer's message, a timer, a
+//! command) with the [`Clock`] it happened at and returns the [`Effect`]s the daemon
+//! must carry out (send a message, set a timer, warn a peer). The daemon logs each
+//! input with its clock before it carries out the effects ([`durable`]), and a restart
+//! replays the log into a fresh engine, which rebuilds exactly the same state.
+//!
+//! **Indices.** The ln engine names nodes and channels by index in its `Directory`.
+//! The live node's directory holds itself (node 0), and every node and channel it
+//! learned, in the order it learned them: the directory only grows ([`graph`]), so
+//! an index, once given, never changes, and the node's channel ends stay where they
+//! are ([`flotilla_ln::node::Node::grow`]). Peers name a channel by its 32-byte
+//! `channel_id`; onions name it by a short channel id derived from that
+//! ([`graph::scid_of`]), the same at every node.
+//!
+//! One file per job: [`graph`] (what the node knows of the network), [`gossip`]
+//! (signed channel announcements), [`pay`] (the sender's payments: routing, MPP,
+//! retries), [`input`] (inputs as they are logged), [`durable`] (the log, the
+//! outbox and the re-establishment of a peer's message stream).
+
+pub mod durable;
+pub mod gossip;
+pub mod graph;
+pub mod input;
+pub mod pay;
+
+use std::collections::{BTreeMap, HashMap};
+
+use bitcoin::hashes::Hash;
+use bitcoin::secp256k1::{PublicKey, SecretKey};
+use flotilla_graph::{ChannelIdx, Policy};
+use flotilla_ln::clock::Clock;
+use flotilla_ln::config::NodeConfig;
+use flotilla_ln::invoice::{self, InvoiceParams, PaymentKeys};
+use flotilla_ln::msg::Msg;
+use flotilla_ln::node::{Node, PeerError};
+use flotilla_ln::output::{Event, Output, Timer};
+use flotilla_ln::receiver::InvoiceRecord;
+use flotilla_ln::wire::{self, ChannelId, CommitmentSigned, Message, RevokeAndAck};
+use flotilla_ln::{PaymentHash, PaymentPreimage, PaymentSecret};
+use flotilla_route::Timestamp;
+use serde_json::json;
+
+use gossip::Announcement;
+use graph::LiveGraph;
+pub use input::Input;
+use pay::{LivePayment, PayStatus};
+
+/// The policy a node announces for its channels: BOLT 7's common defaults.
+pub fn default_policy(capacity_sat: u64, now_secs: u32) -> Policy {
+    Policy {
+        fee_base_msat: 1000,
+        fee_rate_ppm: 1,
+        cltv_expiry_delta: 40,
+        htlc_minimum_msat: 1,
+        htlc_maximum_msat: capacity_sat.saturating_mul(1000),
+        disabled: false,
+        last_update: now_secs,
+    }
+}
+
+/// Seconds of the Unix epoch a block height is counted from: there is no chain, so
+/// every node derives the same height from its clock (one block per 600 s).
+const HEIGHT_EPOCH_SECS: u64 = 1_700_000_000;
+/// The height at [`HEIGHT_EPOCH_SECS`].
+const HEIGHT_AT_EPOCH: u64 = 800_000;
+
+/// The clock at `unix_micros`: wall time, and the height it implies.
+pub fn clock_at(unix_micros: u64) -> Clock {
+    let secs = unix_micros / 1_000_000;
+    let height = HEIGHT_AT_EPOCH + secs.saturating_sub(HEIGHT_EPOCH_SECS) / 600;
+    Clock::new(
+        Timestamp(unix_micros),
+        u32::try_from(height).unwrap_or(u32::MAX),
+    )
+}
+
+/// The clock now.
+pub fn wall_clock() -> Clock {
+    let micros = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_micros() as u64)
+        .unwrap_or(0);
+    clock_at(micros)
+}
+
+/// What the daemon must do after an input.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Effect {
+    /// Send an engine message to a peer (sequenced and re-sent until consumed, see
+    /// [`durable`]).
+    Send {
+        /// The peer.
+        to: PublicKey,
+        /// The message.
+        message: Message,
+    },
+    /// Relay a gossip announcement to every connected peer but `except`.
+    Gossip {
+        /// Who it came from (none for our own).
+        except: Option<PublicKey>,
+        /// The signed bytes.
+        bytes: Box<[u8; crate::transport::setup::ANNOUNCE_LEN]>,
+    },
+    /// Fire `timer` at `at`.
+    Timer {
+        /// When.
+        at: Timestamp,
+        /// What.
+        timer: Timer,
+    },
+    /// The peer broke the protocol: a BOLT 1 `warning`; nothing changed.
+    Warn {
+        /// The peer.
+        to: PublicKey,
+        /// Why.
+        text: String,
+    },
+}
+
+/// A payment this node received.
+#[derive(Clone, Debug)]
+struct Received {
+    payment_hash: PaymentHash,
+    amount_msat: u64,
+    parts: u32,
+    at: Timestamp,
+}
+
+/// An invoice this node issued.
+#[derive(Clone, Debug)]
+struct Issued {
+    amount_msat: Option<u64>,
+    created: Timestamp,
+    paid: bool,
+}
+
+/// See the module documentation.
+pub struct Engine {
+    me: PublicKey,
+    secret: SecretKey,
+    onion_seed: u64,
+    config: NodeConfig,
+    graph: LiveGraph,
+    node: Option<Node>,
+    /// Opening balances of this node's channels (mine, peer's), msat.
+    opening: HashMap<ChannelIdx, (u64, u64)>,
+    payments: BTreeMap<u64, LivePayment>,
+    received: Vec<Received>,
+    invoices: HashMap<PaymentHash, Issued>,
+    /// Payments that finished since the daemon last asked.
+    finished: Vec<u64>,
+    out: Vec<Output>,
+}
+
+/// Why a command was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CommandError {
+    /// Bad argument or state; one line.
+    #[error("{0}")]
+    Refused(String),
+}
+
+fn refused(s: impl Into<String>) -> CommandError {
+    CommandError::Refused(s.into())
+}
+
+impl Engine {
+    /// An engine for the node whose key is `secret`, with no channel yet.
+    pub fn new(secret: SecretKey) -> Engine {
+        let secp = bitcoin::secp256k1::Secp256k1::signing_only();
+        let me = PublicKey::from_secret_key(&secp, &secret);
+        // Onion session keys derive from a seed only this node knows, fixed per key
+        // so a replay rebuilds the same onions.
+        let mut e = bitcoin::hashes::sha256::Hash::engine();
+        bitcoin::hashes::HashEngine::input(&mut e, b"flotilla/onion-seed");
+        bitcoin::hashes::HashEngine::input(&mut e, &secret.secret_bytes());
+        let seed_hash = bitcoin::hashes::sha256::Hash::from_engine(e).to_byte_array();
+        let onion_seed = u64::from_be_bytes(seed_hash[..8].try_into().unwrap_or([0; 8]));
+        Engine {
+            me,
+            secret,
+            onion_seed,
+            config: NodeConfig::default(),
+            graph: LiveGraph::new(me),
+            node: None,
+            opening: HashMap::new(),
+            payments: BTreeMap::new(),
+            received: Vec::new(),
+            invoices: HashMap::new(),
+            finished: Vec::new(),
+            out: Vec::new(),
+        }
+    }
+
+    /// This node's id.
+    pub fn me(&self) -> PublicKey {
+        self.me
+    }
+
+    /// What the node knows of the network.
+    pub fn graph(&self) -> &LiveGraph {
+        &self.graph
+    }
+
+    /// Applies one input at `clock`. A refused command or a peer's bad message changes
+    /// nothing (the latter yields a [`Effect::Warn`]).
+    pub fn apply(&mut self, input: &Input, clock: &Clock) -> Result<Vec<Effect>, CommandError> {
+        let mut fx = Vec::new();
+        match input {
+            Input::Open {
+                channel_id,
+                peer,
+                capacity_sat,
+                local_msat,
+                remote_msat,
+            } => self.open(
+                *channel_id,
+                *peer,
+                *capacity_sat,
+                (*local_msat, *remote_msat),
+                clock,
+                &mut fx,
+            )?,
+            Input::Announce { from, bytes } => self.announce(*from, bytes, &mut fx),
+            Input::Peer { from, bytes } => self.peer_message(*from, bytes, clock, &mut fx),
+            Input::Timer { timer } => {
+                if let Some(node) = self.node.as_mut() {
+                    node.handle_timer(timer.clone(), clock, &mut self.out);
+                }
+                self.drain(clock, &mut fx);
+            }
+            Input::PeerOnline { peer, online } => {
+                if let (Some(node), Some(p)) = (self.node.as_mut(), self.graph.node_of(peer)) {
+                    let ends: Vec<usize> = node
+                        .ends()
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, e)| e.peer == p)
+                        .map(|(i, _)| i)
+                        .collect();
+                    for i in ends {
+                        node.set_peer_online(i, *online);
+                    }
+                }
+            }
+            Input::Invoice {
+                preimage,
+                secret,
+                amount_msat,
+                expires_at,
+            } => {
+                let node = self
+                    .node
+                    .as_mut()
+                    .ok_or_else(|| refused("invoice: open a channel first"))?;
+                let keys = PaymentKeys::from_bytes(*preimage, *secret);
+                node.register_invoice(
+                    keys.hash,
+                    InvoiceRecord {
+                        preimage: keys.preimage,
+                        payment_secret: keys.secret,
+                        amount_msat: *amount_msat,
+                        min_final_cltv_expiry_delta: self.config.min_final_cltv_expiry_delta,
+                        expires_at: Timestamp(*expires_at),
+                    },
+                )
+                .map_err(|e| refused(format!("invoice: {e}")))?;
+                self.invoices.insert(
+                    keys.hash,
+                    Issued {
+                        amount_msat: *amount_msat,
+                        created: clock.now,
+                        paid: false,
+                    },
+                );
+            }
+            Input::Pay {
+                id,
+                payment_hash,
+                payment_secret,
+                keysend_preimage,
+                target,
+                amount_msat,
+                max_parts,
+                final_cltv_delta,
+            } => {
+                if self.payments.contains_key(id) {
+                    return Err(refused(format!("payment {id} exists")));
+                }
+                let node = self
+                    .node
+                    .as_mut()
+                    .ok_or_else(|| refused("pay: this node has no channel"))?;
+                let Some(target_ix) = self.graph.node_of(target) else {
+                    return Err(refused(format!(
+                        "pay: {target} is not in the known network (no channel to it has been announced)"
+                    )));
+                };
+                if *target == self.me {
+                    return Err(refused("pay: that is this node"));
+                }
+                let mut p = LivePayment::new(
+                    *id,
+                    self.graph.directory().graph().clone(),
+                    self.graph.me(),
+                    target_ix,
+                    *amount_msat,
+                    PaymentHash(*payment_hash),
+                    PaymentSecret(*payment_secret),
+                    keysend_preimage.map(PaymentPreimage),
+                    *max_parts,
+                    *final_cltv_delta,
+                    clock.now,
+                );
+                p.pump(node, clock, &mut self.out);
+                if p.is_done() {
+                    self.finished.push(*id);
+                }
+                self.payments.insert(*id, p);
+                self.drain(clock, &mut fx);
+            }
+        }
+        Ok(fx)
+    }
+
+    fn open(
+        &mut self,
+        channel_id: [u8; 32],
+        peer: PublicKey,
+        capacity_sat: u64,
+        (local_msat, remote_msat): (u64, u64),
+        clock: &Clock,
+        fx: &mut Vec<Effect>,
+    ) -> Result<(), CommandError> {
+        if peer == self.me {
+            return Err(refused("a channel with this node itself"));
+        }
+        let now_secs = (clock.now.0 / 1_000_000) as u32;
+        let policy = default_policy(capacity_sat, now_secs);
+        let ch = self
+            .graph
+            .add_own_channel(channel_id, peer, capacity_sat, policy)
+            .map_err(|e| refused(e.to_string()))?;
+        self.opening.insert(ch, (local_msat, remote_msat));
+        self.reseat()?;
+        // Announce our direction.
+        let nodes = gossip::ordered(self.me, peer);
+        let ann = Announcement {
+            channel_id,
+            nodes,
+            capacity_sat,
+            direction: u8::from(nodes[1] == self.me),
+            policy,
+        };
+        fx.push(Effect::Gossip {
+            except: None,
+            bytes: ann.sign(&self.secret),
+        });
+        Ok(())
+    }
+
+    /// Puts the node on the current directory, creating it with the first channel.
+    fn reseat(&mut self) -> Result<(), CommandError> {
+        let dir = self.graph.directory().clone();
+        let opening = &self.opening;
+        let balances = |c: ChannelIdx| opening.get(&c).copied().unwrap_or((0, 0));
+        let peer_config = NodeConfig::default();
+        match self.node.as_mut() {
+            Some(n) => n
+                .grow(dir.clone(), balances, &peer_config)
+                .map_err(|e| refused(format!("engine: {e}")))?,
+            None => {
+                let mut n = Node::new_live(
+                    dir.clone(),
+                    self.graph.me(),
+                    self.config.clone(),
+                    balances,
+                    &peer_config,
+                )
+                .map_err(|e| refused(format!("engine: {e}")))?;
+                n.set_block_interval(std::time::Duration::from_secs(600));
+                self.node = Some(n);
+            }
+        }
+        if let Some(n) = self.node.as_mut() {
+            n.enable_real_onions(self.secret, self.onion_seed, dir);
+        }
+        Ok(())
+    }
+
+    fn announce(
+        &mut self,
+        from: Option<PublicKey>,
+        bytes: &[u8; crate::transport::setup::ANNOUNCE_LEN],
+        fx: &mut Vec<Effect>,
+    ) {
+        let ann = match Announcement::verify(bytes) {
+            Ok(a) => a,
+            Err(e) => {
+                if let Some(from) = from {
+                    fx.push(Effect::Warn {
+                        to: from,
+                        text: e.to_string(),
+                    });
+                }
+                return;
+            }
+        };
+        match self.graph.learn(&ann) {
+            Ok(true) => {
+                if self.reseat().is_err() {
+                    tracing::error!("engine: the directory could not grow");
+                }
+                fx.push(Effect::Gossip {
+                    except: from,
+                    bytes: Box::new(*bytes),
+                });
+            }
+            Ok(false) => {}
+            Err(e) => {
+                if let Some(from) = from {
+                    fx.push(Effect::Warn {
+                        to: from,
+                        text: format!("channel_announce: {e}"),
+                    });
+                }
+            }
+        }
+    }
+
+    fn peer_message(&mut self, from: PublicKey, bytes: &[u8], clock: &Clock, fx: &mut Vec<Effect>) {
+        let warn = |fx: &mut Vec<Effect>, text: String| {
+            fx.push(Effect::Warn { to: from, text });
+        };
+        let message = match wire::decode(bytes) {
+            Ok(m) => m,
+            Err(e) => return warn(fx, e.to_string()),
+        };
+        let (Some(node), Some(from_ix)) = (self.node.as_mut(), self.graph.node_of(&from)) else {
+            return warn(
+                fx,
+                format!("{}: no channel with you", message.message_type().name()),
+            );
+        };
+        let channel_id = match &message {
+            Message::UpdateAddHtlc(m) => Some(m.channel_id),
+            Message::UpdateFulfillHtlc(m) => Some(m.channel_id),
+            Message::UpdateFailHtlc(m) => Some(m.channel_id),
+            Message::UpdateFailMalformedHtlc(m) => Some(m.channel_id),
+            Message::CommitmentSigned(m) => Some(m.channel_id),
+            Message::RevokeAndAck(m) => Some(m.channel_id),
+            _ => None,
+        };
+        let channel = match channel_id {
+            Some(id) => match self.graph.channel_of(&id.0) {
+                Some(c) if self.graph.is_between(c, from_ix, self.graph.me()) => c,
+                _ => {
+                    return warn(
+                        fx,
+                        format!(
+                            "{} for channel {}, which we do not share",
+                            message.message_type().name(),
+                            hex(&id.0)
+                        ),
+                    )
+                }
+            },
+            None => ChannelIdx(0),
+        };
+        let msg = match message {
+            Message::CommitmentSigned(_) => Msg::CommitmentSigned { channel },
+            Message::RevokeAndAck(_) => Msg::RevokeAndAck { channel },
+            m => match wire::convert::to_msg(m, channel) {
+                Ok(m) => m,
+                Err(e) => return warn(fx, e.to_string()),
+            },
+        };
+        let r: Result<(), PeerError> = node.handle_message(from_ix, msg, clock, &mut self.out);
+        if let Err(e) = r {
+            warn(fx, e.to_string());
+        }
+        self.drain(clock, fx);
+    }
+
+    /// Turns the node's outputs into effects, and feeds events to payments.
+    fn drain(&mut self, clock: &Clock, fx: &mut Vec<Effect>) {
+        let mut i = 0;
+        // Payments may send more parts while events are handled: loop until no output
+        // is left.
+        while i < self.out.len() {
+            let o = self.out[i].clone();
+            i += 1;
+            match o {
+                Output::Message { to, msg, .. } => {
+                    let Some(peer) = self.graph.pubkey(to) else {
+                        continue;
+                    };
+                    let cid = msg
+                        .channel()
+                        .and_then(|c| self.graph.channel_id(c))
+                        .unwrap_or([0; 32]);
+                    let message = match msg {
+                        Msg::CommitmentSigned { .. } => {
+                            Message::CommitmentSigned(CommitmentSigned {
+                                channel_id: ChannelId(cid),
+                                // No commitment transaction exists without a chain: the
+                                // exchange orders and acknowledges updates, and signs
+                                // nothing.
+                                signature: [0; 64],
+                                htlc_signatures: Vec::new(),
+                            })
+                        }
+                        Msg::RevokeAndAck { .. } => Message::RevokeAndAck(RevokeAndAck {
+                            channel_id: ChannelId(cid),
+                            per_commitment_secret: [0; 32],
+                            next_per_commitment_point: self.me,
+                        }),
+                        m => match wire::convert::to_wire(&m, ChannelId(cid)) {
+                            Ok(w) => w,
+                            Err(e) => {
+                                tracing::error!("engine: a message without a wire form: {e}");
+                                continue;
+                            }
+                        },
+                    };
+                    fx.push(Effect::Send { to: peer, message });
+                }
+                Output::Timer { at, timer, .. } => fx.push(Effect::Timer { at, timer }),
+                Output::Event { event, .. } => self.on_event(event, clock),
+            }
+        }
+        self.out.clear();
+    }
+
+    fn on_event(&mut self, event: Event, clock: &Clock) {
+        match &event {
+            Event::PartSettled { part, .. } | Event::PartFailed { part, .. } => {
+                let id = pay::payment_of(*part);
+                let (Some(p), Some(node)) = (self.payments.get_mut(&id), self.node.as_mut()) else {
+                    return;
+                };
+                let was_done = p.is_done();
+                p.on_event(&event, node, clock, &mut self.out);
+                if !was_done && p.is_done() {
+                    self.finished.push(id);
+                }
+            }
+            Event::PaymentReceived {
+                payment_hash,
+                amount_msat,
+                parts,
+            } => {
+                if let Some(i) = self.invoices.get_mut(payment_hash) {
+                    i.paid = true;
+                }
+                self.received.push(Received {
+                    payment_hash: *payment_hash,
+                    amount_msat: *amount_msat,
+                    parts: *parts,
+                    at: clock.now,
+                });
+            }
+            // No redundant payments live yet.
+            Event::ClaimRequested { .. } | Event::PartRefunded { .. } => {}
+        }
+    }
+
+    /// Payments that finished since the last call.
+    pub fn take_finished(&mut self) -> Vec<u64> {
+        std::mem::take(&mut self.finished)
+    }
+
+    /// A payment's outcome as `pay --json` shows it, once it finished.
+    pub fn payment_json(&self, id: u64) -> Option<serde_json::Value> {
+        self.payments.get(&id).map(LivePayment::json)
+    }
+
+    /// Whether payment `id` finished.
+    pub fn payment_done(&self, id: u64) -> Option<bool> {
+        self.payments.get(&id).map(LivePayment::is_done)
+    }
+
+    /// Every payment, sent and received.
+    pub fn payments_json(&self) -> serde_json::Value {
+        let mut rows: Vec<serde_json::Value> = self
+            .payments
+            .values()
+            .map(|p| {
+                let mut v = p.json();
+                v["direction"] = json!("sent");
+                v
+            })
+            .collect();
+        for r in &self.received {
+            rows.push(json!({
+                "direction": "received",
+                "payment_hash": hex(&r.payment_hash.0),
+                "status": "succeeded",
+                "amount_msat": r.amount_msat,
+                "parts_settled": r.parts,
+                "created_at": r.at.0 / 1_000_000,
+            }));
+        }
+        let mut open: Vec<_> = self.invoices.iter().filter(|(_, i)| !i.paid).collect();
+        open.sort_by_key(|(h, i)| (i.created, h.0));
+        for (h, i) in open {
+            rows.push(json!({
+                "direction": "invoice",
+                "payment_hash": hex(&h.0),
+                "status": "unpaid",
+                "amount_msat": i.amount_msat,
+                "created_at": i.created.0 / 1_000_000,
+            }));
+        }
+        serde_json::Value::Array(rows)
+    }
+
+    /// This node's channels with their current balances, as `channels --json` shows
+    /// them.
+    pub fn channels_json(&self) -> Vec<serde_json::Value> {
+        let Some(node) = self.node.as_ref() else {
+            return Vec::new();
+        };
+        node.ends()
+            .iter()
+            .map(|e| {
+                let pending = e.local.pending_count + e.remote.pending_count;
+                json!({
+                    "channel_id": self.graph.channel_id(e.channel).map(|c| hex(&c)),
+                    "peer": self.graph.pubkey(e.peer).map(|p| p.to_string()),
+                    "capacity_sat": e.capacity_msat / 1000,
+                    "local_msat": e.local.balance_msat,
+                    "remote_msat": e.remote.balance_msat,
+                    "pending_htlcs": pending,
+                    "local_pending_msat": e.local.pending_msat,
+                    "remote_pending_msat": e.remote.pending_msat,
+                })
+            })
+            .collect()
+    }
+
+    /// Makes an invoice: returns the input that registers it and its BOLT 11 string.
+    pub fn make_invoice(
+        &self,
+        amount_msat: Option<u64>,
+        description: &str,
+        expiry_secs: u64,
+        clock: &Clock,
+    ) -> Result<(Input, serde_json::Value), CommandError> {
+        let keys = PaymentKeys::random();
+        let now_secs = clock.now.0 / 1_000_000;
+        let mut params = InvoiceParams::new(keys.hash, keys.secret, now_secs);
+        params.currency = invoice::Currency::Regtest;
+        params.amount_msat = amount_msat;
+        params.description = description.to_string();
+        params.expiry_secs = expiry_secs;
+        params.min_final_cltv_expiry_delta = u64::from(self.config.min_final_cltv_expiry_delta);
+        params.include_payee_pubkey = true;
+        let inv = invoice::create_invoice(&params, &self.secret)
+            .map_err(|e| refused(format!("invoice: {e}")))?;
+        let input = Input::Invoice {
+            preimage: keys.preimage.0,
+            secret: keys.secret.0,
+            amount_msat,
+            expires_at: clock.now.0 + expiry_secs * 1_000_000,
+        };
+        let out = json!({
+            "bolt11": inv.to_string(),
+            "payment_hash": hex(&keys.hash.0),
+            "amount_msat": amount_msat,
+            "expires_at": now_secs + expiry_secs,
+        });
+        Ok((input, out))
+    }
+
+    /// The node's own books checked (conservation at every end, HTLC records).
+    pub fn check(&self) -> Result<(), String> {
+        match &self.node {
+            Some(n) => n.check().map_err(|e| e.to_string()),
+            None => Ok(()),
+        }
+    }
+
+    /// Number of live HTLC records.
+    pub fn live_htlcs(&self) -> usize {
+        self.node.as_ref().map_or(0, Node::live_htlcs)
+    }
+
+    /// A payment's status.
+    pub fn payment_status(&self, id: u64) -> Option<PayStatus> {
+        self.payments.get(&id).map(|p| p.status())
+    }
+
+    /// The next free payment id.
+    pub fn next_payment_id(&self) -> u64 {
+        self.payments.keys().next_back().map_or(1, |k| k + 1)
+    }
+}
+
+/// Lower-case hex.
+pub fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+/// Hex back to bytes.
+pub fn unhex(s: &str) -> Option<Vec<u8>> {
+    if s.len() % 2 != 0 {
+        return None;
+    }
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests;
