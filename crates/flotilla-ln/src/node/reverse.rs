@@ -14,8 +14,8 @@
 //! the part's value and its redundant book records the refund.
 //!
 //! **What this model leaves out.** The paper locks the reverse clause's collateral
-//! when the part is set up; here a hop pays from whatever its side of the channel holds
-//! when the claim arrives, and refuses ([`PeerError::RefundUnfunded`], counted in
+//! when the part is set up; here a hop pays from what its side of the channel holds
+//! above the reserve its peer requires when the claim arrives, and refuses ([`PeerError::RefundUnfunded`], counted in
 //! [`crate::network::HtlcCounters::refunds_unfunded`]) if that is too little; the refund
 //! then stops at that hop. A clause lives until its forward HTLC's CLTV expiry; a
 //! claim after that is refused. The exchange is settled when the message is delivered,
@@ -244,7 +244,11 @@ impl Node {
         if PublicKey::from_secret_key(crate::boomerang::secp(), &p0) != c.c0 {
             return Err(PeerError::WrongRefundSecret(m.htlc));
         }
-        if self.ends[c.end as usize].local.balance_msat < c.amount_msat {
+        // This node pays from its own side and keeps the reserve its peer requires,
+        // as for an add: paying below it would break the limits of adds it already
+        // has in flight, which its peer checks on arrival.
+        let e = &self.ends[c.end as usize];
+        if e.local.balance_msat < c.amount_msat.saturating_add(e.peer_rules.reserve_msat) {
             self.counters.refunds_unfunded += 1;
             return Err(PeerError::RefundUnfunded(m.htlc));
         }
