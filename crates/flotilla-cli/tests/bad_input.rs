@@ -680,6 +680,32 @@ fn scenario_unknown_arm() {
 }
 
 #[test]
+fn scenario_unknown_preset() {
+    check_sim(
+        "preset = \"clth\"\n[graph]\nfile = \"g.json\"\n",
+        &[],
+        r#"error: s.toml: `preset`: unknown preset "clth"; known presets: cloth"#,
+    );
+}
+
+#[test]
+fn cli_unknown_preset_set() {
+    let g = ws();
+    check(
+        &[("g.json", g.as_slice())],
+        &[
+            "sim",
+            "--graph",
+            "g.json",
+            "--set",
+            "preset=clth",
+            "--quiet",
+        ],
+        r#"error: --set preset="clth": `preset`: unknown preset "clth"; known presets: cloth"#,
+    );
+}
+
+#[test]
 fn scenario_share_out_of_range() {
     check_sim(
         "[graph]\nfile = \"g.json\"\n[network]\noffline_share = 1.5\n",
