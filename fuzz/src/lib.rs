@@ -1512,6 +1512,7 @@ pub fn router(data: &[u8]) {
             amount_msat: amount,
             final_cltv_delta: [0, 18, 40, u32::MAX / 2][input.below(4)],
             limits,
+            first_hops: None,
         };
         for r in routers.iter_mut() {
             let name = r.name().to_string();

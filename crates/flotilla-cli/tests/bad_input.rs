@@ -675,7 +675,33 @@ fn scenario_unknown_arm() {
     check_sim(
         "[graph]\nfile = \"g.json\"\n[sender]\narms = [\"fastest\"]\n",
         &[],
-        r#"error: s.toml: sender.arms: unknown arm "fastest"; known arms: single-path-retry, single-path-retry-ldk, mpp-retry, mpp-retry-greedy, mpp-retry-mcf, mpp-retry-halving, mpp-retry-ldk, redundant-sender_hash-0.5, redundant-h2tlc-0.5, redundant-boomerang-0.5, redundant-h2tlc-0.5-retry, redundant-boomerang-1.0-retry, redundant-h2tlc-adaptive, redundant-boomerang-adaptive, paper-retry-25, paper-redundant-25, paper-redundant-10-retry-125"#,
+        r#"error: s.toml: sender.arms: unknown arm "fastest"; known arms: single-path-retry, single-path-retry-ldk, single-path-retry-apriori, mpp-retry, mpp-retry-greedy, mpp-retry-mcf, mpp-retry-halving, mpp-retry-ldk, redundant-sender_hash-0.5, redundant-h2tlc-0.5, redundant-boomerang-0.5, redundant-h2tlc-0.5-retry, redundant-boomerang-1.0-retry, redundant-h2tlc-adaptive, redundant-boomerang-adaptive, paper-retry-25, paper-redundant-25, paper-redundant-10-retry-125"#,
+    );
+}
+
+#[test]
+fn scenario_unknown_preset() {
+    check_sim(
+        "preset = \"clth\"\n[graph]\nfile = \"g.json\"\n",
+        &[],
+        r#"error: s.toml: `preset`: unknown preset "clth"; known presets: cloth"#,
+    );
+}
+
+#[test]
+fn cli_unknown_preset_set() {
+    let g = ws();
+    check(
+        &[("g.json", g.as_slice())],
+        &[
+            "sim",
+            "--graph",
+            "g.json",
+            "--set",
+            "preset=clth",
+            "--quiet",
+        ],
+        r#"error: --set preset="clth": `preset`: unknown preset "clth"; known presets: cloth"#,
     );
 }
 
@@ -961,7 +987,7 @@ fn cli_unknown_arm_flag() {
     check(
         &[("g.json", &g)],
         &["sim", "--graph", "g.json", "--arms", "fastest", "--quiet"],
-        r#"error: --arms: unknown arm "fastest"; known arms: single-path-retry, single-path-retry-ldk, mpp-retry, mpp-retry-greedy, mpp-retry-mcf, mpp-retry-halving, mpp-retry-ldk, redundant-sender_hash-0.5, redundant-h2tlc-0.5, redundant-boomerang-0.5, redundant-h2tlc-0.5-retry, redundant-boomerang-1.0-retry, redundant-h2tlc-adaptive, redundant-boomerang-adaptive, paper-retry-25, paper-redundant-25, paper-redundant-10-retry-125"#,
+        r#"error: --arms: unknown arm "fastest"; known arms: single-path-retry, single-path-retry-ldk, single-path-retry-apriori, mpp-retry, mpp-retry-greedy, mpp-retry-mcf, mpp-retry-halving, mpp-retry-ldk, redundant-sender_hash-0.5, redundant-h2tlc-0.5, redundant-boomerang-0.5, redundant-h2tlc-0.5-retry, redundant-boomerang-1.0-retry, redundant-h2tlc-adaptive, redundant-boomerang-adaptive, paper-retry-25, paper-redundant-25, paper-redundant-10-retry-125"#,
     );
 }
 

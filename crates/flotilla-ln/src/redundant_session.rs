@@ -585,6 +585,7 @@ impl RedundantSession {
     ) -> Option<(Path, f64)> {
         let total = self.sender.amount_msat.max(1);
         let fee = (self.limits.max_fee_msat as u128 * amount as u128 / total as u128) as u64;
+        let first_hops = net.node(self.source).first_hops();
         let request = |excluded: Vec<EdgeIdx>| RouteRequest {
             source: self.source,
             target: self.target,
@@ -599,6 +600,7 @@ impl RedundantSession {
                 excluded_edges: excluded,
                 excluded_nodes: self.limits.excluded_nodes.clone(),
             },
+            first_hops: Some(first_hops.clone()),
         };
         let mut found = None;
         if !self.disjoint_exhausted {

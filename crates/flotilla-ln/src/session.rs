@@ -409,6 +409,7 @@ impl PaymentSession {
                     excluded_edges: self.excluded_edges.clone(),
                     excluded_nodes: Vec::new(),
                 },
+                first_hops: Some(net.node(self.source).first_hops()),
             };
             let route = match router.find_route(net.graph(), &request, clock.now) {
                 Ok(r) => r,

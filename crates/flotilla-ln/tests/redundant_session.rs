@@ -233,44 +233,31 @@ fn three_halves_settle_exactly_a() {
 const LOCKS: [LockKind; 3] = [LockKind::SenderHash, LockKind::H2tlc, LockKind::Boomerang];
 
 #[test]
-fn without_retry_a_lost_part_fails_the_payment_and_cancels_the_held_one() {
-    // k = 2, ρ = 0: two parts, one through an offline node.
-    for lock in LOCKS {
-        let (s, net) = run(lock, limits(RedundancyStrategy::Fixed(0.0), false), 2, &[1]);
-        assert!(
-            matches!(s.state(), SessionState::Failed(..)),
-            "{lock:?}: {:?}",
-            s.state()
-        );
-        assert_eq!(s.stats.common.attempts, 2);
-        assert_eq!(
-            s.stats.common.parts_sent, 1,
-            "the other was refused at the first hop"
-        );
-        assert_eq!(s.stats.extra_messages, 1, "{lock:?}: the cancel");
-        assert_eq!(net.ledger(NodeIdx(RECEIVER as u32)).paid_in_msat, 0);
-        // The held part was cancelled after ~1 s, not after the receiver's 60 s.
-        let held_for = s.stats.common.locked_msat_micros / (A as u128 / 2);
-        assert!(held_for < 5_000_000, "{lock:?}: {held_for} µs");
-    }
-}
-
-#[test]
-fn with_retry_a_lost_part_is_replaced() {
-    for lock in LOCKS {
-        let (s, net) = run(lock, limits(RedundancyStrategy::Fixed(0.0), true), 3, &[1]);
-        assert!(
-            matches!(s.state(), SessionState::Succeeded(_)),
-            "{lock:?}: {:?}",
-            s.state()
-        );
-        assert_eq!(s.stats.common.attempts, 3, "{lock:?}: one replacement");
-        assert_eq!(
-            s.stats.common.parts_sent, 2,
-            "the first part was refused at the first hop"
-        );
-        assert_eq!(s.stats.common.parts_settled, 2);
-        assert_eq!(net.ledger(NodeIdx(RECEIVER as u32)).paid_in_msat, A);
+fn a_sender_routes_its_parts_around_its_own_offline_peer() {
+    // Node 1, the middle of one of the paths, is offline. The sender is its peer and
+    // knows (RouteRequest::first_hops: nothing can be sent to an offline peer), so no
+    // part is sent that way and none is lost, with or without retry. (These cases
+    // used to lose a part refused at that first hop, and covered the cancel of the
+    // held part that follows; a loss past the first hop would cover it again.)
+    for (retry, mids) in [(false, 2), (true, 3)] {
+        for lock in LOCKS {
+            let (s, _net) = run(
+                lock,
+                limits(RedundancyStrategy::Fixed(0.0), retry),
+                mids,
+                &[1],
+            );
+            assert!(
+                matches!(s.state(), SessionState::Succeeded(_)),
+                "{lock:?}: {:?}",
+                s.state()
+            );
+            assert_eq!(
+                s.stats.common.attempts, s.stats.common.parts_sent,
+                "{lock:?}"
+            );
+            assert_eq!(s.stats.common.parts_settled, 2, "{lock:?}");
+        }
     }
 }
 

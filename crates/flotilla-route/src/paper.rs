@@ -133,6 +133,7 @@ mod tests {
             amount_msat,
             final_cltv_delta: 18,
             limits: Limits::for_amount(amount_msat),
+            first_hops: None,
         }
     }
 

@@ -57,6 +57,12 @@ pub struct RouteRequest {
     pub final_cltv_delta: u32,
     /// What the sender accepts.
     pub limits: Limits,
+    /// The sender's own outgoing channel directions with the largest HTLC each can
+    /// offer now, msat (balance above the peer's reserve, within its in-flight cap and
+    /// HTLC slots; 0 when the peer is offline). A real node knows these exactly, so a
+    /// router never picks a first hop that cannot carry its part. `None`: unknown, the
+    /// router's beliefs decide, as for any other channel.
+    pub first_hops: Option<Vec<(EdgeIdx, u64)>>,
 }
 
 impl RouteRequest {
@@ -69,6 +75,7 @@ impl RouteRequest {
             amount_msat,
             final_cltv_delta: 18,
             limits: Limits::for_amount(amount_msat),
+            first_hops: None,
         }
     }
 }

@@ -1,6 +1,6 @@
 //! Beliefs about channel liquidity, and how payment outcomes update them.
 
-use flotilla_graph::{EdgeIdx, Graph};
+use flotilla_graph::{EdgeIdx, Graph, NodeIdx};
 
 use crate::path::Path;
 use crate::time::Timestamp;
@@ -53,6 +53,15 @@ pub trait Scorer {
     /// HTLCs of `path` were added (`added = true`) or resolved (`false`): beliefs
     /// account for the sender's own in-flight amounts.
     fn htlcs_in_flight(&mut self, graph: &Graph, path: &Path, added: bool);
+
+    /// The next searches are for `sender`, whose outgoing channel directions can offer
+    /// at most `spendable` (edge, msat) each, as it knows exactly
+    /// ([`crate::RouteRequest::first_hops`]); its in-flight HTLCs are already
+    /// subtracted. Scorers that keep exact local balances use them (probability 1 for
+    /// an amount within, 0 above); the default ignores them.
+    fn use_first_hops(&mut self, graph: &Graph, sender: NodeIdx, spendable: &[(EdgeIdx, u64)]) {
+        let _ = (graph, sender, spendable);
+    }
 
     /// The risk term path finders add up: `−ln` of
     /// [`Scorer::success_probability`], in `[0, +∞]` (`+∞` when the probability is

@@ -511,6 +511,7 @@ impl Case {
                 excluded_edges: self.excluded_edges.iter().map(|&e| EdgeIdx(e)).collect(),
                 excluded_nodes: self.excluded_nodes.iter().map(|&n| NodeIdx(n)).collect(),
             },
+            first_hops: None,
         }
     }
 
@@ -785,6 +786,7 @@ proptest! {
                 excluded_edges: excluded_edges.into_iter().map(EdgeIdx).collect(),
                 excluded_nodes: excluded_nodes.into_iter().map(NodeIdx).collect(),
             },
+            first_hops: None,
         };
         let scorer = case.scorer();
         let mut pf = Pathfinder::new(scorer.clone());

@@ -8,7 +8,7 @@ use flotilla_ln::lock::LockKind;
 use flotilla_ln::redundant_session::RedundancyStrategy;
 use flotilla_route::ldk::LdkRouter;
 use flotilla_route::paper::{PaperRouter, PAPER_MAX_PATHS};
-use flotilla_route::scorers::LiquidityBoundsScorer;
+use flotilla_route::scorers::{AprioriScorer, LiquidityBoundsScorer};
 use flotilla_route::splitters::{GreedySplitter, HalvingSplitter, MinCostFlowSplitter};
 use flotilla_route::{Pathfinder, Router};
 
@@ -48,6 +48,9 @@ pub enum Redundancy {
 pub enum RouterKind {
     /// flotilla's single-path pathfinder with liquidity-bounds beliefs.
     Flotilla,
+    /// flotilla's single-path pathfinder with lnd's a-priori beliefs (the model CLoTH
+    /// copies from lnd 0.10).
+    Apriori,
     /// Greedy MPP splitter (LDK-like) over flotilla's pathfinder.
     Greedy,
     /// Min-cost-flow MPP splitter (Pickhardt–Richter).
@@ -85,6 +88,7 @@ pub struct UnknownArm(pub String);
 pub const KNOWN_ARMS: &[&str] = &[
     "single-path-retry",
     "single-path-retry-ldk",
+    "single-path-retry-apriori",
     "mpp-retry",
     "mpp-retry-greedy",
     "mpp-retry-mcf",
@@ -109,6 +113,7 @@ impl FromStr for ArmSpec {
         let (strategy, router) = match name {
             "single-path-retry" => (Strategy::SinglePath, RouterKind::Flotilla),
             "single-path-retry-ldk" => (Strategy::SinglePath, RouterKind::Ldk),
+            "single-path-retry-apriori" => (Strategy::SinglePath, RouterKind::Apriori),
             "mpp-retry" | "mpp-retry-greedy" => (Strategy::Mpp, RouterKind::Greedy),
             "mpp-retry-mcf" => (Strategy::Mpp, RouterKind::MinCostFlow),
             "mpp-retry-halving" => (Strategy::Mpp, RouterKind::Halving),
@@ -176,6 +181,11 @@ impl ArmSpec {
         match self.router {
             RouterKind::Flotilla => {
                 let mut r = Pathfinder::new(scorer());
+                r.prepare(graph);
+                Box::new(r)
+            }
+            RouterKind::Apriori => {
+                let mut r = Pathfinder::new(AprioriScorer::new(graph, flotilla_graph::NodeIdx(0)));
                 r.prepare(graph);
                 Box::new(r)
             }

@@ -40,6 +40,7 @@ pub mod metrics;
 pub mod oracle;
 pub mod output;
 pub mod paper_arm;
+pub mod preset;
 pub mod progress;
 pub mod quantiles;
 pub mod queue;

@@ -43,6 +43,10 @@ pub const DEFAULT_SCENARIO: &str = r#"# flotilla scenario. Every field is option
 
 # Name shown in reports.
 name = "default"
+# A named model to start from (every key this scenario gives wins): "cloth", CLoTH's
+# model (no reserve, 100 ms per hop, give up after 60 s, lnd's a-priori router, no fee
+# limit; docs/fidelity.md). Empty: none.
+preset = ""
 # Seed of every random stream (liquidity, workload, latency, faults). Same scenario and
 # seed: byte-identical payments.csv and summary.json, whatever the thread count.
 seed = 1
@@ -212,8 +216,10 @@ max_ms = 150
 # workload, liquidity and faults. Names say what they are: single-path-retry,
 # mpp-retry (= mpp-retry-greedy, the LDK-like splitter), mpp-retry-mcf (min-cost flow),
 # mpp-retry-halving (lnd-style), and -ldk for LDK's own
-# router (single-path-retry-ldk, mpp-retry-ldk). Each arm keeps one belief state
-# that learns from all of its payments, as one wallet sending every payment would.
+# router (single-path-retry-ldk, mpp-retry-ldk); single-path-retry-apriori is our path
+# finder with lnd's a-priori model (CLoTH's router). Each arm keeps one belief state
+# that learns from all of its payments, as one wallet sending every payment would; a
+# sender always knows what its own channels can send now, and routes by it.
 # Redundant overpayment: redundant-LOCK-R with LOCK sender_hash, h2tlc or boomerang and
 # R >= 0 (e.g. redundant-h2tlc-0.5): n = ceil(k*(1+R)) equal parts of A/k, each on its
 # own path; the receiver claims exactly A and the rest fail. redundant-LOCK-adaptive
@@ -312,6 +318,9 @@ enabled = true
 pub struct Scenario {
     /// Name shown in reports.
     pub name: String,
+    /// The preset the scenario started from ([`crate::preset`]); empty: none.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub preset: String,
     /// Seed of every random stream.
     pub seed: u64,
     /// Which graph, with which hidden liquidity.
@@ -341,6 +350,7 @@ impl Default for Scenario {
     fn default() -> Self {
         Scenario {
             name: "default".into(),
+            preset: String::new(),
             seed: 1,
             graph: GraphConfig::default(),
             workload: WorkloadConfig::default(),
@@ -797,6 +807,10 @@ impl Scenario {
             file: file.to_string(),
             message: one_line(&e),
         })?;
+        if !scenario.preset.is_empty() {
+            // Keys are known to be right; the preset's values go under the file's.
+            return crate::set::scenario_from_table(crate::set::parse_document(text, file)?, file);
+        }
         scenario.validate(file)?;
         Ok(scenario)
     }

@@ -112,7 +112,8 @@ pub fn get<'a>(doc: &'a toml::Table, key: &str) -> Option<&'a toml::Value> {
 /// Deserialises and validates a scenario document. An error names the dotted key that
 /// is unknown or has the wrong type (`file: `workload.payment`: unknown field …`), and
 /// `file` says where the document came from.
-pub fn scenario_from_table(doc: toml::Table, file: &str) -> Result<Scenario, ScenarioError> {
+pub fn scenario_from_table(mut doc: toml::Table, file: &str) -> Result<Scenario, ScenarioError> {
+    crate::preset::expand(&mut doc, file)?;
     let de = toml::Value::Table(doc);
     let scenario: Scenario =
         serde_path_to_error::deserialize(de).map_err(|e: serde_path_to_error::Error<_>| {

@@ -156,6 +156,26 @@ impl ChannelEnd {
         }
     }
 
+    /// The largest HTLC this node could offer on this channel now, msat, as
+    /// [`Self::check_offer`] judges it without a policy maximum or a dust cap: the
+    /// balance above the peer's reserve, within the peer's in-flight cap, 0 without a
+    /// free HTLC slot or an online peer. A sender's router uses it for its first hops.
+    pub fn spendable_msat(&self) -> u64 {
+        let s = &self.local;
+        let r = &self.peer_rules;
+        if !self.peer_online || s.pending_count >= r.max_accepted_htlcs as u32 {
+            return 0;
+        }
+        let above_reserve = s.balance_msat.saturating_sub(r.reserve_msat);
+        let room = r.max_in_flight_msat.saturating_sub(s.pending_msat);
+        let most = above_reserve.min(room);
+        if most < r.htlc_minimum_msat {
+            0
+        } else {
+            most
+        }
+    }
+
     /// Checks an offer of this node against its balance and the peer's limits.
     #[inline]
     pub fn check_offer(
@@ -358,6 +378,32 @@ mod tests {
         assert_eq!(e.remote.balance_msat, 400);
         assert_eq!(e.local.pending_count, 0);
         assert!(e.conserves());
+    }
+
+    #[test]
+    fn spendable_is_the_largest_offer_that_passes() {
+        let mut e = end();
+        let no_cap = e.offer_limits(u64::MAX, None);
+        // 1000 - reserve 100 = 900, but at most 700 in flight.
+        assert_eq!(e.spendable_msat(), 700);
+        e.check_offer(700, false, &no_cap).unwrap();
+        assert!(e.check_offer(701, false, &no_cap).is_err());
+        e.offer(400, false);
+        // 600 - 100 = 500 above the reserve; 300 of in-flight room.
+        assert_eq!(e.spendable_msat(), 300);
+        e.check_offer(300, false, &no_cap).unwrap();
+        assert!(e.check_offer(301, false, &no_cap).is_err());
+        // Both slots taken: nothing.
+        e.offer(1, false);
+        assert_eq!(e.spendable_msat(), 0);
+        assert!(e.check_offer(2, false, &no_cap).is_err());
+        let mut e = end();
+        e.local.balance_msat = 101;
+        // 1 msat above the reserve, below the peer's minimum of 2: nothing.
+        assert_eq!(e.spendable_msat(), 0);
+        let mut e = end();
+        e.peer_online = false;
+        assert_eq!(e.spendable_msat(), 0);
     }
 
     #[test]

@@ -19,6 +19,16 @@ use crate::PaymentPreimage;
 use super::{Node, PeerError};
 
 impl Node {
+    /// Each outgoing channel direction of this node with the largest HTLC it could
+    /// offer there now ([`super::ChannelEnd::spendable_msat`]): what its own router
+    /// knows of its first hops ([`flotilla_route::RouteRequest::first_hops`]).
+    pub fn first_hops(&self) -> Vec<(flotilla_graph::EdgeIdx, u64)> {
+        self.ends()
+            .iter()
+            .map(|e| (e.out_edge(), e.spendable_msat()))
+            .collect()
+    }
+
     /// This node's part in `slot` if it is still the one with sequence number `seq`.
     pub fn part_id(&self, slot: u32, seq: u32) -> Option<PartId> {
         let p = self.parts.get(slot as usize)?.as_ref()?;

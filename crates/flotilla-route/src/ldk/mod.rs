@@ -32,7 +32,7 @@ mod graph;
 mod logger;
 mod score;
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -329,11 +329,25 @@ impl Router for LdkRouter {
             })
             .map(|&n| graph::node_id(graph, n))
             .collect();
+        let first_hops: Option<HashMap<DirectedScid, u64>> =
+            request.first_hops.as_ref().map(|hops| {
+                hops.iter()
+                    .filter(|(e, _)| e.ix() < graph.edge_slots())
+                    .map(|&(e, msat)| {
+                        let source = graph::node_id(graph, graph.edge_source(e));
+                        let target = graph::node_id(graph, graph.edge_target(e));
+                        ((graph.channel(e.channel()).scid.0, source < target), msat)
+                    })
+                    .collect()
+            });
         let in_flight = self.in_flight.ldk(graph);
         let scorer = Excluding {
             inner: ScorerAccountingForInFlightHtlcs::new(&self.scorer, in_flight),
             edges: &edges,
             nodes: &nodes,
+            first_hops: first_hops
+                .as_ref()
+                .map(|caps| (graph::node_id(graph, request.source), caps)),
         };
         let route = find_route(
             &payer,

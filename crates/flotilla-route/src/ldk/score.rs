@@ -80,6 +80,10 @@ pub(crate) struct Excluding<'a, S> {
     pub(crate) inner: S,
     pub(crate) edges: &'a HashSet<DirectedScid>,
     pub(crate) nodes: &'a HashSet<NodeId>,
+    /// The payer and what each of its outgoing directions can offer now, msat
+    /// ([`crate::RouteRequest::first_hops`]): a first hop whose parts together would
+    /// exceed it is unusable. `None`: unknown.
+    pub(crate) first_hops: Option<(NodeId, &'a HashMap<DirectedScid, u64>)>,
 }
 
 impl<S: ScoreLookUp> ScoreLookUp for Excluding<'_, S> {
@@ -100,6 +104,20 @@ impl<S: ScoreLookUp> ScoreLookUp for Excluding<'_, S> {
             if let (Some(scid), Some(t)) = (candidate.globally_unique_short_channel_id(), target) {
                 if self.edges.contains(&(scid, source < t)) {
                     return u64::MAX;
+                }
+            }
+        }
+        if let Some((payer, caps)) = self.first_hops {
+            let source = candidate.source();
+            if source == payer {
+                if let (Some(scid), Some(t)) = (
+                    candidate.globally_unique_short_channel_id(),
+                    candidate.target(),
+                ) {
+                    let cap = caps.get(&(scid, source < t)).copied().unwrap_or(0);
+                    if usage.amount_msat.saturating_add(usage.inflight_htlc_msat) > cap {
+                        return u64::MAX;
+                    }
                 }
             }
         }

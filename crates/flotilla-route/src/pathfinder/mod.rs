@@ -550,6 +550,9 @@ impl<S: Scorer + Send> Router for Pathfinder<S> {
         request: &RouteRequest,
         now: Timestamp,
     ) -> Result<Route, RouteError> {
+        if let Some(hops) = &request.first_hops {
+            self.scorer.use_first_hops(graph, request.source, hops);
+        }
         let found = self.find_path(graph, request, now)?;
         Ok(Route {
             paths: vec![found.path],

@@ -317,6 +317,10 @@ impl Scorer for AprioriScorer {
         self.history.path_failed(path, failure, now);
     }
 
+    fn use_first_hops(&mut self, graph: &Graph, sender: NodeIdx, spendable: &[(EdgeIdx, u64)]) {
+        self.local.retarget(graph, sender, spendable);
+    }
+
     fn htlcs_in_flight(&mut self, _graph: &Graph, path: &Path, added: bool) {
         for h in &path.hops {
             self.local.htlc(h.edge, h.amount_msat, added);

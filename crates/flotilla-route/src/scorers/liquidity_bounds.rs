@@ -217,12 +217,16 @@ impl LiquidityBoundsScorer {
     ) -> Option<(u64, u64, u64)> {
         let cap = usable_capacity(graph, edge, amount_msat)?;
         let b = self.beliefs.get(edge.ix()).copied().unwrap_or_default();
-        let x = amount_msat.saturating_add(b.in_flight);
         if self.local.touches(graph, edge) {
             if let Some(balance) = self.local.balance(edge) {
+                // The sender's own HTLCs only: a known balance is the sender's own
+                // view, which other payments through the channel already moved.
+                let mine = self.local.in_flight(edge).unwrap_or(0);
+                let x = amount_msat.saturating_add(mine);
                 return Some((x, balance, balance));
             }
         }
+        let x = amount_msat.saturating_add(b.in_flight);
         let (lower, offset) = self.current(&b, now);
         let upper = cap.saturating_sub(offset);
         Some((x, lower.min(upper), upper))
@@ -342,7 +346,11 @@ impl Scorer for LiquidityBoundsScorer {
             _ => return 0,
         }
         let (_, upper) = self.liquidity_bounds(graph, edge, now);
-        upper.saturating_sub(self.in_flight_msat(edge))
+        let in_flight = match self.local.balance(edge) {
+            Some(_) if self.local.touches(graph, edge) => self.local.in_flight(edge).unwrap_or(0),
+            _ => self.in_flight_msat(edge),
+        };
+        upper.saturating_sub(in_flight)
     }
 
     fn path_succeeded(&mut self, graph: &Graph, path: &Path, now: Timestamp) {
@@ -386,6 +394,10 @@ impl Scorer for LiquidityBoundsScorer {
                 FailureKind::Destination => {}
             }
         }
+    }
+
+    fn use_first_hops(&mut self, graph: &Graph, sender: NodeIdx, spendable: &[(EdgeIdx, u64)]) {
+        self.local.retarget(graph, sender, spendable);
     }
 
     fn htlcs_in_flight(&mut self, _graph: &Graph, path: &Path, added: bool) {

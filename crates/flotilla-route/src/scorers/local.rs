@@ -78,6 +78,36 @@ impl LocalChannels {
         Ok(())
     }
 
+    /// Serves `sender` from now on, with exactly the spendable amounts `spendable` on
+    /// its outgoing directions (every other direction unknown) and nothing in flight:
+    /// the amounts already account for its pending HTLCs. One router serves many
+    /// senders, so this is called before each of their searches; O(degree).
+    pub(crate) fn retarget(
+        &mut self,
+        graph: &Graph,
+        sender: NodeIdx,
+        spendable: &[(EdgeIdx, u64)],
+    ) {
+        if sender != self.sender {
+            *self = LocalChannels::new(graph, sender);
+        } else {
+            self.balance.iter_mut().for_each(|b| *b = None);
+            self.in_flight.iter_mut().for_each(|f| *f = 0);
+        }
+        for &(edge, msat) in spendable {
+            if graph.edge_slots() > edge.ix() && graph.edge_source(edge) == sender {
+                // Cannot fail: the edge leaves the sender, so it is one of its channels.
+                let _ = self.set_balance(edge, msat);
+            }
+        }
+    }
+
+    /// The sender's in-flight amount over `edge`, if it is the sender's.
+    #[inline]
+    pub(crate) fn in_flight(&self, edge: EdgeIdx) -> Option<u64> {
+        self.slot(edge).map(|i| self.in_flight[i])
+    }
+
     /// Forgets an exact balance.
     pub(crate) fn clear_balance(&mut self, edge: EdgeIdx) {
         if let Some(i) = self.slot(edge) {

@@ -40,7 +40,7 @@ pub use liquidity_bounds::{LiquidityBoundsConfig, LiquidityBoundsScorer};
 pub use local::NotLocalEdge;
 pub use uniform::UniformScorer;
 
-use flotilla_graph::{EdgeIdx, Graph};
+use flotilla_graph::{EdgeIdx, Graph, NodeIdx};
 
 use crate::path::Path;
 use crate::scorer::{PathFailure, Scorer};
@@ -172,6 +172,9 @@ impl<S: Scorer + ?Sized> Scorer for &mut S {
     fn htlcs_in_flight(&mut self, graph: &Graph, path: &Path, added: bool) {
         (**self).htlcs_in_flight(graph, path, added)
     }
+    fn use_first_hops(&mut self, graph: &Graph, sender: NodeIdx, spendable: &[(EdgeIdx, u64)]) {
+        (**self).use_first_hops(graph, sender, spendable)
+    }
     fn cost(&self, graph: &Graph, edge: EdgeIdx, amount_msat: u64, now: Timestamp) -> f64 {
         (**self).cost(graph, edge, amount_msat, now)
     }
@@ -201,6 +204,9 @@ impl<S: Scorer + ?Sized> Scorer for Box<S> {
     }
     fn htlcs_in_flight(&mut self, graph: &Graph, path: &Path, added: bool) {
         (**self).htlcs_in_flight(graph, path, added)
+    }
+    fn use_first_hops(&mut self, graph: &Graph, sender: NodeIdx, spendable: &[(EdgeIdx, u64)]) {
+        (**self).use_first_hops(graph, sender, spendable)
     }
     fn cost(&self, graph: &Graph, edge: EdgeIdx, amount_msat: u64, now: Timestamp) -> f64 {
         (**self).cost(graph, edge, amount_msat, now)

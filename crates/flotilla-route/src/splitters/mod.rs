@@ -379,6 +379,10 @@ impl<S: Scorer> Scorer for SplitScorer<S> {
     fn htlcs_in_flight(&mut self, graph: &Graph, path: &Path, added: bool) {
         self.inner.htlcs_in_flight(graph, path, added)
     }
+
+    fn use_first_hops(&mut self, graph: &Graph, sender: NodeIdx, spendable: &[(EdgeIdx, u64)]) {
+        self.inner.use_first_hops(graph, sender, spendable)
+    }
 }
 
 /// What every splitter shares: the pathfinder over the wrapped scorer, a scratch
@@ -847,6 +851,9 @@ macro_rules! splitter_accessors {
                 request: &$crate::RouteRequest,
                 now: $crate::Timestamp,
             ) -> Result<$crate::Route, $crate::RouteError> {
+                if let Some(hops) = &request.first_hops {
+                    $crate::Scorer::use_first_hops(self.scorer_mut(), graph, request.source, hops);
+                }
                 self.split(graph, request, now)
             }
 

@@ -526,6 +526,8 @@ impl ProbingHook {
                 excluded_edges: Vec::new(),
                 excluded_nodes: Vec::new(),
             },
+            // The attacker replays probes; its own balances are not the question.
+            first_hops: None,
         };
         let Some(path) = router
             .find_route(&graph, &request, cx.clock.now)
