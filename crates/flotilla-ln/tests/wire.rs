@@ -12,10 +12,10 @@ use flotilla_ln::onion::real::{FailureOnion, RealOnion, ONION_PACKET_LEN};
 use flotilla_ln::onion::{FailReason, Onion};
 use flotilla_ln::wire::convert::channel_id_of;
 use flotilla_ln::wire::{
-    decode, encode, encode_tunnelled, BoomerangRefund, CancelPayment, ChannelId, ClaimRequest,
-    CommitmentSigned, ConvertError, Message, MessageType, RevealSecrets, RevokeAndAck,
-    UpdateAddHtlc, UpdateFailHtlc, UpdateFailMalformedHtlc, UpdateFulfillHtlc, WireError,
-    MAX_MESSAGE_LEN,
+    decode, encode, encode_tunnelled, BoomerangRefund, CancelHtlc, CancelPayment, ChannelId,
+    ClaimRequest, CommitmentSigned, ConvertError, Message, MessageType, RevealSecrets,
+    RevokeAndAck, UpdateAddHtlc, UpdateFailHtlc, UpdateFailMalformedHtlc, UpdateFulfillHtlc,
+    WireError, MAX_MESSAGE_LEN,
 };
 use flotilla_ln::{PaymentHash, PaymentPreimage, PaymentSecret};
 use lightning::util::ser::{LengthReadable, Writeable};
@@ -175,6 +175,8 @@ fn message() -> impl Strategy<Value = Message> {
             payment_secret: PaymentSecret(s),
             p0: key(k),
         })),
+        (channel_id(), any::<u64>())
+            .prop_map(|(c, id)| Message::CancelHtlc(CancelHtlc { channel_id: c, id })),
     ]
 }
 
@@ -440,7 +442,9 @@ fn message_types_are_bolts_and_odd_custom_ones() {
         assert!(t.custom() >= 32_768 && t.custom() % 2 == 1, "{t:?}");
         assert_eq!(MessageType::from_wire(t.custom()), Some(t));
         assert_eq!(MessageType::from_wire(t.wire()), Some(t));
-        assert_eq!(t.onion_content_type().is_some(), t.bolt().is_none());
+        // Endpoint messages travel as onion messages; cancel_htlc is a peer message.
+        let endpoint = t.bolt().is_none() && t != MessageType::CancelHtlc;
+        assert_eq!(t.onion_content_type().is_some(), endpoint);
     }
     let customs: std::collections::HashSet<u16> =
         MessageType::ALL.iter().map(|t| t.custom()).collect();
@@ -457,6 +461,20 @@ fn message_types_are_bolts_and_odd_custom_ones() {
     assert!(matches!(
         decode(&zero),
         Err(WireError::InvalidScalar { .. })
+    ));
+    // cancel_htlc: 32783, channel_id then id; a short body is refused by field.
+    let c = Message::CancelHtlc(CancelHtlc {
+        channel_id: ChannelId([1; 32]),
+        id: 0x0102,
+    });
+    let bytes = encode(&c).unwrap();
+    assert_eq!(&bytes[..2], &32_783u16.to_be_bytes());
+    assert_eq!(bytes.len(), 2 + 32 + 8);
+    assert_eq!(&bytes[34..], &0x0102u64.to_be_bytes());
+    assert_eq!(decode(&bytes), Ok(c));
+    assert!(matches!(
+        decode(&bytes[..40]),
+        Err(WireError::Truncated { field: "id", .. })
     ));
 }
 
@@ -500,7 +518,17 @@ fn engine_messages_map_both_ways() {
     let cancel = Msg::Endpoint(EndpointMsg::Cancel {
         payment_id: [8; 32],
     });
-    for m in [add, fulfil, fail, malformed, claim, reveal, cancel] {
+    let cancel_htlc = Msg::CancelHtlc(msg::CancelHtlc { htlc });
+    for m in [
+        add,
+        fulfil,
+        fail,
+        malformed,
+        claim,
+        reveal,
+        cancel,
+        cancel_htlc,
+    ] {
         let w = m.to_wire(channel_id).unwrap();
         let bytes = encode(&w).unwrap();
         let back = Msg::from_wire(decode(&bytes).unwrap(), channel).unwrap();

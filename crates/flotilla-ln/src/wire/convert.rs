@@ -72,6 +72,10 @@ pub fn to_wire(m: &Msg, channel_id: ChannelId) -> Result<Message, ConvertError> 
             failure_code: f.failure_code.value(),
         }),
         Msg::Endpoint(e) => endpoint_to_wire(e),
+        Msg::CancelHtlc(c) => Message::CancelHtlc(super::CancelHtlc {
+            channel_id,
+            id: c.htlc.id,
+        }),
         Msg::CommitmentSigned { .. } | Msg::RevokeAndAck { .. } => {
             return Err(ConvertError::NotAnHtlcUpdate(m.name()))
         }
@@ -145,6 +149,7 @@ pub fn to_msg(m: Message, channel: ChannelIdx) -> Result<Msg, ConvertError> {
         Message::CancelPayment(c) => Msg::Endpoint(EndpointMsg::Cancel {
             payment_id: c.payment_id,
         }),
+        Message::CancelHtlc(c) => Msg::CancelHtlc(msg::CancelHtlc { htlc: r(c.id) }),
         other => return Err(ConvertError::NotAnHtlcUpdate(other.message_type().name())),
     })
 }
