@@ -124,8 +124,10 @@ fn the_instant_abort_stops_every_surplus_part_before_the_receiver() {
         caught < fates_instant["paper-redundant-25"].1,
         "{fates_path:?}"
     );
-    // Stopped within a hop, surplus parts hold liquidity for less time.
-    for name in ["paper-redundant-25", "redundant-boomerang-1"] {
+    // Stopped within a hop, the paper's surplus parts hold liquidity for less time.
+    // (Lightning's boomerang sender cancels only at its first settle, when most surplus
+    // parts are back already: no reliable saving there, docs/cancel.md.)
+    for name in ["paper-redundant-25"] {
         let (a, b) = (arm(&off, name), arm(&instant, name));
         assert!(
             b.liquidity_seconds_mean < a.liquidity_seconds_mean,
