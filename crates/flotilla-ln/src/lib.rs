@@ -48,6 +48,7 @@ pub mod redundant;
 pub mod redundant_session;
 pub mod sender;
 pub mod session;
+pub mod surplus_cancel;
 pub mod wire;
 
 pub use lightning_types::payment::{PaymentHash, PaymentPreimage, PaymentSecret};

@@ -132,6 +132,17 @@ pub struct UpdateFailMalformedHtlc {
     pub failure_code: FailureCode,
 }
 
+/// `cancel_htlc` (flotilla's, not BOLT 2): the offerer of an HTLC asks its peer to fail
+/// it at once if it has not forwarded it yet, and to pass the cancel on to the next hop
+/// if it has. A redundant payment's sender sends it for its surplus parts once the
+/// payment is complete (docs/cancel.md; the per-hop rules are in `node/cancel_part.rs`).
+/// It changes no commitment: a peer that ignores it only keeps the part travelling.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+pub struct CancelHtlc {
+    /// The HTLC, as its offerer names it.
+    pub htlc: HtlcRef,
+}
+
 /// A message between the two endpoints of a redundant payment (see
 /// [`crate::redundant`]), carried as an onion message.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -195,6 +206,8 @@ pub enum Msg {
     Endpoint(EndpointMsg),
     /// See [`BoomerangRefund`].
     BoomerangRefund(BoomerangRefund),
+    /// See [`CancelHtlc`].
+    CancelHtlc(CancelHtlc),
 }
 
 impl Msg {
@@ -215,6 +228,7 @@ impl Msg {
     pub fn channel(&self) -> Option<ChannelIdx> {
         match self {
             Msg::CommitmentSigned { channel } | Msg::RevokeAndAck { channel } => Some(*channel),
+            Msg::CancelHtlc(m) => Some(m.htlc.channel),
             Msg::Endpoint(_) => None,
             m => m.htlc().map(|h| h.channel),
         }
@@ -241,6 +255,7 @@ impl Msg {
             Msg::Endpoint(EndpointMsg::Reveal { .. }) => "reveal",
             Msg::Endpoint(EndpointMsg::Cancel { .. }) => "cancel",
             Msg::BoomerangRefund(_) => "boomerang_refund",
+            Msg::CancelHtlc(_) => "cancel_htlc",
         }
     }
 }

@@ -204,6 +204,8 @@ pub struct RedundantSession {
     eager_give_up: bool,
     /// Live parts the sender has been told reached the receiver.
     arrived: Vec<PartId>,
+    /// Surplus parts to cancel once the payment is complete (docs/cancel.md).
+    surplus: crate::surplus_cancel::SurplusCancel,
     log: Vec<AttemptRecord>,
     /// Public counters for reports.
     pub stats: RedundantStats,
@@ -349,6 +351,7 @@ impl RedundantSession {
             refund: None,
             eager_give_up: false,
             arrived: Vec::new(),
+            surplus: Default::default(),
             log: Vec::new(),
             stats: RedundantStats::default(),
         }
@@ -461,6 +464,41 @@ impl RedundantSession {
         self
     }
 
+    /// Makes the session cancel its surplus parts (`cancel_htlc` along their paths) once
+    /// the payment is complete; the driver sends them with
+    /// [`RedundantSession::send_surplus_cancels`].
+    pub fn cancel_surplus_on_completion(mut self) -> Self {
+        self.surplus = crate::surplus_cancel::SurplusCancel::enabled();
+        self
+    }
+
+    /// Sends a `cancel_htlc` for each surplus part marked since the last call, from
+    /// the sender's node; each counts as an extra message.
+    pub fn send_surplus_cancels(&mut self, net: &mut Network, out: &mut Vec<Output>) {
+        for part in self.surplus.take() {
+            if net.cancel_part(self.source, part, out) {
+                self.stats.extra_messages += 1;
+            }
+        }
+    }
+
+    /// Marks every live part but those `keep` names as surplus: the payment is complete
+    /// and no part will be sent or replaced any more.
+    fn complete_surplus(&mut self, keep: impl Fn(&InFlight) -> bool) {
+        if !self.surplus.is_enabled() {
+            return;
+        }
+        self.exhausted = true;
+        self.pending.clear();
+        let parts: Vec<PartId> = self
+            .in_flight
+            .iter()
+            .filter(|p| !keep(p))
+            .map(|p| p.part)
+            .collect();
+        self.surplus.mark(parts);
+    }
+
     /// Part `part` reached the receiver (its `update_add_htlc` was delivered there).
     /// Only sessions made with [`RedundantSession::give_up_when_none_travelling`] use
     /// it: on Lightning the sender is not told.
@@ -470,7 +508,29 @@ impl RedundantSession {
             && !self.arrived.contains(&part)
         {
             self.arrived.push(part);
+            // v parts there: the paper's sender aborts the rest.
+            if self.arrived.len() >= self.needed as usize {
+                let arrived = std::mem::take(&mut self.arrived);
+                self.complete_surplus(|p| arrived.contains(&p.part));
+                self.arrived = arrived;
+            }
         }
+    }
+
+    /// The Boomerang paper's clock, for sessions made with
+    /// [`RedundantSession::give_up_when_none_travelling`]: once v parts have reached the
+    /// receiver (the paper's sender hears it at once, and a `boomerang` receiver claims
+    /// the moment it holds v), the payment is complete at `now` — before the settles
+    /// travel back, as the paper stops its clock. Returns whether it completed now.
+    pub fn complete_when_reached(&mut self, now: Timestamp) -> bool {
+        let done = self.eager_give_up
+            && self.state == SessionState::Active
+            && self.sender.lock == LockKind::Boomerang
+            && self.arrived.len() >= self.needed as usize;
+        if done {
+            self.state = SessionState::Succeeded(now);
+        }
+        done
     }
 
     /// Whether the sender wants the receiver to fail the parts it holds now (once; the
@@ -873,6 +933,9 @@ impl RedundantSession {
         let r = self.sender.answer(held);
         if r.is_some() {
             self.stats.extra_messages += 1;
+            // The parts the receiver does not hold are surplus now.
+            let at_receiver: Vec<u16> = held.iter().map(|(i, _)| *i).collect();
+            self.complete_surplus(|p| at_receiver.contains(&p.index));
         }
         r
     }
@@ -905,6 +968,12 @@ impl RedundantSession {
                 self.update_overpaid();
                 self.record(&p, now, None, None, *locked_msat_micros);
                 if self.sender.lock == LockKind::Boomerang {
+                    // The receiver has claimed: whatever is still travelling is surplus
+                    // (a cancel reaching a claimed part changes nothing). The paper's
+                    // sender knew earlier, when v parts arrived.
+                    if !self.eager_give_up {
+                        self.complete_surplus(|_| false);
+                    }
                     if let Some(p0) = self.sender.learn(p.index, preimage) {
                         // The receiver claimed more than k parts: it broke the protocol,
                         // the payment fails, and every claimed part is taken back.
@@ -925,6 +994,13 @@ impl RedundantSession {
                 let Some(p) = self.take(*part, router, net) else {
                     return;
                 };
+                if self.surplus.was_cancelled(*part) {
+                    // Stopped by its own cancel: nothing learnt, nothing replaced.
+                    self.stats.common.locked_msat_micros += locked_msat_micros;
+                    self.record(&p, now, Some(failure), None, *locked_msat_micros);
+                    self.finish_if_done(now);
+                    return;
+                }
                 router.path_failed(net.graph(), &p.path, *path_failure, now);
                 self.stats.common.locked_msat_micros += locked_msat_micros;
                 let at_receiver = failure.origin_hop + 1 >= p.path.hops.len();

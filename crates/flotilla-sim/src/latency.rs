@@ -36,11 +36,14 @@ pub enum MessageClass {
     Cancel,
     /// `commitment_signed` and `revoke_and_ack` (the full commitment mode only).
     Commitment,
+    /// `cancel_htlc`: the sender's cancel of a surplus part, passed on hop by hop
+    /// (docs/cancel.md); zero under `sender.cancel_surplus = "instant"`.
+    CancelHtlc,
 }
 
 impl MessageClass {
     /// Every class, in the order `[network.latency_by_message]` documents them.
-    pub const ALL: [MessageClass; 7] = [
+    pub const ALL: [MessageClass; 8] = [
         MessageClass::Add,
         MessageClass::Fail,
         MessageClass::Fulfill,
@@ -48,6 +51,7 @@ impl MessageClass {
         MessageClass::Reveal,
         MessageClass::Cancel,
         MessageClass::Commitment,
+        MessageClass::CancelHtlc,
     ];
 
     /// The class's key in `[network.latency_by_message]`.
@@ -60,6 +64,7 @@ impl MessageClass {
             MessageClass::Reveal => "reveal",
             MessageClass::Cancel => "cancel",
             MessageClass::Commitment => "commitment",
+            MessageClass::CancelHtlc => "cancel_htlc",
         }
     }
 }
@@ -76,13 +81,14 @@ pub fn message_class(msg: &Msg) -> MessageClass {
         Msg::Endpoint(EndpointMsg::ClaimRequest { .. }) => MessageClass::ClaimRequest,
         Msg::Endpoint(EndpointMsg::Reveal { .. }) => MessageClass::Reveal,
         Msg::Endpoint(EndpointMsg::Cancel { .. }) => MessageClass::Cancel,
+        Msg::CancelHtlc(_) => MessageClass::CancelHtlc,
     }
 }
 
 /// The latency model of every class, resolved once per arm.
 #[derive(Clone, Debug, PartialEq)]
 pub struct LatencyPlan {
-    by_class: [LatencyModel; 7],
+    by_class: [LatencyModel; 8],
 }
 
 impl LatencyPlan {
@@ -91,6 +97,13 @@ impl LatencyPlan {
         LatencyPlan {
             by_class: MessageClass::ALL.map(|c| classes.get(c).unwrap_or(fallback).clone()),
         }
+    }
+
+    /// The same plan with class `c` instant (the idealised abort of
+    /// `sender.cancel_surplus = "instant"`).
+    pub fn with_zero(mut self, c: MessageClass) -> LatencyPlan {
+        self.by_class[c as usize] = LatencyModel::Zero;
+        self
     }
 
     /// The model class `c` uses.

@@ -39,7 +39,7 @@ use crate::output::{OutputDir, PartWriter};
 use crate::queue::EventQueue;
 use crate::redundant_arm::{redundant_limits, start_redundant};
 use crate::rng::stream;
-use crate::scenario::{CommitmentMode, OnionMode, Scenario, WorkloadKind};
+use crate::scenario::{CancelSurplus, CommitmentMode, OnionMode, Scenario, WorkloadKind};
 use crate::workload::PaymentSpec;
 
 /// The block height at virtual time zero (any plausible mainnet height).
@@ -433,6 +433,11 @@ fn run_arm(
         min_route_probability: sc.sender.min_route_probability,
     };
     let mut latency = stream(sc.seed, "latency");
+    let cancel_surplus = sc.sender.cancel_surplus;
+    let delays = match cancel_surplus {
+        CancelSurplus::Instant => delays.with_zero(MessageClass::CancelHtlc),
+        _ => delays,
+    };
     let paper = matches!(arm.strategy, crate::arms::Strategy::Paper(_));
     let block_micros = sc.network.block_interval_secs * 1_000_000;
     let mut q: EventQueue<Ev> = EventQueue::new();
@@ -538,11 +543,16 @@ fn run_arm(
                         &input.point_memo,
                         now,
                     ) {
-                        // The paper's sender stops when nothing is travelling.
-                        Ok(s) if paper => {
-                            Session::Redundant(Box::new(s.give_up_when_none_travelling()))
+                        Ok(mut s) => {
+                            // The paper's sender stops when nothing is travelling.
+                            if paper {
+                                s = s.give_up_when_none_travelling();
+                            }
+                            if !cancel_surplus.is_off() {
+                                s = s.cancel_surplus_on_completion();
+                            }
+                            Session::Redundant(Box::new(s))
                         }
-                        Ok(s) => Session::Redundant(Box::new(s)),
                         // No equal split for boomerang: the payment cannot be made.
                         Err(RegisterError::BadPolynomial) => Session::Unpayable(now),
                         Err(e) => return Err(internal(format!("payment {i}: {e}"))),
@@ -582,6 +592,13 @@ fn run_arm(
                         if let Some(Session::Redundant(s)) = sessions.get_mut(&id) {
                             if s.target() == to {
                                 s.on_part_arrived(part);
+                                // v there: complete by the paper's clock, and the
+                                // paper's abort of the rest, before the add is
+                                // delivered.
+                                if s.complete_when_reached(now) {
+                                    touched = Some(id);
+                                }
+                                s.send_surplus_cancels(&mut net, &mut out);
                             }
                         }
                     }
@@ -715,6 +732,7 @@ fn run_arm(
                                 if let Some(secrets) = s.on_claim_request(&parts) {
                                     net.node_mut(node)
                                         .reveal(receiver, payment_id, secrets, &mut out);
+                                    s.send_surplus_cancels(&mut net, &mut out);
                                 }
                             }
                         }
@@ -731,6 +749,9 @@ fn run_arm(
                         let id = PaymentSession::session_of(part);
                         if let Some(s) = sessions.get_mut(&id) {
                             s.on_part_event(&event, router.as_mut(), &net, now);
+                            if let Session::Redundant(r) = s {
+                                r.send_surplus_cancels(&mut net, &mut out);
+                            }
                             if failed {
                                 s.pump(router.as_mut(), &mut net, &clock, &mut out);
                             }
@@ -921,6 +942,18 @@ fn run_arm(
         at: q.now(),
         why: e.to_string(),
     })?;
+    if !cancel_surplus.is_off() {
+        let c = net.cancel_counters();
+        tracing::info!(
+            arm = %arm.name,
+            sent = c.sent,
+            relayed = c.relayed,
+            stopped_on_arrival = c.stopped_on_arrival,
+            stopped_held = c.stopped_held,
+            ignored = c.ignored,
+            "cancel_htlc"
+        );
+    }
     if net.live_htlcs() != 0 {
         return Err(RunError::Internal {
             arm: arm.name.clone(),

@@ -201,7 +201,8 @@ max_ms = 150
 # (update_fail_htlc, update_fail_malformed_htlc), fulfill (update_fulfill_htlc), and a
 # redundant payment's endpoint messages, drawn once per hop of the part's path they
 # travel: claim_request (receiver to sender), reveal and cancel (sender to receiver);
-# and commitment (commitment_signed, revoke_and_ack: network.commitment = "full" only).
+# and commitment (commitment_signed, revoke_and_ack: network.commitment = "full" only),
+# and cancel_htlc (a surplus part's cancel, per hop; sender.cancel_surplus).
 # The Boomerang paper's asymmetric model (scenarios/boomerang-paper.toml,
 # docs/paper-model.md):
 #   add = { model = "uniform", min_ms = 50, max_ms = 150 }
@@ -255,6 +256,13 @@ min_part_sat = 10000
 redundant_part_sat = 100000
 redundant_base_parts = 0
 adaptive_target = 0.95
+# Redundant arms: once a payment is complete, stop the parts still travelling
+# (docs/cancel.md). "off": they reach the receiver, are refused and fail back. "path": a
+# cancel_htlc follows each part hop by hop (latency class cancel_htlc) and stops it at
+# the first hop it reaches before the part; a hop that forwarded it passes it on, the
+# receiver fails a part it holds. "instant": the same with no delay, so it overtakes
+# every part (the Boomerang paper's abort; its paper arms cancel once v parts arrived).
+cancel_surplus = "off"
 # CLTV delta the receivers require (the invoices' min_final_cltv_expiry_delta).
 final_cltv_delta = 40
 # Scorer warm-up. 0 (the default) is a cold start: every arm's beliefs start from the
@@ -668,6 +676,9 @@ pub struct MessageLatencies {
     /// `commitment_signed` and `revoke_and_ack` (full commitment mode).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub commitment: Option<LatencyModel>,
+    /// `cancel_htlc`, the sender's cancel of a surplus part (per hop).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cancel_htlc: Option<LatencyModel>,
 }
 
 impl MessageLatencies {
@@ -682,6 +693,7 @@ impl MessageLatencies {
             C::Reveal => self.reveal.as_ref(),
             C::Cancel => self.cancel.as_ref(),
             C::Commitment => self.commitment.as_ref(),
+            C::CancelHtlc => self.cancel_htlc.as_ref(),
         }
     }
 
@@ -725,6 +737,33 @@ pub struct SenderConfig {
     pub redundant_base_parts: u32,
     /// The probability adaptive arms aim for.
     pub adaptive_target: f64,
+    /// Whether redundant senders stop their surplus parts once the payment is complete
+    /// (docs/cancel.md).
+    #[serde(skip_serializing_if = "CancelSurplus::is_off")]
+    pub cancel_surplus: CancelSurplus,
+}
+
+/// `sender.cancel_surplus`: what a redundant sender does with the parts still travelling
+/// when its payment is complete (docs/cancel.md).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CancelSurplus {
+    /// Nothing: they reach the receiver, are refused and fail back.
+    #[default]
+    Off,
+    /// A `cancel_htlc` follows each along its path, hop by hop, with the
+    /// `cancel_htlc` class's latency, and stops it at the first hop it reaches first.
+    Path,
+    /// The same message, instant: it overtakes every part and stops it within one hop
+    /// (the Boomerang paper's abort).
+    Instant,
+}
+
+impl CancelSurplus {
+    /// The default: no cancel.
+    pub fn is_off(&self) -> bool {
+        *self == CancelSurplus::Off
+    }
 }
 
 impl Default for SenderConfig {
@@ -748,6 +787,7 @@ impl Default for SenderConfig {
             redundant_part_sat: 100_000,
             redundant_base_parts: 0,
             adaptive_target: 0.95,
+            cancel_surplus: CancelSurplus::Off,
         }
     }
 }

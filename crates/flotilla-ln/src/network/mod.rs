@@ -503,6 +503,21 @@ impl Network {
         self.nodes[node.ix()].held_parts(secret)
     }
 
+    /// `sender` asks the first hop of its part `part` to stop it (`cancel_htlc`, see
+    /// [`Node::cancel_part`]). Returns whether a cancel went out.
+    pub fn cancel_part(&mut self, sender: NodeIdx, part: PartId, out: &mut Vec<Output>) -> bool {
+        self.nodes[sender.ix()].cancel_part(part, out)
+    }
+
+    /// What `cancel_htlc` messages did, over every node.
+    pub fn cancel_counters(&self) -> crate::node::CancelCounters {
+        let mut c = crate::node::CancelCounters::default();
+        for n in &self.nodes {
+            c += n.cancel_counters();
+        }
+        c
+    }
+
     /// The sender's part an add carries, while the part is in flight.
     pub fn part_of(&self, add: &UpdateAddHtlc) -> Option<PartId> {
         let t = add.trace;

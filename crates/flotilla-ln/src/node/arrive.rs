@@ -128,6 +128,10 @@ impl Node {
         if let Some(ss) = peeled.shared_secret {
             self.store_secret(id, ss);
         }
+        // Its sender's cancel overtook it: it stops here.
+        if self.stop_if_cancelled(id, add.htlc, out) {
+            return Ok(());
+        }
         // A forwarding hop must understand an h2tlc's second hash, a point lock needs
         // PTLC support (the feature bits). A receiver that registered a redundant
         // payment runs the protocol by definition.

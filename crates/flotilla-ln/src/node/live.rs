@@ -66,6 +66,7 @@ impl Node {
             now: flotilla_route::Timestamp::ZERO,
             height: 0,
             reverse: None,
+            cancels: Default::default(),
             verified_claims: super::point_claims::VerifiedClaims::shared(None),
             lock_log: Vec::new(),
             commit_mode: CommitMode::Full,

@@ -36,6 +36,7 @@
 //! messages, `observe.rs` what a driver may look at.
 
 mod arrive;
+mod cancel_part;
 mod commitment;
 mod end;
 mod live;
@@ -46,6 +47,7 @@ mod resolve;
 mod reverse;
 mod send;
 
+pub use cancel_part::CancelCounters;
 pub use commitment::{CommitMode, CommitState};
 pub use end::{ChannelEnd, ChannelRules};
 pub use live::GrowError;
@@ -312,6 +314,8 @@ pub struct Node {
     commit_mode: CommitMode,
     /// Full mode: ends this step sent updates or owes a signature over.
     dirty: Vec<u32>,
+    /// `cancel_htlc`s waiting for their add, and what cancels did here.
+    cancels: cancel_part::CancelBook,
 }
 
 impl Node {
@@ -397,6 +401,7 @@ impl Node {
                 lock_log: Vec::new(),
                 commit_mode: CommitMode::Collapsed,
                 dirty: Vec::new(),
+                cancels: Default::default(),
             })
             .collect()
     }
@@ -566,6 +571,7 @@ impl Node {
             Msg::RevokeAndAck { channel } => self.on_revoke_and_ack(from, channel, clock, out),
             // Settled on delivery in both modes (see `reverse.rs`).
             Msg::BoomerangRefund(m) => self.on_boomerang_refund(from, m, clock, out),
+            Msg::CancelHtlc(m) => self.on_cancel_htlc(from, m, out),
             m if full => self.on_update_full(from, m, out),
             Msg::AddHtlc(add) => self.on_add(from, add, clock, out),
             Msg::FulfillHtlc(m) => self.on_fulfill(from, m, out),

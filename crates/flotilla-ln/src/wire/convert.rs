@@ -80,6 +80,10 @@ pub fn to_wire(m: &Msg, channel_id: ChannelId) -> Result<Message, ConvertError> 
             amount_msat: r.amount_msat,
             p0: SecretKey::from_slice(&r.p0).map_err(|_| ConvertError::InvalidScalar)?,
         }),
+        Msg::CancelHtlc(c) => Message::CancelHtlc(super::CancelHtlc {
+            channel_id,
+            id: c.htlc.id,
+        }),
         Msg::CommitmentSigned { .. } | Msg::RevokeAndAck { .. } => {
             return Err(ConvertError::NotAnHtlcUpdate(m.name()))
         }
@@ -159,6 +163,7 @@ pub fn to_msg(m: Message, channel: ChannelIdx) -> Result<Msg, ConvertError> {
             amount_msat: b.amount_msat,
             p0: b.p0.secret_bytes(),
         }),
+        Message::CancelHtlc(c) => Msg::CancelHtlc(msg::CancelHtlc { htlc: r(c.id) }),
         other => return Err(ConvertError::NotAnHtlcUpdate(other.message_type().name())),
     })
 }

@@ -23,6 +23,7 @@
 //! | `reveal_secrets` | — | 32771 | payment_id, num_secrets, (part_index u16, secret 32)… |
 //! | `cancel_payment` | — | 32773 | payment_id |
 //! | `boomerang_refund` | — | 32775 | channel_id, id, amount_msat, p0 |
+//! | `cancel_htlc` | — | 32783 | channel_id, id (a peer message; 32777–32781 are the live node's channel setup) |
 //!
 //! The BOLT 2 messages keep their BOLT types and layout: a plain HTLC's
 //! `update_add_htlc` is byte-for-byte BOLT 2's (tests decode our bytes with LDK's reader
@@ -70,6 +71,7 @@
 //! [`convert`] maps [`crate::msg::Msg`] to and from these with the per-channel ids the
 //! simulator names by index (see [`convert`]); only real onions have bytes.
 
+pub mod cancel;
 mod codec;
 pub mod commitment;
 pub mod convert;
@@ -77,6 +79,7 @@ pub mod endpoint;
 pub mod error;
 pub mod htlc;
 
+pub use cancel::CancelHtlc;
 pub use commitment::{CommitmentSigned, RevokeAndAck, SignatureBytes};
 pub use endpoint::{CancelPayment, ClaimRequest, RevealSecrets};
 pub use error::{ConvertError, WireError};
@@ -114,11 +117,13 @@ pub enum MessageType {
     CancelPayment,
     /// `boomerang_refund`.
     BoomerangRefund,
+    /// `cancel_htlc`.
+    CancelHtlc,
 }
 
 impl MessageType {
     /// Every type.
-    pub const ALL: [MessageType; 10] = [
+    pub const ALL: [MessageType; 11] = [
         MessageType::UpdateAddHtlc,
         MessageType::UpdateFulfillHtlc,
         MessageType::UpdateFailHtlc,
@@ -129,6 +134,7 @@ impl MessageType {
         MessageType::RevealSecrets,
         MessageType::CancelPayment,
         MessageType::BoomerangRefund,
+        MessageType::CancelHtlc,
     ];
 
     /// The BOLT type, for the BOLT 2 messages.
@@ -152,6 +158,7 @@ impl MessageType {
             (MessageType::ClaimRequest, _) => 32_769,
             (MessageType::RevealSecrets, _) => 32_771,
             (MessageType::CancelPayment, _) => 32_773,
+            (MessageType::CancelHtlc, _) => 32_783,
             _ => 32_775,
         }
     }
@@ -190,6 +197,7 @@ impl MessageType {
             MessageType::RevealSecrets => RevealSecrets::NAME,
             MessageType::CancelPayment => CancelPayment::NAME,
             MessageType::BoomerangRefund => BoomerangRefund::NAME,
+            MessageType::CancelHtlc => CancelHtlc::NAME,
         }
     }
 }
@@ -217,6 +225,8 @@ pub enum Message {
     CancelPayment(CancelPayment),
     /// See [`BoomerangRefund`].
     BoomerangRefund(BoomerangRefund),
+    /// See [`CancelHtlc`].
+    CancelHtlc(CancelHtlc),
 }
 
 impl Message {
@@ -233,6 +243,7 @@ impl Message {
             Message::RevealSecrets(_) => MessageType::RevealSecrets,
             Message::CancelPayment(_) => MessageType::CancelPayment,
             Message::BoomerangRefund(_) => MessageType::BoomerangRefund,
+            Message::CancelHtlc(_) => MessageType::CancelHtlc,
         }
     }
 
@@ -257,6 +268,7 @@ impl Message {
             Message::RevealSecrets(m) => m.write(out),
             Message::CancelPayment(m) => m.write(out),
             Message::BoomerangRefund(m) => m.write(out),
+            Message::CancelHtlc(m) => m.write(out),
         }
     }
 
@@ -282,6 +294,7 @@ impl Message {
             MessageType::BoomerangRefund => {
                 Message::BoomerangRefund(BoomerangRefund::read(payload)?)
             }
+            MessageType::CancelHtlc => Message::CancelHtlc(CancelHtlc::read(payload)?),
         })
     }
 }

@@ -181,6 +181,8 @@ impl LivePayment {
                     excluded_edges: self.excluded.clone(),
                     excluded_nodes: Vec::new(),
                 },
+                // A node knows what its own channels can send now.
+                first_hops: Some(node.first_hops()),
             };
             let route = match self.router.find_route(&self.graph, &request, clock.now) {
                 Ok(r) => r,

@@ -1,0 +1,165 @@
+#!/usr/bin/env python3
+"""The Boomerang paper's table from a sweep of scenarios/boomerang-paper.sweep.toml.
+
+Usage: python3 scripts/paper_table.py SWEEP_DIR [--markdown]
+
+Reads every finished run's summary.json under SWEEP_DIR/runs/ (so a sweep still under
+way, or stopped, gives the table of the seeds done). Per r and seed:
+- success: success_rate;
+- TTC: ttc_ms_mean (successful transfers; a paper arm's clock stops when v parts have
+  reached the receiver, as the paper's does);
+- throughput: the paper's, sum of settled volume / sum of per-transfer runtime, in the
+  graph's capacity units (1,000 sat) per second: succeeded_msat / 1e6 over
+  tto_ms_mean x payments / 1e3 (a paper arm's time to outcome is the paper's runtime:
+  the transfer's first send until every part's reserve outcome is known).
+Then the mean over seeds with a 95% Student t-interval, and the paired per-seed TTC
+reduction of redundancy against retry at the same r. Standard library only.
+"""
+
+import glob
+import json
+import math
+import os
+import re
+import sys
+from collections import defaultdict
+
+# 97.5% Student t quantiles by degrees of freedom (two-sided 95% intervals).
+T975 = {1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365,
+        8: 2.306, 9: 2.262, 10: 2.228, 11: 2.201, 12: 2.179, 14: 2.145, 19: 2.093,
+        29: 2.045}
+
+# The paper's numbers per r (its authors' result files, tse-group/boomerang
+# testbed/analysis/results/12_N100, mean of 10 scenarios of 50,000 transfers):
+# success %, TTC of successful transfers (s), throughput (units/s = volume settled /
+# total runtime), for retry and for redundancy.
+PAPER = {
+    0: ((69.0, 0.527, 21.1), (69.1, 0.527, 21.3)),
+    2: ((69.9, 0.532, 26.0), (70.3, 0.475, 28.0)),
+    4: ((71.3, 0.538, 31.0), (72.1, 0.450, 34.8)),
+    6: ((72.4, 0.544, 35.2), (73.7, 0.432, 42.1)),
+    8: ((73.0, 0.550, 37.4), (74.8, 0.418, 48.0)),
+    10: ((73.6, 0.554, 40.4), (75.6, 0.407, 52.7)),
+    15: ((74.0, 0.564, 43.0), (76.8, 0.386, 62.7)),
+    20: ((74.2, 0.571, 44.6), (77.4, 0.370, 69.3)),
+    25: ((74.2, 0.577, 44.6), (77.9, 0.359, 75.0)),
+    30: ((74.2, 0.582, 44.5), (78.3, 0.349, 79.2)),
+    40: ((74.0, 0.589, 43.3), (78.7, 0.334, 84.7)),
+    50: ((73.9, 0.594, 42.3), (78.9, 0.324, 87.8)),
+    75: ((73.5, 0.602, 38.8), (79.1, 0.307, 89.7)),
+    100: ((73.1, 0.606, 36.2), (79.1, 0.301, 87.8)),
+    125: ((72.7, 0.610, 33.4), (79.0, 0.305, 80.1)),
+    150: ((72.4, 0.613, 31.3), (78.9, 0.312, 70.8)),
+}
+
+
+def t975(df):
+    if df <= 0:
+        return float("nan")
+    keys = sorted(k for k in T975 if k <= df)
+    return T975[keys[-1]] if keys else T975[1]
+
+
+def mean_ci(xs):
+    n = len(xs)
+    if n == 0:
+        return (float("nan"), float("nan"))
+    m = sum(xs) / n
+    if n < 2:
+        return (m, float("nan"))
+    sd = math.sqrt(sum((x - m) ** 2 for x in xs) / (n - 1))
+    return (m, t975(n - 1) * sd / math.sqrt(n))
+
+
+def main():
+    if len(sys.argv) < 2:
+        sys.exit("usage: paper_table.py SWEEP_DIR [--markdown]")
+    rows = []
+    pattern = os.path.join(sys.argv[1], "runs", "p*-s*", "summary.json")
+    for f in sorted(glob.glob(pattern)):
+        seed = re.search(r"-s(\d+)", f).group(1)
+        for a in json.load(open(f))["arms"]:
+            rows.append(dict(a, seed=seed, arm=a["name"]))
+    by = defaultdict(dict)  # (kind, r) -> seed -> row
+    for row in rows:
+        m = re.fullmatch(r"paper-(retry|redundant)-(\d+)", row["arm"])
+        if not m:
+            continue
+        kind = "retry" if m.group(1) == "retry" else "redundancy"
+        by[(kind, int(m.group(2)))][row["seed"]] = row
+    # r = 0: one strategy, both curves.
+    for key in list(by):
+        if key == ("retry", 0):
+            by[("redundancy", 0)] = by[key]
+
+    def fig(row):
+        pay = float(row["payments"])
+        runtime_s = float(row["tto_ms_mean"]) * pay / 1e3
+        thr = float(row["succeeded_msat"]) / 1e6 / runtime_s if runtime_s > 0 else 0.0
+        ttc = row.get("ttc_ms_mean")
+        ttc = float(ttc) / 1e3 if ttc is not None else float("nan")
+        return 100.0 * float(row["success_rate"]), ttc, thr, float(row["succeeded_msat"]) / 1e6, runtime_s
+
+    def pooled(seeds):
+        vol = sum(fig(r)[3] for r in seeds.values())
+        rt = sum(fig(r)[4] for r in seeds.values())
+        return vol / rt if rt > 0 else float("nan")
+
+    def pm(xs, prec):
+        m, h = mean_ci(xs)
+        return f"{m:.{prec}f} ± {h:.{prec}f}" if xs else "–"
+
+    rs = sorted({r for (_, r) in by})
+    head = ("r", "success retry", "paper", "success redund.", "paper", "TTC retry s", "paper",
+            "TTC redund. s", "paper", "TTC change %", "paper", "thr. retry", "paper",
+            "thr. redund.", "paper")
+    out = [head]
+    thr_pooled = {"retry": {}, "redundancy": {}}
+    for r in rs:
+        pr = PAPER.get(r)
+        ret, red = by.get(("retry", r), {}), by.get(("redundancy", r), {})
+        cells = [str(r)]
+        cells += [pm([fig(x)[0] for x in ret.values()], 1), f"{pr[0][0]:.1f}" if pr else ""]
+        cells += [pm([fig(x)[0] for x in red.values()], 1), f"{pr[1][0]:.1f}" if pr else ""]
+        cells += [pm([fig(x)[1] for x in ret.values()], 3), f"{pr[0][1]:.3f}" if pr else ""]
+        cells += [pm([fig(x)[1] for x in red.values()], 3), f"{pr[1][1]:.3f}" if pr else ""]
+        common = sorted(set(ret) & set(red))
+        change = [100 * (fig(red[k])[1] / fig(ret[k])[1] - 1) for k in common]
+        cells += [pm(change, 1) if r > 0 else "",
+                  f"{100 * (pr[1][1] / pr[0][1] - 1):.1f}" if pr and r > 0 else ""]
+        for kind, seeds, j in (("retry", ret, 0), ("redundancy", red, 1)):
+            t = pooled(seeds) if seeds else float("nan")
+            thr_pooled[kind][r] = t
+            cells += [f"{t:.1f}", f"{pr[j][2]:.1f}" if pr else ""]
+        out.append(tuple(cells))
+    if "--markdown" in sys.argv:
+        print("| " + " | ".join(out[0]) + " |")
+        print("|" + "---|" * len(out[0]))
+        for row in out[1:]:
+            print("| " + " | ".join(row) + " |")
+    else:
+        w = [max(len(r[i]) for r in out) for i in range(len(out[0]))]
+        for row in out:
+            print("  ".join(c.rjust(w[i]) for i, c in enumerate(row)))
+    print()
+    peaks = {}
+    for kind in ("retry", "redundancy"):
+        t = {r: v for r, v in thr_pooled[kind].items() if not math.isnan(v)}
+        if t:
+            r = max(t, key=t.get)
+            peaks[kind] = r
+            print(f"peak {kind} throughput (pooled over seeds): {t[r]:.1f} units/s at r = {r}")
+    if len(peaks) == 2:
+        a = thr_pooled["redundancy"][peaks["redundancy"]]
+        b = thr_pooled["retry"][peaks["retry"]]
+        ret = by[("retry", peaks["retry"])]
+        red = by[("redundancy", peaks["redundancy"])]
+        per_seed = [fig(red[k])[2] / fig(ret[k])[2] for k in sorted(set(ret) & set(red))
+                    if fig(ret[k])[2] > 0]
+        print(f"peak ratio redundancy / retry: {a / b:.2f} pooled; per seed {pm(per_seed, 2)}"
+              f" (paper: 89.7 / 44.6 = 2.01)")
+    seeds = {len(v) for v in by.values()}
+    print(f"seeds per arm: {sorted(seeds)}")
+
+if __name__ == "__main__":
+    main()
