@@ -133,8 +133,21 @@ impl RedundantSession {
         if amount == 0 {
             return;
         }
-        let total = self.sender.amount_msat.max(1);
-        let fee = (self.limits.max_fee_msat as u128 * amount as u128 / total as u128) as u64;
+        // As MPP: the budget left after what the live base parts may cost (each at its
+        // dearest copy, since any copy may be the one claimed).
+        let mut dearest: Vec<(u32, u64)> = Vec::new();
+        for f in &self.in_flight {
+            let fee = f.path.fee_msat();
+            match dearest.iter_mut().find(|(s, _)| *s == f.slot) {
+                Some((_, d)) => *d = (*d).max(fee),
+                None => dearest.push((f.slot, fee)),
+            }
+        }
+        let committed: u64 = dearest.iter().map(|(_, d)| d).sum();
+        let fee = self
+            .limits
+            .max_fee_msat
+            .saturating_sub(committed + self.stats.common.fees_msat);
         let request = RouteRequest {
             source: self.source,
             target: self.target,
