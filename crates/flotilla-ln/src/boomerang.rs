@@ -160,7 +160,7 @@ impl BoomerangPolynomial {
     /// P(x)·G for part `index`: the point the part must be locked to, from the memo or
     /// as share·G.
     pub fn point(&self, index: u16) -> Option<PublicKey> {
-        let key = (self.c0.serialize(), self.degree(), index);
+        let key = ((self.c0.serialize(), self.degree()), index);
         if let Some(memo) = &self.memo {
             if let Some(p) = memo.points.lock().ok().and_then(|m| m.get(&key).copied()) {
                 return Some(p);
@@ -240,6 +240,9 @@ impl PartialEq for BoomerangCommitments {
 
 impl Eq for BoomerangCommitments {}
 
+/// Names a polynomial in [`PointMemo`]: its C_0 and its degree.
+type PolyKey = ([u8; 33], u16);
+
 /// Points already computed, shared by the parties that handle the same invoices: a
 /// simulation's arms all pay every boomerang invoice, a part's point costs the sender k
 /// point multiplications (about 0.3 ms at k = 25) and the commitments cost k + 1
@@ -250,8 +253,8 @@ impl Eq for BoomerangCommitments {}
 /// the commitments, the receiver as share·G), so sharing changes no outcome.
 #[derive(Debug, Default)]
 pub struct PointMemo {
-    points: Mutex<HashMap<([u8; 33], u16, u16), PublicKey>>,
-    commitments: Mutex<HashMap<([u8; 33], u16), Vec<PublicKey>>>,
+    points: Mutex<HashMap<(PolyKey, u16), PublicKey>>,
+    commitments: Mutex<HashMap<PolyKey, Vec<PublicKey>>>,
     /// `(point, scalar)` claims found to open their point.
     verified: Mutex<std::collections::HashSet<([u8; 33], [u8; 32])>>,
 }
@@ -302,7 +305,7 @@ impl BoomerangCommitments {
         let Some(memo) = &self.memo else {
             return self.compute_point(index);
         };
-        let key = (self.points[0].serialize(), self.degree(), index);
+        let key = ((self.points[0].serialize(), self.degree()), index);
         if let Some(p) = memo.points.lock().ok().and_then(|m| m.get(&key).copied()) {
             return Some(p);
         }

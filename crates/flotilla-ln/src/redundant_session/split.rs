@@ -301,8 +301,10 @@ mod tests {
 
     #[test]
     fn a_slot_is_lost_only_with_its_last_copy() {
-        let mut plan = SplitPlan::default();
-        plan.started = true;
+        let mut plan = SplitPlan {
+            started: true,
+            ..SplitPlan::default()
+        };
         let a = plan.new_slot(700);
         let b = plan.new_slot(300);
         plan.sent(a);
