@@ -648,7 +648,7 @@ fn scenario_unknown_key() {
     check_sim(
         "[graph]\nfile = \"g.json\"\n[workload]\npaymentz = 5\n",
         &[],
-        r#"error: s.toml: line 4, column 1: unknown field `paymentz`, expected one of `kind`, `payments`, `arrivals_per_sec`, `file`, `amount`, `demand`, `balanced`, `closed_loop`"#,
+        r#"error: s.toml: line 4, column 1: unknown field `paymentz`, expected one of `kind`, `payments`, `arrivals_per_sec`, `file`, `amount`, `demand`, `balanced`, `closed_loop`, `top_senders`, `top_senders_by`"#,
     );
 }
 
@@ -675,7 +675,7 @@ fn scenario_unknown_arm() {
     check_sim(
         "[graph]\nfile = \"g.json\"\n[sender]\narms = [\"fastest\"]\n",
         &[],
-        r#"error: s.toml: sender.arms: unknown arm "fastest"; known arms: single-path-retry, single-path-retry-ldk, single-path-retry-apriori, mpp-retry, mpp-retry-greedy, mpp-retry-mcf, mpp-retry-halving, mpp-retry-ldk, redundant-sender_hash-0.5, redundant-h2tlc-0.5, redundant-boomerang-0.5, redundant-h2tlc-0.5-retry, redundant-boomerang-1.0-retry, redundant-h2tlc-adaptive, redundant-boomerang-adaptive, paper-retry-25, paper-redundant-25, paper-redundant-10-retry-125"#,
+        r#"error: s.toml: sender.arms: unknown arm "fastest"; known arms: single-path-retry, single-path-retry-ldk, single-path-retry-apriori, mpp-retry, mpp-retry-greedy, mpp-retry-mcf, mpp-retry-halving, mpp-retry-ldk, redundant-sender_hash-0.5, redundant-h2tlc-0.5, redundant-boomerang-0.5, redundant-h2tlc-0.5-retry, redundant-boomerang-1.0-retry, redundant-h2tlc-adaptive, redundant-boomerang-adaptive, redundant-h2tlc-split-0.5, redundant-sender_hash-split-0.25-retry, redundant-h2tlc-k10-0.5, redundant-boomerang-k10-0.5-retry, redundant-h2tlc-20000sat-0.5, paper-retry-25, paper-redundant-25, paper-redundant-10-retry-125"#,
     );
 }
 
@@ -987,7 +987,7 @@ fn cli_unknown_arm_flag() {
     check(
         &[("g.json", &g)],
         &["sim", "--graph", "g.json", "--arms", "fastest", "--quiet"],
-        r#"error: --arms: unknown arm "fastest"; known arms: single-path-retry, single-path-retry-ldk, single-path-retry-apriori, mpp-retry, mpp-retry-greedy, mpp-retry-mcf, mpp-retry-halving, mpp-retry-ldk, redundant-sender_hash-0.5, redundant-h2tlc-0.5, redundant-boomerang-0.5, redundant-h2tlc-0.5-retry, redundant-boomerang-1.0-retry, redundant-h2tlc-adaptive, redundant-boomerang-adaptive, paper-retry-25, paper-redundant-25, paper-redundant-10-retry-125"#,
+        r#"error: --arms: unknown arm "fastest"; known arms: single-path-retry, single-path-retry-ldk, single-path-retry-apriori, mpp-retry, mpp-retry-greedy, mpp-retry-mcf, mpp-retry-halving, mpp-retry-ldk, redundant-sender_hash-0.5, redundant-h2tlc-0.5, redundant-boomerang-0.5, redundant-h2tlc-0.5-retry, redundant-boomerang-1.0-retry, redundant-h2tlc-adaptive, redundant-boomerang-adaptive, redundant-h2tlc-split-0.5, redundant-sender_hash-split-0.25-retry, redundant-h2tlc-k10-0.5, redundant-boomerang-k10-0.5-retry, redundant-h2tlc-20000sat-0.5, paper-retry-25, paper-redundant-25, paper-redundant-10-retry-125"#,
     );
 }
 

@@ -160,7 +160,7 @@ impl BoomerangPolynomial {
     /// P(x)·G for part `index`: the point the part must be locked to, from the memo or
     /// as share·G.
     pub fn point(&self, index: u16) -> Option<PublicKey> {
-        let key = (self.c0.serialize(), index);
+        let key = ((self.c0.serialize(), self.degree()), index);
         if let Some(memo) = &self.memo {
             if let Some(p) = memo.points.lock().ok().and_then(|m| m.get(&key).copied()) {
                 return Some(p);
@@ -183,7 +183,7 @@ impl BoomerangPolynomial {
     /// The public commitments C_j = a_j·G (k + 1 generator multiplications, or the
     /// memo's copy), sharing this polynomial's memo.
     pub fn commitments(&self) -> BoomerangCommitments {
-        let key = self.c0.serialize();
+        let key = (self.c0.serialize(), self.degree());
         let cached = self
             .memo
             .as_ref()
@@ -240,16 +240,21 @@ impl PartialEq for BoomerangCommitments {
 
 impl Eq for BoomerangCommitments {}
 
+/// Names a polynomial in [`PointMemo`]: its C_0 and its degree.
+type PolyKey = ([u8; 33], u16);
+
 /// Points already computed, shared by the parties that handle the same invoices: a
 /// simulation's arms all pay every boomerang invoice, a part's point costs the sender k
 /// point multiplications (about 0.3 ms at k = 25) and the commitments cost k + 1
-/// generator multiplications, so each is computed once. Keyed by C_0 (which names the
-/// polynomial) and the part; a point is the same whoever computes it (the sender from
+/// generator multiplications, so each is computed once. Keyed by C_0 and the degree
+/// (which together name the polynomial: arms that cut A into different numbers of
+/// parts draw polynomials of different degrees from the same seed, which share C_0)
+/// and the part; a point is the same whoever computes it (the sender from
 /// the commitments, the receiver as share·G), so sharing changes no outcome.
 #[derive(Debug, Default)]
 pub struct PointMemo {
-    points: Mutex<HashMap<([u8; 33], u16), PublicKey>>,
-    commitments: Mutex<HashMap<[u8; 33], Vec<PublicKey>>>,
+    points: Mutex<HashMap<(PolyKey, u16), PublicKey>>,
+    commitments: Mutex<HashMap<PolyKey, Vec<PublicKey>>>,
     /// `(point, scalar)` claims found to open their point.
     verified: Mutex<std::collections::HashSet<([u8; 33], [u8; 32])>>,
 }
@@ -305,7 +310,7 @@ impl BoomerangCommitments {
         let Some(memo) = &self.memo else {
             return self.compute_point(index);
         };
-        let key = (self.points[0].serialize(), index);
+        let key = ((self.points[0].serialize(), self.degree()), index);
         if let Some(p) = memo.points.lock().ok().and_then(|m| m.get(&key).copied()) {
             return Some(p);
         }
@@ -395,6 +400,26 @@ mod tests {
         }
         assert_eq!(Fe::ZERO.inv(), None);
         assert_eq!(Fe::from_diff(3, 5), Fe::from_u64(2).neg());
+    }
+
+    #[test]
+    fn polynomials_of_one_seed_and_different_degrees_share_a_memo_safely() {
+        // Arms that cut A into 10 or 25 parts draw both from the payment's preimage;
+        // their constant terms agree, their points must not be mixed up.
+        let memo = Arc::new(PointMemo::default());
+        let seed = [7u8; 32];
+        let low = BoomerangPolynomial::from_seed(&seed, 10).with_memo(memo.clone());
+        let high = BoomerangPolynomial::from_seed(&seed, 25).with_memo(memo.clone());
+        assert_eq!(low.commitments().points[0], high.commitments().points[0]);
+        for i in [1u16, 2, 7] {
+            let want_low = PublicKey::from_secret_key(secp(), &low.share(i).unwrap());
+            let want_high = PublicKey::from_secret_key(secp(), &high.share(i).unwrap());
+            assert_ne!(want_low, want_high);
+            assert_eq!(low.point(i), Some(want_low));
+            assert_eq!(high.point(i), Some(want_high), "not the other degree's");
+            let c = high.commitments().with_memo(memo.clone());
+            assert_eq!(c.point(i), Some(want_high));
+        }
     }
 
     #[test]

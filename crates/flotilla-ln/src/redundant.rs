@@ -544,7 +544,13 @@ impl RedundantBook {
                 claim_now: true,
             };
         }
-        if !round.requested && round.held_msat >= inv.amount_msat {
+        // Parts of uneven sizes (an MPP splitter's, or halves) may sum past A with no
+        // subset worth exactly A: the request waits until one exists, so that the one
+        // answer the sender gives can be a claim.
+        if !round.requested
+            && round.held_msat >= inv.amount_msat
+            && holds_exact_subset(&round.held, inv.amount_msat)
+        {
             round.requested = true;
             claim_request = Some(
                 round
@@ -1000,6 +1006,17 @@ impl RedundantSender {
     pub fn revealed_msat(&self) -> u64 {
         self.revealed_msat
     }
+}
+
+/// Whether `held` contains parts worth exactly `amount` (by their `amt_to_forward`):
+/// at once when they sum to it, else by [`choose_exact_subset`].
+fn holds_exact_subset(held: &[HeldPart], amount: u64) -> bool {
+    let sum: u128 = held.iter().map(|p| p.amount_msat as u128).sum();
+    if sum == amount as u128 {
+        return true;
+    }
+    let parts: Vec<(u16, u64)> = held.iter().map(|p| (p.part_index, p.amount_msat)).collect();
+    choose_exact_subset(&parts, amount).is_some()
 }
 
 /// Work bound of the exact searches in [`choose_exact_subset`].

@@ -10,6 +10,17 @@
 //! `boomerang` needs equal parts: its k' is the degree of the receiver's polynomial
 //! ([`RedundantSession::boomerang_degree`]).
 //!
+//! **Split mode** (`limits.base_split`, hash locks; `split.rs`): the base parts are the
+//! router's own answer for A — an MPP splitter's uneven parts — and the surplus parts
+//! are copies of the base parts the router rates least likely (⌈m·ρ⌉ copies for m
+//! base parts under `Fixed(ρ)`, e copies under `Extra(e)`), each on its own path. A
+//! base part is lost only when every copy of it is; its amount is then split again
+//! by the router, with surplus copies in the same proportion, exactly as MPP re-splits
+//! what failed. Any one arrived copy per base part makes up exactly A, so the
+//! receiver's claim request (sent once the parts it holds contain a subset worth A)
+//! always has an answer. With `retry`, a lost copy of a base part still alive is
+//! replaced too.
+//!
 //! **How many parts** ([`RedundancyStrategy`]):
 //! - `Fixed(ρ)`: n = ⌈k'·(1+ρ)⌉ parts at once; `Extra(e)`: n = k' + e parts at once.
 //! - `Adaptive { target }`: parts are routed one by one until the probability that at
@@ -49,7 +60,7 @@
 
 use bitcoin::secp256k1::SecretKey;
 use flotilla_graph::{EdgeIdx, NodeIdx};
-use flotilla_route::{Limits, Path, PathFailure, RouteRequest, Router, Timestamp};
+use flotilla_route::{FailureKind, Limits, Path, PathFailure, RouteRequest, Router, Timestamp};
 
 use crate::boomerang::BoomerangCommitments;
 use crate::clock::Clock;
@@ -67,6 +78,8 @@ use crate::{PaymentHash, PaymentSecret};
 /// Bits of a [`PartId`] that number the parts within one session (as
 /// [`crate::session::PaymentSession`]).
 const PART_BITS: u32 = 20;
+
+mod split;
 
 /// How many parts a redundant payment sends.
 #[derive(Copy, Clone, Debug, PartialEq)]
@@ -114,6 +127,11 @@ pub struct RedundantLimits {
     /// down to this size, msat, once the payment has been shown routable (one part
     /// found a path). `boomerang` parts are never split (they must be A/k').
     pub min_part_msat: u64,
+    /// Hash locks: the base parts are the router's own split of A (an MPP splitter's
+    /// uneven parts, at most `max_base_parts`), surplus parts copy them, and a part
+    /// whose every copy is lost has its amount split again as MPP does (the module's
+    /// split mode). Ignored for `boomerang`.
+    pub base_split: bool,
 }
 
 /// The payment a [`RedundantSession`] makes.
@@ -164,6 +182,8 @@ struct InFlight {
     sent_at: Timestamp,
     /// The router's estimate that it arrives.
     probability: f64,
+    /// Split mode: the base part it carries a copy of ([`split::NO_SLOT`] otherwise).
+    slot: u32,
 }
 
 /// One redundant payment from the sender's side.
@@ -207,6 +227,8 @@ pub struct RedundantSession {
     /// Surplus parts to cancel once the payment is complete (docs/cancel.md).
     surplus: crate::surplus_cancel::SurplusCancel,
     log: Vec<AttemptRecord>,
+    /// Split mode's base parts and copies (`limits.base_split`, hash locks).
+    split: Option<split::SplitPlan>,
     /// Public counters for reports.
     pub stats: RedundantStats,
 }
@@ -327,7 +349,10 @@ impl RedundantSession {
                 (s, amounts, needed)
             }
         };
+        let split =
+            (limits.base_split && lock != LockKind::Boomerang).then(split::SplitPlan::default);
         RedundantSession {
+            split,
             id,
             source,
             target,
@@ -587,12 +612,20 @@ impl RedundantSession {
 
     /// Whether the live parts plus the settled ones can still make up A.
     fn can_complete(&self) -> bool {
+        if let Some(plan) = &self.split {
+            // Once the secrets are revealed the claimed parts are settling; the other
+            // copies failing back are no loss.
+            return self.stats.common.settled_msat >= self.sender.amount_msat
+                || self.sender.revealed_msat() > 0
+                || plan.complete();
+        }
         self.stats.common.settled_msat + self.live_msat() >= self.sender.amount_msat
     }
 
     /// Fixed strategy with retry: a lost part's amount is placed again.
     fn requeue(&mut self, amount: u64) {
         if self.limits.retry
+            && self.split.is_none()
             && !self.exhausted
             && matches!(
                 self.limits.strategy,
@@ -720,6 +753,10 @@ impl RedundantSession {
         clock: &Clock,
         out: &mut Vec<Output>,
     ) {
+        if self.split.is_some() {
+            self.place_split(true, router, net, clock, out);
+            return;
+        }
         let mut used: Vec<EdgeIdx> = Vec::new();
         let mut planned: Vec<(u64, Path, f64)> = Vec::new();
         if let RedundancyStrategy::Adaptive { target } = self.limits.strategy {
@@ -743,7 +780,7 @@ impl RedundantSession {
             return;
         }
         for (amount, path, p) in planned {
-            self.send_part(amount, path, p, router, net, clock, out);
+            self.send_part(amount, path, p, split::NO_SLOT, router, net, clock, out);
         }
     }
 
@@ -836,6 +873,10 @@ impl RedundantSession {
         clock: &Clock,
         out: &mut Vec<Output>,
     ) {
+        if self.split.is_some() {
+            self.top_up_split(router, net, clock, out);
+            return;
+        }
         if !matches!(self.limits.strategy, RedundancyStrategy::Adaptive { .. }) {
             if self.exhausted || clock.now >= self.deadline() || self.sender.revealed_msat() > 0 {
                 return;
@@ -851,7 +892,7 @@ impl RedundantSession {
                     return;
                 }
                 for (amount, path, p) in planned {
-                    self.send_part(amount, path, p, router, net, clock, out);
+                    self.send_part(amount, path, p, split::NO_SLOT, router, net, clock, out);
                 }
                 if self.pending.is_empty() {
                     return;
@@ -870,7 +911,7 @@ impl RedundantSession {
                 break;
             };
             router.htlcs_in_flight(net.graph(), &path, true);
-            self.send_part(amount, path, p, router, net, clock, out);
+            self.send_part(amount, path, p, split::NO_SLOT, router, net, clock, out);
         }
     }
 
@@ -880,6 +921,7 @@ impl RedundantSession {
         amount: u64,
         path: Path,
         probability: f64,
+        slot: u32,
         router: &mut dyn Router,
         net: &mut Network,
         clock: &Clock,
@@ -902,7 +944,11 @@ impl RedundantSession {
                     path,
                     sent_at: clock.now,
                     probability,
+                    slot,
                 });
+                if let Some(plan) = &mut self.split {
+                    plan.sent(slot);
+                }
             }
             Err(err) => {
                 router.htlcs_in_flight(net.graph(), &path, false);
@@ -910,7 +956,7 @@ impl RedundantSession {
                 self.failures.note(FailureReason::of_send_error(&err));
                 if let Some(pf) = err.path_failure() {
                     router.path_failed(net.graph(), &path, pf, clock.now);
-                    if let Some(h) = path.hops.get(pf.hop) {
+                    if let Some(h) = path.hops.get(pf.hop).filter(|_| self.avoids(pf.kind)) {
                         self.failed_edges.push(h.edge);
                     }
                 }
@@ -994,6 +1040,9 @@ impl RedundantSession {
                 let Some(p) = self.take(*part, router, net) else {
                     return;
                 };
+                if let Some(plan) = &mut self.split {
+                    plan.lost(p.slot);
+                }
                 if self.surplus.was_cancelled(*part) {
                     // Stopped by its own cancel: nothing learnt, nothing replaced.
                     self.stats.common.locked_msat_micros += locked_msat_micros;
@@ -1007,7 +1056,12 @@ impl RedundantSession {
                 if at_receiver && failure.code == FailureCode::IncorrectOrUnknownPaymentDetails {
                     // The receiver completed (this is surplus) or refuses: no replacement.
                     self.exhausted = true;
-                } else if let Some(h) = p.path.hops.get(path_failure.hop) {
+                } else if let Some(h) = p
+                    .path
+                    .hops
+                    .get(path_failure.hop)
+                    .filter(|_| self.avoids(path_failure.kind))
+                {
                     self.failed_edges.push(h.edge);
                 }
                 if self.state == SessionState::Active {
@@ -1122,10 +1176,25 @@ impl RedundantSession {
         }
     }
 
+    /// Whether a channel that failed a part this way is avoided for the rest of the
+    /// payment: always with fixed-size parts, which need a path for their whole amount;
+    /// in split mode only as MPP avoids them (unusable channels, unreachable nodes),
+    /// since the scorer's lowered bounds steer smaller parts past a channel that lacked
+    /// liquidity for a larger one.
+    fn avoids(&self, kind: FailureKind) -> bool {
+        self.split.is_none()
+            || matches!(
+                kind,
+                FailureKind::ChannelUnusable | FailureKind::NodeUnreachable
+            )
+    }
+
     /// Whether the strategy sends parts after the first ones (retry, or an adaptive
     /// target to keep).
     fn tops_up(&self) -> bool {
-        self.limits.retry || matches!(self.limits.strategy, RedundancyStrategy::Adaptive { .. })
+        self.split.is_some()
+            || self.limits.retry
+            || matches!(self.limits.strategy, RedundancyStrategy::Adaptive { .. })
     }
 
     /// Whether a pump could still send a part.
@@ -1184,6 +1253,7 @@ mod tests {
             min_route_probability: 0.01,
             excluded_nodes: Vec::new(),
             min_part_msat: 1,
+            base_split: false,
         };
         let session = |amount_msat: u64, strategy| {
             RedundantSession::new(

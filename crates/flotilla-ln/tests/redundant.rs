@@ -133,6 +133,29 @@ fn h2tlc_three_halves_settle_exactly_a() {
 }
 
 #[test]
+fn the_claim_request_waits_for_a_subset_worth_exactly_a() {
+    for lock in [LockKind::SenderHash, LockKind::H2tlc] {
+        let (mut d, g) = fan(3, None);
+        let k = keys(3);
+        // 12 + 9 ≥ 20 but no subset of them is 20: only the third part makes one.
+        let amounts = [12_000_000, 9_000_000, 8_000_000];
+        let (mut s, _) = start(&mut d, &g, &k, lock, &amounts);
+        d.run();
+        assert_eq!(d.claim_requests.len(), 1, "one request, once answerable");
+        let req = d.claim_requests[0].clone();
+        assert_eq!(req.parts.len(), 3, "{:?}", req.parts);
+        let secrets = s.answer(&req.parts).unwrap();
+        let mut idx: Vec<u16> = secrets.iter().map(|p| p.0).collect();
+        idx.sort_unstable();
+        assert_eq!(idx, vec![0, 2], "12 + 8 = 20 exactly");
+        d.reveal(RECEIVER, req.payment_id, secrets).unwrap();
+        d.run();
+        assert_eq!(d.net.ledger(NodeIdx(RECEIVER as u32)).paid_in_msat, A);
+        assert_eq!(d.net.live_htlcs(), 0);
+    }
+}
+
+#[test]
 fn uneven_parts_settle_an_exact_subset() {
     for lock in [LockKind::SenderHash, LockKind::H2tlc] {
         let (mut d, g) = fan(4, None);

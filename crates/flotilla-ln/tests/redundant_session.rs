@@ -21,7 +21,8 @@ use flotilla_ln::redundant_session::{
 };
 use flotilla_ln::session::SessionState;
 use flotilla_route::scorers::LiquidityBoundsScorer;
-use flotilla_route::{Pathfinder, Timestamp};
+use flotilla_route::splitters::GreedySplitter;
+use flotilla_route::{Pathfinder, Router, Timestamp};
 
 const A: u64 = 20_000_000;
 const RECEIVER: usize = 9;
@@ -40,6 +41,7 @@ fn limits(strategy: RedundancyStrategy, retry: bool) -> RedundantLimits {
         min_route_probability: 0.0,
         excluded_nodes: Vec::new(),
         min_part_msat: 1_000_000,
+        base_split: false,
     }
 }
 
@@ -76,8 +78,16 @@ fn run_caps(
     }
     let mut net = Network::new(Arc::new(g), b, configs).unwrap();
     let graph = net.graph().clone();
-    let mut router = Pathfinder::new(LiquidityBoundsScorer::new(&graph, NodeIdx(0)));
-    router.prepare(&graph);
+    // Split mode takes its base parts from the splitter MPP uses.
+    let mut router: Box<dyn Router> = if limits.base_split {
+        let mut r = GreedySplitter::new(LiquidityBoundsScorer::new(&graph, NodeIdx(0)));
+        r.prepare(&graph);
+        Box::new(r)
+    } else {
+        let mut r = Pathfinder::new(LiquidityBoundsScorer::new(&graph, NodeIdx(0)));
+        r.prepare(&graph);
+        Box::new(r)
+    };
     let k = keys(1);
     let invoice = RedundantInvoice {
         payment_secret: k.secret,
@@ -117,7 +127,7 @@ fn run_caps(
     let mut clock = Clock::new(Timestamp::ZERO, 800_000);
     let mut out = Vec::new();
     let mut queue: VecDeque<(NodeIdx, NodeIdx, Msg)> = VecDeque::new();
-    s.pump(&mut router, &mut net, &clock, &mut out);
+    s.pump(router.as_mut(), &mut net, &clock, &mut out);
     loop {
         for o in std::mem::take(&mut out) {
             match o {
@@ -148,9 +158,9 @@ fn run_caps(
                             | Event::PartRefunded { .. }
                     ) {
                         assert_eq!(s.id(), RedundantSession::session_of(part_of(&event)));
-                        s.on_part_event(&event, &mut router, &net, clock.now);
+                        s.on_part_event(&event, router.as_mut(), &net, clock.now);
                         if matches!(event, Event::PartFailed { .. }) {
-                            s.pump(&mut router, &mut net, &clock, &mut out);
+                            s.pump(router.as_mut(), &mut net, &clock, &mut out);
                         }
                     }
                 }
@@ -323,5 +333,73 @@ fn hash_locked_parts_no_path_carries_are_split_in_halves() {
         &[],
     );
     assert!(matches!(s.state(), SessionState::Failed(..)));
+    assert_eq!(net.ledger(NodeIdx(RECEIVER as u32)).paid_in_msat, 0);
+}
+
+fn split_limits(strategy: RedundancyStrategy, retry: bool) -> RedundantLimits {
+    RedundantLimits {
+        base_split: true,
+        min_part_msat: 100_000,
+        ..limits(strategy, retry)
+    }
+}
+
+#[test]
+fn split_mode_pays_exactly_a_from_uneven_parts_and_surplus_copies() {
+    // One path carries most of A, three carry a quarter: no equal split fits them all.
+    let caps = [16_000, 7_000, 7_000, 7_000];
+    for lock in [LockKind::SenderHash, LockKind::H2tlc] {
+        let (s, net) = run_caps(
+            lock,
+            split_limits(RedundancyStrategy::Fixed(1.0), false),
+            &caps,
+            &[],
+        );
+        assert!(
+            matches!(s.state(), SessionState::Succeeded(_)),
+            "{lock:?}: {:?}",
+            s.state()
+        );
+        assert!(s.is_finished());
+        assert_eq!(net.ledger(NodeIdx(RECEIVER as u32)).paid_in_msat, A);
+        assert_eq!(s.stats.overpaid_msat, 0);
+        assert!(
+            s.stats.common.parts_sent > s.stats.common.parts_settled,
+            "surplus copies went and came back: {:?}",
+            s.stats.common
+        );
+    }
+}
+
+#[test]
+fn split_mode_splits_a_lost_amount_again_as_mpp_does() {
+    // No surplus: the part through the offline node 1 is lost, and its amount is
+    // routed again over the other paths.
+    let (s, net) = run_caps(
+        LockKind::H2tlc,
+        split_limits(RedundancyStrategy::Fixed(0.0), false),
+        &[30_000, 12_000, 12_000, 12_000],
+        &[1],
+    );
+    assert!(
+        matches!(s.state(), SessionState::Succeeded(_)),
+        "{:?}",
+        s.state()
+    );
+    assert_eq!(net.ledger(NodeIdx(RECEIVER as u32)).paid_in_msat, A);
+    assert!(s.stats.common.attempts > s.stats.common.parts_settled);
+    // With every path offline there is nothing to split again: the payment fails,
+    // nothing is paid and every part came back.
+    let (s, net) = run_caps(
+        LockKind::H2tlc,
+        split_limits(RedundancyStrategy::Fixed(0.5), true),
+        &[30_000, 30_000],
+        &[1, 2],
+    );
+    assert!(
+        matches!(s.state(), SessionState::Failed(..)),
+        "{:?}",
+        s.state()
+    );
     assert_eq!(net.ledger(NodeIdx(RECEIVER as u32)).paid_in_msat, 0);
 }

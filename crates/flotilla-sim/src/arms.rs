@@ -5,7 +5,7 @@ use std::str::FromStr;
 
 use flotilla_graph::Graph;
 use flotilla_ln::lock::LockKind;
-use flotilla_ln::redundant_session::RedundancyStrategy;
+use flotilla_ln::redundant_session::{RedundancyStrategy, RedundantLimits};
 use flotilla_route::ldk::LdkRouter;
 use flotilla_route::paper::{PaperRouter, PAPER_MAX_PATHS};
 use flotilla_route::scorers::{AprioriScorer, LiquidityBoundsScorer};
@@ -28,6 +28,8 @@ pub enum Strategy {
         redundancy: Redundancy,
         /// Replace lost parts while the payment is undecided.
         retry: bool,
+        /// How the amount is cut into base parts.
+        sizing: Sizing,
     },
     /// The Boomerang paper's retry and redundancy ([`crate::paper_arm`]): boomerang
     /// parts on paths drawn from precomputed edge-disjoint ones.
@@ -42,6 +44,25 @@ pub enum Redundancy {
     /// Enough parts that P(k arrive) reaches `sender.adaptive_target`.
     Adaptive,
 }
+
+/// How a redundant arm cuts A into base parts.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Sizing {
+    /// The scenario's: k = ⌈A / `sender.redundant_part_sat`⌉ (at most
+    /// `sender.max_parts`), or `sender.redundant_base_parts` equal parts.
+    Scenario,
+    /// `-k<K>`: K equal parts of A/K (the seed's "1 sat over 15 paths" for 10 sat is
+    /// `-k10-0.5`).
+    Count(u32),
+    /// `-<S>sat`: parts of S sat, k = ⌈A / S⌉ (at most 1,000).
+    PartSat(u64),
+    /// `-split`: the base parts are an MPP splitter's (uneven), and a lost part's amount is
+    /// split again as MPP does ([`flotilla_ln::redundant_session`]'s split mode).
+    Split,
+}
+
+/// Most base parts a `-<S>sat` arm cuts A into (as `sender.redundant_base_parts`).
+pub const MAX_SAT_SIZED_PARTS: u32 = 1_000;
 
 /// Which path finder (and splitter) an arm uses.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -79,10 +100,13 @@ pub struct ArmSpec {
 #[error("unknown arm {name:?}; known arms: {known}", name = .0, known = KNOWN_ARMS.join(", "))]
 pub struct UnknownArm(pub String);
 
-/// Every arm name flotilla runs. Redundant arms are `redundant-<lock>-<how many>`
-/// with lock `sender_hash`, `h2tlc` or `boomerang` and either a redundancy ρ ≥ 0
+/// Every arm name flotilla runs. Redundant arms are `redundant-<lock>[-<sizing>]-<how
+/// many>` with lock `sender_hash`, `h2tlc` or `boomerang` and either a redundancy ρ ≥ 0
 /// (n = ⌈k·(1+ρ)⌉ parts, e.g. `redundant-h2tlc-0.25`) or `adaptive`; a `-retry` suffix
-/// replaces lost parts (adaptive always does). The Boomerang paper's strategies are
+/// replaces lost parts (adaptive always does). The optional sizing ([`Sizing`]) is
+/// `split` (an MPP splitter's base parts, hash locks only: `redundant-h2tlc-split-0.5`),
+/// `k<K>` (K equal parts: `redundant-h2tlc-k10-0.5`) or `<S>sat` (parts of S sat:
+/// `redundant-h2tlc-20000sat-0.5`). The Boomerang paper's strategies are
 /// `paper-retry-R`, `paper-redundant-E` and `paper-redundant-E-retry-R`
 /// ([`crate::paper_arm`]). The list shows a few.
 pub const KNOWN_ARMS: &[&str] = &[
@@ -101,6 +125,11 @@ pub const KNOWN_ARMS: &[&str] = &[
     "redundant-boomerang-1.0-retry",
     "redundant-h2tlc-adaptive",
     "redundant-boomerang-adaptive",
+    "redundant-h2tlc-split-0.5",
+    "redundant-sender_hash-split-0.25-retry",
+    "redundant-h2tlc-k10-0.5",
+    "redundant-boomerang-k10-0.5-retry",
+    "redundant-h2tlc-20000sat-0.5",
     "paper-retry-25",
     "paper-redundant-25",
     "paper-redundant-10-retry-125",
@@ -119,6 +148,16 @@ impl FromStr for ArmSpec {
             "mpp-retry-halving" => (Strategy::Mpp, RouterKind::Halving),
             "mpp-retry-ldk" => (Strategy::Mpp, RouterKind::Ldk),
             _ => match (parse_redundant(name), crate::paper_arm::parse_paper(name)) {
+                // A split arm's base parts come from the splitter MPP uses.
+                (
+                    Some(
+                        strategy @ Strategy::Redundant {
+                            sizing: Sizing::Split,
+                            ..
+                        },
+                    ),
+                    _,
+                ) => (strategy, RouterKind::Greedy),
                 (Some(strategy), _) => (strategy, RouterKind::Flotilla),
                 (None, Some(strategy)) => (strategy, RouterKind::Paper),
                 (None, None) => return Err(UnknownArm(name.to_string())),
@@ -132,8 +171,8 @@ impl FromStr for ArmSpec {
     }
 }
 
-/// `redundant-<lock>-<ρ|adaptive>[-retry]` with lock `sender_hash`, `h2tlc` or
-/// `boomerang` and a number ρ ≥ 0.
+/// `redundant-<lock>[-<sizing>]-<ρ|adaptive>[-retry]` with lock `sender_hash`, `h2tlc`
+/// or `boomerang`, sizing `split`, `k<K>` or `<S>sat`, and a number ρ ≥ 0.
 fn parse_redundant(name: &str) -> Option<Strategy> {
     let rest = name.strip_prefix("redundant-")?;
     let (rest, retry) = match rest.strip_suffix("-retry") {
@@ -141,10 +180,25 @@ fn parse_redundant(name: &str) -> Option<Strategy> {
         None => (rest, false),
     };
     let (lock, how) = rest.rsplit_once('-')?;
-    let lock = match LockKind::from_name(lock)? {
+    let (lock, sizing) = match LockKind::from_name(lock) {
+        Some(l) => (l, Sizing::Scenario),
+        None => {
+            let (lock, sizing) = lock.rsplit_once('-')?;
+            (LockKind::from_name(lock)?, parse_sizing(sizing)?)
+        }
+    };
+    let lock = match lock {
         LockKind::Hash => return None,
         l => l,
     };
+    let adaptive_ok = sizing == Sizing::Scenario;
+    // Boomerang parts must all be A/k': no splitter's uneven parts.
+    if sizing == Sizing::Split && lock == LockKind::Boomerang {
+        return None;
+    }
+    if how == "adaptive" && !adaptive_ok {
+        return None;
+    }
     let redundancy = if how == "adaptive" {
         Redundancy::Adaptive
     } else {
@@ -161,7 +215,24 @@ fn parse_redundant(name: &str) -> Option<Strategy> {
         lock,
         redundancy,
         retry,
+        sizing,
     })
+}
+
+/// `split`, `k<K>` (1 ≤ K ≤ 1,000) or `<S>sat` (S ≥ 1).
+fn parse_sizing(s: &str) -> Option<Sizing> {
+    let digits = |d: &str| !d.is_empty() && d.chars().all(|c| c.is_ascii_digit());
+    if s == "split" {
+        return Some(Sizing::Split);
+    }
+    if let Some(k) = s.strip_prefix('k').filter(|d| digits(d)) {
+        let k: u32 = k.parse().ok()?;
+        return (1..=MAX_SAT_SIZED_PARTS)
+            .contains(&k)
+            .then_some(Sizing::Count(k));
+    }
+    let sat: u64 = s.strip_suffix("sat").filter(|d| digits(d))?.parse().ok()?;
+    (sat >= 1).then_some(Sizing::PartSat(sat))
 }
 
 impl fmt::Display for ArmSpec {
@@ -229,6 +300,7 @@ impl ArmSpec {
                 lock,
                 redundancy,
                 retry,
+                ..
             } => {
                 let strategy = match redundancy {
                     Redundancy::Fixed(bits) => RedundancyStrategy::Fixed(f64::from_bits(bits)),
@@ -244,6 +316,42 @@ impl ArmSpec {
             }
             _ => None,
         }
+    }
+
+    /// `limits` (the scenario's, from [`crate::redundant_arm::redundant_limits`], for a
+    /// payment of `amount_msat`) with this arm's own sizing and, for a paper arm, its
+    /// budget of parts.
+    pub fn redundant_limits(
+        &self,
+        mut limits: RedundantLimits,
+        amount_msat: u64,
+    ) -> RedundantLimits {
+        match self.strategy {
+            Strategy::Paper(p) => return p.limits(limits, amount_msat),
+            Strategy::Redundant { sizing, .. } => match sizing {
+                Sizing::Scenario => {}
+                Sizing::Count(k) => {
+                    // k = clamp(⌈A / 1 msat⌉, 1, K) = K for any A ≥ K msat.
+                    limits.max_part_msat = 1;
+                    limits.max_base_parts = k;
+                    limits.max_parts_in_flight = limits.max_parts_in_flight.max(3 * k);
+                    // Every part is an attempt: the configured budget is on top of them.
+                    limits.max_attempts = limits.max_attempts.saturating_add(3 * k);
+                }
+                Sizing::PartSat(sat) => {
+                    limits.max_part_msat = sat.saturating_mul(1000);
+                    limits.max_base_parts = MAX_SAT_SIZED_PARTS;
+                    let k = amount_msat
+                        .div_ceil(limits.max_part_msat)
+                        .clamp(1, MAX_SAT_SIZED_PARTS as u64) as u32;
+                    limits.max_parts_in_flight = limits.max_parts_in_flight.max(3 * k);
+                    limits.max_attempts = limits.max_attempts.saturating_add(3 * k);
+                }
+                Sizing::Split => limits.base_split = true,
+            },
+            _ => {}
+        }
+        limits
     }
 
     /// Whether this is a `mpp-retry*` arm (the baseline redundant arms compare with).
@@ -307,5 +415,49 @@ mod tests {
             e.contains("mpp-magic") && e.contains("single-path-retry"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn sizings_parse_and_set_the_limits() {
+        let base = || {
+            crate::redundant_arm::redundant_limits(
+                &crate::scenario::SenderConfig::default(),
+                RedundancyStrategy::Fixed(0.5),
+                false,
+                1_000_000,
+                &[],
+            )
+        };
+        let a = "redundant-h2tlc-split-0.5".parse::<ArmSpec>().unwrap();
+        assert_eq!(a.router, RouterKind::Greedy, "the splitter MPP uses");
+        assert!(a.redundant_limits(base(), 1_000_000).base_split);
+        assert_eq!(
+            a.redundancy(0.9),
+            Some((LockKind::H2tlc, RedundancyStrategy::Fixed(0.5), false))
+        );
+        let a = "redundant-sender_hash-k10-0.5-retry"
+            .parse::<ArmSpec>()
+            .unwrap();
+        let l = a.redundant_limits(base(), 1_000_000);
+        assert_eq!((l.max_part_msat, l.max_base_parts), (1, 10));
+        assert!(!l.base_split);
+        assert!(l.max_attempts >= base().max_attempts + 30);
+        let a = "redundant-boomerang-250sat-1".parse::<ArmSpec>().unwrap();
+        let l = a.redundant_limits(base(), 1_000_000);
+        assert_eq!(l.max_part_msat, 250_000);
+        assert!(l.max_parts_in_flight >= 12, "4 parts of 250 sat, tripled");
+        assert_eq!(a.router, RouterKind::Flotilla);
+        for bad in [
+            "redundant-boomerang-split-0.5",
+            "redundant-h2tlc-split-adaptive",
+            "redundant-h2tlc-k0-0.5",
+            "redundant-h2tlc-k1001-0.5",
+            "redundant-h2tlc-0sat-0.5",
+            "redundant-h2tlc-ksat-0.5",
+            "redundant-h2tlc-splits-0.5",
+            "redundant-split-0.5",
+        ] {
+            assert!(bad.parse::<ArmSpec>().is_err(), "{bad}");
+        }
     }
 }

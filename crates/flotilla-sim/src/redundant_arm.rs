@@ -46,6 +46,7 @@ pub fn redundant_limits(
         min_route_probability: sender.min_route_probability,
         excluded_nodes: excluded_nodes.to_vec(),
         min_part_msat: sender.min_part_sat * 1000,
+        base_split: false,
     }
 }
 

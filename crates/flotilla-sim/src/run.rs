@@ -527,11 +527,10 @@ fn run_arm(
                         LockKind::Boomerang => &input.faults.no_ptlc,
                         _ => &no_nodes,
                     };
-                    let mut limits =
-                        redundant_limits(&sc.sender, strategy, retry, spec.amount_msat, excluded);
-                    if let crate::arms::Strategy::Paper(p) = arm.strategy {
-                        limits = p.limits(limits, spec.amount_msat);
-                    }
+                    let limits = arm.redundant_limits(
+                        redundant_limits(&sc.sender, strategy, retry, spec.amount_msat, excluded),
+                        spec.amount_msat,
+                    );
                     let mut s = match start_redundant(
                         &mut net,
                         i as u64,

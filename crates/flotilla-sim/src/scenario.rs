@@ -87,6 +87,12 @@ file = ""
 # n0 -> n1 -> ... -> n0 of one amount, so every node receives what it sends; see
 # [workload.balanced]; docs/workloads.md has both workloads over 100,000 payments).
 demand = "independent"
+# Random kind, independent demand: draw senders only from the top_senders nodes of the
+# largest strongly connected component by total channel capacity ("capacity") or by
+# channel count ("channels"), ties to the earlier node; 0 (the default) draws them from
+# the whole component. Receivers are drawn as always.
+top_senders = 0
+top_senders_by = "capacity"
 
 [workload.balanced]
 # Cycle lengths are uniform in [2, max_cycle] (at most 64); `window` cycles are open at
@@ -227,7 +233,11 @@ max_ms = 150
 # sends parts until the chance that k arrive, by the router's own estimates, reaches
 # adaptive_target (and replaces lost ones). A -retry suffix (redundant-h2tlc-0.5-retry)
 # replaces lost parts while the payment is undecided. At most 64 arms, each named once;
-# R at most 100.
+# R at most 100. A sizing between the lock and R sets the base parts:
+# redundant-h2tlc-split-R (hash locks: the MPP splitter's uneven parts plus ceil(m*R)
+# copies of the least likely ones; a part whose every copy is lost is split again as
+# MPP does), redundant-LOCK-kK-R (K equal parts of A/K) or redundant-LOCK-Ssat-R (parts
+# of S sat); docs/redundancy.md.
 # The Boomerang paper's strategies (docs/paper-model.md): boomerang parts of A/v (v
 # base parts as for redundant arms; the paper sets redundant_base_parts = 25) on paths drawn uniformly, with replacement, from at most 25
 # edge-disjoint paths per sender and receiver, no learning, no no-route pre-check:
@@ -430,6 +440,10 @@ pub struct WorkloadConfig {
     pub balanced: crate::demand::BalancedConfig,
     /// The closed-loop kind's senders.
     pub closed_loop: crate::closed_loop::ClosedLoopConfig,
+    /// Random kind: senders only from this many best-connected nodes (0: all).
+    pub top_senders: u32,
+    /// What "best-connected" means for `top_senders`.
+    pub top_senders_by: crate::workload::TopBy,
 }
 
 impl Default for WorkloadConfig {
@@ -446,6 +460,8 @@ impl Default for WorkloadConfig {
             demand: crate::demand::Demand::Independent,
             balanced: Default::default(),
             closed_loop: Default::default(),
+            top_senders: 0,
+            top_senders_by: crate::workload::TopBy::Capacity,
         }
     }
 }
@@ -910,6 +926,15 @@ impl Scenario {
             return bad(
                 "workload.file",
                 "the defined, csv and cloth workloads read a file: name it",
+            );
+        }
+        if w.top_senders > 0
+            && (w.kind != WorkloadKind::Random || w.demand != crate::demand::Demand::Independent)
+        {
+            return bad(
+                "workload.top_senders",
+                "top senders shape the random workload with independent demand: set \
+                 workload.kind = \"random\" and workload.demand = \"independent\", or 0",
             );
         }
         if w.demand == crate::demand::Demand::Balanced {

@@ -14,7 +14,7 @@ use flotilla_graph::{Graph, NodeIdx};
 use flotilla_route::Timestamp;
 use rand::Rng;
 use rand_distr::{Distribution, LogNormal};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::rng::stream;
 use crate::scenario::limits::MAX_PAYMENTS;
@@ -179,6 +179,7 @@ fn random(
         )));
     }
     let picker = ReceiverPicker::new(graph, &scc);
+    let senders = top_nodes(graph, &scc, config.top_senders, config.top_senders_by);
     let mut rng = stream(seed, purpose);
     let mut t = 0.0f64;
     let mut out = Vec::with_capacity(config.payments.min(10_000_000) as usize);
@@ -186,7 +187,7 @@ fn random(
         // Exponential inter-arrival times: a Poisson process of the given rate.
         let u: f64 = rng.random::<f64>();
         t += -(1.0 - u).ln() / config.arrivals_per_sec;
-        let source = scc[rng.random_range(0..scc.len())];
+        let source = senders[rng.random_range(0..senders.len())];
         let destination = picker.pick(&mut rng, source);
         let amount_msat = draw_amount_msat(&config.amount, &mut rng);
         out.push(PaymentSpec {
@@ -199,6 +200,37 @@ fn random(
         });
     }
     Ok(out)
+}
+
+/// How `workload.top_senders` ranks nodes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TopBy {
+    /// Total capacity of the node's channels.
+    Capacity,
+    /// Number of the node's channels.
+    Channels,
+}
+
+/// The `top` nodes of `scc` ranked by `by`, best first, ties to the lower index; all
+/// of `scc` when `top` is 0 or at least its size.
+pub(crate) fn top_nodes(graph: &Graph, scc: &[NodeIdx], top: u32, by: TopBy) -> Vec<NodeIdx> {
+    if top == 0 || top as usize >= scc.len() {
+        return scc.to_vec();
+    }
+    let score = |n: NodeIdx| -> u64 {
+        match by {
+            TopBy::Capacity => graph
+                .channels_of(n)
+                .map(|c| graph.channel(c).capacity_sat)
+                .sum(),
+            TopBy::Channels => graph.channels_of(n).count() as u64,
+        }
+    };
+    let mut ranked: Vec<(u64, NodeIdx)> = scc.iter().map(|&n| (score(n), n)).collect();
+    ranked.sort_unstable_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+    ranked.truncate(top as usize);
+    ranked.into_iter().map(|(_, n)| n).collect()
 }
 
 /// Receivers drawn from the largest strongly connected component, weighted by the
@@ -613,6 +645,41 @@ mod tests {
         // 500 arrivals at 10/s take about 50 s.
         let end = a.last().unwrap().start.as_secs_f64();
         assert!((35.0..65.0).contains(&end), "{end}");
+    }
+
+    #[test]
+    fn top_senders_are_the_best_connected_nodes() {
+        let g = graph();
+        let scc = largest_scc(&g);
+        for by in [TopBy::Capacity, TopBy::Channels] {
+            let top = top_nodes(&g, &scc, 5, by);
+            assert_eq!(top.len(), 5);
+            let score = |n: NodeIdx| -> u64 {
+                match by {
+                    TopBy::Capacity => g.channels_of(n).map(|c| g.channel(c).capacity_sat).sum(),
+                    TopBy::Channels => g.channels_of(n).count() as u64,
+                }
+            };
+            let worst_in = top.iter().map(|&n| score(n)).min().unwrap();
+            let best_out = scc
+                .iter()
+                .filter(|n| !top.contains(n))
+                .map(|&n| score(n))
+                .max()
+                .unwrap();
+            assert!(worst_in >= best_out, "{by:?}: {worst_in} < {best_out}");
+            let cfg = WorkloadConfig {
+                payments: 300,
+                top_senders: 5,
+                top_senders_by: by,
+                ..WorkloadConfig::default()
+            };
+            let w = build(&g, &cfg, 4).unwrap();
+            assert!(w.iter().all(|p| top.contains(&p.source)));
+            // Every one of them sends some of 300 payments.
+            assert!(top.iter().all(|n| w.iter().any(|p| p.source == *n)));
+        }
+        assert_eq!(top_nodes(&g, &scc, 0, TopBy::Capacity), scc);
     }
 
     #[test]

@@ -1,0 +1,142 @@
+#!/usr/bin/env python3
+"""The tables of docs/redundancy.md from a sweep directory.
+
+    scripts/redundancy_table.py SWEEP_DIR [--baseline mpp-retry]
+
+For every point of the sweep (its parameters printed first) and every arm: success
+rate (mean over seeds), the paired difference in success with the baseline arm (mean
+of each seed's payment-by-payment difference, Student t 95% interval over seeds), the
+payments only this arm / only the baseline settled (summed over seeds), time to
+complete mean / p50 / p99, mean TTC ÷ the oracle's, success among feasible payments,
+fee ppm, liquidity-seconds per payment and parts sent per payment (each part holds one
+HTLC slot on every hop of its path). Then, per point, the issue's targets for the best
+redundant arm against the best MPP arm (best = highest mean success; ties to the
+faster): Δ success and its interval, p99 ratio, and the share of the MPP-to-oracle
+gap in mean TTC that the redundant arm closes.
+
+Below each table, the paired comparison pooled over the seeds: the payments only
+this arm / only the baseline settled over every seed's payments and the exact McNemar
+p of those counts (payments of different seeds are independent pairs, so the pooled
+test uses every payment; the interval over seeds is the more conservative figure).
+
+Standard library only; reads sweep.csv (docs/sweeps.md).
+"""
+import argparse
+import csv
+import math
+import os
+import statistics
+import sys
+
+# Student t quantiles (0.975) for n - 1 degrees of freedom, n = 2..30.
+T975 = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201,
+        2.179, 2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074,
+        2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045]
+
+
+def t_interval(xs):
+    n = len(xs)
+    m = statistics.fmean(xs)
+    if n < 2:
+        return m, float("nan"), float("nan")
+    t = T975[min(n - 2, len(T975) - 1)]
+    h = t * statistics.stdev(xs) / math.sqrt(n)
+    return m, m - h, m + h
+
+
+def mcnemar_p(b, c):
+    """Exact two-sided McNemar p: b and c discordant pairs, binomial(b + c, 1/2)."""
+    n = b + c
+    if n == 0:
+        return 1.0
+    k = min(b, c)
+    tail = sum(math.comb(n, i) for i in range(k + 1)) / 2 ** n
+    return min(1.0, 2 * tail)
+
+
+def num(row, key):
+    v = row.get(key, "")
+    return float(v) if v not in ("", None) else float("nan")
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("sweep_dir")
+    ap.add_argument("--baseline", default="mpp-retry")
+    a = ap.parse_args()
+    path = os.path.join(a.sweep_dir, "sweep.csv")
+    with open(path, newline="") as f:
+        rows = list(csv.DictReader(f))
+    if not rows:
+        sys.exit(f"error: {path}: no rows")
+    fixed = {"point", "seed", "arm"}
+    first_figure = list(rows[0].keys()).index("attempts_mean")
+    params = [k for k in list(rows[0].keys())[:first_figure] if k not in fixed]
+    points = {}
+    for r in rows:
+        points.setdefault(int(r["point"]), {}).setdefault(r["arm"], []).append(r)
+    for p in sorted(points):
+        arms = points[p]
+        any_row = next(iter(arms.values()))[0]
+        shown = [f"{k}={any_row[k]}" for k in params if k != "sender.arms"]
+        print(f"point {p}: " + ", ".join(shown))
+        head = (f"{'arm':<30} {'success':>7} {'Δ pp':>6} {'95% CI':>13} {'only +/-':>9} "
+                f"{'TTC ms':>6} {'p50':>5} {'p99':>5} {'÷orcl':>5} {'|feas':>6} "
+                f"{'ppm':>5} {'liq s·sat':>10} {'parts':>5}")
+        print(head)
+        print("-" * len(head))
+        summary = {}
+        pooled = {}
+        for arm, rs in arms.items():
+            sr = statistics.fmean(num(r, "success_rate") for r in rs)
+            d = [num(r, "vs_baseline.success_diff") * 100 for r in rs
+                 if r.get("vs_baseline.success_diff", "") != ""]
+            if d:
+                dm, lo, hi = t_interval(d)
+                dtxt = f"{dm:>+6.2f} {lo:>+6.2f}…{hi:<+6.2f}"
+                b = sum(int(num(r, "vs_baseline.only_this_settled")) for r in rs)
+                c = sum(int(num(r, "vs_baseline.only_baseline_settled")) for r in rs)
+                only = f"{b:>4}/{c:<4}"
+                pooled[arm] = (b, c, mcnemar_p(b, c))
+            else:
+                dm, lo, hi = 0.0, 0.0, 0.0
+                dtxt = f"{'—':>6} {'':>13}"
+                only = f"{'':>9}"
+            f = {k: statistics.fmean(num(r, k) for r in rs) for k in (
+                "ttc_ms_mean", "ttc_ms_p50", "ttc_ms_p99", "ttc_mean_vs_oracle",
+                "success_rate_feasible", "fee_ppm_mean", "liquidity_seconds_mean",
+                "oracle_ttc_ms_mean")}
+            parts = statistics.fmean(num(r, "parts_sent") / num(r, "payments") for r in rs)
+            summary[arm] = (sr, dm, lo, hi, f)
+            print(f"{arm:<30} {sr * 100:>6.1f}% {dtxt} {only} "
+                  f"{f['ttc_ms_mean']:>6.0f} {f['ttc_ms_p50']:>5.0f} {f['ttc_ms_p99']:>5.0f} "
+                  f"{f['ttc_mean_vs_oracle']:>5.2f} {f['success_rate_feasible'] * 100:>5.1f}% "
+                  f"{f['fee_ppm_mean']:>5.0f} {f['liquidity_seconds_mean']:>10.0f} {parts:>5.2f}")
+        if pooled:
+            print("pooled over the seeds (every payment a pair): " + "; ".join(
+                f"{a} {b}/{c} p={p:.2g}" for a, (b, c, p) in pooled.items()))
+        mpp = [a for a in summary if a.startswith("mpp-")]
+        red = [a for a in summary if a.startswith("redundant-")]
+        if mpp and red:
+            key = lambda a: (-round(summary[a][0], 4), summary[a][4]["ttc_ms_mean"])
+            bm, br = min(mpp, key=key), min(red, key=key)
+            m, r = summary[bm], summary[br]
+            oracle = m[4]["oracle_ttc_ms_mean"]
+            gap = m[4]["ttc_ms_mean"] - oracle
+            closed = (m[4]["ttc_ms_mean"] - r[4]["ttc_ms_mean"]) / gap if gap > 0 else float("nan")
+            split = [a for a in red if "-split-" in a]
+            worst = min(split, key=lambda a: summary[a][3]) if split else None
+            print(f"best MPP {bm}, best redundant {br}: Δ success vs {a.baseline} "
+                  f"{r[1]:+.2f} pp ({r[2]:+.2f}…{r[3]:+.2f}); p99 {r[4]['ttc_ms_p99']:.0f} vs "
+                  f"{m[4]['ttc_ms_p99']:.0f} ms ({r[4]['ttc_ms_p99'] / m[4]['ttc_ms_p99']:.2f}×); "
+                  f"mean TTC {r[4]['ttc_ms_mean']:.0f} vs {m[4]['ttc_ms_mean']:.0f} ms, oracle "
+                  f"{oracle:.0f} ms: gap closed {closed * 100:.0f}%")
+            if worst:
+                w = summary[worst]
+                print(f"split arm with the lowest interval: {worst} Δ {w[1]:+.2f} pp "
+                      f"({w[2]:+.2f}…{w[3]:+.2f})")
+        print()
+
+
+if __name__ == "__main__":
+    main()
