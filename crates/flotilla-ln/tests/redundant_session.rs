@@ -65,6 +65,20 @@ fn run_caps(
     caps: &[u64],
     offline: &[usize],
 ) -> (RedundantSession, Network) {
+    run_caps_with(lock, limits, caps, |configs| {
+        for &o in offline {
+            configs[o].online = false;
+        }
+    })
+}
+
+/// [`run_caps`] with the nodes' settings as `configure` leaves them.
+fn run_caps_with(
+    lock: LockKind,
+    limits: RedundantLimits,
+    caps: &[u64],
+    configure: impl Fn(&mut [NodeConfig]),
+) -> (RedundantSession, Network) {
     let mut ch = Vec::new();
     for (i, &cap) in caps.iter().enumerate() {
         ch.push((0, i + 1, cap));
@@ -73,9 +87,7 @@ fn run_caps(
     let g = graph(10, &ch);
     let b = balances(&g, 0.9);
     let mut configs = vec![NodeConfig::default(); 10];
-    for &o in offline {
-        configs[o].online = false;
-    }
+    configure(&mut configs);
     let mut net = Network::new(Arc::new(g), b, configs).unwrap();
     let graph = net.graph().clone();
     // Split mode takes its base parts from the splitter MPP uses.
@@ -373,13 +385,14 @@ fn split_mode_pays_exactly_a_from_uneven_parts_and_surplus_copies() {
 
 #[test]
 fn split_mode_splits_a_lost_amount_again_as_mpp_does() {
-    // No surplus: the part through the offline node 1 is lost, and its amount is
-    // routed again over the other paths.
-    let (s, net) = run_caps(
+    // No surplus: the part through node 1, which does not forward h2tlc HTLCs (the
+    // sender cannot see that from its own channels), is lost one hop in, and its
+    // amount is routed again over the other paths.
+    let (s, net) = run_caps_with(
         LockKind::H2tlc,
         split_limits(RedundancyStrategy::Fixed(0.0), false),
         &[30_000, 12_000, 12_000, 12_000],
-        &[1],
+        |c| c[1].supports_h2tlc = false,
     );
     assert!(
         matches!(s.state(), SessionState::Succeeded(_)),

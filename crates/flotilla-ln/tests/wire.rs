@@ -473,13 +473,13 @@ fn message_types_are_bolts_and_odd_custom_ones() {
         decode(&zero),
         Err(WireError::InvalidScalar { .. })
     ));
-    // cancel_htlc: 32783, channel_id then id; a short body is refused by field.
+    // cancel_htlc: 32787, channel_id then id; a short body is refused by field.
     let c = Message::CancelHtlc(CancelHtlc {
         channel_id: ChannelId([1; 32]),
         id: 0x0102,
     });
     let bytes = encode(&c).unwrap();
-    assert_eq!(&bytes[..2], &32_783u16.to_be_bytes());
+    assert_eq!(&bytes[..2], &32_787u16.to_be_bytes());
     assert_eq!(bytes.len(), 2 + 32 + 8);
     assert_eq!(&bytes[34..], &0x0102u64.to_be_bytes());
     assert_eq!(decode(&bytes), Ok(c));

@@ -3,7 +3,7 @@
 //!
 //! A peer message, not an onion message: it travels the part's path one channel at a
 //! time, as the HTLC did, and each hop names the HTLC by the channel and id it offered
-//! the next one. Custom type 32783 (odd, ≥ 32768: a peer that does not know it ignores
+//! the next one. Custom type 32787 (odd, ≥ 32768: a peer that does not know it ignores
 //! it, and the part simply keeps travelling). Body: `channel_id` (32), `id` (u64), then
 //! the extension TLV stream (empty today).
 

@@ -23,7 +23,7 @@
 //! | `reveal_secrets` | — | 32771 | payment_id, num_secrets, (part_index u16, secret 32)… |
 //! | `cancel_payment` | — | 32773 | payment_id |
 //! | `boomerang_refund` | — | 32775 | channel_id, id, amount_msat, p0 |
-//! | `cancel_htlc` | — | 32783 | channel_id, id (a peer message; 32777–32781 are the live node's channel setup) |
+//! | `cancel_htlc` | — | 32787 | channel_id, id (a peer message; 32777–32785 are the live node's channel setup, gossip and reestablish) |
 //!
 //! The BOLT 2 messages keep their BOLT types and layout: a plain HTLC's
 //! `update_add_htlc` is byte-for-byte BOLT 2's (tests decode our bytes with LDK's reader
@@ -158,7 +158,7 @@ impl MessageType {
             (MessageType::ClaimRequest, _) => 32_769,
             (MessageType::RevealSecrets, _) => 32_771,
             (MessageType::CancelPayment, _) => 32_773,
-            (MessageType::CancelHtlc, _) => 32_783,
+            (MessageType::CancelHtlc, _) => 32_787,
             _ => 32_775,
         }
     }

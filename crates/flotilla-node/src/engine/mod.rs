@@ -88,6 +88,10 @@ pub fn wall_clock() -> Clock {
 }
 
 /// What the daemon must do after an input.
+// A `Send` carries an `update_add_htlc` with its lock and reverse-clause points inline;
+// it is built once and moved into the peer's outbox, so boxing would only add an
+// allocation per message.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug, PartialEq)]
 pub enum Effect {
     /// Send an engine message to a peer (sequenced and re-sent until consumed, see

@@ -42,6 +42,9 @@ use crate::features::Capabilities;
 
 /// A message as `PeerManager` carries it for us.
 #[derive(Clone, Debug)]
+// A decoded flotilla message (an add carries its lock and reverse-clause points
+// inline) is handed on once; boxing would only add an allocation per message.
+#[allow(clippy::large_enum_variant)]
 pub enum PeerMessage {
     /// A flotilla message that decoded.
     Flotilla(Message),
