@@ -15,9 +15,6 @@ use flotilla_graph::{ChannelIdx, Direction, NodeIdx};
 
 use crate::channel::EdgeState;
 use crate::config::NodeConfig;
-use crate::htlc::HtlcSlab;
-use crate::onion::OnionMode;
-use crate::receiver::Receiver;
 
 use super::{ChannelEnd, ChannelRules, CommitMode, Directory, Node};
 
@@ -44,34 +41,7 @@ impl Node {
         balances: impl Fn(ChannelIdx) -> (u64, u64),
         peer_config: &NodeConfig,
     ) -> Result<Node, GrowError> {
-        let mut node = Node {
-            id,
-            config,
-            dir: dir.clone(),
-            ends: Vec::new(),
-            htlcs: HtlcSlab::new(),
-            by_wire: Default::default(),
-            receiver: Receiver::default(),
-            parts: Vec::new(),
-            free_parts: Vec::new(),
-            part_seq: 0,
-            ledger: Default::default(),
-            counters: Default::default(),
-            initial_value: 0,
-            mode: OnionMode::Modeled,
-            onion_key: None,
-            secrets: Vec::new(),
-            sessions: 0,
-            block_interval: std::time::Duration::from_secs(600),
-            now: flotilla_route::Timestamp::ZERO,
-            height: 0,
-            reverse: None,
-            cancels: Default::default(),
-            verified_claims: super::point_claims::VerifiedClaims::shared(None),
-            lock_log: Vec::new(),
-            commit_mode: CommitMode::Full,
-            dirty: Vec::new(),
-        };
+        let mut node = Node::empty(id, config, dir.clone(), CommitMode::Full);
         node.grow(dir, balances, peer_config)?;
         Ok(node)
     }

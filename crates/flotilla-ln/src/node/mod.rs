@@ -375,35 +375,56 @@ impl Node {
         ends.into_iter()
             .zip(initial)
             .enumerate()
-            .map(|(i, (ends, initial_value))| Node {
-                id: NodeIdx(i as u32),
-                config: configs[i].clone(),
-                dir: dir.clone(),
-                ends,
-                htlcs: HtlcSlab::new(),
-                by_wire: HashMap::default(),
-                receiver: Receiver::default(),
-                parts: Vec::new(),
-                free_parts: Vec::new(),
-                part_seq: 0,
-                ledger: NodeLedger::default(),
-                counters: HtlcCounters::default(),
-                initial_value,
-                mode: OnionMode::Modeled,
-                onion_key: None,
-                secrets: Vec::new(),
-                sessions: 0,
-                block_interval: Duration::from_secs(600),
-                now: Timestamp::ZERO,
-                height: 0,
-                reverse: None,
-                verified_claims: point_claims::VerifiedClaims::shared(None),
-                lock_log: Vec::new(),
-                commit_mode: CommitMode::Collapsed,
-                dirty: Vec::new(),
-                cancels: Default::default(),
+            .map(|(i, (ends, initial_value))| {
+                let mut node = Node::empty(
+                    NodeIdx(i as u32),
+                    configs[i].clone(),
+                    dir.clone(),
+                    CommitMode::Collapsed,
+                );
+                node.ends = ends;
+                node.initial_value = initial_value;
+                node
             })
             .collect()
+    }
+
+    /// A node with no channel, no HTLC and nothing sent or received: what both
+    /// constructors ([`Node::build_all`], [`Node::new_live`]) start from.
+    fn empty(
+        id: NodeIdx,
+        config: NodeConfig,
+        dir: Arc<Directory>,
+        commit_mode: CommitMode,
+    ) -> Node {
+        Node {
+            id,
+            config,
+            dir,
+            ends: Vec::new(),
+            htlcs: HtlcSlab::new(),
+            by_wire: HashMap::default(),
+            receiver: Receiver::default(),
+            parts: Vec::new(),
+            free_parts: Vec::new(),
+            part_seq: 0,
+            ledger: NodeLedger::default(),
+            counters: HtlcCounters::default(),
+            initial_value: 0,
+            mode: OnionMode::Modeled,
+            onion_key: None,
+            secrets: Vec::new(),
+            sessions: 0,
+            block_interval: Duration::from_secs(600),
+            now: Timestamp::ZERO,
+            height: 0,
+            reverse: None,
+            verified_claims: point_claims::VerifiedClaims::shared(None),
+            lock_log: Vec::new(),
+            commit_mode,
+            dirty: Vec::new(),
+            cancels: Default::default(),
+        }
     }
 
     // ---------------------------------------------------------------------------------
