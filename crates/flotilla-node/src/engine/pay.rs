@@ -250,6 +250,15 @@ impl LivePayment {
         }
     }
 
+    /// Takes part `part` out of the parts in flight, releasing its path's HTLCs in the
+    /// router's view; `None` if it is not one of this payment's.
+    fn take_in_flight(&mut self, part: PartId) -> Option<Path> {
+        let i = self.in_flight.iter().position(|(p, _)| *p == part)?;
+        let (_, path) = self.in_flight.swap_remove(i);
+        self.router.htlcs_in_flight(&self.graph, &path, false);
+        Some(path)
+    }
+
     /// A part settled or failed; retries what is missing.
     pub fn on_event(
         &mut self,
@@ -266,11 +275,9 @@ impl LivePayment {
                 fee_msat,
                 ..
             } => {
-                let Some(i) = self.in_flight.iter().position(|(p, _)| p == part) else {
+                let Some(path) = self.take_in_flight(*part) else {
                     return;
                 };
-                let (_, path) = self.in_flight.swap_remove(i);
-                self.router.htlcs_in_flight(&self.graph, &path, false);
                 self.router.path_succeeded(&self.graph, &path, clock.now);
                 self.parts_settled += 1;
                 self.settled_msat += amount_msat;
@@ -283,11 +290,9 @@ impl LivePayment {
                 path_failure,
                 ..
             } => {
-                let Some(i) = self.in_flight.iter().position(|(p, _)| p == part) else {
+                let Some(path) = self.take_in_flight(*part) else {
                     return;
                 };
-                let (_, path) = self.in_flight.swap_remove(i);
-                self.router.htlcs_in_flight(&self.graph, &path, false);
                 self.router
                     .path_failed(&self.graph, &path, *path_failure, clock.now);
                 let reason = FailureReason::of_code(failure.code);
