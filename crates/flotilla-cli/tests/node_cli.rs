@@ -490,6 +490,12 @@ fn an_independent_bolt8_peer_handshakes_pings_and_is_warned_about_garbage() {
     assert_eq!(v["pong_after_flotilla"], 1);
     let warning = v["warning"].as_str().unwrap_or_default();
     assert!(warning.contains("malformed update_fulfill_htlc"), "{v}");
+    // Any warning before it answers step 4: a peer without a channel is told so.
+    let warnings = v["warnings"].as_array().unwrap();
+    for w in &warnings[..warnings.len() - 1] {
+        let w = w.as_str().unwrap();
+        assert!(w.ends_with("no channel with you"), "{v}");
+    }
     assert_eq!(v["closed_after_warning"], true);
     assert_eq!(v["second_session_pong_len"], 7);
     assert_eq!(v["garbage_act_one_answer"], 0);
