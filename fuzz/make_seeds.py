@@ -158,6 +158,56 @@ def network_seeds():
         + op_deliver(0, 4) + op_cancel(0) + op_part(0, 1, "mpp", 1) + op_deliver(0, 40))
 
 
+def node_seeds():
+    """The live node's targets: setup messages and logged inputs (node_setup), and
+    payment schedules with a hostile peer (node_engine; layout in fuzz/src/node.rs)."""
+    pick = {32777: 0, 32779: 1, 32781: 2, 32783: 3, 32785: 4}
+
+    def setup(t, payload, log=""):
+        return bytes([pick[t], len(payload) % 256 if len(payload) < 256 else 255]) + payload + log.encode()
+
+    put("node_setup", "open", setup(32777, b"\x01" * 32 + struct.pack(">QQ", 1_000_000, 5_000)))
+    put("node_setup", "accept", setup(32779, b"\x01" * 32 + b"\x02" * 32))
+    put("node_setup", "reject", setup(32781, b"\x01" * 32 + struct.pack(">H", 6) + b"no, ta"))
+    put("node_setup", "reestablish", setup(32785, struct.pack(">Q", 42)))
+    key = "0279be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798"
+    put("node_setup", "log-open", setup(32785, struct.pack(">Q", 1), '{"k": "open", "channel_id": "'
+        + "01" * 32 + '", "peer": "' + key + '", "capacity_sat": 1000, "local_msat": 1000000, "remote_msat": 0}'))
+    put("node_setup", "log-pay", setup(32785, struct.pack(">Q", 1), '{"k": "pay", "id": 1, "hash": "'
+        + "02" * 32 + '", "secret": "' + "03" * 32 + '", "keysend": null, "target": "' + key
+        + '", "amount_msat": 5000, "max_parts": 4, "final_cltv_delta": 18}'))
+    put("node_setup", "log-online", setup(32785, struct.pack(">Q", 1), '{"k": "online", "peer": "' + key + '", "online": false}'))
+
+    def channels():
+        # Capacity 1,010,000 sat each, half of it pushed to the acceptor (500,000 × 1000 msat).
+        return struct.pack(">IIIIII", 1_000_000, 500_000, 1_000_000, 500_000, 1_000_000, 500_000)
+
+    def invoice(at, i, amount):
+        return bytes([0, at]) + bytes([i]) * 32 + bytes([i + 100]) * 32 + struct.pack(">I", amount)
+
+    def pay(frm, inv, max_parts=4):
+        return bytes([1, frm, 1, inv, 1, max_parts, 0])
+
+    def keysend(frm, to, i, amount):
+        return bytes([1, frm, 0, to]) + bytes([i]) * 64 + struct.pack(">I", amount) + bytes([1, 0])
+
+    def deliver(n):
+        return b"".join(bytes([3, k % 7]) for k in range(n))
+
+    fire = b"".join(bytes([6, i]) for i in (0, 1, 2, 0, 1, 2))
+    put("node_engine", "pay-0-to-2", channels() + invoice(1, 1, 10_000_000) + pay(0, 0)
+        + deliver(80) + fire + deliver(40))
+    put("node_engine", "pay-2-to-0-and-keysend", channels() + invoice(0, 2, 3_000_000) + pay(1, 0, 2)
+        + deliver(30) + keysend(0, 1, 9, 2_000_000) + deliver(80))
+    put("node_engine", "mallory-garbage", channels() + invoice(1, 3, 10_000_000) + pay(0, 0)
+        + deliver(10) + bytes([7, 20]) + bytes(range(1, 21)) + bytes([7, 5, 0x80, 0x03, 1, 2, 3])
+        + deliver(80))
+    put("node_engine", "mallory-pays-corrupted", channels() + invoice(1, 4, 20_000_000) + pay(2, 0)
+        + bytes([8, 0, 0, 0, 0, 40, 3]) + deliver(20) + bytes([8, 1, 0, 0, 0, 0, 0]) + deliver(60))
+    put("node_engine", "offline-and-replay", channels() + invoice(1, 5, 7_000_000) + pay(0, 0)
+        + bytes([9, 0, 0, 0, 30, 0, 0, 1]) + deliver(40) + bytes([9, 0, 0, 1, 0, 0, 1, 0]) + deliver(60))
+
+
 def main():
     for target in os.listdir(SEEDS) if os.path.isdir(SEEDS) else []:
         for f in os.listdir(os.path.join(SEEDS, target)):
@@ -233,6 +283,7 @@ def main():
             ops += bytes([rng.choice([3, 4, 5, 6, 7, 8]), rng.randrange(256), rng.randrange(256), rng.randrange(256)])
         put("network", f"schedule-{i}", head + b"\x20" + ops)
     network_seeds()
+    node_seeds()
     for i in range(6):
         put("router", f"random-{i}", bytes(rng.randrange(256) for _ in range(400)))
     shutil.rmtree(tmp)

@@ -14,6 +14,7 @@
 mod graph;
 mod invoice;
 mod network;
+mod node;
 mod onion;
 mod payload_tlv;
 mod router;
@@ -23,6 +24,7 @@ mod wire;
 pub use graph::{graph_cloth, graph_describegraph, graph_listchannels, graph_simln};
 pub use invoice::invoice;
 pub use network::network;
+pub use node::{node_engine, node_setup};
 pub use onion::onion_peel;
 pub use payload_tlv::tlv_payload;
 pub use router::router;

@@ -169,3 +169,37 @@ fn network_seeds_reach_boomerang_cancels_and_refunds() {
 fn wire_seeds() {
     run("wire", 2_000, targets::wire);
 }
+
+#[test]
+fn node_setup_seeds() {
+    run("node_setup", 2_000, targets::node_setup);
+}
+
+#[test]
+fn node_engine_seeds() {
+    run("node_engine", 200, |d| {
+        targets::node_engine(d);
+    });
+}
+
+/// The hand-made `node_engine` seeds reach what they are named for: payments that
+/// settle across the hub, and a hostile peer that is warned while they do.
+#[test]
+fn node_engine_seeds_pay_and_meet_mallory() {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/seeds/node_engine");
+    let run = |name: &str| {
+        let bytes = std::fs::read(dir.join(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
+        targets::node_engine(&bytes)
+    };
+    let s = run("pay-0-to-2");
+    assert_eq!((s.succeeded, s.failed, s.warnings), (1, 0, 0), "{s:?}");
+    let s = run("pay-2-to-0-and-keysend");
+    assert_eq!(s.succeeded, 2, "{s:?}");
+    let s = run("mallory-garbage");
+    assert_eq!(s.succeeded, 1, "{s:?}");
+    assert!(s.hostile == 2 && s.warnings >= 2, "{s:?}");
+    let s = run("mallory-pays-corrupted");
+    assert!(s.hostile >= 1 && s.warnings >= 1, "{s:?}");
+    let s = run("offline-and-replay");
+    assert_eq!(s.succeeded, 1, "{s:?}");
+}

@@ -117,6 +117,59 @@ fn a_fulfil_for_an_add_not_yet_committed_is_refused() {
 }
 
 #[test]
+fn an_add_that_skips_or_repeats_an_id_is_refused_on_arrival() {
+    let mut d = full_line(2);
+    let k = keys(4);
+    let amount = 10_000_000;
+    d.net
+        .register_invoice(NodeIdx(1), k.hash, invoice(&k, Some(amount)))
+        .unwrap();
+    let g = d.graph();
+    let p = path(&g, &[0, 1], amount, 18);
+    d.pay(1, &p, &k, amount).unwrap();
+    let (from, to, add) = d.queue.pop_front().unwrap();
+    let Msg::AddHtlc(honest) = &add else {
+        panic!("{add:?}")
+    };
+    assert_eq!(honest.htlc.id, 0);
+    let mut out = Vec::new();
+    let books = |d: &Driver| {
+        let e = &d.net.node(NodeIdx(1)).ends()[0];
+        (e.local, e.remote, e.accepted_below, d.net.live_htlcs())
+    };
+    let before = books(&d);
+    // A jump: id 5 where 0 was owed. (A committed add that broke a rule could only be
+    // ignored, so the order is checked when the add arrives.)
+    let mut jump = honest.clone();
+    jump.htlc.id = 5;
+    let e = d
+        .net
+        .deliver(to, from, Msg::AddHtlc(jump), &d.clock, &mut out)
+        .unwrap_err();
+    assert!(
+        matches!(e, PeerError::AddOutOfOrder { expected: 0, .. }),
+        "{e:?}"
+    );
+    assert_eq!(before, books(&d));
+    // The honest add, then the same add again: the repeat is refused.
+    d.net
+        .deliver(to, from, add.clone(), &d.clock, &mut out)
+        .unwrap();
+    let e = d
+        .net
+        .deliver(to, from, add, &d.clock, &mut out)
+        .unwrap_err();
+    assert!(
+        matches!(e, PeerError::AddOutOfOrder { expected: 1, .. }),
+        "{e:?}"
+    );
+    assert!(out.is_empty());
+    d.run();
+    assert!(matches!(d.outcome(1), Some(Outcome::Settled { .. })));
+    d.net.check_invariants().unwrap();
+}
+
+#[test]
 fn commitment_messages_are_refused_in_collapsed_mode() {
     let mut d = Driver::line(2, 1_000_000);
     let g = d.graph();

@@ -90,6 +90,11 @@ pub struct CommitState {
     /// This node's adds the peer has not yet acknowledged: (number, HTLC id). The peer
     /// cannot have acted on them, so a fulfil or fail naming one is a protocol error.
     uncommitted_adds: VecDeque<(u64, u64)>,
+    /// The id the peer's next `update_add_htlc` must carry (BOLT 2: from 0, up by one;
+    /// the transport keeps order, so anything else is a broken or hostile peer). Checked
+    /// when the add arrives, because a committed update that breaks a rule can only be
+    /// ignored.
+    next_peer_add_id: u64,
 }
 
 impl CommitState {
@@ -158,7 +163,8 @@ impl Node {
     }
 
     /// Full mode: an update from `from` is queued until it is irrevocably committed; a
-    /// fulfil is acted on at once (its preimage claims upstream).
+    /// fulfil is acted on at once (its preimage claims upstream). An add must carry the
+    /// next id.
     pub(super) fn on_update_full(
         &mut self,
         from: NodeIdx,
@@ -176,6 +182,16 @@ impl Node {
                     htlc: msg.htlc().expect("an HTLC update"),
                 });
             }
+        }
+        if let Msg::AddHtlc(add) = &msg {
+            let c = self.ends[end].commit_mut();
+            if add.htlc.id != c.next_peer_add_id {
+                return Err(PeerError::AddOutOfOrder {
+                    htlc: add.htlc,
+                    expected: c.next_peer_add_id,
+                });
+            }
+            c.next_peer_add_id += 1;
         }
         if let Msg::FulfillHtlc(m) = msg {
             self.on_fulfill(from, m, out)?;

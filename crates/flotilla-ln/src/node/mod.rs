@@ -164,6 +164,16 @@ pub enum PeerError {
     /// An add reuses an id the peer used before on this channel (a replay).
     #[error("update_add_htlc reuses HTLC id {0:?}")]
     DuplicateHtlc(HtlcRef),
+    /// Full mode: an add whose id is not the next one the peer owes (BOLT 2 ids go up
+    /// by one per add, and a link in full mode delivers in order, so a gap, a jump or a
+    /// replay is a broken or hostile peer).
+    #[error("update_add_htlc {htlc:?} out of order: id {expected} was next")]
+    AddOutOfOrder {
+        /// The HTLC.
+        htlc: HtlcRef,
+        /// The id the peer owed.
+        expected: u64,
+    },
     /// The HTLC is not in a state where this message makes sense (e.g. removed twice).
     #[error("{msg} for HTLC {htlc:?} in state {state:?}")]
     WrongState {
