@@ -123,7 +123,23 @@ impl Cluster {
                 .with_context(|| format!("cannot create {}", dir.display()))?;
             let log = File::create(dir.join("node.log"))
                 .with_context(|| format!("cannot create {}", dir.join("node.log").display()))?;
-            let child = Command::new(&exe)
+            let mut cmd = Command::new(&exe);
+            #[cfg(target_os = "linux")]
+            {
+                use std::os::unix::process::CommandExt;
+                // Should this process die without stopping its nodes (SIGKILL), the
+                // kernel sends each a SIGTERM, which stops it cleanly.
+                // SAFETY: prctl is async-signal-safe and touches no memory of ours.
+                unsafe {
+                    cmd.pre_exec(|| {
+                        if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM) != 0 {
+                            return Err(std::io::Error::last_os_error());
+                        }
+                        Ok(())
+                    });
+                }
+            }
+            let child = cmd
                 .arg("node")
                 .arg("--data-dir")
                 .arg(&dir)
