@@ -9,7 +9,8 @@
 //!
 //! Paced (the default), payment i is dispatched at the workload's start time for it,
 //! counted from the first; with a concurrency N, as soon as fewer than N are in
-//! flight. Either way a payment's row records when it was actually dispatched.
+//! flight. Either way a payment's row records when it was actually dispatched, on the
+//! workload's clock (the first payment's arrival time plus the wall time since).
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -42,7 +43,8 @@ pub enum Pace {
 pub struct LiveOutcome {
     /// Workload index.
     pub index: usize,
-    /// Seconds from the first dispatch to this one.
+    /// When it was dispatched, seconds on the workload's clock (the first payment's
+    /// arrival time plus the wall time since it was dispatched).
     pub dispatched_secs: f64,
     /// How late it was dispatched against its arrival time, µs (paced only).
     pub late_micros: u64,
@@ -119,7 +121,8 @@ pub fn run(
         in_flight += 1;
         std::thread::spawn(move || {
             let mut o = pay_one(&spec, &nodes, max_parts);
-            o.dispatched_secs = dispatched.as_secs_f64();
+            // On the workload's clock, as the simulator's dispatch_time.
+            o.dispatched_secs = (first as f64 / 1e6) + dispatched.as_secs_f64();
             o.late_micros = late_micros;
             let _ = tx.send(o);
         });
