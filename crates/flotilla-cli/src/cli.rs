@@ -143,6 +143,67 @@ pub enum Command {
     /// `flotilla node --data-dir DIR info | connect ID@HOST:PORT | peers |
     /// open-channel ID --capacity-sat N [--push-sat N] | channels | stop`.
     Node(NodeArgs),
+    /// Run a small scenario live: one `flotilla node` process per graph node on
+    /// loopback, the scenario's channels opened with its balances, its workload paid
+    /// through the nodes' control sockets; the same outputs as `flotilla sim`.
+    ///
+    /// SCENARIO is loaded as `flotilla sim` loads it (with --set), on a graph of at most
+    /// 50 nodes. Each node listens on a loopback port chosen at run time, with its data
+    /// directory under --nodes-dir (kept) or a temporary directory (removed). The nodes
+    /// connect along the graph's channels, open every channel by agreement (nodes[0]
+    /// opens, pushing the other side's balance, rounded to the sat), and wait until
+    /// gossip has told every node every channel. Then each payment of the workload (the
+    /// simulator's own list, from the seed) is made at its arrival time, or with
+    /// --concurrency N as fast as possible with N at once: an invoice from the receiver,
+    /// `pay` from the sender (keysend when the workload says so), timed around the
+    /// request. The payer is the live node's (MPP with the greedy splitter), which is
+    /// the simulator's `mpp-retry` arm; the rows carry that arm's name, so the two
+    /// payments.csv files pair by (arm, payment).
+    ///
+    /// What the live network cannot reproduce (fee policies other than the live
+    /// node's, channel parameters, sender limits, faults, latency) is printed on stderr
+    /// and written to live.json; what would change outcomes outright (offline or hodl
+    /// nodes, background or warm-up payments, field sections, a closed loop) is refused.
+    /// Results go to --out like `flotilla sim`'s (payments.csv, summary.json,
+    /// scenario.toml, run.json, the report) plus live.json (the nodes, ports, set-up
+    /// times and every difference). Every process started is stopped at the end, on
+    /// error and on Ctrl-C. docs/live.md compares live and simulated runs.
+    Live(LiveArgs),
+}
+
+/// `flotilla live`
+#[derive(Debug, Args)]
+pub struct LiveArgs {
+    /// Scenario TOML (a graph of at most 50 nodes).
+    #[arg(value_name = "SCENARIO")]
+    pub scenario: PathBuf,
+    /// Set any scenario key (repeatable), as `flotilla sim --set`.
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub set: Vec<flotilla_sim::set::Setting>,
+    /// Results directory (default: results/<UTC time>-live-<suffix>). Must not exist or
+    /// be empty, unless --force.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Replace --out if it holds a previous run.
+    #[arg(long)]
+    pub force: bool,
+    /// Ignore arrival times: keep N payments in flight at once, as fast as the nodes
+    /// go (default: each payment at its arrival time, any number in flight).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1024))]
+    pub concurrency: Option<u32>,
+    /// Keep the nodes' data directories here (node.log, store, identity) instead of a
+    /// temporary directory that is removed at the end.
+    #[arg(long, value_name = "DIR")]
+    pub nodes_dir: Option<PathBuf>,
+    /// Print summary.json (with the live run's wall time) instead of the table.
+    #[arg(long)]
+    pub json: bool,
+    /// No table and no progress.
+    #[arg(long)]
+    pub quiet: bool,
+    /// Skip the report (report.html, plots/).
+    #[arg(long)]
+    pub no_report: bool,
 }
 
 /// `flotilla sweep`

@@ -1062,7 +1062,9 @@ fn outcome_of(s: &Session, spec: &PaymentSpec, now: Timestamp) -> PaymentOutcome
     }
 }
 
-fn payment_row(
+/// One `payments.csv` row (the columns of [`crate::output::PAYMENTS_HEADER`]): the
+/// simulator's, and `flotilla live`'s for the same payments.
+pub fn payment_row(
     graph: &Graph,
     arm: &str,
     spec: &PaymentSpec,

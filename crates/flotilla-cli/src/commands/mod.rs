@@ -3,6 +3,7 @@
 mod bench;
 mod graph;
 mod invoice;
+mod live;
 mod merge;
 mod node;
 mod report;
@@ -26,5 +27,6 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Sweep(args) => sweep::run(args),
         Command::Merge(args) => merge::run(args),
         Command::Node(args) => node::run(args),
+        Command::Live(args) => live::run(args),
     }
 }

@@ -179,7 +179,7 @@ fn name_the_source(e: SimError, args: &SimArgs) -> anyhow::Error {
     }
 }
 
-fn load_scenario(path: Option<&Path>, sets: &[Setting]) -> Result<Scenario> {
+pub(super) fn load_scenario(path: Option<&Path>, sets: &[Setting]) -> Result<Scenario> {
     let Some(path) = path else {
         if sets.is_empty() {
             return Ok(Scenario::default());
@@ -245,7 +245,7 @@ fn apply_flags(s: &mut Scenario, a: &SimArgs) {
     }
 }
 
-fn print_table(s: &RunSummary, out: &Path) -> Result<()> {
+pub(super) fn print_table(s: &RunSummary, out: &Path) -> Result<()> {
     outln!(
         "{} · seed {} · {} ({} nodes, {} channels) · {} payments per arm · simulation loop {:.1} s, {} payments/s\n",
         s.scenario,

@@ -1,0 +1,224 @@
+//! The scenario's network, built on the running nodes: every pair of channel ends
+//! connected first (so that every announcement floods to everyone), then every
+//! channel opened with the scenario's balances, then a wait until gossip has told
+//! every node every channel and gone quiet. And, after the workload, the books.
+
+use std::collections::BTreeSet;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Result};
+use flotilla_graph::{ChannelIdx, Direction, NodeIdx};
+use flotilla_node::control::protocol::Request;
+use flotilla_sim::experiment::Experiment;
+use serde_json::{json, Value};
+
+use super::cluster::{self, ask, Cluster};
+
+/// How long gossip may take to reach every node.
+const GOSSIP_TIMEOUT: Duration = Duration::from_secs(120);
+/// Gossip counts as done when no node received a message for this long after every
+/// node knew every channel (each direction's announcement travels separately).
+const GOSSIP_QUIET: Duration = Duration::from_millis(500);
+
+/// One node as live.json lists it.
+pub struct NodeRecord {
+    /// Graph index.
+    pub index: usize,
+    /// Alias given to the process.
+    pub alias: String,
+    /// The scenario graph's key for it (what payments.csv names).
+    pub graph_pubkey: String,
+    /// The live node's id.
+    pub node_id: String,
+    /// Its loopback listen address.
+    pub listen: String,
+    /// Its process id.
+    pub pid: u32,
+}
+
+/// What building the network took.
+pub struct Network {
+    /// The nodes.
+    pub nodes: Vec<NodeRecord>,
+    /// Seconds to connect every pair.
+    pub connect_secs: f64,
+    /// Seconds to open every channel.
+    pub open_secs: f64,
+    /// Seconds until gossip was complete and quiet.
+    pub gossip_secs: f64,
+    /// Channels whose balances are not whole sat (the open exchange pushes whole sat).
+    pub rounded_channels: usize,
+    /// The largest rounding, msat.
+    pub rounded_max_msat: u64,
+}
+
+/// Connects, opens and waits for gossip.
+pub fn build(c: &Cluster, p: &Experiment) -> Result<Network> {
+    let g = &p.graph;
+    // Connect each pair of channel ends once, from the channel's nodes[0].
+    let t = Instant::now();
+    let mut pairs = BTreeSet::new();
+    for ch in g.channels() {
+        let [a, b] = [ch.nodes[0].ix(), ch.nodes[1].ix()];
+        if pairs.insert((a.min(b), a.max(b))) {
+            cluster::check_interrupted()?;
+            let peer = format!("{}@{}", c.nodes[b].node_id, c.nodes[b].listen);
+            ask(&c.nodes[a].dir, Request::Connect { peer })?;
+        }
+    }
+    let connect_secs = t.elapsed().as_secs_f64();
+    // Open each channel from nodes[0], pushing nodes[1]'s balance.
+    let t = Instant::now();
+    let (mut rounded_channels, mut rounded_max_msat) = (0usize, 0u64);
+    for (ci, ch) in g.channels().iter().enumerate() {
+        cluster::check_interrupted()?;
+        let c_ix = ChannelIdx(ci as u32);
+        let cap_msat = ch.capacity_sat * 1000;
+        let theirs = p.balances.side(c_ix, Direction::BToA);
+        let push_sat = (theirs + 500) / 1000;
+        let off = theirs.abs_diff(push_sat * 1000);
+        if off > 0 {
+            rounded_channels += 1;
+            rounded_max_msat = rounded_max_msat.max(off);
+        }
+        let [a, b] = [ch.nodes[0].ix(), ch.nodes[1].ix()];
+        let v = ask(
+            &c.nodes[a].dir,
+            Request::OpenChannel {
+                peer: c.nodes[b].node_id.clone(),
+                capacity_sat: ch.capacity_sat,
+                push_sat: push_sat.min(ch.capacity_sat),
+            },
+        )?;
+        let local = v.get("local_msat").and_then(Value::as_u64);
+        let expect = cap_msat - push_sat.min(ch.capacity_sat) * 1000;
+        if local != Some(expect) {
+            bail!("channel {ci}: opened with local {local:?} msat, expected {expect}");
+        }
+    }
+    let open_secs = t.elapsed().as_secs_f64();
+    let t = Instant::now();
+    wait_for_gossip(c, g.channel_count())?;
+    let gossip_secs = t.elapsed().as_secs_f64();
+    let nodes = c
+        .nodes
+        .iter()
+        .enumerate()
+        .map(|(i, n)| {
+            let gn = g.node(NodeIdx(i as u32));
+            NodeRecord {
+                index: i,
+                alias: if gn.alias.is_empty() {
+                    format!("n{i}")
+                } else {
+                    gn.alias.clone()
+                },
+                graph_pubkey: gn.pubkey.to_string(),
+                node_id: n.node_id.clone(),
+                listen: n.listen.clone(),
+                pid: n.pid(),
+            }
+        })
+        .collect();
+    Ok(Network {
+        nodes,
+        connect_secs,
+        open_secs,
+        gossip_secs,
+        rounded_channels,
+        rounded_max_msat,
+    })
+}
+
+/// Waits until every node knows `channels` channels and no node received a message
+/// for [`GOSSIP_QUIET`].
+fn wait_for_gossip(c: &Cluster, channels: usize) -> Result<()> {
+    let since = Instant::now();
+    let mut last_total: Option<u64> = None;
+    let mut quiet_since = Instant::now();
+    loop {
+        cluster::check_interrupted()?;
+        let mut all_known = true;
+        let mut total = 0u64;
+        let mut least = usize::MAX;
+        for n in &c.nodes {
+            let info = ask(&n.dir, Request::Info)?;
+            let known = info
+                .pointer("/engine/known_channels")
+                .and_then(Value::as_u64)
+                .unwrap_or(0) as usize;
+            least = least.min(known);
+            all_known &= known >= channels;
+            total += info
+                .pointer("/messages/received")
+                .and_then(Value::as_object)
+                .map_or(0, |m| m.values().filter_map(Value::as_u64).sum());
+        }
+        if last_total != Some(total) {
+            last_total = Some(total);
+            quiet_since = Instant::now();
+        }
+        if all_known && quiet_since.elapsed() >= GOSSIP_QUIET {
+            return Ok(());
+        }
+        if since.elapsed() > GOSSIP_TIMEOUT {
+            bail!(
+                "gossip: after {} s the least informed node knows {least} of {channels} channels",
+                GOSSIP_TIMEOUT.as_secs()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// Every node's books after the workload: its own check, live HTLCs, and the
+/// network's value (the sum over channels of both ends' balances must equal the sum
+/// of capacities, with no HTLC pending). An error if anything is off.
+pub fn books(c: &Cluster, p: &Experiment) -> Result<Value> {
+    // Ask each node a few times: the last payment's final revoke_and_ack may still be
+    // on its way when its `pay` answered.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let (live_htlcs, bad, local_sum, pending) = loop {
+        let (mut live_htlcs, mut bad, mut local_sum, mut pending) = (0u64, Vec::new(), 0u128, 0u64);
+        for (i, n) in c.nodes.iter().enumerate() {
+            let info = ask(&n.dir, Request::Info)?;
+            live_htlcs += info
+                .pointer("/engine/live_htlcs")
+                .and_then(Value::as_u64)
+                .unwrap_or(0);
+            let b = info
+                .pointer("/engine/books")
+                .and_then(Value::as_str)
+                .unwrap_or("?");
+            if b != "ok" {
+                bad.push(json!({ "node": i, "books": b }));
+            }
+            let chans = ask(&n.dir, Request::Channels)?;
+            for ch in chans.as_array().into_iter().flatten() {
+                local_sum += u128::from(ch.get("local_msat").and_then(Value::as_u64).unwrap_or(0));
+                pending += ch.get("pending_htlcs").and_then(Value::as_u64).unwrap_or(0);
+            }
+        }
+        if (live_htlcs == 0 && pending == 0) || Instant::now() > deadline {
+            break (live_htlcs, bad, local_sum, pending);
+        }
+        cluster::sleep(Duration::from_millis(200))?;
+    };
+    let capacity: u128 = p
+        .graph
+        .channels()
+        .iter()
+        .map(|ch| u128::from(ch.capacity_sat) * 1000)
+        .sum();
+    let v = json!({
+        "nodes_with_bad_books": bad,
+        "live_htlcs": live_htlcs,
+        "pending_htlcs": pending,
+        "local_msat_sum": local_sum.to_string(),
+        "capacity_msat_sum": capacity.to_string(),
+    });
+    if !bad.is_empty() || live_htlcs > 0 || pending > 0 || local_sum != capacity {
+        bail!("the live network's books do not balance after the workload: {v}");
+    }
+    Ok(v)
+}
