@@ -267,55 +267,80 @@ fn every_lock_pays_two_hops_redundantly_and_survives_a_receiver_crash() {
         );
     }
 
-    // The receiver is killed in the middle of a payment and restarted on its port.
+    // The receiver is killed in the middle of a payment and restarted on its port:
+    // first as soon as it holds a part, then at other moments.
     let Net {
         _tmp,
         s,
         a,
         b,
         c,
-        r,
+        mut r,
     } = net;
-    let before = after;
-    let (inv, args) = invoice(&r, amount, "h2tlc");
-    let r_dir = r.dir.clone();
-    let r_listen = r.listen();
-    let payer = {
-        let dir = s.dir.clone();
-        std::thread::spawn(move || {
-            let argv: Vec<&str> = args.iter().map(String::as_str).collect();
-            let out = node(&dir, &argv);
-            serde_json::from_slice::<Value>(&out.stdout).unwrap()
-        })
-    };
-    std::thread::sleep(Duration::from_millis(40));
-    r.kill9();
-    let r = LiveNode::start(&r_dir, &r_listen);
-    let p = payer.join().unwrap();
-    let nodes = [&s, &a, &b, &c, &r];
-    // Whatever the crash interrupted, every HTLC resolves and nothing is lost.
-    let row = settled_row(&s, &inv["payment_hash"]);
-    let after = check_quiet(&nodes);
-    assert_eq!(after.iter().sum::<u64>(), total, "value conserved: {p}");
-    let got = json(&r.dir, &["payments", "--json"]);
-    let received = got
-        .as_array()
-        .unwrap()
-        .iter()
-        .any(|x| x["direction"] == "received" && x["payment_hash"] == inv["payment_hash"]);
-    match row["status"].as_str().unwrap() {
-        "succeeded" => {
-            assert!(received, "{got}");
-            assert_eq!(after[4], before[4] + amount, "{row}");
-            let fee = row["fee_msat"].as_u64().unwrap();
-            assert_eq!(after[0], before[0] - amount - fee, "{row}");
+    let mut before = after;
+    for (round, delay_ms) in [None, Some(0u64), Some(15), Some(60)]
+        .into_iter()
+        .enumerate()
+    {
+        let lock = ["h2tlc", "sender_hash", "boomerang", "h2tlc"][round];
+        let (inv, args) = invoice(&r, amount, lock);
+        let r_dir = r.dir.clone();
+        let r_listen = r.listen();
+        let payer = {
+            let dir = s.dir.clone();
+            std::thread::spawn(move || {
+                let argv: Vec<&str> = args.iter().map(String::as_str).collect();
+                let out = node(&dir, &argv);
+                serde_json::from_slice::<Value>(&out.stdout).unwrap()
+            })
+        };
+        match delay_ms {
+            // Mid-payment for sure: the receiver holds an HTLC.
+            None => wait_for(
+                "the receiver to hold a part",
+                Duration::from_secs(30),
+                || {
+                    r.channels()
+                        .iter()
+                        .any(|ch| ch["pending_htlcs"].as_u64() > Some(0))
+                        .then_some(())
+                },
+            ),
+            Some(ms) => std::thread::sleep(Duration::from_millis(ms)),
         }
-        "failed" => {
-            assert!(!received, "{got}");
-            assert_eq!(after[4], before[4], "{row}");
-            assert_eq!(after[0], before[0], "{row}");
+        r.kill9();
+        r = LiveNode::start(&r_dir, &r_listen);
+        let p = payer.join().unwrap();
+        let nodes = [&s, &a, &b, &c, &r];
+        // Whatever the crash interrupted, every HTLC resolves and nothing is lost.
+        let row = settled_row(&s, &inv["payment_hash"]);
+        let after = check_quiet(&nodes);
+        assert_eq!(after.iter().sum::<u64>(), total, "value conserved: {p}");
+        let got = json(&r.dir, &["payments", "--json"]);
+        let received = got
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|x| x["direction"] == "received" && x["payment_hash"] == inv["payment_hash"]);
+        eprintln!(
+            "crash {round} ({lock}, {delay_ms:?} ms): {} after {} parts sent",
+            row["status"], row["parts_sent"]
+        );
+        match row["status"].as_str().unwrap() {
+            "succeeded" => {
+                assert!(received, "{got}");
+                assert_eq!(after[4], before[4] + amount, "{row}");
+                let fee = row["fee_msat"].as_u64().unwrap();
+                assert_eq!(after[0], before[0] - amount - fee, "{row}");
+            }
+            "failed" => {
+                assert!(!received, "{got}");
+                assert_eq!(after[4], before[4], "{row}");
+                assert_eq!(after[0], before[0], "{row}");
+            }
+            other => panic!("{other}: {row}"),
         }
-        other => panic!("{other}: {row}"),
+        before = after;
     }
     for n in [s, a, b, c, r] {
         n.stop();

@@ -707,7 +707,12 @@ async fn run_async(config: Config) -> Result<(), NodeError> {
     let store = Arc::new(Store::open(&dir)?);
     let (engine_state, timers) = engine_io::replay(identity.keys.get_node_secret_key(), &store)?;
     let (jobs_tx, jobs_rx) = mpsc::unbounded_channel();
-    let capabilities = Capabilities::default();
+    // The engine attached receives and forwards h2tlc and point-locked HTLCs (its
+    // `flotilla_ln::node::Node` checks both locks), so both bits are true.
+    let capabilities = Capabilities {
+        h2tlc: true,
+        point_lock: true,
+    };
     let listener = TcpListener::bind(config.listen)
         .await
         .map_err(|e| NodeError::Address(format!("--listen {}: {e}", config.listen)))?;

@@ -507,8 +507,28 @@ impl Shared {
     /// `pay` and `keysend`: starts the payment and waits for its outcome.
     pub(super) async fn pay(
         self: &Arc<Self>,
-        make: PayRequest,
+        mut make: PayRequest,
     ) -> Result<serde_json::Value, String> {
+        if let Some(ask) = make.redundant.as_mut() {
+            // A part is never offered to a peer whose init does not advertise the
+            // lock (peers not connected now are skipped by the payer anyway).
+            let bit = match ask.lock {
+                LockKind::H2tlc => Some(crate::features::H2TLC_BIT),
+                LockKind::Boomerang => Some(crate::features::POINT_LOCK_BIT),
+                _ => None,
+            };
+            if let Some(bit) = bit {
+                let peers = lock(&self.engine).engine.channel_peers();
+                ask.excluded = peers
+                    .into_iter()
+                    .filter(|p| {
+                        self.transport
+                            .peer_features(p)
+                            .is_some_and(|f| !crate::features::has_bit(&f, bit))
+                    })
+                    .collect();
+            }
+        }
         let (tx, rx) = oneshot::channel();
         let id = self
             .command(Box::new(move |e| {
@@ -656,6 +676,7 @@ impl PayRequest {
             redundancy: rho,
             base_parts: self.max_parts_given.unwrap_or(DEFAULT_BASE_PARTS),
             commitments,
+            excluded: Vec::new(),
         });
         Ok(self)
     }

@@ -235,7 +235,8 @@ impl Input {
                 "amount_msat": amount_msat, "final_cltv_delta": final_cltv_delta,
                 "lock": ask.lock.name(), "redundancy": ask.redundancy,
                 "base_parts": ask.base_parts,
-                "commitments": ask.commitments.iter().map(|c| c.to_string()).collect::<Vec<_>>()}),
+                "commitments": ask.commitments.iter().map(|c| c.to_string()).collect::<Vec<_>>(),
+                "excluded": ask.excluded.iter().map(|c| c.to_string()).collect::<Vec<_>>()}),
         }
     }
 
@@ -325,6 +326,17 @@ impl Input {
                                 .ok_or("pay_redundant: a commitment is not a point")
                         })
                         .collect::<Result<_, _>>()?,
+                    excluded: match v["excluded"].as_array() {
+                        None => Vec::new(),
+                        Some(a) => a
+                            .iter()
+                            .map(|c| {
+                                c.as_str()
+                                    .and_then(|s| s.parse().ok())
+                                    .ok_or("pay_redundant: an excluded peer is not a node id")
+                            })
+                            .collect::<Result<_, _>>()?,
+                    },
                 },
             },
             other => return Err(format!("unknown input kind {other:?}")),
@@ -404,6 +416,7 @@ mod tests {
                     redundancy: 0.5,
                     base_parts: 3,
                     commitments: vec![pk, pk],
+                    excluded: vec![pk],
                 },
             },
             Input::Pay {

@@ -360,6 +360,11 @@ impl Engine {
                 if *target == self.me {
                     return Err(refused("pay: that is this node"));
                 }
+                let excluded = ask
+                    .excluded
+                    .iter()
+                    .filter_map(|p| self.graph.node_of(p))
+                    .collect();
                 let mut p = LiveRedundant::new(
                     *id,
                     self.graph.directory().graph().clone(),
@@ -368,6 +373,7 @@ impl Engine {
                     *amount_msat,
                     (PaymentHash(*payment_hash), PaymentSecret(*payment_secret)),
                     ask,
+                    excluded,
                     *final_cltv_delta,
                     self.secret_seed,
                     clock.now,
@@ -929,6 +935,21 @@ impl Engine {
             }
         }
         Ok((input, out))
+    }
+
+    /// The peers this node has channels with.
+    pub fn channel_peers(&self) -> Vec<PublicKey> {
+        let Some(node) = self.node.as_ref() else {
+            return Vec::new();
+        };
+        let mut peers: Vec<PublicKey> = node
+            .ends()
+            .iter()
+            .filter_map(|e| self.graph.pubkey(e.peer))
+            .collect();
+        peers.sort();
+        peers.dedup();
+        peers
     }
 
     /// The node's own books checked (conservation at every end, HTLC records).

@@ -21,7 +21,7 @@ use flotilla_ln::output::{Event, Output, Timer};
 use flotilla_ln::redundant_session::{
     LiveSender, RedundancyStrategy, RedundantLimits, RedundantPayment, RedundantSession,
 };
-use flotilla_ln::session::{AttemptRecord, SessionState};
+use flotilla_ln::session::{AttemptRecord, FailureReason, SessionState};
 use flotilla_ln::{PaymentHash, PaymentSecret};
 use flotilla_route::scorers::LiquidityBoundsScorer;
 use flotilla_route::splitters::GreedySplitter;
@@ -47,6 +47,9 @@ pub struct RedundantAsk {
     pub base_parts: u32,
     /// `boomerang`: the receiver's commitments C_0, C_1, ….
     pub commitments: Vec<PublicKey>,
+    /// Peers whose `init` does not advertise the lock's feature bit when the payment
+    /// started: no part goes through them.
+    pub excluded: Vec<PublicKey>,
 }
 
 /// One part as `payments --json` lists it.
@@ -70,6 +73,7 @@ pub struct LiveRedundant {
     target: PublicKey,
     payment_hash: PaymentHash,
     redundancy: f64,
+    excluded: Vec<PublicKey>,
     rows: Vec<PartRow>,
     finished: Option<Timestamp>,
 }
@@ -86,6 +90,7 @@ impl LiveRedundant {
         amount_msat: u64,
         (payment_hash, payment_secret): (PaymentHash, PaymentSecret),
         ask: &RedundantAsk,
+        excluded_nodes: Vec<NodeIdx>,
         final_cltv_delta: u32,
         secret_seed: u64,
         now: Timestamp,
@@ -120,7 +125,7 @@ impl LiveRedundant {
             max_fee_msat: max_fee(amount_msat),
             final_cltv_delta,
             min_route_probability: MIN_ROUTE_PROBABILITY,
-            excluded_nodes: Vec::new(),
+            excluded_nodes,
             min_part_msat: 1,
             base_split: false,
         };
@@ -151,6 +156,7 @@ impl LiveRedundant {
             target,
             payment_hash,
             redundancy: ask.redundancy,
+            excluded: ask.excluded.clone(),
             rows: Vec::new(),
             finished: None,
         })
@@ -285,6 +291,10 @@ impl LiveRedundant {
         let (status, reason) = match self.status() {
             PayStatus::Pending => ("pending", None),
             PayStatus::Succeeded => ("succeeded", None),
+            // No route once the peers without the lock's bit were left out: say so.
+            PayStatus::Failed(FailureReason::NoRoute) if !self.excluded.is_empty() => {
+                ("failed", Some("lock_unsupported"))
+            }
             PayStatus::Failed(r) => ("failed", Some(r.name())),
         };
         let s = &self.session.stats;
@@ -327,6 +337,7 @@ impl LiveRedundant {
                 "overpaid_msat": s.overpaid_msat,
                 "endpoint_messages": s.extra_messages,
                 "parts_in_flight": self.session.parts_in_flight(),
+                "excluded_peers": self.excluded.iter().map(|p| p.to_string()).collect::<Vec<_>>(),
             },
             "parts": parts,
             "created_at": started.0 / 1_000_000,

@@ -304,6 +304,7 @@ impl Net {
             redundancy: 0.5,
             base_parts: 2,
             commitments,
+            excluded: Vec::new(),
         };
         (input, ask)
     }
@@ -479,4 +480,29 @@ fn a_boomerang_refund_with_a_wrong_p0_is_refused_and_changes_nothing() {
     for e in &net.engines {
         e.check().unwrap();
     }
+}
+
+#[test]
+fn no_part_goes_through_a_peer_without_the_lock() {
+    let mut net = diamond();
+    let before = net.values();
+    let (inv, mut ask) = net.redundant_invoice(4, 20_000_000, LockKind::H2tlc);
+    // Hops 1 and 2 did not advertise h2tlc: every part goes through 3.
+    ask.excluded = vec![net.keys[1], net.keys[2]];
+    net.pay_redundant(0, 4, &inv, ask, 1);
+    let p = net.engines[0].payment_json(1).unwrap();
+    assert_eq!(p["status"], "succeeded", "{p}");
+    for hop in [1, 2] {
+        assert_eq!(net.values()[hop], before[hop], "hop {hop} carried nothing");
+    }
+    // None advertises it: refused with a reason that says so, nothing sent.
+    let (inv, mut ask) = net.redundant_invoice(4, 20_000_000, LockKind::H2tlc);
+    ask.excluded = vec![net.keys[1], net.keys[2], net.keys[3]];
+    let mid = net.values();
+    net.pay_redundant(0, 4, &inv, ask, 2);
+    let p = net.engines[0].payment_json(2).unwrap();
+    assert_eq!(p["status"], "failed", "{p}");
+    assert_eq!(p["failure_reason"], "lock_unsupported", "{p}");
+    assert_eq!(p["parts_sent"], 0, "{p}");
+    assert_eq!(net.values(), mid);
 }
