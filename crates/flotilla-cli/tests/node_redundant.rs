@@ -283,10 +283,10 @@ fn every_lock_pays_two_hops_redundantly_and_survives_a_receiver_crash() {
         .enumerate()
     {
         let lock = ["h2tlc", "sender_hash", "boomerang", "h2tlc"][round];
-        let (inv, args) = invoice(&r, amount, lock);
+        let (mut inv, mut args) = invoice(&r, amount, lock);
         let r_dir = r.dir.clone();
         let r_listen = r.listen();
-        let payer = {
+        let start = |args: Vec<String>| {
             let dir = s.dir.clone();
             std::thread::spawn(move || {
                 let argv: Vec<&str> = args.iter().map(String::as_str).collect();
@@ -294,18 +294,33 @@ fn every_lock_pays_two_hops_redundantly_and_survives_a_receiver_crash() {
                 serde_json::from_slice::<Value>(&out.stdout).unwrap()
             })
         };
+        let mut payer = start(args.clone());
         match delay_ms {
-            // Mid-payment for sure: the receiver holds an HTLC.
-            None => wait_for(
-                "the receiver to hold a part",
-                Duration::from_secs(30),
-                || {
-                    r.channels()
+            // Mid-payment for sure: the receiver holds an HTLC. A payment can finish
+            // between two looks; then another is watched (each one is checked).
+            None => {
+                let mut tries = 0;
+                loop {
+                    let held = r
+                        .channels()
                         .iter()
-                        .any(|ch| ch["pending_htlcs"].as_u64() > Some(0))
-                        .then_some(())
-                },
-            ),
+                        .any(|ch| ch["pending_htlcs"].as_u64() > Some(0));
+                    if held {
+                        break;
+                    }
+                    if payer.is_finished() {
+                        let p = payer.join().unwrap();
+                        assert_eq!(p["status"], "succeeded", "{p}");
+                        settled_row(&s, &inv["payment_hash"]);
+                        before = check_quiet(&[&s, &a, &b, &c, &r]);
+                        assert_eq!(before.iter().sum::<u64>(), total);
+                        tries += 1;
+                        assert!(tries < 20, "never saw the receiver hold a part");
+                        (inv, args) = invoice(&r, amount, lock);
+                        payer = start(args.clone());
+                    }
+                }
+            }
             Some(ms) => std::thread::sleep(Duration::from_millis(ms)),
         }
         r.kill9();

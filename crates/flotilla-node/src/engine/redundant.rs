@@ -252,8 +252,13 @@ impl LiveRedundant {
             self.session.refund_claims_sent(n);
         }
         let records: Vec<AttemptRecord> = self.session.drain_attempts().collect();
+        let decided_at = match self.session.state() {
+            SessionState::Active => None,
+            SessionState::Succeeded(t) | SessionState::Failed(_, t) => Some(t),
+        };
         for a in records {
-            let cancelled = a.failure.is_some() && self.session.state() != SessionState::Active;
+            // Failed back after the payment was decided: a surplus part.
+            let cancelled = a.failure.is_some() && decided_at.is_some_and(|t| t < a.resolved_at);
             self.rows.push(PartRow {
                 part: a.part,
                 amount_msat: a.path.amount_msat(),
