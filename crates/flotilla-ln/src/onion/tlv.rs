@@ -825,13 +825,26 @@ mod tests {
             amount_due_msat: 20_000,
             lock: LockKind::H2tlc,
             reply_to: 7,
-            reply_node: Some([2; 33]),
+            reply_node: None,
         });
         let b = encode(&p);
         assert_eq!(b.len(), encoded_len(&p));
         // type 65537 is a 5-byte BigSize, length 39 + 2 (tu64 of 20000)
         let rec = &b[b.len() - 47..];
         assert_eq!(rec[..6].to_lower_hex_string(), "fe0001000129");
+        // A live sender's reply node follows it: type 65539, 33 bytes.
+        let mut live = p.clone();
+        if let Some(r) = live.redundant.as_mut() {
+            r.reply_node = Some([2; 33]);
+        }
+        let lb = encode(&live);
+        assert_eq!(lb.len(), encoded_len(&live));
+        assert_eq!(&lb[..b.len()], &b[..]);
+        assert_eq!(
+            lb[b.len()..b.len() + 6].to_lower_hex_string(),
+            "fe0001000321"
+        );
+        assert_eq!(decode_hop(&lb, true), Ok(live));
         assert_eq!(decode_hop(&b, true), Ok(p.clone()));
         // At a forwarding hop it is refused like payment_data.
         let mut fwd = HopPayload::forward(7, 1000, 500);
