@@ -938,7 +938,8 @@ pub enum NodeCommand {
     Invoice(NodeInvoiceArgs),
     /// Pay a BOLT 11 invoice: routes over the channels the node knows (its own and
     /// the ones peers announced), splits it into up to --max-parts parts (MPP),
-    /// retries failed parts, and waits for the outcome.
+    /// retries failed parts, and waits for the outcome. With --redundancy and --lock,
+    /// a redundant overpayment (the simulator's redundant sender).
     Pay(NodePayArgs),
     /// Pay a node without an invoice (keysend; MPP when --max-parts > 1).
     Keysend(NodeKeysendArgs),
@@ -977,6 +978,14 @@ pub struct NodeInvoiceArgs {
     /// Seconds until the invoice expires.
     #[arg(long, default_value_t = 3600)]
     pub expiry_secs: u64,
+    /// A redundant invoice, paid by `pay --redundancy RHO --lock` the same lock:
+    /// h2tlc, sender_hash or boomerang (needs --amount-msat).
+    #[arg(long, value_name = "LOCK")]
+    pub lock: Option<String>,
+    /// boomerang: the number of equal parts k that pay it (default 4); --json prints
+    /// the commitments the payer passes to `pay --commitments`.
+    #[arg(long, value_name = "K")]
+    pub parts: Option<u16>,
     /// Print JSON instead of the invoice alone.
     #[arg(long)]
     pub json: bool,
@@ -991,9 +1000,22 @@ pub struct NodePayArgs {
     /// The amount, for an invoice without one.
     #[arg(long)]
     pub amount_msat: Option<u64>,
-    /// Most parts in flight at once (1: a single path).
-    #[arg(long, default_value_t = 16)]
-    pub max_parts: u32,
+    /// Most parts in flight at once (default 16; 1: a single path). With
+    /// --redundancy: the base parts k (default 4).
+    #[arg(long)]
+    pub max_parts: Option<u32>,
+    /// Redundant overpayment: send ceil(k·(1 + RHO)) parts of A/k, any k of which pay
+    /// the invoice; the receiver claims exactly A, the surplus is cancelled. Needs
+    /// --lock and an invoice made with that lock.
+    #[arg(long, value_name = "RHO")]
+    pub redundancy: Option<f64>,
+    /// The redundant lock: h2tlc, sender_hash or boomerang.
+    #[arg(long, value_name = "LOCK")]
+    pub lock: Option<String>,
+    /// boomerang: the receiver's commitments (its `invoice --json`
+    /// boomerang_commitments, comma-separated).
+    #[arg(long, value_name = "HEX,HEX,...")]
+    pub commitments: Option<String>,
     /// Print JSON instead of a line of text.
     #[arg(long)]
     pub json: bool,

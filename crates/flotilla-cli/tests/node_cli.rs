@@ -164,7 +164,7 @@ fn two_nodes_connect_restart_and_reconnect_in_both_roles() {
         format!("127.0.0.1:{a_port}"),
         "an inbound address is the dialing socket's"
     );
-    // The peer's init features are flotilla's (custom bit 257), as advertised.
+    // The peer's init features are flotilla's (custom bits 257, 259, 261), as advertised.
     assert_eq!(ab["features"], b.info["features"]);
     assert!(ab["connected_secs"].is_u64());
     let info = json(&da, &["info", "--json"]);
@@ -478,11 +478,12 @@ fn an_independent_bolt8_peer_handshakes_pings_and_is_warned_about_garbage() {
         n.log()
     );
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
-    // The node's init advertised exactly what node.json says (bit 257).
+    // The node's init advertised exactly what node.json says: custom bits 257
+    // (flotilla's messages), 259 (h2tlc) and 261 (point locks), 0x2a in byte 32.
     let advertised = v["init_features"].as_str().unwrap();
     assert_eq!(advertised, n.info["features"].as_str().unwrap());
     assert!(
-        advertised.starts_with("02") && advertised.len() == 66,
+        advertised.starts_with("2a") && advertised.len() == 66,
         "{advertised}"
     );
     assert_eq!(v["pong_len"], 12);

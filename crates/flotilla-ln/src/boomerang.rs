@@ -287,6 +287,16 @@ impl PointMemo {
 }
 
 impl BoomerangCommitments {
+    /// Commitments received from the receiver (C_0, C_1, …): at least two points.
+    pub fn from_points(points: Vec<PublicKey>) -> Option<Self> {
+        (points.len() >= 2).then_some(BoomerangCommitments { points, memo: None })
+    }
+
+    /// C_0, C_1, …, as the receiver hands them to a sender.
+    pub fn points(&self) -> &[PublicKey] {
+        &self.points
+    }
+
     /// C_0 = P(0)·G: what the reverse clause's secret must open.
     pub fn c0(&self) -> PublicKey {
         self.points[0]

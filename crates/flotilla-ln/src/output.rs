@@ -82,6 +82,12 @@ pub enum Timer {
         /// The offered HTLC.
         htlc: HtlcRef,
     },
+    /// A live sender's payment reached its deadline: its driver gives it up (a node
+    /// ignores it; the simulator keeps its deadlines in its own event queue).
+    PaymentDeadline {
+        /// The driver's id of the payment.
+        payment: u64,
+    },
 }
 
 /// What a node's user learns.

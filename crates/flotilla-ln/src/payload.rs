@@ -38,6 +38,10 @@ pub struct RedundantPart {
     /// the sender's node index (a live node would put a blinded path here); the sending
     /// node fills it in.
     pub reply_to: u32,
+    /// A live sender's node id, where the receiver sends its claim request (odd TLV
+    /// [`crate::onion::tlv::REDUNDANT_REPLY_NODE_TYPE`]); `None` in the simulator, whose
+    /// nodes share one index space. Set by the sending node ([`crate::node::Node::set_reply_node`]).
+    pub reply_node: Option<[u8; 33]>,
 }
 
 /// One hop's onion payload (BOLT 4 `tlv_payload`).

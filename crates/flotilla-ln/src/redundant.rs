@@ -967,6 +967,7 @@ impl RedundantSender {
                 lock: self.lock,
                 // The sending node fills in its reply path.
                 reply_to: u32::MAX,
+                reply_node: None,
             },
             reverse_point: match self.lock {
                 LockKind::Boomerang => self.commitments.as_ref().map(|c| c.c0()),

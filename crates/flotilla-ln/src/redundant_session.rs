@@ -66,7 +66,6 @@ use crate::boomerang::BoomerangCommitments;
 use crate::clock::Clock;
 use crate::failure::{Failure, FailureCode};
 use crate::lock::LockKind;
-use crate::network::Network;
 use crate::output::{Event, Output};
 use crate::redundant::{choose_exact_subset, RedundantSender};
 use crate::sender::PartId;
@@ -79,7 +78,10 @@ use crate::{PaymentHash, PaymentSecret};
 /// [`crate::session::PaymentSession`]).
 const PART_BITS: u32 = 20;
 
+mod net;
 mod split;
+
+pub use net::{LiveSender, SenderNet};
 
 /// How many parts a redundant payment sends.
 #[derive(Copy, Clone, Debug, PartialEq)]
@@ -463,6 +465,21 @@ impl RedundantSession {
         self.in_flight.len()
     }
 
+    /// The parts in flight: (part, index in the payment, path).
+    pub fn in_flight_parts(&self) -> impl Iterator<Item = (PartId, u16, &Path)> + '_ {
+        self.in_flight.iter().map(|p| (p.part, p.index, &p.path))
+    }
+
+    /// Surplus parts this session cancelled (`cancel_htlc`) so far.
+    pub fn surplus_cancelled(&self) -> usize {
+        self.surplus.count()
+    }
+
+    /// The lock its parts carry.
+    pub fn lock(&self) -> LockKind {
+        self.sender.lock
+    }
+
     /// Hops of the longest path in flight (what a claim request, the reveal and the
     /// cancel travel, like an onion message along a part's path); 1 if none.
     pub fn longest_path_hops(&self) -> usize {
@@ -499,7 +516,11 @@ impl RedundantSession {
 
     /// Sends a `cancel_htlc` for each surplus part marked since the last call, from
     /// the sender's node; each counts as an extra message.
-    pub fn send_surplus_cancels(&mut self, net: &mut Network, out: &mut Vec<Output>) {
+    pub fn send_surplus_cancels<N: SenderNet + ?Sized>(
+        &mut self,
+        net: &mut N,
+        out: &mut Vec<Output>,
+    ) {
         for part in self.surplus.take() {
             if net.cancel_part(self.source, part, out) {
                 self.stats.extra_messages += 1;
@@ -559,7 +580,7 @@ impl RedundantSession {
     }
 
     /// Whether the sender wants the receiver to fail the parts it holds now (once; the
-    /// driver carries a cancel to [`Network::cancel_redundant`] and counts it).
+    /// driver carries a cancel to [`crate::network::Network::cancel_redundant`] and counts it).
     pub fn take_cancel(&mut self) -> bool {
         if self.cancel == Some(true) {
             self.cancel = Some(false);
@@ -668,17 +689,17 @@ impl RedundantSession {
     /// Routes one part of `amount`: disjoint from the live parts if possible. Once a
     /// disjoint search has failed, later parts skip it (more parts only exclude more
     /// channels): a failed search explores the whole reachable graph.
-    fn route_part(
+    fn route_part<N: SenderNet + ?Sized>(
         &mut self,
         router: &mut dyn Router,
-        net: &Network,
+        net: &N,
         amount: u64,
         extra_used: &[EdgeIdx],
         now: Timestamp,
     ) -> Option<(Path, f64)> {
         let total = self.sender.amount_msat.max(1);
         let fee = (self.limits.max_fee_msat as u128 * amount as u128 / total as u128) as u64;
-        let first_hops = net.node(self.source).first_hops();
+        let first_hops = net.first_hops(self.source);
         let request = |excluded: Vec<EdgeIdx>| RouteRequest {
             source: self.source,
             target: self.target,
@@ -726,10 +747,10 @@ impl RedundantSession {
 
     /// Routes and sends the first parts (once), then, with retry or an adaptive target,
     /// whatever the payment still wants.
-    pub fn pump(
+    pub fn pump<N: SenderNet + ?Sized>(
         &mut self,
         router: &mut dyn Router,
-        net: &mut Network,
+        net: &mut N,
         clock: &Clock,
         out: &mut Vec<Output>,
     ) {
@@ -746,10 +767,10 @@ impl RedundantSession {
         self.give_up_if_hopeless(clock.now);
     }
 
-    fn place_first(
+    fn place_first<N: SenderNet + ?Sized>(
         &mut self,
         router: &mut dyn Router,
-        net: &mut Network,
+        net: &mut N,
         clock: &Clock,
         out: &mut Vec<Output>,
     ) {
@@ -787,13 +808,13 @@ impl RedundantSession {
     /// Routes parts of the base amount into `planned` until the probability that k'
     /// of them arrive reaches `target` (or `max_parts_in_flight`, or a part finds no
     /// path: neither would the next one of the same size).
-    fn place_adaptive(
+    fn place_adaptive<N: SenderNet + ?Sized>(
         &mut self,
         target: f64,
         planned: &mut Vec<(u64, Path, f64)>,
         used: &mut Vec<EdgeIdx>,
         router: &mut dyn Router,
-        net: &Network,
+        net: &N,
         now: Timestamp,
     ) {
         let cap = self.limits.max_parts_in_flight.max(self.needed) as usize;
@@ -821,12 +842,12 @@ impl RedundantSession {
     /// Routes the pending amounts (fixed strategy) into `planned`, splitting a
     /// hash-locked amount no path carries once some part has proved the payment
     /// routable; stops at the first amount that cannot be placed at all.
-    fn place_pending(
+    fn place_pending<N: SenderNet + ?Sized>(
         &mut self,
         planned: &mut Vec<(u64, Path, f64)>,
         used: &mut Vec<EdgeIdx>,
         router: &mut dyn Router,
-        net: &Network,
+        net: &N,
         now: Timestamp,
     ) {
         while let Some(amount) = self.pending.pop_front() {
@@ -866,10 +887,10 @@ impl RedundantSession {
     }
 
     /// Replaces failed parts (retry) or adds parts until the adaptive target holds.
-    fn top_up(
+    fn top_up<N: SenderNet + ?Sized>(
         &mut self,
         router: &mut dyn Router,
-        net: &mut Network,
+        net: &mut N,
         clock: &Clock,
         out: &mut Vec<Output>,
     ) {
@@ -916,14 +937,14 @@ impl RedundantSession {
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn send_part(
+    fn send_part<N: SenderNet + ?Sized>(
         &mut self,
         amount: u64,
         path: Path,
         probability: f64,
         slot: u32,
         router: &mut dyn Router,
-        net: &mut Network,
+        net: &mut N,
         clock: &Clock,
         out: &mut Vec<Output>,
     ) {
@@ -988,11 +1009,11 @@ impl RedundantSession {
 
     /// A part of this session settled or failed (other events are ignored). The driver
     /// calls [`RedundantSession::pump`] after a failure, to replace the part.
-    pub fn on_part_event(
+    pub fn on_part_event<N: SenderNet + ?Sized>(
         &mut self,
         event: &Event,
         router: &mut dyn Router,
-        net: &Network,
+        net: &N,
         now: Timestamp,
     ) {
         match event {
@@ -1108,7 +1129,12 @@ impl RedundantSession {
         self.finish_if_done(now);
     }
 
-    fn take(&mut self, part: PartId, router: &mut dyn Router, net: &Network) -> Option<InFlight> {
+    fn take<N: SenderNet + ?Sized>(
+        &mut self,
+        part: PartId,
+        router: &mut dyn Router,
+        net: &N,
+    ) -> Option<InFlight> {
         let i = self.in_flight.iter().position(|p| p.part == part)?;
         let p = self.in_flight.swap_remove(i);
         self.arrived.retain(|a| *a != part);

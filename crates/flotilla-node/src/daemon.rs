@@ -201,7 +201,13 @@ impl Shared {
                 amount_msat,
                 description,
                 expiry_secs,
+                lock,
+                parts,
             } => {
+                let redundant = match engine_io::redundant_invoice(lock.as_deref(), parts) {
+                    Ok(r) => r,
+                    Err(e) => return Response::err(e),
+                };
                 if amount_msat == Some(0) {
                     return Response::err("invoice: --amount-msat must be positive");
                 }
@@ -209,7 +215,10 @@ impl Shared {
                 if expiry == 0 || expiry > 365 * 86_400 {
                     return Response::err("invoice: expiry must be 1 s to one year");
                 }
-                match self.invoice(amount_msat, description, expiry).await {
+                match self
+                    .invoice(amount_msat, description, expiry, redundant)
+                    .await
+                {
                     Ok(v) => Response::ok(v),
                     Err(e) => Response::err(e),
                 }
@@ -218,7 +227,12 @@ impl Shared {
                 bolt11,
                 amount_msat,
                 max_parts,
-            } => match PayRequest::invoice(&bolt11, amount_msat, max_parts.unwrap_or(16)) {
+                redundancy,
+                lock,
+                commitments,
+            } => match PayRequest::invoice(&bolt11, amount_msat, max_parts)
+                .and_then(|r| r.redundant(redundancy, lock.as_deref(), commitments.as_deref()))
+            {
                 Ok(r) => match self.pay(r).await {
                     Ok(v) => Response::ok(v),
                     Err(e) => Response::err(e),
@@ -693,7 +707,12 @@ async fn run_async(config: Config) -> Result<(), NodeError> {
     let store = Arc::new(Store::open(&dir)?);
     let (engine_state, timers) = engine_io::replay(identity.keys.get_node_secret_key(), &store)?;
     let (jobs_tx, jobs_rx) = mpsc::unbounded_channel();
-    let capabilities = Capabilities::default();
+    // The engine attached receives and forwards h2tlc and point-locked HTLCs (its
+    // `flotilla_ln::node::Node` checks both locks), so both bits are true.
+    let capabilities = Capabilities {
+        h2tlc: true,
+        point_lock: true,
+    };
     let listener = TcpListener::bind(config.listen)
         .await
         .map_err(|e| NodeError::Address(format!("--listen {}: {e}", config.listen)))?;

@@ -11,7 +11,9 @@
 //! | 261 | `point_lock` | forwards point-locked HTLCs (TLV 131075) |
 //!
 //! Bits 259 and 261 are promises of the payment engine, so they are set only when
-//! an engine that keeps them is attached ([`Capabilities`]). No BOLT channel bit
+//! an engine that keeps them is attached ([`Capabilities`]); the daemon attaches one
+//! and sets both. A redundant payment sends no `h2tlc` part through a peer without
+//! 259, and no `boomerang` part through one without 261. No BOLT channel bit
 //! (`static_remote_key`, `anchors`, …) is ever set: the node refuses BOLT 2 channel
 //! opens, since flotilla's channels are agreed through its own messages.
 

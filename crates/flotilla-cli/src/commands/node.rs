@@ -85,6 +85,8 @@ pub fn run(args: NodeArgs) -> Result<()> {
                     amount_msat: i.amount_msat,
                     description: i.description,
                     expiry_secs: Some(i.expiry_secs),
+                    lock: i.lock,
+                    parts: i.parts,
                 },
             )?;
             if i.json {
@@ -99,7 +101,10 @@ pub fn run(args: NodeArgs) -> Result<()> {
                 Request::Pay {
                     bolt11: p.bolt11,
                     amount_msat: p.amount_msat,
-                    max_parts: Some(p.max_parts),
+                    max_parts: p.max_parts,
+                    redundancy: p.redundancy,
+                    lock: p.lock,
+                    commitments: p.commitments,
                 },
             )?;
             finish_payment(&v, p.json)

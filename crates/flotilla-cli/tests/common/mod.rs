@@ -7,6 +7,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+pub mod live;
+
 /// Runs `flotilla` with `args`, without the environment that would change its default
 /// graph or its logging.
 pub fn flotilla(args: &[&str]) -> Output {

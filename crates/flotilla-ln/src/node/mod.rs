@@ -326,6 +326,8 @@ pub struct Node {
     dirty: Vec<u32>,
     /// `cancel_htlc`s waiting for their add, and what cancels did here.
     cancels: cancel_part::CancelBook,
+    /// A live node's id, put in its redundant parts as their reply node.
+    reply_node: Option<[u8; 33]>,
 }
 
 impl Node {
@@ -434,12 +436,20 @@ impl Node {
             commit_mode,
             dirty: Vec::new(),
             cancels: Default::default(),
+            reply_node: None,
         }
     }
 
     // ---------------------------------------------------------------------------------
     // Settings
     // ---------------------------------------------------------------------------------
+
+    /// Names `node_id` (this node's own id) as the reply node of the redundant parts it
+    /// sends: a live receiver, whose directory numbers nodes its own way, finds the
+    /// sender by it.
+    pub fn set_reply_node(&mut self, node_id: [u8; 33]) {
+        self.reply_node = Some(node_id);
+    }
 
     /// Switches to real BOLT 4 onions with this node's `key`; `seed` derives the onion
     /// session keys (so runs stay deterministic). `dir` must carry every node's public key.
@@ -631,6 +641,7 @@ impl Node {
                 round,
             } => self.redundant_timeout(payment_secret, round, out),
             Timer::HtlcExpiry { htlc } => self.expire_offered(htlc, out),
+            Timer::PaymentDeadline { .. } => {}
             Timer::PeerUnreachable { htlc } => {
                 if self
                     .htlcs

@@ -382,9 +382,18 @@ impl Node {
                 if let Some(parts) = claim_request {
                     // To the sender's reply path; a part without one (never sent by a
                     // node) cannot be asked about.
-                    if (red.reply_to as usize) < self.dir.graph.node_count() {
+                    // A live part names its sender by node id (each live node numbers
+                    // the others its own way); a simulated one by index.
+                    let reply = match red.reply_node {
+                        Some(id) => flotilla_graph::NodePubkey::from_bytes(id)
+                            .ok()
+                            .and_then(|k| self.dir.graph.node_by_pubkey(&k)),
+                        None => Some(NodeIdx(red.reply_to))
+                            .filter(|n| n.ix() < self.dir.graph.node_count()),
+                    };
+                    if let Some(reply) = reply {
                         self.send_endpoint(
-                            NodeIdx(red.reply_to),
+                            reply,
                             EndpointMsg::ClaimRequest {
                                 payment_id: red.payment_id,
                                 parts,

@@ -168,6 +168,15 @@ impl Node {
             .map(|(w, _)| *w)
     }
 
+    /// Whether this node claimed the reverse clause of `htlc` and awaits the answer
+    /// (a live peer answers a claim with a message; an answer to no claim is a fault).
+    pub fn refund_awaited(&self, htlc: HtlcRef) -> bool {
+        self.reverse
+            .as_ref()
+            .and_then(|b| b.claimable.get(&htlc))
+            .is_some_and(|c| c.claimed)
+    }
+
     /// Sender: the receiver over-claimed and `p0` = P(0) was recovered; claims the
     /// reverse clause of each of `parts` (settled boomerang parts of this node) over its
     /// first hop. Returns how many claims were sent; a part without a clause (not

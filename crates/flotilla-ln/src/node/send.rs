@@ -111,6 +111,7 @@ impl Node {
         if let Some(last) = payloads.last_mut() {
             let mut red = part.redundant;
             red.reply_to = self.id.0;
+            red.reply_node = self.reply_node;
             last.redundant = Some(red);
         }
         let first = self.check_first_hop(p.path, clock)?;

@@ -42,6 +42,10 @@ pub const PAYMENT_DATA_TYPE: u64 = 8;
 /// receiver that does not know it skips it ("it's OK to be odd") and treats the part as
 /// an ordinary one.
 pub const REDUNDANT_PART_TYPE: u64 = 65_537;
+/// TLV type of a live redundant part's reply node: the sender's 33-byte node id, where
+/// the receiver sends its claim request (odd, only with [`REDUNDANT_PART_TYPE`]; the
+/// simulator names the sender by index in the redundant record instead).
+pub const REDUNDANT_REPLY_NODE_TYPE: u64 = 65_539;
 
 /// Why a TLV payload (or a BigSize inside it) could not be decoded.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, thiserror::Error)]
@@ -273,6 +277,10 @@ pub fn encode_into(out: &mut Vec<u8>, payload: &HopPayload) {
         out.push(r.lock.to_byte());
         out.extend_from_slice(&r.reply_to.to_be_bytes());
         write_tu64(out, r.amount_due_msat);
+        if let Some(node) = r.reply_node {
+            write_record_header(out, REDUNDANT_REPLY_NODE_TYPE, 33);
+            out.extend_from_slice(&node);
+        }
     }
     if let Some(preimage) = payload.keysend_preimage {
         write_record_header(out, KEYSEND_TLV_TYPE, 32);
@@ -303,6 +311,9 @@ pub fn encoded_len(payload: &HopPayload) -> usize {
     }
     if let Some(r) = payload.redundant {
         n += rec(REDUNDANT_PART_TYPE, 39 + tu64_len(r.amount_due_msat));
+        if r.reply_node.is_some() {
+            n += rec(REDUNDANT_REPLY_NODE_TYPE, 33);
+        }
     }
     if payload.keysend_preimage.is_some() {
         n += rec(KEYSEND_TLV_TYPE, 32);
@@ -324,6 +335,7 @@ pub fn decode(bytes: &[u8]) -> Result<HopPayload, PayloadError> {
     let mut payment_data: Option<PaymentData> = None;
     let mut keysend: Option<PaymentPreimage> = None;
     let mut redundant: Option<RedundantPart> = None;
+    let mut reply_node: Option<[u8; 33]> = None;
 
     let mut pos = 0usize;
     let mut last_type: Option<u64> = None;
@@ -399,7 +411,12 @@ pub fn decode(bytes: &[u8]) -> Result<HopPayload, PayloadError> {
                     amount_due_msat,
                     lock,
                     reply_to,
+                    reply_node: None,
                 });
+            }
+            REDUNDANT_REPLY_NODE_TYPE => {
+                let arr: [u8; 33] = value.try_into().map_err(|_| bad_len())?;
+                reply_node = Some(arr);
             }
             KEYSEND_TLV_TYPE => {
                 let arr: [u8; 32] = value.try_into().map_err(|_| bad_len())?;
@@ -421,6 +438,9 @@ pub fn decode(bytes: &[u8]) -> Result<HopPayload, PayloadError> {
     let outgoing_cltv_value = cltv.ok_or(PayloadError::MissingField {
         tlv_type: OUTGOING_CLTV_VALUE_TYPE,
     })?;
+    if let Some(r) = redundant.as_mut() {
+        r.reply_node = reply_node;
+    }
     Ok(HopPayload {
         amt_to_forward,
         outgoing_cltv_value,
@@ -805,12 +825,26 @@ mod tests {
             amount_due_msat: 20_000,
             lock: LockKind::H2tlc,
             reply_to: 7,
+            reply_node: None,
         });
         let b = encode(&p);
         assert_eq!(b.len(), encoded_len(&p));
         // type 65537 is a 5-byte BigSize, length 39 + 2 (tu64 of 20000)
         let rec = &b[b.len() - 47..];
         assert_eq!(rec[..6].to_lower_hex_string(), "fe0001000129");
+        // A live sender's reply node follows it: type 65539, 33 bytes.
+        let mut live = p.clone();
+        if let Some(r) = live.redundant.as_mut() {
+            r.reply_node = Some([2; 33]);
+        }
+        let lb = encode(&live);
+        assert_eq!(lb.len(), encoded_len(&live));
+        assert_eq!(&lb[..b.len()], &b[..]);
+        assert_eq!(
+            lb[b.len()..b.len() + 6].to_lower_hex_string(),
+            "fe0001000321"
+        );
+        assert_eq!(decode_hop(&lb, true), Ok(live));
         assert_eq!(decode_hop(&b, true), Ok(p.clone()));
         // At a forwarding hop it is refused like payment_data.
         let mut fwd = HopPayload::forward(7, 1000, 500);
@@ -871,6 +905,7 @@ mod tests {
                     amount_due_msat: a,
                     lock: LockKind::from_byte(l).unwrap_or_default(),
                     reply_to: r,
+                    reply_node: None,
                 }),
             })
     }

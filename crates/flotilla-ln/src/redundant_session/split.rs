@@ -15,9 +15,9 @@
 use flotilla_graph::EdgeIdx;
 use flotilla_route::{Limits, Path, RouteRequest, Router};
 
+use super::SenderNet;
 use super::{RedundancyStrategy, RedundantSession};
 use crate::clock::Clock;
-use crate::network::Network;
 use crate::output::Output;
 use crate::session::{FailureReason, SessionState, FINAL_CLTV_PADDING};
 
@@ -113,11 +113,11 @@ impl RedundantSession {
     /// and sends them all. The first split finding no route fails the payment with
     /// `no_route`; a later one leaves the amount unplaced until a part comes back, and
     /// with nothing in flight, stops placing.
-    pub(super) fn place_split(
+    pub(super) fn place_split<N: SenderNet + ?Sized>(
         &mut self,
         first: bool,
         router: &mut dyn Router,
-        net: &mut Network,
+        net: &mut N,
         clock: &Clock,
         out: &mut Vec<Output>,
     ) {
@@ -164,7 +164,7 @@ impl RedundantSession {
                 excluded_nodes: self.limits.excluded_nodes.clone(),
             },
             // The sender knows what its own channels can send now.
-            first_hops: Some(net.node(self.source).first_hops()),
+            first_hops: Some(net.first_hops(self.source)),
         };
         let route = match router.find_route(net.graph(), &request, clock.now) {
             Ok(r) => r,
@@ -240,10 +240,10 @@ impl RedundantSession {
 
     /// Places again what was lost (and, with `retry`, replaces lost copies of slots
     /// still alive) while time, attempts and routes allow.
-    pub(super) fn top_up_split(
+    pub(super) fn top_up_split<N: SenderNet + ?Sized>(
         &mut self,
         router: &mut dyn Router,
-        net: &mut Network,
+        net: &mut N,
         clock: &Clock,
         out: &mut Vec<Output>,
     ) {

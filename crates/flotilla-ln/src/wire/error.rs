@@ -114,6 +114,14 @@ pub enum WireError {
     /// `update_add_htlc` carries both lock extensions; an HTLC has one lock.
     #[error("update_add_htlc: both an h2tlc sender hash and a point lock")]
     ConflictingLocks,
+    /// A one-byte flag that is neither 0 nor 1.
+    #[error("{message}: {field} is neither 0 nor 1")]
+    InvalidFlag {
+        /// The message.
+        message: &'static str,
+        /// The field.
+        field: &'static str,
+    },
 }
 
 /// Why a simulator message ([`crate::msg::Msg`]) has no wire form, or a decoded wire

@@ -23,6 +23,7 @@
 //! | `reveal_secrets` | — | 32771 | payment_id, num_secrets, (part_index u16, secret 32)… |
 //! | `cancel_payment` | — | 32773 | payment_id |
 //! | `boomerang_refund` | — | 32775 | channel_id, id, amount_msat, p0 |
+//! | `boomerang_refund_answer` | — | 32789 | channel_id, id, amount_msat, accepted (a live peer's answer to `boomerang_refund`) |
 //! | `cancel_htlc` | — | 32787 | channel_id, id (a peer message; 32777–32785 are the live node's channel setup, gossip and reestablish) |
 //!
 //! The BOLT 2 messages keep their BOLT types and layout: a plain HTLC's
@@ -78,6 +79,7 @@ pub mod convert;
 pub mod endpoint;
 pub mod error;
 pub mod htlc;
+pub mod refund_answer;
 
 pub use cancel::CancelHtlc;
 pub use commitment::{CommitmentSigned, RevokeAndAck, SignatureBytes};
@@ -87,6 +89,7 @@ pub use htlc::{
     BoomerangRefund, UpdateAddHtlc, UpdateFailHtlc, UpdateFailMalformedHtlc, UpdateFulfillHtlc,
 };
 pub use lightning::ln::types::ChannelId;
+pub use refund_answer::RefundAnswer;
 
 /// BOLT 1: the most bytes a message (type and payload) can have.
 pub const MAX_MESSAGE_LEN: usize = 65_535;
@@ -119,11 +122,13 @@ pub enum MessageType {
     BoomerangRefund,
     /// `cancel_htlc`.
     CancelHtlc,
+    /// `boomerang_refund_answer`.
+    RefundAnswer,
 }
 
 impl MessageType {
     /// Every type.
-    pub const ALL: [MessageType; 11] = [
+    pub const ALL: [MessageType; 12] = [
         MessageType::UpdateAddHtlc,
         MessageType::UpdateFulfillHtlc,
         MessageType::UpdateFailHtlc,
@@ -135,6 +140,7 @@ impl MessageType {
         MessageType::CancelPayment,
         MessageType::BoomerangRefund,
         MessageType::CancelHtlc,
+        MessageType::RefundAnswer,
     ];
 
     /// The BOLT type, for the BOLT 2 messages.
@@ -159,6 +165,7 @@ impl MessageType {
             (MessageType::RevealSecrets, _) => 32_771,
             (MessageType::CancelPayment, _) => 32_773,
             (MessageType::CancelHtlc, _) => 32_787,
+            (MessageType::RefundAnswer, _) => 32_789,
             _ => 32_775,
         }
     }
@@ -198,6 +205,7 @@ impl MessageType {
             MessageType::CancelPayment => CancelPayment::NAME,
             MessageType::BoomerangRefund => BoomerangRefund::NAME,
             MessageType::CancelHtlc => CancelHtlc::NAME,
+            MessageType::RefundAnswer => RefundAnswer::NAME,
         }
     }
 }
@@ -227,6 +235,8 @@ pub enum Message {
     BoomerangRefund(BoomerangRefund),
     /// See [`CancelHtlc`].
     CancelHtlc(CancelHtlc),
+    /// See [`RefundAnswer`].
+    RefundAnswer(RefundAnswer),
 }
 
 impl Message {
@@ -244,6 +254,7 @@ impl Message {
             Message::CancelPayment(_) => MessageType::CancelPayment,
             Message::BoomerangRefund(_) => MessageType::BoomerangRefund,
             Message::CancelHtlc(_) => MessageType::CancelHtlc,
+            Message::RefundAnswer(_) => MessageType::RefundAnswer,
         }
     }
 
@@ -269,6 +280,7 @@ impl Message {
             Message::CancelPayment(m) => m.write(out),
             Message::BoomerangRefund(m) => m.write(out),
             Message::CancelHtlc(m) => m.write(out),
+            Message::RefundAnswer(m) => m.write(out),
         }
     }
 
@@ -295,6 +307,7 @@ impl Message {
                 Message::BoomerangRefund(BoomerangRefund::read(payload)?)
             }
             MessageType::CancelHtlc => Message::CancelHtlc(CancelHtlc::read(payload)?),
+            MessageType::RefundAnswer => Message::RefundAnswer(RefundAnswer::read(payload)?),
         })
     }
 }

@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 /// A request, with the token that authorizes it.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct Envelope {
     /// The content of `DIR/control.token`.
     #[serde(default)]
@@ -14,7 +14,7 @@ pub struct Envelope {
 }
 
 /// What a client can ask.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 #[serde(tag = "request", rename_all = "kebab-case", deny_unknown_fields)]
 pub enum Request {
     /// The node's id, addresses, features, uptime and counters.
@@ -49,6 +49,12 @@ pub enum Request {
         /// Seconds until it expires (default 3600).
         #[serde(default)]
         expiry_secs: Option<u64>,
+        /// A redundant invoice's lock (`h2tlc`, `sender_hash`, `boomerang`).
+        #[serde(default)]
+        lock: Option<String>,
+        /// `boomerang`: the number of equal parts A is cut into.
+        #[serde(default)]
+        parts: Option<u16>,
     },
     /// Pay a BOLT 11 invoice; the answer waits for the outcome.
     Pay {
@@ -57,9 +63,19 @@ pub enum Request {
         /// For an invoice without an amount.
         #[serde(default)]
         amount_msat: Option<u64>,
-        /// Most parts in flight at once (default 16).
+        /// Most parts in flight at once (default 16); for a redundant payment, the
+        /// base parts k (default 4).
         #[serde(default)]
         max_parts: Option<u32>,
+        /// Redundant overpayment: ρ, the share of surplus parts.
+        #[serde(default)]
+        redundancy: Option<f64>,
+        /// The redundant lock (`h2tlc`, `sender_hash`, `boomerang`).
+        #[serde(default)]
+        lock: Option<String>,
+        /// `boomerang`: the receiver's commitments, comma-separated hex points.
+        #[serde(default)]
+        commitments: Option<String>,
     },
     /// Pay a node without an invoice (keysend); the answer waits for the outcome.
     Keysend {

@@ -16,10 +16,12 @@ use tokio::sync::oneshot;
 
 use super::{lock, Shared};
 use crate::engine::input::timer_loggable;
+use crate::engine::redundant::{RedundantAsk, DEFAULT_BASE_PARTS};
 use crate::engine::{clock_at, wall_clock, Effect, Engine, Input};
 use crate::error::NodeError;
 use crate::store::Store;
 use crate::transport::setup::{SetupMessage, ANNOUNCE_LEN};
+use flotilla_ln::lock::LockKind;
 
 /// A command for the writer task: builds its input under the engine's lock.
 pub type Make = Box<dyn FnOnce(&Engine) -> Result<(Input, serde_json::Value), String> + Send>;
@@ -487,10 +489,17 @@ impl Shared {
         amount_msat: Option<u64>,
         description: String,
         expiry_secs: u64,
+        redundant: Option<(LockKind, u16)>,
     ) -> Result<serde_json::Value, String> {
         self.command(Box::new(move |e| {
-            e.make_invoice(amount_msat, &description, expiry_secs, &wall_clock())
-                .map_err(|e| e.to_string())
+            e.make_invoice(
+                amount_msat,
+                &description,
+                expiry_secs,
+                redundant,
+                &wall_clock(),
+            )
+            .map_err(|e| e.to_string())
         }))
         .await
     }
@@ -498,8 +507,28 @@ impl Shared {
     /// `pay` and `keysend`: starts the payment and waits for its outcome.
     pub(super) async fn pay(
         self: &Arc<Self>,
-        make: PayRequest,
+        mut make: PayRequest,
     ) -> Result<serde_json::Value, String> {
+        if let Some(ask) = make.redundant.as_mut() {
+            // A part is never offered to a peer whose init does not advertise the
+            // lock (peers not connected now are skipped by the payer anyway).
+            let bit = match ask.lock {
+                LockKind::H2tlc => Some(crate::features::H2TLC_BIT),
+                LockKind::Boomerang => Some(crate::features::POINT_LOCK_BIT),
+                _ => None,
+            };
+            if let Some(bit) = bit {
+                let peers = lock(&self.engine).engine.channel_peers();
+                ask.excluded = peers
+                    .into_iter()
+                    .filter(|p| {
+                        self.transport
+                            .peer_features(p)
+                            .is_some_and(|f| !crate::features::has_bit(&f, bit))
+                    })
+                    .collect();
+            }
+        }
         let (tx, rx) = oneshot::channel();
         let id = self
             .command(Box::new(move |e| {
@@ -565,10 +594,105 @@ pub struct PayRequest {
     amount_msat: u64,
     max_parts: u32,
     final_cltv_delta: u32,
+    /// `--max-parts` as given (a redundant payment's base parts).
+    max_parts_given: Option<u32>,
+    redundant: Option<RedundantAsk>,
+}
+
+/// `invoice --lock L [--parts K]`: the redundant invoice asked for, if any.
+pub fn redundant_invoice(
+    lock: Option<&str>,
+    parts: Option<u16>,
+) -> Result<Option<(LockKind, u16)>, String> {
+    let Some(name) = lock else {
+        return match parts {
+            Some(_) => Err("invoice: --parts needs --lock boomerang".into()),
+            None => Ok(None),
+        };
+    };
+    let lock = parse_lock(name, "invoice")?;
+    match (lock, parts) {
+        (LockKind::Boomerang, Some(k)) => Ok(Some((lock, k))),
+        (LockKind::Boomerang, None) => Ok(Some((lock, DEFAULT_BASE_PARTS as u16))),
+        (_, Some(_)) => Err("invoice: --parts is for --lock boomerang only".into()),
+        (_, None) => Ok(Some((lock, 0))),
+    }
+}
+
+/// A redundant lock by name; the plain hash lock is not one.
+fn parse_lock(name: &str, what: &str) -> Result<LockKind, String> {
+    match LockKind::from_name(name) {
+        Some(LockKind::Hash) | None => Err(format!(
+            "{what}: --lock {name:?} is not a redundant lock (h2tlc, sender_hash or boomerang)"
+        )),
+        Some(l) => Ok(l),
+    }
 }
 
 impl PayRequest {
+    /// Makes it a redundant payment when `redundancy` or `lock` is given (both are
+    /// needed).
+    pub fn redundant(
+        mut self,
+        redundancy: Option<f64>,
+        lock: Option<&str>,
+        commitments: Option<&str>,
+    ) -> Result<PayRequest, String> {
+        let (rho, lock) = match (redundancy, lock) {
+            (None, None) => {
+                if commitments.is_some() {
+                    return Err("pay: --commitments needs --lock boomerang".into());
+                }
+                return Ok(self);
+            }
+            (Some(r), Some(l)) => (r, parse_lock(l, "pay")?),
+            _ => return Err("pay: --redundancy and --lock go together".into()),
+        };
+        if !rho.is_finite() || !(0.0..=10.0).contains(&rho) {
+            return Err(format!("pay: --redundancy {rho} must be within 0 to 10"));
+        }
+        let commitments = match (lock, commitments) {
+            (LockKind::Boomerang, Some(c)) => c
+                .split(',')
+                .map(|p| {
+                    PublicKey::from_str(p.trim())
+                        .map_err(|_| format!("pay: --commitments: {p:?} is not a point"))
+                })
+                .collect::<Result<Vec<_>, _>>()?,
+            (LockKind::Boomerang, None) => {
+                return Err("pay: --lock boomerang needs --commitments (the receiver's invoice --json boomerang_commitments)".into())
+            }
+            (_, Some(_)) => return Err("pay: --commitments is for --lock boomerang only".into()),
+            (_, None) => Vec::new(),
+        };
+        if lock == LockKind::Boomerang && commitments.len() < 2 {
+            return Err("pay: --commitments needs at least two points".into());
+        }
+        if self.max_parts_given == Some(0) {
+            return Err("pay: --max-parts must be at least 1".into());
+        }
+        self.redundant = Some(RedundantAsk {
+            lock,
+            redundancy: rho,
+            base_parts: self.max_parts_given.unwrap_or(DEFAULT_BASE_PARTS),
+            commitments,
+            excluded: Vec::new(),
+        });
+        Ok(self)
+    }
+
     fn input(&self, id: u64) -> Input {
+        if let Some(ask) = &self.redundant {
+            return Input::PayRedundant {
+                id,
+                payment_hash: self.payment_hash,
+                payment_secret: self.payment_secret,
+                target: self.target,
+                amount_msat: self.amount_msat,
+                final_cltv_delta: self.final_cltv_delta,
+                ask: ask.clone(),
+            };
+        }
         Input::Pay {
             id,
             payment_hash: self.payment_hash,
@@ -585,8 +709,9 @@ impl PayRequest {
     pub fn invoice(
         bolt11: &str,
         amount_msat: Option<u64>,
-        max_parts: u32,
+        max_parts_given: Option<u32>,
     ) -> Result<PayRequest, String> {
+        let max_parts = max_parts_given.unwrap_or(16);
         let inv = decode_invoice(bolt11).map_err(|e| format!("pay: {e}"))?;
         let now = wall_clock().now.0 / 1_000_000;
         if inv.is_expired(now) {
@@ -613,6 +738,8 @@ impl PayRequest {
             amount_msat,
             max_parts,
             final_cltv_delta: u32::try_from(inv.min_final_cltv_expiry_delta).unwrap_or(u32::MAX),
+            max_parts_given,
+            redundant: None,
         })
     }
 
@@ -639,6 +766,8 @@ impl PayRequest {
             max_parts,
             final_cltv_delta: flotilla_ln::config::NodeConfig::default()
                 .min_final_cltv_expiry_delta,
+            max_parts_given: Some(max_parts),
+            redundant: None,
         })
     }
 }

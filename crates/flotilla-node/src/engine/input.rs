@@ -5,11 +5,13 @@
 
 use bitcoin::secp256k1::PublicKey;
 use flotilla_graph::ChannelIdx;
+use flotilla_ln::lock::LockKind;
 use flotilla_ln::msg::HtlcRef;
 use flotilla_ln::output::Timer;
 use flotilla_ln::{PaymentHash, PaymentSecret};
 use serde_json::{json, Value};
 
+use super::redundant::RedundantAsk;
 use super::{hex, unhex};
 use crate::transport::setup::ANNOUNCE_LEN;
 
@@ -65,6 +67,9 @@ pub enum Input {
         amount_msat: Option<u64>,
         /// When it expires, µs since 1970.
         expires_at: u64,
+        /// A redundant invoice: its lock, and for `boomerang` the polynomial's degree
+        /// (the parts A is cut into); `None` for an ordinary invoice.
+        redundant: Option<(LockKind, u16)>,
     },
     /// Start a payment.
     Pay {
@@ -84,6 +89,23 @@ pub enum Input {
         max_parts: u32,
         /// The receiver's final CLTV delta.
         final_cltv_delta: u32,
+    },
+    /// Start a redundant payment (the simulator's redundant session, live).
+    PayRedundant {
+        /// The node's name for it.
+        id: u64,
+        /// The invoice's payment hash.
+        payment_hash: [u8; 32],
+        /// The invoice's payment secret.
+        payment_secret: [u8; 32],
+        /// The receiver.
+        target: PublicKey,
+        /// A.
+        amount_msat: u64,
+        /// The receiver's final CLTV delta.
+        final_cltv_delta: u32,
+        /// Lock, redundancy, base parts, commitments.
+        ask: RedundantAsk,
     },
 }
 
@@ -115,6 +137,7 @@ fn timer_json(t: &Timer) -> Value {
         Timer::HtlcExpiry { htlc } => {
             json!({"t": "expiry", "channel": htlc.channel.0, "id": htlc.id})
         }
+        Timer::PaymentDeadline { payment } => json!({"t": "deadline", "payment": payment}),
         // Set only for a peer that stays offline with `offline_peer_timeout` above
         // zero, which the live node does not use.
         Timer::PeerUnreachable { .. } => json!({"t": "unreachable"}),
@@ -136,6 +159,9 @@ fn timer_of(v: &Value) -> Result<Option<Timer>, String> {
                 channel: ChannelIdx(num(v, "channel")? as u32),
                 id: num(v, "id")?,
             },
+        },
+        Some("deadline") => Timer::PaymentDeadline {
+            payment: num(v, "payment")?,
         },
         Some("unreachable") => return Ok(None),
         _ => return Err("unknown timer".into()),
@@ -173,8 +199,16 @@ impl Input {
                 secret,
                 amount_msat,
                 expires_at,
-            } => json!({"k": "invoice", "preimage": hex(preimage), "secret": hex(secret),
-                "amount_msat": amount_msat, "expires_at": expires_at}),
+                redundant,
+            } => {
+                let mut v = json!({"k": "invoice", "preimage": hex(preimage), "secret": hex(secret),
+                    "amount_msat": amount_msat, "expires_at": expires_at});
+                if let Some((lock, degree)) = redundant {
+                    v["lock"] = json!(lock.name());
+                    v["degree"] = json!(degree);
+                }
+                v
+            }
             Input::Pay {
                 id,
                 payment_hash,
@@ -188,6 +222,21 @@ impl Input {
                 "secret": hex(payment_secret), "keysend": keysend_preimage.map(|p| hex(&p)),
                 "target": target.to_string(), "amount_msat": amount_msat,
                 "max_parts": max_parts, "final_cltv_delta": final_cltv_delta}),
+            Input::PayRedundant {
+                id,
+                payment_hash,
+                payment_secret,
+                target,
+                amount_msat,
+                final_cltv_delta,
+                ask,
+            } => json!({"k": "pay_redundant", "id": id, "hash": hex(payment_hash),
+                "secret": hex(payment_secret), "target": target.to_string(),
+                "amount_msat": amount_msat, "final_cltv_delta": final_cltv_delta,
+                "lock": ask.lock.name(), "redundancy": ask.redundancy,
+                "base_parts": ask.base_parts,
+                "commitments": ask.commitments.iter().map(|c| c.to_string()).collect::<Vec<_>>(),
+                "excluded": ask.excluded.iter().map(|c| c.to_string()).collect::<Vec<_>>()}),
         }
     }
 
@@ -232,6 +281,13 @@ impl Input {
                 secret: h32(v, "secret")?,
                 amount_msat: v["amount_msat"].as_u64(),
                 expires_at: num(v, "expires_at")?,
+                redundant: match v["lock"].as_str() {
+                    None => None,
+                    Some(name) => Some((
+                        LockKind::from_name(name).ok_or("invoice: unknown lock")?,
+                        u16::try_from(num(v, "degree")?).map_err(|_| "invoice: degree")?,
+                    )),
+                },
             },
             Some("pay") => Input::Pay {
                 id: num(v, "id")?,
@@ -245,6 +301,43 @@ impl Input {
                 amount_msat: num(v, "amount_msat")?,
                 max_parts: num(v, "max_parts")? as u32,
                 final_cltv_delta: num(v, "final_cltv_delta")? as u32,
+            },
+            Some("pay_redundant") => Input::PayRedundant {
+                id: num(v, "id")?,
+                payment_hash: h32(v, "hash")?,
+                payment_secret: h32(v, "secret")?,
+                target: key(v, "target")?,
+                amount_msat: num(v, "amount_msat")?,
+                final_cltv_delta: num(v, "final_cltv_delta")? as u32,
+                ask: RedundantAsk {
+                    lock: LockKind::from_name(v["lock"].as_str().unwrap_or(""))
+                        .ok_or("pay_redundant: unknown lock")?,
+                    redundancy: v["redundancy"]
+                        .as_f64()
+                        .ok_or("pay_redundant: redundancy: not a number")?,
+                    base_parts: num(v, "base_parts")? as u32,
+                    commitments: v["commitments"]
+                        .as_array()
+                        .ok_or("pay_redundant: commitments: not a list")?
+                        .iter()
+                        .map(|c| {
+                            c.as_str()
+                                .and_then(|s| s.parse().ok())
+                                .ok_or("pay_redundant: a commitment is not a point")
+                        })
+                        .collect::<Result<_, _>>()?,
+                    excluded: match v["excluded"].as_array() {
+                        None => Vec::new(),
+                        Some(a) => a
+                            .iter()
+                            .map(|c| {
+                                c.as_str()
+                                    .and_then(|s| s.parse().ok())
+                                    .ok_or("pay_redundant: an excluded peer is not a node id")
+                            })
+                            .collect::<Result<_, _>>()?,
+                    },
+                },
             },
             other => return Err(format!("unknown input kind {other:?}")),
         }))
@@ -299,6 +392,32 @@ mod tests {
                 secret: [2; 32],
                 amount_msat: None,
                 expires_at: 99,
+                redundant: None,
+            },
+            Input::Invoice {
+                preimage: [1; 32],
+                secret: [2; 32],
+                amount_msat: Some(6000),
+                expires_at: 99,
+                redundant: Some((LockKind::Boomerang, 3)),
+            },
+            Input::Timer {
+                timer: Timer::PaymentDeadline { payment: 8 },
+            },
+            Input::PayRedundant {
+                id: 5,
+                payment_hash: [1; 32],
+                payment_secret: [2; 32],
+                target: pk,
+                amount_msat: 6000,
+                final_cltv_delta: 18,
+                ask: RedundantAsk {
+                    lock: LockKind::Boomerang,
+                    redundancy: 0.5,
+                    base_parts: 3,
+                    commitments: vec![pk, pk],
+                    excluded: vec![pk],
+                },
             },
             Input::Pay {
                 id: 4,

@@ -26,20 +26,25 @@ pub mod gossip;
 pub mod graph;
 pub mod input;
 pub mod pay;
+pub mod redundant;
 
 use std::collections::{BTreeMap, HashMap};
 
 use bitcoin::hashes::Hash;
 use bitcoin::secp256k1::{PublicKey, SecretKey};
 use flotilla_graph::{ChannelIdx, Policy};
+use flotilla_ln::boomerang::BoomerangPolynomial;
 use flotilla_ln::clock::Clock;
 use flotilla_ln::config::NodeConfig;
 use flotilla_ln::invoice::{self, InvoiceParams, PaymentKeys};
-use flotilla_ln::msg::Msg;
+use flotilla_ln::lock::LockKind;
+use flotilla_ln::msg::{HtlcRef, Msg};
 use flotilla_ln::node::{Node, PeerError};
 use flotilla_ln::output::{Event, Output, Timer};
 use flotilla_ln::receiver::InvoiceRecord;
-use flotilla_ln::wire::{self, ChannelId, CommitmentSigned, Message, RevokeAndAck};
+use flotilla_ln::redundant::RedundantInvoice;
+use flotilla_ln::redundant_session::RedundantSession;
+use flotilla_ln::wire::{self, ChannelId, CommitmentSigned, Message, RefundAnswer, RevokeAndAck};
 use flotilla_ln::{PaymentHash, PaymentPreimage, PaymentSecret};
 use flotilla_route::Timestamp;
 use serde_json::json;
@@ -48,6 +53,7 @@ use gossip::Announcement;
 use graph::LiveGraph;
 pub use input::Input;
 use pay::{LivePayment, PayStatus};
+use redundant::LiveRedundant;
 
 /// The policy a node announces for its channels: BOLT 7's common defaults.
 pub fn default_policy(capacity_sat: u64, now_secs: u32) -> Policy {
@@ -138,6 +144,10 @@ struct Received {
 #[derive(Clone, Debug)]
 struct Issued {
     amount_msat: Option<u64>,
+    /// A redundant invoice's lock.
+    lock: Option<LockKind>,
+    /// Its payment secret.
+    secret: [u8; 32],
     created: Timestamp,
     paid: bool,
 }
@@ -147,12 +157,16 @@ pub struct Engine {
     me: PublicKey,
     secret: SecretKey,
     onion_seed: u64,
+    /// Seeds the per-part secrets of redundant payments (fixed per key, so a replay
+    /// sends the same parts).
+    secret_seed: u64,
     config: NodeConfig,
     graph: LiveGraph,
     node: Option<Node>,
     /// Opening balances of this node's channels (mine, peer's), msat.
     opening: HashMap<ChannelIdx, (u64, u64)>,
     payments: BTreeMap<u64, LivePayment>,
+    redundant: BTreeMap<u64, LiveRedundant>,
     received: Vec<Received>,
     invoices: HashMap<PaymentHash, Issued>,
     /// Payments that finished since the daemon last asked.
@@ -184,15 +198,18 @@ impl Engine {
         bitcoin::hashes::HashEngine::input(&mut e, &secret.secret_bytes());
         let seed_hash = bitcoin::hashes::sha256::Hash::from_engine(e).to_byte_array();
         let onion_seed = u64::from_be_bytes(seed_hash[..8].try_into().unwrap_or([0; 8]));
+        let secret_seed = u64::from_be_bytes(seed_hash[8..16].try_into().unwrap_or([0; 8]));
         Engine {
             me,
             secret,
             onion_seed,
+            secret_seed,
             config: NodeConfig::default(),
             graph: LiveGraph::new(me),
             node: None,
             opening: HashMap::new(),
             payments: BTreeMap::new(),
+            redundant: BTreeMap::new(),
             received: Vec::new(),
             invoices: HashMap::new(),
             finished: Vec::new(),
@@ -233,7 +250,18 @@ impl Engine {
             Input::Peer { from, bytes } => self.peer_message(*from, bytes, clock, &mut fx),
             Input::Timer { timer } => {
                 if let Some(node) = self.node.as_mut() {
-                    node.handle_timer(timer.clone(), clock, &mut self.out);
+                    match timer {
+                        Timer::PaymentDeadline { payment } => {
+                            if let Some(p) = self.redundant.get_mut(payment) {
+                                let was_done = p.is_done();
+                                p.on_deadline(node, clock, &mut self.out);
+                                if !was_done && p.is_done() {
+                                    self.finished.push(*payment);
+                                }
+                            }
+                        }
+                        t => node.handle_timer(t.clone(), clock, &mut self.out),
+                    }
                 }
                 self.drain(clock, &mut fx);
             }
@@ -256,31 +284,109 @@ impl Engine {
                 secret,
                 amount_msat,
                 expires_at,
+                redundant,
             } => {
                 let node = self
                     .node
                     .as_mut()
                     .ok_or_else(|| refused("invoice: open a channel first"))?;
                 let keys = PaymentKeys::from_bytes(*preimage, *secret);
-                node.register_invoice(
-                    keys.hash,
-                    InvoiceRecord {
-                        preimage: keys.preimage,
-                        payment_secret: keys.secret,
-                        amount_msat: *amount_msat,
-                        min_final_cltv_expiry_delta: self.config.min_final_cltv_expiry_delta,
-                        expires_at: Timestamp(*expires_at),
-                    },
-                )
+                match redundant {
+                    None => node.register_invoice(
+                        keys.hash,
+                        InvoiceRecord {
+                            preimage: keys.preimage,
+                            payment_secret: keys.secret,
+                            amount_msat: *amount_msat,
+                            min_final_cltv_expiry_delta: self.config.min_final_cltv_expiry_delta,
+                            expires_at: Timestamp(*expires_at),
+                        },
+                    ),
+                    Some((lock, degree)) => {
+                        let amount_msat = amount_msat.ok_or_else(|| {
+                            refused("invoice: a redundant invoice needs an amount")
+                        })?;
+                        let invoice = RedundantInvoice {
+                            payment_secret: keys.secret,
+                            amount_msat,
+                            lock: *lock,
+                            preimage: (*lock == LockKind::H2tlc).then_some(keys.preimage),
+                            min_final_cltv_expiry_delta: self.config.min_final_cltv_expiry_delta,
+                            expires_at: Timestamp(*expires_at),
+                        };
+                        if *lock == LockKind::Boomerang {
+                            // The polynomial is drawn from the preimage, so a replay
+                            // rebuilds it.
+                            let poly = BoomerangPolynomial::from_seed(&keys.preimage.0, *degree);
+                            node.register_boomerang(invoice, poly)
+                        } else {
+                            node.register_redundant(invoice)
+                        }
+                    }
+                }
                 .map_err(|e| refused(format!("invoice: {e}")))?;
                 self.invoices.insert(
                     keys.hash,
                     Issued {
                         amount_msat: *amount_msat,
+                        lock: redundant.map(|(l, _)| l),
+                        secret: *secret,
                         created: clock.now,
                         paid: false,
                     },
                 );
+            }
+            Input::PayRedundant {
+                id,
+                payment_hash,
+                payment_secret,
+                target,
+                amount_msat,
+                final_cltv_delta,
+                ask,
+            } => {
+                if self.payments.contains_key(id) || self.redundant.contains_key(id) {
+                    return Err(refused(format!("payment {id} exists")));
+                }
+                let node = self
+                    .node
+                    .as_mut()
+                    .ok_or_else(|| refused("pay: this node has no channel"))?;
+                let Some(target_ix) = self.graph.node_of(target) else {
+                    return Err(refused(format!(
+                        "pay: {target} is not in the known network (no channel to it has been announced)"
+                    )));
+                };
+                if *target == self.me {
+                    return Err(refused("pay: that is this node"));
+                }
+                let excluded = ask
+                    .excluded
+                    .iter()
+                    .filter_map(|p| self.graph.node_of(p))
+                    .collect();
+                let mut p = LiveRedundant::new(
+                    *id,
+                    self.graph.directory().graph().clone(),
+                    self.graph.me(),
+                    (*target, target_ix),
+                    *amount_msat,
+                    (PaymentHash(*payment_hash), PaymentSecret(*payment_secret)),
+                    ask,
+                    excluded,
+                    *final_cltv_delta,
+                    self.secret_seed,
+                    clock.now,
+                )
+                .map_err(refused)?;
+                let (at, timer) = p.deadline_timer();
+                fx.push(Effect::Timer { at, timer });
+                p.pump(node, clock, &mut self.out);
+                if p.is_done() {
+                    self.finished.push(*id);
+                }
+                self.redundant.insert(*id, p);
+                self.drain(clock, &mut fx);
             }
             Input::Pay {
                 id,
@@ -292,7 +398,7 @@ impl Engine {
                 max_parts,
                 final_cltv_delta,
             } => {
-                if self.payments.contains_key(id) {
+                if self.payments.contains_key(id) || self.redundant.contains_key(id) {
                     return Err(refused(format!("payment {id} exists")));
                 }
                 let node = self
@@ -392,6 +498,7 @@ impl Engine {
         }
         if let Some(n) = self.node.as_mut() {
             n.enable_real_onions(self.secret, self.onion_seed, dir);
+            n.set_reply_node(self.me.serialize());
         }
         Ok(())
     }
@@ -457,6 +564,9 @@ impl Engine {
             Message::UpdateFailMalformedHtlc(m) => Some(m.channel_id),
             Message::CommitmentSigned(m) => Some(m.channel_id),
             Message::RevokeAndAck(m) => Some(m.channel_id),
+            Message::BoomerangRefund(m) => Some(m.channel_id),
+            Message::CancelHtlc(m) => Some(m.channel_id),
+            Message::RefundAnswer(m) => Some(m.channel_id),
             _ => None,
         };
         let channel = match channel_id {
@@ -475,6 +585,32 @@ impl Engine {
             },
             None => ChannelIdx(0),
         };
+        if let Message::RefundAnswer(a) = &message {
+            // Our claim over a fulfilled boomerang HTLC was answered: the value comes
+            // back to our side only now that the peer paid it.
+            let htlc = HtlcRef { channel, id: a.id };
+            if !node.refund_awaited(htlc) {
+                return warn(
+                    fx,
+                    format!(
+                        "boomerang_refund_answer for htlc {} on {}, which we did not claim",
+                        a.id,
+                        hex(&a.channel_id.0)
+                    ),
+                );
+            }
+            if a.accepted {
+                node.refund_delivered(htlc, a.amount_msat, &mut self.out);
+            } else {
+                node.refund_refused(htlc, &mut self.out);
+            }
+            self.drain(clock, fx);
+            return;
+        }
+        let refund = match &message {
+            Message::BoomerangRefund(m) => Some((m.channel_id, m.id, m.amount_msat)),
+            _ => None,
+        };
         let msg = match message {
             Message::CommitmentSigned(_) => Msg::CommitmentSigned { channel },
             Message::RevokeAndAck(_) => Msg::RevokeAndAck { channel },
@@ -484,6 +620,27 @@ impl Engine {
             },
         };
         let r: Result<(), PeerError> = node.handle_message(from_ix, msg, clock, &mut self.out);
+        if let Some((channel_id, id, amount_msat)) = refund {
+            // The claimant moves the value back only on our answer. A claim we cannot
+            // pay (no longer funded, lapsed) is an outcome; any other refusal (a wrong
+            // P(0), an unknown HTLC) is also a protocol breach, warned about below.
+            fx.push(Effect::Send {
+                to: from,
+                message: Message::RefundAnswer(RefundAnswer {
+                    channel_id,
+                    id,
+                    amount_msat,
+                    accepted: r.is_ok(),
+                }),
+            });
+            if matches!(
+                r,
+                Err(PeerError::RefundUnfunded(_) | PeerError::RefundLapsed(_))
+            ) {
+                self.drain(clock, fx);
+                return;
+            }
+        }
         if let Err(e) = r {
             warn(fx, e.to_string());
         }
@@ -542,6 +699,43 @@ impl Engine {
 
     fn on_event(&mut self, event: Event, clock: &Clock) {
         match &event {
+            Event::PartSettled { part, .. }
+            | Event::PartFailed { part, .. }
+            | Event::PartRefunded { part, .. }
+                if self
+                    .redundant
+                    .contains_key(&RedundantSession::session_of(*part)) =>
+            {
+                let id = RedundantSession::session_of(*part);
+                let (Some(p), Some(node)) = (self.redundant.get_mut(&id), self.node.as_mut())
+                else {
+                    return;
+                };
+                let was_done = p.is_done();
+                p.on_event(&event, node, clock, &mut self.out);
+                if !was_done && p.is_done() {
+                    self.finished.push(id);
+                }
+            }
+            Event::ClaimRequested {
+                receiver,
+                payment_id,
+                parts,
+            } => {
+                let id = RedundantSession::session_of_payment_id(payment_id);
+                let (Some(p), Some(node)) = (self.redundant.get_mut(&id), self.node.as_mut())
+                else {
+                    return;
+                };
+                if p.payment_id() != *payment_id {
+                    return;
+                }
+                let was_done = p.is_done();
+                p.on_claim_request(*receiver, parts, node, clock, &mut self.out);
+                if !was_done && p.is_done() {
+                    self.finished.push(id);
+                }
+            }
             Event::PartSettled { part, .. } | Event::PartFailed { part, .. } => {
                 let id = pay::payment_of(*part);
                 let (Some(p), Some(node)) = (self.payments.get_mut(&id), self.node.as_mut()) else {
@@ -558,18 +752,30 @@ impl Engine {
                 amount_msat,
                 parts,
             } => {
-                if let Some(i) = self.invoices.get_mut(payment_hash) {
+                // A `sender_hash` or `boomerang` payment names its payment id, which
+                // our senders make from the invoice's secret (its last 24 bytes,
+                // `RedundantSession::payment_id_for`): find the invoice by it.
+                let hash = if self.invoices.contains_key(payment_hash) {
+                    *payment_hash
+                } else {
+                    self.invoices
+                        .iter()
+                        .filter(|(_, i)| i.lock.is_some() && !i.paid)
+                        .find(|(_, i)| i.secret[8..] == payment_hash.0[8..])
+                        .map_or(*payment_hash, |(h, _)| *h)
+                };
+                if let Some(i) = self.invoices.get_mut(&hash) {
                     i.paid = true;
                 }
                 self.received.push(Received {
-                    payment_hash: *payment_hash,
+                    payment_hash: hash,
                     amount_msat: *amount_msat,
                     parts: *parts,
                     at: clock.now,
                 });
             }
-            // No redundant payments live yet.
-            Event::ClaimRequested { .. } | Event::PartRefunded { .. } => {}
+            // A refund of a part no redundant payment of ours has.
+            Event::PartRefunded { .. } => {}
         }
     }
 
@@ -580,12 +786,18 @@ impl Engine {
 
     /// A payment's outcome as `pay --json` shows it, once it finished.
     pub fn payment_json(&self, id: u64) -> Option<serde_json::Value> {
-        self.payments.get(&id).map(LivePayment::json)
+        self.payments
+            .get(&id)
+            .map(LivePayment::json)
+            .or_else(|| self.redundant.get(&id).map(LiveRedundant::json))
     }
 
     /// Whether payment `id` finished.
     pub fn payment_done(&self, id: u64) -> Option<bool> {
-        self.payments.get(&id).map(LivePayment::is_done)
+        self.payments
+            .get(&id)
+            .map(LivePayment::is_done)
+            .or_else(|| self.redundant.get(&id).map(LiveRedundant::is_done))
     }
 
     /// Every payment, sent and received.
@@ -599,6 +811,12 @@ impl Engine {
                 v
             })
             .collect();
+        for p in self.redundant.values() {
+            let mut v = p.json();
+            v["direction"] = json!("sent");
+            rows.push(v);
+        }
+        rows.sort_by_key(|v| v["id"].as_u64());
         for r in &self.received {
             rows.push(json!({
                 "direction": "received",
@@ -617,6 +835,7 @@ impl Engine {
                 "payment_hash": hex(&h.0),
                 "status": "unpaid",
                 "amount_msat": i.amount_msat,
+                "lock": i.lock.map(LockKind::name),
                 "created_at": i.created.0 / 1_000_000,
             }));
         }
@@ -648,13 +867,36 @@ impl Engine {
     }
 
     /// Makes an invoice: returns the input that registers it and its BOLT 11 string.
+    ///
+    /// `redundant` makes it a redundant invoice: its lock, and for `boomerang` the
+    /// number of equal parts k (the polynomial's degree), whose commitments the answer
+    /// carries for the sender (`boomerang_commitments`).
     pub fn make_invoice(
         &self,
         amount_msat: Option<u64>,
         description: &str,
         expiry_secs: u64,
+        redundant: Option<(LockKind, u16)>,
         clock: &Clock,
     ) -> Result<(Input, serde_json::Value), CommandError> {
+        if let Some((lock, degree)) = redundant {
+            let Some(a) = amount_msat else {
+                return Err(refused("invoice: a redundant invoice needs --amount-msat"));
+            };
+            match lock {
+                LockKind::Hash => {
+                    return Err(refused(
+                        "invoice: --lock must be h2tlc, sender_hash or boomerang",
+                    ))
+                }
+                LockKind::Boomerang if degree < 1 || a % u64::from(degree) != 0 => {
+                    return Err(refused(format!(
+                        "invoice: --parts {degree} must be at least 1 and divide {a} msat"
+                    )))
+                }
+                _ => {}
+            }
+        }
         let keys = PaymentKeys::random();
         let now_secs = clock.now.0 / 1_000_000;
         let mut params = InvoiceParams::new(keys.hash, keys.secret, now_secs);
@@ -671,14 +913,43 @@ impl Engine {
             secret: keys.secret.0,
             amount_msat,
             expires_at: clock.now.0 + expiry_secs * 1_000_000,
+            redundant,
         };
-        let out = json!({
+        let mut out = json!({
             "bolt11": inv.to_string(),
             "payment_hash": hex(&keys.hash.0),
             "amount_msat": amount_msat,
             "expires_at": now_secs + expiry_secs,
         });
+        if let Some((lock, degree)) = redundant {
+            out["lock"] = json!(lock.name());
+            if lock == LockKind::Boomerang {
+                let c = BoomerangPolynomial::from_seed(&keys.preimage.0, degree).commitments();
+                out["parts"] = json!(degree);
+                out["boomerang_commitments"] = json!(c
+                    .points()
+                    .iter()
+                    .map(|p| hex(&p.serialize()))
+                    .collect::<Vec<_>>()
+                    .join(","));
+            }
+        }
         Ok((input, out))
+    }
+
+    /// The peers this node has channels with.
+    pub fn channel_peers(&self) -> Vec<PublicKey> {
+        let Some(node) = self.node.as_ref() else {
+            return Vec::new();
+        };
+        let mut peers: Vec<PublicKey> = node
+            .ends()
+            .iter()
+            .filter_map(|e| self.graph.pubkey(e.peer))
+            .collect();
+        peers.sort();
+        peers.dedup();
+        peers
     }
 
     /// The node's own books checked (conservation at every end, HTLC records).
@@ -696,12 +967,18 @@ impl Engine {
 
     /// A payment's status.
     pub fn payment_status(&self, id: u64) -> Option<PayStatus> {
-        self.payments.get(&id).map(|p| p.status())
+        self.payments
+            .get(&id)
+            .map(|p| p.status())
+            .or_else(|| self.redundant.get(&id).map(LiveRedundant::status))
     }
 
-    /// The next free payment id.
+    /// The next free payment id (ordinary and redundant payments share the numbers,
+    /// which name their parts).
     pub fn next_payment_id(&self) -> u64 {
-        self.payments.keys().next_back().map_or(1, |k| k + 1)
+        let a = self.payments.keys().next_back().copied().unwrap_or(0);
+        let b = self.redundant.keys().next_back().copied().unwrap_or(0);
+        a.max(b) + 1
     }
 }
 

@@ -29,7 +29,7 @@ pub const MAX_ATTEMPTS: u32 = 32;
 /// How long a payment places parts, µs.
 pub const TIMEOUT_MICROS: u64 = 60_000_000;
 /// Most fees a payment pays: 1% of the amount plus 10 sat.
-fn max_fee(amount_msat: u64) -> u64 {
+pub(crate) fn max_fee(amount_msat: u64) -> u64 {
     amount_msat / 100 + 10_000
 }
 

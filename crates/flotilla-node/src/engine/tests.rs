@@ -6,6 +6,7 @@ use bitcoin::secp256k1::{PublicKey, Secp256k1, SecretKey};
 use flotilla_ln::invoice::PaymentKeys;
 use flotilla_ln::wire::{self, ChannelId, Message, UpdateFulfillHtlc};
 use flotilla_ln::PaymentPreimage;
+use redundant::RedundantAsk;
 
 use super::*;
 
@@ -114,6 +115,7 @@ impl Net {
                 secret: keys.secret.0,
                 amount_msat: Some(amount),
                 expires_at: self.now + 3_600_000_000,
+                redundant: None,
             },
         )
         .unwrap();
@@ -267,4 +269,240 @@ proptest::proptest! {
         net.apply(0, Input::Peer { from, bytes }).unwrap();
         net.engines[0].check().unwrap();
     }
+}
+
+/// Five engines: the sender 0 and the receiver 4 joined by three two-hop paths
+/// (through 1, 2, 3).
+fn diamond() -> Net {
+    let mut net = Net::new(5);
+    for (k, hop) in [1usize, 2, 3].into_iter().enumerate() {
+        net.open(0, hop, 2 * k as u8 + 1, 1_000_000);
+        net.open(hop, 4, 2 * k as u8 + 2, 1_000_000);
+    }
+    net
+}
+
+impl Net {
+    /// A redundant invoice for `lock` at `at` (boomerang: k = 2); the ask a sender
+    /// makes of it.
+    fn redundant_invoice(
+        &mut self,
+        at: usize,
+        amount: u64,
+        lock: LockKind,
+    ) -> (Input, RedundantAsk) {
+        let (input, v) = self.engines[at]
+            .make_invoice(Some(amount), "", 3600, Some((lock, 2)), &clock_at(self.now))
+            .unwrap();
+        self.apply(at, input.clone()).unwrap();
+        let commitments = v["boomerang_commitments"]
+            .as_str()
+            .map(|c| c.split(',').map(|p| p.parse().unwrap()).collect())
+            .unwrap_or_default();
+        let ask = RedundantAsk {
+            lock,
+            redundancy: 0.5,
+            base_parts: 2,
+            commitments,
+            excluded: Vec::new(),
+        };
+        (input, ask)
+    }
+
+    fn pay_redundant(
+        &mut self,
+        from: usize,
+        to: usize,
+        invoice: &Input,
+        ask: RedundantAsk,
+        id: u64,
+    ) {
+        let Input::Invoice {
+            preimage,
+            secret,
+            amount_msat,
+            ..
+        } = invoice
+        else {
+            panic!("not an invoice");
+        };
+        let keys = PaymentKeys::from_bytes(*preimage, *secret);
+        self.apply(
+            from,
+            Input::PayRedundant {
+                id,
+                payment_hash: keys.hash.0,
+                payment_secret: keys.secret.0,
+                target: self.keys[to],
+                amount_msat: amount_msat.unwrap(),
+                final_cltv_delta: 18,
+                ask,
+            },
+        )
+        .unwrap();
+        self.run();
+    }
+
+    fn values(&self) -> Vec<u64> {
+        self.engines
+            .iter()
+            .map(|e| {
+                e.channels_json()
+                    .iter()
+                    .map(|c| c["local_msat"].as_u64().unwrap())
+                    .sum()
+            })
+            .collect()
+    }
+}
+
+#[test]
+fn redundant_payments_with_every_lock_claim_exactly_a_and_replay() {
+    let mut net = diamond();
+    let before = net.values();
+    let amount = 20_000_000u64;
+    let mut fees = 0;
+    for (id, lock) in [LockKind::SenderHash, LockKind::H2tlc, LockKind::Boomerang]
+        .into_iter()
+        .enumerate()
+    {
+        let id = id as u64 + 1;
+        let (inv, ask) = net.redundant_invoice(4, amount, lock);
+        net.pay_redundant(0, 4, &inv, ask, id);
+        let p = net.engines[0].payment_json(id).unwrap();
+        assert_eq!(p["status"], "succeeded", "{lock:?}: {p}");
+        assert_eq!(p["parts_settled"], 2, "{p}");
+        assert_eq!(p["parts_sent"], 3, "{p}");
+        assert_eq!(p["redundant"]["settled_msat"], amount, "{p}");
+        assert_eq!(p["redundant"]["parts_in_flight"], 0, "{p}");
+        // The receiver's claim request and the reveal (hash locks), and the surplus
+        // part cancelled once the payment completed.
+        let statuses: Vec<&str> = p["parts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x["status"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            statuses.iter().filter(|s| **s == "settled").count(),
+            2,
+            "{p}"
+        );
+        assert_eq!(
+            statuses.iter().filter(|s| **s == "surplus").count(),
+            1,
+            "{p}"
+        );
+        fees += p["fee_msat"].as_u64().unwrap();
+        let got = net.engines[4].payments_json();
+        let Input::Invoice { preimage, .. } = inv else {
+            unreachable!()
+        };
+        let hash = hex(&flotilla_ln::invoice::payment_hash_of(&PaymentPreimage(preimage)).0);
+        assert!(
+            got.as_array()
+                .unwrap()
+                .iter()
+                .any(|r| r["direction"] == "received"
+                    && r["payment_hash"] == hash.as_str()
+                    && r["amount_msat"] == amount),
+            "{lock:?}: {got}"
+        );
+    }
+    let after = net.values();
+    assert_eq!(after.iter().sum::<u64>(), before.iter().sum::<u64>());
+    assert_eq!(after[4], before[4] + 3 * amount);
+    assert_eq!(after[0], before[0] - 3 * amount - fees);
+    for e in &net.engines {
+        e.check().unwrap();
+        assert_eq!(e.live_htlcs(), 0);
+    }
+    assert!(net.warnings.is_empty(), "{:?}", net.warnings);
+    // The log rebuilds every redundant payment and every balance.
+    for i in 0..5 {
+        let mut fresh = Engine::new(SecretKey::from_slice(&[i as u8 + 1; 32]).unwrap());
+        for (input, at) in &net.logs[i] {
+            let back = Input::from_json(&input.to_json()).unwrap().unwrap();
+            fresh.apply(&back, &clock_at(*at)).unwrap();
+        }
+        assert_eq!(
+            fresh.channels_json(),
+            net.engines[i].channels_json(),
+            "node {i}"
+        );
+        assert_eq!(
+            fresh.payments_json(),
+            net.engines[i].payments_json(),
+            "node {i}"
+        );
+    }
+}
+
+#[test]
+fn a_boomerang_refund_with_a_wrong_p0_is_refused_and_changes_nothing() {
+    let mut net = diamond();
+    let (inv, ask) = net.redundant_invoice(4, 20_000_000, LockKind::Boomerang);
+    net.pay_redundant(0, 4, &inv, ask, 1);
+    assert_eq!(net.engines[0].payment_status(1), Some(PayStatus::Succeeded));
+    let before: Vec<_> = net.engines.iter().map(|e| e.channels_json()).collect();
+    let wrong = SecretKey::from_slice(&[7; 32]).unwrap();
+    // The sender's first HTLC on each of its channels: two were fulfilled (their
+    // hops owe a reverse clause, which P(0) must open), one failed back.
+    for channel in [1u8, 3, 5] {
+        let n = net.warnings.len();
+        let bytes = wire::encode_tunnelled(&Message::BoomerangRefund(wire::BoomerangRefund {
+            channel_id: ChannelId([channel; 32]),
+            id: 0,
+            amount_msat: 10_001_000,
+            p0: wrong,
+        }))
+        .unwrap();
+        let hop = net.ix(&net.keys[usize::from(channel).div_ceil(2)]);
+        net.apply(
+            hop,
+            Input::Peer {
+                from: net.keys[0],
+                bytes,
+            },
+        )
+        .unwrap();
+        net.run();
+        // The hop warns and answers "refused"; the sender, which claimed nothing,
+        // warns about the answer.
+        assert_eq!(net.warnings.len(), n + 2, "{:?}", &net.warnings[n..]);
+        assert!(net.warnings[n..].iter().any(|(i, _)| *i == hop));
+        assert!(net.warnings[n..]
+            .iter()
+            .any(|(i, t)| *i == 0 && t.contains("did not claim")));
+    }
+    let after: Vec<_> = net.engines.iter().map(|e| e.channels_json()).collect();
+    assert_eq!(before, after);
+    for e in &net.engines {
+        e.check().unwrap();
+    }
+}
+
+#[test]
+fn no_part_goes_through_a_peer_without_the_lock() {
+    let mut net = diamond();
+    let before = net.values();
+    let (inv, mut ask) = net.redundant_invoice(4, 20_000_000, LockKind::H2tlc);
+    // Hops 1 and 2 did not advertise h2tlc: every part goes through 3.
+    ask.excluded = vec![net.keys[1], net.keys[2]];
+    net.pay_redundant(0, 4, &inv, ask, 1);
+    let p = net.engines[0].payment_json(1).unwrap();
+    assert_eq!(p["status"], "succeeded", "{p}");
+    for hop in [1, 2] {
+        assert_eq!(net.values()[hop], before[hop], "hop {hop} carried nothing");
+    }
+    // None advertises it: refused with a reason that says so, nothing sent.
+    let (inv, mut ask) = net.redundant_invoice(4, 20_000_000, LockKind::H2tlc);
+    ask.excluded = vec![net.keys[1], net.keys[2], net.keys[3]];
+    let mid = net.values();
+    net.pay_redundant(0, 4, &inv, ask, 2);
+    let p = net.engines[0].payment_json(2).unwrap();
+    assert_eq!(p["status"], "failed", "{p}");
+    assert_eq!(p["failure_reason"], "lock_unsupported", "{p}");
+    assert_eq!(p["parts_sent"], 0, "{p}");
+    assert_eq!(net.values(), mid);
 }

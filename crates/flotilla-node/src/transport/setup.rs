@@ -10,7 +10,7 @@
 //! | `channel_reestablish` | 32785 | next_seq (u64), see `engine::durable` |
 //!
 //! The numbers are odd and ≥ 32768 (BOLT 1's custom range; a peer without flotilla
-//! ignores them) and apart from `flotilla_ln::wire`'s (32769–32775, 33025–33039).
+//! ignores them) and apart from `flotilla_ln::wire`'s (32769–32775, 32787, 32789, 33025–33039).
 //! The channel id is `SHA256(temporary_channel_id ‖ opener ‖ acceptor)` (node ids,
 //! 33 bytes each): both sides compute it, so the acceptor's answer is checked, and
 //! no two opens share one. Every field is fixed-size; a payload of another length

@@ -1,0 +1,174 @@
+//! A live `flotilla node run` process for the node tests: start, query, stop or
+//! `kill -9`, and the conservation check over every channel.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use serde_json::Value;
+
+use super::{bin, json, node, wait_for};
+
+/// A running `flotilla node run`; killed on drop if still running.
+pub struct LiveNode {
+    /// Its data directory.
+    pub dir: PathBuf,
+    child: Child,
+    /// Its `info --json` at start.
+    pub info: Value,
+}
+
+impl LiveNode {
+    pub fn start(dir: &Path, listen: &str) -> LiveNode {
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(dir.with_extension("log"))
+            .unwrap();
+        let child = Command::new(bin())
+            .args(["node", "run", "--data-dir"])
+            .arg(dir)
+            .args(["--listen", listen])
+            .env("RUST_LOG", "info")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .expect("node starts");
+        let pid = child.id();
+        let mut n = LiveNode {
+            dir: dir.to_path_buf(),
+            child,
+            info: Value::Null,
+        };
+        n.info = wait_for("the node to answer", Duration::from_secs(60), || {
+            if let Ok(Some(status)) = n.child.try_wait() {
+                panic!("node exited early with {status}: {}", n.log());
+            }
+            let file = std::fs::read_to_string(dir.join("node.json")).ok()?;
+            let v: Value = serde_json::from_str(&file).ok()?;
+            if v["pid"].as_u64() != Some(u64::from(pid)) {
+                return None;
+            }
+            let out = node(dir, &["info", "--json"]);
+            out.status
+                .success()
+                .then(|| serde_json::from_slice(&out.stdout).unwrap())
+        });
+        n
+    }
+
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.with_extension("log")).unwrap_or_default()
+    }
+
+    pub fn id(&self) -> String {
+        self.info["node_id"].as_str().unwrap().to_string()
+    }
+
+    pub fn listen(&self) -> String {
+        self.info["listen"].as_str().unwrap().to_string()
+    }
+
+    pub fn uri(&self) -> String {
+        self.info["uri"].as_str().unwrap().to_string()
+    }
+
+    pub fn channels(&self) -> Vec<Value> {
+        json(&self.dir, &["channels", "--json"])
+            .as_array()
+            .unwrap()
+            .clone()
+    }
+
+    pub fn kill9(mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+
+    pub fn stop(mut self) {
+        let _ = node(&self.dir, &["stop", "--json"]);
+        let _ = wait_for("the node to exit", Duration::from_secs(20), || {
+            self.child.try_wait().unwrap()
+        });
+    }
+}
+
+impl Drop for LiveNode {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+pub fn connect(a: &LiveNode, b: &LiveNode) {
+    json(&a.dir, &["connect", &b.uri(), "--json"]);
+}
+
+pub fn open(a: &LiveNode, b: &LiveNode, cap_sat: u64, push_sat: u64) -> String {
+    let c = json(
+        &a.dir,
+        &[
+            "open-channel",
+            &b.id(),
+            "--capacity-sat",
+            &cap_sat.to_string(),
+            "--push-sat",
+            &push_sat.to_string(),
+            "--json",
+        ],
+    );
+    c["channel_id"].as_str().unwrap().to_string()
+}
+
+/// Every channel as both its ends see it, once no HTLC is pending anywhere: the two
+/// ends agree, and the balances add up to the capacity. Returns each node's value.
+pub fn check_quiet(nodes: &[&LiveNode]) -> Vec<u64> {
+    let views: Vec<Vec<Value>> = wait_for("every HTLC to resolve", Duration::from_secs(90), || {
+        let v: Vec<Vec<Value>> = nodes.iter().map(|n| n.channels()).collect();
+        v.iter()
+            .flatten()
+            .all(|c| c["pending_htlcs"] == 0)
+            .then_some(v)
+    });
+    let mut by_id: HashMap<String, Vec<(String, &Value)>> = HashMap::new();
+    for (n, chans) in nodes.iter().zip(&views) {
+        for c in chans {
+            by_id
+                .entry(c["channel_id"].as_str().unwrap().to_string())
+                .or_default()
+                .push((n.id(), c));
+        }
+    }
+    for (id, ends) in &by_id {
+        assert_eq!(ends.len(), 2, "channel {id} seen by {} nodes", ends.len());
+        let (x, y) = (ends[0].1, ends[1].1);
+        assert_eq!(
+            x["local_msat"], y["remote_msat"],
+            "channel {id}: {x} vs {y}"
+        );
+        assert_eq!(
+            x["remote_msat"], y["local_msat"],
+            "channel {id}: {x} vs {y}"
+        );
+        assert_eq!(x["peer"], ends[1].0.as_str());
+        let cap = x["capacity_sat"].as_u64().unwrap() * 1000;
+        assert_eq!(
+            x["local_msat"].as_u64().unwrap() + x["remote_msat"].as_u64().unwrap(),
+            cap,
+            "channel {id}"
+        );
+    }
+    for n in nodes {
+        let info = json(&n.dir, &["info", "--json"]);
+        assert_eq!(info["engine"]["books"], "ok", "{info}");
+        assert_eq!(info["engine"]["live_htlcs"], 0, "{info}");
+    }
+    views
+        .iter()
+        .map(|cs| cs.iter().map(|c| c["local_msat"].as_u64().unwrap()).sum())
+        .collect()
+}
