@@ -157,6 +157,9 @@ fn pay_one(spec: &PaymentSpec, nodes: &[Endpoint], max_parts: u32) -> LiveOutcom
             peer: receiver.node_id.clone(),
             amount_msat: spec.amount_msat,
             max_parts: Some(max_parts),
+            redundancy: None,
+            lock: None,
+            commitments: None,
         }
     } else {
         let invoice = cluster::ask(
@@ -165,6 +168,9 @@ fn pay_one(spec: &PaymentSpec, nodes: &[Endpoint], max_parts: u32) -> LiveOutcom
                 amount_msat: Some(spec.amount_msat),
                 description: format!("flotilla live payment {index}"),
                 expiry_secs: Some(3600),
+                // The live comparison runs the scenario's MPP arm only.
+                lock: None,
+                parts: None,
             },
         );
         let invoice = match invoice {
