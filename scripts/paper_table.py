@@ -110,8 +110,11 @@ def pooled(seeds):
 
 
 def pm(xs, prec):
+    """Mean ± 95% half-width; the mean alone for a single seed."""
+    if not xs:
+        return "–"
     m, h = mean_ci(xs)
-    return f"{m:.{prec}f} ± {h:.{prec}f}" if xs else "–"
+    return f"{m:.{prec}f}" if math.isnan(h) else f"{m:.{prec}f} ± {h:.{prec}f}"
 
 
 def print_table(out, markdown):
@@ -167,7 +170,7 @@ def by_point(sweep, markdown):
             d = [fig(ret[k])[0] - fig(red[k])[0] for k in both]
             paper = PAPER[r][0][0] - PAPER[r][1][0]
             print(f"{labels[point]}: success retry - redundancy at r = {r}: {pm(d, 1)} points"
-                  f" over {len(both)} seeds (paper {paper:+.1f})")
+                  f" over {len(both)} seed(s) (paper {paper:+.1f})")
 
 
 def main():
