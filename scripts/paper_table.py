@@ -1,10 +1,15 @@
 #!/usr/bin/env python3
 """The Boomerang paper's table from a sweep of scenarios/boomerang-paper.sweep.toml.
 
-Usage: python3 scripts/paper_table.py SWEEP_DIR [--markdown]
+Usage: python3 scripts/paper_table.py SWEEP_DIR... [--markdown] [--by-point]
 
-Reads every finished run's summary.json under SWEEP_DIR/runs/ (so a sweep still under
-way, or stopped, gives the table of the seeds done). Per r and seed:
+Reads every finished run's summary.json under each SWEEP_DIR/runs/ (so a sweep still
+under way, or stopped, gives the table of the seeds done); arms are matched by name
+across the directories (boomerang-paper.sweep.toml's and
+boomerang-paper-redundant-retry.sweep.toml's together give the three curves).
+--by-point prints, instead, each grid point of one sweep on its own (its
+payments_per_sender and receivers from the point's scenario.toml), every arm with
+its figures (boomerang-paper-long.sweep.toml). Per r and seed:
 - success: success_rate;
 - TTC: ttc_ms_mean (successful transfers; a paper arm's clock stops when v parts have
   reached the receiver, as the paper's does);
@@ -13,7 +18,9 @@ way, or stopped, gives the table of the seeds done). Per r and seed:
   tto_ms_mean x payments / 1e3 (a paper arm's time to outcome is the paper's runtime:
   the transfer's first send until every part's reserve outcome is known).
 Then the mean over seeds with a 95% Student t-interval, and the paired per-seed TTC
-reduction of redundancy against retry at the same r. Standard library only.
+reduction of redundancy against retry at the same r. The redundant-retry curve
+(paper-redundant-10-retry-R) gets its own table against the paper's. Standard
+library only.
 """
 
 import glob
@@ -22,6 +29,7 @@ import math
 import os
 import re
 import sys
+import tomllib
 from collections import defaultdict
 
 # 97.5% Student t quantiles by degrees of freedom (two-sided 95% intervals).
@@ -53,6 +61,19 @@ PAPER = {
 }
 
 
+# The paper's redundant-retry curve (10 extra parts in flight, R retries): success %,
+# TTC (s), throughput (units/s), from the same result files (redundantretry-02-amp-2,
+# u = R, 10 scenarios of 50,000 transfers).
+PAPER_RR = {
+    0: (69.0, 0.527, 21.0), 2: (70.3, 0.475, 27.9), 4: (72.1, 0.450, 35.2),
+    6: (73.8, 0.432, 41.9), 8: (74.8, 0.418, 48.1), 10: (75.6, 0.407, 53.1),
+    15: (76.8, 0.409, 61.8), 20: (77.7, 0.411, 68.5), 25: (78.3, 0.414, 74.1),
+    30: (78.7, 0.417, 77.4), 40: (79.4, 0.423, 82.8), 50: (79.8, 0.428, 86.4),
+    75: (80.4, 0.439, 90.7), 100: (80.7, 0.450, 91.6), 125: (81.0, 0.460, 92.0),
+    150: (81.0, 0.469, 90.6),
+}
+
+
 def t975(df):
     if df <= 0:
         return float("nan")
@@ -71,17 +92,108 @@ def mean_ci(xs):
     return (m, t975(n - 1) * sd / math.sqrt(n))
 
 
-def main():
-    if len(sys.argv) < 2:
-        sys.exit("usage: paper_table.py SWEEP_DIR [--markdown]")
-    rows = []
-    pattern = os.path.join(sys.argv[1], "runs", "p*-s*", "summary.json")
-    for f in sorted(glob.glob(pattern)):
-        seed = re.search(r"-s(\d+)", f).group(1)
+def fig(row):
+    """success %, TTC s, throughput units/s, settled units, runtime s."""
+    pay = float(row["payments"])
+    runtime_s = float(row["tto_ms_mean"]) * pay / 1e3
+    thr = float(row["succeeded_msat"]) / 1e6 / runtime_s if runtime_s > 0 else 0.0
+    ttc = row.get("ttc_ms_mean")
+    ttc = float(ttc) / 1e3 if ttc is not None else float("nan")
+    return (100.0 * float(row["success_rate"]), ttc, thr, float(row["succeeded_msat"]) / 1e6,
+            runtime_s)
+
+
+def pooled(seeds):
+    vol = sum(fig(r)[3] for r in seeds.values())
+    rt = sum(fig(r)[4] for r in seeds.values())
+    return vol / rt if rt > 0 else float("nan")
+
+
+def pm(xs, prec):
+    """Mean ± 95% half-width; the mean alone for a single seed."""
+    if not xs:
+        return "–"
+    m, h = mean_ci(xs)
+    return f"{m:.{prec}f}" if math.isnan(h) else f"{m:.{prec}f} ± {h:.{prec}f}"
+
+
+def print_table(out, markdown):
+    if markdown:
+        print("| " + " | ".join(out[0]) + " |")
+        print("|" + "---|" * len(out[0]))
+        for row in out[1:]:
+            print("| " + " | ".join(row) + " |")
+    else:
+        w = [max(len(r[i]) for r in out) for i in range(len(out[0]))]
+        for row in out:
+            print("  ".join(c.rjust(w[i]) for i, c in enumerate(row)))
+
+
+def by_point(sweep, markdown):
+    """Each grid point of one sweep on its own: every arm's figures over its seeds."""
+    points = defaultdict(lambda: defaultdict(dict))  # point -> arm -> seed -> row
+    labels = {}
+    for f in sorted(glob.glob(os.path.join(sweep, "runs", "p*-s*", "summary.json"))):
+        m = re.search(r"/(p\d+)-s(\d+)/summary.json$", f)
+        point, seed = m.group(1), m.group(2)
+        if point not in labels:
+            sc = tomllib.load(open(os.path.join(os.path.dirname(f), "scenario.toml"), "rb"))
+            cl = sc.get("workload", {}).get("closed_loop", {})
+            labels[point] = (f"{cl.get('payments_per_sender', 0)} per sender, receivers "
+                             f"{cl.get('receivers', 'capacity')}")
         for a in json.load(open(f))["arms"]:
-            rows.append(dict(a, seed=seed, arm=a["name"]))
+            points[point][a["name"]][seed] = a
+    out = [("point", "arm", "seeds", "success %", "paper", "TTC s", "paper",
+            "thr. units/s (pooled)", "paper")]
+    for point in sorted(points):
+        for arm, seeds in points[point].items():
+            m = re.fullmatch(r"paper-(retry|redundant)-(\d+)", arm)
+            pr = PAPER.get(int(m.group(2))) if m else None
+            pr = pr[0 if m.group(1) == "retry" else 1] if pr else None
+            out.append((labels[point], arm, str(len(seeds)),
+                        pm([fig(x)[0] for x in seeds.values()], 1),
+                        f"{pr[0]:.1f}" if pr else "",
+                        pm([fig(x)[1] for x in seeds.values()], 3),
+                        f"{pr[1]:.3f}" if pr else "",
+                        f"{pooled(seeds):.1f}", f"{pr[2]:.1f}" if pr else ""))
+    print_table(out, markdown)
+    # The paper's retry succeeds less often than its redundancy (by 3.7 points at
+    # r = 25, 5.6 at r = 75): the same difference here, paired per seed.
+    print()
+    for point in sorted(points):
+        arms = points[point]
+        for r in (25, 75):
+            ret, red = arms.get(f"paper-retry-{r}"), arms.get(f"paper-redundant-{r}")
+            if not ret or not red:
+                continue
+            both = sorted(set(ret) & set(red))
+            d = [fig(ret[k])[0] - fig(red[k])[0] for k in both]
+            paper = PAPER[r][0][0] - PAPER[r][1][0]
+            print(f"{labels[point]}: success retry - redundancy at r = {r}: {pm(d, 1)} points"
+                  f" over {len(both)} seed(s) (paper {paper:+.1f})")
+
+
+def main():
+    dirs = [a for a in sys.argv[1:] if not a.startswith("--")]
+    if not dirs:
+        sys.exit("usage: paper_table.py SWEEP_DIR... [--markdown] [--by-point]")
+    markdown = "--markdown" in sys.argv
+    if "--by-point" in sys.argv:
+        for d in dirs:
+            by_point(d, markdown)
+        return
+    rows = []
+    for d in dirs:
+        for f in sorted(glob.glob(os.path.join(d, "runs", "p*-s*", "summary.json"))):
+            seed = re.search(r"-s(\d+)", f).group(1)
+            for a in json.load(open(f))["arms"]:
+                rows.append(dict(a, seed=seed, arm=a["name"]))
     by = defaultdict(dict)  # (kind, r) -> seed -> row
     for row in rows:
+        m = re.fullmatch(r"paper-redundant-10-retry-(\d+)", row["arm"])
+        if m:
+            by[("redundant-retry", int(m.group(1)))][row["seed"]] = row
+            continue
         m = re.fullmatch(r"paper-(retry|redundant)-(\d+)", row["arm"])
         if not m:
             continue
@@ -92,24 +204,7 @@ def main():
         if key == ("retry", 0):
             by[("redundancy", 0)] = by[key]
 
-    def fig(row):
-        pay = float(row["payments"])
-        runtime_s = float(row["tto_ms_mean"]) * pay / 1e3
-        thr = float(row["succeeded_msat"]) / 1e6 / runtime_s if runtime_s > 0 else 0.0
-        ttc = row.get("ttc_ms_mean")
-        ttc = float(ttc) / 1e3 if ttc is not None else float("nan")
-        return 100.0 * float(row["success_rate"]), ttc, thr, float(row["succeeded_msat"]) / 1e6, runtime_s
-
-    def pooled(seeds):
-        vol = sum(fig(r)[3] for r in seeds.values())
-        rt = sum(fig(r)[4] for r in seeds.values())
-        return vol / rt if rt > 0 else float("nan")
-
-    def pm(xs, prec):
-        m, h = mean_ci(xs)
-        return f"{m:.{prec}f} ± {h:.{prec}f}" if xs else "–"
-
-    rs = sorted({r for (_, r) in by})
+    rs = sorted({r for (k, r) in by if k != "redundant-retry"})
     head = ("r", "success retry", "paper", "success redund.", "paper", "TTC retry s", "paper",
             "TTC redund. s", "paper", "TTC change %", "paper", "thr. retry", "paper",
             "thr. redund.", "paper")
@@ -132,16 +227,9 @@ def main():
             thr_pooled[kind][r] = t
             cells += [f"{t:.1f}", f"{pr[j][2]:.1f}" if pr else ""]
         out.append(tuple(cells))
-    if "--markdown" in sys.argv:
-        print("| " + " | ".join(out[0]) + " |")
-        print("|" + "---|" * len(out[0]))
-        for row in out[1:]:
-            print("| " + " | ".join(row) + " |")
-    else:
-        w = [max(len(r[i]) for r in out) for i in range(len(out[0]))]
-        for row in out:
-            print("  ".join(c.rjust(w[i]) for i, c in enumerate(row)))
-    print()
+    if len(out) > 1:
+        print_table(out, markdown)
+        print()
     peaks = {}
     for kind in ("retry", "redundancy"):
         t = {r: v for r, v in thr_pooled[kind].items() if not math.isnan(v)}
@@ -160,6 +248,26 @@ def main():
               f" (paper: 89.7 / 44.6 = 2.01)")
     seeds = {len(v) for v in by.values()}
     print(f"seeds per arm: {sorted(seeds)}")
+    rr = sorted(r for (k, r) in by if k == "redundant-retry")
+    if rr:
+        print()
+        print("redundant-retry (paper-redundant-10-retry-R):")
+        print()
+        out = [("R", "success %", "paper", "TTC s", "paper", "thr. units/s (pooled)", "paper")]
+        for r in rr:
+            seeds_r = by[("redundant-retry", r)]
+            pr = PAPER_RR.get(r)
+            out.append((str(r), pm([fig(x)[0] for x in seeds_r.values()], 1),
+                        f"{pr[0]:.1f}" if pr else "",
+                        pm([fig(x)[1] for x in seeds_r.values()], 3),
+                        f"{pr[1]:.3f}" if pr else "",
+                        f"{pooled(seeds_r):.1f}", f"{pr[2]:.1f}" if pr else ""))
+        print_table(out, markdown)
+        t = {r: pooled(by[("redundant-retry", r)]) for r in rr}
+        top = max(t, key=t.get)
+        print()
+        print(f"peak redundant-retry throughput (pooled): {t[top]:.1f} units/s at R = {top}"
+              f" (paper: 92.0 at R = 125)")
 
 if __name__ == "__main__":
     main()

@@ -108,7 +108,8 @@ pub struct UnknownArm(pub String);
 /// `k<K>` (K equal parts: `redundant-h2tlc-k10-0.5`) or `<S>sat` (parts of S sat:
 /// `redundant-h2tlc-20000sat-0.5`). The Boomerang paper's strategies are
 /// `paper-retry-R`, `paper-redundant-E` and `paper-redundant-E-retry-R`
-/// ([`crate::paper_arm`]). The list shows a few.
+/// ([`crate::paper_arm`]), with a `-learning` suffix routed by flotilla's learning path
+/// finder instead of the paper's uniform draws. The list shows a few.
 pub const KNOWN_ARMS: &[&str] = &[
     "single-path-retry",
     "single-path-retry-ldk",
@@ -159,6 +160,9 @@ impl FromStr for ArmSpec {
                     _,
                 ) => (strategy, RouterKind::Greedy),
                 (Some(strategy), _) => (strategy, RouterKind::Flotilla),
+                (None, Some(strategy)) if crate::paper_arm::learns(name) => {
+                    (strategy, RouterKind::Flotilla)
+                }
                 (None, Some(strategy)) => (strategy, RouterKind::Paper),
                 (None, None) => return Err(UnknownArm(name.to_string())),
             },
@@ -393,6 +397,16 @@ mod tests {
                 RedundancyStrategy::Adaptive { target: 0.9 },
                 false
             ))
+        );
+        let a = "paper-redundant-25-learning".parse::<ArmSpec>().unwrap();
+        assert_eq!(a.router, RouterKind::Flotilla, "the learning path finder");
+        assert_eq!(
+            a.strategy,
+            "paper-redundant-25".parse::<ArmSpec>().unwrap().strategy
+        );
+        assert_eq!(
+            "paper-redundant-25".parse::<ArmSpec>().unwrap().router,
+            RouterKind::Paper
         );
         assert!("mpp-retry-mcf".parse::<ArmSpec>().unwrap().is_mpp_retry());
         assert!(!"single-path-retry"

@@ -48,6 +48,30 @@ pub struct ClosedLoopConfig {
     pub think: ThinkTime,
     /// Given senders (instead of drawn ones), each with its own count and concurrency.
     pub nodes: Vec<ClosedLoopNode>,
+    /// How drawn receivers are weighted: by capacity (the random workload's, the
+    /// default) or uniformly (the Boomerang paper's).
+    #[serde(skip_serializing_if = "ReceiverWeight::is_capacity")]
+    pub receivers: ReceiverWeight,
+}
+
+/// `workload.closed_loop.receivers`: how a drawn payment's receiver is chosen from the
+/// largest strongly connected component.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ReceiverWeight {
+    /// Weighted by the capacity of the node's channels, as the random workload (and
+    /// sim-ln) draw them: big nodes receive more.
+    #[default]
+    Capacity,
+    /// Every node equally likely, as in the Boomerang paper's trace generator.
+    Uniform,
+}
+
+impl ReceiverWeight {
+    /// The default: by capacity.
+    pub fn is_capacity(&self) -> bool {
+        *self == ReceiverWeight::Capacity
+    }
 }
 
 impl Default for ClosedLoopConfig {
@@ -59,6 +83,7 @@ impl Default for ClosedLoopConfig {
             think_ms: 0,
             think: ThinkTime::Constant,
             nodes: Vec::new(),
+            receivers: ReceiverWeight::Capacity,
         }
     }
 }
@@ -220,7 +245,10 @@ pub fn build(
             scc.len()
         )));
     }
-    let picker = ReceiverPicker::new(graph, &scc);
+    let picker = match cl.receivers {
+        ReceiverWeight::Capacity => ReceiverPicker::new(graph, &scc),
+        ReceiverWeight::Uniform => ReceiverPicker::uniform(&scc),
+    };
     let mut rng = stream(seed, "workload");
     // (sender, payments) in sender order.
     let senders: Vec<(NodeIdx, u64)> = if cl.nodes.is_empty() {
@@ -488,6 +516,68 @@ mod tests {
         // Rounds: the first seven payments come from seven different senders.
         let first: std::collections::HashSet<_> = w[..7].iter().map(|p| p.source).collect();
         assert_eq!(first.len(), 7);
+    }
+
+    #[test]
+    fn uniform_receivers_are_drawn_alike_and_capacity_stays_the_default() {
+        let g = graph();
+        let scc = largest_scc(&g);
+        let cl = |receivers| ClosedLoopConfig {
+            senders: 50,
+            payments_per_sender: 200,
+            receivers,
+            ..Default::default()
+        };
+        let by_capacity = build(&g, &config(cl(ReceiverWeight::Capacity), 0), 9).unwrap();
+        assert_eq!(
+            by_capacity,
+            build(&g, &config(cl(Default::default()), 0), 9).unwrap()
+        );
+        let uniform = build(&g, &config(cl(ReceiverWeight::Uniform), 0), 9).unwrap();
+        assert_eq!(
+            uniform,
+            build(&g, &config(cl(ReceiverWeight::Uniform), 0), 9).unwrap()
+        );
+        // Same senders in the same order; the receivers are drawn differently.
+        assert!(uniform
+            .iter()
+            .zip(&by_capacity)
+            .all(|(u, c)| u.source == c.source));
+        assert_ne!(uniform, by_capacity);
+        let share = |w: &[PaymentSpec]| {
+            let mut per: HashMap<NodeIdx, f64> = HashMap::new();
+            for p in w {
+                assert_ne!(p.source, p.destination);
+                *per.entry(p.destination).or_default() += 1.0;
+            }
+            let mean = w.len() as f64 / scc.len() as f64;
+            let (lo, hi) = per
+                .values()
+                .fold((f64::MAX, 0.0f64), |(lo, hi), &c| (lo.min(c), hi.max(c)));
+            (per.len(), lo / mean, hi / mean)
+        };
+        // 10,000 draws over the component: every node about 1/n of them.
+        let (nodes, lo, hi) = share(&uniform);
+        assert_eq!(nodes, scc.len());
+        assert!(
+            lo > 0.6 && hi < 1.4,
+            "uniform receivers: {lo} .. {hi} of the mean"
+        );
+        // By capacity the spread is wider (log-uniform-ish capacities on this graph).
+        let (_, lo_c, hi_c) = share(&by_capacity);
+        assert!(
+            hi_c - lo_c > hi - lo,
+            "{lo_c} .. {hi_c} against {lo} .. {hi}"
+        );
+        let toml = r#"kind = "closed_loop"
+[closed_loop]
+receivers = "uniform"
+"#;
+        let parsed: WorkloadConfig = toml::from_str(toml).unwrap();
+        assert_eq!(parsed.closed_loop.receivers, ReceiverWeight::Uniform);
+        assert!(
+            toml::from_str::<WorkloadConfig>("[closed_loop]\nreceivers = \"degree\"\n").is_err()
+        );
     }
 
     #[test]

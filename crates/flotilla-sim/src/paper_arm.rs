@@ -13,6 +13,14 @@
 //!   replaced while fewer than v + E are alive, at most v + R parts in all (the paper's
 //!   "redundant-retry", whose surplus parts count against its retries).
 //!
+//! A `-learning` suffix (`paper-retry-25-learning`) keeps the strategy but routes each
+//! part with flotilla's learning path finder (liquidity-bounds beliefs, each part on
+//! a path disjoint from the payment's other live parts where the graph allows, the
+//! channels that failed for the payment avoided) instead of the uniform draw: the
+//! realism ladder's router rung (docs/boomerang.md). That router may find no path, so
+//! such an arm can fail a transfer with `no_route` before sending it, as every
+//! Lightning router does.
+//!
 //! The transfer gives up, whatever retries remain, when a failure comes back while no
 //! live part is still travelling and the parts at the receiver do not make up A: the
 //! paper's sender hears at once (0 ms) that a part reached the receiver, and the event
@@ -34,8 +42,18 @@ pub struct PaperArm {
     pub retries: Option<u32>,
 }
 
-/// `paper-retry-R`, `paper-redundant-E` or `paper-redundant-E-retry-R` (whole numbers).
+/// The suffix that routes a paper arm with the learning path finder.
+pub const LEARNING_SUFFIX: &str = "-learning";
+
+/// Whether `name` is a paper arm that routes with the learning path finder.
+pub fn learns(name: &str) -> bool {
+    name.ends_with(LEARNING_SUFFIX) && parse_paper(name).is_some()
+}
+
+/// `paper-retry-R`, `paper-redundant-E` or `paper-redundant-E-retry-R` (whole numbers),
+/// optionally with the `-learning` suffix.
 pub fn parse_paper(name: &str) -> Option<Strategy> {
+    let name = name.strip_suffix(LEARNING_SUFFIX).unwrap_or(name);
     let count = |s: &str| -> Option<u32> {
         if s.is_empty() || !s.chars().all(|c| c.is_ascii_digit()) {
             return None;
@@ -131,9 +149,24 @@ mod tests {
             "paper-redundant-10-retry-2-retry-3",
             "paper-mpp-3",
             "paper-retry-99999999999",
+            "paper-retry-25-learning-learning",
+            "paper-learning",
+            "paper-retry-learning",
         ] {
             assert_eq!(arm(bad), None, "{bad}");
         }
+    }
+
+    #[test]
+    fn learning_suffix_keeps_the_counts() {
+        assert_eq!(arm("paper-retry-25-learning"), arm("paper-retry-25"));
+        assert_eq!(
+            arm("paper-redundant-10-retry-125-learning"),
+            arm("paper-redundant-10-retry-125")
+        );
+        assert!(learns("paper-redundant-75-learning"));
+        assert!(!learns("paper-redundant-75"));
+        assert!(!learns("redundant-boomerang-1-learning"));
     }
 
     #[test]

@@ -115,6 +115,9 @@ think = "constant"
 # Given senders instead, each optionally with its own count and concurrency:
 #   nodes = [{ node = "ACINQ", payments = 200, concurrency = 4 }, { node = "02ab..." }]
 nodes = []
+# Drawn receivers: "capacity" (weighted by their channels' capacity, as the random
+# kind) or "uniform" (every node of the component alike, as the Boomerang paper).
+receivers = "capacity"
 
 [workload.amount]
 # "constant" (value_sat), "uniform" (min_sat, max_sat), "log-uniform" (min_sat,
@@ -243,7 +246,8 @@ max_ms = 150
 # edge-disjoint paths per sender and receiver, no learning, no no-route pre-check:
 # paper-retry-R (v parts, a failed one replaced once its failure is back, at most R
 # times), paper-redundant-E (v + E parts at once), paper-redundant-E-retry-R (v + E
-# alive, at most v + R parts in all). They ignore max_attempts.
+# alive, at most v + R parts in all). They ignore max_attempts. A -learning suffix
+# (paper-retry-25-learning) routes them with flotilla's learning path finder instead.
 arms = ["single-path-retry", "mpp-retry", "redundant-h2tlc-0.5-retry"]
 # The arm every other is compared with, payment by payment (summary.json's
 # vs_baseline). Empty: the first mpp-retry* arm, else the first arm.

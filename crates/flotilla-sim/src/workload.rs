@@ -262,6 +262,15 @@ impl<'a> ReceiverPicker<'a> {
         }
     }
 
+    /// The picker over `scc` (at least two nodes) with every node equally likely.
+    pub(crate) fn uniform(scc: &'a [NodeIdx]) -> Self {
+        ReceiverPicker {
+            scc,
+            cumulative: (1..=scc.len() as u128).collect(),
+            total: scc.len() as u128,
+        }
+    }
+
     /// A receiver other than `source`.
     pub(crate) fn pick<R: Rng>(&self, rng: &mut R, source: NodeIdx) -> NodeIdx {
         loop {

@@ -301,3 +301,70 @@ fn a_transfer_gives_up_when_nothing_is_travelling_whatever_its_retries() {
         .count();
     assert!(2 * early > failed.len(), "{early} of {}", failed.len());
 }
+
+#[test]
+fn the_learning_suffix_routes_by_beliefs_and_refuses_what_it_cannot_route() {
+    // The infeasible transfers above: the paper's draw sends them anyway, the learning
+    // path finder finds no path for a 2,000,000-sat part and sends nothing.
+    let t = tempfile::tempdir().unwrap();
+    let dir = t.path().join("out");
+    run(
+        scenario(
+            &["paper-retry-5", "paper-retry-5-learning"],
+            20,
+            AmountDistribution::Constant {
+                value_sat: 50_000_000,
+            },
+        ),
+        &dir,
+        1,
+    );
+    for r in rows(&dir) {
+        assert_eq!(r["payment_outcome"], "Failure");
+        if r["arm"] == "paper-retry-5-learning" {
+            assert_eq!(r["failure_reason"], "no_route", "{r:?}");
+            assert_eq!(num(&r, "attempts"), 0);
+        } else {
+            assert!(num(&r, "attempts") >= 25, "{r:?}");
+        }
+    }
+    // Feasible transfers: the same counts of parts as the paper arm (v + E at most),
+    // on paths the router chose, not only the pair's precomputed disjoint ones.
+    let dir = t.path().join("feasible");
+    let summary = run(
+        scenario(
+            &["paper-redundant-10", "paper-redundant-10-learning"],
+            60,
+            paper_amounts(),
+        ),
+        &dir,
+        1,
+    );
+    assert!(summary.arms[1].succeeded > 0);
+    for r in rows(&dir) {
+        assert!(num(&r, "attempts") <= 35, "{r:?}");
+    }
+    let by_arm = |arm: &str| -> HashSet<HopNames> {
+        attempts(&dir)
+            .iter()
+            .filter(|a| a["arm"] == arm)
+            .map(|a| {
+                a["hops"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|h| {
+                        (
+                            h["scid"].as_str().unwrap().to_string(),
+                            h["to"].as_str().unwrap().to_string(),
+                        )
+                    })
+                    .collect()
+            })
+            .collect()
+    };
+    assert_ne!(
+        by_arm("paper-redundant-10"),
+        by_arm("paper-redundant-10-learning")
+    );
+}
