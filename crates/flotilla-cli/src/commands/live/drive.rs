@@ -157,9 +157,6 @@ fn pay_one(spec: &PaymentSpec, nodes: &[Endpoint], max_parts: u32) -> LiveOutcom
             peer: receiver.node_id.clone(),
             amount_msat: spec.amount_msat,
             max_parts: Some(max_parts),
-            redundancy: None,
-            lock: None,
-            commitments: None,
         }
     } else {
         let invoice = cluster::ask(
@@ -192,6 +189,9 @@ fn pay_one(spec: &PaymentSpec, nodes: &[Endpoint], max_parts: u32) -> LiveOutcom
             bolt11: bolt11.to_string(),
             amount_msat: None,
             max_parts: Some(max_parts),
+            redundancy: None,
+            lock: None,
+            commitments: None,
         }
     };
     let t = Instant::now();
