@@ -80,7 +80,7 @@ def main():
         any_row = next(iter(arms.values()))[0]
         shown = [f"{k}={any_row[k]}" for k in params if k != "sender.arms"]
         print(f"point {p}: " + ", ".join(shown))
-        head = (f"{'arm':<30} {'success':>7} {'Δ pp':>6} {'95% CI':>13} {'only +/-':>9} "
+        head = (f"{'arm':<36} {'success':>7} {'Δ pp':>6} {'95% CI':>13} {'only +/-':>9} "
                 f"{'TTC ms':>6} {'p50':>5} {'p99':>5} {'÷orcl':>5} {'|feas':>6} "
                 f"{'ppm':>5} {'liq s·sat':>10} {'parts':>5}")
         print(head)
@@ -108,7 +108,7 @@ def main():
                 "oracle_ttc_ms_mean")}
             parts = statistics.fmean(num(r, "parts_sent") / num(r, "payments") for r in rs)
             summary[arm] = (sr, dm, lo, hi, f)
-            print(f"{arm:<30} {sr * 100:>6.1f}% {dtxt} {only} "
+            print(f"{arm:<36} {sr * 100:>6.1f}% {dtxt} {only} "
                   f"{f['ttc_ms_mean']:>6.0f} {f['ttc_ms_p50']:>5.0f} {f['ttc_ms_p99']:>5.0f} "
                   f"{f['ttc_mean_vs_oracle']:>5.2f} {f['success_rate_feasible'] * 100:>5.1f}% "
                   f"{f['fee_ppm_mean']:>5.0f} {f['liquidity_seconds_mean']:>10.0f} {parts:>5.2f}")
@@ -157,6 +157,8 @@ def cancel_comparison(points, params):
         any_row = next(iter(arms.values()))[0]
         setting = tuple(any_row[k] for k in others)
         by_setting.setdefault(setting, {})[any_row[key]] = p
+    if not any("off" in m and len(m) > 1 for m in by_setting.values()):
+        return
     print("cancel of surplus parts: each redundant arm with the cancel against itself "
           "without it (mean over seeds of each seed's difference in success, pp, and "
           "ratio of mean TTC, p99 TTC, liquidity-seconds and parts sent)")
