@@ -80,7 +80,7 @@ def main():
         any_row = next(iter(arms.values()))[0]
         shown = [f"{k}={any_row[k]}" for k in params if k != "sender.arms"]
         print(f"point {p}: " + ", ".join(shown))
-        head = (f"{'arm':<30} {'success':>7} {'Δ pp':>6} {'95% CI':>13} {'only +/-':>9} "
+        head = (f"{'arm':<36} {'success':>7} {'Δ pp':>6} {'95% CI':>13} {'only +/-':>9} "
                 f"{'TTC ms':>6} {'p50':>5} {'p99':>5} {'÷orcl':>5} {'|feas':>6} "
                 f"{'ppm':>5} {'liq s·sat':>10} {'parts':>5}")
         print(head)
@@ -108,7 +108,7 @@ def main():
                 "oracle_ttc_ms_mean")}
             parts = statistics.fmean(num(r, "parts_sent") / num(r, "payments") for r in rs)
             summary[arm] = (sr, dm, lo, hi, f)
-            print(f"{arm:<30} {sr * 100:>6.1f}% {dtxt} {only} "
+            print(f"{arm:<36} {sr * 100:>6.1f}% {dtxt} {only} "
                   f"{f['ttc_ms_mean']:>6.0f} {f['ttc_ms_p50']:>5.0f} {f['ttc_ms_p99']:>5.0f} "
                   f"{f['ttc_mean_vs_oracle']:>5.2f} {f['success_rate_feasible'] * 100:>5.1f}% "
                   f"{f['fee_ppm_mean']:>5.0f} {f['liquidity_seconds_mean']:>10.0f} {parts:>5.2f}")
@@ -135,7 +135,56 @@ def main():
                 w = summary[worst]
                 print(f"split arm with the lowest interval: {worst} Δ {w[1]:+.2f} pp "
                       f"({w[2]:+.2f}…{w[3]:+.2f})")
+            # Every redundant arm against the best MPP arm: the p99 and mean-TTC targets.
+            print(f"against {bm}: " + "; ".join(
+                f"{x} p99 {summary[x][4]['ttc_ms_p99'] / m[4]['ttc_ms_p99']:.2f}×, gap closed "
+                f"{(m[4]['ttc_ms_mean'] - summary[x][4]['ttc_ms_mean']) / gap * 100 if gap > 0 else float('nan'):.0f}%"
+                for x in red))
         print()
+    cancel_comparison(points, params)
+
+
+def cancel_comparison(points, params):
+    """With the grid over `sender.cancel_surplus`: each redundant arm's figures with the
+    cancel (`path`, `instant`) against the same arm without it (`off`) at the same other
+    parameters, as the mean over seeds of each seed's ratio or difference."""
+    key = "sender.cancel_surplus"
+    if key not in params:
+        return
+    others = [k for k in params if k not in (key, "sender.arms")]
+    by_setting = {}
+    for p, arms in points.items():
+        any_row = next(iter(arms.values()))[0]
+        setting = tuple(any_row[k] for k in others)
+        by_setting.setdefault(setting, {})[any_row[key]] = p
+    if not any("off" in m and len(m) > 1 for m in by_setting.values()):
+        return
+    print("cancel of surplus parts: each redundant arm with the cancel against itself "
+          "without it (mean over seeds of each seed's difference in success, pp, and "
+          "ratio of mean TTC, p99 TTC, liquidity-seconds and parts sent)")
+    print(f"{'':<8} {'arm':<36} {'cancel':>7} {'Δ succ':>7} "
+          f"{'TTC ×':>6} {'p99 ×':>6} {'liq ×':>6} {'parts ×':>7}")
+    for n, (setting, modes) in enumerate(sorted(by_setting.items())):
+        off = modes.get("off")
+        if off is None:
+            continue
+        print(f"setting {n}: " + ", ".join(f"{k}={v}" for k, v in zip(others, setting)))
+        for mode, p in sorted(modes.items()):
+            if mode == "off":
+                continue
+            for arm, rs in points[p].items():
+                if not arm.startswith("redundant-") or arm not in points[off]:
+                    continue
+                base = {r["seed"]: r for r in points[off][arm]}
+                pairs = [(r, base[r["seed"]]) for r in rs if r["seed"] in base]
+                ratio = lambda k: statistics.fmean(
+                    num(a, k) / num(b, k) for a, b in pairs if num(b, k) > 0)
+                dsucc = statistics.fmean(
+                    (num(a, "success_rate") - num(b, "success_rate")) * 100 for a, b in pairs)
+                print(f"{'':<8} {arm:<36} {mode:>7} {dsucc:>+7.2f} "
+                      f"{ratio('ttc_ms_mean'):>6.3f} {ratio('ttc_ms_p99'):>6.3f} "
+                      f"{ratio('liquidity_seconds_mean'):>6.3f} {ratio('parts_sent'):>7.3f}")
+    print()
 
 
 if __name__ == "__main__":

@@ -43,6 +43,18 @@
 //! sent and the payment fails with `no_route`. Each part's fee budget is the payment's
 //! budget × part / A, so the settled parts (the only ones that pay) stay within it.
 //!
+//! **Hedging** (`limits.hedge_hop_micros`): the surplus waits. The first parts are
+//! only those needed (the k' base parts, or in split mode the splitter's parts, as
+//! MPP sends them), and the surplus — the ⌈k'·ρ⌉ (or e) further parts, or in split
+//! mode ⌈m·ρ⌉ copies of the m live base parts, least likely first — is sent at the
+//! *hedge*: when the payment is [`HEDGE_FACTOR`] times later than expected (the sender
+//! has not heard the claim request, for hash locks, or a settle, for `boomerang`, by
+//! then; expected is the longest first path's hops × `hedge_hop_micros`), or when a
+//! failure leaves the live parts short of A with nothing else to send. A payment on
+//! time never locks surplus liquidity; a late one (a hop offline, a part held) gets
+//! the surplus's second chance. In split mode a lost part's amount is split again
+//! without surplus before the hedge and with it after, and the hedge fires once.
+//!
 //! **Giving up.** When the live parts can no longer make up A and no more will be sent
 //! (no retry, attempts or time exhausted), or at the sender's deadline, the payment
 //! fails and the sender cancels the parts the receiver holds
@@ -134,7 +146,19 @@ pub struct RedundantLimits {
     /// whose every copy is lost has its amount split again as MPP does (the module's
     /// split mode). Ignored for `boomerang`.
     pub base_split: bool,
+    /// A hedged payment (the module's "Hedging"): the expected time, µs per hop of its
+    /// longest path, until the sender hears that the payment is complete at the
+    /// receiver (the add out and, for hash locks, the claim request back). The surplus
+    /// parts are held back until [`HEDGE_FACTOR`] times that has passed without it.
+    /// `None`: every part is sent at once.
+    pub hedge_hop_micros: Option<u64>,
 }
+
+/// A hedged payment sends its held-back surplus once it is this many times later than
+/// expected ([`RedundantLimits::hedge_hop_micros`]): 1.5 leaves room for the spread of
+/// the per-hop latencies of a path, so that a payment on time almost never hedges and
+/// one waiting on an offline or stuck hop does.
+pub const HEDGE_FACTOR: f64 = 1.5;
 
 /// The payment a [`RedundantSession`] makes.
 #[derive(Clone, Debug)]
@@ -231,6 +255,12 @@ pub struct RedundantSession {
     log: Vec<AttemptRecord>,
     /// Split mode's base parts and copies (`limits.base_split`, hash locks).
     split: Option<split::SplitPlan>,
+    /// Hedging: when the held-back surplus goes, if it has not yet.
+    hedge_at: Option<Timestamp>,
+    /// Hedging, fixed strategy: the surplus amounts held back from the first parts.
+    held_back: Vec<u64>,
+    /// Hedging: the held-back surplus has gone (or the chance for it has).
+    hedge_fired: bool,
     /// Public counters for reports.
     pub stats: RedundantStats,
 }
@@ -355,6 +385,9 @@ impl RedundantSession {
             (limits.base_split && lock != LockKind::Boomerang).then(split::SplitPlan::default);
         RedundantSession {
             split,
+            hedge_at: None,
+            held_back: Vec::new(),
+            hedge_fired: false,
             id,
             source,
             target,
@@ -760,11 +793,56 @@ impl RedundantSession {
         if !self.placed {
             self.placed = true;
             self.place_first(router, net, clock, out);
+            if let (Some(hop), SessionState::Active) = (self.limits.hedge_hop_micros, self.state) {
+                let expected = self.longest_path_hops() as f64 * hop as f64;
+                self.hedge_at = Some(self.started + (HEDGE_FACTOR * expected) as u64);
+            }
         }
         if self.state == SessionState::Active && self.tops_up() {
             self.top_up(router, net, clock, out);
         }
+        if self.hedge_at.is_some() && !self.can_complete() && !self.tops_up() {
+            // A failure left the live parts short and nothing else would be sent: the
+            // held-back surplus is the payment's second chance now.
+            self.hedge(router, net, clock, out);
+        }
         self.give_up_if_hopeless(clock.now);
+    }
+
+    /// Hedging: when the driver should call [`RedundantSession::hedge`] (`None` once it
+    /// has fired, or for a payment that does not hedge).
+    pub fn hedge_at(&self) -> Option<Timestamp> {
+        self.hedge_at
+    }
+
+    /// Sends the held-back surplus (once), unless the payment is decided, the sender
+    /// has heard it is complete (the claim request answered, or a part settled), or its
+    /// time is up.
+    pub fn hedge<N: SenderNet + ?Sized>(
+        &mut self,
+        router: &mut dyn Router,
+        net: &mut N,
+        clock: &Clock,
+        out: &mut Vec<Output>,
+    ) {
+        if self.hedge_at.take().is_none() {
+            return;
+        }
+        self.hedge_fired = true;
+        if self.state != SessionState::Active
+            || self.exhausted
+            || self.sender.revealed_msat() > 0
+            || self.stats.common.parts_settled > 0
+            || clock.now >= self.deadline()
+        {
+            return;
+        }
+        if self.split.is_some() {
+            self.hedge_split(router, net, clock, out);
+        } else {
+            self.pending.extend(self.held_back.drain(..));
+            self.send_pending(router, net, clock, out);
+        }
     }
 
     fn place_first<N: SenderNet + ?Sized>(
@@ -784,6 +862,11 @@ impl RedundantSession {
             self.place_adaptive(target, &mut planned, &mut used, router, net, clock.now);
         } else {
             self.pending = self.amounts.iter().copied().collect();
+            if self.limits.hedge_hop_micros.is_some() {
+                // The first `needed` amounts make up A (module docs, part sizing).
+                let k = (self.needed as usize).min(self.pending.len());
+                self.held_back = self.pending.split_off(k).into();
+            }
             self.place_pending(&mut planned, &mut used, router, net, clock.now);
         }
         // Parts that cannot add up to A would only sit at the receiver until its
@@ -902,23 +985,8 @@ impl RedundantSession {
             if self.exhausted || clock.now >= self.deadline() || self.sender.revealed_msat() > 0 {
                 return;
             }
-            // Parts refused at the first hop come back to `pending` at once: go round
-            // until nothing more can be placed (each refusal costs an attempt).
-            loop {
-                let mut planned = Vec::new();
-                self.place_pending(&mut planned, &mut Vec::new(), router, net, clock.now);
-                if planned.is_empty() {
-                    // Nothing could be placed (or nothing was lost).
-                    self.exhausted = self.exhausted || !self.can_complete();
-                    return;
-                }
-                for (amount, path, p) in planned {
-                    self.send_part(amount, path, p, split::NO_SLOT, router, net, clock, out);
-                }
-                if self.pending.is_empty() {
-                    return;
-                }
-            }
+            self.send_pending(router, net, clock, out);
+            return;
         }
         while !self.exhausted
             && clock.now < self.deadline()
@@ -933,6 +1001,33 @@ impl RedundantSession {
             };
             router.htlcs_in_flight(net.graph(), &path, true);
             self.send_part(amount, path, p, split::NO_SLOT, router, net, clock, out);
+        }
+    }
+
+    /// Routes and sends the pending amounts (fixed strategy). Parts refused at the first
+    /// hop come back to `pending` at once: go round until nothing more can be placed
+    /// (each refusal costs an attempt).
+    fn send_pending<N: SenderNet + ?Sized>(
+        &mut self,
+        router: &mut dyn Router,
+        net: &mut N,
+        clock: &Clock,
+        out: &mut Vec<Output>,
+    ) {
+        loop {
+            let mut planned = Vec::new();
+            self.place_pending(&mut planned, &mut Vec::new(), router, net, clock.now);
+            if planned.is_empty() {
+                // Nothing could be placed (or nothing was lost).
+                self.exhausted = self.exhausted || !self.can_complete();
+                return;
+            }
+            for (amount, path, p) in planned {
+                self.send_part(amount, path, p, split::NO_SLOT, router, net, clock, out);
+            }
+            if self.pending.is_empty() {
+                return;
+            }
         }
     }
 
@@ -1215,6 +1310,11 @@ impl RedundantSession {
             )
     }
 
+    /// Hedging, before the hedge: surplus parts wait.
+    fn holding_surplus(&self) -> bool {
+        self.limits.hedge_hop_micros.is_some() && !self.hedge_fired
+    }
+
     /// Whether the strategy sends parts after the first ones (retry, or an adaptive
     /// target to keep).
     fn tops_up(&self) -> bool {
@@ -1225,7 +1325,7 @@ impl RedundantSession {
 
     /// Whether a pump could still send a part.
     fn can_retry(&self, now: Timestamp) -> bool {
-        self.tops_up()
+        (self.tops_up() || self.hedge_at.is_some())
             && !self.exhausted
             && now < self.deadline()
             && self.stats.common.attempts < self.limits.max_attempts
@@ -1280,6 +1380,7 @@ mod tests {
             excluded_nodes: Vec::new(),
             min_part_msat: 1,
             base_split: false,
+            hedge_hop_micros: None,
         };
         let session = |amount_msat: u64, strategy| {
             RedundantSession::new(

@@ -42,6 +42,7 @@ fn limits(strategy: RedundancyStrategy, retry: bool) -> RedundantLimits {
         excluded_nodes: Vec::new(),
         min_part_msat: 1_000_000,
         base_split: false,
+        hedge_hop_micros: None,
     }
 }
 
@@ -190,6 +191,14 @@ fn run_caps_with(
         }
         if !out.is_empty() {
             continue;
+        }
+        // A hedged payment's surplus goes at its time, before a later message.
+        if let Some(at) = s.hedge_at() {
+            if queue.is_empty() || at <= clock.now + 100_000 {
+                clock.now = clock.now.max(at);
+                s.hedge(router.as_mut(), &mut net, &clock, &mut out);
+                continue;
+            }
         }
         let Some((from, to, msg)) = queue.pop_front() else {
             break;
@@ -351,6 +360,7 @@ fn hash_locked_parts_no_path_carries_are_split_in_halves() {
 fn split_limits(strategy: RedundancyStrategy, retry: bool) -> RedundantLimits {
     RedundantLimits {
         base_split: true,
+        hedge_hop_micros: None,
         min_part_msat: 100_000,
         ..limits(strategy, retry)
     }
@@ -415,4 +425,103 @@ fn split_mode_splits_a_lost_amount_again_as_mpp_does() {
         s.state()
     );
     assert_eq!(net.ledger(NodeIdx(RECEIVER as u32)).paid_in_msat, 0);
+}
+
+/// Hedged limits: the surplus waits `hop_micros` × 1.5 per hop of the longest first path.
+fn hedged(limits: RedundantLimits, hop_micros: u64) -> RedundantLimits {
+    RedundantLimits {
+        hedge_hop_micros: Some(hop_micros),
+        ..limits
+    }
+}
+
+#[test]
+fn a_hedged_payment_on_time_sends_no_surplus() {
+    // Expected: 2 hops × 1 s; the claim request (or the settle) comes after 200–400 ms.
+    for (lock, l, caps) in [
+        (
+            LockKind::H2tlc,
+            split_limits(RedundancyStrategy::Fixed(1.0), true),
+            [16_000, 7_000, 7_000, 7_000],
+        ),
+        (
+            LockKind::Boomerang,
+            limits(RedundancyStrategy::Fixed(1.0), true),
+            [30_000; 4],
+        ),
+    ] {
+        let (s, net) = run_caps(lock, hedged(l, 1_000_000), &caps, &[]);
+        assert!(
+            matches!(s.state(), SessionState::Succeeded(_)),
+            "{lock:?}: {:?}",
+            s.state()
+        );
+        assert_eq!(net.ledger(NodeIdx(RECEIVER as u32)).paid_in_msat, A);
+        assert_eq!(
+            s.stats.common.parts_sent, s.stats.common.parts_settled,
+            "{lock:?}: no surplus: {:?}",
+            s.stats.common
+        );
+        assert_eq!(
+            s.hedge_at(),
+            None,
+            "the hedge is spent once the payment is decided"
+        );
+    }
+}
+
+#[test]
+fn a_late_hedged_payment_sends_its_surplus() {
+    // Expected after 1 µs a hop: the surplus goes before any part can have arrived.
+    for (lock, l, caps) in [
+        (
+            LockKind::H2tlc,
+            split_limits(RedundancyStrategy::Fixed(1.0), false),
+            [16_000, 7_000, 7_000, 7_000],
+        ),
+        (
+            LockKind::Boomerang,
+            limits(RedundancyStrategy::Fixed(1.0), false),
+            [30_000; 4],
+        ),
+    ] {
+        let (s, net) = run_caps(lock, hedged(l, 1), &caps, &[]);
+        assert!(
+            matches!(s.state(), SessionState::Succeeded(_)),
+            "{lock:?}: {:?}",
+            s.state()
+        );
+        assert_eq!(net.ledger(NodeIdx(RECEIVER as u32)).paid_in_msat, A);
+        assert_eq!(s.stats.overpaid_msat, 0);
+        assert!(
+            s.stats.common.parts_sent > s.stats.common.parts_settled,
+            "{lock:?}: surplus went and came back: {:?}",
+            s.stats.common
+        );
+    }
+}
+
+#[test]
+fn a_hedged_payment_short_of_a_sends_its_surplus_at_once() {
+    // Boomerang, no retry, the hedge far away: the base part through node 1 (which
+    // cannot forward boomerang HTLCs) fails one hop in, and the held-back parts are
+    // the payment's second chance then, not at the hedge.
+    let (s, net) = run_caps_with(
+        LockKind::Boomerang,
+        hedged(limits(RedundancyStrategy::Fixed(1.0), false), 60_000_000),
+        &[30_000, 12_000, 12_000, 12_000],
+        |c| c[1].supports_ptlc = false,
+    );
+    assert!(
+        matches!(s.state(), SessionState::Succeeded(_)),
+        "{:?}",
+        s.state()
+    );
+    assert_eq!(net.ledger(NodeIdx(RECEIVER as u32)).paid_in_msat, A);
+    assert!(
+        s.stats.common.last_failure.is_some(),
+        "a base part failed: {:?}",
+        s.stats.common
+    );
+    assert!(s.stats.common.parts_sent > s.stats.common.parts_settled);
 }

@@ -30,6 +30,9 @@ pub enum Strategy {
         retry: bool,
         /// How the amount is cut into base parts.
         sizing: Sizing,
+        /// `-hedge`: the surplus waits until the payment is late or short
+        /// ([`flotilla_ln::redundant_session`]'s hedging).
+        hedge: bool,
     },
     /// The Boomerang paper's retry and redundancy ([`crate::paper_arm`]): boomerang
     /// parts on paths drawn from precomputed edge-disjoint ones.
@@ -106,7 +109,9 @@ pub struct UnknownArm(pub String);
 /// replaces lost parts (adaptive always does). The optional sizing ([`Sizing`]) is
 /// `split` (an MPP splitter's base parts, hash locks only: `redundant-h2tlc-split-0.5`),
 /// `k<K>` (K equal parts: `redundant-h2tlc-k10-0.5`) or `<S>sat` (parts of S sat:
-/// `redundant-h2tlc-20000sat-0.5`). The Boomerang paper's strategies are
+/// `redundant-h2tlc-20000sat-0.5`). A `-hedge` after ρ (before `-retry`) holds the
+/// surplus back until the payment is late or short (`redundant-h2tlc-split-1-hedge`,
+/// `redundant-boomerang-1-hedge-retry`). The Boomerang paper's strategies are
 /// `paper-retry-R`, `paper-redundant-E` and `paper-redundant-E-retry-R`
 /// ([`crate::paper_arm`]), with a `-learning` suffix routed by flotilla's learning path
 /// finder instead of the paper's uniform draws. The list shows a few.
@@ -175,11 +180,15 @@ impl FromStr for ArmSpec {
     }
 }
 
-/// `redundant-<lock>[-<sizing>]-<ρ|adaptive>[-retry]` with lock `sender_hash`, `h2tlc`
-/// or `boomerang`, sizing `split`, `k<K>` or `<S>sat`, and a number ρ ≥ 0.
+/// `redundant-<lock>[-<sizing>]-<ρ|adaptive>[-hedge][-retry]` with lock `sender_hash`,
+/// `h2tlc` or `boomerang`, sizing `split`, `k<K>` or `<S>sat`, and a number ρ ≥ 0.
 fn parse_redundant(name: &str) -> Option<Strategy> {
     let rest = name.strip_prefix("redundant-")?;
     let (rest, retry) = match rest.strip_suffix("-retry") {
+        Some(r) => (r, true),
+        None => (rest, false),
+    };
+    let (rest, hedge) = match rest.strip_suffix("-hedge") {
         Some(r) => (r, true),
         None => (rest, false),
     };
@@ -200,7 +209,8 @@ fn parse_redundant(name: &str) -> Option<Strategy> {
     if sizing == Sizing::Split && lock == LockKind::Boomerang {
         return None;
     }
-    if how == "adaptive" && !adaptive_ok {
+    // An adaptive sender adds parts by probability at once: nothing to hold back.
+    if how == "adaptive" && (!adaptive_ok || hedge) {
         return None;
     }
     let redundancy = if how == "adaptive" {
@@ -220,6 +230,7 @@ fn parse_redundant(name: &str) -> Option<Strategy> {
         redundancy,
         retry,
         sizing,
+        hedge,
     })
 }
 
@@ -358,6 +369,11 @@ impl ArmSpec {
         limits
     }
 
+    /// Whether this is a hedged redundant arm (`-hedge`).
+    pub fn is_hedged(&self) -> bool {
+        matches!(self.strategy, Strategy::Redundant { hedge: true, .. })
+    }
+
     /// Whether this is a `mpp-retry*` arm (the baseline redundant arms compare with).
     pub fn is_mpp_retry(&self) -> bool {
         self.strategy == Strategy::Mpp
@@ -409,6 +425,22 @@ mod tests {
             RouterKind::Paper
         );
         assert!("mpp-retry-mcf".parse::<ArmSpec>().unwrap().is_mpp_retry());
+        let a = "redundant-h2tlc-split-1-hedge-retry"
+            .parse::<ArmSpec>()
+            .unwrap();
+        assert!(a.is_hedged());
+        assert_eq!(
+            a.redundancy(0.9),
+            Some((LockKind::H2tlc, RedundancyStrategy::Fixed(1.0), true))
+        );
+        assert!(!"redundant-h2tlc-split-1-retry"
+            .parse::<ArmSpec>()
+            .unwrap()
+            .is_hedged());
+        assert!("redundant-boomerang-1-hedge-retry"
+            .parse::<ArmSpec>()
+            .unwrap()
+            .is_hedged());
         assert!(!"single-path-retry"
             .parse::<ArmSpec>()
             .unwrap()
@@ -421,6 +453,9 @@ mod tests {
             "redundant-ptlc-1.0",
             "redundant-boomerang-retry",
             "redundant-boomerang-1.0-retry-retry",
+            "redundant-h2tlc-adaptive-hedge",
+            "redundant-h2tlc-0.5-hedge-hedge",
+            "redundant-h2tlc-0.5-retry-hedge",
         ] {
             assert!(bad.parse::<ArmSpec>().is_err(), "{bad}");
         }

@@ -47,6 +47,7 @@ pub fn redundant_limits(
         excluded_nodes: excluded_nodes.to_vec(),
         min_part_msat: sender.min_part_sat * 1000,
         base_split: false,
+        hedge_hop_micros: None,
     }
 }
 

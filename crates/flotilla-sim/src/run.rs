@@ -135,6 +135,8 @@ enum Ev {
     },
     Fire(NodeIdx, Timer),
     Deadline(u64),
+    /// A hedged redundant payment's surplus is due ([`RedundantSession::hedge_at`]).
+    Hedge(u64),
     /// Background payment `j` starts.
     Background(usize),
     /// Warm-up payment `j` starts.
@@ -249,6 +251,18 @@ impl Session {
             Session::Unpayable(..) => true,
         }
     }
+}
+
+/// A hedged payment's expected time per hop of its longest path until its sender hears
+/// it is complete: the add out and the claim request back (hash locks) or the fulfil
+/// back (`boomerang`, whose receiver claims at once).
+fn hedge_hop_micros(delays: &LatencyPlan, lock: LockKind) -> u64 {
+    let e = |c: MessageClass| crate::oracle::expected_latency_micros(delays.model(c));
+    let back = match lock {
+        LockKind::Boomerang => e(MessageClass::Fulfill),
+        _ => e(MessageClass::ClaimRequest),
+    };
+    (e(MessageClass::Add) + back).round() as u64
 }
 
 /// Background sessions' ids start here, far above any workload index.
@@ -527,10 +541,13 @@ fn run_arm(
                         LockKind::Boomerang => &input.faults.no_ptlc,
                         _ => &no_nodes,
                     };
-                    let limits = arm.redundant_limits(
+                    let mut limits = arm.redundant_limits(
                         redundant_limits(&sc.sender, strategy, retry, spec.amount_msat, excluded),
                         spec.amount_msat,
                     );
+                    if arm.is_hedged() {
+                        limits.hedge_hop_micros = Some(hedge_hop_micros(&delays, lock));
+                    }
                     let mut s = match start_redundant(
                         &mut net,
                         i as u64,
@@ -558,6 +575,11 @@ fn run_arm(
                     };
                     s.pump(router.as_mut(), &mut net, &clock, &mut out);
                     q.push(s.deadline(), Ev::Deadline(i as u64));
+                    if let Session::Redundant(r) = &s {
+                        if let Some(at) = r.hedge_at() {
+                            q.push(at, Ev::Hedge(i as u64));
+                        }
+                    }
                     touched = Some(i as u64);
                     sessions.insert(i as u64, s);
                 } else {
@@ -612,6 +634,12 @@ fn run_arm(
                     touched = Some(id);
                 } else if let Some(s) = bg_sessions.get_mut(&id) {
                     s.on_deadline(now);
+                    touched = Some(id);
+                }
+            }
+            Ev::Hedge(id) => {
+                if let Some(Session::Redundant(s)) = sessions.get_mut(&id) {
+                    s.hedge(router.as_mut(), &mut net, &clock, &mut out);
                     touched = Some(id);
                 }
             }

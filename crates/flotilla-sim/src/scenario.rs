@@ -240,7 +240,8 @@ max_ms = 150
 # redundant-h2tlc-split-R (hash locks: the MPP splitter's uneven parts plus ceil(m*R)
 # copies of the least likely ones; a part whose every copy is lost is split again as
 # MPP does), redundant-LOCK-kK-R (K equal parts of A/K) or redundant-LOCK-Ssat-R (parts
-# of S sat); docs/redundancy.md.
+# of S sat); docs/redundancy.md. A -hedge after R (redundant-h2tlc-split-1-hedge-retry)
+# holds the surplus back until the payment is 1.5 times later than expected or short.
 # The Boomerang paper's strategies (docs/paper-model.md): boomerang parts of A/v (v
 # base parts as for redundant arms; the paper sets redundant_base_parts = 25) on paths drawn uniformly, with replacement, from at most 25
 # edge-disjoint paths per sender and receiver, no learning, no no-route pre-check:

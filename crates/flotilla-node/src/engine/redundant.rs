@@ -128,6 +128,8 @@ impl LiveRedundant {
             excluded_nodes,
             min_part_msat: 1,
             base_split: false,
+            // The live payer sends its surplus at once (no hedging yet).
+            hedge_hop_micros: None,
         };
         let mut router = GreedySplitter::new(LiquidityBoundsScorer::new(&graph, source));
         router.prepare(&graph);
