@@ -182,14 +182,16 @@ def node_seeds():
         # Capacity 1,010,000 sat each, half of it pushed to the acceptor (500,000 × 1000 msat).
         return struct.pack(">IIIIII", 1_000_000, 500_000, 1_000_000, 500_000, 1_000_000, 500_000)
 
-    def invoice(at, i, amount):
-        return bytes([0, at]) + bytes([i]) * 32 + bytes([i + 100]) * 32 + struct.pack(">I", amount)
+    def invoice(at, i, amount, lock=3):
+        # lock: 0 h2tlc, 1 sender_hash, 2 or 3 an ordinary invoice.
+        return bytes([0, at]) + bytes([i]) * 32 + bytes([i + 100]) * 32 + struct.pack(">I", amount) + bytes([lock])
 
-    def pay(frm, inv, max_parts=4):
-        return bytes([1, frm, 1, inv, 1, max_parts, 0])
+    def pay(frm, inv, max_parts=4, rho=1, base_parts=1):
+        # rho: ρ = rho / 2; base_parts: k = 1 + base_parts (redundant invoices only).
+        return bytes([1, frm, 1, inv, 1, max_parts, 0, rho, base_parts])
 
     def keysend(frm, to, i, amount):
-        return bytes([1, frm, 0, to]) + bytes([i]) * 64 + struct.pack(">I", amount) + bytes([1, 0])
+        return bytes([1, frm, 0, to]) + bytes([i]) * 64 + struct.pack(">I", amount) + bytes([1, 0, 0, 0])
 
     def deliver(n):
         return b"".join(bytes([3, k % 7]) for k in range(n))
@@ -204,6 +206,10 @@ def node_seeds():
         + deliver(80))
     put("node_engine", "mallory-pays-corrupted", channels() + invoice(1, 4, 20_000_000) + pay(2, 0)
         + bytes([8, 0, 0, 0, 0, 40, 3]) + deliver(20) + bytes([8, 1, 0, 0, 0, 0, 0]) + deliver(60))
+    put("node_engine", "redundant-h2tlc", channels() + invoice(1, 6, 12_000_000, lock=0) + pay(0, 0)
+        + deliver(120) + fire + deliver(60))
+    put("node_engine", "redundant-sender-hash", channels() + invoice(0, 7, 8_000_000, lock=1) + pay(1, 0)
+        + deliver(120) + fire + deliver(60))
     put("node_engine", "offline-and-replay", channels() + invoice(1, 5, 7_000_000) + pay(0, 0)
         + bytes([9, 0, 0, 0, 30, 0, 0, 1]) + deliver(40) + bytes([9, 0, 0, 1, 0, 0, 1, 0]) + deliver(60))
 

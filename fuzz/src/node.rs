@@ -5,7 +5,8 @@
 //! announcement's signature check, and the input log a restart replays.
 //!
 //! `node_engine` drives four in-memory engines — the daemon's whole protocol logic,
-//! without sockets or store — with payments between the honest nodes 0, 1 and 2 while
+//! without sockets or store — with payments (MPP, keysend, redundant with the hash
+//! locks) between the honest nodes 0, 1 and 2 while
 //! node 3, whose channel ends at node 1, turns hostile: it sends arbitrary bytes,
 //! corrupted and replayed copies of its own messages. Messages on each link stay in
 //! order, as the transport keeps them; timers fire in order of their due time.
@@ -19,10 +20,12 @@ use std::collections::{BTreeMap, VecDeque};
 
 use bitcoin::secp256k1::{PublicKey, Secp256k1, SecretKey};
 use flotilla_ln::invoice::PaymentKeys;
+use flotilla_ln::lock::LockKind;
 use flotilla_ln::output::Timer;
 use flotilla_ln::wire;
 use flotilla_node::engine::gossip::Announcement;
 use flotilla_node::engine::pay::PayStatus;
+use flotilla_node::engine::redundant::RedundantAsk;
 use flotilla_node::engine::{clock_at, Effect, Engine, Input as EngineInput};
 use flotilla_node::transport::setup::{SetupMessage, ANNOUNCE_LEN};
 use serde_json::Value;
@@ -101,7 +104,7 @@ struct EngineNet {
     /// Per engine: (due, sequence, timer), fired in that order.
     timers: Vec<BTreeMap<(u64, u64), Timer>>,
     timer_seq: u64,
-    invoices: Vec<(usize, PaymentKeys, u64)>,
+    invoices: Vec<(usize, PaymentKeys, u64, Option<LockKind>)>,
     /// Payments started: (payer, id).
     payments: Vec<(usize, u64)>,
     summary: EngineSummary,
@@ -306,6 +309,11 @@ pub fn node_engine(data: &[u8]) -> EngineSummary {
                 let at = [0, 2, MALLORY][input.below(3)];
                 let keys = PaymentKeys::from_bytes(input.array32(), input.array32());
                 let amount = 1_000 + u64::from(input.u32()) % 500_000_000;
+                let lock = match input.u8() % 4 {
+                    0 => Some(LockKind::H2tlc),
+                    1 => Some(LockKind::SenderHash),
+                    _ => None,
+                };
                 net.apply(
                     at,
                     EngineInput::Invoice {
@@ -313,38 +321,64 @@ pub fn node_engine(data: &[u8]) -> EngineSummary {
                         secret: keys.secret.0,
                         amount_msat: Some(amount),
                         expires_at: net.now + 3_600_000_000,
+                        redundant: lock.map(|l| (l, 0)),
                     },
                 );
-                net.invoices.push((at, keys, amount));
+                net.invoices.push((at, keys, amount, lock));
             }
             // A payment of a known invoice (or a wrong amount of it), or a keysend.
             1 | 2 => {
                 let from = [0, 2, MALLORY][input.below(3)];
                 let keysend = input.u8() % 4 == 0;
-                let (target, keys, amount) = if keysend || net.invoices.is_empty() {
+                let (target, keys, amount, lock) = if keysend || net.invoices.is_empty() {
                     let to = [0, 2, MALLORY][input.below(3)];
                     let keys = PaymentKeys::from_bytes(input.array32(), input.array32());
-                    (to, keys, 1_000 + u64::from(input.u32()) % 500_000_000)
+                    (to, keys, 1_000 + u64::from(input.u32()) % 500_000_000, None)
                 } else {
-                    let (to, keys, amount) = net.invoices[input.below(net.invoices.len())].clone();
+                    let (to, keys, amount, lock) =
+                        net.invoices[input.below(net.invoices.len())].clone();
                     let amount = if input.u8() % 8 == 0 {
                         amount / 2
                     } else {
                         amount
                     };
-                    (to, keys, amount)
+                    (to, keys, amount, lock)
                 };
                 let id = net.next_payment;
                 net.next_payment += 1;
-                let pay = EngineInput::Pay {
-                    id,
-                    payment_hash: keys.hash.0,
-                    payment_secret: keys.secret.0,
-                    keysend_preimage: keysend.then_some(keys.preimage.0),
-                    target: net.keys[target],
-                    amount_msat: amount,
-                    max_parts: 1 + u32::from(input.u8() % 8),
-                    final_cltv_delta: 18 + u32::from(input.u8() % 100),
+                let (max_parts, final_cltv_delta) = (
+                    1 + u32::from(input.u8() % 8),
+                    18 + u32::from(input.u8() % 100),
+                );
+                // For a redundant invoice: ρ in {0, 0.5, 1, 1.5}, up to four base parts.
+                let (rho, base_parts) = (f64::from(input.u8() % 4) / 2.0, 1 + input.u8() % 4);
+                let target = net.keys[target];
+                let pay = match lock {
+                    Some(lock) if !keysend => EngineInput::PayRedundant {
+                        id,
+                        payment_hash: keys.hash.0,
+                        payment_secret: keys.secret.0,
+                        target,
+                        amount_msat: amount,
+                        final_cltv_delta,
+                        ask: RedundantAsk {
+                            lock,
+                            redundancy: rho,
+                            base_parts: u32::from(base_parts),
+                            commitments: Vec::new(),
+                            excluded: Vec::new(),
+                        },
+                    },
+                    _ => EngineInput::Pay {
+                        id,
+                        payment_hash: keys.hash.0,
+                        payment_secret: keys.secret.0,
+                        keysend_preimage: keysend.then_some(keys.preimage.0),
+                        target,
+                        amount_msat: amount,
+                        max_parts,
+                        final_cltv_delta,
+                    },
                 };
                 net.apply(from, pay);
                 net.payments.push((from, id));

@@ -182,8 +182,9 @@ fn node_engine_seeds() {
     });
 }
 
-/// The hand-made `node_engine` seeds reach what they are named for: payments that
-/// settle across the hub, and a hostile peer that is warned while they do.
+/// The hand-made `node_engine` seeds reach what they are named for: payments (MPP,
+/// keysend, redundant with both hash locks) that settle across the hub, and a hostile
+/// peer that is warned while they do.
 #[test]
 fn node_engine_seeds_pay_and_meet_mallory() {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/seeds/node_engine");
@@ -202,4 +203,8 @@ fn node_engine_seeds_pay_and_meet_mallory() {
     assert!(s.hostile >= 1 && s.warnings >= 1, "{s:?}");
     let s = run("offline-and-replay");
     assert_eq!(s.succeeded, 1, "{s:?}");
+    let s = run("redundant-h2tlc");
+    assert_eq!((s.succeeded, s.failed), (1, 0), "{s:?}");
+    let s = run("redundant-sender-hash");
+    assert_eq!((s.succeeded, s.failed), (1, 0), "{s:?}");
 }
