@@ -335,8 +335,7 @@ pub fn node_engine(data: &[u8]) -> EngineSummary {
                     let keys = PaymentKeys::from_bytes(input.array32(), input.array32());
                     (to, keys, 1_000 + u64::from(input.u32()) % 500_000_000, None)
                 } else {
-                    let (to, keys, amount, lock) =
-                        net.invoices[input.below(net.invoices.len())].clone();
+                    let (to, keys, amount, lock) = net.invoices[input.below(net.invoices.len())];
                     let amount = if input.u8() % 8 == 0 {
                         amount / 2
                     } else {
