@@ -199,13 +199,77 @@ impl RedundantSession {
             order.push((p, slot, a));
             planned.push((a, path, p, slot));
         }
-        // Surplus copies, least likely base parts first.
-        order.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
         let copies = if self.holding_surplus() {
             0
         } else {
             SplitPlan::surplus(self.limits.strategy, order.len())
         };
+        self.copy_and_send(order, copies, room, planned, used, router, net, clock, out);
+    }
+
+    /// The hedge in split mode: ⌈m·ρ⌉ copies of the m live base parts, least likely
+    /// first (by the likeliest of each one's copies), each on its own path.
+    pub(super) fn hedge_split<N: SenderNet + ?Sized>(
+        &mut self,
+        router: &mut dyn Router,
+        net: &mut N,
+        clock: &Clock,
+        out: &mut Vec<Output>,
+    ) {
+        let Some(plan) = &self.split else {
+            return;
+        };
+        let order: Vec<(f64, u32, u64)> = plan
+            .slots
+            .iter()
+            .filter(|s| s.live > 0)
+            .map(|s| {
+                let p = self
+                    .in_flight
+                    .iter()
+                    .filter(|f| f.slot == s.id)
+                    .map(|f| f.probability)
+                    .fold(0.0, f64::max);
+                (p, s.id, s.amount_msat)
+            })
+            .collect();
+        if order.is_empty() {
+            return;
+        }
+        let copies = SplitPlan::surplus(self.limits.strategy, order.len());
+        let room =
+            (self.limits.max_attempts as usize).saturating_sub(self.stats.common.attempts as usize);
+        self.copy_and_send(
+            order,
+            copies,
+            room,
+            Vec::new(),
+            Vec::new(),
+            router,
+            net,
+            clock,
+            out,
+        );
+    }
+
+    /// Adds `copies` surplus copies of the base parts in `order` (probability, slot,
+    /// amount) to `planned` — least likely first, round robin, each on a path that
+    /// avoids `used`, while `planned` holds at most `room` parts — then sends
+    /// everything planned.
+    #[allow(clippy::too_many_arguments)]
+    fn copy_and_send<N: SenderNet + ?Sized>(
+        &mut self,
+        mut order: Vec<(f64, u32, u64)>,
+        copies: usize,
+        room: usize,
+        mut planned: Vec<(u64, Path, f64, u32)>,
+        mut used: Vec<EdgeIdx>,
+        router: &mut dyn Router,
+        net: &mut N,
+        clock: &Clock,
+        out: &mut Vec<Output>,
+    ) {
+        order.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
         let mut failed_amounts: Vec<u64> = Vec::new();
         for j in 0..copies {
             if planned.len() >= room {
@@ -237,74 +301,6 @@ impl RedundantSession {
             self.send_part(a, path, p, slot, router, net, clock, out);
         }
         // Parts refused at the first hop: their slots are empty already.
-        if let Some(plan) = &mut self.split {
-            plan.sweep();
-        }
-    }
-
-    /// The hedge in split mode: ⌈m·ρ⌉ copies of the m live base parts, least likely
-    /// first (by the likeliest of each one's copies), each on its own path.
-    pub(super) fn hedge_split<N: SenderNet + ?Sized>(
-        &mut self,
-        router: &mut dyn Router,
-        net: &mut N,
-        clock: &Clock,
-        out: &mut Vec<Output>,
-    ) {
-        let Some(plan) = &self.split else {
-            return;
-        };
-        let mut order: Vec<(f64, u32, u64)> = plan
-            .slots
-            .iter()
-            .filter(|s| s.live > 0)
-            .map(|s| {
-                let p = self
-                    .in_flight
-                    .iter()
-                    .filter(|f| f.slot == s.id)
-                    .map(|f| f.probability)
-                    .fold(0.0, f64::max);
-                (p, s.id, s.amount_msat)
-            })
-            .collect();
-        if order.is_empty() {
-            return;
-        }
-        order.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
-        let copies = SplitPlan::surplus(self.limits.strategy, order.len());
-        let mut planned: Vec<(u64, Path, f64, u32)> = Vec::new();
-        let mut used: Vec<EdgeIdx> = Vec::new();
-        let mut failed_amounts: Vec<u64> = Vec::new();
-        for j in 0..copies {
-            if self.stats.common.attempts as usize + planned.len()
-                >= self.limits.max_attempts as usize
-            {
-                break;
-            }
-            let (_, slot, a) = order[j % order.len()];
-            if failed_amounts.contains(&a) {
-                continue;
-            }
-            match self.route_part(router, net, a, &used, clock.now) {
-                Some((path, p)) => {
-                    used.extend(path.hops.iter().map(|h| h.edge));
-                    router.htlcs_in_flight(net.graph(), &path, true);
-                    planned.push((a, path, p, slot));
-                }
-                None => failed_amounts.push(a),
-            }
-        }
-        if let Some(plan) = &mut self.split {
-            for (_, _, _, slot) in &planned {
-                if let Some(s) = plan.slot_mut(*slot) {
-                    s.wanted += 1;
-                }
-            }
-        }
-        for (a, path, p, slot) in planned {
-            self.send_part(a, path, p, slot, router, net, clock, out);
-        }
         if let Some(plan) = &mut self.split {
             plan.sweep();
         }
