@@ -32,7 +32,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use bitcoin::hashes::Hash;
 use bitcoin::secp256k1::{PublicKey, SecretKey};
-use flotilla_graph::{ChannelIdx, Policy};
+use flotilla_graph::{ChannelIdx, NodeIdx, Policy};
 use flotilla_ln::boomerang::BoomerangPolynomial;
 use flotilla_ln::clock::Clock;
 use flotilla_ln::config::NodeConfig;
@@ -345,21 +345,8 @@ impl Engine {
                 final_cltv_delta,
                 ask,
             } => {
-                if self.payments.contains_key(id) || self.redundant.contains_key(id) {
-                    return Err(refused(format!("payment {id} exists")));
-                }
-                let node = self
-                    .node
-                    .as_mut()
-                    .ok_or_else(|| refused("pay: this node has no channel"))?;
-                let Some(target_ix) = self.graph.node_of(target) else {
-                    return Err(refused(format!(
-                        "pay: {target} is not in the known network (no channel to it has been announced)"
-                    )));
-                };
-                if *target == self.me {
-                    return Err(refused("pay: that is this node"));
-                }
+                let target_ix = self.check_payment(*id, target)?;
+                let node = self.node.as_mut().expect("check_payment saw a channel");
                 let excluded = ask
                     .excluded
                     .iter()
@@ -398,21 +385,8 @@ impl Engine {
                 max_parts,
                 final_cltv_delta,
             } => {
-                if self.payments.contains_key(id) || self.redundant.contains_key(id) {
-                    return Err(refused(format!("payment {id} exists")));
-                }
-                let node = self
-                    .node
-                    .as_mut()
-                    .ok_or_else(|| refused("pay: this node has no channel"))?;
-                let Some(target_ix) = self.graph.node_of(target) else {
-                    return Err(refused(format!(
-                        "pay: {target} is not in the known network (no channel to it has been announced)"
-                    )));
-                };
-                if *target == self.me {
-                    return Err(refused("pay: that is this node"));
-                }
+                let target_ix = self.check_payment(*id, target)?;
+                let node = self.node.as_mut().expect("check_payment saw a channel");
                 let mut p = LivePayment::new(
                     *id,
                     self.graph.directory().graph().clone(),
@@ -777,6 +751,26 @@ impl Engine {
             // A refund of a part no redundant payment of ours has.
             Event::PartRefunded { .. } => {}
         }
+    }
+
+    /// What every payment command checks first: a new id, a channel to pay from, and a
+    /// receiver in the known network other than this node. Returns the receiver's index.
+    fn check_payment(&self, id: u64, target: &PublicKey) -> Result<NodeIdx, CommandError> {
+        if self.payments.contains_key(&id) || self.redundant.contains_key(&id) {
+            return Err(refused(format!("payment {id} exists")));
+        }
+        if self.node.is_none() {
+            return Err(refused("pay: this node has no channel"));
+        }
+        let Some(target_ix) = self.graph.node_of(target) else {
+            return Err(refused(format!(
+                "pay: {target} is not in the known network (no channel to it has been announced)"
+            )));
+        };
+        if *target == self.me {
+            return Err(refused("pay: that is this node"));
+        }
+        Ok(target_ix)
     }
 
     /// Payments that finished since the last call.
