@@ -91,25 +91,10 @@ pub fn run(args: LiveArgs) -> Result<()> {
             return Err(e.context(format!("live run failed; see {}", out.display())));
         }
     };
-    let written = if args.no_report {
-        None
-    } else {
-        Some(flotilla_report::write_report(&out).with_context(|| {
-            format!(
-                "the live run finished (results in {}) but its report could not be written",
-                out.display()
-            )
-        })?)
-    };
+    let written = super::sim::write_report_unless(args.no_report, &out, "live run")?;
     if args.json {
-        let mut v = serde_json::to_value(&summary.run)?;
+        let mut v = super::sim::stdout_json(&summary.run, &out)?;
         if let Some(o) = v.as_object_mut() {
-            o.insert("wall_seconds".into(), summary.run.wall_seconds.into());
-            o.insert(
-                "payments_per_second".into(),
-                summary.run.payments_per_second.into(),
-            );
-            o.insert("results".into(), out.display().to_string().into());
             o.insert("live".into(), summary.live.clone());
         }
         outln!("{}", serde_json::to_string_pretty(&v)?)?;

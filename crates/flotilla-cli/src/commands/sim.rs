@@ -101,28 +101,9 @@ pub fn run(args: SimArgs) -> Result<()> {
     })?;
     // Files first, stdout last: a reader that goes away (`| head`) or a full stdout
     // cannot leave the results directory without its report.
-    let written = if args.no_report {
-        None
-    } else {
-        Some(flotilla_report::write_report(&out).with_context(|| {
-            format!(
-                "the simulation finished (results in {}) but its report could not be written",
-                out.display()
-            )
-        })?)
-    };
+    let written = write_report_unless(args.no_report, &out, "simulation")?;
     if args.json {
-        // stdout is a report of this run, not an artifact: it keeps the wall time
-        // that summary.json leaves to run.json.
-        let mut v = serde_json::to_value(&summary)?;
-        if let Some(o) = v.as_object_mut() {
-            o.insert("wall_seconds".into(), summary.wall_seconds.into());
-            o.insert(
-                "payments_per_second".into(),
-                summary.payments_per_second.into(),
-            );
-            o.insert("results".into(), out.display().to_string().into());
-        }
+        let v = stdout_json(&summary, &out)?;
         outln!("{}", serde_json::to_string_pretty(&v)?)?;
     } else if !args.quiet {
         print_table(&summary, &out)?;
@@ -243,6 +224,41 @@ fn apply_flags(s: &mut Scenario, a: &SimArgs) {
     if let Some(l) = &a.liquidity {
         s.graph.liquidity = l.clone();
     }
+}
+
+/// The report of a finished `what` run ("simulation", "live run") in `out`, unless
+/// `--no-report`.
+pub(super) fn write_report_unless(
+    no_report: bool,
+    out: &Path,
+    what: &str,
+) -> Result<Option<flotilla_report::Written>> {
+    if no_report {
+        return Ok(None);
+    }
+    let written = flotilla_report::write_report(out).with_context(|| {
+        format!(
+            "the {what} finished (results in {}) but its report could not be written",
+            out.display()
+        )
+    })?;
+    Ok(Some(written))
+}
+
+/// A run's summary as `--json` prints it. stdout is a report of this run, not an
+/// artifact: it keeps the wall time that summary.json leaves to run.json, and says
+/// where the results are.
+pub(super) fn stdout_json(summary: &RunSummary, out: &Path) -> Result<serde_json::Value> {
+    let mut v = serde_json::to_value(summary)?;
+    if let Some(o) = v.as_object_mut() {
+        o.insert("wall_seconds".into(), summary.wall_seconds.into());
+        o.insert(
+            "payments_per_second".into(),
+            summary.payments_per_second.into(),
+        );
+        o.insert("results".into(), out.display().to_string().into());
+    }
+    Ok(v)
 }
 
 pub(super) fn print_table(s: &RunSummary, out: &Path) -> Result<()> {
