@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use common::live::{check_quiet, connect, open, LiveNode};
-use common::{json, node, wait_for};
+use common::{assert_pay_fields, json, node, wait_for};
 use rand::{Rng, SeedableRng};
 use serde_json::Value;
 
@@ -57,17 +57,7 @@ fn invoices_multi_hop_mpp_and_keysend_between_processes() {
         assert!(!inv[k].is_null(), "{k}: {inv}");
     }
     let p = json(&a.dir, &["pay", inv["bolt11"].as_str().unwrap(), "--json"]);
-    for k in [
-        "status",
-        "amount_msat",
-        "fee_msat",
-        "parts_sent",
-        "parts_settled",
-        "time_ms",
-        "failure_reason",
-    ] {
-        assert!(p.get(k).is_some(), "{k}: {p}");
-    }
+    assert_pay_fields(&p);
     assert_eq!(p["status"], "succeeded", "{p}");
     assert_eq!(p["fee_msat"], 0);
     // Paying it again is refused by the receiver (paid hashes are remembered).

@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use common::live::{check_quiet, connect, open, LiveNode};
-use common::{json, node, wait_for};
+use common::{assert_pay_fields, json, node, wait_for};
 use serde_json::Value;
 
 /// Five nodes: the sender `s` and the receiver `r` joined by three disjoint two-hop
@@ -142,17 +142,7 @@ fn every_lock_pays_two_hops_redundantly_and_survives_a_receiver_crash() {
     for lock in ["sender_hash", "h2tlc", "boomerang"] {
         let (inv, args) = invoice(&net.r, amount, lock);
         let p = pay(&net.s, &args);
-        for k in [
-            "status",
-            "amount_msat",
-            "fee_msat",
-            "parts_sent",
-            "parts_settled",
-            "time_ms",
-            "failure_reason",
-        ] {
-            assert!(p.get(k).is_some(), "{k}: {p}");
-        }
+        assert_pay_fields(&p);
         assert_eq!(p["status"], "succeeded", "{lock}: {p}");
         assert_eq!(p["amount_msat"], amount);
         // k = 2 parts of A/2, and ⌈2·1.5⌉ = 3 sent: exactly two settle.

@@ -8,6 +8,7 @@ mod common;
 use common::*;
 use flotilla_graph::NodeIdx;
 use flotilla_ln::failure::FailureCode;
+use flotilla_ln::invoice::PaymentKeys;
 use flotilla_ln::msg::{Msg, UpdateFulfillHtlc};
 use flotilla_ln::network::PeerError;
 use flotilla_ln::node::CommitMode;
@@ -21,6 +22,23 @@ fn full_line(n: usize) -> Driver {
 /// Names of the messages left in the queue, in order.
 fn queued(d: &Driver) -> Vec<&'static str> {
     d.queue.iter().map(|(_, _, m)| m.name()).collect()
+}
+
+/// Two nodes in full mode and a payment of 10,000 sat (keys from `seed`) from node 0
+/// to node 1's invoice, whose first message — the add — is taken off the queue
+/// undelivered: (driver, keys, (from, to, add)).
+fn one_hop_add(seed: u8) -> (Driver, PaymentKeys, (NodeIdx, NodeIdx, Msg)) {
+    let mut d = full_line(2);
+    let k = keys(seed);
+    let amount = 10_000_000;
+    d.net
+        .register_invoice(NodeIdx(1), k.hash, invoice(&k, Some(amount)))
+        .unwrap();
+    let g = d.graph();
+    let p = path(&g, &[0, 1], amount, 18);
+    d.pay(1, &p, &k, amount).unwrap();
+    let add = d.queue.pop_front().unwrap();
+    (d, k, add)
 }
 
 #[test]
@@ -75,18 +93,9 @@ fn a_failure_travels_back_after_each_exchange_and_returns_the_value() {
 
 #[test]
 fn a_fulfil_for_an_add_not_yet_committed_is_refused() {
-    let mut d = full_line(2);
-    let k = keys(3);
-    let amount = 10_000_000;
-    d.net
-        .register_invoice(NodeIdx(1), k.hash, invoice(&k, Some(amount)))
-        .unwrap();
-    let g = d.graph();
-    let p = path(&g, &[0, 1], amount, 18);
-    d.pay(1, &p, &k, amount).unwrap();
+    let (mut d, k, (from, to, add)) = one_hop_add(3);
     // The receiver has the add but the exchange has not locked it in: a fulfil now
     // (with the right preimage) is a protocol error and changes nothing.
-    let (from, to, add) = d.queue.pop_front().unwrap();
     let Msg::AddHtlc(a) = &add else {
         panic!("{add:?}")
     };
@@ -118,16 +127,7 @@ fn a_fulfil_for_an_add_not_yet_committed_is_refused() {
 
 #[test]
 fn an_add_that_skips_or_repeats_an_id_is_refused_on_arrival() {
-    let mut d = full_line(2);
-    let k = keys(4);
-    let amount = 10_000_000;
-    d.net
-        .register_invoice(NodeIdx(1), k.hash, invoice(&k, Some(amount)))
-        .unwrap();
-    let g = d.graph();
-    let p = path(&g, &[0, 1], amount, 18);
-    d.pay(1, &p, &k, amount).unwrap();
-    let (from, to, add) = d.queue.pop_front().unwrap();
+    let (mut d, _, (from, to, add)) = one_hop_add(4);
     let Msg::AddHtlc(honest) = &add else {
         panic!("{add:?}")
     };

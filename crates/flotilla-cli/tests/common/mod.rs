@@ -80,3 +80,18 @@ pub fn wait_for<T>(what: &str, timeout: Duration, mut f: impl FnMut() -> Option<
         std::thread::sleep(Duration::from_millis(100));
     }
 }
+
+/// `pay --json` carries every field the issue names, whatever the outcome.
+pub fn assert_pay_fields(p: &Value) {
+    for k in [
+        "status",
+        "amount_msat",
+        "fee_msat",
+        "parts_sent",
+        "parts_settled",
+        "time_ms",
+        "failure_reason",
+    ] {
+        assert!(p.get(k).is_some(), "{k}: {p}");
+    }
+}

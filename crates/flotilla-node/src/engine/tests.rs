@@ -82,6 +82,27 @@ impl Net {
         Ok(())
     }
 
+    /// A fresh engine fed node `i`'s logged inputs (through their logged form, as a
+    /// restart reads them); checked to reach node `i`'s channels and payments.
+    fn replayed(&self, i: usize) -> Engine {
+        let mut fresh = Engine::new(SecretKey::from_slice(&[i as u8 + 1; 32]).unwrap());
+        for (input, at) in &self.logs[i] {
+            let back = Input::from_json(&input.to_json()).unwrap().unwrap();
+            fresh.apply(&back, &clock_at(*at)).unwrap();
+        }
+        assert_eq!(
+            fresh.channels_json(),
+            self.engines[i].channels_json(),
+            "node {i}"
+        );
+        assert_eq!(
+            fresh.payments_json(),
+            self.engines[i].payments_json(),
+            "node {i}"
+        );
+        fresh
+    }
+
     fn run(&mut self) {
         while let Some((j, input)) = self.queue.pop_front() {
             self.apply(j, input).unwrap();
@@ -230,22 +251,7 @@ fn replaying_the_log_rebuilds_the_same_state() {
     )
     .unwrap();
     for i in 0..3 {
-        let mut fresh = Engine::new(SecretKey::from_slice(&[i as u8 + 1; 32]).unwrap());
-        for (input, at) in &net.logs[i] {
-            // Logged inputs went through `Input::to_json`.
-            let back = Input::from_json(&input.to_json()).unwrap().unwrap();
-            fresh.apply(&back, &clock_at(*at)).unwrap();
-        }
-        assert_eq!(
-            fresh.channels_json(),
-            net.engines[i].channels_json(),
-            "node {i}"
-        );
-        assert_eq!(
-            fresh.payments_json(),
-            net.engines[i].payments_json(),
-            "node {i}"
-        );
+        let fresh = net.replayed(i);
         assert_eq!(fresh.live_htlcs(), net.engines[i].live_htlcs());
     }
     net.run();
@@ -420,21 +426,7 @@ fn redundant_payments_with_every_lock_claim_exactly_a_and_replay() {
     assert!(net.warnings.is_empty(), "{:?}", net.warnings);
     // The log rebuilds every redundant payment and every balance.
     for i in 0..5 {
-        let mut fresh = Engine::new(SecretKey::from_slice(&[i as u8 + 1; 32]).unwrap());
-        for (input, at) in &net.logs[i] {
-            let back = Input::from_json(&input.to_json()).unwrap().unwrap();
-            fresh.apply(&back, &clock_at(*at)).unwrap();
-        }
-        assert_eq!(
-            fresh.channels_json(),
-            net.engines[i].channels_json(),
-            "node {i}"
-        );
-        assert_eq!(
-            fresh.payments_json(),
-            net.engines[i].payments_json(),
-            "node {i}"
-        );
+        net.replayed(i);
     }
 }
 
