@@ -48,7 +48,12 @@ stop() {
     [ -s "$pid" ] && kill "$(cat "$pid")" 2> /dev/null || true
   done
 }
-trap stop EXIT
+# Stop the daemons before the scratch directory (and their pid files) goes.
+cleanup() {
+  stop
+  if [ -z "${KEEP:-}" ]; then rm -rf "$scratch"; else echo "state and results kept in $scratch"; fi
+}
+trap cleanup EXIT
 
 # munge: a fresh key, the daemon as user munge, its socket in the scratch directory.
 dd if=/dev/urandom of="$scratch/munge/munge.key" bs=1024 count=1 status=none
@@ -154,4 +159,3 @@ if [ $differ != 0 ]; then
 fi
 echo "identical: $compared files (run.json aside), $(wc -l < "$local/sweep.csv") lines of sweep.csv"
 echo "total $(($(date +%s) - started)) s"
-if [ -z "${KEEP:-}" ]; then rm -rf "$scratch"; else echo "state and results kept in $scratch"; fi
