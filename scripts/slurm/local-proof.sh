@@ -11,7 +11,8 @@
 # Default: scenarios/boomerang.sweep.toml with --set workload.payments=30. Needs root
 # (it starts munged, slurmctld and slurmd, with all their state in a temporary
 # directory, and stops them on exit; the directory is removed after a success unless
-# KEEP=1). FLOTILLA=path/to/flotilla skips the build.
+# KEEP=1). FLOTILLA=path/to/flotilla skips the build. The daemons listen on
+# 127.0.0.1 only, on ports chosen at run time.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 root=$(pwd)
@@ -66,12 +67,23 @@ runuser -u munge -- munged --key-file="$scratch/munge/munge.key" --socket="$sock
 
 host=$(hostname -s)
 cpus=$(nproc)
+# Two free loopback ports chosen now, so a daemon left over from another run (or any
+# other service) cannot collide with this one.
+read -r ctld_port slurmd_port < <(python3 -c '
+import socket
+socks = [socket.socket() for _ in range(2)]
+for s in socks:
+    s.bind(("127.0.0.1", 0))
+print(*[s.getsockname()[1] for s in socks])
+')
 export SLURM_CONF=$scratch/slurm.conf
 cat > "$SLURM_CONF" << CONF
 ClusterName=flotilla-proof
 SlurmctldHost=$host(127.0.0.1)
-SlurmctldPort=16817
-SlurmdPort=16818
+SlurmctldPort=$ctld_port
+SlurmdPort=$slurmd_port
+# Bind to the addresses below (127.0.0.1), not to every interface.
+CommunicationParameters=NoCtldInAddrAny,NoInAddrAny
 SlurmUser=root
 SlurmdUser=root
 AuthType=auth/munge
