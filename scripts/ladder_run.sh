@@ -1,6 +1,6 @@
 #!/bin/sh
 # Runs the realism ladder (scenarios/ladder/*.toml, docs/boomerang.md): every rung over
-# seeds 1-5, one run at a time on one thread, into OUT/<rung>/s<seed>/. Rungs 5-7 run
+# seeds 1-5, one run at a time on one thread, into OUT/<rung>/s<seed>/. Rungs 5-8 run
 # flotilla's retry twice: with their file's budget (sender.max_attempts = 100, the
 # paper's r = 75) and, into OUT/<rung>+retry25/, with 50 paths (r = 25).
 #
@@ -18,7 +18,7 @@ flotilla=${FLOTILLA:-$here/target/release/flotilla}
 seeds=${SEEDS:-1 2 3 4 5}
 if [ $# -eq 0 ]; then
   set -- 0-paper 1-open-loop 2-symmetric 3-refused 3b-cancel-path 4-learning \
-    5-flotilla-arms 6-bolt-limits 7-mainnet
+    5-flotilla-arms 6-bolt-limits 7-mainnet 8-full-commitment 8b-full-cancel-path
 fi
 run() { # dir scenario seed [--set ...]
   dir=$1 scenario=$2 seed=$3
@@ -33,7 +33,7 @@ for rung in "$@"; do
   for seed in $seeds; do
     run "$out/$rung/s$seed" "$scenario" "$seed"
     case $rung in
-      5-* | 6-* | 7-*)
+      5-* | 6-* | 7-* | 8-* | 8b-*)
         run "$out/$rung+retry25/s$seed" "$scenario" "$seed" \
           --set sender.max_attempts=50 \
           --set 'sender.arms=["redundant-boomerang-0-retry"]' \

@@ -7,7 +7,7 @@ OUT/<rung>/s<seed>/summary.json (and OUT/<rung>+retry25/ for the rungs whose ret
 budget is a scenario-wide setting) hold each rung's runs. Every rung compares retry
 with redundancy at r = 25 and r = 75:
 - rungs 0-4: paper-retry-R[-learning] against paper-redundant-R[-learning];
-- rungs 5-7: flotilla's redundant-boomerang-0-retry with a budget of 25 + R paths
+- rungs 5-8: flotilla's redundant-boomerang-0-retry with a budget of 25 + R paths
   (sender.max_attempts = 50 in <rung>+retry25/, 100 in <rung>/) against
   redundant-boomerang-1 (50 parts: r = 25) and redundant-boomerang-3 (100: r = 75).
 Per rung, r and seed: success (success_rate), mean TTC of successful transfers
@@ -48,6 +48,8 @@ RUNGS = [
     ("5-flotilla-arms", "5 flotilla's retry and redundancy"),
     ("6-bolt-limits", "6 BOLT reserve and HTLC limits"),
     ("7-mainnet", "7 mainnet graph and amounts"),
+    ("8-full-commitment", "8 full commitment exchange"),
+    ("8b-full-cancel-path", "8b full exchange, surplus chased by cancel_htlc"),
 ]
 
 

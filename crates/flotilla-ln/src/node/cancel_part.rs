@@ -13,8 +13,17 @@
 //!   offered there;
 //! - **holds it as a redundant part** (the receiver): fails it back at once;
 //! - **has already failed or fulfilled it**, or holds it otherwise (an ordinary MPP
-//!   set, a forward waiting for an offline peer, a hodl node, the full commitment mode):
-//!   ignores it. The cancel is a request; the HTLC's own rules are unchanged.
+//!   set, a forward waiting for an offline peer, a hodl node): ignores it. The cancel
+//!   is a request; the HTLC's own rules are unchanged.
+//!
+//! In the full commitment mode an add is acted on only once it is irrevocably
+//! committed (`commitment_signed` / `revoke_and_ack` both ways), so a cancel that
+//! arrives while the add waits for that finds no HTLC yet: it is remembered like one
+//! that overtook its add, and the add is failed back the moment it is committed instead
+//! of being forwarded. The failure itself is an ordinary update that rides the next
+//! commitment exchange. This is where a cancel wins on Lightning, where messages on one
+//! connection cannot overtake each other: it needs no commitment to be passed on, so it
+//! gains about a round trip per hop on the part it chases.
 //!
 //! A stopped part fails with `mpp_timeout`, the code the endpoint cancel
 //! ([`Node::cancel_payment`]) uses for the parts it fails: the sender asked for it and
@@ -40,7 +49,7 @@ use crate::msg::{CancelHtlc, HtlcRef, Msg};
 use crate::output::Output;
 use crate::sender::PartId;
 
-use super::{CommitMode, Node, PeerError};
+use super::{Node, PeerError};
 
 /// How far beyond the peer's lowest unused add id a cancel may name an HTLC this node
 /// has not seen yet: BOLT 2's 483 HTLCs in flight per side, with room to spare. A
@@ -148,9 +157,8 @@ impl Node {
                 node: self.id.0,
                 peer: from.0,
             })?;
-        // A hodl node holds what it holds; the full mode's removals wait for the
-        // commitment exchange, which a cancel does not start.
-        if self.config.behaviour == Behaviour::Hodl || self.commit_mode == CommitMode::Full {
+        // A hodl node holds what it holds.
+        if self.config.behaviour == Behaviour::Hodl {
             self.cancels.counters.ignored += 1;
             return Ok(());
         }

@@ -221,6 +221,16 @@ impl Driver {
         r.map(|_| ())
     }
 
+    /// Node `sender` asks the first hop of its part `part` to stop it (`cancel_htlc`);
+    /// whether a cancel went out.
+    pub fn cancel_part(&mut self, sender: usize, part: u64) -> bool {
+        let sent = self
+            .net
+            .cancel_part(NodeIdx(sender as u32), PartId(part), &mut self.out);
+        self.absorb();
+        sent
+    }
+
     /// The sender's secrets reach `receiver`.
     pub fn reveal(
         &mut self,
