@@ -170,6 +170,46 @@ fn an_add_that_skips_or_repeats_an_id_is_refused_on_arrival() {
 }
 
 #[test]
+fn an_add_beyond_the_limits_is_refused_on_arrival_counting_the_adds_not_yet_committed() {
+    let (mut d, _, (from, to, add)) = one_hop_add(5);
+    let Msg::AddHtlc(honest) = &add else {
+        panic!("{add:?}")
+    };
+    let mut out = Vec::new();
+    let books = |d: &Driver| {
+        let e = &d.net.node(NodeIdx(1)).ends()[0];
+        (e.local, e.remote, e.accepted_below, d.net.live_htlcs())
+    };
+    let before = books(&d);
+    // Node 0 holds 900,000 sat less its 1% reserve: 890,000 sat it may offer. Two adds
+    // of 500,000 sat each fit alone; the second is refused as it arrives, because the
+    // first, waiting in the inbox for its commitment, is counted.
+    let big = |id: u64| {
+        let mut a = honest.clone();
+        a.htlc.id = id;
+        a.amount_msat = 500_000_000;
+        Msg::AddHtlc(a)
+    };
+    d.net
+        .deliver(to, from, big(0), &d.clock, &mut out)
+        .expect("the first fits");
+    let e = d
+        .net
+        .deliver(to, from, big(1), &d.clock, &mut out)
+        .unwrap_err();
+    assert!(matches!(e, PeerError::AddRefused { .. }), "{e:?}");
+    assert!(out.is_empty());
+    // Nothing changed: the next add must still carry id 1, and the books are as they
+    // were (the first add is not acted on before its commitment).
+    assert_eq!(before, books(&d));
+    let mut small = honest.clone();
+    small.htlc.id = 1;
+    d.net
+        .deliver(to, from, Msg::AddHtlc(small), &d.clock, &mut out)
+        .expect("id 1 is still owed");
+}
+
+#[test]
 fn commitment_messages_are_refused_in_collapsed_mode() {
     let mut d = Driver::line(2, 1_000_000);
     let g = d.graph();

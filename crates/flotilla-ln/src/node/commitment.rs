@@ -38,7 +38,7 @@ use std::collections::VecDeque;
 use flotilla_graph::{ChannelIdx, NodeIdx};
 
 use crate::clock::Clock;
-use crate::msg::{HtlcRef, Msg};
+use crate::msg::{HtlcRef, Msg, UpdateAddHtlc};
 use crate::output::Output;
 
 use super::{Node, PeerError};
@@ -191,7 +191,8 @@ impl Node {
                     expected: c.next_peer_add_id,
                 });
             }
-            c.next_peer_add_id += 1;
+            self.check_add_on_arrival(end, add)?;
+            self.ends[end].commit_mut().next_peer_add_id += 1;
         }
         if let Msg::FulfillHtlc(m) = msg {
             self.on_fulfill(from, m, out)?;
@@ -204,6 +205,49 @@ impl Node {
         let n = c.received;
         c.inbox.push_back((n, msg));
         Ok(())
+    }
+
+    /// Full mode: checks a peer's add against this node's limits when it arrives, as
+    /// BOLT 2 asks (a committed update that broke them could only be ignored). The
+    /// peer's side is taken as it will be when the add is committed, at its richest:
+    /// every add still waiting in the inbox applied, and every removal this node has
+    /// sent of the peer's HTLCs applied although the peer has not acknowledged it yet
+    /// (those are all acknowledged before this add can be committed, since this node
+    /// signs everything it sent before countersigning the add). An honest peer's own
+    /// view of its side is never richer than that (it acts on this node's removals only
+    /// after they are sent), so only a broken or hostile peer is refused, and the check
+    /// at commitment ([`Node::on_add`]) then never refuses for a limit.
+    fn check_add_on_arrival(&self, end: usize, add: &UpdateAddHtlc) -> Result<(), PeerError> {
+        let e = &self.ends[end];
+        let mut side = e.remote;
+        if let Some(c) = e.commit.as_deref() {
+            for (_, h, fulfilled) in &c.removals {
+                let Some(amount) = self
+                    .htlc_by_wire(*h, false)
+                    .and_then(|id| self.htlcs.get(id))
+                    .map(|h| h.amount_msat)
+                else {
+                    continue;
+                };
+                side.pending_msat = side.pending_msat.saturating_sub(amount);
+                side.pending_count = side.pending_count.saturating_sub(1);
+                if !fulfilled {
+                    side.balance_msat += amount;
+                }
+            }
+            for (_, m) in &c.inbox {
+                if let Msg::AddHtlc(a) = m {
+                    side.balance_msat = side.balance_msat.saturating_sub(a.amount_msat);
+                    side.pending_msat += a.amount_msat;
+                    side.pending_count += 1;
+                }
+            }
+        }
+        e.check_accept_from(&side, add.amount_msat, &self.config.channel)
+            .map_err(|error| PeerError::AddRefused {
+                htlc: add.htlc,
+                error,
+            })
     }
 
     /// `commitment_signed` from `from`: the peer signed every update it sent so far into

@@ -219,7 +219,18 @@ impl ChannelEnd {
     /// this node's parameters `mine` set (BOLT 2's receiving requirements).
     #[inline]
     pub fn check_accept(&self, amount_msat: u64, mine: &ChannelParams) -> Result<(), AddError> {
-        let s = &self.remote;
+        self.check_accept_from(&self.remote, amount_msat, mine)
+    }
+
+    /// [`ChannelEnd::check_accept`] against `s`, a view of the peer's side other than
+    /// the current one (the full mode checks an add on arrival against the side as it
+    /// will be when the add is committed).
+    pub fn check_accept_from(
+        &self,
+        s: &EdgeState,
+        amount_msat: u64,
+        mine: &ChannelParams,
+    ) -> Result<(), AddError> {
         let r = &ChannelRules::of(mine, self.capacity_msat);
         if amount_msat < r.htlc_minimum_msat {
             return Err(AddError::BelowMinimum(r.htlc_minimum_msat));

@@ -213,6 +213,23 @@ fn bad_peer_messages_are_warned_and_change_nothing() {
             sender_secret: None,
         }))
         .unwrap(),
+        // An add beyond what node 1 holds on the channel (it was paid 5,000 sat):
+        // refused as it arrives, before any commitment.
+        wire::encode_tunnelled(&Message::UpdateAddHtlc(wire::UpdateAddHtlc {
+            channel_id: ChannelId([1; 32]),
+            id: 0,
+            amount_msat: 500_000_000,
+            payment_hash: flotilla_ln::PaymentHash([3; 32]),
+            cltv_expiry: 900_000,
+            onion_routing_packet: flotilla_ln::onion::real::RealOnion::from_bytes(
+                &[0; flotilla_ln::onion::real::ONION_PACKET_LEN],
+            )
+            .unwrap(),
+            blinded_path_key: None,
+            lock: flotilla_ln::lock::HtlcLock::Hash,
+            reverse_point: None,
+        }))
+        .unwrap(),
     ];
     for (k, bytes) in bad.into_iter().enumerate() {
         let n = net.warnings.len();
