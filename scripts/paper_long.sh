@@ -11,9 +11,10 @@
 # RECEIVERS: uniform (default, the paper's) or capacity. GRAPH: a graph directory,
 # absolute or relative to scenarios/ (default: the scenario's own; its fee-free copy
 # is graphs/boomerang-ws100-nofee). SEEDS (default "1 2 3"), FLOTILLA (default
-# target/release/flotilla) and NICE (default 10) may be set in the environment. A seed whose summary.json exists is
-# skipped, so a stopped run resumes where it was. About 3-3.5 ms of CPU per transfer
-# and arm: 100 per sender is 3-4 CPU minutes a seed.
+# target/release/flotilla) and NICE (default 10) may be set in the environment. A
+# seed whose summary.json exists is skipped, so a stopped run resumes where it was.
+# About 3-3.5 ms of CPU per transfer and arm: 100 per sender is 3-4 CPU minutes a
+# seed.
 set -u
 out=${1:?usage: paper_long.sh OUT N [RECEIVERS [GRAPH]]}
 n=${2:?usage: paper_long.sh OUT N [RECEIVERS [GRAPH]]}
