@@ -1,15 +1,20 @@
 #!/usr/bin/env python3
 """The Boomerang paper's table from a sweep of scenarios/boomerang-paper.sweep.toml.
 
-Usage: python3 scripts/paper_table.py SWEEP_DIR... [--markdown] [--by-point]
+Usage: python3 scripts/paper_table.py SWEEP_DIR... [--markdown] [--by-point | --by-tenth]
 
 Reads every finished run's summary.json under each SWEEP_DIR/runs/ (so a sweep still
 under way, or stopped, gives the table of the seeds done); arms are matched by name
 across the directories (boomerang-paper.sweep.toml's and
 boomerang-paper-redundant-retry.sweep.toml's together give the three curves).
+--by-tenth prints, instead, each arm's success over the run: every finished run's
+payments.csv cut into ten equal slices by payment number (a closed-loop sender's
+transfers are numbered in order, so slice 1 is every sender's first tenth), the
+success % of each slice as the mean over seeds, per point of the sweep.
 --by-point prints, instead, each grid point of one sweep on its own (its
 payments_per_sender and receivers from the point's scenario.toml), every arm with
-its figures (boomerang-paper-long.sweep.toml). Per r and seed:
+its figures (boomerang-paper-long.sweep.toml; a directory of `flotilla sim` runs laid
+out as DIR/runs/p0000-sS/ reads the same way). Per r and seed:
 - success: success_rate;
 - TTC: ttc_ms_mean (successful transfers; a paper arm's clock stops when v parts have
   reached the receiver, as the paper's does);
@@ -23,6 +28,7 @@ reduction of redundancy against retry at the same r. The redundant-retry curve
 library only.
 """
 
+import csv
 import glob
 import json
 import math
@@ -141,6 +147,11 @@ def by_point(sweep, markdown):
             cl = sc.get("workload", {}).get("closed_loop", {})
             labels[point] = (f"{cl.get('payments_per_sender', 0)} per sender, receivers "
                              f"{cl.get('receivers', 'capacity')}")
+            # Name the graph when it is not the scenario's own (the fee-free copy).
+            graph = os.path.basename(sc.get("graph", {}).get("file", "").rstrip("/"))
+            if graph and graph != "boomerang-ws100":
+                labels[point] += f", graph {graph}"
+
         for a in json.load(open(f))["arms"]:
             points[point][a["name"]][seed] = a
     out = [("point", "arm", "seeds", "success %", "paper", "TTC s", "paper",
@@ -173,11 +184,41 @@ def by_point(sweep, markdown):
                   f" over {len(both)} seed(s) (paper {paper:+.1f})")
 
 
+def by_tenth(sweep, markdown):
+    """Each arm's success % in each tenth of the run, mean over seeds, per point."""
+    tenths = defaultdict(lambda: defaultdict(list))  # point -> arm -> [per-seed tenths]
+    for f in sorted(glob.glob(os.path.join(sweep, "runs", "p*-s*", "payments.csv"))):
+        if not os.path.exists(os.path.join(os.path.dirname(f), "summary.json")):
+            continue  # still running
+        point = re.search(r"/(p\d+)-s\d+/payments.csv$", f).group(1)
+        by_arm = defaultdict(list)
+        with open(f, newline="") as fh:
+            for row in csv.DictReader(fh):
+                by_arm[row["arm"]].append((int(row["payment"]), row["payment_outcome"] == "Success"))
+        for arm, rows in by_arm.items():
+            rows.sort()
+            n = len(rows)
+            tenths[point][arm].append([
+                100.0 * sum(ok for _, ok in rows[i * n // 10:(i + 1) * n // 10])
+                / max(1, (i + 1) * n // 10 - i * n // 10)
+                for i in range(10)])
+    out = [("point", "arm", "seeds") + tuple(f"{i + 1}/10" for i in range(10))]
+    for point in sorted(tenths):
+        for arm, seeds in tenths[point].items():
+            out.append((point, arm, str(len(seeds))) + tuple(
+                f"{sum(s[i] for s in seeds) / len(seeds):.1f}" for i in range(10)))
+    print_table(out, markdown)
+
+
 def main():
     dirs = [a for a in sys.argv[1:] if not a.startswith("--")]
     if not dirs:
-        sys.exit("usage: paper_table.py SWEEP_DIR... [--markdown] [--by-point]")
+        sys.exit("usage: paper_table.py SWEEP_DIR... [--markdown] [--by-point | --by-tenth]")
     markdown = "--markdown" in sys.argv
+    if "--by-tenth" in sys.argv:
+        for d in dirs:
+            by_tenth(d, markdown)
+        return
     if "--by-point" in sys.argv:
         for d in dirs:
             by_point(d, markdown)

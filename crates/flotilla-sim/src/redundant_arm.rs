@@ -56,6 +56,14 @@ pub fn redundant_limits(
 /// polynomial from the payment's preimage (each payment its own) with the degree the
 /// sender's sizing gives; an amount with no equal split fails registration. The
 /// sender's points come from `memo` when another arm computed them already.
+///
+/// With `points_ahead`, the points of every part the session may send (indices below
+/// `limits.max_attempts`) go into `memo` first, each computed from the receiver's
+/// polynomial as P(x)·G: one generator multiplication, where the sender's computation
+/// from the commitments costs k point multiplications and k additions (about 25 times
+/// as long at k = 25). The point is the same either way, so no outcome changes; it
+/// pays off where a payment sends many parts and most of those it may send (the paper
+/// arms: k + E or k + R parts, every one drawn in the first place or likely replaced).
 #[allow(clippy::too_many_arguments)]
 pub fn start_redundant(
     net: &mut Network,
@@ -66,6 +74,7 @@ pub fn start_redundant(
     limits: RedundantLimits,
     secret_seed: u64,
     memo: &Arc<PointMemo>,
+    points_ahead: bool,
     now: Timestamp,
 ) -> Result<RedundantSession, RegisterError> {
     let invoice = RedundantInvoice {
@@ -82,6 +91,9 @@ pub fn start_redundant(
         let poly =
             BoomerangPolynomial::from_seed(&keys.preimage.0, degree).with_memo(Arc::clone(memo));
         let c = poly.commitments();
+        if points_ahead {
+            put_points_ahead(&poly, limits.max_attempts);
+        }
         net.register_boomerang(spec.destination, invoice, poly)?;
         Some(c)
     } else {
@@ -104,4 +116,36 @@ pub fn start_redundant(
         limits,
         now,
     ))
+}
+
+/// Computes the points of parts 0 … `parts` − 1 from the receiver's polynomial (share·G),
+/// which puts them in its memo for the sender (see [`start_redundant`]).
+fn put_points_ahead(poly: &BoomerangPolynomial, parts: u32) {
+    for index in 0..u16::try_from(parts).unwrap_or(u16::MAX) {
+        poly.point(index);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use flotilla_ln::boomerang::BoomerangCommitments;
+
+    #[test]
+    fn points_put_ahead_are_the_ones_the_sender_computes_and_it_reads_them() {
+        let memo = Arc::new(PointMemo::default());
+        let poly = BoomerangPolynomial::from_seed(&[9; 32], 25).with_memo(Arc::clone(&memo));
+        put_points_ahead(&poly, 60);
+        assert_eq!(memo.len(), 60);
+        let sender = poly.commitments();
+        // The same commitments without a memo: the sender's own k multiplications.
+        let own = BoomerangCommitments::from_points(sender.points().to_vec()).unwrap();
+        for i in 0..60 {
+            assert_eq!(sender.point(i), own.point(i), "part {i}");
+        }
+        // Every lookup was a hit: nothing new in the memo.
+        assert_eq!(memo.len(), 60);
+        assert_eq!(sender.point(60), own.point(60));
+        assert_eq!(memo.len(), 61);
+    }
 }

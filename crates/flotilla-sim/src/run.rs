@@ -557,6 +557,7 @@ fn run_arm(
                         limits,
                         sc.seed,
                         &input.point_memo,
+                        paper && lock == LockKind::Boomerang,
                         now,
                     ) {
                         Ok(mut s) => {
