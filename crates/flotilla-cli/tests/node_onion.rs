@@ -104,7 +104,11 @@ fn redundant_payments_cross_a_line_with_onion_messages_and_no_direct_connection(
         assert_eq!(p["status"], "succeeded", "{lock}: {p}\n{}", r.log());
         assert_eq!(p["parts_settled"], 2, "{lock}: {p}");
         assert!(p["parts_sent"].as_u64().unwrap() >= 3, "{lock}: {p}");
-        assert!(p["parts"].as_array().unwrap().iter().all(|x| x["hops"] == 3));
+        assert!(p["parts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|x| x["hops"] == 3));
         fees += p["fee_msat"].as_u64().unwrap();
         // Wait until the surplus came back before the next payment.
         wait_for("the surplus to come back", Duration::from_secs(60), || {
@@ -120,9 +124,12 @@ fn redundant_payments_cross_a_line_with_onion_messages_and_no_direct_connection(
         });
         let got = json(&r.dir, &["payments", "--json"]);
         assert!(
-            got.as_array().unwrap().iter().any(|x| x["direction"] == "received"
-                && x["payment_hash"] == inv["payment_hash"]
-                && x["amount_msat"] == amount),
+            got.as_array()
+                .unwrap()
+                .iter()
+                .any(|x| x["direction"] == "received"
+                    && x["payment_hash"] == inv["payment_hash"]
+                    && x["amount_msat"] == amount),
             "{lock}: {got}"
         );
     }
@@ -145,8 +152,14 @@ fn redundant_payments_cross_a_line_with_onion_messages_and_no_direct_connection(
         "{ri}"
     );
     // No endpoint message rode a peer stream.
-    assert!(ri["messages"]["received"]["reveal_secrets"].is_null(), "{ri}");
-    assert!(si["messages"]["received"]["claim_request"].is_null(), "{si}");
+    assert!(
+        ri["messages"]["received"]["reveal_secrets"].is_null(),
+        "{ri}"
+    );
+    assert!(
+        si["messages"]["received"]["claim_request"].is_null(),
+        "{si}"
+    );
     // Neither end ever connected to the other.
     assert!(!peer_ids(&r).contains(&s.id()), "{:?}", peer_ids(&r));
     assert!(!peer_ids(&s).contains(&r.id()), "{:?}", peer_ids(&s));

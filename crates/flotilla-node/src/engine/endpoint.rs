@@ -80,10 +80,10 @@ impl Engine {
         fx: &mut Vec<Effect>,
     ) {
         if let Message::ClaimRequest(c) = &message {
-            if !self.endpoints.resends.contains_key(&c.payment_id) {
-                self.endpoints
-                    .resends
-                    .insert(c.payment_id, Resend { to, attempt: 0 });
+            if let std::collections::hash_map::Entry::Vacant(e) =
+                self.endpoints.resends.entry(c.payment_id)
+            {
+                e.insert(Resend { to, attempt: 0 });
                 fx.push(Effect::Timer {
                     at: Timestamp(clock.now.0 + resend_after(0)),
                     timer: Timer::EndpointResend {
