@@ -436,6 +436,11 @@ impl RedundantBook {
         })
     }
 
+    /// Whether a round of `payment_id` is open (parts held, not yet claimed).
+    pub fn has_round(&self, payment_id: &[u8; 32]) -> bool {
+        self.by_id.contains_key(payment_id)
+    }
+
     /// A payment of which the receiver keeps more than its A: `(secret, A, kept)`.
     /// Never happens unless a lock is broken (a boomerang receiver that claimed more than
     /// k parts keeps them only until the sender's refund).

@@ -814,13 +814,22 @@ async fn run_async(config: Config) -> Result<(), NodeError> {
                 Some(m) = onion_rx.recv() => {
                     // An endpoint message through the network: logged, then applied
                     // (no peer stream position moves).
-                    match crate::engine::input::onion_input(&m.message, m.reply) {
-                        Ok(input) => {
-                            if let Err(e) = s.feed(input, None) {
-                                tracing::warn!("engine: {e}");
+                    // Only what concerns one of this node's payments is logged.
+                    let r = s.feed_with(
+                        |e| {
+                            if !e.wants_endpoint(&m.message) {
+                                return Err(format!(
+                                    "{} for no payment of ours; ignored",
+                                    m.message.message_type().name()
+                                ));
                             }
-                        }
-                        Err(e) => tracing::warn!("onion message: {e}"),
+                            crate::engine::input::onion_input(&m.message, m.reply)
+                                .map(|i| (i, ()))
+                        },
+                        None,
+                    );
+                    if let Err(e) = r {
+                        tracing::debug!("onion message: {e}");
                     }
                 }
                 Some(m) = setup_rx.recv() => {

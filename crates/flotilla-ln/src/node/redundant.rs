@@ -303,6 +303,11 @@ impl Node {
         self.receiver.redundant.awaiting_answer(payment_id)
     }
 
+    /// Receiver: whether it holds parts of `payment_id` in an open round.
+    pub fn has_round(&self, payment_id: &[u8; 32]) -> bool {
+        self.receiver.redundant.has_round(payment_id)
+    }
+
     /// The parts this node holds for the payment with `secret` (for tests and cheats).
     pub fn held_parts(&self, secret: &PaymentSecret) -> usize {
         self.receiver.redundant.held_parts(secret)

@@ -22,7 +22,8 @@
 //! - A lost cancel costs only time: the receiver's re-sent claim request gets the
 //!   cancel again, and a round that never asked times out.
 //!
-//! Every message that arrives is an input ([`super::Input::Onion`]), logged before
+//! Every message that arrives and concerns one of this node's payments
+//! ([`Engine::wants_endpoint`]) is an input ([`super::Input::Onion`]), logged before
 //! the engine acts on it, with the reply path it came with.
 
 use std::collections::HashMap;
@@ -200,6 +201,28 @@ impl Engine {
                 attempt: next,
             },
         });
+    }
+
+    /// Whether an endpoint message that arrived as an onion message concerns a
+    /// payment of this node: a claim request for one of its redundant payments, a
+    /// reveal for a round waiting for it, a cancel for an open round. Anyone can send
+    /// onion messages; only these are logged and applied, so strangers cannot grow
+    /// the log (a cancel that overtakes every part is dropped too: the parts are then
+    /// held until the receiver's claim request is answered with the cancel again, or
+    /// until the round times out).
+    pub fn wants_endpoint(&self, message: &Message) -> bool {
+        let Some(node) = self.node.as_ref() else {
+            return false;
+        };
+        match message {
+            Message::ClaimRequest(c) => self
+                .redundant
+                .get(&RedundantSession::session_of_payment_id(&c.payment_id))
+                .is_some_and(|p| p.payment_id() == c.payment_id),
+            Message::RevealSecrets(r) => node.awaiting_answer(&r.payment_id).is_some(),
+            Message::CancelPayment(c) => node.has_round(&c.payment_id),
+            _ => false,
+        }
     }
 
     /// Claim requests still waiting for an answer, and how many were re-sent.

@@ -591,6 +591,33 @@ fn a_lost_claim_request_is_sent_again_and_the_payment_completes() {
     assert_eq!(onion_names(&net), ["claim_request"]);
     assert!(net.engines[4].live_htlcs() > 0);
     assert_eq!(net.engines[4].endpoint_json()["claims_awaiting_answer"], 1);
+    // What each end takes from the network (and logs): only what concerns its own
+    // payments.
+    let pid = net.engines[0].redundant[&1].payment_id();
+    let claim = |id| {
+        Message::ClaimRequest(wire::ClaimRequest {
+            payment_id: id,
+            parts: Vec::new(),
+        })
+    };
+    let reveal = |id| {
+        Message::RevealSecrets(wire::RevealSecrets {
+            payment_id: id,
+            secrets: Vec::new(),
+        })
+    };
+    let cancel = |id| Message::CancelPayment(wire::CancelPayment { payment_id: id });
+    for (m, at_sender, at_receiver) in [
+        (claim(pid), true, false),
+        (reveal(pid), false, true),
+        (cancel(pid), false, true),
+        (claim([9; 32]), false, false),
+        (reveal([9; 32]), false, false),
+        (cancel([9; 32]), false, false),
+    ] {
+        assert_eq!(net.engines[0].wants_endpoint(&m), at_sender, "{m:?}");
+        assert_eq!(net.engines[4].wants_endpoint(&m), at_receiver, "{m:?}");
+    }
     // Its timer sends it again; the reveal follows, along the new request's reply
     // path.
     assert_eq!(net.fire_resends(), 1);
@@ -601,6 +628,9 @@ fn a_lost_claim_request_is_sent_again_and_the_payment_completes() {
     assert_eq!(net.onions[2].3, Some(b"reply path to 4".to_vec()));
     assert_eq!(net.engines[4].endpoint_json()["claims_resent"], 1);
     assert_paid_exactly(&net, 1, 20_000_000, &before);
+    // Claimed: a late reveal or cancel is no longer taken.
+    assert!(!net.engines[4].wants_endpoint(&reveal(pid)));
+    assert!(!net.engines[4].wants_endpoint(&cancel(pid)));
     // The next timer finds the round answered: nothing more is sent, and no timer.
     assert_eq!(net.fire_resends(), 1);
     assert_eq!(net.onions.len(), 3);
