@@ -19,8 +19,10 @@
 //! - **Duplicates change nothing**: a second reveal finds the round claimed and is
 //!   refused by the node; a second cancel finds nothing held; a second claim request
 //!   gets the same answer.
-//! - A lost cancel costs only time: the receiver's re-sent claim request gets the
-//!   cancel again, and a round that never asked times out.
+//! - **The sender re-sends its cancel** (after giving up) on the same schedule for
+//!   as long as any of its parts is still out: the cancel exists to free the parts
+//!   the receiver holds, so once every part came back it has done its work. A round
+//!   that already asked also gets the cancel as the answer to its re-sent request.
 //!
 //! Every message that arrives and concerns one of this node's payments
 //! ([`Engine::wants_endpoint`]) is an input ([`super::Input::Onion`]), logged before
@@ -63,9 +65,11 @@ pub(super) struct Resend {
 pub(super) struct Endpoints {
     /// Claim requests waiting for an answer, by payment id.
     resends: HashMap<[u8; 32], Resend>,
+    /// This node's cancels (as sender), re-sent while the payment has parts out.
+    cancels: HashMap<[u8; 32], Resend>,
     /// The reply path of the onion message being handled: answers go along it.
     replying: Option<Vec<u8>>,
-    /// Claim requests re-sent, for `info`.
+    /// Claim requests and cancels re-sent, for `info`.
     pub(super) resent: u64,
 }
 
@@ -80,15 +84,18 @@ impl Engine {
         clock: &Clock,
         fx: &mut Vec<Effect>,
     ) {
-        if let Message::ClaimRequest(c) = &message {
-            if let std::collections::hash_map::Entry::Vacant(e) =
-                self.endpoints.resends.entry(c.payment_id)
-            {
+        let table = match &message {
+            Message::ClaimRequest(c) => Some((c.payment_id, &mut self.endpoints.resends)),
+            Message::CancelPayment(c) => Some((c.payment_id, &mut self.endpoints.cancels)),
+            _ => None,
+        };
+        if let Some((payment_id, table)) = table {
+            if let std::collections::hash_map::Entry::Vacant(e) = table.entry(payment_id) {
                 e.insert(Resend { to, attempt: 0 });
                 fx.push(Effect::Timer {
                     at: Timestamp(clock.now.0 + resend_after(0)),
                     timer: Timer::EndpointResend {
-                        payment_id: c.payment_id,
+                        payment_id,
                         attempt: 0,
                     },
                 });
@@ -158,9 +165,68 @@ impl Engine {
         self.endpoints.replying = None;
     }
 
+    /// A re-send timer: a claim request's (as receiver) or a cancel's (as sender).
+    pub(super) fn resend_endpoint(
+        &mut self,
+        payment_id: [u8; 32],
+        attempt: u32,
+        clock: &Clock,
+        fx: &mut Vec<Effect>,
+    ) {
+        if self.endpoints.resends.contains_key(&payment_id) {
+            self.resend_claim(payment_id, attempt, clock, fx);
+        } else {
+            self.resend_cancel(payment_id, attempt, clock, fx);
+        }
+    }
+
+    /// The cancel's re-send timer: send it again while the payment has parts out.
+    fn resend_cancel(
+        &mut self,
+        payment_id: [u8; 32],
+        attempt: u32,
+        clock: &Clock,
+        fx: &mut Vec<Effect>,
+    ) {
+        let Some(r) = self.endpoints.cancels.get(&payment_id) else {
+            return;
+        };
+        if r.attempt != attempt {
+            return;
+        }
+        let out = self
+            .redundant
+            .get(&RedundantSession::session_of_payment_id(&payment_id))
+            .filter(|p| p.payment_id() == payment_id)
+            .map_or(0, |p| p.parts_in_flight());
+        if out == 0 {
+            self.endpoints.cancels.remove(&payment_id);
+            return;
+        }
+        let to = r.to;
+        let next = attempt + 1;
+        self.endpoints
+            .cancels
+            .insert(payment_id, Resend { to, attempt: next });
+        self.endpoints.resent += 1;
+        tracing::debug!(receiver = %to, attempt = next, parts_out = out, "cancel re-sent");
+        fx.push(Effect::Onion {
+            to,
+            message: Message::CancelPayment(wire::CancelPayment { payment_id }),
+            reply: None,
+        });
+        fx.push(Effect::Timer {
+            at: Timestamp(clock.now.0 + resend_after(next)),
+            timer: Timer::EndpointResend {
+                payment_id,
+                attempt: next,
+            },
+        });
+    }
+
     /// A claim request's re-send timer: send it again (with the parts held now) while
     /// the round still waits for the answer, and set the next timer.
-    pub(super) fn resend_claim(
+    fn resend_claim(
         &mut self,
         payment_id: [u8; 32],
         attempt: u32,
@@ -239,7 +305,8 @@ impl Engine {
             .count();
         serde_json::json!({
             "claims_awaiting_answer": awaiting,
-            "claims_resent": self.endpoints.resent,
+            "cancels_being_resent": self.endpoints.cancels.len(),
+            "endpoint_messages_resent": self.endpoints.resent,
         })
     }
 }

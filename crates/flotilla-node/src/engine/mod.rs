@@ -295,7 +295,7 @@ impl Engine {
                             attempt,
                         } => {
                             let (id, n) = (*payment_id, *attempt);
-                            self.resend_claim(id, n, clock, &mut fx);
+                            self.resend_endpoint(id, n, clock, &mut fx);
                         }
                         t => node.handle_timer(t.clone(), clock, &mut self.out),
                     }

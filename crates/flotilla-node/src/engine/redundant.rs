@@ -305,6 +305,11 @@ impl LiveRedundant {
         }
     }
 
+    /// Parts sent and not yet resolved.
+    pub fn parts_in_flight(&self) -> usize {
+        self.session.parts_in_flight()
+    }
+
     /// Whether it is decided.
     pub fn is_done(&self) -> bool {
         self.status() != PayStatus::Pending

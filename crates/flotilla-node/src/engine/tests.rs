@@ -626,7 +626,10 @@ fn a_lost_claim_request_is_sent_again_and_the_payment_completes() {
         ["claim_request", "claim_request", "reveal_secrets"]
     );
     assert_eq!(net.onions[2].3, Some(b"reply path to 4".to_vec()));
-    assert_eq!(net.engines[4].endpoint_json()["claims_resent"], 1);
+    assert_eq!(
+        net.engines[4].endpoint_json()["endpoint_messages_resent"],
+        1
+    );
     assert_paid_exactly(&net, 1, 20_000_000, &before);
     // Claimed: a late reveal or cancel is no longer taken.
     assert!(!net.engines[4].wants_endpoint(&reveal(pid)));
@@ -733,5 +736,47 @@ fn a_sender_that_gave_up_answers_a_claim_request_with_its_cancel() {
     for e in &net.engines {
         e.check().unwrap();
         assert_eq!(e.live_htlcs(), 0);
+    }
+}
+
+#[test]
+fn a_lost_cancel_is_sent_again_while_parts_are_out() {
+    let mut net = diamond();
+    let before = net.values();
+    let (inv, ask) = net.redundant_invoice(4, 20_000_000, LockKind::H2tlc);
+    // The request, the give-up cancel and the re-sent request are all lost: only
+    // the sender's own re-sent cancel frees the parts.
+    net.lose = vec!["claim_request", "cancel_payment", "claim_request"];
+    net.pay_redundant(0, 4, &inv, ask, 1);
+    net.now += 120_000_000;
+    net.apply(
+        0,
+        Input::Timer {
+            timer: Timer::PaymentDeadline { payment: 1 },
+        },
+    )
+    .unwrap();
+    net.run();
+    assert_eq!(net.engines[0].endpoint_json()["cancels_being_resent"], 1);
+    assert_eq!(net.fire_resends(), 2);
+    assert_eq!(
+        onion_names(&net),
+        [
+            "claim_request",
+            "cancel_payment",
+            "claim_request",
+            "cancel_payment"
+        ]
+    );
+    assert_eq!(net.engines[4].live_htlcs(), 0, "the parts failed back");
+    let p = net.engines[0].payment_json(1).unwrap();
+    assert_eq!(p["redundant"]["parts_in_flight"], 0, "{p}");
+    // Every part is back: the next timers send nothing and set none.
+    assert_eq!(net.fire_resends(), 2);
+    assert_eq!(net.onions.len(), 4);
+    assert!(net.resends.is_empty());
+    assert_eq!(net.values(), before, "nothing moved");
+    for i in [0, 4] {
+        net.replayed(i);
     }
 }
