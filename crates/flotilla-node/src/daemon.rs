@@ -813,8 +813,8 @@ async fn run_async(config: Config) -> Result<(), NodeError> {
                 }
                 Some(m) = onion_rx.recv() => {
                     // An endpoint message through the network: logged, then applied
-                    // (no peer stream position moves).
-                    // Only what concerns one of this node's payments is logged.
+                    // (no peer stream position moves), if it concerns one of this
+                    // node's payments; anything else is not logged.
                     let r = s.feed_with(
                         |e| {
                             if !e.wants_endpoint(&m.message) {

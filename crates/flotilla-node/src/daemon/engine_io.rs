@@ -130,7 +130,7 @@ pub fn replay(
                 Effect::Gossip { bytes, .. } => remember(&mut announcements, bytes),
                 t @ Effect::Timer { .. } => timers.push(t),
                 // Messages are in the outbox already; warnings were sent; onion
-                // messages are best effort (claim requests are re-sent by timers).
+                // messages are best effort (re-sent by their timers).
                 Effect::Send { .. } | Effect::Warn { .. } | Effect::Onion { .. } => {}
             }
         }

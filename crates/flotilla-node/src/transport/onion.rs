@@ -88,8 +88,8 @@ impl EndpointContents {
 
 impl OnionMessageContents for EndpointContents {
     fn tlv_type(&self) -> u64 {
-        // Only endpoint messages are ever wrapped ([`EndpointContents::new`] is not
-        // public for others); 0 makes LDK refuse anything else (`InvalidMessage`).
+        // [`send`] wraps only endpoint messages; were anything else wrapped, type 0
+        // would make LDK refuse it (`InvalidMessage`: contents must be ≥ 64).
         self.content_type().unwrap_or(0)
     }
 
