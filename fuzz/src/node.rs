@@ -177,6 +177,16 @@ impl EngineNet {
                         }
                     }
                 }
+                // An onion message: carried like a peer message here (its route is
+                // the transport's business), in order on its own link.
+                Effect::Onion { to, message, .. } => {
+                    let bytes = wire::encode_tunnelled(&message).expect("engine messages fit");
+                    let j = self.ix(&to);
+                    self.links
+                        .entry((i, j))
+                        .or_default()
+                        .push_back(EngineInput::Onion { bytes, reply: None });
+                }
                 Effect::Timer { at, timer } => {
                     self.timer_seq += 1;
                     self.timers[i].insert((at.0, self.timer_seq), timer);

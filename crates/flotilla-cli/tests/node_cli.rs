@@ -479,12 +479,23 @@ fn an_independent_bolt8_peer_handshakes_pings_and_is_warned_about_garbage() {
     );
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     // The node's init advertised exactly what node.json says: custom bits 257
-    // (flotilla's messages), 259 (h2tlc) and 261 (point locks), 0x2a in byte 32.
+    // (flotilla's messages), 259 (h2tlc) and 261 (point locks), 0x2a in byte 32,
+    // and BOLT bit 39 (onion messages, optional), 0x80 in byte 4.
     let advertised = v["init_features"].as_str().unwrap();
     assert_eq!(advertised, n.info["features"].as_str().unwrap());
     assert!(
         advertised.starts_with("2a") && advertised.len() == 66,
         "{advertised}"
+    );
+    assert_eq!(&advertised[56..58], "80", "{advertised}");
+    assert_eq!(
+        advertised
+            .bytes()
+            .enumerate()
+            .filter(|(i, c)| *c != b'0' && ![0, 1, 56].contains(i))
+            .count(),
+        0,
+        "no other bit: {advertised}"
     );
     assert_eq!(v["pong_len"], 12);
     assert_eq!(v["pong_after_unknown_odd"], 3);

@@ -14,8 +14,8 @@ use common::{assert_pay_fields, json, node, wait_for};
 use serde_json::Value;
 
 /// Five nodes: the sender `s` and the receiver `r` joined by three disjoint two-hop
-/// paths (through `a`, `b`, `c`); `s` and `r` are also connected (no channel) for
-/// the endpoint messages.
+/// paths (through `a`, `b`, `c`); `s` and `r` are not connected: the endpoint
+/// messages travel as onion messages through the hops.
 struct Net {
     _tmp: tempfile::TempDir,
     s: LiveNode,
@@ -39,7 +39,6 @@ fn network() -> Net {
         open(&s, hop, 1_000_000, 0);
         open(hop, &r, 1_000_000, 0);
     }
-    connect(&s, &r);
     for n in [&s, &r] {
         wait_for(
             "the whole graph to be known",

@@ -88,6 +88,16 @@ pub enum Timer {
         /// The driver's id of the payment.
         payment: u64,
     },
+    /// A live receiver's claim request may have been lost (endpoint messages travel as
+    /// best-effort onion messages): its driver sends it again while the payment's round
+    /// is still waiting for the sender's answer. A node ignores it; the simulator, which
+    /// loses no message, never sets it.
+    EndpointResend {
+        /// The payment the request is for.
+        payment_id: [u8; 32],
+        /// Which send this timer follows (a timer for an older one is stale).
+        attempt: u32,
+    },
 }
 
 /// What a node's user learns.

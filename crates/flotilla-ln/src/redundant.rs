@@ -416,6 +416,31 @@ impl RedundantBook {
             .map_or_else(Vec::new, |r| r.held.clone())
     }
 
+    /// The parts named in the claim request of `payment_id`'s open round, `(part_index,
+    /// amount)`, while that request still waits for the sender's answer; `None` once the
+    /// round was claimed, cancelled or timed out (or before it asked).
+    pub fn awaiting_answer(&self, payment_id: &[u8; 32]) -> Option<Vec<(u16, u64)>> {
+        let secret = self.by_id.get(payment_id)?;
+        let entry = self.entries.get(secret)?;
+        if entry.polynomial.is_some() {
+            // Boomerang rounds are claimed without asking.
+            return None;
+        }
+        let round = entry.round.as_ref().filter(|r| r.requested)?;
+        (round.payment_id == *payment_id).then(|| {
+            round
+                .held
+                .iter()
+                .map(|p| (p.part_index, p.amount_msat))
+                .collect()
+        })
+    }
+
+    /// Whether a round of `payment_id` is open (parts held, not yet claimed).
+    pub fn has_round(&self, payment_id: &[u8; 32]) -> bool {
+        self.by_id.contains_key(payment_id)
+    }
+
     /// A payment of which the receiver keeps more than its A: `(secret, A, kept)`.
     /// Never happens unless a lock is broken (a boomerang receiver that claimed more than
     /// k parts keeps them only until the sender's refund).

@@ -256,6 +256,8 @@ impl Shared {
 
     fn info(&self) -> serde_json::Value {
         let stats = self.transport.messages.stats();
+        // Taken (and the lock let go) before `engine_info` takes it again.
+        let claims = lock(&self.engine).engine.endpoint_json();
         let mut received: Vec<_> = stats.received.into_iter().collect();
         received.sort();
         let remembered = self.store.peers().map(|p| p.len()).unwrap_or(0);
@@ -281,6 +283,10 @@ impl Shared {
                 "malformed": stats.malformed,
                 "dropped": stats.dropped,
                 "sent": stats.sent,
+            },
+            "onion_messages": {
+                "endpoint": self.transport.onion_stats(),
+                "claims": claims,
             },
             "engine_attached": true,
             "engine": self.engine_info(),
@@ -742,6 +748,11 @@ async fn run_async(config: Config) -> Result<(), NodeError> {
 
     let (transport, channels) = Transport::new(identity.keys.clone(), capabilities);
     let transport = Arc::new(transport);
+    let mut engine_state = engine_state;
+    // Onion messages are routed over the channels the engine knows.
+    engine_state
+        .engine
+        .share_topology(transport.topology.clone());
     let (stop_tx, mut stop_rx) = watch::channel(false);
     // SAFETY: getuid has no preconditions and cannot fail.
     let uid = unsafe { libc::getuid() };
@@ -772,6 +783,7 @@ async fn run_async(config: Config) -> Result<(), NodeError> {
     let mut inbox = channels.inbox;
     let mut setup_rx: mpsc::Receiver<SetupInbound> = channels.setup;
     let mut events = channels.events;
+    let mut onion_rx = channels.onion;
     tasks.spawn(async move {
         // Handles an event, first taking every message already queued: those came on
         // the connection before it.
@@ -798,6 +810,27 @@ async fn run_async(config: Config) -> Result<(), NodeError> {
                         s.feed_peer_batch(batch);
                     }
                     s.acknowledge_streams();
+                }
+                Some(m) = onion_rx.recv() => {
+                    // An endpoint message through the network: logged, then applied
+                    // (no peer stream position moves), if it concerns one of this
+                    // node's payments; anything else is not logged.
+                    let r = s.feed_with(
+                        |e| {
+                            if !e.wants_endpoint(&m.message) {
+                                return Err(format!(
+                                    "{} for no payment of ours; ignored",
+                                    m.message.message_type().name()
+                                ));
+                            }
+                            crate::engine::input::onion_input(&m.message, m.reply)
+                                .map(|i| (i, ()))
+                        },
+                        None,
+                    );
+                    if let Err(e) = r {
+                        tracing::debug!("onion message: {e}");
+                    }
                 }
                 Some(m) = setup_rx.recv() => {
                     while let Ok(e) = events.try_recv() {

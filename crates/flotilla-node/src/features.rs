@@ -1,6 +1,11 @@
 //! The BOLT 9 feature bits a flotilla node puts in its `init`: exactly what it
 //! honours, nothing claimed for show.
 //!
+//! One BOLT bit: 39, `option_onion_messages` (optional), always — every node runs
+//! LDK's `OnionMessenger`, forwards onion messages for others and receives the
+//! redundant flow's endpoint messages as onion messages
+//! ([`crate::transport::onion`]); the messenger itself puts the bit in `init`.
+//!
 //! flotilla's own abilities use custom bits (bLIP 2: 256 and above), all odd
 //! ("optional"), so a peer that does not know them still talks to us:
 //!
@@ -19,6 +24,8 @@
 
 use lightning::types::features::InitFeatures;
 
+/// BOLT 9 bit: forwards and receives onion messages (`option_onion_messages`).
+pub const ONION_MESSAGES_BIT: usize = 39;
 /// Custom bit: reads flotilla's custom messages.
 pub const FLOTILLA_MESSAGES_BIT: usize = 257;
 /// Custom bit: honours `h2tlc` locks.
@@ -39,6 +46,9 @@ impl Capabilities {
     /// The `init` features for these capabilities.
     pub fn init_features(self) -> InitFeatures {
         let mut f = InitFeatures::empty();
+        // LDK's `OnionMessenger` advertises it too; here so that `node.json` says
+        // exactly what `init` carries.
+        f.set_onion_messages_optional();
         // These bits are outside every known range, so setting them cannot fail;
         // a failure would be a programming error caught by the unit test below.
         let _ = f.set_optional_custom_bit(FLOTILLA_MESSAGES_BIT);
@@ -81,6 +91,7 @@ mod tests {
     fn only_the_messages_bit_without_an_engine() {
         let f = Capabilities::default().init_features();
         assert!(has_bit(&f, FLOTILLA_MESSAGES_BIT));
+        assert!(has_bit(&f, ONION_MESSAGES_BIT) && f.supports_onion_messages());
         assert!(!has_bit(&f, H2TLC_BIT));
         assert!(!has_bit(&f, POINT_LOCK_BIT));
         assert!(!f.requires_unknown_bits());
@@ -88,6 +99,8 @@ mod tests {
         let hex = to_hex(&f);
         assert_eq!(hex.len(), 66);
         assert!(hex.starts_with("02"), "{hex}");
+        // Bit 39 is the top bit of byte 4, the fifth byte from the end.
+        assert_eq!(&hex[56..58], "80", "{hex}");
         let all = Capabilities {
             h2tlc: true,
             point_lock: true,

@@ -6,7 +6,9 @@
 //!   others can read it);
 //! - [`store`]: SQLite in WAL mode, every write durable when it returns;
 //! - [`transport`]: LDK's `PeerManager` over `lightning-net-tokio` (BOLT 8, BOLT 1),
-//!   flotilla's messages as custom messages, BOLT 2 channels refused;
+//!   flotilla's messages as custom messages, onion messages through LDK's
+//!   `OnionMessenger` (forwarded for others; the redundant flow's endpoint messages),
+//!   BOLT 2 channels refused;
 //! - [`features`]: the `init` feature bits, only what the node honours;
 //! - [`control`]: the JSON-lines control socket, its protocol and client;
 //! - [`reconnect`]: backoff for dialing remembered peers;

@@ -641,7 +641,7 @@ impl Node {
                 round,
             } => self.redundant_timeout(payment_secret, round, out),
             Timer::HtlcExpiry { htlc } => self.expire_offered(htlc, out),
-            Timer::PaymentDeadline { .. } => {}
+            Timer::PaymentDeadline { .. } | Timer::EndpointResend { .. } => {}
             Timer::PeerUnreachable { htlc } => {
                 if self
                     .htlcs

@@ -297,6 +297,17 @@ impl Node {
         Ok(())
     }
 
+    /// Receiver: the parts of `payment_id` its claim request named, while the request
+    /// still waits for the sender's answer (a live driver re-sends it until then).
+    pub fn awaiting_answer(&self, payment_id: &[u8; 32]) -> Option<Vec<(u16, u64)>> {
+        self.receiver.redundant.awaiting_answer(payment_id)
+    }
+
+    /// Receiver: whether it holds parts of `payment_id` in an open round.
+    pub fn has_round(&self, payment_id: &[u8; 32]) -> bool {
+        self.receiver.redundant.has_round(payment_id)
+    }
+
     /// The parts this node holds for the payment with `secret` (for tests and cheats).
     pub fn held_parts(&self, secret: &PaymentSecret) -> usize {
         self.receiver.redundant.held_parts(secret)

@@ -129,8 +129,9 @@ pub fn replay(
             match f {
                 Effect::Gossip { bytes, .. } => remember(&mut announcements, bytes),
                 t @ Effect::Timer { .. } => timers.push(t),
-                // Messages are in the outbox already; warnings were sent.
-                Effect::Send { .. } | Effect::Warn { .. } => {}
+                // Messages are in the outbox already; warnings were sent; onion
+                // messages are best effort (re-sent by their timers).
+                Effect::Send { .. } | Effect::Warn { .. } | Effect::Onion { .. } => {}
             }
         }
     }
@@ -301,6 +302,9 @@ impl Shared {
                     remember(&mut st.announcements, bytes);
                 }
                 Effect::Timer { at, timer } => self.schedule(at.0, timer),
+                Effect::Onion { to, message, reply } => {
+                    self.transport.send_onion(to, message, reply.as_deref())
+                }
                 Effect::Warn { to, text } => {
                     tracing::warn!(peer = %to, "{text}");
                     self.transport.warn(to, text);

@@ -110,6 +110,19 @@ impl LiveGraph {
             .is_some_and(|k| k.nodes == [a, b] || k.nodes == [b, a])
     }
 
+    /// Who is joined to whom, for routing onion messages.
+    pub fn topology(&self) -> crate::transport::onion_route::Topology {
+        crate::transport::onion_route::Topology::from_channels(self.channels.iter().filter_map(
+            |k| {
+                Some((
+                    scid_of(&k.channel_id).0,
+                    self.pubkey(k.nodes[0])?,
+                    self.pubkey(k.nodes[1])?,
+                ))
+            },
+        ))
+    }
+
     /// Number of known channels.
     pub fn channel_count(&self) -> usize {
         self.channels.len()

@@ -45,6 +45,14 @@ pub enum Input {
         /// The bytes.
         bytes: Vec<u8>,
     },
+    /// A redundant payment's endpoint message that arrived as an onion message
+    /// ([`super::endpoint`]).
+    Onion {
+        /// The message, framed as on the peer stream (tunnelled type).
+        bytes: Vec<u8>,
+        /// Its reply path (LDK's `Responder`, serialised), where an answer goes.
+        reply: Option<Vec<u8>>,
+    },
     /// A timer the engine set came due.
     Timer {
         /// Which.
@@ -109,6 +117,15 @@ pub enum Input {
     },
 }
 
+/// The input for an endpoint message that arrived as an onion message.
+pub fn onion_input(
+    message: &flotilla_ln::wire::Message,
+    reply: Option<Vec<u8>>,
+) -> Result<Input, String> {
+    let bytes = flotilla_ln::wire::encode_tunnelled(message).map_err(|e| e.to_string())?;
+    Ok(Input::Onion { bytes, reply })
+}
+
 fn h32(v: &Value, k: &str) -> Result<[u8; 32], String> {
     let s = v[k].as_str().ok_or_else(|| format!("{k} missing"))?;
     unhex(s)
@@ -138,6 +155,10 @@ fn timer_json(t: &Timer) -> Value {
             json!({"t": "expiry", "channel": htlc.channel.0, "id": htlc.id})
         }
         Timer::PaymentDeadline { payment } => json!({"t": "deadline", "payment": payment}),
+        Timer::EndpointResend {
+            payment_id,
+            attempt,
+        } => json!({"t": "resend", "payment_id": hex(payment_id), "attempt": attempt}),
         // Set only for a peer that stays offline with `offline_peer_timeout` above
         // zero, which the live node does not use.
         Timer::PeerUnreachable { .. } => json!({"t": "unreachable"}),
@@ -162,6 +183,10 @@ fn timer_of(v: &Value) -> Result<Option<Timer>, String> {
         },
         Some("deadline") => Timer::PaymentDeadline {
             payment: num(v, "payment")?,
+        },
+        Some("resend") => Timer::EndpointResend {
+            payment_id: h32(v, "payment_id")?,
+            attempt: u32::try_from(num(v, "attempt")?).map_err(|_| "resend: attempt")?,
         },
         Some("unreachable") => return Ok(None),
         _ => return Err("unknown timer".into()),
@@ -190,6 +215,8 @@ impl Input {
             Input::Peer { from, bytes } => {
                 json!({"k": "peer", "from": from.to_string(), "bytes": hex(bytes)})
             }
+            Input::Onion { bytes, reply } => json!({"k": "onion", "bytes": hex(bytes),
+                "reply": reply.as_ref().map(|r| hex(r))}),
             Input::Timer { timer } => json!({"k": "timer", "timer": timer_json(timer)}),
             Input::PeerOnline { peer, online } => {
                 json!({"k": "online", "peer": peer.to_string(), "online": online})
@@ -267,6 +294,13 @@ impl Input {
             Some("peer") => Input::Peer {
                 from: key(v, "from")?,
                 bytes: unhex(v["bytes"].as_str().unwrap_or("")).ok_or("peer: bad bytes")?,
+            },
+            Some("onion") => Input::Onion {
+                bytes: unhex(v["bytes"].as_str().unwrap_or("")).ok_or("onion: bad bytes")?,
+                reply: match v["reply"].as_str() {
+                    Some(r) => Some(unhex(r).ok_or("onion: bad reply path")?),
+                    None => None,
+                },
             },
             Some("timer") => match timer_of(&v["timer"])? {
                 Some(timer) => Input::Timer { timer },
@@ -403,6 +437,20 @@ mod tests {
             },
             Input::Timer {
                 timer: Timer::PaymentDeadline { payment: 8 },
+            },
+            Input::Timer {
+                timer: Timer::EndpointResend {
+                    payment_id: [4; 32],
+                    attempt: 3,
+                },
+            },
+            Input::Onion {
+                bytes: vec![0x80, 0x05, 9],
+                reply: Some(vec![1, 2]),
+            },
+            Input::Onion {
+                bytes: vec![0x80, 0x05],
+                reply: None,
             },
             Input::PayRedundant {
                 id: 5,

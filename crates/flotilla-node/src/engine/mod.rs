@@ -19,9 +19,11 @@
 //! One file per job: [`graph`] (what the node knows of the network), [`gossip`]
 //! (signed channel announcements), [`pay`] (the sender's payments: routing, MPP,
 //! retries), [`input`] (inputs as they are logged), [`durable`] (the log, the
-//! outbox and the re-establishment of a peer's message stream).
+//! outbox and the re-establishment of a peer's message stream), [`endpoint`] (the
+//! redundant flow's endpoint messages as onion messages, robust to loss).
 
 pub mod durable;
+pub mod endpoint;
 pub mod gossip;
 pub mod graph;
 pub mod input;
@@ -49,6 +51,7 @@ use flotilla_ln::{PaymentHash, PaymentPreimage, PaymentSecret};
 use flotilla_route::Timestamp;
 use serde_json::json;
 
+use crate::transport::onion_route::{self, SharedTopology};
 use gossip::Announcement;
 use graph::LiveGraph;
 pub use input::Input;
@@ -122,6 +125,17 @@ pub enum Effect {
         /// What.
         timer: Timer,
     },
+    /// Send a redundant payment's endpoint message (claim request, reveal, cancel)
+    /// as a best-effort onion message ([`endpoint`]).
+    Onion {
+        /// The other end of the payment.
+        to: PublicKey,
+        /// The message.
+        message: Message,
+        /// The reply path of the message this answers (LDK's `Responder`, serialised):
+        /// the answer goes along it rather than to `to`'s node id.
+        reply: Option<Vec<u8>>,
+    },
     /// The peer broke the protocol: a BOLT 1 `warning`; nothing changed.
     Warn {
         /// The peer.
@@ -172,6 +186,10 @@ pub struct Engine {
     /// Payments that finished since the daemon last asked.
     finished: Vec<u64>,
     out: Vec<Output>,
+    /// Claim requests being re-sent, and the reply path being answered.
+    endpoints: endpoint::Endpoints,
+    /// Where the channel graph is published for onion-message routing, if anywhere.
+    topology: Option<SharedTopology>,
 }
 
 /// Why a command was refused.
@@ -214,7 +232,16 @@ impl Engine {
             invoices: HashMap::new(),
             finished: Vec::new(),
             out: Vec::new(),
+            endpoints: endpoint::Endpoints::default(),
+            topology: None,
         }
+    }
+
+    /// Publishes the channel graph to `shared` now and whenever it grows: onion
+    /// messages are routed over it ([`crate::transport::onion_route`]).
+    pub fn share_topology(&mut self, shared: SharedTopology) {
+        onion_route::publish(&shared, self.graph.topology());
+        self.topology = Some(shared);
     }
 
     /// This node's id.
@@ -248,6 +275,9 @@ impl Engine {
             )?,
             Input::Announce { from, bytes } => self.announce(*from, bytes, &mut fx),
             Input::Peer { from, bytes } => self.peer_message(*from, bytes, clock, &mut fx),
+            Input::Onion { bytes, reply } => {
+                self.onion_message(bytes, reply.as_ref(), clock, &mut fx)
+            }
             Input::Timer { timer } => {
                 if let Some(node) = self.node.as_mut() {
                     match timer {
@@ -259,6 +289,13 @@ impl Engine {
                                     self.finished.push(*payment);
                                 }
                             }
+                        }
+                        Timer::EndpointResend {
+                            payment_id,
+                            attempt,
+                        } => {
+                            let (id, n) = (*payment_id, *attempt);
+                            self.resend_endpoint(id, n, clock, &mut fx);
                         }
                         t => node.handle_timer(t.clone(), clock, &mut self.out),
                     }
@@ -474,6 +511,9 @@ impl Engine {
             n.enable_real_onions(self.secret, self.onion_seed, dir);
             n.set_reply_node(self.me.serialize());
         }
+        if let Some(t) = &self.topology {
+            onion_route::publish(t, self.graph.topology());
+        }
         Ok(())
     }
 
@@ -634,6 +674,12 @@ impl Engine {
                     let Some(peer) = self.graph.pubkey(to) else {
                         continue;
                     };
+                    if let Msg::Endpoint(e) = &msg {
+                        // Not on the peer stream: routed through the network.
+                        let message = wire::convert::endpoint_to_wire(e);
+                        self.endpoint_out(peer, message, clock, fx);
+                        continue;
+                    }
                     let cid = msg
                         .channel()
                         .and_then(|c| self.graph.channel_id(c))
@@ -691,10 +737,10 @@ impl Engine {
                     self.finished.push(id);
                 }
             }
+            // A claim request over the peer stream (from a node that predates onion
+            // messages): answered like one that came as an onion message.
             Event::ClaimRequested {
-                receiver,
-                payment_id,
-                parts,
+                payment_id, parts, ..
             } => {
                 let id = RedundantSession::session_of_payment_id(payment_id);
                 let (Some(p), Some(node)) = (self.redundant.get_mut(&id), self.node.as_mut())
@@ -705,7 +751,7 @@ impl Engine {
                     return;
                 }
                 let was_done = p.is_done();
-                p.on_claim_request(*receiver, parts, node, clock, &mut self.out);
+                p.on_claim_request(parts, node, clock, &mut self.out);
                 if !was_done && p.is_done() {
                     self.finished.push(id);
                 }

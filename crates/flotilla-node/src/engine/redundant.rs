@@ -76,6 +76,11 @@ pub struct LiveRedundant {
     excluded: Vec<PublicKey>,
     rows: Vec<PartRow>,
     finished: Option<Timestamp>,
+    /// The secrets revealed (the answer to the first claim request), sent again to
+    /// every later one: onion messages may be lost.
+    revealed: Option<Vec<(u16, [u8; 32])>>,
+    /// Claim requests answered again (with the same reveal, or the cancel).
+    answers_repeated: u32,
 }
 
 impl LiveRedundant {
@@ -161,6 +166,8 @@ impl LiveRedundant {
             excluded: ask.excluded.clone(),
             rows: Vec::new(),
             finished: None,
+            revealed: None,
+            answers_repeated: 0,
         })
     }
 
@@ -215,24 +222,34 @@ impl LiveRedundant {
         self.after(node, clock, out);
     }
 
-    /// The receiver (`receiver`, as this node's directory numbers it) asks which
-    /// parts to claim: reveal the secrets of a subset worth exactly A, and cancel the
-    /// surplus.
+    /// The receiver asks which parts to claim: the first time, reveal the secrets of
+    /// a subset worth exactly A and cancel the surplus; every later time (the answer
+    /// may have been lost, or the request came twice), the same reveal again, or the
+    /// cancel once the payment was given up. Idempotent: the receiver can claim only
+    /// what the one reveal opens.
     pub fn on_claim_request(
         &mut self,
-        receiver: NodeIdx,
         parts: &[(u16, u64)],
         node: &mut Node,
         clock: &Clock,
         out: &mut Vec<Output>,
     ) {
+        let receiver = self.session.target();
+        let payment_id = self.session.payment_id();
         if let Some(secrets) = self.session.on_claim_request(parts) {
-            node.reveal(receiver, self.session.payment_id(), secrets, out);
+            self.revealed = Some(secrets.clone());
+            node.reveal(receiver, payment_id, secrets, out);
             let mut net = LiveSender {
-                node,
+                node: &mut *node,
                 graph: &self.graph,
             };
             self.session.send_surplus_cancels(&mut net, out);
+        } else if let Some(secrets) = &self.revealed {
+            self.answers_repeated += 1;
+            node.reveal(receiver, payment_id, secrets.clone(), out);
+        } else if matches!(self.session.state(), SessionState::Failed(..)) {
+            self.answers_repeated += 1;
+            node.cancel_payment(receiver, payment_id, out);
         }
         self.after(node, clock, out);
     }
@@ -286,6 +303,11 @@ impl LiveRedundant {
             SessionState::Succeeded(_) => PayStatus::Succeeded,
             SessionState::Failed(r, _) => PayStatus::Failed(r),
         }
+    }
+
+    /// Parts sent and not yet resolved.
+    pub fn parts_in_flight(&self) -> usize {
+        self.session.parts_in_flight()
     }
 
     /// Whether it is decided.
@@ -343,6 +365,7 @@ impl LiveRedundant {
                 "refunded_msat": s.refunded_msat,
                 "overpaid_msat": s.overpaid_msat,
                 "endpoint_messages": s.extra_messages,
+                "endpoint_answers_repeated": self.answers_repeated,
                 "parts_in_flight": self.session.parts_in_flight(),
                 "excluded_peers": self.excluded.iter().map(|p| p.to_string()).collect::<Vec<_>>(),
             },

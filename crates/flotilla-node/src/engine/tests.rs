@@ -20,6 +20,14 @@ struct Net {
     queue: VecDeque<(usize, Input)>,
     warnings: Vec<(usize, String)>,
     now: u64,
+    /// Onion messages to lose, by name: each name once.
+    lose: Vec<&'static str>,
+    /// Deliver every onion message twice.
+    duplicate: bool,
+    /// Every onion message sent: (from, to, name, the reply path it was sent along).
+    onions: Vec<(usize, usize, &'static str, Option<Vec<u8>>)>,
+    /// Claim-request re-send timers set: (node, when, timer).
+    resends: Vec<(usize, u64, Timer)>,
 }
 
 impl Net {
@@ -38,6 +46,10 @@ impl Net {
             queue: VecDeque::new(),
             warnings: Vec::new(),
             now: T0,
+            lose: Vec::new(),
+            duplicate: false,
+            onions: Vec::new(),
+            resends: Vec::new(),
         }
     }
 
@@ -75,6 +87,31 @@ impl Net {
                         }
                     }
                 }
+                Effect::Onion { to, message, reply } => {
+                    let j = self.ix(&to);
+                    let name = message.message_type().name();
+                    self.onions.push((i, j, name, reply));
+                    if let Some(k) = self.lose.iter().position(|n| *n == name) {
+                        self.lose.remove(k);
+                        continue;
+                    }
+                    // The transport asks a reply path for every claim request; here
+                    // it names the node it leads to.
+                    let reply = matches!(message, Message::ClaimRequest(_))
+                        .then(|| format!("reply path to {i}").into_bytes());
+                    let input = Input::Onion {
+                        bytes: wire::encode_tunnelled(&message).unwrap(),
+                        reply,
+                    };
+                    if self.duplicate {
+                        self.queue.push_back((j, input.clone()));
+                    }
+                    self.queue.push_back((j, input));
+                }
+                Effect::Timer {
+                    at,
+                    timer: t @ Timer::EndpointResend { .. },
+                } => self.resends.push((i, at.0, t)),
                 Effect::Timer { .. } => {}
                 Effect::Warn { text, .. } => self.warnings.push((i, text)),
             }
@@ -107,6 +144,24 @@ impl Net {
         while let Some((j, input)) = self.queue.pop_front() {
             self.apply(j, input).unwrap();
         }
+    }
+
+    /// Fires every claim-request re-send timer set so far, at its time, and runs
+    /// what follows; returns how many fired.
+    fn fire_resends(&mut self) -> usize {
+        let due = std::mem::take(&mut self.resends);
+        for (i, at, timer) in &due {
+            self.now = self.now.max(*at);
+            self.apply(
+                *i,
+                Input::Timer {
+                    timer: timer.clone(),
+                },
+            )
+            .unwrap();
+            self.run();
+        }
+        due.len()
     }
 
     fn open(&mut self, a: usize, b: usize, id: u8, cap_sat: u64) {
@@ -514,4 +569,231 @@ fn no_part_goes_through_a_peer_without_the_lock() {
     assert_eq!(p["failure_reason"], "lock_unsupported", "{p}");
     assert_eq!(p["parts_sent"], 0, "{p}");
     assert_eq!(net.values(), mid);
+}
+
+/// The endpoint messages of a payment, by name, in the order sent.
+fn onion_names(net: &Net) -> Vec<&'static str> {
+    net.onions.iter().map(|o| o.2).collect()
+}
+
+/// Checks payment `id` from 0 to 4 succeeded with exactly A received, balances
+/// conserved and every HTLC resolved; then that the log replays.
+fn assert_paid_exactly(net: &Net, id: u64, amount: u64, before: &[u64]) {
+    let p = net.engines[0].payment_json(id).unwrap();
+    assert_eq!(p["status"], "succeeded", "{p}");
+    assert_eq!(p["redundant"]["settled_msat"], amount, "{p}");
+    assert_eq!(p["redundant"]["overpaid_msat"], 0, "{p}");
+    let after = net.values();
+    assert_eq!(after.iter().sum::<u64>(), before.iter().sum::<u64>());
+    assert_eq!(after[4], before[4] + amount, "the receiver got exactly A");
+    for e in &net.engines {
+        e.check().unwrap();
+        assert_eq!(e.live_htlcs(), 0);
+    }
+    assert!(net.warnings.is_empty(), "{:?}", net.warnings);
+    for i in [0, 4] {
+        net.replayed(i);
+    }
+}
+
+#[test]
+fn a_lost_claim_request_is_sent_again_and_the_payment_completes() {
+    let mut net = diamond();
+    let before = net.values();
+    let (inv, ask) = net.redundant_invoice(4, 20_000_000, LockKind::SenderHash);
+    net.lose = vec!["claim_request"];
+    net.pay_redundant(0, 4, &inv, ask, 1);
+    // The request was lost: the sender waits, the receiver holds its parts.
+    assert_eq!(net.engines[0].payment_status(1), Some(PayStatus::Pending));
+    assert_eq!(onion_names(&net), ["claim_request"]);
+    assert!(net.engines[4].live_htlcs() > 0);
+    assert_eq!(net.engines[4].endpoint_json()["claims_awaiting_answer"], 1);
+    // What each end takes from the network (and logs): only what concerns its own
+    // payments.
+    let pid = net.engines[0].redundant[&1].payment_id();
+    let claim = |id| {
+        Message::ClaimRequest(wire::ClaimRequest {
+            payment_id: id,
+            parts: Vec::new(),
+        })
+    };
+    let reveal = |id| {
+        Message::RevealSecrets(wire::RevealSecrets {
+            payment_id: id,
+            secrets: Vec::new(),
+        })
+    };
+    let cancel = |id| Message::CancelPayment(wire::CancelPayment { payment_id: id });
+    for (m, at_sender, at_receiver) in [
+        (claim(pid), true, false),
+        (reveal(pid), false, true),
+        (cancel(pid), false, true),
+        (claim([9; 32]), false, false),
+        (reveal([9; 32]), false, false),
+        (cancel([9; 32]), false, false),
+    ] {
+        assert_eq!(net.engines[0].wants_endpoint(&m), at_sender, "{m:?}");
+        assert_eq!(net.engines[4].wants_endpoint(&m), at_receiver, "{m:?}");
+    }
+    // Its timer sends it again; the reveal follows, along the new request's reply
+    // path.
+    assert_eq!(net.fire_resends(), 1);
+    assert_eq!(
+        onion_names(&net),
+        ["claim_request", "claim_request", "reveal_secrets"]
+    );
+    assert_eq!(net.onions[2].3, Some(b"reply path to 4".to_vec()));
+    assert_eq!(
+        net.engines[4].endpoint_json()["endpoint_messages_resent"],
+        1
+    );
+    assert_paid_exactly(&net, 1, 20_000_000, &before);
+    // Claimed: a late reveal or cancel is no longer taken.
+    assert!(!net.engines[4].wants_endpoint(&reveal(pid)));
+    assert!(!net.engines[4].wants_endpoint(&cancel(pid)));
+    // The next timer finds the round answered: nothing more is sent, and no timer.
+    assert_eq!(net.fire_resends(), 1);
+    assert_eq!(net.onions.len(), 3);
+    assert!(net.resends.is_empty());
+    assert_eq!(net.engines[4].endpoint_json()["claims_awaiting_answer"], 0);
+}
+
+#[test]
+fn a_lost_reveal_is_answered_again_and_a_stale_timer_does_nothing() {
+    let mut net = diamond();
+    let before = net.values();
+    let (inv, ask) = net.redundant_invoice(4, 20_000_000, LockKind::H2tlc);
+    net.lose = vec!["reveal_secrets"];
+    net.pay_redundant(0, 4, &inv, ask, 1);
+    assert_eq!(net.engines[0].payment_status(1), Some(PayStatus::Pending));
+    assert_eq!(onion_names(&net), ["claim_request", "reveal_secrets"]);
+    // The reveal went along the claim request's reply path.
+    assert_eq!(net.onions[1].3, Some(b"reply path to 4".to_vec()));
+    // Keep the first timer: once the next one is set, it is stale.
+    let first = net.resends[0].clone();
+    net.fire_resends();
+    assert_eq!(
+        onion_names(&net),
+        [
+            "claim_request",
+            "reveal_secrets",
+            "claim_request",
+            "reveal_secrets"
+        ]
+    );
+    // The same secrets again, not a second subset.
+    let p = net.engines[0].payment_json(1).unwrap();
+    assert_eq!(p["redundant"]["endpoint_answers_repeated"], 1, "{p}");
+    assert_paid_exactly(&net, 1, 20_000_000, &before);
+    let n = net.onions.len();
+    net.apply(first.0, Input::Timer { timer: first.2 }).unwrap();
+    net.run();
+    assert_eq!(net.onions.len(), n, "a stale timer sends nothing");
+}
+
+#[test]
+fn duplicated_endpoint_messages_change_nothing() {
+    let mut net = diamond();
+    let before = net.values();
+    net.duplicate = true;
+    let mut paid = 0;
+    for (id, lock) in [LockKind::SenderHash, LockKind::H2tlc]
+        .into_iter()
+        .enumerate()
+    {
+        let (inv, ask) = net.redundant_invoice(4, 20_000_000, lock);
+        net.pay_redundant(0, 4, &inv, ask, id as u64 + 1);
+        paid += 20_000_000;
+        let p = net.engines[0].payment_json(id as u64 + 1).unwrap();
+        assert_eq!(p["status"], "succeeded", "{lock:?}: {p}");
+        // The second copy of the request got the same reveal; both reveals reached
+        // the receiver, which claimed once.
+        assert_eq!(p["redundant"]["endpoint_answers_repeated"], 1, "{p}");
+        assert_eq!(p["redundant"]["settled_msat"], 20_000_000, "{p}");
+    }
+    let after = net.values();
+    assert_eq!(after.iter().sum::<u64>(), before.iter().sum::<u64>());
+    assert_eq!(after[4], before[4] + paid);
+    for e in &net.engines {
+        e.check().unwrap();
+        assert_eq!(e.live_htlcs(), 0);
+    }
+    assert!(net.warnings.is_empty(), "{:?}", net.warnings);
+}
+
+#[test]
+fn a_sender_that_gave_up_answers_a_claim_request_with_its_cancel() {
+    let mut net = diamond();
+    let before = net.values();
+    let (inv, ask) = net.redundant_invoice(4, 20_000_000, LockKind::SenderHash);
+    // The request is lost, and the sender's deadline passes before it comes again;
+    // the cancel the sender sends then is lost too.
+    net.lose = vec!["claim_request", "cancel_payment"];
+    net.pay_redundant(0, 4, &inv, ask, 1);
+    net.now += 120_000_000;
+    net.apply(
+        0,
+        Input::Timer {
+            timer: Timer::PaymentDeadline { payment: 1 },
+        },
+    )
+    .unwrap();
+    net.run();
+    let p = net.engines[0].payment_json(1).unwrap();
+    assert_eq!(p["status"], "failed", "{p}");
+    assert_eq!(onion_names(&net), ["claim_request", "cancel_payment"]);
+    // The receiver still holds the parts, and asks again: the answer is the cancel.
+    assert!(net.engines[4].live_htlcs() > 0);
+    net.onions.clear();
+    net.fire_resends();
+    assert_eq!(onion_names(&net), ["claim_request", "cancel_payment"]);
+    assert_eq!(net.engines[4].live_htlcs(), 0, "the parts failed back");
+    let after = net.values();
+    assert_eq!(after, before, "nothing moved");
+    for e in &net.engines {
+        e.check().unwrap();
+        assert_eq!(e.live_htlcs(), 0);
+    }
+}
+
+#[test]
+fn a_lost_cancel_is_sent_again_while_parts_are_out() {
+    let mut net = diamond();
+    let before = net.values();
+    let (inv, ask) = net.redundant_invoice(4, 20_000_000, LockKind::H2tlc);
+    // The request, the give-up cancel and the re-sent request are all lost: only
+    // the sender's own re-sent cancel frees the parts.
+    net.lose = vec!["claim_request", "cancel_payment", "claim_request"];
+    net.pay_redundant(0, 4, &inv, ask, 1);
+    net.now += 120_000_000;
+    net.apply(
+        0,
+        Input::Timer {
+            timer: Timer::PaymentDeadline { payment: 1 },
+        },
+    )
+    .unwrap();
+    net.run();
+    assert_eq!(net.engines[0].endpoint_json()["cancels_being_resent"], 1);
+    assert_eq!(net.fire_resends(), 2);
+    assert_eq!(
+        onion_names(&net),
+        [
+            "claim_request",
+            "cancel_payment",
+            "claim_request",
+            "cancel_payment"
+        ]
+    );
+    assert_eq!(net.engines[4].live_htlcs(), 0, "the parts failed back");
+    let p = net.engines[0].payment_json(1).unwrap();
+    assert_eq!(p["redundant"]["parts_in_flight"], 0, "{p}");
+    // Every part is back: the next timers send nothing and set none.
+    assert_eq!(net.fire_resends(), 2);
+    assert_eq!(net.onions.len(), 4);
+    assert!(net.resends.is_empty());
+    assert_eq!(net.values(), before, "nothing moved");
+    for i in [0, 4] {
+        net.replayed(i);
+    }
 }

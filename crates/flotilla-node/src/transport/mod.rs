@@ -1,16 +1,20 @@
 //! The transport: BOLT 8 (Noise XK) and BOLT 1 (`init`, `ping`/`pong`, `error`,
 //! `warning`) from LDK's `PeerManager`, driven over tokio sockets by
 //! `lightning-net-tokio`; flotilla's own messages as custom messages
-//! ([`messages`]); BOLT 2 channels refused ([`refuser`]); no gossip or onion
-//! messages yet (LDK's ignoring handlers).
+//! ([`messages`]); BOLT 2 channels refused ([`refuser`]); onion messages through
+//! LDK's `OnionMessenger` ([`onion`], routed by [`onion_route`]): the redundant
+//! flow's endpoint messages, and forwarding for others. LDK's BOLT 7 gossip
+//! handler is not used (flotilla gossips with its own `channel_announce`).
 
 pub mod logger;
 pub mod messages;
+pub mod onion;
+pub mod onion_route;
 pub mod refuser;
 pub mod setup;
 
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bitcoin::secp256k1::PublicKey;
@@ -24,6 +28,8 @@ use tokio::sync::mpsc;
 use crate::features::{self, Capabilities};
 use logger::TracingLogger;
 use messages::{FlotillaMessages, Inbound, PeerEvent, SetupInbound, INBOX_CAPACITY};
+use onion::{EndpointHandler, OnionInbound, OnionMessenger, OnionStats, ONION_INBOX_CAPACITY};
+use onion_route::{ChannelLookUp, LiveMessageRouter, SharedTopology};
 use refuser::{ChannelRefuser, Disconnects};
 
 /// LDK's `PeerManager` with flotilla's handlers.
@@ -31,7 +37,7 @@ pub type PeerManager = lightning::ln::peer_handler::PeerManager<
     lightning_net_tokio::SocketDescriptor,
     Arc<ChannelRefuser>,
     Arc<IgnoringMessageHandler>,
-    Arc<IgnoringMessageHandler>,
+    Arc<OnionMessenger>,
     Arc<TracingLogger>,
     Arc<FlotillaMessages>,
     Arc<KeysManager>,
@@ -63,6 +69,11 @@ pub struct Transport {
     pub peer_manager: Arc<PeerManager>,
     /// The custom-message handler (send queue, counters, connection times).
     pub messages: Arc<FlotillaMessages>,
+    /// LDK's onion messenger (the endpoint messages; forwarding for others).
+    pub onion: Arc<OnionMessenger>,
+    /// The channel graph onion messages are routed over, as the engine publishes it.
+    pub topology: SharedTopology,
+    onion_stats: Arc<Mutex<OnionStats>>,
 }
 
 /// What the transport hands the rest of the daemon.
@@ -73,6 +84,8 @@ pub struct Channels {
     pub setup: mpsc::Receiver<SetupInbound>,
     /// Connections coming and going.
     pub events: mpsc::UnboundedReceiver<PeerEvent>,
+    /// Endpoint messages that arrived as onion messages.
+    pub onion: mpsc::Receiver<OnionInbound>,
 }
 
 /// A `SocketAddress` (LDK's) as `ip:port`.
@@ -90,6 +103,7 @@ impl Transport {
         let (inbox_tx, inbox) = mpsc::channel(INBOX_CAPACITY);
         let (setup_tx, setup) = mpsc::channel(INBOX_CAPACITY);
         let (events_tx, events) = mpsc::unbounded_channel();
+        let (onion_tx, onion_rx) = mpsc::channel(ONION_INBOX_CAPACITY);
         let disconnects = Disconnects::default();
         let messages = Arc::new(FlotillaMessages::new(
             capabilities,
@@ -98,10 +112,28 @@ impl Transport {
             events_tx,
             disconnects.clone(),
         ));
+        let me = PublicKey::from_secret_key(
+            &bitcoin::secp256k1::Secp256k1::signing_only(),
+            &keys.get_node_secret_key(),
+        );
+        let topology = SharedTopology::default();
+        let onion_stats = Arc::new(Mutex::new(OnionStats::default()));
+        let ignore = Arc::new(IgnoringMessageHandler {});
+        let onion = Arc::new(OnionMessenger::new(
+            keys.clone(),
+            keys.clone(),
+            Arc::new(TracingLogger),
+            Arc::new(ChannelLookUp::new(me, topology.clone())),
+            Arc::new(LiveMessageRouter::new(topology.clone(), keys.clone())),
+            Arc::clone(&ignore),
+            Arc::clone(&ignore),
+            Arc::clone(&ignore),
+            Arc::new(EndpointHandler::new(onion_tx, onion_stats.clone())),
+        ));
         let handlers = MessageHandler {
             chan_handler: Arc::new(ChannelRefuser::new(disconnects)),
-            route_handler: Arc::new(IgnoringMessageHandler {}),
-            onion_message_handler: Arc::new(IgnoringMessageHandler {}),
+            route_handler: Arc::clone(&ignore),
+            onion_message_handler: onion.clone(),
             custom_message_handler: messages.clone(),
             send_only_message_handler: Arc::new(IgnoringMessageHandler {}),
         };
@@ -123,11 +155,15 @@ impl Transport {
             Transport {
                 peer_manager,
                 messages,
+                onion,
+                topology,
+                onion_stats,
             },
             Channels {
                 inbox,
                 setup,
                 events,
+                onion: onion_rx,
             },
         )
     }
@@ -244,6 +280,45 @@ impl Transport {
     pub fn warn(&self, to: PublicKey, text: String) {
         self.messages.warn(to, text);
         self.peer_manager.process_events();
+    }
+
+    /// Sends endpoint message `message` for `to` as an onion message: along `reply`
+    /// (the reply path of the message it answers) when given, else routed to `to`
+    /// (see [`onion::send`]). Best effort: a failure is logged and counted.
+    pub fn send_onion(
+        &self,
+        to: PublicKey,
+        message: flotilla_ln::wire::Message,
+        reply: Option<&[u8]>,
+    ) {
+        let name = message.message_type().name();
+        match onion::send(&self.onion, to, message, reply) {
+            Ok(_) => {
+                *self
+                    .onion_stats
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .sent
+                    .entry(name)
+                    .or_default() += 1;
+            }
+            Err(e) => {
+                tracing::warn!(to = %to, "{name} not sent as an onion message: {e}");
+                self.onion_stats
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .send_failed += 1;
+            }
+        }
+        self.peer_manager.process_events();
+    }
+
+    /// A snapshot of the onion-message counters.
+    pub fn onion_stats(&self) -> OnionStats {
+        self.onion_stats
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     /// Queues `message` for `to` and sends it.
