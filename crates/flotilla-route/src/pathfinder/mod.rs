@@ -75,6 +75,16 @@
 //!   clearing), a radix heap, no allocation in the loop, `−ln P` from
 //!   [`Scorer::cost`] (which the closed-form scorers evaluate without a logarithm), and
 //!   an exit as soon as the sender is settled or all its neighbours are.
+//! - A request that excludes edges (a redundant part avoiding its siblings' channels)
+//!   takes the sender's best routes away, which the plain potential does not see:
+//!   such searches settled ten times the nodes of the others. They run twice: once
+//!   with a potential whose forward search also leaves the excluded edges out (fast,
+//!   but it settles nodes in another order, so a tie between twin channels can go
+//!   the other way), then the plain search, pruned at that route's cost once its
+//!   potential is upgraded. The pruned search drops only offers that cannot lead to
+//!   a route within that cost and keeps every other entry's key, so a route it finds
+//!   within the cost is the plain search's own; if it finds none, the plain search
+//!   runs unpruned (`search::Mode`).
 //! - [`SearchTuning`] holds the speed knobs; they never change an answer.
 
 mod arrays;
