@@ -151,8 +151,14 @@ impl BoomerangPolynomial {
     }
 
     /// This polynomial, sharing computed commitments and points through `memo` (with
-    /// the senders that pay it, see [`PointMemo`]).
+    /// the senders that pay it, see [`PointMemo`]). The memo also keeps the
+    /// coefficients, so that a point a sender asks it for is computed as share·G.
     pub fn with_memo(mut self, memo: Arc<PointMemo>) -> Self {
+        if let Ok(mut polys) = memo.polynomials.lock() {
+            polys
+                .entry((self.c0.serialize(), self.degree()))
+                .or_insert_with(|| self.coefficients.clone());
+        }
         self.memo = Some(memo);
         self
     }
@@ -189,10 +195,13 @@ impl BoomerangPolynomial {
             .as_ref()
             .and_then(|m| m.commitments.lock().ok().and_then(|c| c.get(&key).cloned()));
         let points = cached.unwrap_or_else(|| {
-            let points: Vec<PublicKey> = self
-                .coefficients
-                .iter()
-                .map(|a| PublicKey::from_secret_key(secp(), a))
+            // C_0 is known already.
+            let points: Vec<PublicKey> = std::iter::once(self.c0)
+                .chain(
+                    self.coefficients[1..]
+                        .iter()
+                        .map(|a| PublicKey::from_secret_key(secp(), a)),
+                )
                 .collect();
             if let Some(m) = &self.memo {
                 if let Ok(mut c) = m.commitments.lock() {
@@ -210,18 +219,24 @@ impl BoomerangPolynomial {
     /// P(x) for part `index`: the scalar that claims it. `None` in the negligible case
     /// P(x) = 0 (such a part cannot be locked; the sender's point computation fails too).
     pub fn share(&self, index: u16) -> Option<SecretKey> {
-        let x = Fe::from_u64(x_of(index));
-        let mut acc = Fe::ZERO;
-        for a in self.coefficients.iter().rev() {
-            acc = acc.mul(x).add(Fe(Some(*a)));
-        }
-        acc.0
+        evaluate(&self.coefficients, index)
     }
 
     /// P(0), the secret that triggers the boomerang clause.
     pub fn secret(&self) -> SecretKey {
         self.coefficients[0]
     }
+}
+
+/// P(x) for part `index` from the coefficients a_0 … a_k (Horner's rule over the
+/// scalar field); `None` when it is zero.
+fn evaluate(coefficients: &[SecretKey], index: u16) -> Option<SecretKey> {
+    let x = Fe::from_u64(x_of(index));
+    let mut acc = Fe::ZERO;
+    for a in coefficients.iter().rev() {
+        acc = acc.mul(x).add(Fe(Some(*a)));
+    }
+    acc.0
 }
 
 /// The commitments to a [`BoomerangPolynomial`]'s coefficients, as published with the
@@ -251,15 +266,42 @@ type PolyKey = ([u8; 33], u16);
 /// parts draw polynomials of different degrees from the same seed, which share C_0)
 /// and the part; a point is the same whoever computes it (the sender from
 /// the commitments, the receiver as share·G), so sharing changes no outcome.
-#[derive(Debug, Default)]
+///
+/// The memo also keeps the coefficients of the polynomials registered with it
+/// ([`BoomerangPolynomial::with_memo`]): in a simulation, where the receiver's
+/// polynomial and the senders' commitments share one memo, a point no one has
+/// computed yet is computed as share·G — one generator multiplication — rather than
+/// by the sender's Horner steps over the commitments (two field inversions each).
+/// The point is the same (`the_sender_computes_the_point_the_receiver_claims_with`
+/// checks it), so no outcome changes; a sender without the polynomial in its memo
+/// (the live node) computes it from the commitments.
+#[derive(Default)]
 pub struct PointMemo {
     points: Mutex<HashMap<(PolyKey, u16), PublicKey>>,
+    /// The coefficients of the polynomials registered with the memo.
+    polynomials: Mutex<HashMap<PolyKey, Vec<SecretKey>>>,
     commitments: Mutex<HashMap<PolyKey, Vec<PublicKey>>>,
     /// `(point, scalar)` claims found to open their point.
     verified: Mutex<std::collections::HashSet<([u8; 33], [u8; 32])>>,
 }
 
+impl std::fmt::Debug for PointMemo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never print secrets.
+        write!(f, "PointMemo({} points)", self.len())
+    }
+}
+
 impl PointMemo {
+    /// P(x)·G for part `index` of a polynomial registered with the memo, as share·G.
+    fn point_from_share(&self, key: &PolyKey, index: u16) -> Option<PublicKey> {
+        let share = {
+            let polys = self.polynomials.lock().ok()?;
+            evaluate(polys.get(key)?, index)?
+        };
+        Some(PublicKey::from_secret_key(secp(), &share))
+    }
+
     /// Points remembered.
     pub fn len(&self) -> usize {
         self.points.lock().map_or(0, |m| m.len())
@@ -324,7 +366,10 @@ impl BoomerangCommitments {
         if let Some(p) = memo.points.lock().ok().and_then(|m| m.get(&key).copied()) {
             return Some(p);
         }
-        let p = self.compute_point(index)?;
+        let p = match memo.point_from_share(&key.0, index) {
+            Some(p) => p,
+            None => self.compute_point(index)?,
+        };
         if let Ok(mut m) = memo.points.lock() {
             m.insert(key, p);
         }

@@ -302,4 +302,43 @@ proptest! {
             }
         }
     }
+
+    #[test]
+    fn excluding_edges_answers_as_the_plain_search(
+        (n, chans, s, t, amount, max_len, _excluded, tuning, params) in setup(),
+        twins in prop::collection::vec(0usize..30, 0..12),
+        cut in prop::collection::vec(0usize..200, 1..5),
+    ) {
+        // Twin channels (same ends, same policies) tie exactly: the answer must still
+        // be the plain search's, not merely as cheap.
+        let mut chans = chans;
+        for i in twins {
+            if let Some(&c) = chans.get(i % chans.len()) {
+                chans.push(c);
+            }
+        }
+        let g = graph(n, &chans);
+        let mut pf = Pathfinder::with_params(Smooth, params);
+        pf.set_tuning(tuning);
+        let mut plain = Pathfinder::with_params(Smooth, params);
+        plain.set_tuning(tuning);
+        plain.plain_only = true;
+        for k in 0..3usize {
+            let (s, t) = if k == 1 { (t, s) } else { ((s + k) % n, (t + 2 * k) % n) };
+            if s == t {
+                continue;
+            }
+            let amount = amount / (k as u64 + 1) + 1;
+            let mut req = RouteRequest::new(NodeIdx(s as u32), NodeIdx(t as u32), amount);
+            req.limits = Limits { max_path_len: max_len, ..Limits::for_amount(amount) };
+            req.limits.max_fee_msat = u64::MAX;
+            req.limits.excluded_edges = cut
+                .iter()
+                .map(|&c| EdgeIdx(((c + k) % (2 * chans.len())) as u32))
+                .collect();
+            let got = pf.find_path(&g, &req, Timestamp::ZERO);
+            let want = plain.find_path(&g, &req, Timestamp::ZERO);
+            prop_assert_eq!(got, want, "query {}", k);
+        }
+    }
 }
