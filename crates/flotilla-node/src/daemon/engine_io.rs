@@ -142,6 +142,9 @@ impl Sink<Out> for Shared {
     }
 
     fn commit(&self, _: &mut MutexGuard<'_, Release>, rows: Vec<Logged>) -> Result<(), String> {
+        if let Some(d) = test_commit_delay() {
+            std::thread::sleep(d);
+        }
         self.store.commit_inputs(rows).map(|_| ()).map_err(|e| {
             // The engine moved on but the log did not: the only safe course is to
             // stop and rebuild from the log on the next start.
@@ -159,6 +162,19 @@ impl Sink<Out> for Shared {
     ) {
         self.release_out(rel, batch.out, committed);
     }
+}
+
+/// For tests: `FLOTILLA_TEST_COMMIT_DELAY_MS` makes every commit that much slower (a
+/// slow disk), so a test can kill a node while a commit is under way and check that
+/// nothing it covers had left (`crates/flotilla-cli/tests/node_commit_order.rs`).
+fn test_commit_delay() -> Option<Duration> {
+    static DELAY: std::sync::OnceLock<Option<Duration>> = std::sync::OnceLock::new();
+    *DELAY.get_or_init(|| {
+        std::env::var("FLOTILLA_TEST_COMMIT_DELAY_MS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .map(Duration::from_millis)
+    })
 }
 
 /// Starts the committer thread, which commits what the appliers leave queued while
