@@ -8,7 +8,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::str::FromStr;
-use std::sync::{Arc, Mutex, MutexGuard, TryLockError};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use bitcoin::secp256k1::PublicKey;
@@ -133,14 +133,6 @@ impl Sink<Out> for Shared {
         lock(&self.durable.release)
     }
 
-    fn try_hold(&self) -> Option<MutexGuard<'_, Release>> {
-        match self.durable.release.try_lock() {
-            Ok(g) => Some(g),
-            Err(TryLockError::Poisoned(p)) => Some(p.into_inner()),
-            Err(TryLockError::WouldBlock) => None,
-        }
-    }
-
     fn commit(&self, _: &mut MutexGuard<'_, Release>, rows: Vec<Logged>) -> Result<(), String> {
         if let Some(d) = test_commit_delay() {
             std::thread::sleep(d);
@@ -177,8 +169,7 @@ fn test_commit_delay() -> Option<Duration> {
     })
 }
 
-/// Starts the committer thread, which commits what the appliers leave queued while
-/// a commit is under way (see [`super::pipeline`]). Call it inside the runtime: the
+/// Starts the committer thread (see [`super::pipeline`]). Call it inside the runtime: the
 /// thread enters it to schedule timers and drive the transport.
 pub fn start_committer(shared: Arc<Shared>) -> Option<std::thread::JoinHandle<()>> {
     let runtime = tokio::runtime::Handle::current();
@@ -317,7 +308,6 @@ impl Shared {
             self.enqueue(&mut st, rows, fx, Vec::new(), t);
             extra
         };
-        self.lead();
         Ok(extra)
     }
 
@@ -351,15 +341,6 @@ impl Shared {
             }
         }
         self.enqueue(&mut st, rows, effects, replies, t);
-        drop(st);
-        self.lead();
-    }
-
-    /// Commits what is queued unless a commit is under way (then that one, or the
-    /// committer thread after it, does). Never called with the engine's lock held.
-    fn lead(&self) {
-        let d = &self.durable;
-        pipeline::lead(self, &d.queue, &d.mark, &d.stats);
     }
 
     /// Numbers what was just applied and queues it for the committer. Called under
@@ -433,8 +414,6 @@ impl Shared {
             }
         }
         self.enqueue(&mut st, rows, effects, Vec::new(), t);
-        drop(st);
-        self.lead();
     }
 
     /// The committer's release of one batch: its effects, outcomes and answers once

@@ -16,17 +16,16 @@
 //! Whoever applies inputs (the peer reader and the command writer) does so under the
 //! engine's lock and, still under it, numbers the result as a [`Batch`] and pushes it
 //! on the [`Queue`]; so the queue's order is the order in which the engine applied
-//! them. Then, the engine's lock dropped, it tries to become the committer
-//! ([`lead`]): if no commit is under way it takes every batch waiting, writes all
-//! their rows in one transaction and releases their outputs, in order, itself (no
-//! hand-over to another thread when the node is idle); if a commit is under way it
-//! returns at once and goes on applying, and the batch rides the next commit (a
-//! group commit: while one commit waits on `fsync`, the next batches pile up behind
-//! it, from every peer and client, and go in one transaction). Whoever finishes a
-//! commit and finds batches left wakes the committer thread ([`run`]), which commits
-//! them. A commit that fails releases nothing, neither its batches nor any later
-//! one: the engine has moved past the log, so the node stops and the next start
-//! replays a consistent state.
+//! them. The committer thread ([`run`]) takes every batch waiting, writes all their
+//! rows in one transaction, and only then releases their outputs, in order. The
+//! appliers never wait for it: while it waits on `fsync`, they go on applying what
+//! arrives, from every peer and client, and the batches pile up behind the commit
+//! and go together in the next one (a group commit; a forwarder's messages from both
+//! sides share it). The commit runs on its own thread, not on the async runtime's
+//! workers, so an `fsync` never stalls the sockets or the control server. A commit
+//! that fails releases nothing, neither its batches nor any later one: the engine
+//! has moved past the log, so the node stops and the next start replays a
+//! consistent state.
 //!
 //! Queries that read the engine's state without changing it (`channels`,
 //! `payments`, `info`) are answered once everything applied before they looked is
@@ -203,9 +202,11 @@ impl<T> Queue<T> {
         self.batches.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Queues a batch. Call it under the engine's lock, right after applying it.
+    /// Queues a batch for the committer thread. Call it under the engine's lock,
+    /// right after applying it.
     pub fn push(&self, batch: Batch<T>) {
         self.inner().0.push_back(batch);
+        self.waiting.notify_one();
     }
 
     /// Tells the committer thread to stop once the queue is empty.
@@ -220,15 +221,6 @@ impl<T> Queue<T> {
         q.0.drain(..n).collect()
     }
 
-    fn is_empty(&self) -> bool {
-        self.inner().0.is_empty()
-    }
-
-    fn wake(&self) {
-        let _q = self.inner();
-        self.waiting.notify_one();
-    }
-
     /// Waits until a batch is queued; `false` once closed and empty.
     fn wait(&self) -> bool {
         let mut q = self.inner();
@@ -239,7 +231,7 @@ impl<T> Queue<T> {
             if q.1 {
                 return false;
             }
-            // The timeout only guards against a wake-up lost to a bug.
+            // The timeout only guards against a lost wake-up.
             q = self
                 .waiting
                 .wait_timeout(q, Duration::from_millis(100))
@@ -258,8 +250,6 @@ pub trait Sink<T> {
         Self: 'a;
     /// Takes the guard, waiting for it.
     fn hold(&self) -> Self::Guard<'_>;
-    /// Takes the guard if nobody holds it.
-    fn try_hold(&self) -> Option<Self::Guard<'_>>;
     /// Writes `rows` in one transaction.
     fn commit(&self, guard: &mut Self::Guard<'_>, rows: Vec<Logged>) -> Result<(), String>;
     /// Releases a committed batch's outputs, or (`Err`) refuses them.
@@ -324,24 +314,8 @@ fn round<T, S: Sink<T>>(
     }
 }
 
-/// Commits what is queued if no commit is under way (the caller just queued a
-/// batch); otherwise returns at once, and the commit under way, or the one after it,
-/// covers the batch.
-pub fn lead<T, S: Sink<T>>(sink: &S, queue: &Queue<T>, mark: &Watermark, stats: &Stats) {
-    let Some(mut guard) = sink.try_hold() else {
-        return;
-    };
-    round(sink, &mut guard, queue, mark, stats);
-    drop(guard);
-    // Looked at after letting go: a batch queued by someone who found the guard
-    // taken is seen here, and the committer thread takes it.
-    if !queue.is_empty() {
-        queue.wake();
-    }
-}
-
-/// The committer thread: commits whatever the appliers left queued, until the queue
-/// is closed and empty.
+/// The committer thread: commits whatever the appliers queue, until the queue is
+/// closed and empty.
 pub fn run<T, S: Sink<T>>(sink: &S, queue: &Queue<T>, mark: &Watermark, stats: &Stats) {
     while queue.wait() {
         let mut guard = sink.hold();
@@ -369,9 +343,6 @@ mod tests {
         type Guard<'a> = MutexGuard<'a, ()>;
         fn hold(&self) -> MutexGuard<'_, ()> {
             self.held.lock().unwrap()
-        }
-        fn try_hold(&self) -> Option<MutexGuard<'_, ()>> {
-            self.held.try_lock().ok()
         }
         fn commit(&self, _: &mut MutexGuard<'_, ()>, rows: Vec<Logged>) -> Result<(), String> {
             let ok = self.gate.lock().unwrap().recv().unwrap_or(false);
@@ -436,10 +407,6 @@ mod tests {
             std::thread::spawn(move || run(&*s, &q, &m, &st))
         }
 
-        fn lead(&self) {
-            lead(&*self.sink, &self.queue, &self.mark, &self.stats);
-        }
-
         fn events(&self) -> Vec<String> {
             self.sink.events.lock().unwrap().clone()
         }
@@ -454,16 +421,13 @@ mod tests {
         let rig = Rig::new();
         let h = rig.committer();
         rig.push(vec!["add to B", "answer 1"]);
-        rig.queue.wake();
         settle();
         // The commit is under way (waiting on the gate): nothing may be out.
         assert_eq!(rig.events(), Vec::<String>::new());
         assert_eq!(rig.mark.durable(), 0);
         // Applied while the first commit runs; the applier does not wait for it.
         rig.push(vec!["fulfil to A"]);
-        rig.lead();
         rig.push(vec!["answer 3"]);
-        rig.lead();
         settle();
         assert_eq!(rig.events(), Vec::<String>::new());
         rig.gate.send(true).unwrap();
@@ -487,27 +451,15 @@ mod tests {
     }
 
     #[test]
-    fn an_idle_applier_commits_its_own_batch_before_anything_leaves() {
-        let rig = Rig::new();
-        rig.gate.send(true).unwrap();
-        rig.push(vec!["revoke_and_ack to B"]);
-        assert_eq!(rig.events(), Vec::<String>::new());
-        rig.lead();
-        assert_eq!(rig.events(), ["commit 1", "release revoke_and_ack to B"]);
-        assert_eq!(rig.mark.durable(), 1);
-    }
-
-    #[test]
     fn a_failed_commit_releases_nothing_then_or_after() {
         let rig = Rig::new();
         let h = rig.committer();
         rig.push(vec!["a"]);
-        rig.queue.wake();
         settle();
         rig.gate.send(false).unwrap();
         settle();
         rig.push(vec!["b"]);
-        rig.lead();
+        settle();
         rig.queue.close();
         h.join().unwrap();
         assert_eq!(
@@ -531,7 +483,6 @@ mod tests {
         let rig = Rig::new();
         let h = rig.committer();
         rig.push(vec!["x"]);
-        rig.queue.wake();
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             .enable_all()
