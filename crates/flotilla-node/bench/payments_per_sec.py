@@ -6,9 +6,19 @@ line), opens channels, then sends keysend payments through the control socket fr
 C concurrent clients and reports payments/s. Every state change is durable (SQLite,
 synchronous = FULL). Standard library only.
 
-usage: payments_per_sec.py FLOTILLA_BINARY [--payments N] [--concurrency C ...]
+After each cell it prints where the time went, per node, from `info --json`'s
+`engine.durable` (inputs applied, commits, inputs per commit, mean commit time,
+mean apply time per input) and how many HTLCs rode each `commitment_signed` the
+node received; and the control socket's round trip (a `peers` request, which
+touches neither the engine nor the store).
+
+`--dir D` puts the nodes' data directories under D: on a tmpfs (`/dev/shm`) an
+`fsync` costs nothing, which separates the disk's share of the time from the rest.
+
+usage: payments_per_sec.py FLOTILLA_BINARY [--payments N] [--concurrency C ...] [--hops H ...]
+                           [--dir D]
 """
-import argparse, json, os, socket, subprocess, sys, tempfile, threading, time
+import argparse, json, os, shutil, socket, subprocess, sys, tempfile, threading, time
 
 
 def ask(sock_path, token, request):
@@ -54,8 +64,39 @@ class Node:
         self.proc.wait(timeout=20)
 
 
-def run(binary, hops, payments, concurrency):
-    tmp = tempfile.mkdtemp()
+# The message counters `info` keeps, by name.
+ADD, COMMIT_SIGNED = "update_add_htlc", "commitment_signed"
+
+
+def report_profile(nodes):
+    t = time.time()
+    for _ in range(50):
+        nodes[0](request="peers")
+    rtt = (time.time() - t) / 50 * 1000
+    for i, n in enumerate(nodes):
+        info = n(request="info")
+        got = info.get("messages", {}).get("received", {})
+        adds, sigs = got.get(ADD, 0), got.get(COMMIT_SIGNED, 0)
+        per_sig = f"{adds / sigs:.2f}" if sigs else "-"
+        d = info.get("engine", {}).get("durable")
+        if d is None:
+            print(f"  node {i}: received adds={adds} commitment_signed={sigs} "
+                  f"htlcs_per_commitment_signed={per_sig}", flush=True)
+            continue
+        commits = max(d["commits"], 1)
+        inputs = max(d["inputs"], 1)
+        print(f"  node {i}: inputs={d['inputs']} commits={d['commits']} "
+              f"inputs_per_commit={d['inputs_per_commit']:.2f} "
+              f"commit_ms={d['commit_us'] / commits / 1000:.2f} "
+              f"apply_us_per_input={d['apply_us'] / inputs:.0f} "
+              f"release_us_per_commit={d['release_us'] / commits:.0f} "
+              f"received adds={adds} commitment_signed={sigs} "
+              f"htlcs_per_commitment_signed={per_sig}", flush=True)
+    print(f"  control socket round trip (peers): {rtt:.2f} ms", flush=True)
+
+
+def run(binary, hops, payments, concurrency, base=None):
+    tmp = tempfile.mkdtemp(dir=base)
     nodes = [Node(binary, os.path.join(tmp, f"n{i}")) for i in range(hops + 1)]
     try:
         for a, b in zip(nodes, nodes[1:]):
@@ -86,10 +127,12 @@ def run(binary, hops, payments, concurrency):
         for t in ts:
             t.join()
         dt = time.time() - t0
+        report_profile(nodes)
         return done[0], failed[0], dt
     finally:
         for n in nodes:
             n.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def main():
@@ -98,10 +141,11 @@ def main():
     p.add_argument("--payments", type=int, default=320)
     p.add_argument("--concurrency", type=int, nargs="+", default=[1, 32])
     p.add_argument("--hops", type=int, nargs="+", default=[1, 4])
+    p.add_argument("--dir", default=None, help="where the data directories go")
     a = p.parse_args()
     for hops in a.hops:
         for c in a.concurrency:
-            n, failed, dt = run(a.binary, hops, a.payments, c)
+            n, failed, dt = run(a.binary, hops, a.payments, c, a.dir)
             print(f"hops={hops} concurrency={c} payments={n} failed={failed} "
                   f"seconds={dt:.2f} payments_per_s={n / dt:.1f}", flush=True)
 

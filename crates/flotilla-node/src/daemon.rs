@@ -19,6 +19,7 @@ use tokio::net::TcpListener;
 use tokio::sync::{mpsc, oneshot, watch};
 
 mod engine_io;
+mod pipeline;
 
 use crate::control::protocol::{Request, Response};
 use crate::control::{self, server};
@@ -167,6 +168,8 @@ pub struct Shared {
     opens: Mutex<HashMap<[u8; 32], PendingOpen>>,
     engine: Mutex<EngineState>,
     jobs: mpsc::UnboundedSender<engine_io::Job>,
+    /// The commit pipeline (`daemon::pipeline`).
+    durable: engine_io::Durable,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -177,7 +180,13 @@ impl Shared {
     /// Answers a control request.
     pub async fn handle(self: &Arc<Self>, request: Request) -> Response {
         match request {
-            Request::Info => Response::ok(self.info()),
+            Request::Info => {
+                let v = self.info();
+                match self.durable_now().await {
+                    Ok(()) => Response::ok(v),
+                    Err(e) => Response::err(e),
+                }
+            }
             Request::Peers => Response::ok(json!(self.transport.peers())),
             Request::Stop => {
                 tracing::info!("stop requested");
@@ -196,7 +205,10 @@ impl Shared {
                 Ok(c) => Response::ok(channel_json(&c)),
                 Err(e) => Response::err(e),
             },
-            Request::Channels => Response::ok(serde_json::Value::Array(self.engine_channels())),
+            Request::Channels => match self.engine_channels().await {
+                Ok(v) => Response::ok(serde_json::Value::Array(v)),
+                Err(e) => Response::err(e),
+            },
             Request::Invoice {
                 amount_msat,
                 description,
@@ -250,7 +262,10 @@ impl Shared {
                 },
                 Err(e) => Response::err(e),
             },
-            Request::Payments => Response::ok(self.payments()),
+            Request::Payments => match self.payments().await {
+                Ok(v) => Response::ok(v),
+                Err(e) => Response::err(e),
+            },
         }
     }
 
@@ -711,7 +726,9 @@ async fn run_async(config: Config) -> Result<(), NodeError> {
         tracing::info!(node_id = %identity.node_id, "created a new node identity");
     }
     let store = Arc::new(Store::open(&dir)?);
-    let (engine_state, timers) = engine_io::replay(identity.keys.get_node_secret_key(), &store)?;
+    let (engine_state, release, timers) =
+        engine_io::replay(identity.keys.get_node_secret_key(), &store)?;
+    let durable = engine_io::Durable::new(release);
     let (jobs_tx, jobs_rx) = mpsc::unbounded_channel();
     // The engine attached receives and forwards h2tlc and point-locked HTLCs (its
     // `flotilla_ln::node::Node` checks both locks), so both bits are true.
@@ -768,7 +785,9 @@ async fn run_async(config: Config) -> Result<(), NodeError> {
         opens: Mutex::new(HashMap::new()),
         engine: Mutex::new(engine_state),
         jobs: jobs_tx,
+        durable,
     });
+    let committer = engine_io::start_committer(shared.clone());
     shared.schedule_all(timers);
     shared.reconcile_channels();
 
@@ -890,6 +909,7 @@ async fn run_async(config: Config) -> Result<(), NodeError> {
     tokio::time::sleep(Duration::from_millis(50)).await;
     transport.peer_manager.disconnect_all_peers();
     tasks.abort_all();
+    engine_io::stop_committer(&shared, committer);
     let _ = fs::remove_file(&socket_path);
     tracing::info!("stopped");
     Ok(())

@@ -21,6 +21,11 @@ pub struct LiveNode {
 
 impl LiveNode {
     pub fn start(dir: &Path, listen: &str) -> LiveNode {
+        LiveNode::start_env(dir, listen, &[])
+    }
+
+    /// Like [`LiveNode::start`] with extra environment variables.
+    pub fn start_env(dir: &Path, listen: &str, env: &[(&str, &str)]) -> LiveNode {
         let log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -31,6 +36,7 @@ impl LiveNode {
             .arg(dir)
             .args(["--listen", listen])
             .env("RUST_LOG", "info")
+            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(log)

@@ -1,12 +1,15 @@
-//! The daemon's side of the engine: every input goes through [`Shared::feed`], which
-//! applies it, logs it with the messages it produced in one SQLite transaction, and
-//! only then sends them, sets the timers and answers waiting payers; the peer streams'
-//! re-establishment; the payment commands.
+//! The daemon's side of the engine: every input goes through [`Shared::feed`] or a
+//! batch of them, which applies it under the engine's lock and queues it, with the
+//! messages it produced, for the commit pipeline ([`super::pipeline`]), which logs
+//! it in one SQLite transaction with whatever else is waiting, and only then sends
+//! its messages, sets its timers and answers its commands and payers. The engine is
+//! never held during an `fsync`. Also: the peer streams' re-establishment; the
+//! payment commands.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::str::FromStr;
-use std::sync::Arc;
-use std::time::Duration;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
 
 use bitcoin::secp256k1::PublicKey;
 use flotilla_ln::invoice::{decode_invoice, PaymentKeys};
@@ -14,7 +17,9 @@ use flotilla_ln::wire;
 use serde_json::json;
 use tokio::sync::oneshot;
 
+use super::pipeline::{self, Batch, Queue, Sink, Stats, Watermark};
 use super::{lock, Shared};
+use crate::engine::durable::Logged;
 use crate::engine::input::timer_loggable;
 use crate::engine::redundant::{RedundantAsk, DEFAULT_BASE_PARTS};
 use crate::engine::{clock_at, wall_clock, Effect, Engine, Input};
@@ -39,13 +44,12 @@ pub enum Job {
     Timer(flotilla_ln::output::Timer),
 }
 
-/// Most commands and timers logged in one transaction.
+/// Most commands and timers applied in one turn of the writer.
 const MAX_JOBS: usize = 256;
 
-/// The writer task: applies every command and timer waiting, logs them in one
-/// transaction, then carries out their effects and answers (a group commit: with many
-/// clients, one fsync serves them all). Peer messages are applied by the task that
-/// reads them, in order with their connection's events, and committed there.
+/// The writer task: applies every command and timer waiting in one turn and queues
+/// them as one batch for the committer. Peer messages are applied by the task that
+/// reads them, in order with their connection's events.
 pub async fn writer(shared: Arc<Shared>, mut jobs: tokio::sync::mpsc::UnboundedReceiver<Job>) {
     while let Some(first) = jobs.recv().await {
         let mut batch = vec![first];
@@ -62,27 +66,139 @@ pub async fn writer(shared: Arc<Shared>, mut jobs: tokio::sync::mpsc::UnboundedR
 /// How long `pay` waits for an outcome before answering with the payment pending.
 pub const PAY_WAIT: Duration = Duration::from_secs(120);
 
-/// The engine and what the daemon keeps beside it.
+/// A command's answer, waiting for its commit.
+type Reply = (
+    oneshot::Sender<Result<serde_json::Value, String>>,
+    Result<serde_json::Value, String>,
+);
+
+/// The engine and what is decided with it, under one lock.
 pub struct EngineState {
     pub(super) engine: Engine,
+    /// Payers waiting for an outcome. Taken when the engine finishes the payment
+    /// (under this lock, so no outcome slips between a look and the registration),
+    /// answered once that input is durable.
+    waiters: HashMap<u64, Vec<oneshot::Sender<serde_json::Value>>>,
+}
+
+/// What the committer decides when it releases outputs: taken only by the
+/// committer (for the whole of a commit and its release) and by the stream
+/// re-establishment, never together with the engine's lock.
+pub struct Release {
     /// Peers whose stream is re-established: new messages go out at once.
     ready: HashSet<PublicKey>,
     /// The latest announcement per (channel, direction), for new peers.
     announcements: BTreeMap<([u8; 32], u8), Box<[u8; ANNOUNCE_LEN]>>,
-    /// Payers waiting for an outcome.
-    waiters: HashMap<u64, Vec<oneshot::Sender<serde_json::Value>>>,
     /// Peers whose current connection got our `channel_reestablish`: later ones are
     /// acknowledgements.
     greeted: HashSet<PublicKey>,
 }
 
+/// What a batch releases once it is durable.
+pub struct Out {
+    effects: Vec<Effect>,
+    replies: Vec<Reply>,
+    /// Finished payments' outcomes for their waiting payers.
+    finished: Vec<(Vec<oneshot::Sender<serde_json::Value>>, serde_json::Value)>,
+}
+
+/// The durable path's state in [`Shared`].
+pub struct Durable {
+    queue: Queue<Out>,
+    /// How far the applied state is durable.
+    pub(super) mark: Watermark,
+    /// Where the time goes.
+    pub(super) stats: Stats,
+    release: Mutex<Release>,
+}
+
+impl Durable {
+    /// A pipeline starting from a replay's `release` state.
+    pub fn new(release: Release) -> Durable {
+        Durable {
+            queue: Queue::default(),
+            mark: Watermark::default(),
+            stats: Stats::default(),
+            release: Mutex::new(release),
+        }
+    }
+}
+
+/// The daemon as the pipeline's sink: commits go to the store, releases to the
+/// transport, the timers and the waiting clients.
+impl Sink<Out> for Shared {
+    type Guard<'a> = MutexGuard<'a, Release>;
+
+    fn hold(&self) -> MutexGuard<'_, Release> {
+        lock(&self.durable.release)
+    }
+
+    fn commit(&self, _: &mut MutexGuard<'_, Release>, rows: Vec<Logged>) -> Result<(), String> {
+        if let Some(d) = test_commit_delay() {
+            std::thread::sleep(d);
+        }
+        self.store.commit_inputs(rows).map(|_| ()).map_err(|e| {
+            // The engine moved on but the log did not: the only safe course is to
+            // stop and rebuild from the log on the next start.
+            tracing::error!("store: {e}; stopping so the next start replays a consistent state");
+            let _ = self.stop.send(true);
+            format!("the node could not persist its state: {e}")
+        })
+    }
+
+    fn release(
+        &self,
+        rel: &mut MutexGuard<'_, Release>,
+        batch: Batch<Out>,
+        committed: Result<(), &str>,
+    ) {
+        self.release_out(rel, batch.out, committed);
+    }
+}
+
+/// For tests: `FLOTILLA_TEST_COMMIT_DELAY_MS` makes every commit that much slower (a
+/// slow disk), so a test can kill a node while a commit is under way and check that
+/// nothing it covers had left (`crates/flotilla-cli/tests/node_commit_order.rs`).
+fn test_commit_delay() -> Option<Duration> {
+    static DELAY: std::sync::OnceLock<Option<Duration>> = std::sync::OnceLock::new();
+    *DELAY.get_or_init(|| {
+        std::env::var("FLOTILLA_TEST_COMMIT_DELAY_MS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .map(Duration::from_millis)
+    })
+}
+
+/// Starts the committer thread (see [`super::pipeline`]). Call it inside the runtime: the
+/// thread enters it to schedule timers and drive the transport.
+pub fn start_committer(shared: Arc<Shared>) -> Option<std::thread::JoinHandle<()>> {
+    let runtime = tokio::runtime::Handle::current();
+    let spawned = std::thread::Builder::new()
+        .name("committer".into())
+        .spawn(move || {
+            let _entered = runtime.enter();
+            let d = &shared.durable;
+            pipeline::run(&*shared, &d.queue, &d.mark, &d.stats);
+        });
+    match spawned {
+        Ok(h) => Some(h),
+        Err(e) => {
+            tracing::error!("could not start the committer: {e}");
+            None
+        }
+    }
+}
+
+/// At a clean stop: commits what is still queued, then ends the committer thread.
+pub fn stop_committer(shared: &Shared, committer: Option<std::thread::JoinHandle<()>>) {
+    shared.durable.queue.close();
+    if let Some(h) = committer {
+        let _ = h.join();
+    }
+}
+
 /// An input's log row: its effects' messages encoded for the outbox.
-fn logged(
-    at: u64,
-    input: &Input,
-    consumed_from: Option<PublicKey>,
-    fx: &[Effect],
-) -> crate::engine::durable::Logged {
+fn logged(at: u64, input: &Input, consumed_from: Option<PublicKey>, fx: &[Effect]) -> Logged {
     let mut sends = Vec::new();
     for f in fx {
         if let Effect::Send { to, message } = f {
@@ -104,7 +220,7 @@ fn logged(
 pub fn replay(
     secret: bitcoin::secp256k1::SecretKey,
     store: &Store,
-) -> Result<(EngineState, Vec<Effect>), NodeError> {
+) -> Result<(EngineState, Release, Vec<Effect>), NodeError> {
     let mut engine = Engine::new(secret);
     let mut announcements = BTreeMap::new();
     let mut timers = Vec::new();
@@ -145,9 +261,11 @@ pub fn replay(
     Ok((
         EngineState {
             engine,
+            waiters: HashMap::new(),
+        },
+        Release {
             ready: HashSet::new(),
             announcements,
-            waiters: HashMap::new(),
             greeted: HashSet::new(),
         },
         timers,
@@ -164,8 +282,9 @@ fn remember(
 }
 
 impl Shared {
-    /// Applies `input`, logs it, then carries out its effects. `Err` when the engine
-    /// refused it (nothing changed, nothing logged).
+    /// Applies `input` and queues it for the committer, which carries out its effects
+    /// once it is logged. `Err` when the engine refused it (nothing changed, nothing
+    /// logged).
     pub(super) fn feed(
         self: &Arc<Self>,
         input: Input,
@@ -181,17 +300,22 @@ impl Shared {
         consumed_from: Option<PublicKey>,
     ) -> Result<T, String> {
         let clock = wall_clock();
-        let mut st = lock(&self.engine);
-        let (input, extra) = make(&st.engine)?;
-        let fx = st.engine.apply(&input, &clock).map_err(|e| e.to_string())?;
-        let logged = vec![logged(clock.now.0, &input, consumed_from, &fx)];
-        self.commit(&mut st, logged, fx)?;
+        let extra = {
+            let mut st = lock(&self.engine);
+            let t = Instant::now();
+            let (input, extra) = make(&st.engine)?;
+            let fx = st.engine.apply(&input, &clock).map_err(|e| e.to_string())?;
+            let rows = vec![logged(clock.now.0, &input, consumed_from, &fx)];
+            self.enqueue(&mut st, rows, fx, Vec::new(), t);
+            extra
+        };
         Ok(extra)
     }
 
     fn run_jobs(self: &Arc<Self>, batch: Vec<Job>) {
         let clock = wall_clock();
         let mut st = lock(&self.engine);
+        let t = Instant::now();
         let mut rows = Vec::with_capacity(batch.len());
         let mut effects = Vec::new();
         let mut replies = Vec::new();
@@ -204,6 +328,8 @@ impl Shared {
                         effects.extend(fx);
                         Ok(value)
                     });
+                    // Even a refusal waits its turn: it may rest on a state that is
+                    // not durable yet.
                     replies.push((reply, r));
                 }
                 Job::Timer(timer) => {
@@ -215,15 +341,43 @@ impl Shared {
                 }
             }
         }
-        let committed = self.commit(&mut st, rows, effects);
-        drop(st);
-        for (reply, r) in replies {
-            let r = match (&committed, r) {
-                (Err(e), Ok(_)) => Err(e.clone()),
-                (_, r) => r,
-            };
-            let _ = reply.send(r);
+        self.enqueue(&mut st, rows, effects, replies, t);
+    }
+
+    /// Numbers what was just applied and queues it for the committer. Called under
+    /// the engine's lock, so the queue's order is the order of application.
+    fn enqueue(
+        &self,
+        st: &mut EngineState,
+        rows: Vec<Logged>,
+        effects: Vec<Effect>,
+        replies: Vec<Reply>,
+        started: Instant,
+    ) {
+        let mut finished = Vec::new();
+        for id in st.engine.take_finished() {
+            if let (Some(ws), Some(v)) = (st.waiters.remove(&id), st.engine.payment_json(id)) {
+                finished.push((ws, v));
+            }
         }
+        self.durable.stats.applied(rows.len(), started.elapsed());
+        let batch = Batch {
+            seq: self.durable.mark.next(),
+            rows,
+            out: Out {
+                effects,
+                replies,
+                finished,
+            },
+        };
+        self.durable.queue.push(batch);
+    }
+
+    /// Waits until everything the engine applied so far is durable: a query that read
+    /// the engine's state answers only then.
+    pub(super) async fn durable_now(&self) -> Result<(), String> {
+        let seq = self.durable.mark.applied();
+        self.durable.mark.wait(seq).await
     }
 
     /// Runs a command through the writer task.
@@ -236,11 +390,11 @@ impl Shared {
             .map_err(|_| "the node is shutting down".to_string())?
     }
 
-    /// Applies peer messages that arrived together and logs them in one transaction
-    /// (a group commit), then carries out their effects in order.
+    /// Applies peer messages that arrived together and queues them as one batch.
     pub(super) fn feed_peer_batch(self: &Arc<Self>, batch: Vec<(PublicKey, wire::Message)>) {
         let clock = wall_clock();
         let mut st = lock(&self.engine);
+        let t = Instant::now();
         let mut rows = Vec::with_capacity(batch.len());
         let mut effects = Vec::new();
         for (from, message) in batch {
@@ -260,33 +414,41 @@ impl Shared {
                 Err(e) => tracing::warn!(peer = %from, "engine: {e}"),
             }
         }
-        let _ = self.commit(&mut st, rows, effects);
+        self.enqueue(&mut st, rows, effects, Vec::new(), t);
     }
 
-    /// Commits `rows` and, once they are durable, carries out `fx`.
-    fn commit(
-        self: &Arc<Self>,
-        st: &mut EngineState,
-        rows: Vec<crate::engine::durable::Logged>,
-        fx: Vec<Effect>,
-    ) -> Result<(), String> {
-        if let Err(e) = self.store.commit_inputs(rows) {
-            // The engine moved on but the log did not: the only safe course is to stop
-            // and rebuild from the log on the next start.
-            tracing::error!("store: {e}; stopping so the next start replays a consistent state");
-            let _ = self.stop.send(true);
-            return Err(format!("the node could not persist its state: {e}"));
+    /// The committer's release of one batch: its effects, outcomes and answers once
+    /// it is durable; only refusals if its commit failed.
+    fn release_out(&self, rel: &mut Release, out: Out, committed: Result<(), &str>) {
+        if let Err(e) = committed {
+            for (reply, r) in out.replies {
+                let _ = reply.send(match r {
+                    Ok(_) => Err(format!("the node could not persist its state: {e}")),
+                    refused => refused,
+                });
+            }
+            // Dropping the waiters tells their payers; nothing else leaves.
+            return;
         }
-        self.carry_out(st, fx);
-        Ok(())
+        self.carry_out(rel, out.effects);
+        for (ws, v) in out.finished {
+            for w in ws {
+                let _ = w.send(v.clone());
+            }
+        }
+        for (reply, r) in out.replies {
+            let _ = reply.send(r);
+        }
     }
 
-    fn carry_out(self: &Arc<Self>, st: &mut EngineState, fx: Vec<Effect>) {
+    fn carry_out(&self, rel: &mut Release, fx: Vec<Effect>) {
+        let mut queued = false;
         for f in fx {
             match f {
                 Effect::Send { to, message } => {
-                    if st.ready.contains(&to) {
-                        self.transport.send(to, message);
+                    if rel.ready.contains(&to) {
+                        self.transport.messages.queue(to, message);
+                        queued = true;
                     }
                 }
                 Effect::Gossip { except, bytes } => {
@@ -296,10 +458,12 @@ impl Shared {
                         };
                         if Some(pk) != except {
                             self.transport
-                                .send_setup(pk, SetupMessage::Announce(bytes.clone()));
+                                .messages
+                                .queue_setup(pk, SetupMessage::Announce(bytes.clone()));
+                            queued = true;
                         }
                     }
-                    remember(&mut st.announcements, bytes);
+                    remember(&mut rel.announcements, bytes);
                 }
                 Effect::Timer { at, timer } => self.schedule(at.0, timer),
                 Effect::Onion { to, message, reply } => {
@@ -311,27 +475,24 @@ impl Shared {
                 }
             }
         }
-        for id in st.engine.take_finished() {
-            if let (Some(ws), Some(v)) = (st.waiters.remove(&id), st.engine.payment_json(id)) {
-                for w in ws {
-                    let _ = w.send(v.clone());
-                }
-            }
+        // One pass of the peer manager for everything this batch sends.
+        if queued {
+            self.transport.peer_manager.process_events();
         }
     }
 
     /// Fires `timer` at `at_micros` (wall clock), as an input.
-    pub(super) fn schedule(self: &Arc<Self>, at_micros: u64, timer: flotilla_ln::output::Timer) {
+    pub(super) fn schedule(&self, at_micros: u64, timer: flotilla_ln::output::Timer) {
         if !timer_loggable(&timer) {
             return;
         }
-        let me = self.clone();
+        let jobs = self.jobs.clone();
         tokio::spawn(async move {
             let now = wall_clock().now.0;
             if at_micros > now {
                 tokio::time::sleep(Duration::from_micros(at_micros - now)).await;
             }
-            let _ = me.jobs.send(Job::Timer(timer));
+            let _ = jobs.send(Job::Timer(timer));
         });
     }
 
@@ -385,19 +546,26 @@ impl Shared {
     }
 
     /// A connection completed: ask the peer to resume our stream from where we are,
-    /// and tell it what we know of the network.
+    /// and tell it what we know of the network. Called by the task that reads the
+    /// peers, after it applied every message of the old connection; the position we
+    /// announce lets the peer drop what we consumed, so it waits until all of that
+    /// is durable (and the peer re-sends nothing we already applied).
     pub(super) fn peer_connected(self: &Arc<Self>, peer: PublicKey) {
+        if let Err(e) = self.durable.mark.wait_blocking(self.durable.mark.applied()) {
+            tracing::error!(peer = %peer, "not re-establishing: {e}");
+            return;
+        }
         let in_next = self
             .store
             .streams()
             .ok()
             .and_then(|s| s.get(&peer.to_string()).map(|s| s.in_next))
             .unwrap_or(0);
-        let mut st = lock(&self.engine);
+        let mut rel = lock(&self.durable.release);
         self.transport
             .send_setup(peer, SetupMessage::Reestablish { next_seq: in_next });
-        st.greeted.insert(peer);
-        for a in st.announcements.values() {
+        rel.greeted.insert(peer);
+        for a in rel.announcements.values() {
             self.transport
                 .send_setup(peer, SetupMessage::Announce(a.clone()));
         }
@@ -406,9 +574,9 @@ impl Shared {
     /// The connection went away: new messages wait in the outbox.
     pub(super) fn peer_disconnected(self: &Arc<Self>, peer: PublicKey) {
         {
-            let mut st = lock(&self.engine);
-            st.ready.remove(&peer);
-            st.greeted.remove(&peer);
+            let mut rel = lock(&self.durable.release);
+            rel.ready.remove(&peer);
+            rel.greeted.remove(&peer);
         }
         if lock(&self.engine).engine.graph().node_of(&peer).is_some() {
             let _ = self.feed(
@@ -422,10 +590,12 @@ impl Shared {
     }
 
     /// The peer consumed our messages below `next_seq`: re-send the rest in order,
-    /// then send new ones as they come.
+    /// then send new ones as they come. Under the release lock, so every batch is
+    /// either committed and released before (its messages are in the outbox read
+    /// here) or released after (when the peer is ready): none is sent twice or lost.
     pub(super) fn reestablished(self: &Arc<Self>, peer: PublicKey, next_seq: u64) {
         {
-            let mut st = lock(&self.engine);
+            let mut rel = lock(&self.durable.release);
             let rest = match self.store.outbox_from(&peer.to_string(), next_seq) {
                 Ok(r) => r,
                 Err(e) => {
@@ -433,7 +603,7 @@ impl Shared {
                     return;
                 }
             };
-            if st.ready.contains(&peer) {
+            if rel.ready.contains(&peer) {
                 // On a connection already re-established: an acknowledgement, which
                 // only lets the outbox drop what the peer consumed.
                 return;
@@ -459,23 +629,24 @@ impl Shared {
                     Err(e) => tracing::error!("outbox: {e}"),
                 }
             }
-            st.ready.insert(peer);
+            rel.ready.insert(peer);
         }
         if lock(&self.engine).engine.graph().node_of(&peer).is_some() {
             let _ = self.feed(Input::PeerOnline { peer, online: true }, None);
         }
     }
 
-    /// Tells every greeted peer how far we consumed its stream, so it can drop what
-    /// it keeps for re-sending. Called by the task that reads the peers, after it has
-    /// handled every queued event and message (an acknowledgement must not overtake
-    /// the `channel_reestablish` of a new connection).
+    /// Tells every greeted peer how far we consumed its stream (as far as it is
+    /// durable), so it can drop what it keeps for re-sending. Called by the task that
+    /// reads the peers, after it has handled every queued event and message (an
+    /// acknowledgement must not overtake the `channel_reestablish` of a new
+    /// connection).
     pub(super) fn acknowledge_streams(self: &Arc<Self>) {
         let Ok(streams) = self.store.streams() else {
             return;
         };
-        let st = lock(&self.engine);
-        for p in &st.greeted {
+        let rel = lock(&self.durable.release);
+        for p in &rel.greeted {
             if let Some(s) = streams.get(&p.to_string()) {
                 self.transport.send_setup(
                     *p,
@@ -542,50 +713,70 @@ impl Shared {
             .await?
             .as_u64()
             .ok_or("payment id")?;
-        {
+        let done = {
             let mut st = lock(&self.engine);
             match st.engine.payment_done(id) {
-                Some(true) => {
-                    return st
-                        .engine
-                        .payment_json(id)
-                        .ok_or_else(|| "payment vanished".into())
+                Some(true) => st.engine.payment_json(id),
+                // Registered under the engine's lock: the input that finishes it
+                // takes this waiter, and answers it once that input is durable.
+                Some(false) => {
+                    st.waiters.entry(id).or_default().push(tx);
+                    None
                 }
-                Some(false) => st.waiters.entry(id).or_default().push(tx),
                 None => return Err("payment vanished".into()),
             }
+        };
+        if let Some(v) = done {
+            // It finished in a batch that may still be committing.
+            self.durable_now().await?;
+            return Ok(v);
         }
         match tokio::time::timeout(PAY_WAIT, rx).await {
             Ok(Ok(v)) => Ok(v),
-            _ => lock(&self.engine)
-                .engine
-                .payment_json(id)
-                .ok_or_else(|| "payment vanished".into()),
+            _ => {
+                let v = lock(&self.engine)
+                    .engine
+                    .payment_json(id)
+                    .ok_or_else(|| "payment vanished".to_string())?;
+                self.durable_now().await?;
+                Ok(v)
+            }
         }
     }
 
-    /// `payments`.
-    pub(super) fn payments(&self) -> serde_json::Value {
-        lock(&self.engine).engine.payments_json()
+    /// `payments`, once what it shows is durable.
+    pub(super) async fn payments(&self) -> Result<serde_json::Value, String> {
+        let v = lock(&self.engine).engine.payments_json();
+        self.durable_now().await?;
+        Ok(v)
     }
 
-    /// `channels`.
-    pub(super) fn engine_channels(&self) -> Vec<serde_json::Value> {
-        lock(&self.engine).engine.channels_json()
+    /// `channels`, once what it shows is durable.
+    pub(super) async fn engine_channels(&self) -> Result<Vec<serde_json::Value>, String> {
+        let v = lock(&self.engine).engine.channels_json();
+        self.durable_now().await?;
+        Ok(v)
     }
 
-    /// What `info` says of the engine.
+    /// What `info` says of the engine (its caller waits for [`Shared::durable_now`]).
     pub(super) fn engine_info(&self) -> serde_json::Value {
-        let st = lock(&self.engine);
-        let e = &st.engine;
-        json!({
-            "known_nodes": e.graph().node_count(),
-            "known_channels": e.graph().channel_count(),
-            "live_htlcs": e.live_htlcs(),
-            "books": match e.check() { Ok(()) => "ok".to_string(), Err(s) => s },
-            "streams_ready": st.ready.len(),
-            "outbox_messages": self.store.outbox_len().ok(),
-        })
+        let mut v = {
+            let st = lock(&self.engine);
+            let e = &st.engine;
+            json!({
+                "known_nodes": e.graph().node_count(),
+                "known_channels": e.graph().channel_count(),
+                "live_htlcs": e.live_htlcs(),
+                "books": match e.check() { Ok(()) => "ok".to_string(), Err(s) => s },
+            })
+        };
+        v["streams_ready"] = json!(lock(&self.durable.release).ready.len());
+        v["outbox_messages"] = json!(self.store.outbox_len().ok());
+        let mut durable = self.durable.stats.json();
+        durable["applied_batches"] = json!(self.durable.mark.applied());
+        durable["durable_batches"] = json!(self.durable.mark.durable());
+        v["durable"] = durable;
+        v
     }
 }
 

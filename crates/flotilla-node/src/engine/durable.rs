@@ -24,6 +24,10 @@
 //! `inputs` holds every input in order (see [`super::input`]) with the clock it was
 //! applied at. There is no snapshot yet: a start replays the whole log, which takes
 //! time in proportion to the node's history.
+//!
+//! An input is logged after the engine applied it, by the daemon's committer
+//! (`daemon::pipeline`), possibly together with inputs applied after it; nothing it
+//! caused leaves the node before that transaction commits.
 
 use std::collections::HashMap;
 
@@ -112,58 +116,67 @@ impl Store {
     }
 
     /// Several inputs, in order, in one transaction (a group commit: one `fsync` for
-    /// everything that arrived together).
+    /// everything that arrived together). Each peer's stream position is read once
+    /// and written once per transaction, and every statement is prepared once per
+    /// connection.
     pub fn commit_inputs(&self, batch: Vec<Logged>) -> Result<Numbered, NodeError> {
         let mut conn = self.conn();
         let tx = conn.transaction().map_err(|e| self.err(e))?;
-        let stream = |tx: &rusqlite::Transaction, peer: &str| -> rusqlite::Result<Stream> {
-            Ok(tx
-                .query_row(
-                    "SELECT out_next, in_next FROM streams WHERE peer = ?1",
-                    params![peer],
-                    |r| {
-                        Ok(Stream {
-                            out_next: r.get::<_, i64>(0)? as u64,
-                            in_next: r.get::<_, i64>(1)? as u64,
+        let out = Self::write_inputs(&tx, batch).map_err(|e| self.err(e))?;
+        tx.commit().map_err(|e| self.err(e))?;
+        Ok(out)
+    }
+
+    fn write_inputs(tx: &rusqlite::Transaction, batch: Vec<Logged>) -> rusqlite::Result<Numbered> {
+        let mut streams: HashMap<String, Stream> = HashMap::new();
+        let mut read =
+            tx.prepare_cached("SELECT out_next, in_next FROM streams WHERE peer = ?1")?;
+        let mut stream =
+            |peer: &str, streams: &mut HashMap<String, Stream>| -> rusqlite::Result<()> {
+                if !streams.contains_key(peer) {
+                    let s = read
+                        .query_row(params![peer], |r| {
+                            Ok(Stream {
+                                out_next: r.get::<_, i64>(0)? as u64,
+                                in_next: r.get::<_, i64>(1)? as u64,
+                            })
                         })
-                    },
-                )
-                .optional()?
-                .unwrap_or_default())
-        };
-        let put = |tx: &rusqlite::Transaction, peer: &str, s: Stream| {
-            tx.execute(
-                "INSERT INTO streams (peer, out_next, in_next) VALUES (?1, ?2, ?3)
-                 ON CONFLICT (peer) DO UPDATE SET out_next = excluded.out_next, in_next = excluded.in_next",
-                params![peer, s.out_next as i64, s.in_next as i64],
-            )
-        };
+                        .optional()?
+                        .unwrap_or_default();
+                    streams.insert(peer.to_string(), s);
+                }
+                Ok(())
+            };
+        let mut log = tx.prepare_cached("INSERT INTO inputs (at, input) VALUES (?1, ?2)")?;
+        let mut queue =
+            tx.prepare_cached("INSERT INTO outbox (peer, seq, bytes) VALUES (?1, ?2, ?3)")?;
         let mut out = Vec::new();
         for (at, input, consumed_from, sends) in batch {
-            tx.execute(
-                "INSERT INTO inputs (at, input) VALUES (?1, ?2)",
-                params![at as i64, input.to_string()],
-            )
-            .map_err(|e| self.err(e))?;
+            log.execute(params![at as i64, input.to_string()])?;
             if let Some(peer) = consumed_from {
-                let mut s = stream(&tx, &peer).map_err(|e| self.err(e))?;
-                s.in_next += 1;
-                put(&tx, &peer, s).map_err(|e| self.err(e))?;
+                stream(&peer, &mut streams)?;
+                if let Some(s) = streams.get_mut(&peer) {
+                    s.in_next += 1;
+                }
             }
             for (peer, bytes) in sends {
-                let mut s = stream(&tx, &peer).map_err(|e| self.err(e))?;
+                stream(&peer, &mut streams)?;
+                let Some(s) = streams.get_mut(&peer) else {
+                    continue;
+                };
                 let n = s.out_next;
                 s.out_next += 1;
-                put(&tx, &peer, s).map_err(|e| self.err(e))?;
-                tx.execute(
-                    "INSERT INTO outbox (peer, seq, bytes) VALUES (?1, ?2, ?3)",
-                    params![peer, n as i64, bytes],
-                )
-                .map_err(|e| self.err(e))?;
+                queue.execute(params![peer, n as i64, bytes])?;
                 out.push((peer, n, bytes));
             }
         }
-        tx.commit().map_err(|e| self.err(e))?;
+        let mut put = tx.prepare_cached(
+            "INSERT INTO streams (peer, out_next, in_next) VALUES (?1, ?2, ?3)
+             ON CONFLICT (peer) DO UPDATE SET out_next = excluded.out_next, in_next = excluded.in_next",
+        )?;
+        for (peer, s) in &streams {
+            put.execute(params![peer, s.out_next as i64, s.in_next as i64])?;
+        }
         Ok(out)
     }
 
