@@ -10,8 +10,8 @@ mod common;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use common::live::{check_quiet, connect, open, LiveNode};
-use common::{assert_pay_fields, json, node, wait_for};
+use common::live::{check_quiet, connect, open, pay, redundant_invoice, LiveNode};
+use common::{assert_pay_fields, json, wait_for};
 use serde_json::Value;
 
 fn peer_ids(n: &LiveNode) -> Vec<String> {
@@ -21,18 +21,6 @@ fn peer_ids(n: &LiveNode) -> Vec<String> {
         .iter()
         .map(|p| p["node_id"].as_str().unwrap().to_string())
         .collect()
-}
-
-fn pay(s: &LiveNode, args: &[String]) -> Value {
-    let argv: Vec<&str> = args.iter().map(String::as_str).collect();
-    let out = node(&s.dir, &argv);
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|_| {
-        panic!(
-            "pay {argv:?}: {}\n{}",
-            String::from_utf8_lossy(&out.stderr),
-            s.log()
-        )
-    })
 }
 
 #[test]
@@ -69,36 +57,7 @@ fn redundant_payments_cross_a_line_with_onion_messages_and_no_direct_connection(
     let amount = 40_000_000u64;
     let mut fees = 0;
     for lock in ["sender_hash", "h2tlc", "boomerang"] {
-        let mut args = vec![
-            "invoice".to_string(),
-            "--amount-msat".into(),
-            amount.to_string(),
-            "--lock".into(),
-            lock.into(),
-            "--json".into(),
-        ];
-        if lock == "boomerang" {
-            args.extend(["--parts".into(), "2".into()]);
-        }
-        let argv: Vec<&str> = args.iter().map(String::as_str).collect();
-        let inv = json(&r.dir, &argv);
-        let mut pay_args = vec![
-            "pay".to_string(),
-            inv["bolt11"].as_str().unwrap().to_string(),
-            "--redundancy".into(),
-            "0.5".into(),
-            "--lock".into(),
-            lock.into(),
-            "--max-parts".into(),
-            "2".into(),
-            "--json".into(),
-        ];
-        if lock == "boomerang" {
-            pay_args.extend([
-                "--commitments".into(),
-                inv["boomerang_commitments"].as_str().unwrap().to_string(),
-            ]);
-        }
+        let (inv, pay_args) = redundant_invoice(&r, amount, lock);
         let p = pay(&s, &pay_args);
         assert_pay_fields(&p);
         assert_eq!(p["status"], "succeeded", "{lock}: {p}\n{}", r.log());

@@ -9,7 +9,7 @@ mod common;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use common::live::{check_quiet, connect, open, LiveNode};
+use common::live::{check_quiet, connect, open, pay, redundant_invoice, LiveNode};
 use common::{assert_pay_fields, json, node, wait_for};
 use serde_json::Value;
 
@@ -66,53 +66,6 @@ impl Net {
     }
 }
 
-/// A redundant invoice at `r` for `lock`; the `pay` arguments it needs.
-fn invoice(r: &LiveNode, amount_msat: u64, lock: &str) -> (Value, Vec<String>) {
-    let mut args = vec![
-        "invoice".to_string(),
-        "--amount-msat".into(),
-        amount_msat.to_string(),
-        "--lock".into(),
-        lock.into(),
-        "--json".into(),
-    ];
-    if lock == "boomerang" {
-        args.extend(["--parts".into(), "2".into()]);
-    }
-    let argv: Vec<&str> = args.iter().map(String::as_str).collect();
-    let inv = json(&r.dir, &argv);
-    assert_eq!(inv["lock"], lock, "{inv}");
-    let mut pay = vec![
-        "pay".to_string(),
-        inv["bolt11"].as_str().unwrap().to_string(),
-        "--redundancy".into(),
-        "0.5".into(),
-        "--lock".into(),
-        lock.into(),
-        "--max-parts".into(),
-        "2".into(),
-        "--json".into(),
-    ];
-    if lock == "boomerang" {
-        let c = inv["boomerang_commitments"].as_str().unwrap();
-        assert_eq!(c.split(',').count(), 3, "k = 2: C_0, C_1, C_2");
-        pay.extend(["--commitments".into(), c.to_string()]);
-    }
-    (inv, pay)
-}
-
-fn pay(s: &LiveNode, args: &[String]) -> Value {
-    let argv: Vec<&str> = args.iter().map(String::as_str).collect();
-    let out = node(&s.dir, &argv);
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|_| {
-        panic!(
-            "pay {argv:?}: {}\n{}",
-            String::from_utf8_lossy(&out.stderr),
-            s.log()
-        )
-    })
-}
-
 /// The payment with this hash in `payments --json`, once no part is in flight.
 fn settled_row(n: &LiveNode, hash: &Value) -> Value {
     wait_for(
@@ -139,7 +92,7 @@ fn every_lock_pays_two_hops_redundantly_and_survives_a_receiver_crash() {
     let mut paid = 0u64;
     let mut fees = 0u64;
     for lock in ["sender_hash", "h2tlc", "boomerang"] {
-        let (inv, args) = invoice(&net.r, amount, lock);
+        let (inv, args) = redundant_invoice(&net.r, amount, lock);
         let p = pay(&net.s, &args);
         assert_pay_fields(&p);
         assert_eq!(p["status"], "succeeded", "{lock}: {p}");
@@ -201,7 +154,7 @@ fn every_lock_pays_two_hops_redundantly_and_survives_a_receiver_crash() {
     );
 
     // Bad requests: one clear line each.
-    let (inv, _) = invoice(&net.r, amount, "boomerang");
+    let (inv, _) = redundant_invoice(&net.r, amount, "boomerang");
     for (args, want) in [
         (
             vec![
@@ -272,7 +225,7 @@ fn every_lock_pays_two_hops_redundantly_and_survives_a_receiver_crash() {
         .enumerate()
     {
         let lock = ["h2tlc", "sender_hash", "boomerang", "h2tlc"][round];
-        let (mut inv, mut args) = invoice(&r, amount, lock);
+        let (mut inv, mut args) = redundant_invoice(&r, amount, lock);
         let r_dir = r.dir.clone();
         let r_listen = r.listen();
         let start = |args: Vec<String>| {
@@ -305,7 +258,7 @@ fn every_lock_pays_two_hops_redundantly_and_survives_a_receiver_crash() {
                         assert_eq!(before.iter().sum::<u64>(), total);
                         tries += 1;
                         assert!(tries < 20, "never saw the receiver hold a part");
-                        (inv, args) = invoice(&r, amount, lock);
+                        (inv, args) = redundant_invoice(&r, amount, lock);
                         payer = start(args.clone());
                     }
                 }

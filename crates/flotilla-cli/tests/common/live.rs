@@ -178,3 +178,52 @@ pub fn check_quiet(nodes: &[&LiveNode]) -> Vec<u64> {
         .map(|cs| cs.iter().map(|c| c["local_msat"].as_u64().unwrap()).sum())
         .collect()
 }
+
+/// A redundant invoice at `r` for `lock` (`--parts 2` for boomerang); the `pay`
+/// arguments it needs (ρ = 0.5, at most 2 base parts, boomerang's commitments).
+pub fn redundant_invoice(r: &LiveNode, amount_msat: u64, lock: &str) -> (Value, Vec<String>) {
+    let mut args = vec![
+        "invoice".to_string(),
+        "--amount-msat".into(),
+        amount_msat.to_string(),
+        "--lock".into(),
+        lock.into(),
+        "--json".into(),
+    ];
+    if lock == "boomerang" {
+        args.extend(["--parts".into(), "2".into()]);
+    }
+    let argv: Vec<&str> = args.iter().map(String::as_str).collect();
+    let inv = json(&r.dir, &argv);
+    assert_eq!(inv["lock"], lock, "{inv}");
+    let mut pay = vec![
+        "pay".to_string(),
+        inv["bolt11"].as_str().unwrap().to_string(),
+        "--redundancy".into(),
+        "0.5".into(),
+        "--lock".into(),
+        lock.into(),
+        "--max-parts".into(),
+        "2".into(),
+        "--json".into(),
+    ];
+    if lock == "boomerang" {
+        let c = inv["boomerang_commitments"].as_str().unwrap();
+        assert_eq!(c.split(',').count(), 3, "k = 2: C_0, C_1, C_2");
+        pay.extend(["--commitments".into(), c.to_string()]);
+    }
+    (inv, pay)
+}
+
+/// Runs `pay` at `s` with `args`; its `--json` answer.
+pub fn pay(s: &LiveNode, args: &[String]) -> Value {
+    let argv: Vec<&str> = args.iter().map(String::as_str).collect();
+    let out = node(&s.dir, &argv);
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|_| {
+        panic!(
+            "pay {argv:?}: {}\n{}",
+            String::from_utf8_lossy(&out.stderr),
+            s.log()
+        )
+    })
+}
