@@ -60,6 +60,41 @@ pub(super) struct Resend {
     attempt: u32,
 }
 
+/// The timer for the `attempt`-th re-send of `payment_id`'s endpoint message.
+fn resend_timer(payment_id: [u8; 32], attempt: u32, clock: &Clock) -> Effect {
+    Effect::Timer {
+        at: Timestamp(clock.now.0 + resend_after(attempt)),
+        timer: Timer::EndpointResend {
+            payment_id,
+            attempt,
+        },
+    }
+}
+
+/// Sends `message` to `to` again as re-send number `attempt` (recorded in `table`,
+/// counted in `resent`) and sets the timer for the next one. A re-send carries no
+/// reply path.
+#[allow(clippy::too_many_arguments)]
+fn resend(
+    table: &mut HashMap<[u8; 32], Resend>,
+    resent: &mut u64,
+    payment_id: [u8; 32],
+    to: PublicKey,
+    attempt: u32,
+    message: Message,
+    clock: &Clock,
+    fx: &mut Vec<Effect>,
+) {
+    table.insert(payment_id, Resend { to, attempt });
+    *resent += 1;
+    fx.push(Effect::Onion {
+        to,
+        message,
+        reply: None,
+    });
+    fx.push(resend_timer(payment_id, attempt, clock));
+}
+
 /// The engine's endpoint-message state.
 #[derive(Clone, Debug, Default)]
 pub(super) struct Endpoints {
@@ -92,13 +127,7 @@ impl Engine {
         if let Some((payment_id, table)) = table {
             if let std::collections::hash_map::Entry::Vacant(e) = table.entry(payment_id) {
                 e.insert(Resend { to, attempt: 0 });
-                fx.push(Effect::Timer {
-                    at: Timestamp(clock.now.0 + resend_after(0)),
-                    timer: Timer::EndpointResend {
-                        payment_id,
-                        attempt: 0,
-                    },
-                });
+                fx.push(resend_timer(payment_id, 0, clock));
             }
         }
         fx.push(Effect::Onion {
@@ -204,24 +233,19 @@ impl Engine {
             return;
         }
         let to = r.to;
-        let next = attempt + 1;
-        self.endpoints
-            .cancels
-            .insert(payment_id, Resend { to, attempt: next });
-        self.endpoints.resent += 1;
-        tracing::debug!(receiver = %to, attempt = next, parts_out = out, "cancel re-sent");
-        fx.push(Effect::Onion {
+        tracing::debug!(receiver = %to, attempt = attempt + 1, parts_out = out, "cancel re-sent");
+        let message = Message::CancelPayment(wire::CancelPayment { payment_id });
+        let e = &mut self.endpoints;
+        resend(
+            &mut e.cancels,
+            &mut e.resent,
+            payment_id,
             to,
-            message: Message::CancelPayment(wire::CancelPayment { payment_id }),
-            reply: None,
-        });
-        fx.push(Effect::Timer {
-            at: Timestamp(clock.now.0 + resend_after(next)),
-            timer: Timer::EndpointResend {
-                payment_id,
-                attempt: next,
-            },
-        });
+            attempt + 1,
+            message,
+            clock,
+            fx,
+        );
     }
 
     /// A claim request's re-send timer: send it again (with the parts held now) while
@@ -249,24 +273,19 @@ impl Engine {
             return;
         };
         let to = r.to;
-        let next = attempt + 1;
-        self.endpoints
-            .resends
-            .insert(payment_id, Resend { to, attempt: next });
-        self.endpoints.resent += 1;
-        tracing::debug!(sender = %to, attempt = next, "claim request re-sent");
-        fx.push(Effect::Onion {
+        tracing::debug!(sender = %to, attempt = attempt + 1, "claim request re-sent");
+        let message = Message::ClaimRequest(ClaimRequest { payment_id, parts });
+        let e = &mut self.endpoints;
+        resend(
+            &mut e.resends,
+            &mut e.resent,
+            payment_id,
             to,
-            message: Message::ClaimRequest(ClaimRequest { payment_id, parts }),
-            reply: None,
-        });
-        fx.push(Effect::Timer {
-            at: Timestamp(clock.now.0 + resend_after(next)),
-            timer: Timer::EndpointResend {
-                payment_id,
-                attempt: next,
-            },
-        });
+            attempt + 1,
+            message,
+            clock,
+            fx,
+        );
     }
 
     /// Whether an endpoint message that arrived as an onion message concerns a
