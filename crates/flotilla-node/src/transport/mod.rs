@@ -12,6 +12,7 @@ pub mod onion;
 pub mod onion_route;
 pub mod refuser;
 pub mod setup;
+pub mod sockets;
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -31,6 +32,7 @@ use messages::{FlotillaMessages, Inbound, PeerEvent, SetupInbound, INBOX_CAPACIT
 use onion::{EndpointHandler, OnionInbound, OnionMessenger, OnionStats, ONION_INBOX_CAPACITY};
 use onion_route::{ChannelLookUp, LiveMessageRouter, SharedTopology};
 use refuser::{ChannelRefuser, Disconnects};
+use sockets::Sockets;
 
 /// LDK's `PeerManager` with flotilla's handlers.
 pub type PeerManager = lightning::ln::peer_handler::PeerManager<
@@ -74,6 +76,8 @@ pub struct Transport {
     /// The channel graph onion messages are routed over, as the engine publishes it.
     pub topology: SharedTopology,
     onion_stats: Arc<Mutex<OnionStats>>,
+    /// The peer sockets, corked while a batch's messages are written.
+    sockets: Arc<Sockets>,
 }
 
 /// What the transport hands the rest of the daemon.
@@ -173,6 +177,7 @@ impl Transport {
                 onion,
                 topology,
                 onion_stats,
+                sockets: Arc::default(),
             },
             Channels {
                 inbox,
@@ -204,7 +209,12 @@ impl Transport {
             };
             tracing::debug!(%remote, "inbound connection");
             let pm = self.peer_manager.clone();
-            tokio::spawn(lightning_net_tokio::setup_inbound(pm, std_stream));
+            let held = self.sockets.hold(&std_stream);
+            let done = lightning_net_tokio::setup_inbound(pm, std_stream);
+            tokio::spawn(async move {
+                done.await;
+                drop(held);
+            });
         }
     }
 
@@ -227,7 +237,12 @@ impl Transport {
             }
         };
         let stream = no_delay(stream).map_err(|e| format!("{addr}: {e}"))?;
+        let held = self.sockets.hold(&stream);
         let done = lightning_net_tokio::setup_outbound(self.peer_manager.clone(), node_id, stream);
+        let done = async move {
+            done.await;
+            drop(held);
+        };
         // `done` finishes when the connection closes: before the handshake, that is
         // a refusal (wrong node id, or the peer disliked our `init`).
         let mut done = Box::pin(tokio::spawn(done));
@@ -343,6 +358,12 @@ impl Transport {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .clone()
+    }
+
+    /// Sends everything queued, what goes to one peer in as few TCP segments as it
+    /// fits in (see [`sockets`]).
+    pub fn send_queued(&self) {
+        self.sockets.corked(|| self.peer_manager.process_events());
     }
 
     /// Queues `message` for `to` and sends it.
