@@ -475,9 +475,10 @@ impl Shared {
                 }
             }
         }
-        // One pass of the peer manager for everything this batch sends.
+        // One pass of the peer manager for everything this batch sends, each peer's
+        // messages leaving together.
         if queued {
-            self.transport.peer_manager.process_events();
+            self.transport.send_queued();
         }
     }
 
