@@ -246,6 +246,10 @@ pub struct Pathfinder<S> {
     /// The current request's excluded nodes, in internal numbering.
     excluded_scratch: Vec<u32>,
     tuning: SearchTuning,
+    /// Whether a request with excluded edges gets the plain search's answer (the
+    /// default) or the first cheapest route the tight search finds
+    /// ([`Pathfinder::set_exact_exclusions`]).
+    exact_exclusions: bool,
     /// Tests: always run the plain search (the reference for the pruned one).
     #[cfg(test)]
     plain_only: bool,
@@ -267,6 +271,7 @@ impl<S: Scorer> Pathfinder<S> {
             stats: SearchStats::default(),
             excluded_scratch: Vec::new(),
             tuning: SearchTuning::default(),
+            exact_exclusions: true,
             #[cfg(test)]
             plain_only: false,
         }
@@ -290,6 +295,18 @@ impl<S: Scorer> Pathfinder<S> {
     /// Changes the search's speed knobs (never its answers).
     pub fn set_tuning(&mut self, tuning: SearchTuning) {
         self.tuning = tuning;
+    }
+
+    /// Whether a request that excludes edges gets exactly the answer of the search
+    /// without the two-step speed-up (the default), or, with `false`, the route of the
+    /// tight search alone: about half the work for such a request, but its answer is
+    /// a cheapest route under another settling order, so it can differ (a tie between
+    /// twin channels broken the other way, or, because one label per node is kept, a
+    /// route the plain search would not have found, or none where it finds one). An
+    /// opt-in model choice for redundant parts that avoid their siblings' channels;
+    /// requests without excluded edges are unaffected.
+    pub fn set_exact_exclusions(&mut self, exact: bool) {
+        self.exact_exclusions = exact;
     }
 
     /// The scorer.
@@ -448,7 +465,14 @@ impl<S: Scorer> Pathfinder<S> {
                 tight_order: true,
                 prune_at: f64::INFINITY,
             };
-            if ws.search(arrays, graph, scorer, &query, tight, stats) {
+            let ok = ws.search(arrays, graph, scorer, &query, tight, stats);
+            if !self.exact_exclusions {
+                // The tight search's answer is the answer (see `set_exact_exclusions`).
+                if !ok {
+                    return Err(no_route(explain(stats, request)));
+                }
+                found = true;
+            } else if ok {
                 let prune_at = ws.label(src).cost;
                 let pruned = Mode {
                     tight_order: false,

@@ -311,8 +311,15 @@ pub(crate) struct Workspace {
     hot: Vec<Hot>,
     cold: Vec<Cold>,
     fwd: Vec<Fwd>,
-    /// The pruning bound of searches that exclude edges (see [`Relax::pruned`]).
+    /// The pruning bound of searches that exclude edges (see [`Relax::pruned`]); a
+    /// search in [`Mode::tight_order`] also keeps its potential's forward search here.
     fwd_x: Vec<Bound>,
+    /// The forward search over the allowed edges that the last search left in `fwd_x`
+    /// (a [`Mode::tight_order`] search that upgraded its potential): the stamp of the
+    /// nodes it settled and its radius. The pruned search that follows, for the same
+    /// query, would compute exactly this again (same query, edges, scorer and budget),
+    /// so it takes it instead; any other search forgets it.
+    fwd_x_done: Option<(u32, f64)>,
     bfs: Vec<u32>,
     fwd_heap: RadixHeap,
     gen: u32,
@@ -361,6 +368,7 @@ impl Workspace {
         self.fwd_x.clear();
         self.fwd_x.resize(nodes, Bound::default());
         self.edge_excluded.clear();
+        self.fwd_x_done = None;
         self.gen = GEN_STEP;
         self.heap.clear();
     }
@@ -384,6 +392,7 @@ impl Workspace {
             self.fwd.iter_mut().for_each(|f| *f = Fwd::default());
             self.fwd_x.iter_mut().for_each(|f| *f = Bound::default());
             self.edge_excluded.iter_mut().for_each(|s| *s = 0);
+            self.fwd_x_done = None;
             self.gen = GEN_STEP;
         }
         self.gen += GEN_STEP;
@@ -491,6 +500,8 @@ impl Workspace {
     ) -> bool {
         let gen = self.next_gen();
         let settled = gen + 1;
+        // Only the pruned search right after a tight one may reuse its forward search.
+        let fwd_x_done = self.fwd_x_done.take();
         self.heap.clear();
         *stats = SearchStats::default();
         #[cfg(test)]
@@ -535,7 +546,9 @@ impl Workspace {
             upgraded: false,
             radius: f64::INFINITY,
             radius_x: f64::INFINITY,
+            settled_x: settled,
             prune_x: false,
+            potential_x: mode.tight_order && has_excluded_edges,
             mode,
             fwd_heap: &mut self.fwd_heap,
             arrays,
@@ -558,7 +571,10 @@ impl Workspace {
             final_potential: &mut self.final_potential,
         };
         if has_excluded_edges && mode.prune_at < f64::INFINITY {
-            ctx.radius_x = ctx.forward_search(true, true).0;
+            match fwd_x_done {
+                Some((stamp, radius)) => (ctx.settled_x, ctx.radius_x) = (stamp, radius),
+                None => ctx.radius_x = ctx.forward_search(true, true).0,
+            }
             ctx.prune_x = true;
         }
         ctx.write_label(
@@ -678,6 +694,7 @@ impl Workspace {
             }
         };
         *stats = ctx.stats;
+        let fwd_x_done = (ctx.potential_x && ctx.upgraded).then_some((settled, ctx.radius));
         #[cfg(test)]
         {
             ctx.final_potential.clear();
@@ -686,6 +703,7 @@ impl Workspace {
                 ctx.final_potential.push(h);
             }
         }
+        self.fwd_x_done = fwd_x_done;
         found
     }
 }
@@ -704,6 +722,12 @@ struct Relax<'a, 'q, S: ?Sized> {
     radius: f64,
     /// The same for the pruning bound.
     radius_x: f64,
+    /// The stamp of the nodes `fwd_x`'s forward search settled (`settled`, unless it
+    /// was taken over from the tight search before).
+    settled_x: u32,
+    /// Whether the potential's forward search lives in `fwd_x` (a tight search, whose
+    /// forward search is the pruning bound's: see [`Workspace::fwd_x_done`]).
+    potential_x: bool,
     /// Whether `fwd_x` holds the pruning bound.
     prune_x: bool,
     mode: Mode,
@@ -767,7 +791,11 @@ impl<S: Scorer + ?Sized> Relax<'_, '_, S> {
             self.potential.by_depth[d as usize]
         };
         if self.upgraded {
-            let f = &self.fwd[u].b;
+            let f = if self.potential_x {
+                &self.fwd_x[u]
+            } else {
+                &self.fwd[u].b
+            };
             h.max(if f.fstamp == self.settled {
                 f.h
             } else {
@@ -785,8 +813,8 @@ impl<S: Scorer + ?Sized> Relax<'_, '_, S> {
     /// when it comes out (lazy re-keying), which keeps the order valid.
     #[cold]
     fn upgrade(&mut self) {
-        let tight = self.mode.tight_order && self.has_excluded_edges;
-        let (radius, nodes) = self.forward_search(tight, false);
+        let tight = self.potential_x;
+        let (radius, nodes) = self.forward_search(tight, tight);
         self.radius = radius;
         self.stats.forward_settled = nodes;
         self.upgraded = true;
@@ -809,7 +837,7 @@ impl<S: Scorer + ?Sized> Relax<'_, '_, S> {
         }
         let bound = if self.prune_x {
             let f = &self.fwd_x[u];
-            h.max(if f.fstamp == self.settled {
+            h.max(if f.fstamp == self.settled_x {
                 f.h
             } else {
                 self.radius_x
