@@ -84,7 +84,7 @@
 //!   potential is upgraded. The pruned search drops only offers that cannot lead to
 //!   a route within that cost and keeps every other entry's key, so a route it finds
 //!   within the cost is the plain search's own; if it finds none, the plain search
-//!   runs unpruned (`search::Mode`).
+//!   runs unpruned (`search::excluded`).
 //! - [`SearchTuning`] holds the speed knobs; they never change an answer.
 
 mod arrays;
@@ -102,7 +102,7 @@ use crate::scorer::{PathFailure, Scorer};
 use crate::time::Timestamp;
 
 use arrays::{GraphKey, RoutingArrays};
-use search::{Mode, Query, Workspace, NO_EDGE, PRUNE_SLACK};
+use search::{Mode, Query, TwoStep, Workspace, NO_EDGE};
 pub use search::{SearchStats, SearchTuning};
 
 /// How the pathfinder prices risk, locked time and hops against fees, all in msat.
@@ -455,31 +455,21 @@ impl<S: Scorer> Pathfinder<S> {
         let two_step = !query.excluded_edges.is_empty();
         if two_step {
             // A request that excludes edges (a part avoiding its siblings' channels)
-            // makes the plain potential weak: the search settles much of the
-            // receiver's neighbourhood. A search with the tight potential finds a
-            // cheapest route fast, but can break a tie another way; the exact search
-            // pruned at that route's cost then settles few nodes and, when it finds a
-            // route within that cost, finds the plain search's own (see
-            // `search::Mode`). Otherwise the plain search runs.
-            let tight = Mode {
-                tight_order: true,
-                prune_at: f64::INFINITY,
-            };
-            let ok = ws.search(arrays, graph, scorer, &query, tight, stats);
-            if !self.exact_exclusions {
-                // The tight search's answer is the answer (see `set_exact_exclusions`).
-                if !ok {
-                    return Err(no_route(explain(stats, request)));
-                }
-                found = true;
-            } else if ok {
-                let prune_at = ws.label(src).cost;
-                let pruned = Mode {
-                    tight_order: false,
-                    prune_at,
-                };
-                found = ws.search(arrays, graph, scorer, &query, pruned, stats)
-                    && ws.label(src).cost <= prune_at * PRUNE_SLACK;
+            // makes the plain potential weak: a fast search and a cut-off one
+            // (`search::excluded`) answer as the plain search would, in a fraction
+            // of its work, or leave it to the plain search.
+            match search::two_step(
+                ws,
+                arrays,
+                graph,
+                scorer,
+                &query,
+                self.exact_exclusions,
+                stats,
+            ) {
+                TwoStep::Found => found = true,
+                TwoStep::NoRoute => return Err(no_route(explain(stats, request))),
+                TwoStep::RunPlain => {}
             }
         }
         if !found {
