@@ -85,6 +85,11 @@ pub enum RouterKind {
     Ldk,
     /// The Boomerang paper's uniform draw from ≤ 25 edge-disjoint paths per pair.
     Paper,
+    /// [`RouterKind::Flotilla`] answering a request that excludes edges (a part
+    /// avoiding its siblings' channels) with its tight search alone
+    /// (`Pathfinder::set_exact_exclusions(false)`): a `-quick` suffix on a redundant
+    /// arm that is not split, opt-in (docs/redundancy.md).
+    FlotillaQuick,
 }
 
 /// One arm of an experiment.
@@ -114,7 +119,9 @@ pub struct UnknownArm(pub String);
 /// `redundant-boomerang-1-hedge-retry`). The Boomerang paper's strategies are
 /// `paper-retry-R`, `paper-redundant-E` and `paper-redundant-E-retry-R`
 /// ([`crate::paper_arm`]), with a `-learning` suffix routed by flotilla's learning path
-/// finder instead of the paper's uniform draws. The list shows a few.
+/// finder instead of the paper's uniform draws. A `-quick` suffix on a redundant arm
+/// that is not split (`redundant-h2tlc-0.5-retry-quick`) routes its parts with
+/// [`RouterKind::FlotillaQuick`]. The list shows a few.
 pub const KNOWN_ARMS: &[&str] = &[
     "single-path-retry",
     "single-path-retry-ldk",
@@ -145,6 +152,20 @@ impl FromStr for ArmSpec {
     type Err = UnknownArm;
     fn from_str(s: &str) -> Result<Self, UnknownArm> {
         let name = s.trim();
+        if let Some(base) = name
+            .strip_suffix("-quick")
+            .filter(|b| b.starts_with("redundant-"))
+        {
+            let spec: ArmSpec = base.parse().map_err(|_| UnknownArm(name.to_string()))?;
+            if spec.router != RouterKind::Flotilla {
+                return Err(UnknownArm(name.to_string()));
+            }
+            return Ok(ArmSpec {
+                name: name.to_string(),
+                router: RouterKind::FlotillaQuick,
+                ..spec
+            });
+        }
         let (strategy, router) = match name {
             "single-path-retry" => (Strategy::SinglePath, RouterKind::Flotilla),
             "single-path-retry-ldk" => (Strategy::SinglePath, RouterKind::Ldk),
@@ -265,8 +286,9 @@ impl ArmSpec {
         // arm does not set; node 0 stands in.
         let scorer = || LiquidityBoundsScorer::new(graph, flotilla_graph::NodeIdx(0));
         match self.router {
-            RouterKind::Flotilla => {
+            RouterKind::Flotilla | RouterKind::FlotillaQuick => {
                 let mut r = Pathfinder::new(scorer());
+                r.set_exact_exclusions(self.router == RouterKind::Flotilla);
                 r.prepare(graph);
                 Box::new(r)
             }
@@ -414,6 +436,26 @@ mod tests {
                 false
             ))
         );
+        let a = "redundant-h2tlc-0.5-retry-quick"
+            .parse::<ArmSpec>()
+            .unwrap();
+        assert_eq!(a.router, RouterKind::FlotillaQuick);
+        assert_eq!(a.name, "redundant-h2tlc-0.5-retry-quick");
+        assert_eq!(
+            a.strategy,
+            "redundant-h2tlc-0.5-retry"
+                .parse::<ArmSpec>()
+                .unwrap()
+                .strategy
+        );
+        for not_quick in [
+            "redundant-h2tlc-split-0.5-quick",
+            "mpp-retry-quick",
+            "paper-redundant-25-learning-quick",
+            "redundant-h2tlc-quick",
+        ] {
+            assert!(not_quick.parse::<ArmSpec>().is_err(), "{not_quick}");
+        }
         let a = "paper-redundant-25-learning".parse::<ArmSpec>().unwrap();
         assert_eq!(a.router, RouterKind::Flotilla, "the learning path finder");
         assert_eq!(

@@ -84,7 +84,7 @@
 //!   potential is upgraded. The pruned search drops only offers that cannot lead to
 //!   a route within that cost and keeps every other entry's key, so a route it finds
 //!   within the cost is the plain search's own; if it finds none, the plain search
-//!   runs unpruned (`search::Mode`).
+//!   runs unpruned (`search::excluded`).
 //! - [`SearchTuning`] holds the speed knobs; they never change an answer.
 
 mod arrays;
@@ -102,7 +102,7 @@ use crate::scorer::{PathFailure, Scorer};
 use crate::time::Timestamp;
 
 use arrays::{GraphKey, RoutingArrays};
-use search::{Mode, Query, Workspace, NO_EDGE, PRUNE_SLACK};
+use search::{Mode, Query, TwoStep, Workspace, NO_EDGE};
 pub use search::{SearchStats, SearchTuning};
 
 /// How the pathfinder prices risk, locked time and hops against fees, all in msat.
@@ -246,6 +246,10 @@ pub struct Pathfinder<S> {
     /// The current request's excluded nodes, in internal numbering.
     excluded_scratch: Vec<u32>,
     tuning: SearchTuning,
+    /// Whether a request with excluded edges gets the plain search's answer (the
+    /// default) or the first cheapest route the tight search finds
+    /// ([`Pathfinder::set_exact_exclusions`]).
+    exact_exclusions: bool,
     /// Tests: always run the plain search (the reference for the pruned one).
     #[cfg(test)]
     plain_only: bool,
@@ -267,6 +271,7 @@ impl<S: Scorer> Pathfinder<S> {
             stats: SearchStats::default(),
             excluded_scratch: Vec::new(),
             tuning: SearchTuning::default(),
+            exact_exclusions: true,
             #[cfg(test)]
             plain_only: false,
         }
@@ -290,6 +295,18 @@ impl<S: Scorer> Pathfinder<S> {
     /// Changes the search's speed knobs (never its answers).
     pub fn set_tuning(&mut self, tuning: SearchTuning) {
         self.tuning = tuning;
+    }
+
+    /// Whether a request that excludes edges gets exactly the answer of the search
+    /// without the two-step speed-up (the default), or, with `false`, the route of the
+    /// tight search alone: about half the work for such a request, but its answer is
+    /// a cheapest route under another settling order, so it can differ (a tie between
+    /// twin channels broken the other way, or, because one label per node is kept, a
+    /// route the plain search would not have found, or none where it finds one). An
+    /// opt-in model choice for redundant parts that avoid their siblings' channels;
+    /// requests without excluded edges are unaffected.
+    pub fn set_exact_exclusions(&mut self, exact: bool) {
+        self.exact_exclusions = exact;
     }
 
     /// The scorer.
@@ -438,24 +455,21 @@ impl<S: Scorer> Pathfinder<S> {
         let two_step = !query.excluded_edges.is_empty();
         if two_step {
             // A request that excludes edges (a part avoiding its siblings' channels)
-            // makes the plain potential weak: the search settles much of the
-            // receiver's neighbourhood. A search with the tight potential finds a
-            // cheapest route fast, but can break a tie another way; the exact search
-            // pruned at that route's cost then settles few nodes and, when it finds a
-            // route within that cost, finds the plain search's own (see
-            // `search::Mode`). Otherwise the plain search runs.
-            let tight = Mode {
-                tight_order: true,
-                prune_at: f64::INFINITY,
-            };
-            if ws.search(arrays, graph, scorer, &query, tight, stats) {
-                let prune_at = ws.label(src).cost;
-                let pruned = Mode {
-                    tight_order: false,
-                    prune_at,
-                };
-                found = ws.search(arrays, graph, scorer, &query, pruned, stats)
-                    && ws.label(src).cost <= prune_at * PRUNE_SLACK;
+            // makes the plain potential weak: a fast search and a cut-off one
+            // (`search::excluded`) answer as the plain search would, in a fraction
+            // of its work, or leave it to the plain search.
+            match search::two_step(
+                ws,
+                arrays,
+                graph,
+                scorer,
+                &query,
+                self.exact_exclusions,
+                stats,
+            ) {
+                TwoStep::Found => found = true,
+                TwoStep::NoRoute => return Err(no_route(explain(stats, request))),
+                TwoStep::RunPlain => {}
             }
         }
         if !found {

@@ -59,12 +59,17 @@
 //! settled label needs (amount, edge, CLTV), so that the random reads of a
 //! relaxation touch half as many cache lines.
 
+mod excluded;
+mod forward;
+
 use flotilla_graph::{EdgeIdx, Graph};
 
 use super::arrays::{InEdge, OutEdge, RoutingArrays};
 use super::heap::RadixHeap;
 use crate::scorer::Scorer;
 use crate::time::Timestamp;
+pub(crate) use excluded::{two_step, Mode, TwoStep};
+use forward::Bound;
 
 /// Knobs that trade work between the parts of the search. They change how fast an
 /// answer comes, never which answer (the tests check that).
@@ -152,75 +157,6 @@ struct Fwd {
     w: f64,
     /// The forward search's bound.
     b: Bound,
-}
-
-/// A node's distance in a forward search from the sender.
-#[derive(Copy, Clone, Debug, Default)]
-struct Bound {
-    /// The forward search's distance (exact for its edge bounds once settled).
-    h: f64,
-    /// `gen` when the forward search reached the node, `gen + 1` when it settled it.
-    fstamp: u32,
-}
-
-impl AsRef<Bound> for Fwd {
-    fn as_ref(&self) -> &Bound {
-        &self.b
-    }
-}
-
-impl AsMut<Bound> for Fwd {
-    fn as_mut(&mut self) -> &mut Bound {
-        &mut self.b
-    }
-}
-
-impl AsRef<Bound> for Bound {
-    fn as_ref(&self) -> &Bound {
-        self
-    }
-}
-
-impl AsMut<Bound> for Bound {
-    fn as_mut(&mut self) -> &mut Bound {
-        self
-    }
-}
-
-/// A pruned search ([`Mode::prune_at`]) drops an offer whose cost plus its bound
-/// exceeds the threshold by more than this factor: the slack keeps an offer that ties
-/// with the threshold in exact arithmetic, which floating-point sums in another order
-/// could put an ulp above it.
-pub(crate) const PRUNE_SLACK: f64 = 1.0 + 1e-9;
-
-/// How a search treats a request with excluded edges, beyond never using them (see
-/// `Pathfinder::search_once`, which runs a fast search and then the exact one pruned
-/// by its cost).
-#[derive(Copy, Clone, Debug, PartialEq)]
-pub(crate) struct Mode {
-    /// The potential's forward search leaves the excluded edges out too. The
-    /// potential is tighter, so the search settles far fewer nodes, but it settles
-    /// them in another order, which can break a tie between offers of exactly equal
-    /// cost the other way: the answer is a cheapest one, not always the one of the
-    /// search without it.
-    pub tight_order: bool,
-    /// Drop every offer whose cost so far plus a lower bound on the rest (the
-    /// potential, and a forward search that leaves the excluded edges out) exceeds
-    /// this by more than [`PRUNE_SLACK`]; infinite: none. Only offers that cannot
-    /// lead to a route costing at most this are dropped, only once the potential has
-    /// been upgraded (see [`Relax::pruned`]), and no other entry's key changes, so the
-    /// search settles the other nodes in the same order and with the same labels: if
-    /// it finds a route costing at most this, it is the route the search without
-    /// pruning finds.
-    pub prune_at: f64,
-}
-
-impl Mode {
-    /// The search as it always ran.
-    pub const EXACT: Mode = Mode {
-        tight_order: false,
-        prune_at: f64::INFINITY,
-    };
 }
 
 pub(crate) const NO_EDGE: u32 = u32::MAX;
@@ -311,8 +247,15 @@ pub(crate) struct Workspace {
     hot: Vec<Hot>,
     cold: Vec<Cold>,
     fwd: Vec<Fwd>,
-    /// The pruning bound of searches that exclude edges (see [`Relax::pruned`]).
+    /// The pruning bound of searches that exclude edges (see [`Relax::pruned`]); a
+    /// search in [`Mode::tight_order`] also keeps its potential's forward search here.
     fwd_x: Vec<Bound>,
+    /// The forward search over the allowed edges that the last search left in `fwd_x`
+    /// (a [`Mode::tight_order`] search that upgraded its potential): the stamp of the
+    /// nodes it settled and its radius. The pruned search that follows, for the same
+    /// query, would compute exactly this again (same query, edges, scorer and budget),
+    /// so it takes it instead; any other search forgets it.
+    fwd_x_done: Option<(u32, f64)>,
     bfs: Vec<u32>,
     fwd_heap: RadixHeap,
     gen: u32,
@@ -361,6 +304,7 @@ impl Workspace {
         self.fwd_x.clear();
         self.fwd_x.resize(nodes, Bound::default());
         self.edge_excluded.clear();
+        self.fwd_x_done = None;
         self.gen = GEN_STEP;
         self.heap.clear();
     }
@@ -384,6 +328,7 @@ impl Workspace {
             self.fwd.iter_mut().for_each(|f| *f = Fwd::default());
             self.fwd_x.iter_mut().for_each(|f| *f = Bound::default());
             self.edge_excluded.iter_mut().for_each(|s| *s = 0);
+            self.fwd_x_done = None;
             self.gen = GEN_STEP;
         }
         self.gen += GEN_STEP;
@@ -491,6 +436,8 @@ impl Workspace {
     ) -> bool {
         let gen = self.next_gen();
         let settled = gen + 1;
+        // Only the pruned search right after a tight one may reuse its forward search.
+        let fwd_x_done = self.fwd_x_done.take();
         self.heap.clear();
         *stats = SearchStats::default();
         #[cfg(test)]
@@ -535,7 +482,9 @@ impl Workspace {
             upgraded: false,
             radius: f64::INFINITY,
             radius_x: f64::INFINITY,
+            settled_x: settled,
             prune_x: false,
+            potential_x: mode.tight_order && has_excluded_edges,
             mode,
             fwd_heap: &mut self.fwd_heap,
             arrays,
@@ -558,7 +507,10 @@ impl Workspace {
             final_potential: &mut self.final_potential,
         };
         if has_excluded_edges && mode.prune_at < f64::INFINITY {
-            ctx.radius_x = ctx.forward_search(true, true).0;
+            match fwd_x_done {
+                Some((stamp, radius)) => (ctx.settled_x, ctx.radius_x) = (stamp, radius),
+                None => ctx.radius_x = ctx.forward_search(true, true).0,
+            }
             ctx.prune_x = true;
         }
         ctx.write_label(
@@ -678,6 +630,7 @@ impl Workspace {
             }
         };
         *stats = ctx.stats;
+        let fwd_x_done = (ctx.potential_x && ctx.upgraded).then_some((settled, ctx.radius));
         #[cfg(test)]
         {
             ctx.final_potential.clear();
@@ -686,6 +639,7 @@ impl Workspace {
                 ctx.final_potential.push(h);
             }
         }
+        self.fwd_x_done = fwd_x_done;
         found
     }
 }
@@ -704,6 +658,12 @@ struct Relax<'a, 'q, S: ?Sized> {
     radius: f64,
     /// The same for the pruning bound.
     radius_x: f64,
+    /// The stamp of the nodes `fwd_x`'s forward search settled (`settled`, unless it
+    /// was taken over from the tight search before).
+    settled_x: u32,
+    /// Whether the potential's forward search lives in `fwd_x` (a tight search, whose
+    /// forward search is the pruning bound's: see [`Workspace::fwd_x_done`]).
+    potential_x: bool,
     /// Whether `fwd_x` holds the pruning bound.
     prune_x: bool,
     mode: Mode,
@@ -767,7 +727,11 @@ impl<S: Scorer + ?Sized> Relax<'_, '_, S> {
             self.potential.by_depth[d as usize]
         };
         if self.upgraded {
-            let f = &self.fwd[u].b;
+            let f = if self.potential_x {
+                &self.fwd_x[u]
+            } else {
+                &self.fwd[u].b
+            };
             h.max(if f.fstamp == self.settled {
                 f.h
             } else {
@@ -785,39 +749,11 @@ impl<S: Scorer + ?Sized> Relax<'_, '_, S> {
     /// when it comes out (lazy re-keying), which keeps the order valid.
     #[cold]
     fn upgrade(&mut self) {
-        let tight = self.mode.tight_order && self.has_excluded_edges;
-        let (radius, nodes) = self.forward_search(tight, false);
+        let tight = self.potential_x;
+        let (radius, nodes) = self.forward_search(tight, tight);
         self.radius = radius;
         self.stats.forward_settled = nodes;
         self.upgraded = true;
-    }
-
-    /// Whether an offer to `u` costing `partial` so far, with potential `h`, is
-    /// dropped by [`Mode::prune_at`]. The bound is the larger of the potential and
-    /// the forward search that leaves the excluded edges out (taken once, when the
-    /// search starts): excluding a part's siblings' channels takes the sender's best
-    /// routes away, and a bound that knows it shows that most of the receiver's
-    /// neighbourhood cannot lead to a route as cheap as the threshold.
-    ///
-    /// Nothing is dropped before the potential's upgrade: the upgrade comes after a
-    /// count of settled nodes, and re-keys (so reorders) the queued entries, so it
-    /// must come at the same point as in the search without pruning.
-    #[inline(always)]
-    fn pruned(&self, u: usize, partial: f64, h: f64) -> bool {
-        if !self.upgraded || self.mode.prune_at == f64::INFINITY {
-            return false;
-        }
-        let bound = if self.prune_x {
-            let f = &self.fwd_x[u];
-            h.max(if f.fstamp == self.settled {
-                f.h
-            } else {
-                self.radius_x
-            })
-        } else {
-            h
-        };
-        partial + bound > self.mode.prune_at * PRUNE_SLACK
     }
 
     /// After an upgrade: whether an entry popped with `key` must go back in with the
@@ -829,37 +765,6 @@ impl<S: Scorer + ?Sized> Relax<'_, '_, S> {
             true
         } else {
             false
-        }
-    }
-    /// A forward search (see [`forward_bounds`]), over the edges the request allows
-    /// if `skip_excluded`, into the pruning bound's `fwd_x` if `pruning` or else into
-    /// the potential's `fwd`. Returns its radius and the nodes it settled.
-    fn forward_search(&mut self, skip_excluded: bool, pruning: bool) -> (f64, u32) {
-        let (arrays, graph, scorer, q, gen) =
-            (self.arrays, self.graph, self.scorer, self.q, self.gen);
-        let excluded = skip_excluded.then_some(self.edge_excluded);
-        if pruning {
-            forward_bounds(
-                arrays,
-                graph,
-                scorer,
-                q,
-                gen,
-                self.fwd_heap,
-                self.fwd_x,
-                excluded,
-            )
-        } else {
-            forward_bounds(
-                arrays,
-                graph,
-                scorer,
-                q,
-                gen,
-                self.fwd_heap,
-                self.fwd,
-                excluded,
-            )
         }
     }
 
@@ -1022,117 +927,4 @@ impl<S: Scorer + ?Sized> Relax<'_, '_, S> {
             self.push(src as u64, cost);
         }
     }
-}
-
-/// Dijkstra from the sender under lower-bound edge costs, within a budget:
-/// `hop_price + risk_price × cost_lower_bound` for the sender's edges,
-/// `hop_price + fee(a) + cltv_price × delta + risk_price × cost_lower_bound` for
-/// the others (every hop carries at least `a`). Counting the risk of every hop,
-/// not only the sender's, is what lets the potential see that the channels near
-/// a busy sender are all expensive for this amount: without it, such searches
-/// settled most of the graph before reaching the sender.
-///
-/// The risk bound is a scorer call, so it is taken lazily, as in the main search:
-/// an edge is queued as a candidate keyed without it, and priced when it comes
-/// out (most never do within the budget).
-///
-/// With `excluded` (the request's excluded edges, stamped `gen`), those edges are
-/// left out: the distances then bound only the paths the main search may return,
-/// which is what the pruning bound needs ([`Relax::pruned`]). Excluded nodes are
-/// never skipped: a bound over more paths is still a bound.
-#[allow(clippy::too_many_arguments)]
-fn forward_bounds<S: Scorer + ?Sized, T: AsRef<Bound> + AsMut<Bound>>(
-    arrays: &RoutingArrays,
-    graph: &Graph,
-    scorer: &S,
-    q: &Query<'_>,
-    gen: u32,
-    heap: &mut RadixHeap,
-    fwd: &mut [T],
-    excluded: Option<&[u32]>,
-) -> (f64, u32) {
-    let settled = gen + 1;
-    let same_comp = arrays.comp[q.src as usize] == arrays.comp[q.dst as usize];
-    let comp_dst = arrays.comp[q.dst as usize];
-    heap.clear();
-    let src = q.src as usize;
-    fwd[src].as_mut().h = 0.0;
-    fwd[src].as_mut().fstamp = gen;
-    heap.push(0f64.to_bits(), src as u64);
-    let (mut nodes, mut scanned) = (0u32, 0u32);
-    let radius = loop {
-        let Some((key, x)) = heap.pop() else {
-            break f64::INFINITY;
-        };
-        if nodes >= q.tuning.forward_nodes || scanned >= q.tuning.forward_edges {
-            // Every key still queued, candidates included, bounds the distance of
-            // the nodes not settled from below.
-            break f64::from_bits(key);
-        }
-        if x >= CANDIDATE {
-            // A candidate: price its risk now.
-            let o = &arrays.out_edges[(x - CANDIDATE) as usize];
-            let y = o.head as usize;
-            if fwd[y].as_ref().fstamp == settled {
-                continue;
-            }
-            let lb = scorer.cost_lower_bound(graph, EdgeIdx(o.edge), q.amount, q.now);
-            if lb.is_nan() || lb == f64::INFINITY {
-                continue; // no amount of at least `a` passes: on no path
-            }
-            let hy = f64::from_bits(key) + q.risk_price * if lb > 0.0 { lb } else { 0.0 };
-            let f = fwd[y].as_mut();
-            if f.fstamp < gen || (f.fstamp == gen && hy < f.h) {
-                f.h = hy;
-                f.fstamp = gen;
-                heap.push(hy.to_bits().max(heap.floor()), y as u64);
-            }
-            continue;
-        }
-        let x = x as usize;
-        if fwd[x].as_ref().fstamp == settled {
-            continue;
-        }
-        fwd[x].as_mut().fstamp = settled;
-        nodes += 1;
-        let hx = fwd[x].as_ref().h;
-        for (pos, o) in arrays.out_scan_pos(x, q.amount, same_comp) {
-            let y = o.head as usize;
-            // Only nodes that can be on a path (see `source_potential`), over
-            // edges the request allows if asked.
-            if !((o.flags & OutEdge::HEAD_TRANSIT != 0 || o.head == q.dst)
-                && (same_comp || arrays.comp[y] <= comp_dst))
-                || excluded.is_some_and(|x| x.get(o.edge as usize) == Some(&gen))
-            {
-                continue;
-            }
-            scanned += 1;
-            if fwd[y].as_ref().fstamp == settled {
-                continue;
-            }
-            if x == src {
-                let lb = scorer.cost_lower_bound(graph, EdgeIdx(o.edge), q.amount, q.now);
-                if lb.is_nan() || lb == f64::INFINITY {
-                    continue;
-                }
-                let hy = hx + q.hop_price + q.risk_price * if lb > 0.0 { lb } else { 0.0 };
-                let f = fwd[y].as_mut();
-                if f.fstamp < gen || (f.fstamp == gen && hy < f.h) {
-                    f.h = hy;
-                    f.fstamp = gen;
-                    heap.push(hy.to_bits().max(heap.floor()), y as u64);
-                }
-            } else {
-                let Some(fee) = o.fee(q.amount) else { continue };
-                let partial = hx + q.hop_price + fee as f64 + q.cltv_price * o.cltv as f64;
-                // Skip candidates that cannot improve the node's current bound.
-                let f = fwd[y].as_ref();
-                if f.fstamp == gen && partial >= f.h {
-                    continue;
-                }
-                heap.push(partial.to_bits().max(heap.floor()), CANDIDATE + pos as u64);
-            }
-        }
-    };
-    (radius, nodes)
 }

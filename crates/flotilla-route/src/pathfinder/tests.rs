@@ -341,4 +341,38 @@ proptest! {
             prop_assert_eq!(got, want, "query {}", k);
         }
     }
+
+    #[test]
+    fn quick_exclusions_give_valid_routes_and_leave_other_requests_alone(
+        (n, chans, s, t, amount, max_len, _excluded, tuning, params) in setup(),
+        cut in prop::collection::vec(0usize..200, 1..5),
+    ) {
+        let g = graph(n, &chans);
+        let mut quick = Pathfinder::with_params(Smooth, params);
+        quick.set_tuning(tuning);
+        quick.set_exact_exclusions(false);
+        let mut exact = Pathfinder::with_params(Smooth, params);
+        exact.set_tuning(tuning);
+        let mut req = RouteRequest::new(NodeIdx(s as u32), NodeIdx(t as u32), amount);
+        req.limits = Limits { max_path_len: max_len, ..Limits::for_amount(amount) };
+        req.limits.max_fee_msat = u64::MAX;
+        // Without excluded edges the option changes nothing.
+        prop_assert_eq!(
+            quick.find_path(&g, &req, Timestamp::ZERO),
+            exact.find_path(&g, &req, Timestamp::ZERO)
+        );
+        req.limits.excluded_edges = cut
+            .iter()
+            .map(|&c| EdgeIdx((c % (2 * chans.len())) as u32))
+            .collect();
+        if let Ok(found) = quick.find_path(&g, &req, Timestamp::ZERO) {
+            for h in &found.path.hops {
+                prop_assert!(!req.limits.excluded_edges.contains(&h.edge));
+            }
+            prop_assert_eq!(found.path.amount_msat(), amount);
+            prop_assert!(found.path.hops.len() <= max_len as usize);
+            let cost = params.path_cost(&g, &Smooth, &found.path, Timestamp::ZERO);
+            prop_assert!((cost - found.cost).abs() <= 1e-6 * cost.abs().max(1.0));
+        }
+    }
 }
