@@ -88,6 +88,7 @@ use crate::{PaymentHash, PaymentSecret};
 const PART_BITS: u32 = 20;
 
 mod net;
+mod paper;
 mod place;
 mod split;
 
@@ -248,6 +249,9 @@ pub struct RedundantSession {
     eager_give_up: bool,
     /// Live parts the sender has been told reached the receiver.
     arrived: Vec<PartId>,
+    /// Live parts the sender has been told a hop refused (their failure travelling
+    /// back), and whether the refusal's reason was counted then (`paper.rs`).
+    refused: Vec<(PartId, bool)>,
     /// Surplus parts to cancel once the payment is complete (docs/cancel.md).
     surplus: crate::surplus_cancel::SurplusCancel,
     log: Vec<AttemptRecord>,
@@ -409,6 +413,7 @@ impl RedundantSession {
             refund: None,
             eager_give_up: false,
             arrived: Vec::new(),
+            refused: Vec::new(),
             surplus: Default::default(),
             log: Vec::new(),
             stats: RedundantStats::default(),
@@ -527,11 +532,13 @@ impl RedundantSession {
         self.log.drain(..)
     }
 
-    /// Makes the session give up, and cancel what the receiver holds, when a failure
-    /// comes back, every live part is known to have reached the receiver (or none is
-    /// live) and they do not make up A, however many replacements it has left: the Boomerang paper's sender, which
-    /// hears every part's reservation at once and stops when nothing is travelling.
-    /// The driver reports arrivals with [`RedundantSession::on_part_arrived`].
+    /// Makes the session the Boomerang paper's sender, which hears every part's
+    /// reserve answer at once: it gives up, cancels what the receiver holds and aborts
+    /// what still travels as soon as nothing travels without v parts at the receiver,
+    /// or what arrived, what travels and the replacements left cannot make v, however
+    /// many replacements it has left (`redundant_session/paper.rs`). The driver reports
+    /// the answers with [`RedundantSession::on_part_arrived`] and
+    /// [`RedundantSession::on_part_refused`].
     pub fn give_up_when_none_travelling(mut self) -> Self {
         self.eager_give_up = true;
         self
@@ -576,21 +583,30 @@ impl RedundantSession {
         self.surplus.mark(parts);
     }
 
-    /// Part `part` reached the receiver (its `update_add_htlc` was delivered there).
-    /// Only sessions made with [`RedundantSession::give_up_when_none_travelling`] use
-    /// it: on Lightning the sender is not told.
-    pub fn on_part_arrived(&mut self, part: PartId) {
+    /// Part `part` reached the receiver (its `update_add_htlc` was delivered there) at
+    /// `now`. Only sessions made with [`RedundantSession::give_up_when_none_travelling`]
+    /// use it: on Lightning the sender is not told. With nothing else travelling and
+    /// fewer than v there, the payment gives up (`paper.rs`).
+    pub fn on_part_arrived(&mut self, part: PartId, now: Timestamp) {
         if self.eager_give_up
             && self.in_flight.iter().any(|p| p.part == part)
             && !self.arrived.contains(&part)
+            && !self.is_refused(part)
         {
             self.arrived.push(part);
-            // v parts there: the paper's sender aborts the rest.
-            if self.arrived.len() >= self.needed as usize {
-                let arrived = std::mem::take(&mut self.arrived);
-                self.complete_surplus(|p| arrived.contains(&p.part));
-                self.arrived = arrived;
+            // v parts there: the paper's sender aborts the rest (what still travels;
+            // a refused part is already failing back).
+            if self.arrived.len() >= self.needed as usize && self.state == SessionState::Active {
+                let (arrived, refused) = (
+                    std::mem::take(&mut self.arrived),
+                    std::mem::take(&mut self.refused),
+                );
+                self.complete_surplus(|p| {
+                    arrived.contains(&p.part) || refused.iter().any(|r| r.0 == p.part)
+                });
+                (self.arrived, self.refused) = (arrived, refused);
             }
+            self.give_up_if_short(now);
         }
     }
 
@@ -787,6 +803,8 @@ impl RedundantSession {
                 path_failure,
                 locked_msat_micros,
             } => {
+                // A refusal the sender was told of had its reason counted then.
+                let counted = self.refused.contains(&(*part, true));
                 let Some(p) = self.take(*part, router, net) else {
                     return;
                 };
@@ -817,20 +835,13 @@ impl RedundantSession {
                 if self.state == SessionState::Active {
                     // A surplus part cancelled after success is no failure.
                     self.stats.common.last_failure = Some(failure.code);
-                    self.failures.note(FailureReason::of_code(failure.code));
-                    self.requeue(p.path.amount_msat());
-                    let travelling = self
-                        .in_flight
-                        .iter()
-                        .any(|f| !self.arrived.contains(&f.part));
-                    if self.eager_give_up && !travelling && !self.can_complete() {
-                        // Nothing travelling and too little at the receiver: the
-                        // Boomerang paper's sender stops here, whatever retries it has
-                        // left. (Enough there: the receiver is claiming it.)
-                        self.pending.clear();
-                        self.exhausted = true;
-                        self.fail(self.failures.dominant(), now);
+                    if !counted {
+                        self.failures.note(FailureReason::of_code(failure.code));
                     }
+                    self.requeue(p.path.amount_msat());
+                    // The Boomerang paper's sender stops when nothing travels, whatever
+                    // retries it has left (`paper.rs`).
+                    self.give_up_if_short(now);
                 }
                 self.record(
                     &p,
@@ -867,6 +878,7 @@ impl RedundantSession {
         let i = self.in_flight.iter().position(|p| p.part == part)?;
         let p = self.in_flight.swap_remove(i);
         self.arrived.retain(|a| *a != part);
+        self.refused.retain(|r| r.0 != part);
         router.htlcs_in_flight(net.graph(), &p.path, false);
         Some(p)
     }
@@ -892,12 +904,14 @@ impl RedundantSession {
         });
     }
 
-    /// Fails the payment and, if parts are still out, asks to cancel them.
+    /// Fails the payment and, if parts are still out, asks to cancel them. The paper's
+    /// sender also aborts what still travels (`paper.rs`).
     fn fail(&mut self, reason: FailureReason, now: Timestamp) {
         self.state = SessionState::Failed(reason, now);
         if !self.in_flight.is_empty() && self.cancel.is_none() {
             self.cancel = Some(true);
         }
+        self.abort_travelling();
     }
 
     /// Gives up when the live parts cannot make up A and no more will come.

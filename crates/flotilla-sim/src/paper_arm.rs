@@ -21,14 +21,24 @@
 //! such an arm can fail a transfer with `no_route` before sending it, as every
 //! Lightning router does.
 //!
-//! The transfer gives up, whatever retries remain, when a failure comes back while no
-//! live part is still travelling and the parts at the receiver do not make up A: the
-//! paper's sender hears at once (0 ms) that a part reached the receiver, and the event
-//! loop tells a paper arm's session so ([`RedundantSession::on_part_arrived`]; a
-//! Lightning sender is never told). It also gives up when the live parts cannot make
-//! up A and no replacement is left. docs/paper-model.md has why this takes the paper's
-//! decisions, and what still differs.
+//! The paper's sender hears every part's reserve answer at once (0 ms): that it
+//! reached the receiver, or that a hop refused it. The event loop tells a paper arm's
+//! session both, the moment they happen ([`RedundantSession::on_part_arrived`] when
+//! the add is delivered to the receiver, [`RedundantSession::on_part_refused`] when a
+//! hop fails an add back on its arrival, found by [`refusal`]; a Lightning sender is
+//! told neither). The transfer gives up, whatever retries remain, as soon as nothing
+//! travels without v parts at the receiver, or what arrived, what travels and the
+//! replacements left can no longer make v; it then aborts what still travels (with
+//! `sender.cancel_surplus = "instant"`, the paper's abort). A closed-loop paper sender
+//! starts its next transfer only when every part of the last has its answer, and that
+//! moment ends the transfer's time to outcome (the paper's runtime). docs/paper-model.md
+//! has the mapping, and what still differs.
 
+use flotilla_graph::NodeIdx;
+use flotilla_ln::failure::FailureCode;
+use flotilla_ln::msg::{HtlcRef, Msg};
+use flotilla_ln::onion::FailReason;
+use flotilla_ln::output::Output;
 use flotilla_ln::redundant_session::{RedundancyStrategy, RedundantLimits, RedundantSession};
 
 use crate::arms::Strategy;
@@ -102,6 +112,29 @@ impl PaperArm {
         limits.max_parts_in_flight = k.saturating_add(self.extra);
         limits
     }
+}
+
+/// Whether `hop`, handed the add `htlc` from `upstream`, refused it at once: `out`
+/// (what the delivery produced) fails it back to `upstream` instead of forwarding it.
+/// `Some` with the failure's code where it can be read (modeled onions; a real
+/// failure onion is readable only by the sender), `None` if the add was not refused.
+pub fn refusal(
+    out: &[Output],
+    hop: NodeIdx,
+    upstream: NodeIdx,
+    htlc: HtlcRef,
+) -> Option<Option<FailureCode>> {
+    out.iter().find_map(|o| match o {
+        Output::Message { from, to, msg } if *from == hop && *to == upstream => match msg {
+            Msg::FailHtlc(m) if m.htlc == htlc => Some(match &m.reason {
+                FailReason::Modeled(f) => Some(f.code),
+                FailReason::Real(_) => None,
+            }),
+            Msg::FailMalformedHtlc(m) if m.htlc == htlc => Some(Some(m.failure_code)),
+            _ => None,
+        },
+        _ => None,
+    })
 }
 
 #[cfg(test)]

@@ -243,6 +243,15 @@ impl Session {
         }
     }
 
+    /// Live parts without a reserve answer (a paper arm's: neither known arrived nor
+    /// known refused; see [`RedundantSession::parts_travelling`]).
+    fn parts_travelling(&self) -> usize {
+        match self {
+            Session::Redundant(s) => s.parts_travelling(),
+            Session::Mpp(_) | Session::Unpayable(..) => 0,
+        }
+    }
+
     /// Decided, and (redundant) every part back: the driver may drop it.
     fn is_finished(&self) -> bool {
         match self {
@@ -484,6 +493,8 @@ fn run_arm(
         q.push(first.start, Ev::Warmup(0));
     }
     let mut sessions: HashMap<u64, Session> = HashMap::new();
+    // Paper arms: when each decided payment's parts all had their reserve answers.
+    let mut answered: HashMap<u64, Timestamp> = HashMap::new();
     let no_nodes: Vec<NodeIdx> = Vec::new();
     // Background payments: their own router (so they teach the arm nothing) and
     // sessions, ids from BACKGROUND_BASE up; they move liquidity and are not reported.
@@ -576,9 +587,14 @@ fn run_arm(
                     };
                     s.pump(router.as_mut(), &mut net, &clock, &mut out);
                     q.push(s.deadline(), Ev::Deadline(i as u64));
-                    if let Session::Redundant(r) = &s {
+                    if let Session::Redundant(r) = &mut s {
                         if let Some(at) = r.hedge_at() {
                             q.push(at, Ev::Hedge(i as u64));
+                        }
+                        if paper {
+                            // A paper arm that gave up at once (parts refused at its
+                            // first hop) aborts what it sent.
+                            r.send_surplus_cancels(&mut net, &mut out);
                         }
                     }
                     touched = Some(i as u64);
@@ -606,6 +622,8 @@ fn run_arm(
                 }
             }
             Ev::Deliver { from, to, msg } => {
+                // A paper arm's part on its way to a hop that may refuse it.
+                let mut watch = None;
                 if let (true, Msg::AddHtlc(add)) = (paper, &msg) {
                     // The paper's sender hears at once (its 0 ms reserve answer) that a
                     // part reached the receiver; a Lightning sender is never told.
@@ -613,25 +631,42 @@ fn run_arm(
                         let id = RedundantSession::session_of(part);
                         if let Some(Session::Redundant(s)) = sessions.get_mut(&id) {
                             if s.target() == to {
-                                s.on_part_arrived(part);
+                                s.on_part_arrived(part, now);
                                 // v there: complete by the paper's clock, and the
                                 // paper's abort of the rest, before the add is
-                                // delivered.
-                                if s.complete_when_reached(now) {
-                                    touched = Some(id);
-                                }
+                                // delivered. Or nothing else travelling: give up.
+                                s.complete_when_reached(now);
                                 s.send_surplus_cancels(&mut net, &mut out);
+                                touched = Some(id);
+                            } else {
+                                watch = Some((id, part, add.htlc));
                             }
                         }
                     }
                 }
+                let sent_before = out.len();
                 net.deliver(to, from, msg, &clock, &mut out)
                     .map_err(|e| internal(e.to_string()))?;
+                if let Some((id, part, htlc)) = watch {
+                    // ... and, at once, that a hop refused it (the paper's negative
+                    // reserve answer): the hop failed the add back on arrival.
+                    let refusal = crate::paper_arm::refusal(&out[sent_before..], to, from, htlc);
+                    if let (Some(code), Some(Session::Redundant(s))) =
+                        (refusal, sessions.get_mut(&id))
+                    {
+                        s.on_part_refused(part, code, now);
+                        s.send_surplus_cancels(&mut net, &mut out);
+                        touched = Some(id);
+                    }
+                }
             }
             Ev::Fire(node, t) => net.fire(node, t, &clock, &mut out),
             Ev::Deadline(id) => {
                 if let Some(s) = sessions.get_mut(&id) {
                     s.on_deadline(now);
+                    if let (true, Session::Redundant(r)) = (paper, &mut *s) {
+                        r.send_surplus_cancels(&mut net, &mut out);
+                    }
                     touched = Some(id);
                 } else if let Some(s) = bg_sessions.get_mut(&id) {
                     s.on_deadline(now);
@@ -782,6 +817,9 @@ fn run_arm(
                             }
                             if failed {
                                 s.pump(router.as_mut(), &mut net, &clock, &mut out);
+                                if let (true, Session::Redundant(r)) = (paper, &mut *s) {
+                                    r.send_surplus_cancels(&mut net, &mut out);
+                                }
                             }
                             finished.push(id);
                         } else if let Some(s) = bg_sessions.get_mut(&id) {
@@ -892,10 +930,16 @@ fn run_arm(
                 }
                 continue;
             }
+            if paper && s.is_decided() && s.parts_travelling() == 0 {
+                // Every part has its reserve answer: the paper's runtime ends here.
+                answered.entry(id).or_insert(now);
+            }
             if let Some(cl) = closed.as_mut() {
                 // The sender learns the outcome when its session decides; a redundant
-                // payment's surplus parts may still be on their way back.
-                if s.is_decided() {
+                // payment's surplus parts may still be on their way back. The paper's
+                // sender starts its next transfer only once every part of this one has
+                // its reserve answer (docs/paper-model.md).
+                if s.is_decided() && (!paper || answered.contains_key(&id)) {
                     if let Some((at, next)) = cl.on_finished(id as usize, now) {
                         q.push(at, Ev::Start(next));
                     }
@@ -926,7 +970,7 @@ fn run_arm(
                 Some((a, b)) => (a.min(started), b.max(started)),
                 None => (started, started),
             });
-            let outcome = outcome_of(&s, spec, now);
+            let outcome = outcome_of(&s, spec, now, answered.remove(&id));
             summary.add(&outcome);
             outcomes.record(&outcome);
             if let Some(h) = hook.as_mut() {
@@ -1051,8 +1095,15 @@ fn run_arm(
 }
 
 /// Payment `spec`'s outcome under session `s`, which finished at `now` (every part's
-/// outcome known: the end of its busy time).
-fn outcome_of(s: &Session, spec: &PaymentSpec, now: Timestamp) -> PaymentOutcome {
+/// outcome known: the end of its busy time). A paper arm's time to outcome ends at
+/// `answered`, when every part had its reserve answer (the paper's runtime), if later
+/// than the decision.
+fn outcome_of(
+    s: &Session,
+    spec: &PaymentSpec,
+    now: Timestamp,
+    answered: Option<Timestamp>,
+) -> PaymentOutcome {
     let (state, started) = match s {
         Session::Mpp(s) => (s.state(), s.started()),
         Session::Redundant(s) => (s.state(), s.started()),
@@ -1063,6 +1114,7 @@ fn outcome_of(s: &Session, spec: &PaymentSpec, now: Timestamp) -> PaymentOutcome
         SessionState::Failed(r, at) => (false, None, Some(r), at),
         SessionState::Active => (false, None, None, started),
     };
+    let known_at = answered.map_or(known_at, |a| a.max(known_at));
     let none = SessionStats::default();
     let (stats, overpaid, extra) = match s {
         Session::Mpp(s) => (&s.stats, 0, 0),

@@ -105,6 +105,8 @@ impl RedundantSession {
             self.hedge(router, net, clock, out);
         }
         self.give_up_if_hopeless(clock.now);
+        // The paper's sender: parts refused at the first hop may leave too few.
+        self.give_up_if_short(clock.now);
     }
 
     /// Hedging: when the driver should call [`RedundantSession::hedge`] (`None` once it
