@@ -381,7 +381,7 @@ impl Shared {
     }
 
     /// Runs a command through the writer task.
-    async fn command(self: &Arc<Self>, make: Make) -> Result<serde_json::Value, String> {
+    pub(super) async fn command(self: &Arc<Self>, make: Make) -> Result<serde_json::Value, String> {
         let (tx, rx) = oneshot::channel();
         self.jobs
             .send(Job::Command { make, reply: tx })
@@ -532,6 +532,13 @@ impl Shared {
                     capacity_sat: c.capacity_sat,
                     local_msat: c.local_msat,
                     remote_msat: c.remote_msat,
+                    // The store keeps no terms: the node's defaults, and the peer's
+                    // parameters as BOLT 2's defaults.
+                    policy: Some(self.defaults.policy),
+                    params: Some(crate::engine::policy::OpenParams {
+                        local: self.defaults.channel,
+                        remote: Default::default(),
+                    }),
                 },
                 None,
             ) {

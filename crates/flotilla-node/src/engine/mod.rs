@@ -28,6 +28,7 @@ pub mod gossip;
 pub mod graph;
 pub mod input;
 pub mod pay;
+pub mod policy;
 pub mod redundant;
 
 use std::collections::{BTreeMap, HashMap};
@@ -58,17 +59,10 @@ pub use input::Input;
 use pay::{LivePayment, PayStatus};
 use redundant::LiveRedundant;
 
-/// The policy a node announces for its channels: BOLT 7's common defaults.
+/// The policy a node announces for its channels unless told otherwise: BOLT 7's common
+/// defaults ([`policy::OwnPolicy::default`]).
 pub fn default_policy(capacity_sat: u64, now_secs: u32) -> Policy {
-    Policy {
-        fee_base_msat: 1000,
-        fee_rate_ppm: 1,
-        cltv_expiry_delta: 40,
-        htlc_minimum_msat: 1,
-        htlc_maximum_msat: capacity_sat.saturating_mul(1000),
-        disabled: false,
-        last_update: now_secs,
-    }
+    policy::OwnPolicy::default().to_policy(capacity_sat, now_secs)
 }
 
 /// Seconds of the Unix epoch a block height is counted from: there is no chain, so
@@ -179,6 +173,9 @@ pub struct Engine {
     node: Option<Node>,
     /// Opening balances of this node's channels (mine, peer's), msat.
     opening: HashMap<ChannelIdx, (u64, u64)>,
+    /// The channel parameters each of this node's channels opened with (none: the
+    /// defaults, a channel from before they were exchanged).
+    params: HashMap<ChannelIdx, policy::OpenParams>,
     payments: BTreeMap<u64, LivePayment>,
     redundant: BTreeMap<u64, LiveRedundant>,
     received: Vec<Received>,
@@ -226,6 +223,7 @@ impl Engine {
             graph: LiveGraph::new(me),
             node: None,
             opening: HashMap::new(),
+            params: HashMap::new(),
             payments: BTreeMap::new(),
             redundant: BTreeMap::new(),
             received: Vec::new(),
@@ -265,14 +263,20 @@ impl Engine {
                 capacity_sat,
                 local_msat,
                 remote_msat,
+                policy,
+                params,
             } => self.open(
                 *channel_id,
                 *peer,
                 *capacity_sat,
                 (*local_msat, *remote_msat),
+                (policy.unwrap_or_default(), params.as_ref()),
                 clock,
                 &mut fx,
             )?,
+            Input::SetPolicy { channel_id, policy } => {
+                self.set_policy(channel_id, policy, clock, &mut fx)?
+            }
             Input::Announce { from, bytes } => self.announce(*from, bytes, &mut fx),
             Input::Peer { from, bytes } => self.peer_message(*from, bytes, clock, &mut fx),
             Input::Onion { bytes, reply } => {
@@ -454,33 +458,82 @@ impl Engine {
         peer: PublicKey,
         capacity_sat: u64,
         (local_msat, remote_msat): (u64, u64),
+        (own, params): (policy::OwnPolicy, Option<&policy::OpenParams>),
         clock: &Clock,
         fx: &mut Vec<Effect>,
     ) -> Result<(), CommandError> {
         if peer == self.me {
             return Err(refused("a channel with this node itself"));
         }
+        own.check_for(capacity_sat)
+            .map_err(|e| refused(format!("policy: {e}")))?;
         let now_secs = (clock.now.0 / 1_000_000) as u32;
-        let policy = default_policy(capacity_sat, now_secs);
+        let policy = own.to_policy(capacity_sat, now_secs);
         let ch = self
             .graph
             .add_own_channel(channel_id, peer, capacity_sat, policy)
             .map_err(|e| refused(e.to_string()))?;
         self.opening.insert(ch, (local_msat, remote_msat));
         self.reseat()?;
-        // Announce our direction.
-        let nodes = gossip::ordered(self.me, peer);
+        if let (Some(p), Some(node)) = (params, self.node.as_mut()) {
+            node.set_channel_params(ch, &p.local, &p.remote);
+            self.params.insert(ch, *p);
+        }
+        self.announce_own(ch, policy, fx);
+        Ok(())
+    }
+
+    /// Signs and floods this node's announcement of its direction of channel `ch`.
+    fn announce_own(&self, ch: ChannelIdx, policy: Policy, fx: &mut Vec<Effect>) {
+        let Some((channel_id, nodes, capacity_sat, direction)) = self.graph.own_channel(ch) else {
+            return;
+        };
         let ann = Announcement {
             channel_id,
             nodes,
             capacity_sat,
-            direction: u8::from(nodes[1] == self.me),
+            direction,
             policy,
         };
         fx.push(Effect::Gossip {
             except: None,
             bytes: ann.sign(&self.secret),
         });
+    }
+
+    /// `set-policy`: a new policy for this node's direction of a channel, announced
+    /// with a timestamp newer than the last one (one second on when the clock has not
+    /// moved), and enforced by the forwarding checks from now on.
+    fn set_policy(
+        &mut self,
+        channel_id: &[u8; 32],
+        own: &policy::OwnPolicy,
+        clock: &Clock,
+        fx: &mut Vec<Effect>,
+    ) -> Result<(), CommandError> {
+        let ch = self
+            .graph
+            .channel_of(channel_id)
+            .filter(|c| self.graph.own_channel(*c).is_some())
+            .ok_or_else(|| {
+                refused(format!(
+                    "set-policy: no channel {} of this node",
+                    hex(channel_id)
+                ))
+            })?;
+        let (_, _, capacity_sat, _) = self.graph.own_channel(ch).expect("filtered above");
+        own.check_for(capacity_sat)
+            .map_err(|e| refused(format!("set-policy: {e}")))?;
+        let last = self
+            .graph
+            .policies(ch)
+            .and_then(|(mine, _)| mine)
+            .map_or(0, |p| p.last_update);
+        let now_secs = (clock.now.0 / 1_000_000) as u32;
+        let policy = own.to_policy(capacity_sat, now_secs.max(last.saturating_add(1)));
+        self.graph.set_own_policy(ch, policy);
+        self.reseat()?;
+        self.announce_own(ch, policy, fx);
         Ok(())
     }
 
@@ -892,6 +945,17 @@ impl Engine {
             .iter()
             .map(|e| {
                 let pending = e.local.pending_count + e.remote.pending_count;
+                let (mine, theirs) = self.graph.policies(e.channel).unwrap_or((None, None));
+                // The peer's stand-in (timestamp 0) is not its announcement.
+                let theirs = theirs.filter(|p| p.last_update > 0);
+                let params = self
+                    .params
+                    .get(&e.channel)
+                    .copied()
+                    .unwrap_or(policy::OpenParams {
+                        local: self.config.channel,
+                        remote: flotilla_ln::config::ChannelParams::default(),
+                    });
                 json!({
                     "channel_id": self.graph.channel_id(e.channel).map(|c| hex(&c)),
                     "peer": self.graph.pubkey(e.peer).map(|p| p.to_string()),
@@ -901,6 +965,10 @@ impl Engine {
                     "pending_htlcs": pending,
                     "local_pending_msat": e.local.pending_msat,
                     "remote_pending_msat": e.remote.pending_msat,
+                    "local_policy": mine.as_ref().map(policy::policy_json),
+                    "remote_policy": theirs.as_ref().map(policy::policy_json),
+                    "local_params": params.local,
+                    "remote_params": params.remote,
                 })
             })
             .collect()
@@ -975,6 +1043,22 @@ impl Engine {
             }
         }
         Ok((input, out))
+    }
+
+    /// This node's policy for its direction of its channel `channel_id`.
+    pub fn own_policy(&self, channel_id: &[u8; 32]) -> Result<policy::OwnPolicy, CommandError> {
+        self.graph
+            .channel_of(channel_id)
+            .filter(|c| self.graph.own_channel(*c).is_some())
+            .and_then(|c| self.graph.policies(c))
+            .and_then(|(mine, _)| mine)
+            .map(|p| policy::OwnPolicy::of(&p))
+            .ok_or_else(|| {
+                refused(format!(
+                    "set-policy: no channel {} of this node",
+                    hex(channel_id)
+                ))
+            })
     }
 
     /// The peers this node has channels with.

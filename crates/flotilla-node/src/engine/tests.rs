@@ -175,6 +175,8 @@ impl Net {
                     capacity_sat: cap_sat,
                     local_msat: local,
                     remote_msat: remote,
+                    policy: None,
+                    params: None,
                 },
             )
             .unwrap();
@@ -797,3 +799,5 @@ fn a_lost_cancel_is_sent_again_while_parts_are_out() {
         net.replayed(i);
     }
 }
+
+mod policy;
