@@ -663,6 +663,17 @@ impl Shared {
                     tracing::error!("engine: {e}");
                 }
             }
+            SetupMessage::NodeAnnounce(bytes) => {
+                if let Err(e) = self.feed(
+                    Input::NodeAnnounce {
+                        from: Some(from),
+                        bytes,
+                    },
+                    None,
+                ) {
+                    tracing::error!("engine: {e}");
+                }
+            }
             SetupMessage::Reestablish { next_seq } => self.reestablished(from, next_seq),
             SetupMessage::Reject {
                 temporary_channel_id,
@@ -925,6 +936,29 @@ async fn run_async(config: Config) -> Result<(), NodeError> {
         durable,
     });
     let committer = engine_io::start_committer(shared.clone());
+    // Announce this node (its features, with the lock bits, and alias) when that
+    // changed since the last announcement.
+    {
+        let features = capabilities
+            .init_features()
+            .le_flags()
+            .iter()
+            .rev()
+            .copied()
+            .collect::<Vec<u8>>();
+        let alias = config.alias.clone().unwrap_or_default();
+        let same = lock(&shared.engine)
+            .engine
+            .self_announced()
+            .is_some_and(|(a, f)| {
+                f == features.as_slice() && a == crate::engine::node_gossip::cut_alias(&alias)
+            });
+        if !same {
+            if let Err(e) = shared.feed(Input::SelfAnnounce { alias, features }, None) {
+                tracing::error!("engine: {e}");
+            }
+        }
+    }
     shared.schedule_all(timers);
     shared.reconcile_channels();
 

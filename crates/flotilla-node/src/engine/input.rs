@@ -53,6 +53,20 @@ pub enum Input {
         /// Its signed bytes.
         bytes: Box<[u8; ANNOUNCE_LEN]>,
     },
+    /// A node announcement (from a peer, [`super::node_gossip`]).
+    NodeAnnounce {
+        /// The peer that sent it.
+        from: Option<PublicKey>,
+        /// Its signed bytes.
+        bytes: Vec<u8>,
+    },
+    /// This node announces itself (at start, when its alias or features changed).
+    SelfAnnounce {
+        /// Its alias.
+        alias: String,
+        /// Its features, BOLT 9 order.
+        features: Vec<u8>,
+    },
     /// A peer's engine message, as framed on the wire (tunnelled type).
     Peer {
         /// The peer.
@@ -241,6 +255,11 @@ impl Input {
             }
             Input::Announce { from, bytes } => json!({"k": "announce",
                 "from": from.map(|f| f.to_string()), "bytes": hex(&bytes[..])}),
+            Input::NodeAnnounce { from, bytes } => json!({"k": "node_announce",
+                "from": from.map(|f| f.to_string()), "bytes": hex(bytes)}),
+            Input::SelfAnnounce { alias, features } => {
+                json!({"k": "self_announce", "alias": alias, "features": hex(features)})
+            }
             Input::Peer { from, bytes } => {
                 json!({"k": "peer", "from": from.to_string(), "bytes": hex(bytes)})
             }
@@ -338,6 +357,22 @@ impl Input {
                     a.copy_from_slice(&b);
                     a
                 },
+            },
+            Some("node_announce") => Input::NodeAnnounce {
+                from: match v["from"].as_str() {
+                    Some(_) => Some(key(v, "from")?),
+                    None => None,
+                },
+                bytes: unhex(v["bytes"].as_str().unwrap_or(""))
+                    .ok_or("node_announce: bad bytes")?,
+            },
+            Some("self_announce") => Input::SelfAnnounce {
+                alias: v["alias"]
+                    .as_str()
+                    .ok_or("self_announce: alias: not a string")?
+                    .to_string(),
+                features: unhex(v["features"].as_str().unwrap_or(""))
+                    .ok_or("self_announce: bad features")?,
             },
             Some("peer") => Input::Peer {
                 from: key(v, "from")?,
@@ -475,6 +510,14 @@ mod tests {
             Input::Peer {
                 from: pk,
                 bytes: vec![1, 2, 3],
+            },
+            Input::NodeAnnounce {
+                from: None,
+                bytes: vec![1, 2],
+            },
+            Input::SelfAnnounce {
+                alias: "a".into(),
+                features: vec![2, 0],
             },
             Input::Timer {
                 timer: Timer::MppTimeout {

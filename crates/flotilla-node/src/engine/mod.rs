@@ -27,6 +27,7 @@ pub mod endpoint;
 pub mod gossip;
 pub mod graph;
 pub mod input;
+pub mod node_gossip;
 pub mod pay;
 pub mod policy;
 pub mod redundant;
@@ -112,6 +113,15 @@ pub enum Effect {
         /// The signed bytes.
         bytes: Box<[u8; crate::transport::setup::ANNOUNCE_LEN]>,
     },
+    /// Relay a node announcement to every connected peer but `except`.
+    NodeGossip {
+        /// Who it came from (none for our own).
+        except: Option<PublicKey>,
+        /// The node it announces.
+        node: PublicKey,
+        /// The signed bytes.
+        bytes: Vec<u8>,
+    },
     /// Fire `timer` at `at`.
     Timer {
         /// When.
@@ -187,6 +197,8 @@ pub struct Engine {
     endpoints: endpoint::Endpoints,
     /// Where the channel graph is published for onion-message routing, if anywhere.
     topology: Option<SharedTopology>,
+    /// The newest announcement of each known node (this one's too), with its bytes.
+    announced: HashMap<PublicKey, (node_gossip::NodeAnnouncement, Vec<u8>)>,
 }
 
 /// Why a command was refused.
@@ -232,6 +244,7 @@ impl Engine {
             out: Vec::new(),
             endpoints: endpoint::Endpoints::default(),
             topology: None,
+            announced: HashMap::new(),
         }
     }
 
@@ -278,6 +291,10 @@ impl Engine {
                 self.set_policy(channel_id, policy, clock, &mut fx)?
             }
             Input::Announce { from, bytes } => self.announce(*from, bytes, &mut fx),
+            Input::NodeAnnounce { from, bytes } => self.node_announce(*from, bytes, &mut fx),
+            Input::SelfAnnounce { alias, features } => {
+                self.self_announce(alias, features, clock, &mut fx)
+            }
             Input::Peer { from, bytes } => self.peer_message(*from, bytes, clock, &mut fx),
             Input::Onion { bytes, reply } => {
                 self.onion_message(bytes, reply.as_ref(), clock, &mut fx)
@@ -388,6 +405,25 @@ impl Engine {
             } => {
                 let target_ix = self.check_payment(*id, target)?;
                 let node = self.node.as_mut().expect("check_payment saw a channel");
+                // Peers that did not advertise the lock in `init` (the daemon's list),
+                // and every node whose announcement lacks its bit, anywhere.
+                let mut ask = ask.clone();
+                if let Some(bit) = lock_bit(ask.lock) {
+                    let mut lacking: Vec<PublicKey> = self
+                        .announced
+                        .iter()
+                        .filter(|(k, (a, _))| {
+                            **k != self.me
+                                && *k != target
+                                && !node_gossip::has_bit(&a.features, bit)
+                                && !ask.excluded.contains(k)
+                        })
+                        .map(|(k, _)| *k)
+                        .collect();
+                    lacking.sort();
+                    ask.excluded.extend(lacking);
+                }
+                let ask = &ask;
                 let excluded = ask
                     .excluded
                     .iter()
@@ -480,7 +516,87 @@ impl Engine {
             self.params.insert(ch, *p);
         }
         self.announce_own(ch, policy, fx);
+        // Our node announcement again: nodes that heard it before they knew a channel
+        // of ours dropped it.
+        if let Some((_, bytes)) = self.announced.get(&self.me) {
+            fx.push(Effect::NodeGossip {
+                except: None,
+                node: self.me,
+                bytes: bytes.clone(),
+            });
+        }
         Ok(())
+    }
+
+    /// This node announces itself: signed with a timestamp newer than its last one.
+    fn self_announce(&mut self, alias: &str, features: &[u8], clock: &Clock, fx: &mut Vec<Effect>) {
+        let last = self.announced.get(&self.me).map_or(0, |(a, _)| a.timestamp);
+        let now_secs = (clock.now.0 / 1_000_000) as u32;
+        let a = node_gossip::NodeAnnouncement {
+            node: self.me,
+            timestamp: now_secs.max(last.saturating_add(1)),
+            alias: alias.to_string(),
+            features: features.to_vec(),
+        };
+        let bytes = a.sign(&self.secret);
+        // Read back as any node reads it, so what we keep is what others keep (an
+        // alias cut to 32 bytes).
+        let Ok(a) = node_gossip::NodeAnnouncement::verify(&bytes) else {
+            tracing::error!("engine: our own node announcement does not verify");
+            return;
+        };
+        self.announced.insert(self.me, (a, bytes.clone()));
+        fx.push(Effect::NodeGossip {
+            except: None,
+            node: self.me,
+            bytes,
+        });
+    }
+
+    /// Our announcement of ourselves: (alias, features), if we made one.
+    pub fn self_announced(&self) -> Option<(&str, &[u8])> {
+        self.announced
+            .get(&self.me)
+            .map(|(a, _)| (a.alias.as_str(), a.features.as_slice()))
+    }
+
+    /// The newest announcement of a node, if any.
+    pub fn node_announcement(&self, node: &PublicKey) -> Option<&node_gossip::NodeAnnouncement> {
+        self.announced.get(node).map(|(a, _)| a)
+    }
+
+    fn node_announce(&mut self, from: Option<PublicKey>, bytes: &[u8], fx: &mut Vec<Effect>) {
+        let a = match node_gossip::NodeAnnouncement::verify(bytes) {
+            Ok(a) => a,
+            Err(e) => {
+                if let Some(from) = from {
+                    fx.push(Effect::Warn {
+                        to: from,
+                        text: e.to_string(),
+                    });
+                }
+                return;
+            }
+        };
+        // Only for a node we know a channel of, and only when newer; our own comes
+        // from us alone.
+        if a.node == self.me || self.graph.node_of(&a.node).is_none() {
+            return;
+        }
+        if self
+            .announced
+            .get(&a.node)
+            .is_some_and(|(old, _)| old.timestamp >= a.timestamp)
+        {
+            return;
+        }
+        let node = a.node;
+        self.announced.insert(node, (a, bytes.to_vec()));
+        fx.push(Effect::NodeGossip {
+            except: from,
+            node,
+            bytes: bytes.to_vec(),
+        });
     }
 
     /// Signs and floods this node's announcement of its direction of channel `ch`.
@@ -1103,6 +1219,15 @@ impl Engine {
         let a = self.payments.keys().next_back().copied().unwrap_or(0);
         let b = self.redundant.keys().next_back().copied().unwrap_or(0);
         a.max(b) + 1
+    }
+}
+
+/// The feature bit a redundant payment's lock needs of every hop, if any.
+pub fn lock_bit(lock: LockKind) -> Option<usize> {
+    match lock {
+        LockKind::H2tlc => Some(crate::features::H2TLC_BIT),
+        LockKind::Boomerang => Some(crate::features::POINT_LOCK_BIT),
+        _ => None,
     }
 }
 

@@ -8,6 +8,7 @@
 //! | `reject_channel` | 32781 | temporary_channel_id (32), len (u16), reason (UTF-8) |
 //! | `channel_announce` | 32783 | 201 bytes, see `engine::gossip` |
 //! | `channel_reestablish` | 32785 | next_seq (u64), see `engine::durable` |
+//! | `node_announce` | 32791 | 135–199 bytes, see `engine::node_gossip` |
 //!
 //! The numbers are odd and ≥ 32768 (BOLT 1's custom range; a peer without flotilla
 //! ignores them) and apart from `flotilla_ln::wire`'s (32769–32775, 32787, 32789, 33025–33039).
@@ -34,6 +35,8 @@ pub const REJECT_CHANNEL: u16 = 32_781;
 pub const CHANNEL_ANNOUNCE: u16 = 32_783;
 /// `channel_reestablish`'s custom type ([`crate::engine::durable`]).
 pub const CHANNEL_REESTABLISH: u16 = 32_785;
+/// `node_announce`'s custom type (gossip, [`crate::engine::node_gossip`]).
+pub const NODE_ANNOUNCE: u16 = 32_791;
 /// A `channel_announce` payload's length.
 pub const ANNOUNCE_LEN: usize = 201;
 
@@ -78,6 +81,9 @@ pub enum SetupMessage {
     /// A channel and one direction's policy, signed by that direction's node
     /// ([`crate::engine::gossip::Announcement`], its fixed 201-byte layout).
     Announce(Box<[u8; ANNOUNCE_LEN]>),
+    /// A node's signed announcement of itself
+    /// ([`crate::engine::node_gossip::NodeAnnouncement`]).
+    NodeAnnounce(Vec<u8>),
     /// After a (re)connection: the next sequence number of the peer's engine
     /// messages this node has not yet durably consumed ([`crate::engine::durable`]).
     Reestablish {
@@ -94,6 +100,7 @@ impl SetupMessage {
             SetupMessage::Accept { .. } => ACCEPT_CHANNEL,
             SetupMessage::Reject { .. } => REJECT_CHANNEL,
             SetupMessage::Announce(_) => CHANNEL_ANNOUNCE,
+            SetupMessage::NodeAnnounce(_) => NODE_ANNOUNCE,
             SetupMessage::Reestablish { .. } => CHANNEL_REESTABLISH,
         }
     }
@@ -145,6 +152,7 @@ impl SetupMessage {
                 out.extend_from_slice(r);
             }
             SetupMessage::Announce(bytes) => out.extend_from_slice(&bytes[..]),
+            SetupMessage::NodeAnnounce(bytes) => out.extend_from_slice(bytes),
             SetupMessage::Reestablish { next_seq } => {
                 out.extend_from_slice(&next_seq.to_be_bytes())
             }
@@ -211,6 +219,14 @@ impl SetupMessage {
                 b.copy_from_slice(p);
                 SetupMessage::Announce(b)
             }),
+            NODE_ANNOUNCE => {
+                let max = crate::engine::node_gossip::MAX_NODE_ANNOUNCE_LEN;
+                if p.len() > max {
+                    Err(format!("payload of {} bytes, at most {max}", p.len()))
+                } else {
+                    Ok(SetupMessage::NodeAnnounce(p.to_vec()))
+                }
+            }
             CHANNEL_REESTABLISH => want(8).map(|()| SetupMessage::Reestablish {
                 next_seq: u64_at(p, 0),
             }),
@@ -290,6 +306,7 @@ pub fn name_of(t: u16) -> Option<&'static str> {
         REJECT_CHANNEL => "reject_channel",
         CHANNEL_ANNOUNCE => "channel_announce",
         CHANNEL_REESTABLISH => "channel_reestablish",
+        NODE_ANNOUNCE => "node_announce",
         _ => return None,
     })
 }
