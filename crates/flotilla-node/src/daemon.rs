@@ -359,6 +359,7 @@ impl Shared {
                 "endpoint": self.transport.onion_stats(),
                 "claims": claims,
             },
+            "defaults": self.defaults,
             "engine_attached": true,
             "engine": self.engine_info(),
         })
