@@ -23,6 +23,8 @@ mod pipeline;
 
 use crate::control::protocol::{Request, Response};
 use crate::control::{self, server};
+use crate::defaults::NodeDefaults;
+use crate::engine::policy::{check_peer_params, OpenParams, OwnPolicy, PolicyChange};
 use crate::engine::Input;
 use crate::error::NodeError;
 use crate::features::{self, Capabilities};
@@ -34,6 +36,7 @@ use crate::transport::messages::{Inbound, PeerEvent, SetupInbound};
 use crate::transport::setup::{self, SetupMessage};
 use crate::transport::Transport;
 use engine_io::{EngineState, PayRequest};
+use flotilla_ln::config::ChannelParams;
 
 /// How often LDK's timer runs (pings, and disconnecting peers that stopped answering).
 pub const TIMER_TICK: Duration = Duration::from_secs(10);
@@ -55,6 +58,8 @@ pub struct Config {
     pub alias: Option<String>,
     /// Allow a listen address other than loopback.
     pub allow_public_listen: bool,
+    /// Changes to the defaults of new channels (`DIR/node-config.json`).
+    pub defaults: crate::defaults::DefaultsChange,
 }
 
 /// Refuses a non-loopback listen address unless allowed.
@@ -106,6 +111,9 @@ struct PendingOpen {
     peer: PublicKey,
     capacity_sat: u64,
     push_msat: u64,
+    /// This node's policy and parameters for the channel.
+    policy: OwnPolicy,
+    params: ChannelParams,
     reply: Option<oneshot::Sender<Result<StoredChannel, String>>>,
 }
 
@@ -166,6 +174,8 @@ pub struct Shared {
     stop: watch::Sender<bool>,
     dials: Mutex<HashMap<PublicKey, Dial>>,
     opens: Mutex<HashMap<[u8; 32], PendingOpen>>,
+    /// The policy and channel parameters of new channels.
+    defaults: NodeDefaults,
     engine: Mutex<EngineState>,
     jobs: mpsc::UnboundedSender<engine_io::Job>,
     /// The commit pipeline (`daemon::pipeline`).
@@ -200,11 +210,57 @@ impl Shared {
             Request::OpenChannel {
                 peer,
                 capacity_sat,
+                push_msat,
                 push_sat,
-            } => match self.open_channel(&peer, capacity_sat, push_sat).await {
-                Ok(c) => Response::ok(channel_json(&c)),
-                Err(e) => Response::err(e),
-            },
+                policy,
+                params,
+            } => {
+                let push_msat = match (push_msat, push_sat) {
+                    (Some(_), Some(_)) => {
+                        return Response::err("open-channel: give push_msat or push_sat, not both")
+                    }
+                    (Some(m), None) => m,
+                    (None, s) => match s.unwrap_or(0).checked_mul(1000) {
+                        Some(m) => m,
+                        None => return Response::err("open-channel: push_sat is too large"),
+                    },
+                };
+                let own = policy.apply(self.defaults.policy);
+                if let Err(e) = own.check_for(capacity_sat) {
+                    return Response::err(format!("open-channel: policy: {e}"));
+                }
+                let params = params.apply(self.defaults.channel);
+                if let Err(e) = params.validate() {
+                    return Response::err(format!("open-channel: params: {e}"));
+                }
+                match self
+                    .open_channel(&peer, capacity_sat, push_msat, own, params)
+                    .await
+                {
+                    Ok(c) => Response::ok(channel_json(&c)),
+                    Err(e) => Response::err(e),
+                }
+            }
+            Request::SetPolicy {
+                channel_id,
+                fee_base_msat,
+                fee_rate_ppm,
+                cltv_expiry_delta,
+                htlc_minimum_msat,
+                htlc_maximum_msat,
+            } => {
+                let change = PolicyChange {
+                    fee_base_msat,
+                    fee_rate_ppm,
+                    cltv_expiry_delta,
+                    htlc_minimum_msat,
+                    htlc_maximum_msat,
+                };
+                match self.set_policy(&channel_id, change).await {
+                    Ok(v) => Response::ok(v),
+                    Err(e) => Response::err(e),
+                }
+            }
             Request::Channels => match self.engine_channels().await {
                 Ok(v) => Response::ok(serde_json::Value::Array(v)),
                 Err(e) => Response::err(e),
@@ -303,6 +359,7 @@ impl Shared {
                 "endpoint": self.transport.onion_stats(),
                 "claims": claims,
             },
+            "defaults": self.defaults,
             "engine_attached": true,
             "engine": self.engine_info(),
         })
@@ -341,16 +398,15 @@ impl Shared {
         self: &Arc<Self>,
         peer: &str,
         capacity_sat: u64,
-        push_sat: u64,
+        push_msat: u64,
+        policy: OwnPolicy,
+        params: ChannelParams,
     ) -> Result<StoredChannel, String> {
         let node_id = PublicKey::from_str(peer).map_err(|_| {
             format!(
                 "open-channel: {peer:?} is not a node id (66 hex characters, starting 02 or 03)"
             )
         })?;
-        let push_msat = push_sat
-            .checked_mul(1000)
-            .ok_or_else(|| format!("open-channel: push_sat {push_sat} is too large"))?;
         check_open(capacity_sat, push_msat).map_err(|e| format!("open-channel: {e}"))?;
         let Some(features) = self.transport.peer_features(&node_id) else {
             return Err(format!(
@@ -372,6 +428,8 @@ impl Shared {
                 peer: node_id,
                 capacity_sat,
                 push_msat,
+                policy,
+                params,
                 reply: Some(tx),
             },
         );
@@ -381,6 +439,7 @@ impl Shared {
                 temporary_channel_id,
                 capacity_sat,
                 push_msat,
+                params: Some(params),
             },
         );
         match tokio::time::timeout(OPEN_TIMEOUT, rx).await {
@@ -393,6 +452,36 @@ impl Shared {
         }
     }
 
+    /// `set-policy`: the channel's current policy with `change` applied, logged and
+    /// announced; answers with the channel and its new policy.
+    async fn set_policy(
+        self: &Arc<Self>,
+        channel_id: &str,
+        change: PolicyChange,
+    ) -> Result<serde_json::Value, String> {
+        let id: [u8; 32] = crate::engine::unhex(channel_id)
+            .and_then(|b| b.try_into().ok())
+            .ok_or_else(|| {
+                format!("set-policy: {channel_id:?} is not a channel id (64 hex characters)")
+            })?;
+        if change.is_empty() {
+            return Err("set-policy: nothing to change (give at least one of --fee-base-msat, --fee-rate-ppm, --cltv-expiry-delta, --htlc-minimum-msat, --htlc-maximum-msat)".into());
+        }
+        let text = channel_id.to_string();
+        self.command(Box::new(move |e| {
+            let current = e.own_policy(&id).map_err(|e| e.to_string())?;
+            let policy = change.apply(current);
+            Ok((
+                Input::SetPolicy {
+                    channel_id: id,
+                    policy,
+                },
+                json!({ "channel_id": text, "policy": policy }),
+            ))
+        }))
+        .await
+    }
+
     /// Handles a channel-opening message. Each side stores the channel in one
     /// transaction before it answers (the acceptor) or reports success (the opener).
     fn on_setup(self: &Arc<Self>, from: PublicKey, message: SetupMessage) {
@@ -401,6 +490,7 @@ impl Shared {
                 temporary_channel_id,
                 capacity_sat,
                 push_msat,
+                params: theirs,
             } => {
                 let reject = |reason: String| {
                     tracing::info!(peer = %from, "refused a channel: {reason}");
@@ -416,6 +506,25 @@ impl Shared {
                     Ok(c) => c,
                     Err(e) => return reject(e),
                 };
+                // The opener's parameters (a node that predates them: the defaults),
+                // and ours; either unacceptable for this channel is refused, saying
+                // which field.
+                let theirs = theirs.unwrap_or_default();
+                if let Err(e) = check_peer_params(&theirs, capacity_sat) {
+                    return reject(format!("your channel parameters: {e}"));
+                }
+                let ours = self.defaults.channel;
+                if let Err(e) = check_peer_params(&ours, capacity_sat) {
+                    return reject(format!(
+                        "this node's channel parameters do not fit a channel of {capacity_sat} sat: {e}"
+                    ));
+                }
+                let policy = self.defaults.policy;
+                if let Err(e) = policy.check_for(capacity_sat) {
+                    return reject(format!(
+                        "this node's policy does not fit a channel of {capacity_sat} sat: {e}"
+                    ));
+                }
                 let channel_id = setup::channel_id(&temporary_channel_id, &from, &self.node_id);
                 let channel = StoredChannel {
                     channel_id: hex32(&channel_id),
@@ -436,6 +545,11 @@ impl Shared {
                                 capacity_sat,
                                 local_msat: channel.local_msat,
                                 remote_msat: channel.remote_msat,
+                                policy: Some(policy),
+                                params: Some(OpenParams {
+                                    local: ours,
+                                    remote: theirs,
+                                }),
                             },
                             None,
                         ) {
@@ -446,6 +560,7 @@ impl Shared {
                             SetupMessage::Accept {
                                 temporary_channel_id,
                                 channel_id,
+                                params: Some(ours),
                             },
                         );
                     }
@@ -459,6 +574,7 @@ impl Shared {
             SetupMessage::Accept {
                 temporary_channel_id,
                 channel_id,
+                params: theirs,
             } => {
                 let pending = {
                     let mut opens = lock(&self.opens);
@@ -472,7 +588,22 @@ impl Shared {
                     return;
                 };
                 let expected = setup::channel_id(&temporary_channel_id, &self.node_id, &from);
-                let result = if channel_id != expected {
+                let theirs = theirs.unwrap_or_default();
+                let result = if let Err(e) = check_peer_params(&theirs, p.capacity_sat) {
+                    // The acceptor stored a channel we will not use: said on both
+                    // sides (a warning to the peer, the reason to our caller).
+                    tracing::warn!(peer = %from, "accept_channel with unacceptable parameters: {e}");
+                    self.transport.send_setup(
+                        from,
+                        SetupMessage::Reject {
+                            temporary_channel_id,
+                            reason: format!("your channel parameters: {e}"),
+                        },
+                    );
+                    Err(format!(
+                        "open-channel: {from} accepted with channel parameters this node refuses: {e}"
+                    ))
+                } else if channel_id != expected {
                     tracing::warn!(peer = %from, "accept_channel with a wrong channel id; not stored");
                     Err(format!(
                         "open-channel: {from} answered with channel id {}, expected {}",
@@ -500,6 +631,11 @@ impl Shared {
                                     capacity_sat: channel.capacity_sat,
                                     local_msat: channel.local_msat,
                                     remote_msat: channel.remote_msat,
+                                    policy: Some(p.policy),
+                                    params: Some(OpenParams {
+                                        local: p.params,
+                                        remote: theirs,
+                                    }),
                                 },
                                 None,
                             ) {
@@ -520,6 +656,17 @@ impl Shared {
             SetupMessage::Announce(bytes) => {
                 if let Err(e) = self.feed(
                     Input::Announce {
+                        from: Some(from),
+                        bytes,
+                    },
+                    None,
+                ) {
+                    tracing::error!("engine: {e}");
+                }
+            }
+            SetupMessage::NodeAnnounce(bytes) => {
+                if let Err(e) = self.feed(
+                    Input::NodeAnnounce {
                         from: Some(from),
                         bytes,
                     },
@@ -725,6 +872,7 @@ async fn run_async(config: Config) -> Result<(), NodeError> {
     if identity.created {
         tracing::info!(node_id = %identity.node_id, "created a new node identity");
     }
+    let defaults = crate::defaults::load_and_update(&dir, &config.defaults)?;
     let store = Arc::new(Store::open(&dir)?);
     let (engine_state, release, timers) =
         engine_io::replay(identity.keys.get_node_secret_key(), &store)?;
@@ -783,11 +931,35 @@ async fn run_async(config: Config) -> Result<(), NodeError> {
         stop: stop_tx,
         dials: Mutex::new(HashMap::new()),
         opens: Mutex::new(HashMap::new()),
+        defaults,
         engine: Mutex::new(engine_state),
         jobs: jobs_tx,
         durable,
     });
     let committer = engine_io::start_committer(shared.clone());
+    // Announce this node (its features, with the lock bits, and alias) when that
+    // changed since the last announcement.
+    {
+        let features = capabilities
+            .init_features()
+            .le_flags()
+            .iter()
+            .rev()
+            .copied()
+            .collect::<Vec<u8>>();
+        let alias = config.alias.clone().unwrap_or_default();
+        let same = lock(&shared.engine)
+            .engine
+            .self_announced()
+            .is_some_and(|(a, f)| {
+                f == features.as_slice() && a == crate::engine::node_gossip::cut_alias(&alias)
+            });
+        if !same {
+            if let Err(e) = shared.feed(Input::SelfAnnounce { alias, features }, None) {
+                tracing::error!("engine: {e}");
+            }
+        }
+    }
     shared.schedule_all(timers);
     shared.reconcile_channels();
 

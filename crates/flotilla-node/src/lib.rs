@@ -13,6 +13,7 @@
 //! - [`control`]: the JSON-lines control socket, its protocol and client;
 //! - [`reconnect`]: backoff for dialing remembered peers;
 //! - [`nodefile`]: the file `DIR/node.json`;
+//! - [`defaults`]: the policy and channel parameters of new channels, `DIR/node-config.json`;
 //! - [`daemon`]: ties them together (`flotilla node run`).
 //!
 //! - [`engine`]: the per-node protocol engine (`flotilla_ln`'s `Node`), gossip,
@@ -20,6 +21,7 @@
 
 pub mod control;
 pub mod daemon;
+pub mod defaults;
 pub mod engine;
 pub mod error;
 pub mod features;

@@ -42,8 +42,18 @@ pub enum NodeCommand {
     /// Open a channel with a connected peer, funded by agreement: no on-chain
     /// transaction exists. The peer stores the channel and answers; then this node
     /// stores it (each side in one SQLite transaction). This node's starting balance
-    /// is the capacity less --push-sat; the peer's is --push-sat.
+    /// is the capacity less --push-msat; the peer's is --push-msat. Each side sets the
+    /// policy it announces for its own direction and its BOLT 2 channel parameters
+    /// (its `node run` defaults; the flags below replace them for this channel, on
+    /// this node's side); the peer refuses parameters it cannot accept, saying why.
     OpenChannel(NodeOpenChannelArgs),
+    /// Change this node's policy for its direction of one of its channels: a new
+    /// signed announcement (newer timestamp) floods the network, and forwarding
+    /// enforces it at once (too little fee: fee_insufficient; too small:
+    /// amount_below_minimum). Fields not given keep their value.
+    ///
+    /// Example: flotilla node --data-dir alice set-policy CHANNEL_ID --fee-rate-ppm 200
+    SetPolicy(NodeSetPolicyArgs),
     /// The channels: id, peer, capacity, both balances and pending HTLCs, as the
     /// node's payment engine holds them now.
     Channels(NodeQueryArgs),
@@ -72,12 +82,75 @@ pub struct NodeOpenChannelArgs {
     /// The channel's capacity in sat.
     #[arg(long)]
     pub capacity_sat: u64,
-    /// What this node gives the peer at the start, in sat (default 0).
-    #[arg(long, default_value_t = 0)]
-    pub push_sat: u64,
+    /// What this node gives the peer at the start, in msat (default 0).
+    #[arg(long, value_name = "MSAT", conflicts_with = "push_sat")]
+    pub push_msat: Option<u64>,
+    /// The same in sat (kept for older scripts).
+    #[arg(long, value_name = "SAT")]
+    pub push_sat: Option<u64>,
+    #[command(flatten)]
+    pub policy: PolicyFlags,
+    #[command(flatten)]
+    pub params: ChannelParamFlags,
     /// Print JSON instead of a line of text.
     #[arg(long)]
     pub json: bool,
+}
+
+/// `flotilla node set-policy`
+#[derive(Debug, Args)]
+pub struct NodeSetPolicyArgs {
+    /// The channel id (64 hex characters, as `channels` shows it).
+    #[arg(value_name = "CHANNEL_ID")]
+    pub channel_id: String,
+    #[command(flatten)]
+    pub policy: PolicyFlags,
+    /// Print JSON instead of a line of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// The policy a node announces for its direction of a channel (BOLT 7
+/// `channel_update`); each flag replaces one field.
+#[derive(Debug, Args, Default, Clone)]
+pub struct PolicyFlags {
+    /// Fixed fee per forwarded HTLC, msat (default 1000).
+    #[arg(long, value_name = "MSAT")]
+    pub fee_base_msat: Option<u32>,
+    /// Proportional fee, millionths of the forwarded amount (default 1).
+    #[arg(long, value_name = "PPM")]
+    pub fee_rate_ppm: Option<u32>,
+    /// Blocks this hop adds to an HTLC's expiry (1–2016; default 40).
+    #[arg(long, value_name = "BLOCKS")]
+    pub cltv_expiry_delta: Option<u16>,
+    /// Smallest HTLC forwarded, msat (default 1).
+    #[arg(long, value_name = "MSAT")]
+    pub htlc_minimum_msat: Option<u64>,
+    /// Largest HTLC forwarded, msat (default: the channel's capacity).
+    #[arg(long, value_name = "MSAT")]
+    pub htlc_maximum_msat: Option<u64>,
+}
+
+/// The BOLT 2 channel parameters a node sets (what it asks of HTLCs its peer offers
+/// it); each flag replaces one field.
+#[derive(Debug, Args, Default, Clone)]
+pub struct ChannelParamFlags {
+    /// The reserve the peer must keep, millionths of the capacity (default 10000,
+    /// 1%; never below the dust limit; 0: none).
+    #[arg(long, value_name = "PPM")]
+    pub channel_reserve_ppm: Option<u32>,
+    /// dust_limit_satoshis (at least 354, the default).
+    #[arg(long, value_name = "SAT")]
+    pub dust_limit_sat: Option<u64>,
+    /// Most HTLCs the peer may have offered at once (1–483, default 483).
+    #[arg(long, value_name = "N")]
+    pub max_accepted_htlcs: Option<u16>,
+    /// Most value the peer may have offered at once, msat (default: the capacity).
+    #[arg(long, value_name = "MSAT")]
+    pub max_htlc_value_in_flight_msat: Option<u64>,
+    /// Smallest HTLC the peer may offer, msat (default 1).
+    #[arg(long = "channel-htlc-minimum-msat", value_name = "MSAT")]
+    pub htlc_minimum_msat: Option<u64>,
 }
 
 /// `flotilla node invoice`
@@ -166,6 +239,13 @@ pub struct NodeRunArgs {
     /// and ::1 are accepted, so a test or a mistake cannot expose the node).
     #[arg(long)]
     pub allow_public_listen: bool,
+    /// The defaults of new channels: the policy this node announces and the
+    /// channel parameters it sets. Given flags are kept in DIR/node-config.json for
+    /// later starts; channels opened already keep the terms they opened with.
+    #[command(flatten)]
+    pub policy: PolicyFlags,
+    #[command(flatten)]
+    pub params: ChannelParamFlags,
 }
 
 /// A query to a running node.

@@ -141,7 +141,12 @@ fn run_live(
     let started_at = iso_utc(unix_now());
     let wall = Instant::now();
     let t = Instant::now();
-    let mut cluster = cluster::Cluster::start(&root, &aliases, remove_root)?;
+    let mut cluster = cluster::Cluster::start(
+        &root,
+        &aliases,
+        &channel_args(&prepared.scenario.network.channel),
+        remove_root,
+    )?;
     let start_secs = t.elapsed().as_secs_f64();
     let network = setup::build(&cluster, prepared)?;
     let endpoints: Vec<drive::Endpoint> = cluster
@@ -259,10 +264,6 @@ fn run_live(
             "open": network.open_secs,
             "gossip": network.gossip_secs,
         },
-        "balances_rounded": {
-            "channels": network.rounded_channels,
-            "max_msat": network.rounded_max_msat,
-        },
         "workload_seconds": workload_secs,
         "dispatch_late_ms_max": late_max as f64 / 1000.0,
         "books": books,
@@ -345,6 +346,21 @@ fn check_runnable(p: &Experiment) -> Result<String> {
     }
 }
 
+/// `node run`'s flags that give every node the scenario's channel parameters
+/// (`[network.channel]`), exchanged in each channel's open.
+fn channel_args(c: &ChannelParams) -> Vec<String> {
+    let mut a = vec![
+        format!("--channel-reserve-ppm={}", c.channel_reserve_ppm),
+        format!("--dust-limit-sat={}", c.dust_limit_sat),
+        format!("--max-accepted-htlcs={}", c.max_accepted_htlcs),
+        format!("--channel-htlc-minimum-msat={}", c.htlc_minimum_msat),
+    ];
+    if let Some(m) = c.max_htlc_value_in_flight_msat {
+        a.push(format!("--max-htlc-value-in-flight-msat={m}"));
+    }
+    a
+}
+
 /// What the live network runs differently from the simulator on this scenario, one
 /// line each: said on stderr and kept in live.json.
 fn differences(p: &Experiment, arm: &str) -> Vec<String> {
@@ -366,21 +382,18 @@ fn differences(p: &Experiment, arm: &str) -> Vec<String> {
     d.push(
         "each live payment routes with fresh beliefs of its own sender; the simulator's arm keeps one belief state that learns from every payment".into(),
     );
-    // Policies: a live node announces one fixed policy for its channels.
+    // Policies: each live node announces the scenario's policy for its direction,
+    // except where a live node cannot.
     let (mut differ, mut total) = (0usize, 0usize);
     let mut first: Option<String> = None;
     for (ci, ch) in p.graph.channels().iter().enumerate() {
-        let live = flotilla_node::engine::default_policy(ch.capacity_sat, 0);
         for (dir, pol) in ch.policies.iter().enumerate() {
             total += 1;
-            let same = pol.is_some_and(|q| {
-                q.fee_base_msat == live.fee_base_msat
-                    && q.fee_rate_ppm == live.fee_rate_ppm
-                    && q.cltv_expiry_delta == live.cltv_expiry_delta
-                    && q.htlc_minimum_msat == live.htlc_minimum_msat
-                    && q.htlc_maximum_msat == live.htlc_maximum_msat
-                    && !q.disabled
-            });
+            let live = setup::live_policy(pol.as_ref(), ch.capacity_sat);
+            let same = match (pol, live) {
+                (Some(q), Some(l)) => l.htlc_maximum_msat == Some(q.htlc_maximum_msat),
+                _ => false,
+            };
             if !same {
                 differ += 1;
                 first.get_or_insert_with(|| match pol {
@@ -400,16 +413,15 @@ fn differences(p: &Experiment, arm: &str) -> Vec<String> {
     }
     if differ > 0 {
         d.push(format!(
-            "policies: {differ} of {total} channel directions differ from the one policy a live node announces (base 1000 msat, 1 ppm, cltv 40, htlc 1 msat to the capacity; the open exchange carries none), e.g. {}",
+            "policies: {differ} of {total} channel directions cannot be announced live as the scenario has them (a live node announces no disabled direction and no missing policy, caps htlc_maximum at the capacity, and needs a CLTV delta of 1–2016 and an HTLC minimum of 1 msat to the capacity; the node's default stands in), e.g. {}",
             first.unwrap_or_default()
         ));
     }
-    if s.network.channel != ChannelParams::default() {
-        d.push(format!(
-            "network.channel: the live nodes use the default channel parameters ({:?}), not the scenario's ({:?})",
-            ChannelParams::default(),
-            s.network.channel
-        ));
+    if s.network.channel.max_dust_htlc_exposure_msat.is_some() {
+        d.push(
+            "network.channel.max_dust_htlc_exposure_msat: the live nodes set no dust exposure cap"
+                .into(),
+        );
     }
     let snd = &s.sender;
     let mut limits = Vec::new();

@@ -8,8 +8,11 @@ use flotilla_node::control::{client, protocol::Request};
 use flotilla_node::daemon::{self, Config};
 use serde_json::Value;
 
-use crate::cli::{NodeArgs, NodeCommand};
+use crate::cli::{ChannelParamFlags, NodeArgs, NodeCommand, PolicyFlags};
 use crate::table::{thousands, Table};
+use flotilla_ln::config::ChannelParamsOverride;
+use flotilla_node::defaults::DefaultsChange;
+use flotilla_node::engine::policy::PolicyChange;
 
 /// Runs a `node` subcommand.
 pub fn run(args: NodeArgs) -> Result<()> {
@@ -22,6 +25,10 @@ pub fn run(args: NodeArgs) -> Result<()> {
             listen: r.listen,
             alias: r.alias,
             allow_public_listen: r.allow_public_listen,
+            defaults: DefaultsChange {
+                policy: policy_change(&r.policy),
+                channel: params_change(&r.params),
+            },
         })?),
         NodeCommand::Info(q) => {
             let v = ask(&dir, Request::Info)?;
@@ -55,7 +62,10 @@ pub fn run(args: NodeArgs) -> Result<()> {
                 Request::OpenChannel {
                     peer: o.peer,
                     capacity_sat: o.capacity_sat,
+                    push_msat: o.push_msat,
                     push_sat: o.push_sat,
+                    policy: policy_change(&o.policy),
+                    params: params_change(&o.params),
                 },
             )?;
             if o.json {
@@ -68,6 +78,33 @@ pub fn run(args: NodeArgs) -> Result<()> {
                 thousands(u64_of(&v, "capacity_sat")),
                 thousands(u64_of(&v, "local_msat")),
                 thousands(u64_of(&v, "remote_msat"))
+            )?;
+            Ok(())
+        }
+        NodeCommand::SetPolicy(sp) => {
+            let p = policy_change(&sp.policy);
+            let v = ask(
+                &dir,
+                Request::SetPolicy {
+                    channel_id: sp.channel_id,
+                    fee_base_msat: p.fee_base_msat,
+                    fee_rate_ppm: p.fee_rate_ppm,
+                    cltv_expiry_delta: p.cltv_expiry_delta,
+                    htlc_minimum_msat: p.htlc_minimum_msat,
+                    htlc_maximum_msat: p.htlc_maximum_msat,
+                },
+            )?;
+            if sp.json {
+                return print_json(&v);
+            }
+            let p = &v["policy"];
+            outln!(
+                "channel {}: {} msat + {} ppm, CLTV delta {}, HTLC minimum {} msat, announced",
+                str_of(&v, "channel_id"),
+                thousands(u64_of(p, "fee_base_msat")),
+                thousands(u64_of(p, "fee_rate_ppm")),
+                u64_of(p, "cltv_expiry_delta"),
+                thousands(u64_of(p, "htlc_minimum_msat")),
             )?;
             Ok(())
         }
@@ -135,6 +172,29 @@ pub fn run(args: NodeArgs) -> Result<()> {
             outln!("stopping")?;
             Ok(())
         }
+    }
+}
+
+/// The policy flags as a change.
+pub(crate) fn policy_change(f: &PolicyFlags) -> PolicyChange {
+    PolicyChange {
+        fee_base_msat: f.fee_base_msat,
+        fee_rate_ppm: f.fee_rate_ppm,
+        cltv_expiry_delta: f.cltv_expiry_delta,
+        htlc_minimum_msat: f.htlc_minimum_msat,
+        htlc_maximum_msat: f.htlc_maximum_msat,
+    }
+}
+
+/// The channel parameter flags as an override.
+pub(crate) fn params_change(f: &ChannelParamFlags) -> ChannelParamsOverride {
+    ChannelParamsOverride {
+        max_accepted_htlcs: f.max_accepted_htlcs,
+        max_htlc_value_in_flight_msat: f.max_htlc_value_in_flight_msat,
+        channel_reserve_ppm: f.channel_reserve_ppm,
+        dust_limit_sat: f.dust_limit_sat,
+        htlc_minimum_msat: f.htlc_minimum_msat,
+        max_dust_htlc_exposure_msat: None,
     }
 }
 

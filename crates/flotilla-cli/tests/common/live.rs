@@ -26,6 +26,11 @@ impl LiveNode {
 
     /// Like [`LiveNode::start`] with extra environment variables.
     pub fn start_env(dir: &Path, listen: &str, env: &[(&str, &str)]) -> LiveNode {
+        LiveNode::start_full(dir, listen, env, &[])
+    }
+
+    /// Like [`LiveNode::start`] with extra environment variables and `node run` flags.
+    pub fn start_full(dir: &Path, listen: &str, env: &[(&str, &str)], args: &[&str]) -> LiveNode {
         let log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -35,6 +40,7 @@ impl LiveNode {
             .args(["node", "run", "--data-dir"])
             .arg(dir)
             .args(["--listen", listen])
+            .args(args)
             .env("RUST_LOG", "info")
             .envs(env.iter().copied())
             .stdin(Stdio::null())

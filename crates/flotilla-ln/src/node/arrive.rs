@@ -43,7 +43,8 @@ impl Node {
         if end.add_id_used(add.htlc.id) {
             return Err(PeerError::DuplicateHtlc(add.htlc));
         }
-        end.check_accept(add.amount_msat, &self.config.channel)
+        let mine = end.own_params.as_deref().unwrap_or(&self.config.channel);
+        end.check_accept(add.amount_msat, mine)
             .map_err(|error| PeerError::AddRefused {
                 htlc: add.htlc,
                 error,

@@ -243,7 +243,8 @@ impl Node {
                 }
             }
         }
-        e.check_accept_from(&side, add.amount_msat, &self.config.channel)
+        let mine = e.own_params.as_deref().unwrap_or(&self.config.channel);
+        e.check_accept_from(&side, add.amount_msat, mine)
             .map_err(|error| PeerError::AddRefused {
                 htlc: add.htlc,
                 error,

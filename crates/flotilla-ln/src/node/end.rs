@@ -79,6 +79,9 @@ pub struct ChannelEnd {
     pub peer_rules: ChannelRules,
     /// The larger of the two sides' dust limits, msat.
     pub dust_limit_msat: u64,
+    /// This node's own parameters for this channel when they differ from its
+    /// config's (a live channel opened with other terms); `None`: the config's.
+    pub own_params: Option<Box<ChannelParams>>,
     /// Whether the peer is connected (the driver says so).
     pub peer_online: bool,
     /// The `id` of this node's next `update_add_htlc` on this channel (BOLT 2: from 0,
@@ -366,6 +369,7 @@ mod tests {
             remote: EdgeState::default(),
             peer_rules: rules,
             dust_limit_msat: 0,
+            own_params: None,
             peer_online: true,
             next_offer_id: 0,
             accepted_below: 0,

@@ -108,6 +108,7 @@ impl Node {
                     ..Default::default()
                 },
                 peer_rules: ChannelRules::of(&peer_config.channel, cap),
+                own_params: None,
                 dust_limit_msat: self
                     .config
                     .channel
@@ -122,5 +123,25 @@ impl Node {
         }
         self.dir = dir;
         Ok(())
+    }
+
+    /// Sets the channel parameters of this node's end of `channel` (each side's, as
+    /// its open exchange settled them): the node checks the peer's adds against
+    /// `own` and keeps its own offers within `peer`'s. Returns whether the node has
+    /// an end of `channel`.
+    pub fn set_channel_params(
+        &mut self,
+        channel: ChannelIdx,
+        own: &crate::config::ChannelParams,
+        peer: &crate::config::ChannelParams,
+    ) -> bool {
+        let config = &self.config.channel;
+        let Some(e) = self.ends.iter_mut().find(|e| e.channel == channel) else {
+            return false;
+        };
+        e.peer_rules = ChannelRules::of(peer, e.capacity_msat);
+        e.dust_limit_msat = own.dust_limit_msat().max(peer.dust_limit_msat());
+        e.own_params = (own != config).then(|| Box::new(*own));
+        true
     }
 }

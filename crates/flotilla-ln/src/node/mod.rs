@@ -372,6 +372,7 @@ impl Node {
                         ..Default::default()
                     },
                     peer_rules: ChannelRules::of(&theirs.channel, cap),
+                    own_params: None,
                     dust_limit_msat: mine
                         .channel
                         .dust_limit_msat()

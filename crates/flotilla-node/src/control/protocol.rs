@@ -1,6 +1,9 @@
 //! The control requests and responses (one JSON object per line).
 
+use flotilla_ln::config::ChannelParamsOverride;
 use serde::{Deserialize, Serialize};
+
+use crate::engine::policy::PolicyChange;
 
 /// A request, with the token that authorizes it.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
@@ -32,9 +35,39 @@ pub enum Request {
         peer: String,
         /// The capacity.
         capacity_sat: u64,
-        /// What this node gives the peer at the start.
+        /// What this node gives the peer at the start, msat.
         #[serde(default)]
-        push_sat: u64,
+        push_msat: Option<u64>,
+        /// The same in sat (the older field; not together with `push_msat`).
+        #[serde(default)]
+        push_sat: Option<u64>,
+        /// This node's policy for its direction, field by field over its defaults.
+        #[serde(default)]
+        policy: PolicyChange,
+        /// This node's channel parameters, field by field over its defaults.
+        #[serde(default)]
+        params: ChannelParamsOverride,
+    },
+    /// Change this node's policy for its direction of one of its channels and
+    /// announce it (fields absent: unchanged).
+    SetPolicy {
+        /// The channel id (64 hex characters).
+        channel_id: String,
+        /// New `fee_base_msat`.
+        #[serde(default)]
+        fee_base_msat: Option<u32>,
+        /// New `fee_rate_ppm`.
+        #[serde(default)]
+        fee_rate_ppm: Option<u32>,
+        /// New `cltv_expiry_delta`.
+        #[serde(default)]
+        cltv_expiry_delta: Option<u16>,
+        /// New `htlc_minimum_msat`.
+        #[serde(default)]
+        htlc_minimum_msat: Option<u64>,
+        /// New `htlc_maximum_msat`.
+        #[serde(default)]
+        htlc_maximum_msat: Option<u64>,
     },
     /// The channels.
     Channels,
@@ -144,5 +177,29 @@ mod tests {
         assert_eq!(e.token, "");
         assert!(serde_json::from_str::<Envelope>(r#"{"request":"launch"}"#).is_err());
         assert!(serde_json::from_str::<Envelope>(r#"{"request":"connect"}"#).is_err());
+        let e: Envelope =
+            serde_json::from_str(r#"{"request":"set-policy","channel_id":"ab","fee_rate_ppm":5}"#)
+                .unwrap();
+        assert_eq!(
+            e.request,
+            Request::SetPolicy {
+                channel_id: "ab".into(),
+                fee_base_msat: None,
+                fee_rate_ppm: Some(5),
+                cltv_expiry_delta: None,
+                htlc_minimum_msat: None,
+                htlc_maximum_msat: None,
+            }
+        );
+        // A misspelt or out-of-range field is refused, not ignored.
+        for bad in [
+            r#"{"request":"set-policy","channel_id":"ab","fee_rate":5}"#,
+            r#"{"request":"set-policy","channel_id":"ab","fee_rate_ppm":-1}"#,
+            r#"{"request":"set-policy","channel_id":"ab","cltv_expiry_delta":70000}"#,
+            r#"{"request":"open-channel","peer":"x","capacity_sat":5,"policy":{"fee":1}}"#,
+            r#"{"request":"open-channel","peer":"x","capacity_sat":5,"params":{"reserve":1}}"#,
+        ] {
+            assert!(serde_json::from_str::<Envelope>(bad).is_err(), "{bad}");
+        }
     }
 }

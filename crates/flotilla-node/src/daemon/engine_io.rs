@@ -89,6 +89,8 @@ pub struct Release {
     ready: HashSet<PublicKey>,
     /// The latest announcement per (channel, direction), for new peers.
     announcements: BTreeMap<([u8; 32], u8), Box<[u8; ANNOUNCE_LEN]>>,
+    /// The latest node announcement per node, for new peers (after the channels').
+    node_announcements: BTreeMap<PublicKey, Vec<u8>>,
     /// Peers whose current connection got our `channel_reestablish`: later ones are
     /// acknowledgements.
     greeted: HashSet<PublicKey>,
@@ -223,6 +225,7 @@ pub fn replay(
 ) -> Result<(EngineState, Release, Vec<Effect>), NodeError> {
     let mut engine = Engine::new(secret);
     let mut announcements = BTreeMap::new();
+    let mut node_announcements = BTreeMap::new();
     let mut timers = Vec::new();
     let inputs = store.inputs()?;
     let n = inputs.len();
@@ -244,6 +247,9 @@ pub fn replay(
         for f in fx {
             match f {
                 Effect::Gossip { bytes, .. } => remember(&mut announcements, bytes),
+                Effect::NodeGossip { node, bytes, .. } => {
+                    node_announcements.insert(node, bytes);
+                }
                 t @ Effect::Timer { .. } => timers.push(t),
                 // Messages are in the outbox already; warnings were sent; onion
                 // messages are best effort (re-sent by their timers).
@@ -266,6 +272,7 @@ pub fn replay(
         Release {
             ready: HashSet::new(),
             announcements,
+            node_announcements,
             greeted: HashSet::new(),
         },
         timers,
@@ -381,7 +388,7 @@ impl Shared {
     }
 
     /// Runs a command through the writer task.
-    async fn command(self: &Arc<Self>, make: Make) -> Result<serde_json::Value, String> {
+    pub(super) async fn command(self: &Arc<Self>, make: Make) -> Result<serde_json::Value, String> {
         let (tx, rx) = oneshot::channel();
         self.jobs
             .send(Job::Command { make, reply: tx })
@@ -465,6 +472,24 @@ impl Shared {
                     }
                     remember(&mut rel.announcements, bytes);
                 }
+                Effect::NodeGossip {
+                    except,
+                    node,
+                    bytes,
+                } => {
+                    for p in self.transport.peers() {
+                        let Ok(pk) = PublicKey::from_str(&p.node_id) else {
+                            continue;
+                        };
+                        if Some(pk) != except {
+                            self.transport
+                                .messages
+                                .queue_setup(pk, SetupMessage::NodeAnnounce(bytes.clone()));
+                            queued = true;
+                        }
+                    }
+                    rel.node_announcements.insert(node, bytes);
+                }
                 Effect::Timer { at, timer } => self.schedule(at.0, timer),
                 Effect::Onion { to, message, reply } => {
                     self.transport.send_onion(to, message, reply.as_deref())
@@ -533,6 +558,13 @@ impl Shared {
                     capacity_sat: c.capacity_sat,
                     local_msat: c.local_msat,
                     remote_msat: c.remote_msat,
+                    // The store keeps no terms: the node's defaults, and the peer's
+                    // parameters as BOLT 2's defaults.
+                    policy: Some(self.defaults.policy),
+                    params: Some(crate::engine::policy::OpenParams {
+                        local: self.defaults.channel,
+                        remote: Default::default(),
+                    }),
                 },
                 None,
             ) {
@@ -569,6 +601,10 @@ impl Shared {
         for a in rel.announcements.values() {
             self.transport
                 .send_setup(peer, SetupMessage::Announce(a.clone()));
+        }
+        for a in rel.node_announcements.values() {
+            self.transport
+                .send_setup(peer, SetupMessage::NodeAnnounce(a.clone()));
         }
     }
 

@@ -192,13 +192,55 @@ impl LiveGraph {
         let k = &mut self.channels[c.ix()];
         for p in &mut k.policies {
             if p.is_none() {
-                *p = Some(policy);
+                // A stand-in, timestamped 0 so that the peer's own announcement,
+                // whenever it was signed, replaces it.
+                *p = Some(Policy {
+                    last_update: 0,
+                    ..policy
+                });
             }
         }
         let mine = usize::from(ends[1] == me);
         k.policies[mine] = Some(policy);
         self.rebuild();
         Ok(c)
+    }
+
+    /// This node's channel `c`: its id, its two ends in BOLT 7 order, its capacity and
+    /// which direction is this node's; `None` when `c` is not this node's.
+    pub fn own_channel(&self, c: ChannelIdx) -> Option<([u8; 32], [PublicKey; 2], u64, u8)> {
+        let k = self.channels.get(c.ix())?;
+        let dir = k.nodes.iter().position(|n| *n == NodeIdx(0))?;
+        Some((
+            k.channel_id,
+            [self.nodes[k.nodes[0].ix()], self.nodes[k.nodes[1].ix()]],
+            k.capacity_sat,
+            dir as u8,
+        ))
+    }
+
+    /// The policies of channel `c`: (this node's direction, the peer's) for a channel
+    /// of this node, else (node_1's, node_2's).
+    pub fn policies(&self, c: ChannelIdx) -> Option<(Option<Policy>, Option<Policy>)> {
+        let k = self.channels.get(c.ix())?;
+        Some(if k.nodes[1] == NodeIdx(0) {
+            (k.policies[1], k.policies[0])
+        } else {
+            (k.policies[0], k.policies[1])
+        })
+    }
+
+    /// Replaces this node's policy for its direction of its channel `c`.
+    pub fn set_own_policy(&mut self, c: ChannelIdx, policy: Policy) -> bool {
+        let Some(k) = self.channels.get_mut(c.ix()) else {
+            return false;
+        };
+        let Some(dir) = k.nodes.iter().position(|n| *n == NodeIdx(0)) else {
+            return false;
+        };
+        k.policies[dir] = Some(policy);
+        self.rebuild();
+        true
     }
 
     /// Learns an announcement. `Ok(true)` when it told something new (a channel, or a

@@ -11,6 +11,7 @@ use flotilla_ln::output::Timer;
 use flotilla_ln::{PaymentHash, PaymentSecret};
 use serde_json::{json, Value};
 
+use super::policy::{OpenParams, OwnPolicy};
 use super::redundant::RedundantAsk;
 use super::{hex, unhex};
 use crate::transport::setup::ANNOUNCE_LEN;
@@ -30,6 +31,20 @@ pub enum Input {
         local_msat: u64,
         /// The peer's opening balance.
         remote_msat: u64,
+        /// The policy this node announces for its direction (absent in records
+        /// written before policies were chosen: the default).
+        policy: Option<OwnPolicy>,
+        /// The channel parameters each side set in the open exchange (absent in
+        /// older records: the defaults).
+        params: Option<OpenParams>,
+    },
+    /// This node's policy for its direction of one of its channels changed
+    /// (`set-policy`).
+    SetPolicy {
+        /// The channel.
+        channel_id: [u8; 32],
+        /// The new policy.
+        policy: OwnPolicy,
     },
     /// A gossip announcement (from a peer, or none for our own).
     Announce {
@@ -37,6 +52,20 @@ pub enum Input {
         from: Option<PublicKey>,
         /// Its signed bytes.
         bytes: Box<[u8; ANNOUNCE_LEN]>,
+    },
+    /// A node announcement (from a peer, [`super::node_gossip`]).
+    NodeAnnounce {
+        /// The peer that sent it.
+        from: Option<PublicKey>,
+        /// Its signed bytes.
+        bytes: Vec<u8>,
+    },
+    /// This node announces itself (at start, when its alias or features changed).
+    SelfAnnounce {
+        /// Its alias.
+        alias: String,
+        /// Its features, BOLT 9 order.
+        features: Vec<u8>,
     },
     /// A peer's engine message, as framed on the wire (tunnelled type).
     Peer {
@@ -208,10 +237,29 @@ impl Input {
                 capacity_sat,
                 local_msat,
                 remote_msat,
-            } => json!({"k": "open", "channel_id": hex(channel_id), "peer": peer.to_string(),
-                "capacity_sat": capacity_sat, "local_msat": local_msat, "remote_msat": remote_msat}),
+                policy,
+                params,
+            } => {
+                let mut v = json!({"k": "open", "channel_id": hex(channel_id), "peer": peer.to_string(),
+                    "capacity_sat": capacity_sat, "local_msat": local_msat, "remote_msat": remote_msat});
+                if let Some(p) = policy {
+                    v["policy"] = json!(p);
+                }
+                if let Some(p) = params {
+                    v["params"] = json!(p);
+                }
+                v
+            }
+            Input::SetPolicy { channel_id, policy } => {
+                json!({"k": "set_policy", "channel_id": hex(channel_id), "policy": policy})
+            }
             Input::Announce { from, bytes } => json!({"k": "announce",
                 "from": from.map(|f| f.to_string()), "bytes": hex(&bytes[..])}),
+            Input::NodeAnnounce { from, bytes } => json!({"k": "node_announce",
+                "from": from.map(|f| f.to_string()), "bytes": hex(bytes)}),
+            Input::SelfAnnounce { alias, features } => {
+                json!({"k": "self_announce", "alias": alias, "features": hex(features)})
+            }
             Input::Peer { from, bytes } => {
                 json!({"k": "peer", "from": from.to_string(), "bytes": hex(bytes)})
             }
@@ -276,6 +324,25 @@ impl Input {
                 capacity_sat: num(v, "capacity_sat")?,
                 local_msat: num(v, "local_msat")?,
                 remote_msat: num(v, "remote_msat")?,
+                policy: match v.get("policy") {
+                    None => None,
+                    Some(p) => Some(
+                        serde_json::from_value(p.clone())
+                            .map_err(|e| format!("open: policy: {e}"))?,
+                    ),
+                },
+                params: match v.get("params") {
+                    None => None,
+                    Some(p) => Some(
+                        serde_json::from_value(p.clone())
+                            .map_err(|e| format!("open: params: {e}"))?,
+                    ),
+                },
+            },
+            Some("set_policy") => Input::SetPolicy {
+                channel_id: h32(v, "channel_id")?,
+                policy: serde_json::from_value(v["policy"].clone())
+                    .map_err(|e| format!("set_policy: policy: {e}"))?,
             },
             Some("announce") => Input::Announce {
                 from: match v["from"].as_str() {
@@ -290,6 +357,22 @@ impl Input {
                     a.copy_from_slice(&b);
                     a
                 },
+            },
+            Some("node_announce") => Input::NodeAnnounce {
+                from: match v["from"].as_str() {
+                    Some(_) => Some(key(v, "from")?),
+                    None => None,
+                },
+                bytes: unhex(v["bytes"].as_str().unwrap_or(""))
+                    .ok_or("node_announce: bad bytes")?,
+            },
+            Some("self_announce") => Input::SelfAnnounce {
+                alias: v["alias"]
+                    .as_str()
+                    .ok_or("self_announce: alias: not a string")?
+                    .to_string(),
+                features: unhex(v["features"].as_str().unwrap_or(""))
+                    .ok_or("self_announce: bad features")?,
             },
             Some("peer") => Input::Peer {
                 from: key(v, "from")?,
@@ -394,6 +477,31 @@ mod tests {
                 capacity_sat: 10,
                 local_msat: 4000,
                 remote_msat: 6000,
+                policy: None,
+                params: None,
+            },
+            Input::Open {
+                channel_id: [1; 32],
+                peer: pk,
+                capacity_sat: 10,
+                local_msat: 4000,
+                remote_msat: 6000,
+                policy: Some(OwnPolicy {
+                    fee_rate_ppm: 7,
+                    htlc_maximum_msat: Some(9000),
+                    ..OwnPolicy::default()
+                }),
+                params: Some(OpenParams {
+                    local: flotilla_ln::config::ChannelParams {
+                        max_accepted_htlcs: 30,
+                        ..Default::default()
+                    },
+                    remote: flotilla_ln::config::ChannelParams::default(),
+                }),
+            },
+            Input::SetPolicy {
+                channel_id: [1; 32],
+                policy: OwnPolicy::default(),
             },
             Input::Announce {
                 from: Some(pk),
@@ -402,6 +510,14 @@ mod tests {
             Input::Peer {
                 from: pk,
                 bytes: vec![1, 2, 3],
+            },
+            Input::NodeAnnounce {
+                from: None,
+                bytes: vec![1, 2],
+            },
+            Input::SelfAnnounce {
+                alias: "a".into(),
+                features: vec![2, 0],
             },
             Input::Timer {
                 timer: Timer::MppTimeout {

@@ -27,7 +27,9 @@ pub mod endpoint;
 pub mod gossip;
 pub mod graph;
 pub mod input;
+pub mod node_gossip;
 pub mod pay;
+pub mod policy;
 pub mod redundant;
 
 use std::collections::{BTreeMap, HashMap};
@@ -58,17 +60,10 @@ pub use input::Input;
 use pay::{LivePayment, PayStatus};
 use redundant::LiveRedundant;
 
-/// The policy a node announces for its channels: BOLT 7's common defaults.
+/// The policy a node announces for its channels unless told otherwise: BOLT 7's common
+/// defaults ([`policy::OwnPolicy::default`]).
 pub fn default_policy(capacity_sat: u64, now_secs: u32) -> Policy {
-    Policy {
-        fee_base_msat: 1000,
-        fee_rate_ppm: 1,
-        cltv_expiry_delta: 40,
-        htlc_minimum_msat: 1,
-        htlc_maximum_msat: capacity_sat.saturating_mul(1000),
-        disabled: false,
-        last_update: now_secs,
-    }
+    policy::OwnPolicy::default().to_policy(capacity_sat, now_secs)
 }
 
 /// Seconds of the Unix epoch a block height is counted from: there is no chain, so
@@ -117,6 +112,15 @@ pub enum Effect {
         except: Option<PublicKey>,
         /// The signed bytes.
         bytes: Box<[u8; crate::transport::setup::ANNOUNCE_LEN]>,
+    },
+    /// Relay a node announcement to every connected peer but `except`.
+    NodeGossip {
+        /// Who it came from (none for our own).
+        except: Option<PublicKey>,
+        /// The node it announces.
+        node: PublicKey,
+        /// The signed bytes.
+        bytes: Vec<u8>,
     },
     /// Fire `timer` at `at`.
     Timer {
@@ -179,6 +183,9 @@ pub struct Engine {
     node: Option<Node>,
     /// Opening balances of this node's channels (mine, peer's), msat.
     opening: HashMap<ChannelIdx, (u64, u64)>,
+    /// The channel parameters each of this node's channels opened with (none: the
+    /// defaults, a channel from before they were exchanged).
+    params: HashMap<ChannelIdx, policy::OpenParams>,
     payments: BTreeMap<u64, LivePayment>,
     redundant: BTreeMap<u64, LiveRedundant>,
     received: Vec<Received>,
@@ -190,6 +197,8 @@ pub struct Engine {
     endpoints: endpoint::Endpoints,
     /// Where the channel graph is published for onion-message routing, if anywhere.
     topology: Option<SharedTopology>,
+    /// The newest announcement of each known node (this one's too), with its bytes.
+    announced: HashMap<PublicKey, (node_gossip::NodeAnnouncement, Vec<u8>)>,
 }
 
 /// Why a command was refused.
@@ -226,6 +235,7 @@ impl Engine {
             graph: LiveGraph::new(me),
             node: None,
             opening: HashMap::new(),
+            params: HashMap::new(),
             payments: BTreeMap::new(),
             redundant: BTreeMap::new(),
             received: Vec::new(),
@@ -234,6 +244,7 @@ impl Engine {
             out: Vec::new(),
             endpoints: endpoint::Endpoints::default(),
             topology: None,
+            announced: HashMap::new(),
         }
     }
 
@@ -265,15 +276,25 @@ impl Engine {
                 capacity_sat,
                 local_msat,
                 remote_msat,
+                policy,
+                params,
             } => self.open(
                 *channel_id,
                 *peer,
                 *capacity_sat,
                 (*local_msat, *remote_msat),
+                (policy.unwrap_or_default(), params.as_ref()),
                 clock,
                 &mut fx,
             )?,
+            Input::SetPolicy { channel_id, policy } => {
+                self.set_policy(channel_id, policy, clock, &mut fx)?
+            }
             Input::Announce { from, bytes } => self.announce(*from, bytes, &mut fx),
+            Input::NodeAnnounce { from, bytes } => self.node_announce(*from, bytes, &mut fx),
+            Input::SelfAnnounce { alias, features } => {
+                self.self_announce(alias, features, clock, &mut fx)
+            }
             Input::Peer { from, bytes } => self.peer_message(*from, bytes, clock, &mut fx),
             Input::Onion { bytes, reply } => {
                 self.onion_message(bytes, reply.as_ref(), clock, &mut fx)
@@ -384,6 +405,25 @@ impl Engine {
             } => {
                 let target_ix = self.check_payment(*id, target)?;
                 let node = self.node.as_mut().expect("check_payment saw a channel");
+                // Peers that did not advertise the lock in `init` (the daemon's list),
+                // and every node whose announcement lacks its bit, anywhere.
+                let mut ask = ask.clone();
+                if let Some(bit) = lock_bit(ask.lock) {
+                    let mut lacking: Vec<PublicKey> = self
+                        .announced
+                        .iter()
+                        .filter(|(k, (a, _))| {
+                            **k != self.me
+                                && *k != target
+                                && !node_gossip::has_bit(&a.features, bit)
+                                && !ask.excluded.contains(k)
+                        })
+                        .map(|(k, _)| *k)
+                        .collect();
+                    lacking.sort();
+                    ask.excluded.extend(lacking);
+                }
+                let ask = &ask;
                 let excluded = ask
                     .excluded
                     .iter()
@@ -454,33 +494,162 @@ impl Engine {
         peer: PublicKey,
         capacity_sat: u64,
         (local_msat, remote_msat): (u64, u64),
+        (own, params): (policy::OwnPolicy, Option<&policy::OpenParams>),
         clock: &Clock,
         fx: &mut Vec<Effect>,
     ) -> Result<(), CommandError> {
         if peer == self.me {
             return Err(refused("a channel with this node itself"));
         }
+        own.check_for(capacity_sat)
+            .map_err(|e| refused(format!("policy: {e}")))?;
         let now_secs = (clock.now.0 / 1_000_000) as u32;
-        let policy = default_policy(capacity_sat, now_secs);
+        let policy = own.to_policy(capacity_sat, now_secs);
         let ch = self
             .graph
             .add_own_channel(channel_id, peer, capacity_sat, policy)
             .map_err(|e| refused(e.to_string()))?;
         self.opening.insert(ch, (local_msat, remote_msat));
         self.reseat()?;
-        // Announce our direction.
-        let nodes = gossip::ordered(self.me, peer);
+        if let (Some(p), Some(node)) = (params, self.node.as_mut()) {
+            node.set_channel_params(ch, &p.local, &p.remote);
+            self.params.insert(ch, *p);
+        }
+        self.announce_own(ch, policy, fx);
+        // Our node announcement again: nodes that heard it before they knew a channel
+        // of ours dropped it.
+        if let Some((_, bytes)) = self.announced.get(&self.me) {
+            fx.push(Effect::NodeGossip {
+                except: None,
+                node: self.me,
+                bytes: bytes.clone(),
+            });
+        }
+        Ok(())
+    }
+
+    /// This node announces itself: signed with a timestamp newer than its last one.
+    fn self_announce(&mut self, alias: &str, features: &[u8], clock: &Clock, fx: &mut Vec<Effect>) {
+        let last = self.announced.get(&self.me).map_or(0, |(a, _)| a.timestamp);
+        let now_secs = (clock.now.0 / 1_000_000) as u32;
+        let a = node_gossip::NodeAnnouncement {
+            node: self.me,
+            timestamp: now_secs.max(last.saturating_add(1)),
+            alias: alias.to_string(),
+            features: features.to_vec(),
+        };
+        let bytes = a.sign(&self.secret);
+        // Read back as any node reads it, so what we keep is what others keep (an
+        // alias cut to 32 bytes).
+        let Ok(a) = node_gossip::NodeAnnouncement::verify(&bytes) else {
+            tracing::error!("engine: our own node announcement does not verify");
+            return;
+        };
+        self.announced.insert(self.me, (a, bytes.clone()));
+        fx.push(Effect::NodeGossip {
+            except: None,
+            node: self.me,
+            bytes,
+        });
+    }
+
+    /// Our announcement of ourselves: (alias, features), if we made one.
+    pub fn self_announced(&self) -> Option<(&str, &[u8])> {
+        self.announced
+            .get(&self.me)
+            .map(|(a, _)| (a.alias.as_str(), a.features.as_slice()))
+    }
+
+    /// The newest announcement of a node, if any.
+    pub fn node_announcement(&self, node: &PublicKey) -> Option<&node_gossip::NodeAnnouncement> {
+        self.announced.get(node).map(|(a, _)| a)
+    }
+
+    fn node_announce(&mut self, from: Option<PublicKey>, bytes: &[u8], fx: &mut Vec<Effect>) {
+        let a = match node_gossip::NodeAnnouncement::verify(bytes) {
+            Ok(a) => a,
+            Err(e) => {
+                if let Some(from) = from {
+                    fx.push(Effect::Warn {
+                        to: from,
+                        text: e.to_string(),
+                    });
+                }
+                return;
+            }
+        };
+        // Only for a node we know a channel of, and only when newer; our own comes
+        // from us alone.
+        if a.node == self.me || self.graph.node_of(&a.node).is_none() {
+            return;
+        }
+        if self
+            .announced
+            .get(&a.node)
+            .is_some_and(|(old, _)| old.timestamp >= a.timestamp)
+        {
+            return;
+        }
+        let node = a.node;
+        self.announced.insert(node, (a, bytes.to_vec()));
+        fx.push(Effect::NodeGossip {
+            except: from,
+            node,
+            bytes: bytes.to_vec(),
+        });
+    }
+
+    /// Signs and floods this node's announcement of its direction of channel `ch`.
+    fn announce_own(&self, ch: ChannelIdx, policy: Policy, fx: &mut Vec<Effect>) {
+        let Some((channel_id, nodes, capacity_sat, direction)) = self.graph.own_channel(ch) else {
+            return;
+        };
         let ann = Announcement {
             channel_id,
             nodes,
             capacity_sat,
-            direction: u8::from(nodes[1] == self.me),
+            direction,
             policy,
         };
         fx.push(Effect::Gossip {
             except: None,
             bytes: ann.sign(&self.secret),
         });
+    }
+
+    /// `set-policy`: a new policy for this node's direction of a channel, announced
+    /// with a timestamp newer than the last one (one second on when the clock has not
+    /// moved), and enforced by the forwarding checks from now on.
+    fn set_policy(
+        &mut self,
+        channel_id: &[u8; 32],
+        own: &policy::OwnPolicy,
+        clock: &Clock,
+        fx: &mut Vec<Effect>,
+    ) -> Result<(), CommandError> {
+        let ch = self
+            .graph
+            .channel_of(channel_id)
+            .filter(|c| self.graph.own_channel(*c).is_some())
+            .ok_or_else(|| {
+                refused(format!(
+                    "set-policy: no channel {} of this node",
+                    hex(channel_id)
+                ))
+            })?;
+        let (_, _, capacity_sat, _) = self.graph.own_channel(ch).expect("filtered above");
+        own.check_for(capacity_sat)
+            .map_err(|e| refused(format!("set-policy: {e}")))?;
+        let last = self
+            .graph
+            .policies(ch)
+            .and_then(|(mine, _)| mine)
+            .map_or(0, |p| p.last_update);
+        let now_secs = (clock.now.0 / 1_000_000) as u32;
+        let policy = own.to_policy(capacity_sat, now_secs.max(last.saturating_add(1)));
+        self.graph.set_own_policy(ch, policy);
+        self.reseat()?;
+        self.announce_own(ch, policy, fx);
         Ok(())
     }
 
@@ -892,6 +1061,17 @@ impl Engine {
             .iter()
             .map(|e| {
                 let pending = e.local.pending_count + e.remote.pending_count;
+                let (mine, theirs) = self.graph.policies(e.channel).unwrap_or((None, None));
+                // The peer's stand-in (timestamp 0) is not its announcement.
+                let theirs = theirs.filter(|p| p.last_update > 0);
+                let params = self
+                    .params
+                    .get(&e.channel)
+                    .copied()
+                    .unwrap_or(policy::OpenParams {
+                        local: self.config.channel,
+                        remote: flotilla_ln::config::ChannelParams::default(),
+                    });
                 json!({
                     "channel_id": self.graph.channel_id(e.channel).map(|c| hex(&c)),
                     "peer": self.graph.pubkey(e.peer).map(|p| p.to_string()),
@@ -901,6 +1081,10 @@ impl Engine {
                     "pending_htlcs": pending,
                     "local_pending_msat": e.local.pending_msat,
                     "remote_pending_msat": e.remote.pending_msat,
+                    "local_policy": mine.as_ref().map(policy::policy_json),
+                    "remote_policy": theirs.as_ref().map(policy::policy_json),
+                    "local_params": params.local,
+                    "remote_params": params.remote,
                 })
             })
             .collect()
@@ -977,6 +1161,22 @@ impl Engine {
         Ok((input, out))
     }
 
+    /// This node's policy for its direction of its channel `channel_id`.
+    pub fn own_policy(&self, channel_id: &[u8; 32]) -> Result<policy::OwnPolicy, CommandError> {
+        self.graph
+            .channel_of(channel_id)
+            .filter(|c| self.graph.own_channel(*c).is_some())
+            .and_then(|c| self.graph.policies(c))
+            .and_then(|(mine, _)| mine)
+            .map(|p| policy::OwnPolicy::of(&p))
+            .ok_or_else(|| {
+                refused(format!(
+                    "set-policy: no channel {} of this node",
+                    hex(channel_id)
+                ))
+            })
+    }
+
     /// The peers this node has channels with.
     pub fn channel_peers(&self) -> Vec<PublicKey> {
         let Some(node) = self.node.as_ref() else {
@@ -1019,6 +1219,15 @@ impl Engine {
         let a = self.payments.keys().next_back().copied().unwrap_or(0);
         let b = self.redundant.keys().next_back().copied().unwrap_or(0);
         a.max(b) + 1
+    }
+}
+
+/// The feature bit a redundant payment's lock needs of every hop, if any.
+pub fn lock_bit(lock: LockKind) -> Option<usize> {
+    match lock {
+        LockKind::H2tlc => Some(crate::features::H2TLC_BIT),
+        LockKind::Boomerang => Some(crate::features::POINT_LOCK_BIT),
+        _ => None,
     }
 }
 

@@ -69,6 +69,8 @@ pub struct LivePayment {
     excluded: Vec<EdgeIdx>,
     stop: Option<FailureReason>,
     failures: FailureTally,
+    /// The BOLT 4 failure codes the parts came back with, counted by name.
+    failure_codes: std::collections::BTreeMap<&'static str, u32>,
     attempts: u32,
     parts_sent: u32,
     parts_settled: u32,
@@ -116,6 +118,7 @@ impl LivePayment {
             excluded: Vec::new(),
             stop: None,
             failures: FailureTally::default(),
+            failure_codes: std::collections::BTreeMap::new(),
             attempts: 0,
             parts_sent: 0,
             parts_settled: 0,
@@ -297,6 +300,7 @@ impl LivePayment {
                     .path_failed(&self.graph, &path, *path_failure, clock.now);
                 let reason = FailureReason::of_code(failure.code);
                 self.failures.note(reason);
+                *self.failure_codes.entry(failure.code.name()).or_default() += 1;
                 if reason == FailureReason::ReceiverReject {
                     self.stop = Some(reason);
                 }
@@ -339,6 +343,7 @@ impl LivePayment {
             "parts_settled": self.parts_settled,
             "time_ms": self.finished.map(|f| (f.0.saturating_sub(self.started.0)) / 1000),
             "failure_reason": reason,
+            "failure_codes": self.failure_codes,
             "keysend": self.keysend.is_some(),
             "preimage": self.preimage.map(|p| super::hex(&p.0)),
             "created_at": self.started.0 / 1_000_000,

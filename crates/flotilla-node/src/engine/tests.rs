@@ -87,6 +87,19 @@ impl Net {
                         }
                     }
                 }
+                Effect::NodeGossip { except, bytes, .. } => {
+                    for j in 0..self.keys.len() {
+                        if j != i && Some(self.keys[j]) != except {
+                            self.queue.push_back((
+                                j,
+                                Input::NodeAnnounce {
+                                    from: Some(self.keys[i]),
+                                    bytes: bytes.clone(),
+                                },
+                            ));
+                        }
+                    }
+                }
                 Effect::Onion { to, message, reply } => {
                     let j = self.ix(&to);
                     let name = message.message_type().name();
@@ -175,6 +188,8 @@ impl Net {
                     capacity_sat: cap_sat,
                     local_msat: local,
                     remote_msat: remote,
+                    policy: None,
+                    params: None,
                 },
             )
             .unwrap();
@@ -797,3 +812,6 @@ fn a_lost_cancel_is_sent_again_while_parts_are_out() {
         net.replayed(i);
     }
 }
+
+mod node_features;
+mod policy;

@@ -97,9 +97,14 @@ impl LiveNode {
 }
 
 impl Cluster {
-    /// Starts `aliases.len()` nodes, data directories `root/nNN`. `remove_root`: the
-    /// directory is ours to delete at the end.
-    pub fn start(root: &Path, aliases: &[String], remove_root: bool) -> Result<Cluster> {
+    /// Starts `aliases.len()` nodes, data directories `root/nNN`, each with `run_args`
+    /// added to `node run`. `remove_root`: the directory is ours to delete at the end.
+    pub fn start(
+        root: &Path,
+        aliases: &[String],
+        run_args: &[String],
+        remove_root: bool,
+    ) -> Result<Cluster> {
         std::fs::create_dir_all(root)
             .with_context(|| format!("cannot create {}", root.display()))?;
         let exe = std::env::current_exe().context("cannot find the flotilla binary")?;
@@ -144,6 +149,7 @@ impl Cluster {
                 .arg("--data-dir")
                 .arg(&dir)
                 .args(["run", "--listen", "127.0.0.1:0", "--alias", alias])
+                .args(run_args)
                 .stdin(Stdio::null())
                 .stdout(Stdio::null())
                 .stderr(Stdio::from(log))

@@ -7,8 +7,9 @@ use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Result};
-use flotilla_graph::{ChannelIdx, Direction, NodeIdx};
+use flotilla_graph::{ChannelIdx, Direction, NodeIdx, Policy};
 use flotilla_node::control::protocol::Request;
+use flotilla_node::engine::policy::{OwnPolicy, PolicyChange};
 use flotilla_sim::experiment::Experiment;
 use serde_json::{json, Value};
 
@@ -46,10 +47,32 @@ pub struct Network {
     pub open_secs: f64,
     /// Seconds until gossip was complete and quiet.
     pub gossip_secs: f64,
-    /// Channels whose balances are not whole sat (the open exchange pushes whole sat).
-    pub rounded_channels: usize,
-    /// The largest rounding, msat.
-    pub rounded_max_msat: u64,
+}
+
+/// The policy a live node announces for a scenario graph's direction: the graph's,
+/// with `htlc_maximum_msat` capped at the capacity (a live node refuses more), or
+/// `None` when a live node cannot announce it (a disabled direction, no policy, a
+/// CLTV delta of 0 or above 2016, an HTLC minimum of 0 or above the capacity).
+pub fn live_policy(q: Option<&Policy>, capacity_sat: u64) -> Option<OwnPolicy> {
+    let q = q.filter(|q| !q.disabled)?;
+    let p = OwnPolicy {
+        fee_base_msat: q.fee_base_msat,
+        fee_rate_ppm: q.fee_rate_ppm,
+        cltv_expiry_delta: q.cltv_expiry_delta,
+        htlc_minimum_msat: q.htlc_minimum_msat,
+        htlc_maximum_msat: Some(q.htlc_maximum_msat.min(capacity_sat.saturating_mul(1000))),
+    };
+    p.check_for(capacity_sat).ok().map(|()| p)
+}
+
+fn change_to(p: OwnPolicy) -> PolicyChange {
+    PolicyChange {
+        fee_base_msat: Some(p.fee_base_msat),
+        fee_rate_ppm: Some(p.fee_rate_ppm),
+        cltv_expiry_delta: Some(p.cltv_expiry_delta),
+        htlc_minimum_msat: Some(p.htlc_minimum_msat),
+        htlc_maximum_msat: p.htlc_maximum_msat,
+    }
 }
 
 /// Connects, opens and waits for gossip.
@@ -67,33 +90,51 @@ pub fn build(c: &Cluster, p: &Experiment) -> Result<Network> {
         }
     }
     let connect_secs = t.elapsed().as_secs_f64();
-    // Open each channel from nodes[0], pushing nodes[1]'s balance.
+    // Open each channel from nodes[0], pushing nodes[1]'s balance to the msat, with
+    // nodes[0]'s policy; then nodes[1] sets its own direction's.
     let t = Instant::now();
-    let (mut rounded_channels, mut rounded_max_msat) = (0usize, 0u64);
     for (ci, ch) in g.channels().iter().enumerate() {
         cluster::check_interrupted()?;
         let c_ix = ChannelIdx(ci as u32);
         let cap_msat = ch.capacity_sat * 1000;
-        let theirs = p.balances.side(c_ix, Direction::BToA);
-        let push_sat = (theirs + 500) / 1000;
-        let off = theirs.abs_diff(push_sat * 1000);
-        if off > 0 {
-            rounded_channels += 1;
-            rounded_max_msat = rounded_max_msat.max(off);
-        }
+        let push_msat = p.balances.side(c_ix, Direction::BToA).min(cap_msat);
         let [a, b] = [ch.nodes[0].ix(), ch.nodes[1].ix()];
         let v = ask(
             &c.nodes[a].dir,
             Request::OpenChannel {
                 peer: c.nodes[b].node_id.clone(),
                 capacity_sat: ch.capacity_sat,
-                push_sat: push_sat.min(ch.capacity_sat),
+                push_msat: Some(push_msat),
+                push_sat: None,
+                policy: live_policy(ch.policies[0].as_ref(), ch.capacity_sat)
+                    .map(change_to)
+                    .unwrap_or_default(),
+                params: Default::default(),
             },
         )?;
         let local = v.get("local_msat").and_then(Value::as_u64);
-        let expect = cap_msat - push_sat.min(ch.capacity_sat) * 1000;
+        let expect = cap_msat - push_msat;
         if local != Some(expect) {
             bail!("channel {ci}: opened with local {local:?} msat, expected {expect}");
+        }
+        if let Some(pol) = live_policy(ch.policies[1].as_ref(), ch.capacity_sat) {
+            let channel_id = v
+                .get("channel_id")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string();
+            let ch = change_to(pol);
+            ask(
+                &c.nodes[b].dir,
+                Request::SetPolicy {
+                    channel_id,
+                    fee_base_msat: ch.fee_base_msat,
+                    fee_rate_ppm: ch.fee_rate_ppm,
+                    cltv_expiry_delta: ch.cltv_expiry_delta,
+                    htlc_minimum_msat: ch.htlc_minimum_msat,
+                    htlc_maximum_msat: ch.htlc_maximum_msat,
+                },
+            )?;
         }
     }
     let open_secs = t.elapsed().as_secs_f64();
@@ -125,8 +166,6 @@ pub fn build(c: &Cluster, p: &Experiment) -> Result<Network> {
         connect_secs,
         open_secs,
         gossip_secs,
-        rounded_channels,
-        rounded_max_msat,
     })
 }
 
