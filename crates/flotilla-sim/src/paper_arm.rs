@@ -213,4 +213,48 @@ mod tests {
         let a = arm("paper-retry-0").unwrap();
         assert_eq!(a.strategy(), (RedundancyStrategy::Extra(0), true));
     }
+
+    #[test]
+    fn a_refusal_is_the_hop_failing_that_add_back_to_its_upstream() {
+        use flotilla_graph::ChannelIdx;
+        use flotilla_ln::failure::{Failure, FailureData};
+        use flotilla_ln::msg::{UpdateFailHtlc, UpdateFailMalformedHtlc};
+        let (hop, up, other) = (NodeIdx(1), NodeIdx(0), NodeIdx(2));
+        let htlc = HtlcRef {
+            channel: ChannelIdx(7),
+            id: 3,
+        };
+        let fail = |from, to, htlc| Output::Message {
+            from,
+            to,
+            msg: Msg::FailHtlc(UpdateFailHtlc {
+                htlc,
+                reason: FailReason::Modeled(Failure {
+                    code: FailureCode::TemporaryChannelFailure,
+                    data: FailureData::default(),
+                    origin_hop: 0,
+                }),
+            }),
+        };
+        let code = Some(Some(FailureCode::TemporaryChannelFailure));
+        assert_eq!(refusal(&[fail(hop, up, htlc)], hop, up, htlc), code);
+        // Another HTLC's failure, or one passed on by another node, is no refusal.
+        let elsewhere = HtlcRef { id: 4, ..htlc };
+        assert_eq!(refusal(&[fail(hop, up, elsewhere)], hop, up, htlc), None);
+        assert_eq!(refusal(&[fail(other, hop, htlc)], hop, up, htlc), None);
+        assert_eq!(refusal(&[], hop, up, htlc), None);
+        let malformed = Output::Message {
+            from: hop,
+            to: up,
+            msg: Msg::FailMalformedHtlc(UpdateFailMalformedHtlc {
+                htlc,
+                sha256_of_onion: [0; 32],
+                failure_code: FailureCode::InvalidOnionHmac,
+            }),
+        };
+        assert_eq!(
+            refusal(&[fail(other, hop, htlc), malformed], hop, up, htlc),
+            Some(Some(FailureCode::InvalidOnionHmac))
+        );
+    }
 }
