@@ -161,7 +161,7 @@ def network_seeds():
 def node_seeds():
     """The live node's targets: setup messages and logged inputs (node_setup), and
     payment schedules with a hostile peer (node_engine; layout in fuzz/src/node.rs)."""
-    pick = {32777: 0, 32779: 1, 32781: 2, 32783: 3, 32785: 4}
+    pick = {32777: 0, 32779: 1, 32781: 2, 32783: 3, 32785: 4, 32791: 5}
 
     def setup(t, payload, log=""):
         return bytes([pick[t], len(payload) % 256 if len(payload) < 256 else 255]) + payload + log.encode()
@@ -170,6 +170,13 @@ def node_seeds():
     put("node_setup", "accept", setup(32779, b"\x01" * 32 + b"\x02" * 32))
     put("node_setup", "reject", setup(32781, b"\x01" * 32 + struct.pack(">H", 6) + b"no, ta"))
     put("node_setup", "reestablish", setup(32785, struct.pack(">Q", 42)))
+    params = b"\x01\x1e" + struct.pack(">HQIQQ", 30, 0, 10_000, 354, 1)
+    put("node_setup", "open-params", setup(32777, b"\x01" * 32 + struct.pack(">QQ", 1_000_000, 5_000) + params))
+    put("node_setup", "accept-params", setup(32779, b"\x01" * 32 + b"\x02" * 32 + params))
+    # An unsigned node announcement (its layout, a zero signature).
+    node_id = bytes.fromhex("0279be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798")
+    put("node_setup", "node-announce", setup(32791, node_id + struct.pack(">I", 7) + b"carol".ljust(32, b"\0")
+        + struct.pack(">H", 2) + b"\x02\x00" + b"\0" * 64))
     key = "0279be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798"
     put("node_setup", "log-open", setup(32785, struct.pack(">Q", 1), '{"k": "open", "channel_id": "'
         + "01" * 32 + '", "peer": "' + key + '", "capacity_sat": 1000, "local_msat": 1000000, "remote_msat": 0}'))

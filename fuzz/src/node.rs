@@ -33,7 +33,7 @@ use serde_json::Value;
 use super::Input;
 
 /// The setup message types, so most inputs hit one.
-const SETUP_TYPES: [u16; 5] = [32777, 32779, 32781, 32783, 32785];
+const SETUP_TYPES: [u16; 6] = [32777, 32779, 32781, 32783, 32785, 32791];
 
 /// `node_setup`: setup and gossip payloads decode totally and round-trip; an
 /// announcement's check never panics; the input log's JSON reads totally and what
@@ -52,6 +52,9 @@ pub fn node_setup(data: &[u8]) {
         assert_eq!(again, Some(Ok(m.clone())), "setup round trip");
         if let SetupMessage::Announce(bytes) = &m {
             let _ = Announcement::verify(bytes);
+        }
+        if let SetupMessage::NodeAnnounce(bytes) = &m {
+            let _ = flotilla_node::engine::node_gossip::NodeAnnouncement::verify(bytes);
         }
     }
     let mut announce = [0u8; ANNOUNCE_LEN];
@@ -177,6 +180,18 @@ impl EngineNet {
                         }
                     }
                 }
+                Effect::NodeGossip { except, bytes, .. } => {
+                    for j in 0..self.keys.len() {
+                        if j != i && Some(self.keys[j]) != except {
+                            self.links.entry((i, j)).or_default().push_back(
+                                EngineInput::NodeAnnounce {
+                                    from: Some(self.keys[i]),
+                                    bytes: bytes.clone(),
+                                },
+                            );
+                        }
+                    }
+                }
                 // An onion message: carried like a peer message here (its route is
                 // the transport's business), in order on its own link.
                 Effect::Onion { to, message, .. } => {
@@ -213,6 +228,8 @@ impl EngineNet {
                     capacity_sat,
                     local_msat: local,
                     remote_msat: remote,
+                    policy: None,
+                    params: None,
                 },
             );
         }

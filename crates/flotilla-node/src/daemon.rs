@@ -226,13 +226,7 @@ impl Shared {
                     },
                 };
                 let own = policy.apply(self.defaults.policy);
-                if let Err(e) = own.check_for(capacity_sat) {
-                    return Response::err(format!("open-channel: policy: {e}"));
-                }
                 let params = params.apply(self.defaults.channel);
-                if let Err(e) = params.validate() {
-                    return Response::err(format!("open-channel: params: {e}"));
-                }
                 match self
                     .open_channel(&peer, capacity_sat, push_msat, own, params)
                     .await
@@ -408,6 +402,12 @@ impl Shared {
             )
         })?;
         check_open(capacity_sat, push_msat).map_err(|e| format!("open-channel: {e}"))?;
+        policy
+            .check_for(capacity_sat)
+            .map_err(|e| format!("open-channel: policy: {e}"))?;
+        params
+            .validate()
+            .map_err(|e| format!("open-channel: params: {e}"))?;
         let Some(features) = self.transport.peer_features(&node_id) else {
             return Err(format!(
                 "open-channel: not connected to {node_id}; `connect` it first"
@@ -868,11 +868,12 @@ fn lock_dir(dir: &Path) -> Result<DirLock, NodeError> {
 async fn run_async(config: Config) -> Result<(), NodeError> {
     let dir = prepare_dir(&config.data_dir)?;
     let _lock = lock_dir(&dir)?;
+    // Checked before anything is created: a bad flag leaves nothing behind.
+    let defaults = crate::defaults::load_and_update(&dir, &config.defaults)?;
     let identity = identity::load_or_create(&dir)?;
     if identity.created {
         tracing::info!(node_id = %identity.node_id, "created a new node identity");
     }
-    let defaults = crate::defaults::load_and_update(&dir, &config.defaults)?;
     let store = Arc::new(Store::open(&dir)?);
     let (engine_state, release, timers) =
         engine_io::replay(identity.keys.get_node_secret_key(), &store)?;

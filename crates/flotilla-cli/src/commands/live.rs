@@ -413,7 +413,7 @@ fn differences(p: &Experiment, arm: &str) -> Vec<String> {
     }
     if differ > 0 {
         d.push(format!(
-            "policies: {differ} of {total} channel directions cannot be announced live as the scenario has them (a live node announces no disabled direction and no missing policy, caps htlc_maximum at the capacity, and needs a CLTV delta of 1–2016 and an HTLC minimum of 1 msat to the capacity; the node's default stands in), e.g. {}",
+            "policies: {differ} of {total} channel directions cannot be announced live as the scenario has them (a live node announces no disabled direction and no missing policy, caps htlc_maximum at the capacity, and needs a CLTV delta of 1–2016 and an HTLC minimum up to the capacity; the node's default stands in), e.g. {}",
             first.unwrap_or_default()
         ));
     }

@@ -279,9 +279,7 @@ impl Engine {
                 policy,
                 params,
             } => self.open(
-                *channel_id,
-                *peer,
-                *capacity_sat,
+                (*channel_id, *peer, *capacity_sat),
                 (*local_msat, *remote_msat),
                 (policy.unwrap_or_default(), params.as_ref()),
                 clock,
@@ -490,9 +488,7 @@ impl Engine {
 
     fn open(
         &mut self,
-        channel_id: [u8; 32],
-        peer: PublicKey,
-        capacity_sat: u64,
+        (channel_id, peer, capacity_sat): ([u8; 32], PublicKey, u64),
         (local_msat, remote_msat): (u64, u64),
         (own, params): (policy::OwnPolicy, Option<&policy::OpenParams>),
         clock: &Clock,

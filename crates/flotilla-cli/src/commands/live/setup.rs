@@ -52,14 +52,15 @@ pub struct Network {
 /// The policy a live node announces for a scenario graph's direction: the graph's,
 /// with `htlc_maximum_msat` capped at the capacity (a live node refuses more), or
 /// `None` when a live node cannot announce it (a disabled direction, no policy, a
-/// CLTV delta of 0 or above 2016, an HTLC minimum of 0 or above the capacity).
+/// CLTV delta of 0 or above 2016, an HTLC minimum above the capacity).
 pub fn live_policy(q: Option<&Policy>, capacity_sat: u64) -> Option<OwnPolicy> {
     let q = q.filter(|q| !q.disabled)?;
     let p = OwnPolicy {
         fee_base_msat: q.fee_base_msat,
         fee_rate_ppm: q.fee_rate_ppm,
         cltv_expiry_delta: q.cltv_expiry_delta,
-        htlc_minimum_msat: q.htlc_minimum_msat,
+        // 0 and 1 msat allow the same HTLCs: BOLT 2 forbids a zero-value one.
+        htlc_minimum_msat: q.htlc_minimum_msat.max(1),
         htlc_maximum_msat: Some(q.htlc_maximum_msat.min(capacity_sat.saturating_mul(1000))),
     };
     p.check_for(capacity_sat).ok().map(|()| p)
@@ -260,4 +261,44 @@ pub fn books(c: &Cluster, p: &Experiment) -> Result<Value> {
         bail!("the live network's books do not balance after the workload: {v}");
     }
     Ok(v)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scenario_policies_map_to_what_a_live_node_announces() {
+        let q = Policy {
+            fee_base_msat: 3,
+            fee_rate_ppm: 40,
+            cltv_expiry_delta: 144,
+            htlc_minimum_msat: 0,
+            htlc_maximum_msat: 5_000_000,
+            disabled: false,
+            last_update: 0,
+        };
+        let p = live_policy(Some(&q), 1000).unwrap();
+        assert_eq!(
+            (p.fee_base_msat, p.fee_rate_ppm, p.cltv_expiry_delta),
+            (3, 40, 144)
+        );
+        assert_eq!(p.htlc_minimum_msat, 1, "0 msat allows what 1 msat does");
+        assert_eq!(
+            p.htlc_maximum_msat,
+            Some(1_000_000),
+            "capped at the capacity"
+        );
+        assert_eq!(live_policy(None, 1000), None);
+        let off = Policy {
+            disabled: true,
+            ..q
+        };
+        assert_eq!(live_policy(Some(&off), 1000), None);
+        let zero = Policy {
+            cltv_expiry_delta: 0,
+            ..q
+        };
+        assert_eq!(live_policy(Some(&zero), 1000), None);
+    }
 }
