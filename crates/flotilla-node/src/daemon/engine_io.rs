@@ -448,6 +448,22 @@ impl Shared {
         }
     }
 
+    /// Queues a gossip message to every connected peer but `except` (the one it came
+    /// from); whether any was queued.
+    fn flood(&self, except: Option<PublicKey>, message: impl Fn() -> SetupMessage) -> bool {
+        let mut queued = false;
+        for p in self.transport.peers() {
+            let Ok(pk) = PublicKey::from_str(&p.node_id) else {
+                continue;
+            };
+            if Some(pk) != except {
+                self.transport.messages.queue_setup(pk, message());
+                queued = true;
+            }
+        }
+        queued
+    }
+
     fn carry_out(&self, rel: &mut Release, fx: Vec<Effect>) {
         let mut queued = false;
         for f in fx {
@@ -459,17 +475,7 @@ impl Shared {
                     }
                 }
                 Effect::Gossip { except, bytes } => {
-                    for p in self.transport.peers() {
-                        let Ok(pk) = PublicKey::from_str(&p.node_id) else {
-                            continue;
-                        };
-                        if Some(pk) != except {
-                            self.transport
-                                .messages
-                                .queue_setup(pk, SetupMessage::Announce(bytes.clone()));
-                            queued = true;
-                        }
-                    }
+                    queued |= self.flood(except, || SetupMessage::Announce(bytes.clone()));
                     remember(&mut rel.announcements, bytes);
                 }
                 Effect::NodeGossip {
@@ -477,17 +483,7 @@ impl Shared {
                     node,
                     bytes,
                 } => {
-                    for p in self.transport.peers() {
-                        let Ok(pk) = PublicKey::from_str(&p.node_id) else {
-                            continue;
-                        };
-                        if Some(pk) != except {
-                            self.transport
-                                .messages
-                                .queue_setup(pk, SetupMessage::NodeAnnounce(bytes.clone()));
-                            queued = true;
-                        }
-                    }
+                    queued |= self.flood(except, || SetupMessage::NodeAnnounce(bytes.clone()));
                     rel.node_announcements.insert(node, bytes);
                 }
                 Effect::Timer { at, timer } => self.schedule(at.0, timer),

@@ -565,12 +565,7 @@ impl Engine {
         let a = match node_gossip::NodeAnnouncement::verify(bytes) {
             Ok(a) => a,
             Err(e) => {
-                if let Some(from) = from {
-                    fx.push(Effect::Warn {
-                        to: from,
-                        text: e.to_string(),
-                    });
-                }
+                warn_sender(from, e.to_string(), fx);
                 return;
             }
         };
@@ -691,12 +686,7 @@ impl Engine {
         let ann = match Announcement::verify(bytes) {
             Ok(a) => a,
             Err(e) => {
-                if let Some(from) = from {
-                    fx.push(Effect::Warn {
-                        to: from,
-                        text: e.to_string(),
-                    });
-                }
+                warn_sender(from, e.to_string(), fx);
                 return;
             }
         };
@@ -712,12 +702,7 @@ impl Engine {
             }
             Ok(false) => {}
             Err(e) => {
-                if let Some(from) = from {
-                    fx.push(Effect::Warn {
-                        to: from,
-                        text: format!("channel_announce: {e}"),
-                    });
-                }
+                warn_sender(from, format!("channel_announce: {e}"), fx);
             }
         }
     }
@@ -1253,3 +1238,11 @@ pub fn unhex(s: &str) -> Option<Vec<u8>> {
 
 #[cfg(test)]
 mod tests;
+
+/// Warns the peer a bad gossip message came from (BOLT 1 `warning`); a message of our
+/// own making (`from` is `None`) has nobody to warn.
+fn warn_sender(from: Option<PublicKey>, text: String, fx: &mut Vec<Effect>) {
+    if let Some(to) = from {
+        fx.push(Effect::Warn { to, text });
+    }
+}
