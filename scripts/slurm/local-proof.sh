@@ -45,14 +45,31 @@ chown munge: "$scratch/munge"
 chmod 755 "$scratch/munge"
 
 stop() {
+  local pids=()
   for pid in "$scratch"/slurmd.pid "$scratch"/slurmctld.pid "$scratch"/munge/munged.pid; do
-    [ -s "$pid" ] && kill "$(cat "$pid")" 2> /dev/null || true
+    if [ -s "$pid" ]; then
+      pids+=("$(cat "$pid")")
+      kill "${pids[-1]}" 2> /dev/null || true
+    fi
   done
+  # slurmctld saves its state into the scratch directory as it shuts down: wait (up to
+  # 15 s) until every daemon has exited, so nothing writes there while it is removed.
+  for _ in $(seq 150); do
+    local alive=0
+    for p in "${pids[@]}"; do kill -0 "$p" 2> /dev/null && alive=1; done
+    [ "$alive" = 0 ] && return 0
+    sleep 0.1
+  done
+  for p in "${pids[@]}"; do kill -9 "$p" 2> /dev/null || true; done
 }
 # Stop the daemons before the scratch directory (and their pid files) goes.
 cleanup() {
   stop
-  if [ -z "${KEEP:-}" ]; then rm -rf "$scratch"; else echo "state and results kept in $scratch"; fi
+  if [ -z "${KEEP:-}" ]; then
+    rm -rf "$scratch" 2> /dev/null || { sleep 1; rm -rf "$scratch"; } || echo "warning: $scratch not fully removed"
+  else
+    echo "state and results kept in $scratch"
+  fi
 }
 trap cleanup EXIT
 
