@@ -17,7 +17,7 @@ use flotilla_graph::{Graph, NodeIdx};
 use flotilla_ln::clock::Clock;
 use flotilla_ln::invoice::PaymentKeys;
 use flotilla_ln::lock::LockKind;
-use flotilla_ln::msg::{EndpointMsg, Msg};
+use flotilla_ln::msg::Msg;
 use flotilla_ln::network::Network;
 use flotilla_ln::output::{Event, Output, Timer};
 use flotilla_ln::receiver::InvoiceRecord;
@@ -39,6 +39,8 @@ use crate::rng::stream;
 use crate::scenario::{CancelSurplus, CommitmentMode, OnionMode, Scenario, WorkloadKind};
 use crate::workload::PaymentSpec;
 
+mod endpoint_timing;
+mod paper_answers;
 mod rows;
 mod session;
 
@@ -525,43 +527,16 @@ fn run_arm(
                 }
             }
             Ev::Deliver { from, to, msg } => {
-                // A paper arm's part on its way to a hop that may refuse it.
-                let mut watch = None;
-                if let (true, Msg::AddHtlc(add)) = (paper, &msg) {
-                    // The paper's sender hears at once (its 0 ms reserve answer) that a
-                    // part reached the receiver; a Lightning sender is never told.
-                    if let Some(part) = net.part_of(add) {
-                        let id = RedundantSession::session_of(part);
-                        if let Some(Session::Redundant(s)) = sessions.get_mut(&id) {
-                            if s.target() == to {
-                                s.on_part_arrived(part, now);
-                                // v there: complete by the paper's clock, and the
-                                // paper's abort of the rest, before the add is
-                                // delivered. Or nothing else travelling: give up.
-                                s.complete_when_reached(now);
-                                s.send_surplus_cancels(&mut net, &mut out);
-                                touched = Some(id);
-                            } else {
-                                watch = Some((id, part, add.htlc));
-                            }
-                        }
-                    }
-                }
-                let sent_before = out.len();
-                net.deliver(to, from, msg, &clock, &mut out)
-                    .map_err(|e| internal(e.to_string()))?;
-                if let Some((id, part, htlc)) = watch {
-                    // ... and, at once, that a hop refused it (the paper's negative
-                    // reserve answer): the hop failed the add back on arrival.
-                    let refusal = crate::paper_arm::refusal(&out[sent_before..], to, from, htlc);
-                    if let (Some(code), Some(Session::Redundant(s))) =
-                        (refusal, sessions.get_mut(&id))
-                    {
-                        s.on_part_refused(part, code, now);
-                        s.send_surplus_cancels(&mut net, &mut out);
-                        touched = Some(id);
-                    }
-                }
+                touched = paper_answers::deliver(
+                    &mut net,
+                    &mut sessions,
+                    paper,
+                    (from, to, msg),
+                    &clock,
+                    now,
+                    &mut out,
+                )
+                .map_err(internal)?;
             }
             Ev::Fire(node, t) => net.fire(node, t, &clock, &mut out),
             Ev::Deadline(id) => {
@@ -736,35 +711,15 @@ fn run_arm(
                 }
             }
         }
-        // Endpoint messages: a claim request travels back to its sender along the
-        // longest path of the payment's parts in flight, one drawn per-hop latency per
-        // hop; the reveal answering it travels as many hops forward.
-        for (from, to, msg) in endpoints.drain(..) {
-            let hops = match &msg {
-                Msg::Endpoint(EndpointMsg::ClaimRequest { payment_id, .. }) => {
-                    let id = RedundantSession::session_of_payment_id(payment_id);
-                    let Some(Session::Redundant(s)) = sessions.get(&id) else {
-                        continue;
-                    };
-                    if s.payment_id() != *payment_id {
-                        continue;
-                    }
-                    s.longest_path_hops()
-                }
-                _ => endpoint_hops,
-            };
-            let class = crate::latency::message_class(&msg);
-            let at = now + delays.draw_path(class, hops, &mut latency);
-            q.push(
-                at,
-                Ev::Endpoint {
-                    from,
-                    to,
-                    msg,
-                    hops,
-                },
-            );
-        }
+        endpoint_timing::schedule_endpoints(
+            &mut endpoints,
+            &sessions,
+            endpoint_hops,
+            now,
+            &delays,
+            &mut latency,
+            &mut q,
+        );
         for id in finished {
             if let Some(s) = bg_sessions.get_mut(&id) {
                 s.drain_attempts().for_each(drop);
@@ -786,25 +741,16 @@ fn run_arm(
                 // travels like the claim request. A boomerang over-claim is refunded
                 // through the reverse clauses, hop by hop from the sender.
                 if r.take_cancel() {
-                    let hops = r.longest_path_hops();
-                    let at = now + delays.draw_path(MessageClass::Cancel, hops, &mut latency);
                     let sender = input.workload[id as usize].source;
-                    let mut sent = Vec::with_capacity(1);
-                    net.node_mut(sender)
-                        .cancel_payment(r.target(), r.payment_id(), &mut sent);
-                    for o in sent {
-                        if let Output::Message { from, to, msg } = o {
-                            q.push(
-                                at,
-                                Ev::Endpoint {
-                                    from,
-                                    to,
-                                    msg,
-                                    hops,
-                                },
-                            );
-                        }
-                    }
+                    endpoint_timing::send_cancel(
+                        r,
+                        sender,
+                        &mut net,
+                        now,
+                        &delays,
+                        &mut latency,
+                        &mut q,
+                    );
                 }
                 if let Some((p0, parts)) = r.take_refund() {
                     let sender = input.workload[id as usize].source;
