@@ -5,7 +5,9 @@ Run from the repository root after `cargo build --release` (it uses the flotilla
 binary to make the graph files and invoices). The seeds are committed; the corpus a
 fuzzing run grows goes to fuzz/corpus/ and is not, except a few of its inputs kept as
 seeds/<target>/corpus-N, and inputs that once crashed a target, kept as
-seeds/<target>/crash-NAME; this script leaves both alone.
+seeds/<target>/crash-NAME; this script leaves both alone, and every other seed it
+does not make (the `wire` seeds, `network/corpus2-N`). It removes nothing, and writes
+nothing until every seed has been made.
 """
 import os
 import random
@@ -19,13 +21,36 @@ SEEDS = os.path.join(ROOT, "fuzz", "seeds")
 BIN = os.path.join(ROOT, "target", "release", "flotilla")
 
 
-def put(target, name, data):
-    d = os.path.join(SEEDS, target)
-    os.makedirs(d, exist_ok=True)
+# Every seed made, by (target, name), with whether a committed copy is kept instead:
+# written only once all of them were made, so a failure half-way changes nothing.
+MADE = {}
+
+
+def put(target, name, data, keep_committed=False):
     if isinstance(data, str):
         data = data.encode()
-    with open(os.path.join(d, name), "wb") as f:
-        f.write(data)
+    MADE[(target, name)] = (data, keep_committed)
+
+
+def write_seeds():
+    """Writes every made seed, except a keep_committed one that exists already."""
+    for (target, name), (data, keep_committed) in sorted(MADE.items()):
+        d = os.path.join(SEEDS, target)
+        path = os.path.join(d, name)
+        if keep_committed and os.path.isfile(path):
+            continue
+        os.makedirs(d, exist_ok=True)
+        with open(path, "wb") as f:
+            f.write(data)
+
+
+def scenario_files():
+    """The shipped scenarios: the .toml files directly in scenarios/ (not its graph
+    directories, nor the sweep files, which are another format)."""
+    d = os.path.join(ROOT, "scenarios")
+    return [f for f in sorted(os.listdir(d))
+            if f.endswith(".toml") and not f.endswith(".sweep.toml")
+            and os.path.isfile(os.path.join(d, f))]
 
 
 def run(*args):
@@ -222,11 +247,15 @@ def node_seeds():
 
 
 def main():
-    for target in os.listdir(SEEDS) if os.path.isdir(SEEDS) else []:
-        for f in os.listdir(os.path.join(SEEDS, target)):
-            if not f.startswith(("corpus-", "crash-")):
-                os.remove(os.path.join(SEEDS, target, f))
     tmp = tempfile.mkdtemp()
+    try:
+        make_all(tmp)
+    finally:
+        shutil.rmtree(tmp)
+    write_seeds()
+
+
+def make_all(tmp):
     fixtures = os.path.join(ROOT, "crates", "flotilla-graph", "tests", "fixtures")
 
     # Graph importers.
@@ -246,7 +275,7 @@ def main():
         b"id,channel_id,counter_edge_id,from_node_id,to_node_id,balance,fee_base,fee_proportional,min_htlc,timelock\n")
 
     # Scenarios.
-    for f in sorted(os.listdir(os.path.join(ROOT, "scenarios"))):
+    for f in scenario_files():
         put("scenario", f, open(os.path.join(ROOT, "scenarios", f), "rb").read())
     put("scenario", "default-printed.toml", run("sim", "--print-default-scenario"))
 
@@ -258,7 +287,9 @@ def main():
     ]):
         out = run("invoice", "create", "--seed", str(i + 1), "--timestamp", "1700000000", *args)
         inv = next(w for w in out.split() if w.startswith("ln"))
-        put("invoice", f"created-{i}", inv)
+        # Every invoice gets a fresh random payment hash: a committed one is as good,
+        # and keeping it keeps the seeds the same from run to run.
+        put("invoice", f"created-{i}", inv, keep_committed=True)
 
     # Hop payloads.
     put("tlv_payload", "forward", forward_payload(0x0A0B0C0D0E0F0102, 100_000, 800_040))
@@ -299,7 +330,6 @@ def main():
     node_seeds()
     for i in range(6):
         put("router", f"random-{i}", bytes(rng.randrange(256) for _ in range(400)))
-    shutil.rmtree(tmp)
 
 
 if __name__ == "__main__":

@@ -7,7 +7,6 @@
 //! liquidity they share.
 
 use std::collections::HashMap;
-use std::fmt::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
@@ -18,15 +17,13 @@ use flotilla_graph::{Graph, NodeIdx};
 use flotilla_ln::clock::Clock;
 use flotilla_ln::invoice::PaymentKeys;
 use flotilla_ln::lock::LockKind;
-use flotilla_ln::msg::{EndpointMsg, Msg};
+use flotilla_ln::msg::Msg;
 use flotilla_ln::network::Network;
 use flotilla_ln::output::{Event, Output, Timer};
 use flotilla_ln::receiver::InvoiceRecord;
 use flotilla_ln::receiver::RegisterError;
 use flotilla_ln::redundant_session::RedundantSession;
-use flotilla_ln::session::{
-    AttemptRecord, FailureReason, PaymentSession, SessionLimits, SessionState, SessionStats,
-};
+use flotilla_ln::session::{PaymentSession, SessionLimits, SessionState};
 use flotilla_route::scorers::LiquidityBoundsScorer;
 use flotilla_route::{Pathfinder, Router, Timestamp};
 
@@ -34,13 +31,22 @@ use crate::arms::ArmSpec;
 use crate::closed_loop::ClosedLoop;
 use crate::faults::Faults;
 use crate::latency::{LatencyPlan, MessageClass};
-use crate::metrics::{ArmSummary, PaymentOutcome, SummaryBuilder};
+use crate::metrics::{ArmSummary, SummaryBuilder};
 use crate::output::{OutputDir, PartWriter};
 use crate::queue::EventQueue;
 use crate::redundant_arm::{redundant_limits, start_redundant};
 use crate::rng::stream;
 use crate::scenario::{CancelSurplus, CommitmentMode, OnionMode, Scenario, WorkloadKind};
 use crate::workload::PaymentSpec;
+
+mod endpoint_timing;
+mod paper_answers;
+mod rows;
+mod session;
+
+use rows::attempt_json;
+pub use rows::payment_row;
+use session::{outcome_of, Session};
 
 /// The block height at virtual time zero (any plausible mainnet height).
 pub const START_HEIGHT: u32 = 900_000;
@@ -167,99 +173,6 @@ fn in_link_order(
     let at = at.max(*last);
     *last = at;
     at
-}
-
-/// One payment's sender: an MPP (or single-path) session or a redundant one.
-enum Session {
-    Mpp(Box<PaymentSession>),
-    Redundant(Box<RedundantSession>),
-    /// A payment the arm cannot even start (a boomerang amount with no equal split):
-    /// failed with `no_route` at once, when it started.
-    Unpayable(Timestamp),
-}
-
-impl Session {
-    fn pump(
-        &mut self,
-        router: &mut dyn Router,
-        net: &mut Network,
-        clock: &Clock,
-        out: &mut Vec<Output>,
-    ) {
-        match self {
-            Session::Mpp(s) => s.pump(router, net, clock, out),
-            Session::Redundant(s) => s.pump(router, net, clock, out),
-            Session::Unpayable(..) => {}
-        }
-    }
-
-    fn on_part_event(&mut self, e: &Event, router: &mut dyn Router, net: &Network, now: Timestamp) {
-        match self {
-            Session::Mpp(s) => s.on_part_event(e, router, net, now),
-            Session::Redundant(s) => s.on_part_event(e, router, net, now),
-            Session::Unpayable(..) => {}
-        }
-    }
-
-    fn on_deadline(&mut self, now: Timestamp) {
-        match self {
-            Session::Mpp(s) => s.on_deadline(now),
-            Session::Redundant(s) => s.on_deadline(now),
-            Session::Unpayable(..) => {}
-        }
-    }
-
-    fn deadline(&self) -> Timestamp {
-        match self {
-            Session::Mpp(s) => s.deadline(),
-            Session::Redundant(s) => s.deadline(),
-            Session::Unpayable(at) => *at,
-        }
-    }
-
-    fn drain_attempts(&mut self) -> Vec<AttemptRecord> {
-        match self {
-            Session::Mpp(s) => s.drain_attempts().collect(),
-            Session::Redundant(s) => s.drain_attempts().collect(),
-            Session::Unpayable(..) => Vec::new(),
-        }
-    }
-
-    /// When the sender started it.
-    fn started(&self) -> Timestamp {
-        match self {
-            Session::Mpp(s) => s.started(),
-            Session::Redundant(s) => s.started(),
-            Session::Unpayable(at) => *at,
-        }
-    }
-
-    /// Succeeded or failed (a redundant payment's parts may still be out).
-    fn is_decided(&self) -> bool {
-        match self {
-            Session::Mpp(s) => s.state() != SessionState::Active,
-            Session::Redundant(s) => s.state() != SessionState::Active,
-            Session::Unpayable(..) => true,
-        }
-    }
-
-    /// Live parts without a reserve answer (a paper arm's: neither known arrived nor
-    /// known refused; see [`RedundantSession::parts_travelling`]).
-    fn parts_travelling(&self) -> usize {
-        match self {
-            Session::Redundant(s) => s.parts_travelling(),
-            Session::Mpp(_) | Session::Unpayable(..) => 0,
-        }
-    }
-
-    /// Decided, and (redundant) every part back: the driver may drop it.
-    fn is_finished(&self) -> bool {
-        match self {
-            Session::Mpp(s) => s.state() != SessionState::Active,
-            Session::Redundant(s) => s.is_finished(),
-            Session::Unpayable(..) => true,
-        }
-    }
 }
 
 /// A hedged payment's expected time per hop of its longest path until its sender hears
@@ -390,14 +303,6 @@ pub fn run_arms(
             .collect()
     });
     results.into_iter().collect()
-}
-
-fn hex(bytes: &[u8]) -> String {
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        let _ = write!(s, "{b:02x}");
-    }
-    s
 }
 
 fn run_arm(
@@ -622,43 +527,16 @@ fn run_arm(
                 }
             }
             Ev::Deliver { from, to, msg } => {
-                // A paper arm's part on its way to a hop that may refuse it.
-                let mut watch = None;
-                if let (true, Msg::AddHtlc(add)) = (paper, &msg) {
-                    // The paper's sender hears at once (its 0 ms reserve answer) that a
-                    // part reached the receiver; a Lightning sender is never told.
-                    if let Some(part) = net.part_of(add) {
-                        let id = RedundantSession::session_of(part);
-                        if let Some(Session::Redundant(s)) = sessions.get_mut(&id) {
-                            if s.target() == to {
-                                s.on_part_arrived(part, now);
-                                // v there: complete by the paper's clock, and the
-                                // paper's abort of the rest, before the add is
-                                // delivered. Or nothing else travelling: give up.
-                                s.complete_when_reached(now);
-                                s.send_surplus_cancels(&mut net, &mut out);
-                                touched = Some(id);
-                            } else {
-                                watch = Some((id, part, add.htlc));
-                            }
-                        }
-                    }
-                }
-                let sent_before = out.len();
-                net.deliver(to, from, msg, &clock, &mut out)
-                    .map_err(|e| internal(e.to_string()))?;
-                if let Some((id, part, htlc)) = watch {
-                    // ... and, at once, that a hop refused it (the paper's negative
-                    // reserve answer): the hop failed the add back on arrival.
-                    let refusal = crate::paper_arm::refusal(&out[sent_before..], to, from, htlc);
-                    if let (Some(code), Some(Session::Redundant(s))) =
-                        (refusal, sessions.get_mut(&id))
-                    {
-                        s.on_part_refused(part, code, now);
-                        s.send_surplus_cancels(&mut net, &mut out);
-                        touched = Some(id);
-                    }
-                }
+                touched = paper_answers::deliver(
+                    &mut net,
+                    &mut sessions,
+                    paper,
+                    (from, to, msg),
+                    &clock,
+                    now,
+                    &mut out,
+                )
+                .map_err(internal)?;
             }
             Ev::Fire(node, t) => net.fire(node, t, &clock, &mut out),
             Ev::Deadline(id) => {
@@ -833,35 +711,15 @@ fn run_arm(
                 }
             }
         }
-        // Endpoint messages: a claim request travels back to its sender along the
-        // longest path of the payment's parts in flight, one drawn per-hop latency per
-        // hop; the reveal answering it travels as many hops forward.
-        for (from, to, msg) in endpoints.drain(..) {
-            let hops = match &msg {
-                Msg::Endpoint(EndpointMsg::ClaimRequest { payment_id, .. }) => {
-                    let id = RedundantSession::session_of_payment_id(payment_id);
-                    let Some(Session::Redundant(s)) = sessions.get(&id) else {
-                        continue;
-                    };
-                    if s.payment_id() != *payment_id {
-                        continue;
-                    }
-                    s.longest_path_hops()
-                }
-                _ => endpoint_hops,
-            };
-            let class = crate::latency::message_class(&msg);
-            let at = now + delays.draw_path(class, hops, &mut latency);
-            q.push(
-                at,
-                Ev::Endpoint {
-                    from,
-                    to,
-                    msg,
-                    hops,
-                },
-            );
-        }
+        endpoint_timing::schedule_endpoints(
+            &mut endpoints,
+            &sessions,
+            endpoint_hops,
+            now,
+            &delays,
+            &mut latency,
+            &mut q,
+        );
         for id in finished {
             if let Some(s) = bg_sessions.get_mut(&id) {
                 s.drain_attempts().for_each(drop);
@@ -883,25 +741,16 @@ fn run_arm(
                 // travels like the claim request. A boomerang over-claim is refunded
                 // through the reverse clauses, hop by hop from the sender.
                 if r.take_cancel() {
-                    let hops = r.longest_path_hops();
-                    let at = now + delays.draw_path(MessageClass::Cancel, hops, &mut latency);
                     let sender = input.workload[id as usize].source;
-                    let mut sent = Vec::with_capacity(1);
-                    net.node_mut(sender)
-                        .cancel_payment(r.target(), r.payment_id(), &mut sent);
-                    for o in sent {
-                        if let Output::Message { from, to, msg } = o {
-                            q.push(
-                                at,
-                                Ev::Endpoint {
-                                    from,
-                                    to,
-                                    msg,
-                                    hops,
-                                },
-                            );
-                        }
-                    }
+                    endpoint_timing::send_cancel(
+                        r,
+                        sender,
+                        &mut net,
+                        now,
+                        &delays,
+                        &mut latency,
+                        &mut q,
+                    );
                 }
                 if let Some((p0, parts)) = r.take_refund() {
                     let sender = input.workload[id as usize].source;
@@ -1092,118 +941,6 @@ fn run_arm(
         oracle,
         start_span,
     })
-}
-
-/// Payment `spec`'s outcome under session `s`, which finished at `now` (every part's
-/// outcome known: the end of its busy time). A paper arm's time to outcome ends at
-/// `answered`, when every part had its reserve answer (the paper's runtime), if later
-/// than the decision.
-fn outcome_of(
-    s: &Session,
-    spec: &PaymentSpec,
-    now: Timestamp,
-    answered: Option<Timestamp>,
-) -> PaymentOutcome {
-    let (state, started) = match s {
-        Session::Mpp(s) => (s.state(), s.started()),
-        Session::Redundant(s) => (s.state(), s.started()),
-        Session::Unpayable(at) => (SessionState::Failed(FailureReason::NoRoute, *at), *at),
-    };
-    let (succeeded, ttc_ms, failure, known_at) = match state {
-        SessionState::Succeeded(at) => (true, Some((at - started) as f64 / 1000.0), None, at),
-        SessionState::Failed(r, at) => (false, None, Some(r), at),
-        SessionState::Active => (false, None, None, started),
-    };
-    let known_at = answered.map_or(known_at, |a| a.max(known_at));
-    let none = SessionStats::default();
-    let (stats, overpaid, extra) = match s {
-        Session::Mpp(s) => (&s.stats, 0, 0),
-        Session::Redundant(s) => (
-            &s.stats.common,
-            s.stats.overpaid_msat,
-            s.stats.extra_messages,
-        ),
-        Session::Unpayable(..) => (&none, 0, 0),
-    };
-    PaymentOutcome {
-        payment: spec.index,
-        amount_msat: spec.amount_msat,
-        succeeded,
-        fee_msat: if succeeded { stats.fees_msat } else { 0 },
-        attempts: stats.attempts,
-        parts_sent: stats.parts_sent,
-        parts_settled: stats.parts_settled,
-        ttc_ms,
-        tto_micros: known_at - started,
-        busy_micros: now - started,
-        failure,
-        liquidity_sat_seconds: stats.locked_msat_micros as f64 / 1e9,
-        overpaid_msat: overpaid,
-        extra_messages: extra,
-    }
-}
-
-/// One `payments.csv` row (the columns of [`crate::output::PAYMENTS_HEADER`]): the
-/// simulator's, and `flotilla live`'s for the same payments.
-pub fn payment_row(
-    graph: &Graph,
-    arm: &str,
-    spec: &PaymentSpec,
-    hash: &[u8; 32],
-    o: &PaymentOutcome,
-) -> String {
-    format!(
-        "{},{},{},{},{:.6},{},{},{},{},{},{},{},{},{},{},{:.3},{:.3}\n",
-        graph.node(spec.source).pubkey,
-        graph.node(spec.destination).pubkey,
-        spec.amount_msat,
-        hex(hash),
-        spec.start.as_secs_f64(),
-        o.parts_sent,
-        if o.succeeded { "Success" } else { "Failure" },
-        arm,
-        spec.index,
-        o.fee_msat,
-        o.attempts,
-        o.parts_settled,
-        o.parts_sent,
-        o.ttc_ms.map(|t| format!("{t:.3}")).unwrap_or_default(),
-        o.failure.map(|f| f.name()).unwrap_or(""),
-        o.liquidity_sat_seconds,
-        o.tto_ms(),
-    )
-}
-
-fn attempt_json(graph: &Graph, arm: &str, a: &AttemptRecord, out: &mut String) {
-    let hops: Vec<serde_json::Value> = a
-        .path
-        .hops
-        .iter()
-        .map(|h| {
-            serde_json::json!({
-                "scid": graph.channel(h.edge.channel()).scid.to_string(),
-                "to": graph.node(graph.edge_target(h.edge)).pubkey.to_hex(),
-                "amount_msat": h.amount_msat,
-                "cltv_expiry": h.cltv_expiry,
-            })
-        })
-        .collect();
-    let v = serde_json::json!({
-        "arm": arm,
-        "payment": a.payment,
-        "part": a.part,
-        "sent_ms": a.sent_at.micros() as f64 / 1000.0,
-        "resolved_ms": a.resolved_at.micros() as f64 / 1000.0,
-        "amount_msat": a.path.amount_msat(),
-        "fee_msat": a.path.fee_msat(),
-        "outcome": if a.failure.is_none() { "settled" } else { "failed" },
-        "failure_code": a.failure.map(|c| c.name()),
-        "origin_hop": a.origin_hop,
-        "failed_hop": a.failed_hop,
-        "liquidity_sat_seconds": a.locked_msat_micros as f64 / 1e9,
-        "hops": hops,
-    });
-    let _ = writeln!(out, "{v}");
 }
 
 /// Wall-clock helper for `payments_per_second`.

@@ -20,16 +20,21 @@
 //! (signed channel announcements), [`pay`] (the sender's payments: routing, MPP,
 //! retries), [`input`] (inputs as they are logged), [`durable`] (the log, the
 //! outbox and the re-establishment of a peer's message stream), [`endpoint`] (the
-//! redundant flow's endpoint messages as onion messages, robust to loss).
+//! redundant flow's endpoint messages as onion messages, robust to loss),
+//! [`gossip_handling`] (announcements made, learned and flooded), [`make_invoice`]
+//! (`invoice`), [`queries`] (what the daemon reads of the engine).
 
 pub mod durable;
 pub mod endpoint;
 pub mod gossip;
+mod gossip_handling;
 pub mod graph;
 pub mod input;
+mod make_invoice;
 pub mod node_gossip;
 pub mod pay;
 pub mod policy;
+mod queries;
 pub mod redundant;
 
 use std::collections::{BTreeMap, HashMap};
@@ -40,7 +45,7 @@ use flotilla_graph::{ChannelIdx, NodeIdx, Policy};
 use flotilla_ln::boomerang::BoomerangPolynomial;
 use flotilla_ln::clock::Clock;
 use flotilla_ln::config::NodeConfig;
-use flotilla_ln::invoice::{self, InvoiceParams, PaymentKeys};
+use flotilla_ln::invoice::PaymentKeys;
 use flotilla_ln::lock::LockKind;
 use flotilla_ln::msg::{HtlcRef, Msg};
 use flotilla_ln::node::{Node, PeerError};
@@ -51,13 +56,11 @@ use flotilla_ln::redundant_session::RedundantSession;
 use flotilla_ln::wire::{self, ChannelId, CommitmentSigned, Message, RefundAnswer, RevokeAndAck};
 use flotilla_ln::{PaymentHash, PaymentPreimage, PaymentSecret};
 use flotilla_route::Timestamp;
-use serde_json::json;
 
 use crate::transport::onion_route::{self, SharedTopology};
-use gossip::Announcement;
 use graph::LiveGraph;
 pub use input::Input;
-use pay::{LivePayment, PayStatus};
+use pay::LivePayment;
 use redundant::LiveRedundant;
 
 /// The policy a node announces for its channels unless told otherwise: BOLT 7's common
@@ -524,90 +527,6 @@ impl Engine {
         Ok(())
     }
 
-    /// This node announces itself: signed with a timestamp newer than its last one.
-    fn self_announce(&mut self, alias: &str, features: &[u8], clock: &Clock, fx: &mut Vec<Effect>) {
-        let last = self.announced.get(&self.me).map_or(0, |(a, _)| a.timestamp);
-        let now_secs = (clock.now.0 / 1_000_000) as u32;
-        let a = node_gossip::NodeAnnouncement {
-            node: self.me,
-            timestamp: now_secs.max(last.saturating_add(1)),
-            alias: alias.to_string(),
-            features: features.to_vec(),
-        };
-        let bytes = a.sign(&self.secret);
-        // Read back as any node reads it, so what we keep is what others keep (an
-        // alias cut to 32 bytes).
-        let Ok(a) = node_gossip::NodeAnnouncement::verify(&bytes) else {
-            tracing::error!("engine: our own node announcement does not verify");
-            return;
-        };
-        self.announced.insert(self.me, (a, bytes.clone()));
-        fx.push(Effect::NodeGossip {
-            except: None,
-            node: self.me,
-            bytes,
-        });
-    }
-
-    /// Our announcement of ourselves: (alias, features), if we made one.
-    pub fn self_announced(&self) -> Option<(&str, &[u8])> {
-        self.announced
-            .get(&self.me)
-            .map(|(a, _)| (a.alias.as_str(), a.features.as_slice()))
-    }
-
-    /// The newest announcement of a node, if any.
-    pub fn node_announcement(&self, node: &PublicKey) -> Option<&node_gossip::NodeAnnouncement> {
-        self.announced.get(node).map(|(a, _)| a)
-    }
-
-    fn node_announce(&mut self, from: Option<PublicKey>, bytes: &[u8], fx: &mut Vec<Effect>) {
-        let a = match node_gossip::NodeAnnouncement::verify(bytes) {
-            Ok(a) => a,
-            Err(e) => {
-                warn_sender(from, e.to_string(), fx);
-                return;
-            }
-        };
-        // Only for a node we know a channel of, and only when newer; our own comes
-        // from us alone.
-        if a.node == self.me || self.graph.node_of(&a.node).is_none() {
-            return;
-        }
-        if self
-            .announced
-            .get(&a.node)
-            .is_some_and(|(old, _)| old.timestamp >= a.timestamp)
-        {
-            return;
-        }
-        let node = a.node;
-        self.announced.insert(node, (a, bytes.to_vec()));
-        fx.push(Effect::NodeGossip {
-            except: from,
-            node,
-            bytes: bytes.to_vec(),
-        });
-    }
-
-    /// Signs and floods this node's announcement of its direction of channel `ch`.
-    fn announce_own(&self, ch: ChannelIdx, policy: Policy, fx: &mut Vec<Effect>) {
-        let Some((channel_id, nodes, capacity_sat, direction)) = self.graph.own_channel(ch) else {
-            return;
-        };
-        let ann = Announcement {
-            channel_id,
-            nodes,
-            capacity_sat,
-            direction,
-            policy,
-        };
-        fx.push(Effect::Gossip {
-            except: None,
-            bytes: ann.sign(&self.secret),
-        });
-    }
-
     /// `set-policy`: a new policy for this node's direction of a channel, announced
     /// with a timestamp newer than the last one (one second on when the clock has not
     /// moved), and enforced by the forwarding checks from now on.
@@ -675,36 +594,6 @@ impl Engine {
             onion_route::publish(t, self.graph.topology());
         }
         Ok(())
-    }
-
-    fn announce(
-        &mut self,
-        from: Option<PublicKey>,
-        bytes: &[u8; crate::transport::setup::ANNOUNCE_LEN],
-        fx: &mut Vec<Effect>,
-    ) {
-        let ann = match Announcement::verify(bytes) {
-            Ok(a) => a,
-            Err(e) => {
-                warn_sender(from, e.to_string(), fx);
-                return;
-            }
-        };
-        match self.graph.learn(&ann) {
-            Ok(true) => {
-                if self.reseat().is_err() {
-                    tracing::error!("engine: the directory could not grow");
-                }
-                fx.push(Effect::Gossip {
-                    except: from,
-                    bytes: Box::new(*bytes),
-                });
-            }
-            Ok(false) => {}
-            Err(e) => {
-                warn_sender(from, format!("channel_announce: {e}"), fx);
-            }
-        }
     }
 
     fn peer_message(&mut self, from: PublicKey, bytes: &[u8], clock: &Clock, fx: &mut Vec<Effect>) {
@@ -968,239 +857,6 @@ impl Engine {
         }
         Ok(target_ix)
     }
-
-    /// Payments that finished since the last call.
-    pub fn take_finished(&mut self) -> Vec<u64> {
-        std::mem::take(&mut self.finished)
-    }
-
-    /// A payment's outcome as `pay --json` shows it, once it finished.
-    pub fn payment_json(&self, id: u64) -> Option<serde_json::Value> {
-        self.payments
-            .get(&id)
-            .map(LivePayment::json)
-            .or_else(|| self.redundant.get(&id).map(LiveRedundant::json))
-    }
-
-    /// Whether payment `id` finished.
-    pub fn payment_done(&self, id: u64) -> Option<bool> {
-        self.payments
-            .get(&id)
-            .map(LivePayment::is_done)
-            .or_else(|| self.redundant.get(&id).map(LiveRedundant::is_done))
-    }
-
-    /// Every payment, sent and received.
-    pub fn payments_json(&self) -> serde_json::Value {
-        let mut rows: Vec<serde_json::Value> = self
-            .payments
-            .values()
-            .map(|p| {
-                let mut v = p.json();
-                v["direction"] = json!("sent");
-                v
-            })
-            .collect();
-        for p in self.redundant.values() {
-            let mut v = p.json();
-            v["direction"] = json!("sent");
-            rows.push(v);
-        }
-        rows.sort_by_key(|v| v["id"].as_u64());
-        for r in &self.received {
-            rows.push(json!({
-                "direction": "received",
-                "payment_hash": hex(&r.payment_hash.0),
-                "status": "succeeded",
-                "amount_msat": r.amount_msat,
-                "parts_settled": r.parts,
-                "created_at": r.at.0 / 1_000_000,
-            }));
-        }
-        let mut open: Vec<_> = self.invoices.iter().filter(|(_, i)| !i.paid).collect();
-        open.sort_by_key(|(h, i)| (i.created, h.0));
-        for (h, i) in open {
-            rows.push(json!({
-                "direction": "invoice",
-                "payment_hash": hex(&h.0),
-                "status": "unpaid",
-                "amount_msat": i.amount_msat,
-                "lock": i.lock.map(LockKind::name),
-                "created_at": i.created.0 / 1_000_000,
-            }));
-        }
-        serde_json::Value::Array(rows)
-    }
-
-    /// This node's channels with their current balances, as `channels --json` shows
-    /// them.
-    pub fn channels_json(&self) -> Vec<serde_json::Value> {
-        let Some(node) = self.node.as_ref() else {
-            return Vec::new();
-        };
-        node.ends()
-            .iter()
-            .map(|e| {
-                let pending = e.local.pending_count + e.remote.pending_count;
-                let (mine, theirs) = self.graph.policies(e.channel).unwrap_or((None, None));
-                // The peer's stand-in (timestamp 0) is not its announcement.
-                let theirs = theirs.filter(|p| p.last_update > 0);
-                let params = self
-                    .params
-                    .get(&e.channel)
-                    .copied()
-                    .unwrap_or(policy::OpenParams {
-                        local: self.config.channel,
-                        remote: flotilla_ln::config::ChannelParams::default(),
-                    });
-                json!({
-                    "channel_id": self.graph.channel_id(e.channel).map(|c| hex(&c)),
-                    "peer": self.graph.pubkey(e.peer).map(|p| p.to_string()),
-                    "capacity_sat": e.capacity_msat / 1000,
-                    "local_msat": e.local.balance_msat,
-                    "remote_msat": e.remote.balance_msat,
-                    "pending_htlcs": pending,
-                    "local_pending_msat": e.local.pending_msat,
-                    "remote_pending_msat": e.remote.pending_msat,
-                    "local_policy": mine.as_ref().map(policy::policy_json),
-                    "remote_policy": theirs.as_ref().map(policy::policy_json),
-                    "local_params": params.local,
-                    "remote_params": params.remote,
-                })
-            })
-            .collect()
-    }
-
-    /// Makes an invoice: returns the input that registers it and its BOLT 11 string.
-    ///
-    /// `redundant` makes it a redundant invoice: its lock, and for `boomerang` the
-    /// number of equal parts k (the polynomial's degree), whose commitments the answer
-    /// carries for the sender (`boomerang_commitments`).
-    pub fn make_invoice(
-        &self,
-        amount_msat: Option<u64>,
-        description: &str,
-        expiry_secs: u64,
-        redundant: Option<(LockKind, u16)>,
-        clock: &Clock,
-    ) -> Result<(Input, serde_json::Value), CommandError> {
-        if let Some((lock, degree)) = redundant {
-            let Some(a) = amount_msat else {
-                return Err(refused("invoice: a redundant invoice needs --amount-msat"));
-            };
-            match lock {
-                LockKind::Hash => {
-                    return Err(refused(
-                        "invoice: --lock must be h2tlc, sender_hash or boomerang",
-                    ))
-                }
-                LockKind::Boomerang if degree < 1 || a % u64::from(degree) != 0 => {
-                    return Err(refused(format!(
-                        "invoice: --parts {degree} must be at least 1 and divide {a} msat"
-                    )))
-                }
-                _ => {}
-            }
-        }
-        let keys = PaymentKeys::random();
-        let now_secs = clock.now.0 / 1_000_000;
-        let mut params = InvoiceParams::new(keys.hash, keys.secret, now_secs);
-        params.currency = invoice::Currency::Regtest;
-        params.amount_msat = amount_msat;
-        params.description = description.to_string();
-        params.expiry_secs = expiry_secs;
-        params.min_final_cltv_expiry_delta = u64::from(self.config.min_final_cltv_expiry_delta);
-        params.include_payee_pubkey = true;
-        let inv = invoice::create_invoice(&params, &self.secret)
-            .map_err(|e| refused(format!("invoice: {e}")))?;
-        let input = Input::Invoice {
-            preimage: keys.preimage.0,
-            secret: keys.secret.0,
-            amount_msat,
-            expires_at: clock.now.0 + expiry_secs * 1_000_000,
-            redundant,
-        };
-        let mut out = json!({
-            "bolt11": inv.to_string(),
-            "payment_hash": hex(&keys.hash.0),
-            "amount_msat": amount_msat,
-            "expires_at": now_secs + expiry_secs,
-        });
-        if let Some((lock, degree)) = redundant {
-            out["lock"] = json!(lock.name());
-            if lock == LockKind::Boomerang {
-                let c = BoomerangPolynomial::from_seed(&keys.preimage.0, degree).commitments();
-                out["parts"] = json!(degree);
-                out["boomerang_commitments"] = json!(c
-                    .points()
-                    .iter()
-                    .map(|p| hex(&p.serialize()))
-                    .collect::<Vec<_>>()
-                    .join(","));
-            }
-        }
-        Ok((input, out))
-    }
-
-    /// This node's policy for its direction of its channel `channel_id`.
-    pub fn own_policy(&self, channel_id: &[u8; 32]) -> Result<policy::OwnPolicy, CommandError> {
-        self.graph
-            .channel_of(channel_id)
-            .filter(|c| self.graph.own_channel(*c).is_some())
-            .and_then(|c| self.graph.policies(c))
-            .and_then(|(mine, _)| mine)
-            .map(|p| policy::OwnPolicy::of(&p))
-            .ok_or_else(|| {
-                refused(format!(
-                    "set-policy: no channel {} of this node",
-                    hex(channel_id)
-                ))
-            })
-    }
-
-    /// The peers this node has channels with.
-    pub fn channel_peers(&self) -> Vec<PublicKey> {
-        let Some(node) = self.node.as_ref() else {
-            return Vec::new();
-        };
-        let mut peers: Vec<PublicKey> = node
-            .ends()
-            .iter()
-            .filter_map(|e| self.graph.pubkey(e.peer))
-            .collect();
-        peers.sort();
-        peers.dedup();
-        peers
-    }
-
-    /// The node's own books checked (conservation at every end, HTLC records).
-    pub fn check(&self) -> Result<(), String> {
-        match &self.node {
-            Some(n) => n.check().map_err(|e| e.to_string()),
-            None => Ok(()),
-        }
-    }
-
-    /// Number of live HTLC records.
-    pub fn live_htlcs(&self) -> usize {
-        self.node.as_ref().map_or(0, Node::live_htlcs)
-    }
-
-    /// A payment's status.
-    pub fn payment_status(&self, id: u64) -> Option<PayStatus> {
-        self.payments
-            .get(&id)
-            .map(|p| p.status())
-            .or_else(|| self.redundant.get(&id).map(LiveRedundant::status))
-    }
-
-    /// The next free payment id (ordinary and redundant payments share the numbers,
-    /// which name their parts).
-    pub fn next_payment_id(&self) -> u64 {
-        let a = self.payments.keys().next_back().copied().unwrap_or(0);
-        let b = self.redundant.keys().next_back().copied().unwrap_or(0);
-        a.max(b) + 1
-    }
 }
 
 /// The feature bit a redundant payment's lock needs of every hop, if any.
@@ -1238,11 +894,3 @@ pub fn unhex(s: &str) -> Option<Vec<u8>> {
 
 #[cfg(test)]
 mod tests;
-
-/// Warns the peer a bad gossip message came from (BOLT 1 `warning`); a message of our
-/// own making (`from` is `None`) has nobody to warn.
-fn warn_sender(from: Option<PublicKey>, text: String, fx: &mut Vec<Effect>) {
-    if let Some(to) = from {
-        fx.push(Effect::Warn { to, text });
-    }
-}

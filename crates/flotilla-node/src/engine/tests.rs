@@ -6,6 +6,7 @@ use bitcoin::secp256k1::{PublicKey, Secp256k1, SecretKey};
 use flotilla_ln::invoice::PaymentKeys;
 use flotilla_ln::wire::{self, ChannelId, Message, UpdateFulfillHtlc};
 use flotilla_ln::PaymentPreimage;
+use pay::PayStatus;
 use redundant::RedundantAsk;
 
 use super::*;
