@@ -62,6 +62,9 @@ struct PartRow {
     /// was decided: cancelled, or refused by a receiver that had claimed A).
     status: &'static str,
     failure: Option<String>,
+    /// Failed at the receiver itself: once the payment has succeeded, such a part was
+    /// one the receiver did not need, whenever its failure came back.
+    refused_by_receiver: bool,
 }
 
 /// One redundant payment from this node.
@@ -278,6 +281,8 @@ impl LiveRedundant {
         for a in records {
             // Failed back after the payment was decided: a surplus part.
             let cancelled = a.failure.is_some() && decided_at.is_some_and(|t| t < a.resolved_at);
+            let refused_by_receiver =
+                a.failure.is_some() && a.origin_hop == Some(a.path.hops.len().saturating_sub(1));
             self.rows.push(PartRow {
                 part: a.part,
                 amount_msat: a.path.amount_msat(),
@@ -288,7 +293,18 @@ impl LiveRedundant {
                     Some(_) => "failed",
                 },
                 failure: a.failure.map(|f| format!("{f:?}")),
+                refused_by_receiver,
             });
+        }
+        // A receiver refuses the parts it does not need once it has claimed A; such a
+        // refusal can overtake the fulfils of the parts it claimed (they travel other
+        // paths), so it reads as a failure until the payment is known to have succeeded.
+        if matches!(self.session.state(), SessionState::Succeeded(_)) {
+            for row in &mut self.rows {
+                if row.status == "failed" && row.refused_by_receiver {
+                    row.status = "surplus";
+                }
+            }
         }
         if self.finished.is_none() && self.status() != PayStatus::Pending {
             self.finished = Some(clock.now);

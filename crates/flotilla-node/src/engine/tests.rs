@@ -29,6 +29,12 @@ struct Net {
     onions: Vec<(usize, usize, &'static str, Option<Vec<u8>>)>,
     /// Claim-request re-send timers set: (node, when, timer).
     resends: Vec<(usize, u64, Timer)>,
+    /// Fulfils sent to this node wait until nothing else is left to deliver, so that
+    /// the failures of other parts overtake them; whatever their sender sends this
+    /// node after them waits too (a link keeps its order).
+    hold_fulfils_to: Option<usize>,
+    /// (from, to, input) held back.
+    held: Vec<(usize, usize, Input)>,
 }
 
 impl Net {
@@ -51,6 +57,8 @@ impl Net {
             duplicate: false,
             onions: Vec::new(),
             resends: Vec::new(),
+            hold_fulfils_to: None,
+            held: Vec::new(),
         }
     }
 
@@ -67,13 +75,18 @@ impl Net {
                 Effect::Send { to, message } => {
                     let bytes = wire::encode_tunnelled(&message).unwrap();
                     let j = self.ix(&to);
-                    self.queue.push_back((
-                        j,
-                        Input::Peer {
-                            from: self.keys[i],
-                            bytes,
-                        },
-                    ));
+                    let input = Input::Peer {
+                        from: self.keys[i],
+                        bytes,
+                    };
+                    let link_held = self.held.iter().any(|(f, t, _)| (*f, *t) == (i, j));
+                    if self.hold_fulfils_to == Some(j)
+                        && (link_held || matches!(message, Message::UpdateFulfillHtlc(_)))
+                    {
+                        self.held.push((i, j, input));
+                    } else {
+                        self.queue.push_back((j, input));
+                    }
                 }
                 Effect::Gossip { except, bytes } => {
                     for j in 0..self.keys.len() {
@@ -155,8 +168,15 @@ impl Net {
     }
 
     fn run(&mut self) {
-        while let Some((j, input)) = self.queue.pop_front() {
-            self.apply(j, input).unwrap();
+        loop {
+            while let Some((j, input)) = self.queue.pop_front() {
+                self.apply(j, input).unwrap();
+            }
+            if self.held.is_empty() {
+                break;
+            }
+            self.queue
+                .extend(self.held.drain(..).map(|(_, j, input)| (j, input)));
         }
     }
 
@@ -448,6 +468,38 @@ impl Net {
             })
             .collect()
     }
+}
+
+/// A boomerang receiver claims the first k parts it holds and refuses the rest; that
+/// refusal may reach the sender before the fulfils of the parts it claimed (they travel
+/// other paths). The refused part is still surplus, not a failure, once A has settled.
+#[test]
+fn a_receivers_refusal_that_overtakes_its_fulfils_is_surplus() {
+    let mut net = diamond();
+    net.hold_fulfils_to = Some(0);
+    let amount = 20_000_000u64;
+    let (inv, ask) = net.redundant_invoice(4, amount, LockKind::Boomerang);
+    net.pay_redundant(0, 4, &inv, ask, 1);
+    let p = net.engines[0].payment_json(1).unwrap();
+    assert_eq!(p["status"], "succeeded", "{p}");
+    assert_eq!(p["redundant"]["settled_msat"], amount, "{p}");
+    let parts = p["parts"].as_array().unwrap();
+    let refused_first = parts
+        .iter()
+        .filter(|x| x["failure"] == "IncorrectOrUnknownPaymentDetails")
+        .count();
+    assert!(refused_first > 0, "no refusal overtook a fulfil: {p}");
+    assert_eq!(
+        parts.iter().filter(|x| x["status"] == "settled").count(),
+        2,
+        "{p}"
+    );
+    assert!(
+        parts
+            .iter()
+            .all(|x| x["status"] == "settled" || x["status"] == "surplus"),
+        "{p}"
+    );
 }
 
 #[test]

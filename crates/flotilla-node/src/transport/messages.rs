@@ -220,6 +220,11 @@ impl FlotillaMessages {
         );
     }
 
+    /// Counts one message of type `name` handed to the daemon.
+    fn count_received(&self, name: &'static str) {
+        *lock(&self.stats).received.entry(name).or_default() += 1;
+    }
+
     /// A snapshot of the counters.
     pub fn stats(&self) -> MessageStats {
         lock(&self.stats).clone()
@@ -276,21 +281,37 @@ impl CustomMessageHandler for FlotillaMessages {
             return Ok(());
         }
         let (name, delivered) = match msg {
+            // A slot is reserved first and the message counted before it is handed
+            // over, so whoever reads it from the inbox also finds it in the stats.
             PeerMessage::Flotilla(message) => {
                 let name = message.message_type().name();
-                let sent = self.inbox.try_send(Inbound {
-                    from: sender_node_id,
-                    message,
-                });
-                (name, sent.is_ok())
+                let delivered = match self.inbox.try_reserve() {
+                    Ok(slot) => {
+                        self.count_received(name);
+                        slot.send(Inbound {
+                            from: sender_node_id,
+                            message,
+                        });
+                        true
+                    }
+                    Err(_) => false,
+                };
+                (name, delivered)
             }
             PeerMessage::Setup(message) => {
                 let name = message.name();
-                let sent = self.setup.try_send(SetupInbound {
-                    from: sender_node_id,
-                    message,
-                });
-                (name, sent.is_ok())
+                let delivered = match self.setup.try_reserve() {
+                    Ok(slot) => {
+                        self.count_received(name);
+                        slot.send(SetupInbound {
+                            from: sender_node_id,
+                            message,
+                        });
+                        true
+                    }
+                    Err(_) => false,
+                };
+                (name, delivered)
             }
             PeerMessage::Malformed { type_id, reason } => {
                 lock(&self.stats).malformed += 1;
@@ -303,9 +324,7 @@ impl CustomMessageHandler for FlotillaMessages {
                 return Ok(());
             }
         };
-        if delivered {
-            *lock(&self.stats).received.entry(name).or_default() += 1;
-        } else {
+        if !delivered {
             // The daemon is behind (or gone): stop reading this peer rather than grow
             // without bound; it may reconnect and resend.
             lock(&self.stats).dropped += 1;
