@@ -13,8 +13,8 @@
 # is graphs/boomerang-ws100-nofee). SEEDS (default "1 2 3"), FLOTILLA (default
 # target/release/flotilla) and NICE (default 10) may be set in the environment. A
 # seed whose summary.json exists is skipped, so a stopped run resumes where it was.
-# About 3-3.5 ms of CPU per transfer and arm: 100 per sender is 3-4 CPU minutes a
-# seed.
+# About 1.7-1.9 ms of CPU per transfer and arm: 100 per sender is 1.5 CPU minutes and
+# 600 MB a seed, 500 per sender 8-9.5 CPU minutes and 2.5 GB.
 set -u
 out=${1:?usage: paper_long.sh OUT N [RECEIVERS [GRAPH]]}
 n=${2:?usage: paper_long.sh OUT N [RECEIVERS [GRAPH]]}
