@@ -99,6 +99,10 @@ impl Default for SearchTuning {
     }
 }
 
+/// A search in [`Mode::harvest`] goes on after settling the sender for as many settled
+/// nodes again as it took to get there, and at least this many.
+const HARVEST_MIN: u32 = 32;
+
 /// The breadth-first search from the sender stops after this many levels.
 const BFS_MAX_DEPTH: u32 = 3;
 /// `Hot::near` of a node the breadth-first search did not reach.
@@ -321,6 +325,13 @@ impl Workspace {
         }
     }
 
+    /// Whether node `x` got a label in the last search (settled or not; nodes the
+    /// request excluded carry the settled stamp without one).
+    pub fn labelled(&self, x: u32) -> bool {
+        let s = self.hot[x as usize].stamp;
+        s == self.gen || s == self.gen + 1
+    }
+
     /// Starts a new generation; O(1) except once every billion queries.
     fn next_gen(&mut self) -> u32 {
         if self.gen >= u32::MAX - 2 * GEN_STEP {
@@ -527,9 +538,15 @@ impl Workspace {
         let edges = &arrays.edges[..];
         let max_len = q.max_len as u32;
 
+        // Harvest mode: the settled count at which the search stops once the sender
+        // is settled (`u32::MAX` until then).
+        let mut stop_at = u32::MAX;
         let found = loop {
+            if ctx.stats.settled_nodes >= stop_at {
+                break true;
+            }
             let Some((key, payload)) = ctx.heap.pop() else {
-                break false;
+                break stop_at != u32::MAX;
             };
             if payload >= CANDIDATE {
                 ctx.evaluate((payload - CANDIDATE) as u32, key);
@@ -547,7 +564,14 @@ impl Workspace {
             #[cfg(test)]
             ctx.trace.push(hv.cost + ctx.potential(v));
             if v == q.src as usize {
-                break true;
+                if !mode.harvest {
+                    break true;
+                }
+                // Go on for as many settled nodes again (at least `HARVEST_MIN`),
+                // without expanding the sender: more of its neighbours get labels.
+                let n = ctx.stats.settled_nodes;
+                stop_at = n.saturating_add(n.max(HARVEST_MIN));
+                continue;
             }
             let cv = ctx.cold[v];
             let lv = Label {
@@ -618,6 +642,9 @@ impl Workspace {
             if hv.near == 1 {
                 neighbours -= 1;
                 if neighbours == 0 {
+                    if stop_at != u32::MAX {
+                        break true; // harvesting: no neighbour of the sender is left
+                    }
                     // Every way into the sender has been offered: its label is final.
                     let s = q.src as usize;
                     if ctx.hot[s].stamp == gen {
@@ -695,6 +722,18 @@ impl<S: Scorer + ?Sized> Relax<'_, '_, S> {
     #[inline(always)]
     fn excluded(&self, e: EdgeIdx) -> bool {
         self.has_excluded_edges && self.edge_excluded[e.ix()] == self.gen
+    }
+
+    /// Offers whose cost plus potential reach this are dropped: the sender's label
+    /// (no such offer can lead to a better route), or nothing in [`Mode::harvest`],
+    /// whose other routes may cost more.
+    #[inline(always)]
+    fn src_bound(&self) -> f64 {
+        if self.mode.harvest {
+            f64::INFINITY
+        } else {
+            self.best_src
+        }
     }
 
     /// Gives node `u` the label `l` (the current query's), keeping its depth from the
@@ -818,7 +857,7 @@ impl<S: Scorer + ?Sized> Relax<'_, '_, S> {
             return None;
         }
         let h = self.potential(u);
-        if partial + h >= self.best_src || self.pruned(u, partial, h) {
+        if partial + h >= self.src_bound() || self.pruned(u, partial, h) {
             return None;
         }
         Some((partial, amount_u, cltv_u as u32, h))
@@ -872,7 +911,7 @@ impl<S: Scorer + ?Sized> Relax<'_, '_, S> {
         } else {
             f64::INFINITY
         };
-        if cost < label_bound && key < self.best_src {
+        if cost < label_bound && key < self.src_bound() {
             self.write_label(
                 u,
                 Label {
