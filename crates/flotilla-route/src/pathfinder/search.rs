@@ -510,6 +510,7 @@ impl Workspace {
             q,
             gen,
             settled,
+            src_cost: f64::INFINITY,
             best_src: f64::INFINITY,
             stats: *stats,
             #[cfg(test)]
@@ -542,9 +543,6 @@ impl Workspace {
         // is settled (`u32::MAX` until then).
         let mut stop_at = u32::MAX;
         let found = loop {
-            if ctx.stats.settled_nodes >= stop_at {
-                break true;
-            }
             let Some((key, payload)) = ctx.heap.pop() else {
                 break stop_at != u32::MAX;
             };
@@ -639,6 +637,9 @@ impl Workspace {
             if !ctx.upgraded && ctx.stats.settled_nodes >= q.tuning.upgrade_after {
                 ctx.upgrade();
             }
+            if ctx.stats.settled_nodes >= stop_at {
+                break true;
+            }
             if hv.near == 1 {
                 neighbours -= 1;
                 if neighbours == 0 {
@@ -707,8 +708,11 @@ struct Relax<'a, 'q, S: ?Sized> {
     q: &'a Query<'q>,
     gen: u32,
     settled: u32,
-    /// Cost of the sender's current label (infinite until it has one): no label
-    /// whose cost plus potential reaches it can lead to a better route.
+    /// Cost of the sender's current label (infinite until it has one).
+    src_cost: f64,
+    /// Offers whose cost plus potential reach this are dropped: `src_cost` (no such
+    /// offer can lead to a better route), or, in [`Mode::harvest`], whose other
+    /// routes may cost more, infinite.
     best_src: f64,
     /// Counters, kept here (not behind a reference) so they can live in registers.
     stats: SearchStats,
@@ -722,18 +726,6 @@ impl<S: Scorer + ?Sized> Relax<'_, '_, S> {
     #[inline(always)]
     fn excluded(&self, e: EdgeIdx) -> bool {
         self.has_excluded_edges && self.edge_excluded[e.ix()] == self.gen
-    }
-
-    /// Offers whose cost plus potential reach this are dropped: the sender's label
-    /// (no such offer can lead to a better route), or nothing in [`Mode::harvest`],
-    /// whose other routes may cost more.
-    #[inline(always)]
-    fn src_bound(&self) -> f64 {
-        if self.mode.harvest {
-            f64::INFINITY
-        } else {
-            self.best_src
-        }
     }
 
     /// Gives node `u` the label `l` (the current query's), keeping its depth from the
@@ -857,7 +849,7 @@ impl<S: Scorer + ?Sized> Relax<'_, '_, S> {
             return None;
         }
         let h = self.potential(u);
-        if partial + h >= self.src_bound() || self.pruned(u, partial, h) {
+        if partial + h >= self.best_src || self.pruned(u, partial, h) {
             return None;
         }
         Some((partial, amount_u, cltv_u as u32, h))
@@ -911,7 +903,7 @@ impl<S: Scorer + ?Sized> Relax<'_, '_, S> {
         } else {
             f64::INFINITY
         };
-        if cost < label_bound && key < self.src_bound() {
+        if cost < label_bound && key < self.best_src {
             self.write_label(
                 u,
                 Label {
@@ -937,7 +929,7 @@ impl<S: Scorer + ?Sized> Relax<'_, '_, S> {
         }
         let src = self.q.src as usize;
         let partial = lv.cost + self.q.hop_price;
-        if self.hot[src].stamp == self.settled || partial >= self.best_src {
+        if self.hot[src].stamp == self.settled || partial >= self.src_cost {
             return;
         }
         let e = self.edge_idx[pos as usize];
@@ -951,8 +943,11 @@ impl<S: Scorer + ?Sized> Relax<'_, '_, S> {
             return;
         };
         let cost = partial + self.q.risk_price * nlp;
-        if cost < self.best_src {
-            self.best_src = cost;
+        if cost < self.src_cost {
+            self.src_cost = cost;
+            if !self.mode.harvest {
+                self.best_src = cost;
+            }
             self.write_label(
                 src,
                 Label {
