@@ -49,7 +49,8 @@ pub trait Router: Send {
 
     /// Up to `n` single paths for `request` (each carrying the whole amount), pairwise
     /// edge-disjoint, with the router's success probability of each; the first is
-    /// [`Router::find_route`]'s answer for a single part. Redundant senders use it to
+    /// [`Router::find_route`]'s answer for a single part (a router may break an exact
+    /// tie between equally cheap paths differently). Redundant senders use it to
     /// place a payment's equal parts from fewer searches. A router that cannot do
     /// better than one search per path returns that one path (the default).
     fn find_disjoint_paths(

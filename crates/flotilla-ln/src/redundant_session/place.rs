@@ -9,9 +9,7 @@ use crate::redundant::{choose_exact_subset, RedundantSender};
 use crate::sender::PartId;
 use crate::session::{AttemptRecord, FailureReason, SessionState, FINAL_CLTV_PADDING};
 use flotilla_graph::EdgeIdx;
-use flotilla_route::{Limits, Path, RouteRequest, Router, Timestamp};
-
-use flotilla_route::Route;
+use flotilla_route::{Limits, Path, Route, RouteRequest, Router, Timestamp};
 
 use super::{
     at_least, split, InFlight, RedundancyStrategy, RedundantSession, SenderNet, HEDGE_FACTOR,
