@@ -238,9 +238,17 @@ impl NodePubkey {
         if bytes.len() != 66 {
             return Err(PubkeyError::Length(s.chars().count()));
         }
+        // Every channel endpoint of an imported graph comes through here: decode by
+        // table and check all digits once at the end rather than branch per digit.
         let mut out = [0u8; 33];
+        let mut seen = 0u8;
         for (i, pair) in bytes.chunks_exact(2).enumerate() {
-            out[i] = (hex_val(pair[0])? << 4) | hex_val(pair[1])?;
+            let (hi, lo) = (HEX_DIGIT[pair[0] as usize], HEX_DIGIT[pair[1] as usize]);
+            seen |= hi | lo;
+            out[i] = (hi << 4) | (lo & 15);
+        }
+        if seen > 15 {
+            return Err(PubkeyError::NotHex);
         }
         Ok(NodePubkey(out))
     }
@@ -275,14 +283,22 @@ impl NodePubkey {
     }
 }
 
-fn hex_val(c: u8) -> Result<u8, PubkeyError> {
-    match c {
-        b'0'..=b'9' => Ok(c - b'0'),
-        b'a'..=b'f' => Ok(c - b'a' + 10),
-        b'A'..=b'F' => Ok(c - b'A' + 10),
-        _ => Err(PubkeyError::NotHex),
+/// The value of each hex digit (either case); 0xFF for every other byte.
+const HEX_DIGIT: [u8; 256] = {
+    let mut t = [0xFF; 256];
+    let mut i = 0;
+    while i < 10 {
+        t[b'0' as usize + i] = i as u8;
+        i += 1;
     }
-}
+    let mut i = 0;
+    while i < 6 {
+        t[b'a' as usize + i] = 10 + i as u8;
+        t[b'A' as usize + i] = 10 + i as u8;
+        i += 1;
+    }
+    t
+};
 
 impl fmt::Display for NodePubkey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -501,6 +517,30 @@ mod tests {
             NodePubkey::from_hex(&off_curve),
             Err(PubkeyError::NotOnCurve)
         );
+    }
+
+    #[test]
+    fn hex_decoding_takes_exactly_the_hex_digits() {
+        let good = "03864ef025fde8fb587d989186ce6a4a186895ee44a926bfc370e2c366597a3f8f";
+        for pos in [0, 1, 33, 64, 65] {
+            for c in 0u8..128 {
+                let mut s = good.as_bytes().to_vec();
+                s[pos] = c;
+                let s = String::from_utf8(s).unwrap();
+                let got = NodePubkey::from_hex_unchecked(&s);
+                if c.is_ascii_hexdigit() {
+                    let want: Vec<u8> = (0..33)
+                        .map(|i| u8::from_str_radix(&s[2 * i..2 * i + 2], 16).unwrap())
+                        .collect();
+                    assert_eq!(got.unwrap().as_bytes().to_vec(), want, "{s}");
+                } else {
+                    assert_eq!(got, Err(PubkeyError::NotHex), "byte {c} at {pos}");
+                }
+            }
+        }
+        // A two-byte character keeps the byte length at 66.
+        let s = format!("é{}", &good[2..]);
+        assert_eq!(NodePubkey::from_hex_unchecked(&s), Err(PubkeyError::NotHex));
     }
 
     #[test]

@@ -38,7 +38,11 @@
 //! channels other live parts of this payment use, so that paths are as disjoint as the
 //! graph allows; if that finds nothing, the part may share channels (never ones that
 //! failed for this payment, never `excluded_nodes` — hops without support for the lock).
-//! Routes the router itself rates below `min_route_probability` are not used. The first
+//! Routes the router itself rates below `min_route_probability` are not used. With
+//! `tree_copies` (opt-in), parts of one amount placed together take their paths from
+//! the first part's search where it can ([`Router::find_disjoint_paths`]: the routes
+//! through the sender's other channels that search found, edge-disjoint from each
+//! other and cheapest first), and only the parts it did not cover search on their own. The first
 //! parts are all routed before any is sent; if they cannot make up exactly A, nothing is
 //! sent and the payment fails with `no_route`. Each part's fee budget is the payment's
 //! budget × part / A, so the settled parts (the only ones that pay) stay within it.
@@ -151,6 +155,12 @@ pub struct RedundantLimits {
     /// parts are held back until [`HEDGE_FACTOR`] times that has passed without it.
     /// `None`: every part is sent at once.
     pub hedge_hop_micros: Option<u64>,
+    /// Equal parts placed together take their paths from one search where it can
+    /// ([`Router::find_disjoint_paths`]: the routes through the sender's other
+    /// channels that the search for the first part found, edge-disjoint), and search
+    /// only for the parts it did not cover. Fewer searches, other paths: an opt-in
+    /// model choice (the module's "Routing"). Ignored in split mode.
+    pub tree_copies: bool,
 }
 
 /// A hedged payment sends its held-back surplus once it is this many times later than

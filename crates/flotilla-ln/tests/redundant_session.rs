@@ -43,6 +43,7 @@ fn limits(strategy: RedundancyStrategy, retry: bool) -> RedundantLimits {
         min_part_msat: 1_000_000,
         base_split: false,
         hedge_hop_micros: None,
+        tree_copies: false,
     }
 }
 
@@ -95,11 +96,11 @@ fn run_caps_with(
     let mut router: Box<dyn Router> = if limits.base_split {
         let mut r = GreedySplitter::new(LiquidityBoundsScorer::new(&graph, NodeIdx(0)));
         r.prepare(&graph);
-        Box::new(r)
+        Box::new(Counting(r))
     } else {
         let mut r = Pathfinder::new(LiquidityBoundsScorer::new(&graph, NodeIdx(0)));
         r.prepare(&graph);
-        Box::new(r)
+        Box::new(Counting(r))
     };
     let k = keys(1);
     let invoice = RedundantInvoice {
@@ -209,6 +210,92 @@ fn run_caps_with(
     net.check_invariants().unwrap();
     assert_eq!(net.live_htlcs(), 0, "every part came back");
     (s, net)
+}
+
+thread_local! {
+    /// Searches the router of this test's thread ran.
+    static SEARCHES: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// A router that counts its searches (each test runs on its own thread).
+struct Counting<R>(R);
+
+impl<R: Router> Router for Counting<R> {
+    fn name(&self) -> &str {
+        self.0.name()
+    }
+    fn find_route(
+        &mut self,
+        graph: &flotilla_graph::Graph,
+        request: &flotilla_route::RouteRequest,
+        now: Timestamp,
+    ) -> Result<flotilla_route::Route, flotilla_route::RouteError> {
+        SEARCHES.with(|c| c.set(c.get() + 1));
+        self.0.find_route(graph, request, now)
+    }
+    fn find_disjoint_paths(
+        &mut self,
+        graph: &flotilla_graph::Graph,
+        request: &flotilla_route::RouteRequest,
+        n: usize,
+        now: Timestamp,
+    ) -> Result<Vec<(flotilla_route::Path, f64)>, flotilla_route::RouteError> {
+        SEARCHES.with(|c| c.set(c.get() + 1));
+        self.0.find_disjoint_paths(graph, request, n, now)
+    }
+    fn path_succeeded(
+        &mut self,
+        graph: &flotilla_graph::Graph,
+        path: &flotilla_route::Path,
+        now: Timestamp,
+    ) {
+        self.0.path_succeeded(graph, path, now)
+    }
+    fn path_failed(
+        &mut self,
+        graph: &flotilla_graph::Graph,
+        path: &flotilla_route::Path,
+        failure: flotilla_route::PathFailure,
+        now: Timestamp,
+    ) {
+        self.0.path_failed(graph, path, failure, now)
+    }
+    fn htlcs_in_flight(
+        &mut self,
+        graph: &flotilla_graph::Graph,
+        path: &flotilla_route::Path,
+        added: bool,
+    ) {
+        self.0.htlcs_in_flight(graph, path, added)
+    }
+}
+
+#[test]
+fn tree_copies_place_the_fan_from_one_search() {
+    for lock in [LockKind::H2tlc, LockKind::Boomerang] {
+        for tree in [false, true] {
+            SEARCHES.with(|c| c.set(0));
+            let limits = RedundantLimits {
+                tree_copies: tree,
+                ..limits(RedundancyStrategy::Fixed(0.5), false)
+            };
+            let (mut s, _) = run(lock, limits, 3, &[]);
+            assert!(
+                matches!(s.state(), SessionState::Succeeded(_)),
+                "{lock:?} {tree}"
+            );
+            assert_eq!(s.stats.common.parts_sent, 3);
+            assert_eq!(s.stats.common.settled_msat, A);
+            // Three disjoint paths either way; one search instead of three.
+            let log: Vec<_> = s.drain_attempts().collect();
+            let mut mids: Vec<_> = log.iter().map(|a| a.path.hops[0].edge).collect();
+            mids.sort_unstable();
+            mids.dedup();
+            assert_eq!(mids.len(), 3, "{lock:?} {tree}");
+            let want = if tree { 1 } else { 3 };
+            assert_eq!(SEARCHES.with(|c| c.get()), want, "{lock:?} {tree}");
+        }
+    }
 }
 
 fn run_fan(lock: LockKind) -> (RedundantSession, Network) {
@@ -361,6 +448,7 @@ fn split_limits(strategy: RedundancyStrategy, retry: bool) -> RedundantLimits {
     RedundantLimits {
         base_split: true,
         hedge_hop_micros: None,
+        tree_copies: false,
         min_part_msat: 100_000,
         ..limits(strategy, retry)
     }
@@ -431,6 +519,7 @@ fn split_mode_splits_a_lost_amount_again_as_mpp_does() {
 fn hedged(limits: RedundantLimits, hop_micros: u64) -> RedundantLimits {
     RedundantLimits {
         hedge_hop_micros: Some(hop_micros),
+        tree_copies: false,
         ..limits
     }
 }

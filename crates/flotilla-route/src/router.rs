@@ -47,6 +47,29 @@ pub trait Router: Send {
         now: Timestamp,
     ) -> Result<Route, RouteError>;
 
+    /// Up to `n` single paths for `request` (each carrying the whole amount), pairwise
+    /// edge-disjoint, with the router's success probability of each; the first is
+    /// [`Router::find_route`]'s answer for a single part (a router may break an exact
+    /// tie between equally cheap paths differently). Redundant senders use it to
+    /// place a payment's equal parts from fewer searches. A router that cannot do
+    /// better than one search per path returns that one path (the default).
+    fn find_disjoint_paths(
+        &mut self,
+        graph: &Graph,
+        request: &RouteRequest,
+        n: usize,
+        now: Timestamp,
+    ) -> Result<Vec<(Path, f64)>, RouteError> {
+        let _ = n;
+        let route = self.find_route(graph, request, now)?;
+        Ok(route
+            .paths
+            .into_iter()
+            .zip(route.probabilities)
+            .take(1)
+            .collect())
+    }
+
     /// A part settled.
     fn path_succeeded(&mut self, graph: &Graph, path: &Path, now: Timestamp);
 

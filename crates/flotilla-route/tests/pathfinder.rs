@@ -737,6 +737,42 @@ proptest! {
         }
     }
 
+    /// `find_copies`: pairwise edge-disjoint paths, each obeying every rule, priced
+    /// as the pathfinder prices them, at most as many as asked; the first as cheap as
+    /// `find_path`'s answer (the same but for exact ties), an error exactly when it
+    /// errs, and one path alone for a request that excludes edges.
+    #[test]
+    fn copies_are_valid_disjoint_and_led_by_the_answer(case in case(), n in 1usize..5) {
+        let (g, req, scorer, found) = run(&case);
+        let mut pf = Pathfinder::with_params(scorer.clone(), case.params);
+        pf.set_tuning(case.tuning);
+        let copies = pf.find_copies(&g, &req, n, NOW);
+        match (&found, &copies) {
+            (Ok(f), Ok(c)) => {
+                prop_assert!(!c.is_empty() && c.len() <= n);
+                prop_assert!(same_cost(c[0].cost, f.cost), "first {} vs answer {}", c[0].cost, f.cost);
+                if !req.limits.excluded_edges.is_empty() || n == 1 {
+                    prop_assert_eq!(c.len(), 1);
+                }
+                let mut used = Vec::new();
+                for copy in c {
+                    if let Err(why) = check_path(&g, &scorer, &req, &copy.path) {
+                        prop_assert!(false, "invalid copy: {why}: {:?}", copy.path);
+                    }
+                    prop_assert!(same_cost(copy.cost, case.params.path_cost(&g, &scorer, &copy.path, NOW)));
+                    prop_assert_eq!(copy.probability, scorer.path_probability(&g, &copy.path, NOW));
+                    prop_assert!(copy.probability > 0.0);
+                    for h in &copy.path.hops {
+                        prop_assert!(!used.contains(&h.edge), "copies share {:?}", h.edge);
+                    }
+                    used.extend(copy.path.hops.iter().map(|h| h.edge));
+                }
+            }
+            (Err(_), Err(_)) => {}
+            _ => prop_assert!(false, "find_path {:?} but find_copies {:?}", found.is_ok(), copies.is_ok()),
+        }
+    }
+
     /// Where a one-label search is provably exact, it finds the exhaustive minimum.
     #[test]
     fn fee_only_search_is_exact(case in exact_case()) {
@@ -1292,4 +1328,49 @@ fn label_setting_gap() {
         pct(costlier),
         pct(missed),
     );
+}
+
+#[test]
+fn copies_come_from_one_search_where_routes_do_not_meet() {
+    // 0 -> 1 -> 3 and 0 -> 2 -> 3: two disjoint routes; the cheaper (via 1) first.
+    let g = build(
+        4,
+        &[
+            chan(0, 1, 10_000, Some(pol(0, 0, 40)), None),
+            chan(0, 2, 10_000, Some(pol(0, 0, 40)), None),
+            chan(1, 3, 10_000, Some(pol(100, 100, 40)), None),
+            chan(2, 3, 10_000, Some(pol(500, 100, 40)), None),
+        ],
+    );
+    let req = RouteRequest::new(NodeIdx(0), NodeIdx(3), 100_000);
+    let mut pf = Pathfinder::new(UniformScorer);
+    let copies = pf.find_copies(&g, &req, 3, NOW).unwrap();
+    let via: Vec<u32> = copies
+        .iter()
+        .map(|c| g.edge_target(c.path.hops[0].edge).0)
+        .collect();
+    assert_eq!(via, vec![1, 2]);
+    assert_eq!(copies[0], pf.find_path(&g, &req, NOW).unwrap());
+    for c in &copies {
+        check_path(&g, &UniformScorer, &req, &c.path).unwrap();
+    }
+    // Asking for one, or avoiding a channel, gives the search's answer alone.
+    assert_eq!(pf.find_copies(&g, &req, 1, NOW).unwrap().len(), 1);
+    let mut avoid = req.clone();
+    avoid.limits.excluded_edges = vec![copies[1].path.hops[1].edge];
+    assert_eq!(pf.find_copies(&g, &avoid, 3, NOW).unwrap().len(), 1);
+
+    // Both routes enter the receiver over 4 -> 3: one copy, the caller searches on.
+    let g = build(
+        5,
+        &[
+            chan(0, 1, 10_000, Some(pol(0, 0, 40)), None),
+            chan(0, 2, 10_000, Some(pol(0, 0, 40)), None),
+            chan(1, 4, 10_000, Some(pol(100, 100, 40)), None),
+            chan(2, 4, 10_000, Some(pol(500, 100, 40)), None),
+            chan(4, 3, 10_000, Some(pol(10, 10, 40)), None),
+        ],
+    );
+    let mut pf = Pathfinder::new(UniformScorer);
+    assert_eq!(pf.find_copies(&g, &req, 3, NOW).unwrap().len(), 1);
 }

@@ -33,6 +33,9 @@ pub enum Strategy {
         /// `-hedge`: the surplus waits until the payment is late or short
         /// ([`flotilla_ln::redundant_session`]'s hedging).
         hedge: bool,
+        /// `-tree`: parts placed together take their paths from one search where it
+        /// can (`RedundantLimits::tree_copies`); fixed redundancy, not split.
+        tree: bool,
     },
     /// The Boomerang paper's retry and redundancy ([`crate::paper_arm`]): boomerang
     /// parts on paths drawn from precomputed edge-disjoint ones.
@@ -121,7 +124,10 @@ pub struct UnknownArm(pub String);
 /// ([`crate::paper_arm`]), with a `-learning` suffix routed by flotilla's learning path
 /// finder instead of the paper's uniform draws. A `-quick` suffix on a redundant arm
 /// that is not split (`redundant-h2tlc-0.5-retry-quick`) routes its parts with
-/// [`RouterKind::FlotillaQuick`]. The list shows a few.
+/// [`RouterKind::FlotillaQuick`]. A `-tree` suffix on a redundant arm with a fixed ρ
+/// that is not split (`redundant-h2tlc-0.5-retry-tree`, before any `-quick`) places
+/// equal parts sent together from one search where it can (`Strategy::Redundant`'s
+/// `tree`). The list shows a few.
 pub const KNOWN_ARMS: &[&str] = &[
     "single-path-retry",
     "single-path-retry-ldk",
@@ -205,6 +211,10 @@ impl FromStr for ArmSpec {
 /// `h2tlc` or `boomerang`, sizing `split`, `k<K>` or `<S>sat`, and a number ρ ≥ 0.
 fn parse_redundant(name: &str) -> Option<Strategy> {
     let rest = name.strip_prefix("redundant-")?;
+    let (rest, tree) = match rest.strip_suffix("-tree") {
+        Some(r) => (r, true),
+        None => (rest, false),
+    };
     let (rest, retry) = match rest.strip_suffix("-retry") {
         Some(r) => (r, true),
         None => (rest, false),
@@ -234,6 +244,10 @@ fn parse_redundant(name: &str) -> Option<Strategy> {
     if how == "adaptive" && (!adaptive_ok || hedge) {
         return None;
     }
+    // One search's copies are for equal parts placed together.
+    if tree && (how == "adaptive" || sizing == Sizing::Split) {
+        return None;
+    }
     let redundancy = if how == "adaptive" {
         Redundancy::Adaptive
     } else {
@@ -252,6 +266,7 @@ fn parse_redundant(name: &str) -> Option<Strategy> {
         retry,
         sizing,
         hedge,
+        tree,
     })
 }
 
@@ -363,6 +378,9 @@ impl ArmSpec {
         mut limits: RedundantLimits,
         amount_msat: u64,
     ) -> RedundantLimits {
+        if let Strategy::Redundant { tree: true, .. } = self.strategy {
+            limits.tree_copies = true;
+        }
         match self.strategy {
             Strategy::Paper(p) => return p.limits(limits, amount_msat),
             Strategy::Redundant { sizing, .. } => match sizing {
@@ -455,6 +473,45 @@ mod tests {
             "redundant-h2tlc-quick",
         ] {
             assert!(not_quick.parse::<ArmSpec>().is_err(), "{not_quick}");
+        }
+        // `-tree`: the same arm, its equal parts placed from one search where it can.
+        let base = "redundant-h2tlc-0.5-retry".parse::<ArmSpec>().unwrap();
+        let limits = || {
+            crate::redundant_arm::redundant_limits(
+                &crate::scenario::SenderConfig::default(),
+                RedundancyStrategy::Fixed(0.5),
+                true,
+                1_000_000,
+                &[],
+            )
+        };
+        assert!(!base.redundant_limits(limits(), 1_000_000).tree_copies);
+        for name in [
+            "redundant-h2tlc-0.5-retry-tree",
+            "redundant-h2tlc-0.5-retry-tree-quick",
+        ] {
+            let a = name.parse::<ArmSpec>().unwrap();
+            assert_eq!(a.redundancy(0.9), base.redundancy(0.9), "{name}");
+            assert!(
+                a.redundant_limits(limits(), 1_000_000).tree_copies,
+                "{name}"
+            );
+        }
+        assert_eq!(
+            "redundant-h2tlc-0.5-retry-tree-quick"
+                .parse::<ArmSpec>()
+                .unwrap()
+                .router,
+            RouterKind::FlotillaQuick
+        );
+        for not_tree in [
+            "redundant-h2tlc-split-0.5-tree",
+            "redundant-h2tlc-adaptive-tree",
+            "redundant-h2tlc-0.5-tree-retry",
+            "mpp-retry-tree",
+            "redundant-h2tlc-0.5-retry-quick-tree",
+        ] {
+            assert!(not_tree.parse::<ArmSpec>().is_err(), "{not_tree}");
         }
         let a = "paper-redundant-25-learning".parse::<ArmSpec>().unwrap();
         assert_eq!(a.router, RouterKind::Flotilla, "the learning path finder");

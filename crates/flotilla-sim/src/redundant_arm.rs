@@ -48,6 +48,7 @@ pub fn redundant_limits(
         min_part_msat: sender.min_part_sat * 1000,
         base_split: false,
         hedge_hop_micros: None,
+        tree_copies: false,
     }
 }
 

@@ -9,7 +9,7 @@ use crate::redundant::{choose_exact_subset, RedundantSender};
 use crate::sender::PartId;
 use crate::session::{AttemptRecord, FailureReason, SessionState, FINAL_CLTV_PADDING};
 use flotilla_graph::EdgeIdx;
-use flotilla_route::{Limits, Path, RouteRequest, Router, Timestamp};
+use flotilla_route::{Limits, Path, Route, RouteRequest, Router, Timestamp};
 
 use super::{
     at_least, split, InFlight, RedundancyStrategy, RedundantSession, SenderNet, HEDGE_FACTOR,
@@ -28,6 +28,25 @@ impl RedundantSession {
         extra_used: &[EdgeIdx],
         now: Timestamp,
     ) -> Option<(Path, f64)> {
+        let mut routed = self.route_parts(router, net, amount, extra_used, 1, now)?;
+        Some(routed.swap_remove(0))
+    }
+
+    /// [`Self::route_part`] for `n` parts of `amount` at once: with `tree_copies`, the
+    /// first part's search also yields paths edge-disjoint from it for the others
+    /// ([`Router::find_disjoint_paths`]), as many as it found (at least one, at most
+    /// `n`); otherwise, or when the parts may share channels, one path. Copies the
+    /// router rates below `min_route_probability` are left out; `None` as
+    /// `route_part`.
+    pub(super) fn route_parts<N: SenderNet + ?Sized>(
+        &mut self,
+        router: &mut dyn Router,
+        net: &N,
+        amount: u64,
+        extra_used: &[EdgeIdx],
+        n: usize,
+        now: Timestamp,
+    ) -> Option<Vec<(Path, f64)>> {
         let total = self.sender.amount_msat.max(1);
         let fee = (self.limits.max_fee_msat as u128 * amount as u128 / total as u128) as u64;
         let first_hops = net.first_hops(self.source);
@@ -47,6 +66,7 @@ impl RedundantSession {
             },
             first_hops: Some(first_hops.clone()),
         };
+        let n = if self.limits.tree_copies { n } else { 1 };
         let mut found = None;
         if !self.disjoint_exhausted {
             let mut disjoint = self.failed_edges.clone();
@@ -55,25 +75,38 @@ impl RedundantSession {
                 disjoint.extend(f.path.hops.iter().map(|h| h.edge));
             }
             let nothing_to_avoid = disjoint.len() == self.failed_edges.len();
-            found = router.find_route(net.graph(), &request(disjoint), now).ok();
+            found = if n > 1 {
+                router
+                    .find_disjoint_paths(net.graph(), &request(disjoint), n, now)
+                    .ok()
+                    .filter(|paths| !paths.is_empty())
+            } else {
+                router
+                    .find_route(net.graph(), &request(disjoint), now)
+                    .ok()
+                    .and_then(first_path)
+                    .map(|p| vec![p])
+            };
             if found.is_none() && nothing_to_avoid {
                 // The same search again would fail again.
                 return None;
             }
             self.disjoint_exhausted = found.is_none();
         }
-        let found = match found {
+        let mut found = match found {
             Some(f) => f,
-            None => router
-                .find_route(net.graph(), &request(self.failed_edges.clone()), now)
-                .ok()?,
+            None => vec![first_path(
+                router
+                    .find_route(net.graph(), &request(self.failed_edges.clone()), now)
+                    .ok()?,
+            )?],
         };
-        let p = found.probabilities.first().copied().unwrap_or(1.0);
-        if p < self.limits.min_route_probability {
+        if found[0].1 < self.limits.min_route_probability {
             return None;
         }
-        let path = found.paths.into_iter().next()?;
-        Some((path, p))
+        let min_p = self.limits.min_route_probability;
+        found.retain(|(_, p)| *p >= min_p);
+        Some(found)
     }
 
     /// Routes and sends the first parts (once), then, with retry or an adaptive target,
@@ -233,6 +266,8 @@ impl RedundantSession {
         net: &N,
         now: Timestamp,
     ) {
+        // Paths found for the next parts of the same amount (`tree_copies`), last first.
+        let mut copies: Vec<(Path, f64)> = Vec::new();
         while let Some(amount) = self.pending.pop_front() {
             if self.stats.common.attempts as usize + planned.len()
                 >= self.limits.max_attempts as usize
@@ -240,7 +275,25 @@ impl RedundantSession {
                 self.pending.push_front(amount);
                 return;
             }
-            match self.route_part(router, net, amount, used, now) {
+            let routed = match copies.pop() {
+                Some(c) if c.0.amount_msat() == amount => Some(c),
+                _ => {
+                    copies.clear();
+                    // This part and the pending ones of its amount right after it,
+                    // within the attempts left.
+                    let same = 1 + self.pending.iter().take_while(|&&a| a == amount).count();
+                    let left = (self.limits.max_attempts as usize)
+                        .saturating_sub(self.stats.common.attempts as usize + planned.len());
+                    self.route_parts(router, net, amount, used, same.min(left), now)
+                        .map(|mut found| {
+                            let first = found.remove(0);
+                            copies = found;
+                            copies.reverse();
+                            first
+                        })
+                }
+            };
+            match routed {
                 Some((path, p)) => {
                     used.extend(path.hops.iter().map(|h| h.edge));
                     // The router counts the part in flight at once, so that later parts
@@ -382,4 +435,10 @@ impl RedundantSession {
             }
         }
     }
+}
+
+/// A single-path route's path and probability.
+fn first_path(route: Route) -> Option<(Path, f64)> {
+    let p = route.probabilities.first().copied().unwrap_or(1.0);
+    Some((route.paths.into_iter().next()?, p))
 }

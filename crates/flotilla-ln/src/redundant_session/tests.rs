@@ -46,6 +46,7 @@ fn extra_parts_are_a_count_on_top_of_k() {
         min_part_msat: 1,
         base_split: false,
         hedge_hop_micros: None,
+        tree_copies: false,
     };
     let session = |amount_msat: u64, strategy| {
         RedundantSession::new(

@@ -138,6 +138,7 @@ impl LiveRedundant {
             base_split: false,
             // The live payer sends its surplus at once (no hedging yet).
             hedge_hop_micros: None,
+            tree_copies: false,
         };
         let mut router = GreedySplitter::new(LiquidityBoundsScorer::new(&graph, source));
         router.prepare(&graph);

@@ -86,8 +86,13 @@
 //!   within the cost is the plain search's own; if it finds none, the plain search
 //!   runs unpruned (`search::excluded`).
 //! - [`SearchTuning`] holds the speed knobs; they never change an answer.
+//!
+//! [`Pathfinder::find_copies`] (the [`Router::find_disjoint_paths`] of redundant
+//! parts) returns several edge-disjoint paths from one search: the routes through
+//! the sender's other channels that the search's labels hold (`copies`).
 
 mod arrays;
+mod copies;
 mod heap;
 mod search;
 #[cfg(test)]
@@ -359,16 +364,29 @@ impl<S: Scorer> Pathfinder<S> {
         request: &RouteRequest,
         now: Timestamp,
     ) -> Result<FoundPath, RouteError> {
+        self.find_path_in(graph, request, now, false)
+    }
+
+    /// [`Pathfinder::find_path`]; with `harvest`, a request without excluded edges
+    /// runs in [`Mode::harvest`] (the workspace then holds more of the sender's
+    /// neighbours' routes, for `copies`).
+    fn find_path_in(
+        &mut self,
+        graph: &Graph,
+        request: &RouteRequest,
+        now: Timestamp,
+        harvest: bool,
+    ) -> Result<FoundPath, RouteError> {
         self.stats = SearchStats::default();
         validate(graph, request)?;
         self.ensure_prepared(graph);
-        match self.search_once(graph, request, now)? {
+        match self.search_once(graph, request, now, harvest)? {
             Some(found) => Ok(found),
             None => {
                 // The arrays disagreed with the graph on the path found: the graph was
                 // replaced by one at the same address. Rebuild and search again.
                 self.prepare(graph);
-                self.search_once(graph, request, now)?
+                self.search_once(graph, request, now, harvest)?
                     .ok_or_else(|| RouteError::NoRoute {
                         amount_msat: request.amount_msat,
                         reason: "internal inconsistency between the graph and its routing arrays"
@@ -384,6 +402,7 @@ impl<S: Scorer> Pathfinder<S> {
         graph: &Graph,
         request: &RouteRequest,
         now: Timestamp,
+        harvest: bool,
     ) -> Result<Option<FoundPath>, RouteError> {
         let arrays = self.arrays.as_ref().expect("prepared");
         let amount = request.amount_msat;
@@ -473,7 +492,11 @@ impl<S: Scorer> Pathfinder<S> {
             }
         }
         if !found {
-            found = ws.search(arrays, graph, scorer, &query, Mode::EXACT, stats);
+            let mode = Mode {
+                harvest: harvest && !two_step,
+                ..Mode::EXACT
+            };
+            found = ws.search(arrays, graph, scorer, &query, mode, stats);
         }
         if !found {
             return Err(no_route(explain(&self.stats, request)));
@@ -616,6 +639,23 @@ impl<S: Scorer + Send> Router for Pathfinder<S> {
             paths: vec![found.path],
             probabilities: vec![found.probability],
         })
+    }
+
+    fn find_disjoint_paths(
+        &mut self,
+        graph: &Graph,
+        request: &RouteRequest,
+        n: usize,
+        now: Timestamp,
+    ) -> Result<Vec<(Path, f64)>, RouteError> {
+        if let Some(hops) = &request.first_hops {
+            self.scorer.use_first_hops(graph, request.source, hops);
+        }
+        Ok(self
+            .find_copies(graph, request, n, now)?
+            .into_iter()
+            .map(|f| (f.path, f.probability))
+            .collect())
     }
 
     fn path_succeeded(&mut self, graph: &Graph, path: &Path, now: Timestamp) {

@@ -99,6 +99,10 @@ impl Default for SearchTuning {
     }
 }
 
+/// A search in [`Mode::harvest`] goes on after settling the sender for as many settled
+/// nodes again as it took to get there, and at least this many.
+const HARVEST_MIN: u32 = 32;
+
 /// The breadth-first search from the sender stops after this many levels.
 const BFS_MAX_DEPTH: u32 = 3;
 /// `Hot::near` of a node the breadth-first search did not reach.
@@ -321,6 +325,13 @@ impl Workspace {
         }
     }
 
+    /// Whether node `x` got a label in the last search (settled or not; nodes the
+    /// request excluded carry the settled stamp without one).
+    pub fn labelled(&self, x: u32) -> bool {
+        let s = self.hot[x as usize].stamp;
+        s == self.gen || s == self.gen + 1
+    }
+
     /// Starts a new generation; O(1) except once every billion queries.
     fn next_gen(&mut self) -> u32 {
         if self.gen >= u32::MAX - 2 * GEN_STEP {
@@ -499,6 +510,7 @@ impl Workspace {
             q,
             gen,
             settled,
+            src_cost: f64::INFINITY,
             best_src: f64::INFINITY,
             stats: *stats,
             #[cfg(test)]
@@ -527,9 +539,12 @@ impl Workspace {
         let edges = &arrays.edges[..];
         let max_len = q.max_len as u32;
 
+        // Harvest mode: the settled count at which the search stops once the sender
+        // is settled (`u32::MAX` until then).
+        let mut stop_at = u32::MAX;
         let found = loop {
             let Some((key, payload)) = ctx.heap.pop() else {
-                break false;
+                break stop_at != u32::MAX;
             };
             if payload >= CANDIDATE {
                 ctx.evaluate((payload - CANDIDATE) as u32, key);
@@ -547,7 +562,14 @@ impl Workspace {
             #[cfg(test)]
             ctx.trace.push(hv.cost + ctx.potential(v));
             if v == q.src as usize {
-                break true;
+                if !mode.harvest {
+                    break true;
+                }
+                // Go on for as many settled nodes again (at least `HARVEST_MIN`),
+                // without expanding the sender: more of its neighbours get labels.
+                let n = ctx.stats.settled_nodes;
+                stop_at = n.saturating_add(n.max(HARVEST_MIN));
+                continue;
             }
             let cv = ctx.cold[v];
             let lv = Label {
@@ -615,9 +637,15 @@ impl Workspace {
             if !ctx.upgraded && ctx.stats.settled_nodes >= q.tuning.upgrade_after {
                 ctx.upgrade();
             }
+            if ctx.stats.settled_nodes >= stop_at {
+                break true;
+            }
             if hv.near == 1 {
                 neighbours -= 1;
                 if neighbours == 0 {
+                    if stop_at != u32::MAX {
+                        break true; // harvesting: no neighbour of the sender is left
+                    }
                     // Every way into the sender has been offered: its label is final.
                     let s = q.src as usize;
                     if ctx.hot[s].stamp == gen {
@@ -680,8 +708,11 @@ struct Relax<'a, 'q, S: ?Sized> {
     q: &'a Query<'q>,
     gen: u32,
     settled: u32,
-    /// Cost of the sender's current label (infinite until it has one): no label
-    /// whose cost plus potential reaches it can lead to a better route.
+    /// Cost of the sender's current label (infinite until it has one).
+    src_cost: f64,
+    /// Offers whose cost plus potential reach this are dropped: `src_cost` (no such
+    /// offer can lead to a better route), or, in [`Mode::harvest`], whose other
+    /// routes may cost more, infinite.
     best_src: f64,
     /// Counters, kept here (not behind a reference) so they can live in registers.
     stats: SearchStats,
@@ -898,7 +929,7 @@ impl<S: Scorer + ?Sized> Relax<'_, '_, S> {
         }
         let src = self.q.src as usize;
         let partial = lv.cost + self.q.hop_price;
-        if self.hot[src].stamp == self.settled || partial >= self.best_src {
+        if self.hot[src].stamp == self.settled || partial >= self.src_cost {
             return;
         }
         let e = self.edge_idx[pos as usize];
@@ -912,8 +943,11 @@ impl<S: Scorer + ?Sized> Relax<'_, '_, S> {
             return;
         };
         let cost = partial + self.q.risk_price * nlp;
-        if cost < self.best_src {
-            self.best_src = cost;
+        if cost < self.src_cost {
+            self.src_cost = cost;
+            if !self.mode.harvest {
+                self.best_src = cost;
+            }
             self.write_label(
                 src,
                 Label {

@@ -49,6 +49,13 @@ pub(crate) struct Mode {
     /// it finds a route costing at most this, it is the route the search without
     /// pruning finds.
     pub prune_at: f64,
+    /// Keep searching after the sender is settled (without expanding it), and never
+    /// drop an offer for costing more than the sender's route, so that more of the
+    /// sender's neighbours end with a route to the receiver in their labels (the
+    /// copies of `Pathfinder::find_disjoint_paths`). The sender's label is the same,
+    /// except where an offer of exactly its cost is settled first and moves the
+    /// potential's upgrade.
+    pub harvest: bool,
 }
 
 impl Mode {
@@ -56,6 +63,7 @@ impl Mode {
     pub const EXACT: Mode = Mode {
         tight_order: false,
         prune_at: f64::INFINITY,
+        harvest: false,
     };
 }
 
@@ -84,6 +92,7 @@ pub(crate) fn two_step<S: Scorer + ?Sized>(
     let tight = Mode {
         tight_order: true,
         prune_at: f64::INFINITY,
+        harvest: false,
     };
     let found = ws.search(arrays, graph, scorer, q, tight, stats);
     if !exact {
@@ -100,6 +109,7 @@ pub(crate) fn two_step<S: Scorer + ?Sized>(
     let pruned = Mode {
         tight_order: false,
         prune_at,
+        harvest: false,
     };
     if ws.search(arrays, graph, scorer, q, pruned, stats)
         && ws.label(q.src).cost <= prune_at * PRUNE_SLACK
