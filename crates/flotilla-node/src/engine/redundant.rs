@@ -52,19 +52,33 @@ pub struct RedundantAsk {
     pub excluded: Vec<PublicKey>,
 }
 
-/// One part as `payments --json` lists it.
+/// One resolved part as `payments --json` lists it.
 #[derive(Clone, Debug)]
 struct PartRow {
     part: u32,
     amount_msat: u64,
     hops: usize,
-    /// `in_flight`, `settled`, `failed`, or `surplus` (failed back after the payment
-    /// was decided: cancelled, or refused by a receiver that had claimed A).
-    status: &'static str,
     failure: Option<String>,
-    /// Failed at the receiver itself: once the payment has succeeded, such a part was
-    /// one the receiver did not need, whenever its failure came back.
+    /// It failed back after the payment was decided (cancelled, or refused by a
+    /// receiver that had claimed A).
+    failed_after_decision: bool,
+    /// It failed at the receiver itself.
     refused_by_receiver: bool,
+}
+
+impl PartRow {
+    /// `settled`, `failed`, or `surplus`. A receiver refuses the parts it does not
+    /// need once it has claimed A, and that refusal can overtake the fulfils of the
+    /// parts it claimed (they travel other paths): once the payment has succeeded,
+    /// such a part is surplus whenever its failure came back.
+    fn status(&self, succeeded: bool) -> &'static str {
+        match self.failure {
+            None => "settled",
+            Some(_) if self.failed_after_decision => "surplus",
+            Some(_) if succeeded && self.refused_by_receiver => "surplus",
+            Some(_) => "failed",
+        }
+    }
 }
 
 /// One redundant payment from this node.
@@ -280,32 +294,16 @@ impl LiveRedundant {
             SessionState::Succeeded(t) | SessionState::Failed(_, t) => Some(t),
         };
         for a in records {
-            // Failed back after the payment was decided: a surplus part.
-            let cancelled = a.failure.is_some() && decided_at.is_some_and(|t| t < a.resolved_at);
-            let refused_by_receiver =
-                a.failure.is_some() && a.origin_hop == Some(a.path.hops.len().saturating_sub(1));
             self.rows.push(PartRow {
                 part: a.part,
                 amount_msat: a.path.amount_msat(),
                 hops: a.path.hops.len(),
-                status: match a.failure {
-                    None => "settled",
-                    Some(_) if cancelled => "surplus",
-                    Some(_) => "failed",
-                },
                 failure: a.failure.map(|f| format!("{f:?}")),
-                refused_by_receiver,
+                failed_after_decision: a.failure.is_some()
+                    && decided_at.is_some_and(|t| t < a.resolved_at),
+                refused_by_receiver: a.failure.is_some()
+                    && a.origin_hop == Some(a.path.hops.len().saturating_sub(1)),
             });
-        }
-        // A receiver refuses the parts it does not need once it has claimed A; such a
-        // refusal can overtake the fulfils of the parts it claimed (they travel other
-        // paths), so it reads as a failure until the payment is known to have succeeded.
-        if matches!(self.session.state(), SessionState::Succeeded(_)) {
-            for row in &mut self.rows {
-                if row.status == "failed" && row.refused_by_receiver {
-                    row.status = "surplus";
-                }
-            }
         }
         if self.finished.is_none() && self.status() != PayStatus::Pending {
             self.finished = Some(clock.now);
@@ -344,12 +342,13 @@ impl LiveRedundant {
             PayStatus::Failed(r) => ("failed", Some(r.name())),
         };
         let s = &self.session.stats;
+        let succeeded = self.status() == PayStatus::Succeeded;
         let mut parts: Vec<serde_json::Value> = self
             .rows
             .iter()
             .map(|r| {
                 json!({"part": r.part, "amount_msat": r.amount_msat, "hops": r.hops,
-                    "status": r.status, "failure": r.failure})
+                    "status": r.status(succeeded), "failure": r.failure})
             })
             .collect();
         for (part, _, path) in self.session.in_flight_parts() {
