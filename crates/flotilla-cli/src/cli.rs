@@ -42,7 +42,7 @@ pub enum Command {
     /// With no arguments it runs the default experiment on the bundled 2026 mainnet
     /// snapshot: uniform hidden liquidity, 10,000 payments of 1,000–2,000,000 sat
     /// (log-uniform), 50–150 ms per hop, three arms (single-path-retry, mpp-retry,
-    /// redundant-h2tlc-0.5-retry), modeled onions. A scenario file (TOML; see
+    /// redundant-h2tlc-split-1-hedge-retry), modeled onions. A scenario file (TOML; see
     /// --print-default-scenario for every field and its default) or a sim-ln sim.json
     /// changes that; flags override both.
     ///

@@ -64,7 +64,7 @@ fn sim_prints_a_table_and_writes_the_results() {
     );
     // The default run includes a redundant arm, with the redundancy table.
     assert!(
-        stdout.contains("redundant-h2tlc-0.5-retry") && stdout.contains("liq ×MPP"),
+        stdout.contains("redundant-h2tlc-split-1-hedge-retry") && stdout.contains("liq ×MPP"),
         "{stdout}"
     );
     for f in ["payments.csv", "attempts.jsonl.gz", "summary.json"] {
@@ -600,7 +600,7 @@ fn off_a_terminal_progress_is_a_plain_line_per_arm_with_rate_and_eta() {
         for arm in [
             "single-path-retry",
             "mpp-retry",
-            "redundant-h2tlc-0.5-retry",
+            "redundant-h2tlc-split-1-hedge-retry",
         ] {
             assert!(l.contains(arm), "{arm} missing: {l}");
         }
@@ -642,7 +642,7 @@ fn sim_help_names_the_three_default_arms_and_warns_about_ldk() {
     let help = String::from_utf8_lossy(&o.stdout);
     let flat = help.split_whitespace().collect::<Vec<_>>().join(" ");
     assert!(
-        flat.contains("three arms (single-path-retry, mpp-retry, redundant-h2tlc-0.5-retry)"),
+        flat.contains("three arms (single-path-retry, mpp-retry, redundant-h2tlc-split-1-hedge-retry)"),
         "{help}"
     );
     assert!(flat.contains("thousand times slower"), "{help}");

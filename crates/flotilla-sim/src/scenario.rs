@@ -261,7 +261,7 @@ max_ms = 150
 # times), paper-redundant-E (v + E parts at once), paper-redundant-E-retry-R (v + E
 # alive, at most v + R parts in all). They ignore max_attempts. A -learning suffix
 # (paper-retry-25-learning) routes them with flotilla's learning path finder instead.
-arms = ["single-path-retry", "mpp-retry", "redundant-h2tlc-0.5-retry"]
+arms = ["single-path-retry", "mpp-retry", "redundant-h2tlc-split-1-hedge-retry"]
 # The arm every other is compared with, payment by payment (summary.json's
 # vs_baseline). Empty: the first mpp-retry* arm, else the first arm.
 baseline = ""

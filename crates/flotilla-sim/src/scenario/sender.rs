@@ -69,7 +69,7 @@ impl Default for SenderConfig {
             arms: vec![
                 "single-path-retry".into(),
                 "mpp-retry".into(),
-                "redundant-h2tlc-0.5-retry".into(),
+                "redundant-h2tlc-split-1-hedge-retry".into(),
             ],
             baseline: String::new(),
             timeout_secs: 60,
