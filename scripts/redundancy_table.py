@@ -12,17 +12,23 @@ fee ppm, liquidity-seconds per payment and parts sent per payment (each part hol
 HTLC slot on every hop of its path). Then, per point, the issue's targets for the best
 redundant arm against the best MPP arm (best = highest mean success; ties to the
 faster): Δ success and its interval, p99 ratio, and the share of the MPP-to-oracle
-gap in mean TTC that the redundant arm closes.
+gap in mean TTC that the redundant arm closes. A "paired" line repeats the mean-TTC
+comparison over only the payments both arms settled (from each run's payments.csv), the
+gap measured to the oracle's mean over the MPP arm's settled payments. With --paths,
+each arm's path lengths and HTLC slot-hops per payment from the attempts files.
 
 Below each table, the paired comparison pooled over the seeds: the payments only
 this arm / only the baseline settled over every seed's payments and the exact McNemar
 p of those counts (payments of different seeds are independent pairs, so the pooled
 test uses every payment; the interval over seeds is the more conservative figure).
 
-Standard library only; reads sweep.csv (docs/sweeps.md).
+Standard library only; reads sweep.csv (docs/sweeps.md) and, for the paired and
+path lines, the runs' payments.csv and attempts.jsonl.gz (docs/results-format.md).
 """
 import argparse
 import csv
+import gzip
+import json
 import math
 import os
 import statistics
@@ -63,6 +69,9 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("sweep_dir")
     ap.add_argument("--baseline", default="mpp-retry")
+    ap.add_argument("--paths", action="store_true",
+                    help="also each arm's path lengths and HTLC slot-hops per point, "
+                         "from every run's attempts.jsonl.gz")
     a = ap.parse_args()
     path = os.path.join(a.sweep_dir, "sweep.csv")
     with open(path, newline="") as f:
@@ -140,8 +149,81 @@ def main():
                 f"{x} p99 {summary[x][4]['ttc_ms_p99'] / m[4]['ttc_ms_p99']:.2f}×, gap closed "
                 f"{(m[4]['ttc_ms_mean'] - summary[x][4]['ttc_ms_mean']) / gap * 100 if gap > 0 else float('nan'):.0f}%"
                 for x in red))
+            if a.paths:
+                path_lengths(a.sweep_dir, p, arms, oracle)
+            # Paired with every MPP arm, the best first: the faster MPP arm may not be
+            # the one with the higher success.
+            for mm in [bm] + [x for x in mpp if x != bm]:
+                o = summary[mm][4]["oracle_ttc_ms_mean"]
+                paired = paired_ttc(a.sweep_dir, p, arms, mm, red)
+                if paired:
+                    print(f"paired with {mm} (payments both settled, every seed): " + "; ".join(
+                        f"{x} {n} payments, mean TTC {rt:.0f} vs {mt:.0f} ms ({rt / mt:.2f}×), "
+                        f"gap closed {(mt - rt) / (mt - o) * 100 if mt > o else float('nan'):.0f}%"
+                        for x, (n, mt, rt) in paired.items()))
         print()
     cancel_comparison(points, params)
+
+
+def path_lengths(sweep_dir, point, arms, oracle_ms):
+    """Per arm, over every seed's attempts.jsonl.gz: the mean hops of the parts that
+    settled, the mean over settled payments of the longest settled part's hops (what
+    the last settle waits for), and the hops of every part sent per payment (each hop
+    of a part's path is one HTLC slot while the part lives there: an upper bound on the
+    slots it took, since a failed part stops at the failing hop). Alongside, the
+    oracle's mean time over 200 ms: its longest path's hops under the default latency
+    model (50-150 ms per message, 200 ms a hop there and back); with another latency
+    model that figure is not hops."""
+    hops, longest, sent, payments = {}, {}, {}, {}
+    for seed in sorted({r["seed"] for rs in arms.values() for r in rs}):
+        path = os.path.join(sweep_dir, "runs", f"p{point:04d}-s{seed}", "attempts.jsonl.gz")
+        if not os.path.exists(path):
+            return
+        last = {}
+        with gzip.open(path, "rt") as f:
+            for line in f:
+                r = json.loads(line)
+                arm, n = r["arm"], len(r["hops"])
+                sent[arm] = sent.get(arm, 0) + n
+                if r["outcome"] == "settled":
+                    hops.setdefault(arm, []).append(n)
+                    key = (arm, seed, r["payment"])
+                    last[key] = max(last.get(key, 0), n)
+        for (arm, _, _), n in last.items():
+            longest.setdefault(arm, []).append(n)
+    for arm, rs in arms.items():
+        payments[arm] = sum(int(num(r, "payments")) for r in rs)
+    print(f"paths (settled parts' hops; longest settled part per settled payment; hops of "
+          f"every part sent per payment); the oracle's mean time / 200 ms (a hop there and "
+          f"back at the default latency) = {oracle_ms / 200:.2f} hops:")
+    for arm in arms:
+        if arm in hops:
+            print(f"    {arm:<40} {statistics.fmean(hops[arm]):5.2f} "
+                  f"{statistics.fmean(longest[arm]):5.2f} {sent[arm] / payments[arm]:6.2f}")
+
+
+def paired_ttc(sweep_dir, point, arms, mpp_arm, red):
+    """Mean TTC of each redundant arm and of `mpp_arm` over the payments both settled
+    (from each run's payments.csv), so that an arm which fails the slow payments does
+    not look faster for it. {arm: (payments, mpp mean ms, arm mean ms)}; {} when the
+    runs' payments.csv files are not there."""
+    ttc = {}
+    for seed in sorted({r["seed"] for r in arms[mpp_arm]}):
+        path = os.path.join(sweep_dir, "runs", f"p{point:04d}-s{seed}", "payments.csv")
+        if not os.path.exists(path):
+            return {}
+        with open(path, newline="") as f:
+            for r in csv.DictReader(f):
+                if r["payment_outcome"] == "Success":
+                    ttc.setdefault(r["arm"], {})[(seed, r["payment"])] = float(r["ttc_ms"])
+    out = {}
+    base = ttc.get(mpp_arm, {})
+    for x in red:
+        both = [k for k in ttc.get(x, {}) if k in base]
+        if both:
+            out[x] = (len(both), statistics.fmean(base[k] for k in both),
+                      statistics.fmean(ttc[x][k] for k in both))
+    return out
 
 
 def cancel_comparison(points, params):
