@@ -525,6 +525,13 @@ impl Workspace {
             }
             ctx.prune_x = true;
         }
+        if mode.prune_at < f64::INFINITY {
+            // The caller uses this search's route only if it costs at most the
+            // threshold: until then only keys within it come out (keys are monotone),
+            // so entries above it would never be popped while that can happen.
+            ctx.heap
+                .set_limit((mode.prune_at * excluded::PRUNE_SLACK).to_bits());
+        }
         ctx.write_label(
             q.dst as usize,
             Label {
@@ -959,6 +966,12 @@ impl<S: Scorer + ?Sized> Relax<'_, '_, S> {
                 },
             );
             self.push(src as u64, cost);
+            if !self.mode.harvest {
+                // The search stops when this entry (or a cheaper one of the sender)
+                // comes out, so no entry above its key ever will.
+                let k = cost.to_bits().max(self.heap.floor());
+                self.heap.set_limit(k);
+            }
         }
     }
 }
