@@ -166,6 +166,62 @@ mod tests {
     }
 
     #[test]
+    fn a_limit_drops_only_what_would_come_out_after_it() {
+        // Many equal keys, so that the order of ties is checked too: the limited heap
+        // must give exactly the entries, payloads included, that the unlimited one
+        // gives up to the first key above the limit, and then nothing.
+        let mut state = 987654321u64;
+        let mut rnd = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for round in 0..200u64 {
+            let (mut plain, mut limited) = (RadixHeap::default(), RadixHeap::default());
+            plain.push(0, 0);
+            limited.push(0, 0);
+            let mut last = 0u64;
+            let mut limit = u64::MAX;
+            let mut payload = 1u64;
+            loop {
+                for _ in 0..rnd() % 6 {
+                    let k = last + rnd() % 64;
+                    plain.push(k, payload);
+                    limited.push(k, payload);
+                    payload += 1;
+                }
+                if limit == u64::MAX && rnd() % 8 == 0 {
+                    limit = last + rnd() % 200;
+                    limited.set_limit(limit);
+                    limited.set_limit(u64::MAX); // a higher limit changes nothing
+                }
+                let Some(e) = plain.pop() else {
+                    assert_eq!(limited.pop(), None, "round {round}");
+                    break;
+                };
+                if e.0 > limit {
+                    assert_eq!(limited.pop(), None, "round {round}: {e:?}");
+                    break;
+                }
+                assert_eq!(limited.pop(), Some(e), "round {round}");
+                assert_eq!(limited.floor(), plain.floor());
+                last = e.0;
+                if payload > 3_000 {
+                    break;
+                }
+            }
+            limited.clear();
+            limited.push(u64::MAX - 1, 7);
+            assert_eq!(
+                limited.pop(),
+                Some((u64::MAX - 1, 7)),
+                "clear lifts the limit"
+            );
+        }
+    }
+
+    #[test]
     fn float_bits_order_like_floats() {
         let xs = [
             0.0f64,

@@ -86,6 +86,13 @@ pub struct SearchTuning {
     /// The breadth-first search from the sender expands a level (up to the third)
     /// only if that means reading at most this many edges.
     pub bfs_edges: u32,
+    /// `upgrade_after` for the fast search that a request with excluded edges runs
+    /// first (`search::excluded`), when its answer only sets the cut-off of the
+    /// exact search that follows. Excluding the edges of a part's siblings takes the
+    /// sender's best routes away, which only the forward search sees: upgrading at
+    /// once saves the nodes settled without it. (With exact answers off the fast
+    /// search's route is the answer, and it keeps `upgrade_after`.)
+    pub fast_upgrade_after: u32,
 }
 
 impl Default for SearchTuning {
@@ -95,6 +102,7 @@ impl Default for SearchTuning {
             forward_nodes: 64,
             forward_edges: 4096,
             bfs_edges: 1024,
+            fast_upgrade_after: 1,
         }
     }
 }

@@ -217,13 +217,15 @@ fn setup() -> impl Strategy<
                 0u32..8,
                 prop_oneof![0u32..16, Just(u32::MAX)],
                 prop_oneof![0u32..8, Just(u32::MAX)],
+                prop_oneof![0u32..4, Just(u32::MAX)],
             )
                 .prop_map(
-                    |(upgrade_after, forward_nodes, forward_edges, bfs_edges)| SearchTuning {
+                    |(upgrade_after, forward_nodes, forward_edges, bfs_edges, fast)| SearchTuning {
                         upgrade_after,
                         forward_nodes,
                         forward_edges,
                         bfs_edges,
+                        fast_upgrade_after: fast,
                     },
                 ),
             prop_oneof![
