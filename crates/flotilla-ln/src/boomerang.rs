@@ -591,6 +591,72 @@ mod tests {
     }
 
     #[test]
+    fn commitments_read_late_are_the_ones_computed_at_once() {
+        let eager = poly(6).commitments();
+        let memo = Arc::new(PointMemo::default());
+        let lazy = poly(6).with_memo(memo.clone()).commitments();
+        assert_eq!((lazy.c0(), lazy.degree()), (eager.c0(), eager.degree()));
+        assert_eq!(lazy.points(), eager.points());
+        assert_eq!(lazy, eager);
+        // Moved to another memo before being read: computed from the first one.
+        let other = Arc::new(PointMemo::default());
+        let moved = poly(6)
+            .with_memo(memo.clone())
+            .commitments()
+            .with_memo(other);
+        assert_eq!(moved.points(), eager.points());
+        // A polynomial of lower degree from the same seed (coefficients are drawn
+        // per index) has the first of them, read from its own memo entry.
+        let low = poly(3).with_memo(memo.clone()).commitments();
+        assert_eq!(low.points().len(), 4);
+        assert_eq!(low.points()[..], eager.points()[..4]);
+        // What a sender does with them: the secret check and a point, without a memo.
+        let p = poly(6);
+        assert!(lazy.is_secret(&p.secret()));
+        let received = BoomerangCommitments::from_points(lazy.points().to_vec()).unwrap();
+        assert_eq!(received.point(2), lazy.point(2));
+    }
+
+    #[test]
+    fn a_memo_checks_a_claim_by_its_share_as_the_multiplication_does() {
+        let memo = Arc::new(PointMemo::default());
+        let p = poly(4).with_memo(memo.clone());
+        let c = p.commitments();
+        let n_bytes = {
+            // The group order n: not a valid scalar.
+            let mut b = N_MINUS_2;
+            b[31] += 2;
+            b
+        };
+        for i in 0u16..6 {
+            // Points computed as share·G by the receiver or for a sender.
+            let point = if i % 2 == 0 {
+                p.point(i).unwrap()
+            } else {
+                c.point(i).unwrap()
+            };
+            let share = p.share(i).unwrap().secret_bytes();
+            let mut tweaked = share;
+            tweaked[31] ^= 1;
+            let other = p.share(i + 1).unwrap().secret_bytes();
+            for scalar in [share, tweaked, other, [0u8; 32], [0xFF; 32], n_bytes] {
+                assert_eq!(
+                    memo.opens(&point, &scalar),
+                    opens_point(&point, &scalar),
+                    "part {i}"
+                );
+            }
+            assert!(memo.opens(&point, &share));
+        }
+        // A point the memo did not compute is checked by multiplication.
+        let stranger = BoomerangPolynomial::from_seed(&[9; 32], 4);
+        let point = stranger.point(1).unwrap();
+        let share = stranger.share(1).unwrap().secret_bytes();
+        assert!(memo.opens(&point, &share));
+        assert!(!memo.opens(&point, &p.share(1).unwrap().secret_bytes()));
+    }
+
+    #[test]
     fn k_shares_hide_the_secret_and_k_plus_one_reveal_it() {
         let k = 4;
         let p = poly(k);
