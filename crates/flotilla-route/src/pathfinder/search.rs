@@ -268,6 +268,10 @@ pub(crate) struct Workspace {
     /// query, would compute exactly this again (same query, edges, scorer and budget),
     /// so it takes it instead; any other search forgets it.
     fwd_x_done: Option<(u32, f64)>,
+    /// Whether the last search found no first hop that can carry the amount (it
+    /// stopped before settling a node). That depends on the query alone, not on how
+    /// the search is run, so another search of the same query stops there too.
+    no_first_hop: bool,
     bfs: Vec<u32>,
     fwd_heap: RadixHeap,
     gen: u32,
@@ -457,6 +461,7 @@ impl Workspace {
         let settled = gen + 1;
         // Only the pruned search right after a tight one may reuse its forward search.
         let fwd_x_done = self.fwd_x_done.take();
+        self.no_first_hop = false;
         self.heap.clear();
         *stats = SearchStats::default();
         #[cfg(test)]
@@ -485,6 +490,7 @@ impl Workspace {
             self.source_potential(arrays, graph, scorer, q, gen, stats);
         if neighbours == 0 || potential.m == f64::INFINITY {
             // No first hop can carry the amount.
+            self.no_first_hop = true;
             return false;
         }
 

@@ -75,7 +75,8 @@ impl Mode {
 pub(crate) enum TwoStep {
     /// A route: the workspace's labels hold it.
     Found,
-    /// No route (only when exact answers are off: the fast search found none).
+    /// No route: the fast search found no first hop, or (only when exact answers
+    /// are off) found none at all.
     NoRoute,
     /// Undecided: the plain search must run ([`Mode::EXACT`]).
     RunPlain,
@@ -116,7 +117,14 @@ pub(crate) fn two_step<S: Scorer + ?Sized>(
         ..*q
     };
     if !ws.search(arrays, graph, scorer, &fast, tight, stats) {
-        return TwoStep::RunPlain;
+        // Without a first hop, the plain search would stop at the same point, with
+        // the same counters (the sender's side does not depend on the mode or the
+        // tuning it differs in): no route.
+        return if ws.no_first_hop {
+            TwoStep::NoRoute
+        } else {
+            TwoStep::RunPlain
+        };
     }
     let prune_at = ws.label(q.src).cost;
     let pruned = Mode {
