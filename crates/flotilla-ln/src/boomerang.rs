@@ -172,11 +172,13 @@ impl BoomerangPolynomial {
                 return Some(p);
             }
         }
-        let p = PublicKey::from_secret_key(secp(), &self.share(index)?);
-        if let Some(memo) = &self.memo {
-            if let Ok(mut m) = memo.points.lock() {
-                m.insert(key, p);
-            }
+        let share = self.share(index)?;
+        let Some(memo) = &self.memo else {
+            return Some(PublicKey::from_secret_key(secp(), &share));
+        };
+        let p = memo.share_point(&share);
+        if let Ok(mut m) = memo.points.lock() {
+            m.insert(key, p);
         }
         Some(p)
     }
@@ -188,29 +190,20 @@ impl BoomerangPolynomial {
 
     /// The public commitments C_j = a_j·G (k + 1 generator multiplications, or the
     /// memo's copy), sharing this polynomial's memo.
+    ///
+    /// With a memo (which holds this polynomial's coefficients), C_1 … C_k are
+    /// computed when first read ([`BoomerangCommitments::points`]): a sender that
+    /// shares the memo takes its points from it and needs only C_0, so in a
+    /// simulation they are usually never computed. They are the same points
+    /// whenever they are computed, so nothing that reads them can tell.
     pub fn commitments(&self) -> BoomerangCommitments {
-        let key = (self.c0.serialize(), self.degree());
-        let cached = self
-            .memo
-            .as_ref()
-            .and_then(|m| m.commitments.lock().ok().and_then(|c| c.get(&key).cloned()));
-        let points = cached.unwrap_or_else(|| {
-            // C_0 is known already.
-            let points: Vec<PublicKey> = std::iter::once(self.c0)
-                .chain(
-                    self.coefficients[1..]
-                        .iter()
-                        .map(|a| PublicKey::from_secret_key(secp(), a)),
-                )
-                .collect();
-            if let Some(m) = &self.memo {
-                if let Ok(mut c) = m.commitments.lock() {
-                    c.insert(key, points.clone());
-                }
-            }
-            points
-        });
+        let points = OnceLock::new();
+        if self.memo.is_none() {
+            let _ = points.set(commitment_points(self.c0, &self.coefficients));
+        }
         BoomerangCommitments {
+            c0: self.c0,
+            degree: self.degree(),
             points,
             memo: self.memo.clone(),
         }
@@ -228,6 +221,17 @@ impl BoomerangPolynomial {
     }
 }
 
+/// C_0 (given) and C_j = a_j·G for j = 1 … k.
+fn commitment_points(c0: PublicKey, coefficients: &[SecretKey]) -> Vec<PublicKey> {
+    std::iter::once(c0)
+        .chain(
+            coefficients[1..]
+                .iter()
+                .map(|a| PublicKey::from_secret_key(secp(), a)),
+        )
+        .collect()
+}
+
 /// P(x) for part `index` from the coefficients a_0 … a_k (Horner's rule over the
 /// scalar field); `None` when it is zero.
 fn evaluate(coefficients: &[SecretKey], index: u16) -> Option<SecretKey> {
@@ -241,15 +245,29 @@ fn evaluate(coefficients: &[SecretKey], index: u16) -> Option<SecretKey> {
 
 /// The commitments to a [`BoomerangPolynomial`]'s coefficients, as published with the
 /// invoice. Everything the sender computes comes from these.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct BoomerangCommitments {
-    points: Vec<PublicKey>,
+    /// C_0.
+    c0: PublicKey,
+    /// k.
+    degree: u16,
+    /// C_0 … C_k: set when received ([`BoomerangCommitments::from_points`]) or made
+    /// without a memo, else computed from the memo's polynomial when first read.
+    points: OnceLock<Vec<PublicKey>>,
     memo: Option<Arc<PointMemo>>,
+}
+
+impl std::fmt::Debug for BoomerangCommitments {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BoomerangCommitments")
+            .field("points", &self.points())
+            .finish()
+    }
 }
 
 impl PartialEq for BoomerangCommitments {
     fn eq(&self, other: &Self) -> bool {
-        self.points == other.points
+        self.points() == other.points()
     }
 }
 
@@ -283,6 +301,9 @@ pub struct PointMemo {
     commitments: Mutex<HashMap<PolyKey, Vec<PublicKey>>>,
     /// `(point, scalar)` claims found to open their point.
     verified: Mutex<std::collections::HashSet<([u8; 33], [u8; 32])>>,
+    /// For points computed as share·G: the share, by the point. A claim opens such
+    /// a point exactly when its scalar is that share (see [`PointMemo::opens`]).
+    shares: Mutex<HashMap<[u8; 33], [u8; 32]>>,
 }
 
 impl std::fmt::Debug for PointMemo {
@@ -299,7 +320,16 @@ impl PointMemo {
             let polys = self.polynomials.lock().ok()?;
             evaluate(polys.get(key)?, index)?
         };
-        Some(PublicKey::from_secret_key(secp(), &share))
+        Some(self.share_point(&share))
+    }
+
+    /// share·G, remembering the share for [`PointMemo::opens`].
+    fn share_point(&self, share: &SecretKey) -> PublicKey {
+        let p = PublicKey::from_secret_key(secp(), share);
+        if let Ok(mut s) = self.shares.lock() {
+            s.insert(p.serialize(), share.secret_bytes());
+        }
+        p
     }
 
     /// Points remembered.
@@ -313,8 +343,22 @@ impl PointMemo {
     }
 
     /// [`opens_point`], remembering claims that open.
+    ///
+    /// For a point the memo computed as share·G, the answer is whether `scalar` is
+    /// that share, without a multiplication: k ↦ k·G is one-to-one on the valid
+    /// scalars 1 … n − 1, `opens_point` rejects every other 32 bytes, and the share is
+    /// a valid scalar, so scalar·G = point exactly when the bytes are the share's.
     pub fn opens(&self, point: &PublicKey, scalar: &[u8; 32]) -> bool {
-        let key = (point.serialize(), *scalar);
+        let point_bytes = point.serialize();
+        if let Some(share) = self
+            .shares
+            .lock()
+            .ok()
+            .and_then(|s| s.get(&point_bytes).copied())
+        {
+            return share == *scalar;
+        }
+        let key = (point_bytes, *scalar);
         if self.verified.lock().is_ok_and(|v| v.contains(&key)) {
             return true;
         }
@@ -331,26 +375,68 @@ impl PointMemo {
 impl BoomerangCommitments {
     /// Commitments received from the receiver (C_0, C_1, …): at least two points.
     pub fn from_points(points: Vec<PublicKey>) -> Option<Self> {
-        (points.len() >= 2).then_some(BoomerangCommitments { points, memo: None })
+        if points.len() < 2 {
+            return None;
+        }
+        Some(BoomerangCommitments {
+            c0: points[0],
+            degree: u16::try_from(points.len() - 1).ok()?,
+            points: OnceLock::from(points),
+            memo: None,
+        })
     }
 
-    /// C_0, C_1, …, as the receiver hands them to a sender.
+    /// C_0, C_1, …, as the receiver hands them to a sender (computed now from the
+    /// memo's polynomial if no one has read them yet).
     pub fn points(&self) -> &[PublicKey] {
-        &self.points
+        self.points.get_or_init(|| {
+            let key = (self.c0.serialize(), self.degree);
+            let memo = self
+                .memo
+                .as_ref()
+                .expect("commitments without points come with a memo");
+            if let Some(points) = memo
+                .commitments
+                .lock()
+                .ok()
+                .and_then(|c| c.get(&key).cloned())
+            {
+                return points;
+            }
+            let points = {
+                let polys = memo.polynomials.lock().unwrap_or_else(|e| e.into_inner());
+                let coefficients = polys
+                    .get(&key)
+                    .expect("the memo holds the polynomial it made commitments for");
+                commitment_points(self.c0, coefficients)
+            };
+            if let Ok(mut c) = memo.commitments.lock() {
+                c.insert(key, points.clone());
+            }
+            points
+        })
     }
 
     /// C_0 = P(0)·G: what the reverse clause's secret must open.
     pub fn c0(&self) -> PublicKey {
-        self.points[0]
+        self.c0
     }
 
     /// k.
     pub fn degree(&self) -> u16 {
-        (self.points.len() - 1) as u16
+        self.degree
     }
 
     /// These commitments, remembering computed points in `memo`.
     pub fn with_memo(mut self, memo: Arc<PointMemo>) -> Self {
+        if self
+            .memo
+            .as_ref()
+            .is_some_and(|old| !Arc::ptr_eq(old, &memo))
+        {
+            // Points not computed yet come from the old memo's polynomial.
+            self.points();
+        }
         self.memo = Some(memo);
         self
     }
@@ -362,7 +448,7 @@ impl BoomerangCommitments {
         let Some(memo) = &self.memo else {
             return self.compute_point(index);
         };
-        let key = ((self.points[0].serialize(), self.degree()), index);
+        let key = ((self.c0.serialize(), self.degree), index);
         if let Some(p) = memo.points.lock().ok().and_then(|m| m.get(&key).copied()) {
             return Some(p);
         }
@@ -378,7 +464,7 @@ impl BoomerangCommitments {
 
     fn compute_point(&self, index: u16) -> Option<PublicKey> {
         let x = Scalar::from_be_bytes(Fe::from_u64(x_of(index)).0?.secret_bytes()).ok()?;
-        let mut points = self.points.iter().rev();
+        let mut points = self.points().iter().rev();
         let mut acc = *points.next()?;
         for c in points {
             acc = acc.mul_tweak(secp(), &x).ok()?.combine(c).ok()?;
@@ -388,7 +474,7 @@ impl BoomerangCommitments {
 
     /// Whether `secret` is P(0), i.e. secret·G = C_0.
     pub fn is_secret(&self, secret: &SecretKey) -> bool {
-        PublicKey::from_secret_key(secp(), secret) == self.points[0]
+        PublicKey::from_secret_key(secp(), secret) == self.c0
     }
 
     /// P(0) from k + 1 claimed shares `(part_index, P(x))`, checked against C_0: the
@@ -465,7 +551,10 @@ mod tests {
         let seed = [7u8; 32];
         let low = BoomerangPolynomial::from_seed(&seed, 10).with_memo(memo.clone());
         let high = BoomerangPolynomial::from_seed(&seed, 25).with_memo(memo.clone());
-        assert_eq!(low.commitments().points[0], high.commitments().points[0]);
+        assert_eq!(
+            low.commitments().points()[0],
+            high.commitments().points()[0]
+        );
         for i in [1u16, 2, 7] {
             let want_low = PublicKey::from_secret_key(secp(), &low.share(i).unwrap());
             let want_high = PublicKey::from_secret_key(secp(), &high.share(i).unwrap());
@@ -499,6 +588,72 @@ mod tests {
         }
         assert!(!opens_point(&c.point(0).unwrap(), &[0u8; 32]));
         assert_eq!(memo.len(), 5);
+    }
+
+    #[test]
+    fn commitments_read_late_are_the_ones_computed_at_once() {
+        let eager = poly(6).commitments();
+        let memo = Arc::new(PointMemo::default());
+        let lazy = poly(6).with_memo(memo.clone()).commitments();
+        assert_eq!((lazy.c0(), lazy.degree()), (eager.c0(), eager.degree()));
+        assert_eq!(lazy.points(), eager.points());
+        assert_eq!(lazy, eager);
+        // Moved to another memo before being read: computed from the first one.
+        let other = Arc::new(PointMemo::default());
+        let moved = poly(6)
+            .with_memo(memo.clone())
+            .commitments()
+            .with_memo(other);
+        assert_eq!(moved.points(), eager.points());
+        // A polynomial of lower degree from the same seed (coefficients are drawn
+        // per index) has the first of them, read from its own memo entry.
+        let low = poly(3).with_memo(memo.clone()).commitments();
+        assert_eq!(low.points().len(), 4);
+        assert_eq!(low.points()[..], eager.points()[..4]);
+        // What a sender does with them: the secret check and a point, without a memo.
+        let p = poly(6);
+        assert!(lazy.is_secret(&p.secret()));
+        let received = BoomerangCommitments::from_points(lazy.points().to_vec()).unwrap();
+        assert_eq!(received.point(2), lazy.point(2));
+    }
+
+    #[test]
+    fn a_memo_checks_a_claim_by_its_share_as_the_multiplication_does() {
+        let memo = Arc::new(PointMemo::default());
+        let p = poly(4).with_memo(memo.clone());
+        let c = p.commitments();
+        let n_bytes = {
+            // The group order n: not a valid scalar.
+            let mut b = N_MINUS_2;
+            b[31] += 2;
+            b
+        };
+        for i in 0u16..6 {
+            // Points computed as share·G by the receiver or for a sender.
+            let point = if i % 2 == 0 {
+                p.point(i).unwrap()
+            } else {
+                c.point(i).unwrap()
+            };
+            let share = p.share(i).unwrap().secret_bytes();
+            let mut tweaked = share;
+            tweaked[31] ^= 1;
+            let other = p.share(i + 1).unwrap().secret_bytes();
+            for scalar in [share, tweaked, other, [0u8; 32], [0xFF; 32], n_bytes] {
+                assert_eq!(
+                    memo.opens(&point, &scalar),
+                    opens_point(&point, &scalar),
+                    "part {i}"
+                );
+            }
+            assert!(memo.opens(&point, &share));
+        }
+        // A point the memo did not compute is checked by multiplication.
+        let stranger = BoomerangPolynomial::from_seed(&[9; 32], 4);
+        let point = stranger.point(1).unwrap();
+        let share = stranger.share(1).unwrap().secret_bytes();
+        assert!(memo.opens(&point, &share));
+        assert!(!memo.opens(&point, &p.share(1).unwrap().secret_bytes()));
     }
 
     #[test]

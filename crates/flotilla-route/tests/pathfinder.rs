@@ -319,13 +319,17 @@ fn tuning() -> impl Strategy<Value = SearchTuning> {
             0u32..6,
             prop_oneof![0u32..12, Just(u32::MAX)],
             prop_oneof![0u32..8, Just(u32::MAX)],
+            prop_oneof![0u32..4, Just(u32::MAX)],
         )
-            .prop_map(|(upgrade_after, forward_nodes, forward_edges, bfs_edges)| SearchTuning {
-                upgrade_after,
-                forward_nodes,
-                forward_edges,
-                bfs_edges,
-            }),
+            .prop_map(
+                |(upgrade_after, forward_nodes, forward_edges, bfs_edges, fast)| SearchTuning {
+                    upgrade_after,
+                    forward_nodes,
+                    forward_edges,
+                    bfs_edges,
+                    fast_upgrade_after: fast,
+                },
+            ),
     ]
 }
 
@@ -993,10 +997,12 @@ fn mainnet_snapshot_agrees_with_reference() {
                 forward_nodes: rng.random_range(0..300),
                 forward_edges: rng.random_range(0..20_000),
                 bfs_edges: rng.random_range(0..5_000),
+                fast_upgrade_after: rng.random_range(0..40),
             },
             _ => SearchTuning {
                 upgrade_after: u32::MAX,
                 bfs_edges: 0,
+                fast_upgrade_after: u32::MAX,
                 ..SearchTuning::default()
             },
         });

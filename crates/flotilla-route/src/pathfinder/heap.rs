@@ -20,6 +20,8 @@ pub(crate) struct RadixHeap {
     /// Bit `b` set iff `buckets[b]` is non-empty.
     occupied: u128,
     buckets: Vec<Vec<(u64, u64)>>,
+    /// Entries with a larger key are dropped (see [`RadixHeap::set_limit`]).
+    limit: u64,
 }
 
 impl Default for RadixHeap {
@@ -28,6 +30,7 @@ impl Default for RadixHeap {
             last: 0,
             occupied: 0,
             buckets: (0..65).map(|_| Vec::new()).collect(),
+            limit: u64::MAX,
         }
     }
 }
@@ -48,6 +51,18 @@ impl RadixHeap {
         }
         self.occupied = 0;
         self.last = 0;
+        self.limit = u64::MAX;
+    }
+
+    /// Drops every entry with a key above `limit` (or a lower limit set before), now
+    /// and when pushed, until the next `clear`: for a caller that knows that such
+    /// entries can no longer come out before it stops. The entries kept come out
+    /// exactly as they would have (the same keys in the same order, ties included):
+    /// an entry above the limit is never the smallest of the bucket it is moved
+    /// with unless all of them are above it, so every `last` is the same.
+    #[inline]
+    pub fn set_limit(&mut self, limit: u64) {
+        self.limit = self.limit.min(limit);
     }
 
     /// The last key popped (0 after `clear`): no key pushed may be smaller.
@@ -60,6 +75,9 @@ impl RadixHeap {
     #[inline(always)]
     pub fn push(&mut self, key: u64, node: u64) {
         debug_assert!(key >= self.last, "radix heap keys must be monotone");
+        if key > self.limit {
+            return;
+        }
         let b = bucket(key, self.last);
         // SAFETY-free: `b <= 64` and there are 65 buckets.
         self.buckets[b].push((key, node));
@@ -69,7 +87,7 @@ impl RadixHeap {
     /// Removes an entry with the smallest key.
     #[inline]
     pub fn pop(&mut self) -> Option<(u64, u64)> {
-        if self.occupied & 1 == 0 {
+        while self.occupied & 1 == 0 {
             if self.occupied == 0 {
                 return None;
             }
@@ -89,12 +107,17 @@ impl RadixHeap {
         let i = self.occupied.trailing_zeros() as usize;
         let mut moved = std::mem::take(&mut self.buckets[i]);
         self.occupied &= !(1u128 << i);
-        let min = moved.iter().map(|e| e.0).min().unwrap_or(self.last);
-        self.last = min;
-        for &(k, n) in &moved {
-            let b = bucket(k, min);
-            self.buckets[b].push((k, n));
-            self.occupied |= 1u128 << b;
+        let limit = self.limit;
+        if let Some(min) = moved.iter().map(|e| e.0).filter(|&k| k <= limit).min() {
+            self.last = min;
+            for &(k, n) in &moved {
+                if k > limit {
+                    continue;
+                }
+                let b = bucket(k, min);
+                self.buckets[b].push((k, n));
+                self.occupied |= 1u128 << b;
+            }
         }
         moved.clear();
         // Give the (now empty) vector back so its allocation is reused.
@@ -139,6 +162,62 @@ mod tests {
                 assert_eq!(h.pop().unwrap().0, k);
             }
             assert!(h.pop().is_none());
+        }
+    }
+
+    #[test]
+    fn a_limit_drops_only_what_would_come_out_after_it() {
+        // Many equal keys, so that the order of ties is checked too: the limited heap
+        // must give exactly the entries, payloads included, that the unlimited one
+        // gives up to the first key above the limit, and then nothing.
+        let mut state = 987654321u64;
+        let mut rnd = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for round in 0..200u64 {
+            let (mut plain, mut limited) = (RadixHeap::default(), RadixHeap::default());
+            plain.push(0, 0);
+            limited.push(0, 0);
+            let mut last = 0u64;
+            let mut limit = u64::MAX;
+            let mut payload = 1u64;
+            loop {
+                for _ in 0..rnd() % 6 {
+                    let k = last + rnd() % 64;
+                    plain.push(k, payload);
+                    limited.push(k, payload);
+                    payload += 1;
+                }
+                if limit == u64::MAX && rnd() % 8 == 0 {
+                    limit = last + rnd() % 200;
+                    limited.set_limit(limit);
+                    limited.set_limit(u64::MAX); // a higher limit changes nothing
+                }
+                let Some(e) = plain.pop() else {
+                    assert_eq!(limited.pop(), None, "round {round}");
+                    break;
+                };
+                if e.0 > limit {
+                    assert_eq!(limited.pop(), None, "round {round}: {e:?}");
+                    break;
+                }
+                assert_eq!(limited.pop(), Some(e), "round {round}");
+                assert_eq!(limited.floor(), plain.floor());
+                last = e.0;
+                if payload > 3_000 {
+                    break;
+                }
+            }
+            limited.clear();
+            limited.push(u64::MAX - 1, 7);
+            assert_eq!(
+                limited.pop(),
+                Some((u64::MAX - 1, 7)),
+                "clear lifts the limit"
+            );
         }
     }
 

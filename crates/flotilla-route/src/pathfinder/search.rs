@@ -86,6 +86,13 @@ pub struct SearchTuning {
     /// The breadth-first search from the sender expands a level (up to the third)
     /// only if that means reading at most this many edges.
     pub bfs_edges: u32,
+    /// `upgrade_after` for the fast search that a request with excluded edges runs
+    /// first (`search::excluded`), when its answer only sets the cut-off of the
+    /// exact search that follows. Excluding the edges of a part's siblings takes the
+    /// sender's best routes away, which only the forward search sees: upgrading at
+    /// once saves the nodes settled without it. (With exact answers off the fast
+    /// search's route is the answer, and it keeps `upgrade_after`.)
+    pub fast_upgrade_after: u32,
 }
 
 impl Default for SearchTuning {
@@ -95,6 +102,7 @@ impl Default for SearchTuning {
             forward_nodes: 64,
             forward_edges: 4096,
             bfs_edges: 1024,
+            fast_upgrade_after: 1,
         }
     }
 }
@@ -260,6 +268,10 @@ pub(crate) struct Workspace {
     /// query, would compute exactly this again (same query, edges, scorer and budget),
     /// so it takes it instead; any other search forgets it.
     fwd_x_done: Option<(u32, f64)>,
+    /// Whether the last search found no first hop that can carry the amount (it
+    /// stopped before settling a node). That depends on the query alone, not on how
+    /// the search is run, so another search of the same query stops there too.
+    no_first_hop: bool,
     bfs: Vec<u32>,
     fwd_heap: RadixHeap,
     gen: u32,
@@ -449,6 +461,7 @@ impl Workspace {
         let settled = gen + 1;
         // Only the pruned search right after a tight one may reuse its forward search.
         let fwd_x_done = self.fwd_x_done.take();
+        self.no_first_hop = false;
         self.heap.clear();
         *stats = SearchStats::default();
         #[cfg(test)]
@@ -477,6 +490,7 @@ impl Workspace {
             self.source_potential(arrays, graph, scorer, q, gen, stats);
         if neighbours == 0 || potential.m == f64::INFINITY {
             // No first hop can carry the amount.
+            self.no_first_hop = true;
             return false;
         }
 
@@ -524,6 +538,13 @@ impl Workspace {
                 None => ctx.radius_x = ctx.forward_search(true, true).0,
             }
             ctx.prune_x = true;
+        }
+        if mode.prune_at < f64::INFINITY {
+            // The caller uses this search's route only if it costs at most the
+            // threshold: until then only keys within it come out (keys are monotone),
+            // so entries above it would never be popped while that can happen.
+            ctx.heap
+                .set_limit((mode.prune_at * excluded::PRUNE_SLACK).to_bits());
         }
         ctx.write_label(
             q.dst as usize,
@@ -959,6 +980,12 @@ impl<S: Scorer + ?Sized> Relax<'_, '_, S> {
                 },
             );
             self.push(src as u64, cost);
+            if !self.mode.harvest {
+                // The search stops when this entry (or a cheaper one of the sender)
+                // comes out, so no entry above its key ever will.
+                let k = cost.to_bits().max(self.heap.floor());
+                self.heap.set_limit(k);
+            }
         }
     }
 }

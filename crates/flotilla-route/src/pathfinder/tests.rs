@@ -217,13 +217,15 @@ fn setup() -> impl Strategy<
                 0u32..8,
                 prop_oneof![0u32..16, Just(u32::MAX)],
                 prop_oneof![0u32..8, Just(u32::MAX)],
+                prop_oneof![0u32..4, Just(u32::MAX)],
             )
                 .prop_map(
-                    |(upgrade_after, forward_nodes, forward_edges, bfs_edges)| SearchTuning {
+                    |(upgrade_after, forward_nodes, forward_edges, bfs_edges, fast)| SearchTuning {
                         upgrade_after,
                         forward_nodes,
                         forward_edges,
                         bfs_edges,
+                        fast_upgrade_after: fast,
                     },
                 ),
             prop_oneof![
@@ -375,4 +377,38 @@ proptest! {
             prop_assert!((cost - found.cost).abs() <= 1e-6 * cost.abs().max(1.0));
         }
     }
+}
+
+/// A part whose siblings hold every channel of the sender: the fast search finds no
+/// first hop and answers at once, with the plain search's error.
+#[test]
+fn no_first_hop_left_answers_as_the_plain_search() {
+    let p = Some((1_000, 100, 40, 1, None, false));
+    // 0 — 1 — 2 and 0 — 2 (channel i joins `a` and `a + k`).
+    let chans = [
+        (0, 1, 1_000_000, [p, p]),
+        (1, 1, 1_000_000, [p, p]),
+        (0, 2, 1_000_000, [p, p]),
+    ];
+    let g = graph(3, &chans);
+    let mut pf = Pathfinder::new(Smooth);
+    let mut plain = Pathfinder::new(Smooth);
+    plain.plain_only = true;
+    let mut req = RouteRequest::new(NodeIdx(0), NodeIdx(2), 50_000);
+    // Both of the sender's directions out.
+    let out_of_0: Vec<EdgeIdx> = (0..g.edge_slots() as u32)
+        .map(EdgeIdx)
+        .filter(|&e| g.edge_source(e) == NodeIdx(0))
+        .collect();
+    assert_eq!(out_of_0.len(), 2);
+    req.limits.excluded_edges = out_of_0;
+    let got = pf.find_path(&g, &req, Timestamp::ZERO);
+    assert!(got.is_err());
+    assert_eq!(got, plain.find_path(&g, &req, Timestamp::ZERO));
+    assert_eq!(pf.last_stats().settled_nodes, 0);
+    // One of them back: a route, the plain search's.
+    req.limits.excluded_edges.pop();
+    let got = pf.find_path(&g, &req, Timestamp::ZERO);
+    assert!(got.is_ok());
+    assert_eq!(got, plain.find_path(&g, &req, Timestamp::ZERO));
 }

@@ -14,12 +14,15 @@
 //!    the plain search runs unpruned. Its pruning bound is the fast search's forward
 //!    search, taken over rather than repeated (`Workspace::fwd_x_done`).
 //!
-//! With exact answers switched off (`Pathfinder::set_exact_exclusions`), the fast
-//! search's answer is the answer.
+//! The fast search's route only sets the cut-off, so it upgrades its potential at
+//! once ([`SearchTuning::fast_upgrade_after`]); the cut-off search must upgrade where
+//! the plain search does. With exact answers switched off
+//! (`Pathfinder::set_exact_exclusions`), the fast search's answer is the answer, and
+//! it runs with the tuning every search has.
 
 use flotilla_graph::Graph;
 
-use super::{Query, Relax, SearchStats, Workspace};
+use super::{Query, Relax, SearchStats, SearchTuning, Workspace};
 use crate::pathfinder::arrays::RoutingArrays;
 use crate::scorer::Scorer;
 
@@ -72,7 +75,8 @@ impl Mode {
 pub(crate) enum TwoStep {
     /// A route: the workspace's labels hold it.
     Found,
-    /// No route (only when exact answers are off: the fast search found none).
+    /// No route: the fast search found no first hop, or (only when exact answers
+    /// are off) found none at all.
     NoRoute,
     /// Undecided: the plain search must run ([`Mode::EXACT`]).
     RunPlain,
@@ -94,16 +98,33 @@ pub(crate) fn two_step<S: Scorer + ?Sized>(
         prune_at: f64::INFINITY,
         harvest: false,
     };
-    let found = ws.search(arrays, graph, scorer, q, tight, stats);
     if !exact {
-        return if found {
+        // The fast search's route is the answer: it runs as tuned for every search.
+        return if ws.search(arrays, graph, scorer, q, tight, stats) {
             TwoStep::Found
         } else {
             TwoStep::NoRoute
         };
     }
-    if !found {
-        return TwoStep::RunPlain;
+    // Its route only sets the cut-off search's threshold (a route found within it is
+    // the plain search's, whatever the threshold), so it may run as tuned for speed.
+    // Its forward search, which the cut-off search takes over, has the same budget.
+    let fast = Query {
+        tuning: SearchTuning {
+            upgrade_after: q.tuning.fast_upgrade_after,
+            ..q.tuning
+        },
+        ..*q
+    };
+    if !ws.search(arrays, graph, scorer, &fast, tight, stats) {
+        // Without a first hop, the plain search would stop at the same point, with
+        // the same counters (the sender's side does not depend on the mode or the
+        // tuning it differs in): no route.
+        return if ws.no_first_hop {
+            TwoStep::NoRoute
+        } else {
+            TwoStep::RunPlain
+        };
     }
     let prune_at = ws.label(q.src).cost;
     let pruned = Mode {
