@@ -642,7 +642,9 @@ fn sim_help_names_the_three_default_arms_and_warns_about_ldk() {
     let help = String::from_utf8_lossy(&o.stdout);
     let flat = help.split_whitespace().collect::<Vec<_>>().join(" ");
     assert!(
-        flat.contains("three arms (single-path-retry, mpp-retry, redundant-h2tlc-split-1-hedge-retry)"),
+        flat.contains(
+            "three arms (single-path-retry, mpp-retry, redundant-h2tlc-split-1-hedge-retry)"
+        ),
         "{help}"
     );
     assert!(flat.contains("thousand times slower"), "{help}");
