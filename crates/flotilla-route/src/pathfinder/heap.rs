@@ -129,16 +129,20 @@ impl RadixHeap {
 mod tests {
     use super::*;
 
-    #[test]
-    fn pops_in_order_with_monotone_pushes() {
-        let mut h = RadixHeap::default();
-        let mut state = 12345u64;
-        let mut rnd = || {
+    /// A small deterministic generator (xorshift64) for the tests' keys.
+    fn xorshift(mut state: u64) -> impl FnMut() -> u64 {
+        move || {
             state ^= state << 13;
             state ^= state >> 7;
             state ^= state << 17;
             state
-        };
+        }
+    }
+
+    #[test]
+    fn pops_in_order_with_monotone_pushes() {
+        let mut h = RadixHeap::default();
+        let mut rnd = xorshift(12345);
         for round in 0..3 {
             h.clear();
             let mut reference = std::collections::BinaryHeap::new();
@@ -170,13 +174,7 @@ mod tests {
         // Many equal keys, so that the order of ties is checked too: the limited heap
         // must give exactly the entries, payloads included, that the unlimited one
         // gives up to the first key above the limit, and then nothing.
-        let mut state = 987654321u64;
-        let mut rnd = || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
+        let mut rnd = xorshift(987654321);
         for round in 0..200u64 {
             let (mut plain, mut limited) = (RadixHeap::default(), RadixHeap::default());
             plain.push(0, 0);

@@ -620,6 +620,16 @@ fn explain(stats: &SearchStats, request: &RouteRequest) -> String {
     }
 }
 
+impl<S: Scorer + Send> Pathfinder<S> {
+    /// Tells the scorer what the sender's own channels can send now, when the
+    /// request says (`RouteRequest::first_hops`), before any search of it.
+    fn use_first_hops(&mut self, graph: &Graph, request: &RouteRequest) {
+        if let Some(hops) = &request.first_hops {
+            self.scorer.use_first_hops(graph, request.source, hops);
+        }
+    }
+}
+
 impl<S: Scorer + Send> Router for Pathfinder<S> {
     fn name(&self) -> &str {
         "flotilla"
@@ -631,9 +641,7 @@ impl<S: Scorer + Send> Router for Pathfinder<S> {
         request: &RouteRequest,
         now: Timestamp,
     ) -> Result<Route, RouteError> {
-        if let Some(hops) = &request.first_hops {
-            self.scorer.use_first_hops(graph, request.source, hops);
-        }
+        self.use_first_hops(graph, request);
         let found = self.find_path(graph, request, now)?;
         Ok(Route {
             paths: vec![found.path],
@@ -648,9 +656,7 @@ impl<S: Scorer + Send> Router for Pathfinder<S> {
         n: usize,
         now: Timestamp,
     ) -> Result<Vec<(Path, f64)>, RouteError> {
-        if let Some(hops) = &request.first_hops {
-            self.scorer.use_first_hops(graph, request.source, hops);
-        }
+        self.use_first_hops(graph, request);
         Ok(self
             .find_copies(graph, request, n, now)?
             .into_iter()
