@@ -154,11 +154,13 @@ impl BoomerangPolynomial {
     /// the senders that pay it, see [`PointMemo`]). The memo also keeps the
     /// coefficients, so that a point a sender asks it for is computed as share·G.
     pub fn with_memo(mut self, memo: Arc<PointMemo>) -> Self {
-        if let Ok(mut polys) = memo.polynomials.lock() {
-            polys
-                .entry((self.c0.serialize(), self.degree()))
-                .or_insert_with(|| self.coefficients.clone());
-        }
+        // Always recorded (even past a poisoned lock): the commitments' points are
+        // computed from it when first read.
+        memo.polynomials
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry((self.c0.serialize(), self.degree()))
+            .or_insert_with(|| self.coefficients.clone());
         self.memo = Some(memo);
         self
     }
